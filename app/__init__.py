@@ -1,0 +1,78 @@
+"""The e-office application: create_app() is the one place that wires everything."""
+from pathlib import Path
+from urllib.parse import urlencode
+
+from flask import Flask, redirect, request
+from flask_babel import get_locale
+
+from config import Config
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_path=Config.resolve(config)["INSTANCE_DIR"])
+    app.config.from_mapping(Config.resolve(config))
+    init_request_hygiene(app)
+    init_extensions(app)
+    init_views(app)
+    init_cli(app)
+    return app
+
+
+def init_request_hygiene(app: Flask) -> None:
+    from app.core.requests import NfcRequest
+
+    app.request_class = NfcRequest
+
+    @app.before_request
+    def cap_page_size():
+        """FAB's grids accept any psize_/page_ value: clamp it instead of a 500 or a 42 s page."""
+        fixed, changed = {}, False
+        for key in request.args:
+            values = request.args.getlist(key)
+            if key.startswith(("psize_", "page_")):
+                ceiling = app.config["PAGE_SIZE_MAX"] if key.startswith("psize_") else 10**6
+                low = 1 if key.startswith("psize_") else 0
+                clean = []
+                for value in values:
+                    number = int(value) if value.strip().isdigit() else low
+                    clean.append(str(min(max(number, low), ceiling)))
+                changed |= clean != values
+                values = clean
+            fixed[key] = values
+        if changed:
+            return redirect(f"{request.path}?{urlencode(fixed, doseq=True)}")
+        return None
+
+    @app.context_processor
+    def template_helpers():
+        from app.core.timefmt import format_date, format_datetime
+
+        return {"html_lang": lambda: str(get_locale() or "vi"),
+                "format_date": format_date, "format_datetime": format_datetime}
+
+
+def init_extensions(app: Flask) -> None:
+    from app.extensions import appbuilder, csrf, db, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
+    csrf.init_app(app)
+    with app.app_context():
+        appbuilder.init_app(app, db.session)
+
+
+def init_views(app: Flask) -> None:
+    from app.catalogs.views import register_views as catalogs
+    from app.extensions import appbuilder
+    from app.org.views import register_views as org
+
+    with app.app_context():
+        org(appbuilder)
+        catalogs(appbuilder)
+        appbuilder.post_init()
+
+
+def init_cli(app: Flask) -> None:
+    from app.cli import eoffice
+
+    app.cli.add_command(eoffice)

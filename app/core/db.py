@@ -1,0 +1,98 @@
+"""Database plumbing shared by every domain: SQLite settings, Vietnamese collation,
+NFC on every write, and "is this row still used?" checks."""
+import sqlite3
+
+from sqlalchemy import UniqueConstraint, and_, event, func, inspect, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from app.core.text import nfc, vietnamese_collate
+
+# One collation name on both databases: PostgreSQL ships it with ICU, SQLite gets it from us.
+VI_COLLATION = "vi-x-icu"
+
+
+def vi_order(column):
+    """Order a text column the Vietnamese way (đ after d, ă after a)."""
+    return column.collate(VI_COLLATION)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_settings(dbapi_connection, _record):
+    if not isinstance(dbapi_connection, sqlite3.Connection):
+        return
+    dbapi_connection.create_collation(VI_COLLATION, vietnamese_collate)
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.close()
+
+
+@event.listens_for(Session, "before_flush")
+def _normalise_text_to_nfc(session, _flush_context, _instances):
+    """The last guard of 'text is NFC': whatever path wrote the row, the stored text is NFC."""
+    for obj in list(session.new) + list(session.dirty):
+        state = inspect(obj)
+        for attr in state.mapper.column_attrs:
+            value = getattr(obj, attr.key, None)
+            if isinstance(value, str):
+                normalised = nfc(value)
+                if normalised != value:
+                    setattr(obj, attr.key, normalised)
+
+
+# Labels of tables that have no model class (association tables), for "still in use" messages.
+TABLE_LABELS = {}
+
+
+def _table_label(table):
+    from flask_appbuilder import Model
+
+    for mapper in Model.registry.mappers:
+        if mapper.local_table is table and hasattr(mapper.class_, "__label__"):
+            return mapper.class_.__label__
+    return TABLE_LABELS.get(table.name, table.name)
+
+
+def usages_of(session, item) -> list[tuple[str, int]]:
+    """Where a row is referenced: [(table label, count)] over every foreign key pointing at it.
+
+    Used to refuse deleting a catalog entry in use with a message that says where."""
+    table = inspect(item).mapper.local_table
+    pk_value = inspect(item).identity[0]
+    found = []
+    for other in table.metadata.sorted_tables:
+        for fk in other.foreign_keys:
+            if fk.column.table is table:
+                count = session.scalar(
+                    select(func.count()).select_from(other).where(fk.parent == pk_value)
+                )
+                if count:
+                    found.append((str(_table_label(other)), count))
+    return found
+
+
+def unique_conflicts(session, item) -> list[str]:
+    """The columns of the first unique rule that another row already holds, else [].
+
+    Checked before saving so that the user gets a message naming the field instead of a
+    database error; the unique constraint stays the last guard."""
+    mapper = inspect(item).mapper
+    table = mapper.local_table
+    rules = [[c] for c in table.columns if c.unique]
+    rules += [list(c.columns) for c in table.constraints if isinstance(c, UniqueConstraint)]
+    pk = [getattr(item, mapper.get_property_by_column(c).key) for c in table.primary_key]
+    with session.no_autoflush:
+        for columns in rules:
+            values = [getattr(item, mapper.get_property_by_column(c).key) for c in columns]
+            if any(v is None for v in values):
+                continue  # NULLs never collide
+            query = select(func.count()).select_from(table).where(
+                and_(*[c == v for c, v in zip(columns, values)])
+            )
+            if all(v is not None for v in pk):
+                query = query.where(and_(*[c != v for c, v in zip(table.primary_key, pk)]))
+            if session.scalar(query):
+                return [mapper.get_property_by_column(c).key for c in columns]
+    return []

@@ -1,0 +1,35 @@
+"""Every text that enters through a request is NFC before any code sees it."""
+from flask import Request
+from werkzeug.datastructures import ImmutableMultiDict
+
+from app.core.text import nfc
+
+
+def _nfc_multidict(data):
+    return ImmutableMultiDict([(nfc(k), nfc(v)) for k, v in data.items(multi=True)])
+
+
+def _nfc_json(value):
+    if isinstance(value, dict):
+        return {nfc(k): _nfc_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_nfc_json(v) for v in value]
+    return nfc(value)
+
+
+class NfcRequest(Request):
+    """Query string, form fields and JSON bodies normalised to NFC (macOS and some input
+    methods send NFD)."""
+
+    @property
+    def args(self):
+        if "_nfc_args" not in self.__dict__:
+            self.__dict__["_nfc_args"] = _nfc_multidict(super().args)
+        return self.__dict__["_nfc_args"]
+
+    def _load_form_data(self):
+        super()._load_form_data()
+        self.__dict__["form"] = _nfc_multidict(self.__dict__["form"])
+
+    def get_json(self, *args, **kwargs):
+        return _nfc_json(super().get_json(*args, **kwargs))

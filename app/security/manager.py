@@ -1,0 +1,48 @@
+"""The security manager: FAB's, with our user model and the profile in the security panel."""
+from flask_appbuilder.security.sqla.manager import SecurityManager
+from flask_appbuilder.security.views import UserDBModelView
+from flask_babel import lazy_gettext as _l
+
+from app.core.timefmt import format_datetime
+from app.org.models import EofficeUser
+
+PROFILE_COLUMNS = ["department", "position", "fields", "phone"]
+PROFILE_LABELS = {
+    "first_name": _l("Tên"),
+    "last_name": _l("Họ và tên đệm"),
+    "full_name": _l("Họ và tên"),
+    "department": _l("Đơn vị"),
+    "position": _l("Chức vụ"),
+    "fields": _l("Lĩnh vực phụ trách"),
+    "phone": _l("Điện thoại"),
+}
+ACCOUNT_COLUMNS = ["last_name", "first_name", "username", "active", "email", "roles"]
+
+
+class EofficeUserView(UserDBModelView):
+    """Users in the security panel, with department, position, fields and phone."""
+    label_columns = {**UserDBModelView.label_columns, **PROFILE_LABELS}
+    list_columns = ["full_name", "username", "department", "position", "roles", "active"]
+    order_columns = ["username", "active"]
+    search_columns = ["first_name", "last_name", "username", "email", "active", "roles",
+                      "department", "position", "fields", "last_login"]
+    add_columns = ACCOUNT_COLUMNS + PROFILE_COLUMNS + ["password", "conf_password"]
+    edit_columns = ACCOUNT_COLUMNS + PROFILE_COLUMNS
+    show_fieldsets = [
+        (_l("User info"), {"fields": ["username", "active", "roles", "login_count"]}),
+        (_l("Personal Info"), {"fields": ["last_name", "first_name", "email", "phone"],
+                               "expanded": True}),
+        (_l("Công tác"), {"fields": PROFILE_COLUMNS[:3], "expanded": True}),
+        (_l("Audit Info"), {"fields": ["last_login", "fail_login_count", "created_on",
+                                       "created_by", "changed_on", "changed_by"],
+                            "expanded": False}),
+    ]
+    user_show_fieldsets = show_fieldsets[:3]
+    formatters_columns = {c: format_datetime for c in ("last_login", "created_on", "changed_on")}
+    base_order = ("username", "asc")
+
+
+class EofficeSecurityManager(SecurityManager):
+    user_model = EofficeUser
+    userdbmodelview = EofficeUserView
+    userstatschartview = None  # FAB's chart loads Google's loader from the internet

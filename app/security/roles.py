@@ -1,0 +1,114 @@
+"""The six roles of the regulation (Quyết định 20/2007/QĐ-UBND) and their permissions.
+
+This module is the one place that says who may do what. Deny by default: a role has exactly
+the permissions listed here. `sync_roles` makes the database match it; it runs at every start
+(`flask eoffice setup`) and is idempotent. Roles with other names, created by the network
+administrator in the security panel, are left as they are.
+
+A grant is {resource: permissions}; a resource is a view's `class_permission_name` or a menu
+name (permission `menu_access`). Later issues extend the same tables.
+"""
+from flask_appbuilder.security.sqla.models import Permission, PermissionView, Role, ViewMenu
+
+ADMIN = "Quản trị mạng"
+AGENCY_LEADER = "Lãnh đạo cơ quan"
+OFFICE_LEADER = "Lãnh đạo văn phòng"
+UNIT_LEADER = "Lãnh đạo đơn vị"
+OFFICER = "Chuyên viên"
+CLERK = "Văn thư"
+ROLES = [ADMIN, AGENCY_LEADER, OFFICE_LEADER, UNIT_LEADER, OFFICER, CLERK]
+
+READ = ["can_read"]
+READ_WRITE = ["can_read", "can_write"]
+MENU = ["menu_access"]
+
+CATALOGS = ["DocumentType", "Register", "Agency", "Field", "Signer", "UrgencyLevel",
+            "SecrecyLevel", "RetentionPeriod", "MeetingRoom", "NewsCategory"]
+CATALOG_MENUS = ["Catalogs", "DocumentTypes", "Registers", "Agencies", "Fields", "Signers",
+                 "UrgencyLevels", "SecrecyLevels", "RetentionPeriods", "MeetingRooms",
+                 "NewsCategories"]
+ORGANISATION = ["Department", "Position"]
+ORGANISATION_MENUS = ["Organisation", "Departments", "Positions"]
+
+# Art. 3: everyone has their own account, sees it and changes their password.
+OWN_ACCOUNT = {
+    "EofficeUserView": ["can_userinfo", "resetmypassword", "userinfoedit"],
+    "ResetMyPasswordView": ["can_this_form_get", "can_this_form_post"],
+    "UserInfoEditView": ["can_this_form_get", "can_this_form_post"],
+    "MenuApi": ["can_get"],
+}
+
+# Art. 10.1a, 10.3: the network administrator assigns rights and keeps the user list current.
+SECURITY_PANEL = {
+    "EofficeUserView": ["can_list", "can_show", "can_add", "can_edit", "can_delete",
+                        "resetpasswords"],
+    "ResetPasswordView": ["can_this_form_get", "can_this_form_post"],
+    "RoleModelView": ["can_list", "can_show", "can_add", "can_edit", "can_delete", "copyrole"],
+    "UserGroupModelView": ["can_list", "can_show", "can_add", "can_edit", "can_delete"],
+    "PermissionModelView": ["can_list"],
+    "ViewMenuModelView": ["can_list"],
+    "PermissionViewModelView": ["can_list"],
+    "OpenApi": ["can_get"],
+    "SwaggerView": ["can_show"],
+    "Security": MENU, "List Users": MENU, "List Roles": MENU, "List Groups": MENU,
+    "Base Permissions": MENU, "Views/Menus": MENU, "Permission on Views/Menus": MENU,
+}
+
+
+def _grant(resources, permissions):
+    return {resource: list(permissions) for resource in resources}
+
+
+def _merge(*grants):
+    merged = {}
+    for grant in grants:
+        for resource, permissions in grant.items():
+            merged.setdefault(resource, [])
+            merged[resource] += [p for p in permissions if p not in merged[resource]]
+    return merged
+
+
+ROLE_PERMISSIONS = {
+    ADMIN: _merge(OWN_ACCOUNT, SECURITY_PANEL,
+                  _grant(ORGANISATION, READ_WRITE), _grant(ORGANISATION_MENUS, MENU)),
+    AGENCY_LEADER: _merge(OWN_ACCOUNT),
+    OFFICE_LEADER: _merge(OWN_ACCOUNT),
+    UNIT_LEADER: _merge(OWN_ACCOUNT),
+    OFFICER: _merge(OWN_ACCOUNT),
+    # Art. 9.1c: the clerk keeps the catalogs complete and current.
+    CLERK: _merge(OWN_ACCOUNT, _grant(CATALOGS, READ_WRITE), _grant(CATALOG_MENUS, MENU),
+                  _grant(ORGANISATION, READ)),
+}
+
+
+def permission_pairs(role_name):
+    """{(permission, resource)} declared for a role."""
+    return {(p, resource) for resource, perms in ROLE_PERMISSIONS[role_name].items()
+            for p in perms}
+
+
+def sync_roles(appbuilder):
+    """Register every view's permissions, drop stale ones, and set each declared role's
+    permissions to exactly its declaration."""
+    sm = appbuilder.sm
+    session = sm.session
+    for role_name in ROLES + [sm.auth_role_public]:
+        if sm.find_role(role_name) is None:
+            sm.add_role(role_name)
+    appbuilder.add_permissions(update_perms=True)
+    sm.security_cleanup(appbuilder.baseviews, appbuilder.menu)
+
+    existing = {
+        (pv.permission.name, pv.view_menu.name): pv
+        for pv in session.query(PermissionView).join(Permission).join(ViewMenu)
+    }
+    for role_name in ROLES:
+        wanted = permission_pairs(role_name)
+        missing = wanted - existing.keys()
+        if missing:
+            raise RuntimeError(f"{role_name}: declared permissions that no view has: {missing}")
+        role = session.query(Role).filter_by(name=role_name).one()
+        role.permissions = sorted((existing[pair] for pair in wanted), key=lambda pv: pv.id)
+    public = session.query(Role).filter_by(name=sm.auth_role_public).one()
+    public.permissions = []
+    session.commit()

@@ -1,0 +1,15 @@
+"""The home page (Trang chủ)."""
+from flask import g, redirect, url_for
+from flask_appbuilder import IndexView, expose
+
+
+class HomeView(IndexView):
+    route_base = ""
+    default_view = "index"
+    index_template = "home.html"
+
+    @expose("/")
+    def index(self):
+        if not g.user or not g.user.is_authenticated:
+            return redirect(url_for(self.appbuilder.sm.auth_view.__class__.__name__ + ".login"))
+        return self.render_template(self.index_template, appbuilder=self.appbuilder)

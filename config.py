@@ -1,0 +1,96 @@
+"""Configuration, read from the environment with documented defaults (see README).
+
+`create_app(config)` layers a dict of overrides (tests) on top of this.
+"""
+import os
+import secrets
+from pathlib import Path
+
+from flask_appbuilder.security.manager import AUTH_DB
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_PATH = Path(os.environ.get("INSTANCE_DIR", BASE_DIR / "instance"))
+
+
+def _secret_key() -> str:
+    """SECRET_KEY from the environment, else generated once and kept in the instance folder."""
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    key_file = INSTANCE_PATH / "secret_key"
+    if not key_file.exists():
+        INSTANCE_PATH.mkdir(parents=True, exist_ok=True)
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32))
+    return key_file.read_text().strip()
+
+
+def _database_url() -> str:
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        return f"sqlite:///{INSTANCE_PATH / 'eoffice.db'}"
+    # Heroku-style URLs and the plain driver name both mean psycopg 3 here.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+class Config:
+    APP_NAME = "Văn phòng điện tử"
+    INSTANCE_DIR = str(INSTANCE_PATH)
+    SECRET_KEY = None  # filled lazily in create_app, so importing config writes nothing
+    SQLALCHEMY_DATABASE_URI = None
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    DATA_DIR = os.environ.get("DATA_DIR", str(INSTANCE_PATH / "data"))
+    PORT = int(os.environ.get("PORT", "8080"))
+    DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD")
+    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_UPLOAD_MB", "50")) * 1024 * 1024
+    PDF_FONT_PATH = os.environ.get(
+        "PDF_FONT_PATH", "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+    )
+    TIMEZONE = "Asia/Ho_Chi_Minh"
+    AGENCY_NAME = os.environ.get("AGENCY_NAME", "Sở Nội vụ tỉnh Hà Nam")
+
+    # Flask-AppBuilder
+    AUTH_TYPE = AUTH_DB
+    AUTH_ROLE_ADMIN = "Quản trị mạng"
+    AUTH_ROLE_PUBLIC = "Public"
+    AUTH_USER_REGISTRATION = False
+    FAB_CREATE_DB = False  # schema comes from migrations only
+    FAB_UPDATE_PERMS = False  # permissions are synced by `flask eoffice sync-roles`
+    FAB_ADD_SECURITY_API = False  # its permission-view API fails to build on FAB 5.3
+    FAB_API_SWAGGER_UI = True
+    FAB_API_MAX_PAGE_SIZE = 100
+    FAB_SECURITY_MANAGER_CLASS = "app.security.manager.EofficeSecurityManager"
+    FAB_INDEX_VIEW = "app.views.HomeView"
+    FAB_BASE_TEMPLATE = "eoffice_base.html"
+    APP_THEME = ""  # the default theme: the bootswatch ones @import Google Fonts
+    PAGE_SIZE_MAX = 200
+
+    # Language: Vietnamese first, English second
+    BABEL_DEFAULT_LOCALE = "vi"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
+    LANGUAGES = {
+        "vi": {"flag": "vn", "name": "Tiếng Việt"},
+        "en": {"flag": "gb", "name": "English"},
+    }
+
+    # Sessions and CSRF
+    WTF_CSRF_ENABLED = True
+    WTF_CSRF_TIME_LIMIT = None  # a token lives as long as the session
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"
+    PERMANENT_SESSION_LIFETIME = 8 * 3600
+
+    @classmethod
+    def resolve(cls, overrides: dict | None = None) -> dict:
+        """The settings as a dict: class values, then lazily computed ones, then overrides."""
+        values = {k: getattr(cls, k) for k in dir(cls) if k.isupper()}
+        values.update(overrides or {})
+        if not values.get("SECRET_KEY"):
+            values["SECRET_KEY"] = _secret_key()
+        if not values.get("SQLALCHEMY_DATABASE_URI"):
+            values["SQLALCHEMY_DATABASE_URI"] = _database_url()
+        return values
