@@ -71,6 +71,7 @@ class Config:
     # Language: Vietnamese first, English second
     BABEL_DEFAULT_LOCALE = "vi"
     BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
+    BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "translations")
     LANGUAGES = {
         "vi": {"flag": "vn", "name": "Tiếng Việt"},
         "en": {"flag": "gb", "name": "English"},

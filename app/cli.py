@@ -43,6 +43,7 @@ def demo_command():
 @eoffice.command("setup")
 @click.option("--demo/--no-demo", default=False, help="Thêm dữ liệu mẫu.")
 @click.pass_context
+@with_appcontext
 def setup_command(ctx, demo):
     """Everything an instance needs before it serves: schema, roles, catalogs (and demo)."""
     from flask_migrate import upgrade

@@ -1,0 +1,49 @@
+# The two commands: `make run` and `make test`. Both install what they need into .venv.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+FLASK := $(VENV)/bin/flask --app run.py
+PORT ?= 8080
+HOST ?= 0.0.0.0
+WORKERS ?= 2
+CATALOGS := $(wildcard translations/*/LC_MESSAGES/messages.po)
+
+.PHONY: run test install install-test translations browser lint clean
+
+run: install translations
+	$(FLASK) eoffice setup --demo
+	$(VENV)/bin/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - run:app
+
+test: install-test translations browser
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+$(VENV)/.installed: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed requirements-test.txt
+	$(PY) -m pip install --quiet -r requirements-test.txt
+	touch $@
+
+# Compiled catalogs are build products (.mo is ignored by git).
+translations: install $(CATALOGS:.po=.mo)
+translations/%/LC_MESSAGES/messages.mo: translations/%/LC_MESSAGES/messages.po
+	$(VENV)/bin/pybabel compile --use-fuzzy -i $< -o $@
+
+# Browser tests drive Debian's Chromium, never a downloaded browser.
+browser:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; \
+	  else echo "chromium is missing: sudo apt-get install -y chromium (browser tests will be skipped)"; fi; }
+
+lint: install-test
+	$(VENV)/bin/ruff check .
+
+clean:
+	rm -rf $(VENV) .pytest_cache test-output

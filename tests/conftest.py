@@ -1,0 +1,113 @@
+"""Shared fixtures: one migrated, seeded database per run (SQLite by default, PostgreSQL when
+TEST_DATABASE_URL is set), the demo accounts, and helpers that log in as a role would."""
+import os
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from app import create_app
+
+DEMO_PASSWORD = "Mat-khau-thu-nghiem-2026"
+ACCOUNTS = {  # role → demo account (README)
+    "Quản trị mạng": "quantri",
+    "Lãnh đạo cơ quan": "lanhdao",
+    "Lãnh đạo văn phòng": "lanhdaovp",
+    "Lãnh đạo đơn vị": "truongphong",
+    "Chuyên viên": "chuyenvien",
+    "Văn thư": "vanthu",
+}
+
+
+def reset_postgres(url):
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+        conn.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        url = url.replace("postgresql://", "postgresql+psycopg://", 1)
+        reset_postgres(url)
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+
+
+@pytest.fixture(scope="session")
+def app(database_url, tmp_path_factory):
+    instance = tmp_path_factory.mktemp("instance")
+    app = create_app({
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SECRET_KEY": "test-secret-key",
+        "INSTANCE_DIR": str(instance),
+        "DATA_DIR": str(instance / "data"),
+        "DEMO_PASSWORD": DEMO_PASSWORD,
+        "TESTING": True,
+    })
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["eoffice", "setup", "--demo"])
+    assert result.exit_code == 0, result.output
+    return app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def db_session(app):
+    from app.extensions import db
+
+    with app.app_context():
+        yield db.session
+        db.session.rollback()
+
+
+def csrf_token(html: str) -> str:
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
+        r'value="([^"]+)"[^>]*name="csrf_token"', html)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+def login(client, username, password=DEMO_PASSWORD):
+    page = client.get("/login/")
+    return client.post("/login/", data={
+        "username": username, "password": password,
+        "csrf_token": csrf_token(page.get_data(as_text=True)),
+    }, follow_redirects=True)
+
+
+@pytest.fixture
+def login_as(client):
+    """login_as("vanthu") → the test client, logged in as that demo account."""
+    def _login(username):
+        response = login(client, username)
+        assert "Đăng xuất" in response.get_data(as_text=True), f"{username} could not log in"
+        return client
+    return _login
+
+
+def api_token(client, username, password=DEMO_PASSWORD):
+    response = client.post("/api/v1/security/login", json={
+        "username": username, "password": password, "provider": "db"})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json()["access_token"]
+
+
+@pytest.fixture
+def api_as(client):
+    """api_as("vanthu") → headers with a JWT for that account."""
+    def _headers(username):
+        return {"Authorization": f"Bearer {api_token(client, username)}"}
+    return _headers
+
+
+def form_of(html: str, **values) -> dict:
+    """The fields a submitted form carries: the page's CSRF token plus the given values."""
+    return {"csrf_token": csrf_token(html), **values}
