@@ -19,9 +19,11 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def init_request_hygiene(app: Flask) -> None:
+    from app.core.errors import register_error_pages
     from app.core.requests import NfcRequest
 
     app.request_class = NfcRequest
+    register_error_pages(app)
 
     @app.before_request
     def cap_page_size():
@@ -52,20 +54,22 @@ def init_request_hygiene(app: Flask) -> None:
 
 
 def init_extensions(app: Flask) -> None:
-    from app.extensions import appbuilder, csrf, db, migrate
+    from flask_appbuilder import AppBuilder
+
+    from app.extensions import csrf, db, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
     csrf.init_app(app)
     with app.app_context():
-        appbuilder.init_app(app, db.session)
+        AppBuilder(update_perms=False).init_app(app, db.session)
 
 
 def init_views(app: Flask) -> None:
     from app.catalogs.views import register_views as catalogs
-    from app.extensions import appbuilder
     from app.org.views import register_views as org
 
+    appbuilder = app.appbuilder
     with app.app_context():
         org(appbuilder)
         catalogs(appbuilder)

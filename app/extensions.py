@@ -1,5 +1,7 @@
-"""Unbound extensions, bound to the app in create_app()."""
-from flask_appbuilder import AppBuilder
+"""Unbound extensions, bound to the app in create_app().
+
+Flask-AppBuilder keeps per-app state (its views, menu and security manager), so each app gets
+its own AppBuilder, made in create_app() and reached as `current_app.appbuilder`."""
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
@@ -8,6 +10,5 @@ from flask_appbuilder import Model
 
 # FAB's Model has its own metadata: share it so that Flask-SQLAlchemy, Alembic and FAB agree.
 db = SQLAlchemy(metadata=Model.metadata)
-appbuilder = AppBuilder(update_perms=False)
 migrate = Migrate()
 csrf = CSRFProtect()

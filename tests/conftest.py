@@ -42,7 +42,7 @@ def app(database_url, tmp_path_factory):
     instance = tmp_path_factory.mktemp("instance")
     app = create_app({
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SECRET_KEY": "test-secret-key",
+        "SECRET_KEY": "test-secret-key-0123456789abcdef0123456789",
         "INSTANCE_DIR": str(instance),
         "DATA_DIR": str(instance / "data"),
         "DEMO_PASSWORD": DEMO_PASSWORD,

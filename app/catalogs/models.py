@@ -216,3 +216,7 @@ class NewsCategory(Model):
 
     def __repr__(self):
         return self.name
+
+
+# Signer.user names the user model of app.org.models: make sure it is always registered too.
+from app.org import models as _org_models  # noqa: E402,F401

@@ -9,3 +9,41 @@ class DomainError(ValueError):
 
     def __str__(self):
         return str(self.message)
+
+
+def register_error_pages(app):
+    """Errors in Vietnamese, in the application's layout (JSON under /api/)."""
+    from flask import jsonify, render_template, request
+    from flask_babel import lazy_gettext as _l
+    from flask_wtf.csrf import CSRFError
+    from werkzeug.exceptions import HTTPException
+
+    messages = {
+        400: _l("Yêu cầu không hợp lệ."),
+        403: _l("Không có quyền truy cập"),
+        404: _l("Không tìm thấy"),
+        405: _l("Thao tác không được hỗ trợ."),
+        413: _l("Tệp tải lên quá lớn."),
+        500: _l("Đã có lỗi trong hệ thống. Thao tác chưa được thực hiện; vui lòng thử lại."),
+    }
+
+    def render(code, message):
+        if request.path.startswith("/api/"):
+            return jsonify(message=str(message)), code
+        return render_template("error.html", code=code, message=message,
+                               appbuilder=app.appbuilder,
+                               base_template=app.appbuilder.base_template), code
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(_error):
+        return render(400, _l("Biểu mẫu đã hết hạn hoặc không hợp lệ. Vui lòng tải lại trang "
+                              "và thử lại."))
+
+    @app.errorhandler(HTTPException)
+    def http_error(error):
+        return render(error.code, messages.get(error.code, error.description))
+
+    @app.errorhandler(Exception)
+    def unexpected_error(error):
+        app.logger.exception("Unhandled error: %s", error)
+        return render(500, messages[500])

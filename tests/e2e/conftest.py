@@ -1,0 +1,148 @@
+"""Browser fixtures: the seeded app on a live port, Debian's Chromium through Playwright, and a
+page that fails its test on any request leaving the server or any uncaught script error.
+
+Never `playwright install`: the browser is /usr/bin/chromium (CI installs the Debian package).
+"""
+import re
+import threading
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from werkzeug.serving import make_server
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+E2E_DIR = Path(__file__).resolve().parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOT_DIR = REPO_ROOT / "test-output" / "screenshots"
+HARMLESS_SCHEMES = ("data:", "blob:")
+DEFAULT_TIMEOUT_MS = 10_000
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every test under tests/e2e drives a browser: mark it `browser` (registered in pytest.ini)."""
+    for item in items:
+        if E2E_DIR in Path(item.path).resolve().parents:
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the item, so the page fixture knows whether the test failed."""
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
+
+
+@pytest.fixture(scope="session")
+def live_server(app):
+    """The session's seeded app on 127.0.0.1 and a free port; yields the base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="e2e-live-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} not found: install Debian's chromium package to run the "
+                    "browser tests (never `playwright install`)")
+    from playwright.sync_api import sync_playwright
+
+    playwright = sync_playwright().start()
+    try:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                             args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+    finally:
+        playwright.stop()
+
+
+def _is_local(url: str, netloc: str) -> bool:
+    if url.startswith(HARMLESS_SCHEMES):
+        return True
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and parts.netloc == netloc
+
+
+@pytest.fixture
+def page(browser, live_server, request):
+    """A fresh context (vi-VN, 1366×900) and page. At teardown the test fails if any request
+    went to another host than the live server, or if the page raised an uncaught error.
+    Requests to other hosts are also aborted, so nothing leaves the machine."""
+    netloc = urlsplit(live_server).netloc
+    context = browser.new_context(locale="vi-VN", viewport={"width": 1366, "height": 900})
+    context.set_default_timeout(DEFAULT_TIMEOUT_MS)
+    requests, page_errors = [], []
+    # context-wide, so popups and new tabs are watched too
+    context.on("request", lambda req: requests.append(req.url))
+    context.route(lambda url: not _is_local(url, netloc), lambda route: route.abort())
+    page = context.new_page()
+    page.on("pageerror", lambda error: page_errors.append(f"{page.url}: {error}"))
+    try:
+        yield page
+        failed = getattr(request.node, "rep_call", None)
+        if failed is not None and failed.failed and not page.is_closed():
+            shot(page, f"FAILED-{_slug(request.node.name)}")
+    finally:
+        context.close()
+    foreign = sorted({url for url in requests if not _is_local(url, netloc)})
+    problems = []
+    if foreign:
+        problems.append(f"requests to hosts other than {netloc}:\n  " + "\n  ".join(foreign))
+    if page_errors:
+        problems.append("uncaught page errors:\n  " + "\n  ".join(page_errors))
+    if problems:
+        pytest.fail("\n".join(problems), pytrace=False)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-")
+
+
+def shot(page, name: str) -> Path:
+    """Save a full-page screenshot to test-output/screenshots/<name>.png."""
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOT_DIR / f"{_slug(name)}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def login(page, base_url: str, username: str, password: str) -> None:
+    """Log in through the real login form; returns once the logged-in page shows."""
+    page.goto(f"{base_url}/login/")
+    page.locator("#username").fill(username)
+    page.locator("#password").fill(password)
+    with page.expect_navigation():
+        page.locator("form [type=submit]").click()
+    logout = page.locator("a[href$='/logout/']")
+    if logout.count() == 0:
+        alerts = " | ".join(page.locator(".alert").all_inner_texts())
+        pytest.fail(f"{username} could not log in (now at {page.url}; messages: {alerts!r})")
+
+
+@pytest.fixture(name="shot")
+def shot_fixture():
+    """shot(page, name): full-page screenshot into test-output/screenshots/."""
+    return shot
+
+
+@pytest.fixture
+def login_as(page, live_server, app):
+    """login_as("vanthu"): log `page` in as that demo account through the login form."""
+    def _login(username: str, password: str | None = None):
+        login(page, live_server, username, password or app.config["DEMO_PASSWORD"])
+        return page
+    return _login
