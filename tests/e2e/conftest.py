@@ -77,35 +77,67 @@ def _is_local(url: str, netloc: str) -> bool:
     return parts.scheme in ("http", "https") and parts.netloc == netloc
 
 
+class PageGuard:
+    """What a page did that a test must not allow: requests leaving the live server, uncaught
+    script errors. Checked right after the test body (a failure of the test) and again at
+    teardown for anything that came later."""
+
+    def __init__(self, netloc: str):
+        self.netloc = netloc
+        self.requests: list[str] = []
+        self.page_errors: list[str] = []
+        self.reported = (0, 0)
+
+    def problems(self) -> str:
+        foreign = sorted({url for url in self.requests if not _is_local(url, self.netloc)})
+        found = []
+        if foreign:
+            found.append(f"requests to hosts other than {self.netloc}:\n  " + "\n  ".join(foreign))
+        if self.page_errors:
+            found.append("uncaught page errors:\n  " + "\n  ".join(self.page_errors))
+        return "\n".join(found)
+
+    def check(self) -> None:
+        state = (len(self.requests), len(self.page_errors))
+        if state == self.reported:
+            return
+        self.reported = state
+        problems = self.problems()
+        if problems:
+            pytest.fail(problems, pytrace=False)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    result = yield
+    guard = getattr(item, "_page_guard", None)
+    if guard is not None:
+        guard.check()
+    return result
+
+
 @pytest.fixture
 def page(browser, live_server, request):
-    """A fresh context (vi-VN, 1366×900) and page. At teardown the test fails if any request
-    went to another host than the live server, or if the page raised an uncaught error.
-    Requests to other hosts are also aborted, so nothing leaves the machine."""
-    netloc = urlsplit(live_server).netloc
+    """A fresh context (vi-VN, 1366×900) and page. The test fails if any request went to
+    another host than the live server (data: and blob: URLs aside), or if the page raised an
+    uncaught error. Requests to other hosts are also aborted, so nothing leaves the machine."""
+    guard = PageGuard(urlsplit(live_server).netloc)
     context = browser.new_context(locale="vi-VN", viewport={"width": 1366, "height": 900})
     context.set_default_timeout(DEFAULT_TIMEOUT_MS)
-    requests, page_errors = [], []
     # context-wide, so popups and new tabs are watched too
-    context.on("request", lambda req: requests.append(req.url))
-    context.route(lambda url: not _is_local(url, netloc), lambda route: route.abort())
+    context.on("request", lambda req: guard.requests.append(req.url))
+    context.route(lambda url: not _is_local(url, guard.netloc), lambda route: route.abort())
     page = context.new_page()
-    page.on("pageerror", lambda error: page_errors.append(f"{page.url}: {error}"))
+    page.on("pageerror", lambda error: guard.page_errors.append(f"{page.url}: {error}"))
+    request.node._page_guard = guard
     try:
         yield page
-        failed = getattr(request.node, "rep_call", None)
-        if failed is not None and failed.failed and not page.is_closed():
+        call = getattr(request.node, "rep_call", None)
+        if call is not None and call.failed and not page.is_closed():
             shot(page, f"FAILED-{_slug(request.node.name)}")
     finally:
         context.close()
-    foreign = sorted({url for url in requests if not _is_local(url, netloc)})
-    problems = []
-    if foreign:
-        problems.append(f"requests to hosts other than {netloc}:\n  " + "\n  ".join(foreign))
-    if page_errors:
-        problems.append("uncaught page errors:\n  " + "\n  ".join(page_errors))
-    if problems:
-        pytest.fail("\n".join(problems), pytrace=False)
+    guard.check()
 
 
 def _slug(text: str) -> str:

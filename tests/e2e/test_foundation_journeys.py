@@ -139,7 +139,7 @@ def test_admin_gives_a_user_a_second_role(page, live_server, login_as, shot):
     roles.locator("input.select2-search__field").click()
     roles.locator("input.select2-search__field").press_sequentially(CLERK)
     page.locator(".select2-results__option", has_text=exactly(CLERK)).click()
-    expect(roles.locator(".select2-selection__choice", has_text=exactly(CLERK))).to_be_visible()
+    expect(roles.locator(f".select2-selection__choice[title='{CLERK}']")).to_be_visible()
     assert selected_roles(page) == sorted([OFFICER, CLERK])
     shot(page, "b-01-user-edit-two-roles")
 
@@ -160,8 +160,9 @@ def test_admin_gives_a_user_a_second_role(page, live_server, login_as, shot):
     # put the account back as it was
     page.goto(f"{live_server}{USERS}")
     open_user_edit(page, USER)
-    page.locator("select#roles + .select2-container .select2-selection__choice").filter(
-        has_text=CLERK).locator(".select2-selection__choice__remove").click()
+    page.locator("select#roles + .select2-container "
+                 f".select2-selection__choice[title='{CLERK}'] "
+                 ".select2-selection__choice__remove").click()
     page.keyboard.press("Escape")  # select2 opens its dropdown after a removal
     assert selected_roles(page) == [OFFICER]
     save_user(page)
@@ -181,9 +182,11 @@ def test_officer_cannot_reach_the_catalogs(page, live_server, login_as, shot):
     expect(page.locator(f"a[href*='{DOCUMENT_TYPES}']")).to_have_count(0)
     shot(page, "c-01-officer-home")
 
-    page.goto(f"{live_server}{DOCUMENT_TYPES}")
-    expect_flash(page, ACCESS_DENIED)
-    expect(page).not_to_have_url(re.compile(re.escape(DOCUMENT_TYPES)))
+    response = page.goto(f"{live_server}{DOCUMENT_TYPES}")
+    # either an error page answering 403, or FAB's redirect with a flash: both say so in words
+    if DOCUMENT_TYPES in page.url:
+        assert response.status == 403, f"the grid answered {response.status} to an officer"
+    expect(page.locator(".alert").filter(has_text=ACCESS_DENIED).first).to_be_visible()
     expect(page.locator("table th", has_text="Tên loại văn bản")).to_have_count(0)
     expect(grid_row(page, "Quyết định")).to_have_count(0)
     shot(page, "c-02-officer-denied")

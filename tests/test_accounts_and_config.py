@@ -1,0 +1,122 @@
+"""Demo accounts, configuration from the environment, and grids that refuse absurd paging."""
+import os
+import stat
+
+import pytest
+import sqlalchemy as sa
+
+import config
+from app import create_app
+from tests.conftest import ACCOUNTS, api_token, login
+
+
+@pytest.mark.parametrize("username", list(ACCOUNTS.values()))
+def test_each_demo_account_logs_in_on_the_web_and_the_api(app, username):
+    client = app.test_client()
+    html = login(client, username).get_data(as_text=True)
+    assert "Đăng xuất" in html
+    assert api_token(app.test_client(), username)
+
+
+def test_wrong_password_is_refused_on_the_api(client):
+    response = client.post("/api/v1/security/login", json={
+        "username": "vanthu", "password": "khong-dung", "provider": "db"})
+    assert response.status_code == 401
+
+
+def test_openapi_document_and_swagger_are_served(client, login_as, api_as):
+    spec = client.get("/api/v1/_openapi", headers=api_as("quantri"))
+    assert spec.status_code == 200
+    paths = spec.get_json()["paths"]
+    assert "/api/v1/document_type/" in paths and "/api/v1/agency/" in paths
+    admin = login_as("quantri")
+    assert admin.get("/swagger/v1").status_code == 200
+
+
+def test_random_demo_passwords_are_kept_for_the_owner_only(tmp_path):
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'demo.db'}",
+                      "SECRET_KEY": "x" * 40, "INSTANCE_DIR": str(tmp_path),
+                      "DEMO_PASSWORD": None})
+    result = app.test_cli_runner().invoke(args=["eoffice", "setup", "--demo"])
+    assert result.exit_code == 0, result.output
+    password_file = tmp_path / "demo-passwords.txt"
+    assert stat.S_IMODE(password_file.stat().st_mode) == 0o600
+    passwords = dict(line.split("\t") for line in password_file.read_text().splitlines())
+    assert set(ACCOUNTS.values()) <= passwords.keys()
+    assert len(set(passwords.values())) == len(passwords)  # one per account
+    assert passwords["vanthu"] in result.output  # printed once
+    assert "Đăng xuất" in login(app.test_client(), "vanthu", passwords["vanthu"]).get_data(
+        as_text=True)
+    # Running again creates nothing and prints no password.
+    again = app.test_cli_runner().invoke(args=["eoffice", "setup", "--demo"])
+    assert again.exit_code == 0 and passwords["vanthu"] not in again.output
+
+
+def test_secret_key_is_generated_once_and_kept(tmp_path, monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.setattr(config, "INSTANCE_PATH", tmp_path)
+    first = config.Config.resolve()["SECRET_KEY"]
+    second = config.Config.resolve()["SECRET_KEY"]
+    assert first == second and len(first) >= 32
+    assert stat.S_IMODE((tmp_path / "secret_key").stat().st_mode) == 0o600
+    monkeypatch.setenv("SECRET_KEY", "from-the-environment")
+    assert config.Config.resolve()["SECRET_KEY"] == "from-the-environment"
+
+
+def test_database_url_from_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setattr(config, "INSTANCE_PATH", tmp_path)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    assert config.Config.resolve({"SECRET_KEY": "x"})["SQLALCHEMY_DATABASE_URI"] == \
+        f"sqlite:///{tmp_path / 'eoffice.db'}"
+    monkeypatch.setenv("DATABASE_URL", "postgresql://u@db:5432/eoffice")
+    assert config.Config.resolve({"SECRET_KEY": "x"})["SQLALCHEMY_DATABASE_URI"] == \
+        "postgresql+psycopg://u@db:5432/eoffice"
+
+
+def test_sqlite_runs_in_wal_mode_with_foreign_keys(app):
+    from app.extensions import db
+
+    with app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            pytest.skip("SQLite settings")
+    with app.app_context(), db.engine.connect() as conn:
+        assert conn.execute(sa.text("PRAGMA journal_mode")).scalar() == "wal"
+        assert conn.execute(sa.text("PRAGMA foreign_keys")).scalar() == 1
+
+
+@pytest.mark.parametrize("query,expected", [
+    ("psize_FieldView=100000", "psize_FieldView=200"),
+    ("psize_FieldView=abc", "psize_FieldView=1"),
+    ("page_FieldView=-3", "page_FieldView=0"),
+])
+def test_page_size_is_capped_and_never_a_500(login_as, query, expected):
+    client = login_as("vanthu")
+    response = client.get(f"/fieldview/list/?{query}")
+    assert response.status_code == 302 and expected in response.headers["Location"]
+    assert client.get(f"/fieldview/list/?{query}", follow_redirects=True).status_code == 200
+
+
+def test_unknown_page_is_a_vietnamese_404(login_as):
+    client = login_as("vanthu")
+    response = client.get("/khong-co-trang-nay")
+    assert response.status_code == 404
+    assert "Không tìm thấy" in response.get_data(as_text=True)
+    api = client.get("/api/v1/khong-co/")
+    assert api.status_code == 404 and api.get_json()["message"] == "Không tìm thấy"
+
+
+def test_stale_form_gets_a_clear_message_and_saves_nothing(login_as, db_session):
+    from app.catalogs.models import Field
+
+    client = login_as("vanthu")
+    response = client.post("/fieldview/add", data={"csrf_token": "stale", "code": "STALE",
+                                                   "name": "Lĩnh vực từ biểu mẫu cũ"})
+    assert response.status_code == 400
+    assert "Biểu mẫu đã hết hạn" in response.get_data(as_text=True)
+    assert db_session.query(Field).filter_by(code="STALE").count() == 0
+
+
+def test_instance_files_are_not_world_readable(app):
+    secret = os.path.join(app.config["INSTANCE_DIR"], "secret_key")
+    if os.path.exists(secret):
+        assert stat.S_IMODE(os.stat(secret).st_mode) == 0o600
