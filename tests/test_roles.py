@@ -16,10 +16,11 @@ def matrix_from_database(session):
 
 def print_matrix(matrix):
     resources = sorted({res for pairs in matrix.values() for _, res in pairs})
-    print("\n" + "resource".ljust(34) + " | " + " | ".join(name[:12].ljust(12) for name in r.ROLES))
+    header = " | ".join(name[:12].ljust(12) for name in r.ROLES)
+    print("\n" + "resource".ljust(34) + " | " + header)
     for resource in resources:
-        cells = [",".join(sorted(p.removeprefix("can_") for p, res in matrix[role] if res == resource))
-                 for role in r.ROLES]
+        cells = [",".join(sorted(p.removeprefix("can_") for p, res in matrix[role]
+                                 if res == resource)) for role in r.ROLES]
         print(resource.ljust(34) + " | " + " | ".join(c[:12].ljust(12) for c in cells))
 
 

@@ -89,10 +89,11 @@ def unique_conflicts(session, item) -> list[str]:
             if any(v is None for v in values):
                 continue  # NULLs never collide
             query = select(func.count()).select_from(table).where(
-                and_(*[c == v for c, v in zip(columns, values)])
+                and_(*[c == v for c, v in zip(columns, values, strict=True)])
             )
             if all(v is not None for v in pk):
-                query = query.where(and_(*[c != v for c, v in zip(table.primary_key, pk)]))
+                others = [c != v for c, v in zip(table.primary_key, pk, strict=True)]
+                query = query.where(and_(*others))
             if session.scalar(query):
                 return [mapper.get_property_by_column(c).key for c in columns]
     return []

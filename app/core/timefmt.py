@@ -1,5 +1,5 @@
 """Time: stored in UTC, shown in Asia/Ho_Chi_Minh as dd/mm/yyyy and HH:mm."""
-from datetime import date, datetime, timezone
+from datetime import date, datetime, UTC
 from zoneinfo import ZoneInfo
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -7,12 +7,12 @@ VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 
 def utcnow() -> datetime:
     """Naive UTC, as stored in the database."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def to_local(value: datetime) -> datetime:
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
+        value = value.replace(tzinfo=UTC)
     return value.astimezone(VIETNAM)
 
 

@@ -3,13 +3,11 @@
 They carry the rules that must hold on every grid: read/write permissions shared by the web
 view and the API, Vietnamese sort order, dates dd/mm/yyyy, uniqueness and "still in use"
 messages in Vietnamese, and no 500 on bad input."""
-from datetime import date, datetime
 
 from flask import flash
 from flask_appbuilder import ModelRestApi, ModelView
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import asc, desc
 
 from app.core.db import unique_conflicts, usages_of, vi_order

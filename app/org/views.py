@@ -25,7 +25,8 @@ class DepartmentApi(EofficeApi):
     resource_name = "department"
     datamodel = VietnameseInterface(Department)
     class_permission_name = "Department"
-    list_columns = show_columns = ["id", "name", "code", "parent.id", "parent.name", "sort_order", "active"]
+    list_columns = show_columns = ["id", "name", "code", "parent.id", "parent.name",
+                                   "sort_order", "active"]
     add_columns = edit_columns = ["name", "code", "parent", "sort_order", "active"]
 
 

@@ -65,7 +65,7 @@ def test_clerk_adds_a_document_type(page, live_server, login_as, shot):
     suffix = random.randint(1000, 9999)
     name = f"Thông báo nội bộ thử nghiệm {suffix}"
     abbreviation = f"TBX{suffix}"
-    add = page.locator(f"a[href$='/documenttypeview/add']")
+    add = page.locator("a[href$='/documenttypeview/add']")
     expect(add).to_contain_text("Thêm mới")  # the button's screen-reader label
     with page.expect_navigation():
         add.click()
