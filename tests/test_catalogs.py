@@ -1,5 +1,6 @@
 """Catalogs (danh mục): seeded with Decree 30 values, kept by the clerk in grids and over REST,
 unique, and never deleted while in use."""
+import re
 import uuid
 
 import pytest
@@ -162,3 +163,13 @@ class TestRestApi:
         response = client.delete(f"/api/v1/field/{field.id}", headers=api_as("vanthu"))
         assert response.status_code == 422
         assert "Không thể xóa «Tổ chức cán bộ»" in response.get_json()["message"]
+
+
+def test_grid_reads_naturally(login_as):
+    """Yes/no as Có/Không, an empty value as nothing — not Python's True and None."""
+    client = login_as("vanthu")
+    html = client.get("/documenttypeview/list/?psize_DocumentTypeView=100").get_data(
+        as_text=True)
+    cells = [c.strip() for c in re.findall(r"<td>(.*?)</td>", html, re.S)]
+    assert "Có" in cells
+    assert "True" not in cells and "False" not in cells and "None" not in cells

@@ -4,6 +4,8 @@ They carry the rules that must hold on every grid: read/write permissions shared
 view and the API, Vietnamese sort order, dates dd/mm/yyyy, uniqueness and "still in use"
 messages in Vietnamese, and no 500 on bad input."""
 
+from datetime import date, datetime
+
 from flask import flash
 from flask_appbuilder import ModelRestApi, ModelView
 from flask_appbuilder.models.sqla.interface import SQLAInterface
@@ -53,15 +55,31 @@ def duplicate_message(columns) -> str:
     return _("Đã có một mục khác với cùng %(columns)s.", columns=", ".join(columns))
 
 
-def _date_formatters(datamodel):
-    """Show every date and datetime column as dd/mm/yyyy (HH:mm), Vietnam time."""
-    formatters = {}
-    for column in datamodel.get_columns_list():
-        if datamodel.is_datetime(column):
-            formatters[column] = format_datetime
-        elif datamodel.is_date(column):
-            formatters[column] = format_date
-    return formatters
+def display_value(value):
+    """How a value reads in a grid or a show page: dates dd/mm/yyyy (HH:mm) in Vietnam time,
+    Có/Không for yes/no, nothing for an empty value, lists joined by commas."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return _("Có") if value else _("Không")
+    if isinstance(value, datetime):
+        return format_datetime(value)
+    if isinstance(value, date):
+        return format_date(value)
+    if isinstance(value, list | tuple | set):
+        return ", ".join(str(v) for v in value)
+    return value
+
+
+class Formatters(dict):
+    """FAB's templates ask formatters_columns.get(column): every column gets display_value
+    unless the view gives its own formatter."""
+
+    def get(self, key, default=None):
+        return super().get(key, display_value)
+
+    def __bool__(self):  # FAB replaces a falsy formatters_columns with {}
+        return True
 
 
 class EofficeModelView(ModelView):
@@ -69,8 +87,7 @@ class EofficeModelView(ModelView):
     page_size = 25
 
     def __init__(self, **kwargs):
-        self.formatters_columns = {**_date_formatters(self.datamodel),
-                                   **(self.formatters_columns or {})}
+        self.formatters_columns = Formatters(self.formatters_columns or {})
         super().__init__(**kwargs)
 
     def _check_unique(self, item):

@@ -66,5 +66,8 @@ class EofficeUser(User):
         # Vietnamese order: family and middle names, then the given name.
         return f"{self.last_name} {self.first_name}".strip()
 
+    def get_full_name(self):  # FAB's navbar and panels call this
+        return self.full_name
+
     def __repr__(self):
         return self.full_name

@@ -3,7 +3,7 @@ from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.views import UserDBModelView
 from flask_babel import lazy_gettext as _l
 
-from app.core.timefmt import format_datetime
+from app.core.views import Formatters
 from app.org.models import EofficeUser
 
 PROFILE_COLUMNS = ["department", "position", "fields", "phone"]
@@ -38,8 +38,11 @@ class EofficeUserView(UserDBModelView):
                             "expanded": False}),
     ]
     user_show_fieldsets = show_fieldsets[:3]
-    formatters_columns = {c: format_datetime for c in ("last_login", "created_on", "changed_on")}
     base_order = ("username", "asc")
+
+    def __init__(self, **kwargs):
+        self.formatters_columns = Formatters()
+        super().__init__(**kwargs)
 
 
 class EofficeSecurityManager(SecurityManager):

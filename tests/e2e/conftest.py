@@ -86,7 +86,7 @@ class PageGuard:
         self.netloc = netloc
         self.requests: list[str] = []
         self.page_errors: list[str] = []
-        self.reported = (0, 0)
+        self.reported = ""
 
     def problems(self) -> str:
         foreign = sorted({url for url in self.requests if not _is_local(url, self.netloc)})
@@ -98,12 +98,9 @@ class PageGuard:
         return "\n".join(found)
 
     def check(self) -> None:
-        state = (len(self.requests), len(self.page_errors))
-        if state == self.reported:
-            return
-        self.reported = state
         problems = self.problems()
-        if problems:
+        if problems and problems != self.reported:  # each finding fails the test once
+            self.reported = problems
             pytest.fail(problems, pytrace=False)
 
 
