@@ -48,8 +48,10 @@ def init_request_hygiene(app: Flask) -> None:
     @app.context_processor
     def template_helpers():
         from app.core.timefmt import format_date, format_datetime
+        from app.core.ui import select2_messages
 
         return {"html_lang": lambda: str(get_locale() or "vi"),
+                "select2_messages": select2_messages,
                 "format_date": format_date, "format_datetime": format_datetime}
 
 

@@ -173,3 +173,22 @@ def test_grid_reads_naturally(login_as):
     cells = [c.strip() for c in re.findall(r"<td>(.*?)</td>", html, re.S)]
     assert "Có" in cells
     assert "True" not in cells and "False" not in cells and "None" not in cells
+
+
+def test_an_entry_can_be_switched_off_with_its_checkbox(login_as, db_session):
+    room = m.MeetingRoom(name=unique("Phòng họp cũ"))
+    db_session.add(room)
+    db_session.commit()
+    client = login_as("vanthu")
+    page = client.get(f"/meetingroomview/edit/{room.id}").get_data(as_text=True)
+    html = client.post(f"/meetingroomview/edit/{room.id}", data=form_of(
+        page, name=room.name), follow_redirects=True).get_data(as_text=True)  # unticked
+    assert "Đã cập nhật" in html
+    db_session.expire_all()
+    assert db_session.get(m.MeetingRoom, room.id).active is False
+
+
+def test_delete_confirmation_dialog_is_vietnamese(login_as):
+    html = login_as("vanthu").get("/fieldview/list/").get_data(as_text=True)
+    assert ">Hủy</button>" in html and ">Đồng ý</a>" in html
+    assert ">Cancel<" not in html

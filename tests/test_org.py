@@ -47,3 +47,11 @@ def test_a_unit_with_people_cannot_be_deleted(login_as, db_session):
 def test_users_see_their_own_profile(login_as):
     html = login_as("chuyenvien").get("/users/userinfo/").get_data(as_text=True)
     assert "Hoàng Thị" in html and "Phòng Cải cách hành chính" in html
+
+
+def test_the_public_role_is_not_offered_to_people(login_as, db_session):
+    user = db_session.query(EofficeUser).filter_by(username="cv.tcbc1").one()
+    html = login_as("quantri").get(f"/users/edit/{user.id}").get_data(as_text=True)
+    roles_select = html[html.index('name="roles"'):]
+    roles_select = roles_select[:roles_select.index("</select>")]
+    assert "Văn thư" in roles_select and "Public" not in roles_select

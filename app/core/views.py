@@ -10,6 +10,7 @@ from flask import flash
 from flask_appbuilder import ModelRestApi, ModelView
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import gettext as _
+from wtforms import BooleanField
 from sqlalchemy import asc, desc
 
 from app.core.db import unique_conflicts, usages_of, vi_order
@@ -88,7 +89,20 @@ class EofficeModelView(ModelView):
 
     def __init__(self, **kwargs):
         self.formatters_columns = Formatters(self.formatters_columns or {})
+        self._optional_checkboxes()
         super().__init__(**kwargs)
+
+    def _optional_checkboxes(self):
+        """FAB makes a NOT NULL boolean a required checkbox, which cannot be left unticked:
+        give every yes/no column a plain checkbox (ticked by default when the column is)."""
+        for form in ("add_form_extra_fields", "edit_form_extra_fields"):
+            extra = dict(getattr(self, form) or {})
+            for column in self.datamodel.get_columns_list():
+                if self.datamodel.is_boolean(column) and column not in extra:
+                    default = getattr(self.datamodel.obj.__table__.c[column].default, "arg", None)
+                    extra[column] = BooleanField(self.label_columns.get(column, column),
+                                                 default=bool(default))
+            setattr(self, form, extra)
 
     def _check_unique(self, item):
         columns = unique_conflicts(self.datamodel.session, item)

@@ -1,4 +1,5 @@
 """The security manager: FAB's, with our user model and the profile in the security panel."""
+from flask_appbuilder.models.sqla.filters import FilterNotEqual
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.views import UserDBModelView
 from flask_babel import lazy_gettext as _l
@@ -39,6 +40,10 @@ class EofficeUserView(UserDBModelView):
     ]
     user_show_fieldsets = show_fieldsets[:3]
     base_order = ("username", "asc")
+    # Public is the role of anonymous visitors, never of a person.
+    add_form_query_rel_fields = edit_form_query_rel_fields = {
+        "roles": [["name", FilterNotEqual, "Public"]],
+    }
 
     def __init__(self, **kwargs):
         self.formatters_columns = Formatters()
