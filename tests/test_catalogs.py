@@ -192,3 +192,11 @@ def test_delete_confirmation_dialog_is_vietnamese(login_as):
     html = login_as("vanthu").get("/fieldview/list/").get_data(as_text=True)
     assert ">Hủy</button>" in html and ">Đồng ý</a>" in html
     assert ">Cancel<" not in html
+
+
+def test_grid_search_ignores_vietnamese_case(login_as, db_session):
+    db_session.add(m.Agency(name="BAN QUẢN LÝ KHU CÔNG NGHIỆP ĐỒNG VĂN"))
+    db_session.commit()
+    client = login_as("vanthu")
+    html = client.get("/agencyview/list/?_flt_2_name=đồng văn").get_data(as_text=True)
+    assert "BAN QUẢN LÝ KHU CÔNG NGHIỆP ĐỒNG VĂN" in html

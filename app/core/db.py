@@ -17,11 +17,17 @@ def vi_order(column):
     return column.collate(VI_COLLATION)
 
 
+def _unicode_lower(value):
+    return value.lower() if isinstance(value, str) else value
+
+
 @event.listens_for(Engine, "connect")
 def _sqlite_settings(dbapi_connection, _record):
     if not isinstance(dbapi_connection, sqlite3.Connection):
         return
     dbapi_connection.create_collation(VI_COLLATION, vietnamese_collate)
+    # SQLite's lower() folds ASCII only ("ĐẶC" stays "ĐẶC"); grids filter with lower(…) LIKE.
+    dbapi_connection.create_function("lower", 1, _unicode_lower, deterministic=True)
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
