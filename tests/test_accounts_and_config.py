@@ -120,3 +120,10 @@ def test_instance_files_are_not_world_readable(app):
     secret = os.path.join(app.config["INSTANCE_DIR"], "secret_key")
     if os.path.exists(secret):
         assert stat.S_IMODE(os.stat(secret).st_mode) == 0o600
+
+
+def test_malformed_json_gets_a_vietnamese_400(client):
+    response = client.post("/api/v1/security/login", data="{không phải json",
+                           content_type="application/json")
+    assert response.status_code == 400
+    assert response.get_json()["message"] == "Nội dung JSON không hợp lệ."

@@ -1,4 +1,14 @@
-"""Domain errors: a translatable message, optionally tied to a form field."""
+"""Domain errors (a translatable message, optionally tied to a form field) and error pages."""
+from flask_babel import lazy_gettext as _l
+
+ERROR_MESSAGES = {
+    400: _l("Yêu cầu không hợp lệ."),
+    403: _l("Không có quyền truy cập"),
+    404: _l("Không tìm thấy"),
+    405: _l("Thao tác không được hỗ trợ."),
+    413: _l("Tệp tải lên quá lớn."),
+    500: _l("Đã có lỗi trong hệ thống. Thao tác chưa được thực hiện; vui lòng thử lại."),
+}
 
 
 class DomainError(ValueError):
@@ -14,18 +24,10 @@ class DomainError(ValueError):
 def register_error_pages(app):
     """Errors in Vietnamese, in the application's layout (JSON under /api/)."""
     from flask import jsonify, render_template, request
-    from flask_babel import lazy_gettext as _l
     from flask_wtf.csrf import CSRFError
     from werkzeug.exceptions import HTTPException
 
-    messages = {
-        400: _l("Yêu cầu không hợp lệ."),
-        403: _l("Không có quyền truy cập"),
-        404: _l("Không tìm thấy"),
-        405: _l("Thao tác không được hỗ trợ."),
-        413: _l("Tệp tải lên quá lớn."),
-        500: _l("Đã có lỗi trong hệ thống. Thao tác chưa được thực hiện; vui lòng thử lại."),
-    }
+    messages = ERROR_MESSAGES
 
     def render(code, message):
         if request.path.startswith("/api/"):

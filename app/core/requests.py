@@ -1,8 +1,17 @@
 """Every text that enters through a request is NFC before any code sees it."""
 from flask import Request
+from flask_babel import gettext as _
 from werkzeug.datastructures import ImmutableMultiDict
+from werkzeug.exceptions import BadRequest
 
 from app.core.text import nfc
+
+
+class PlainBadRequest(BadRequest):
+    """FAB's API shows str(error): let that be the message alone, without '400 Bad Request:'."""
+
+    def __str__(self):
+        return str(self.description)
 
 
 def _nfc_multidict(data):
@@ -30,6 +39,9 @@ class NfcRequest(Request):
     def _load_form_data(self):
         super()._load_form_data()
         self.__dict__["form"] = _nfc_multidict(self.__dict__["form"])
+
+    def on_json_loading_failed(self, e):
+        raise PlainBadRequest(_("Nội dung JSON không hợp lệ."))
 
     def get_json(self, *args, **kwargs):
         return _nfc_json(super().get_json(*args, **kwargs))

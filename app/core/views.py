@@ -14,7 +14,7 @@ from wtforms import BooleanField
 from sqlalchemy import asc, desc
 
 from app.core.db import unique_conflicts, usages_of, vi_order
-from app.core.errors import DomainError
+from app.core.errors import ERROR_MESSAGES, DomainError
 from app.core.timefmt import format_date, format_datetime
 
 # The web view and the REST resource of one thing share two permissions: can_read, can_write.
@@ -132,6 +132,11 @@ class EofficeModelView(ModelView):
 class EofficeApi(ModelRestApi):
     method_permission_name = API_METHOD_PERMISSIONS
     allow_browser_login = True
+
+    def response_500(self, message=None):
+        # FAB's @safe answers "Fatal error" in English; nothing was saved, say so in Vietnamese.
+        self.datamodel.session.rollback()
+        return super().response_500(message=str(ERROR_MESSAGES[500]))
 
     def _unprocessable(self, error):
         self.datamodel.session.rollback()
