@@ -45,12 +45,17 @@ class Config:
     DATA_DIR = os.environ.get("DATA_DIR", str(INSTANCE_PATH / "data"))
     PORT = int(os.environ.get("PORT", "8080"))
     DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD")
-    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_UPLOAD_MB", "50")) * 1024 * 1024
+    MAX_UPLOAD_BYTES = int(os.environ.get("MAX_UPLOAD_MB", "30")) * 1024 * 1024  # per file
+    MAX_CONTENT_LENGTH = 4 * MAX_UPLOAD_BYTES  # a whole request, several files
     PDF_FONT_PATH = os.environ.get(
         "PDF_FONT_PATH", "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
     )
     TIMEZONE = "Asia/Ho_Chi_Minh"
     AGENCY_NAME = os.environ.get("AGENCY_NAME", "Sở Nội vụ tỉnh Hà Nam")
+    # Incoming documents: default processing deadline when neither the type nor the urgency
+    # sets one, and how many working days before a deadline a document is "due soon".
+    DEFAULT_PROCESSING_DAYS = int(os.environ.get("DEFAULT_PROCESSING_DAYS", "10"))
+    DUE_SOON_DAYS = int(os.environ.get("DUE_SOON_DAYS", "2"))
 
     # Flask-AppBuilder
     AUTH_TYPE = AUTH_DB

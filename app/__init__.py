@@ -69,10 +69,12 @@ def init_extensions(app: Flask) -> None:
 
 def init_views(app: Flask) -> None:
     from app.catalogs.views import register_views as catalogs
+    from app.documents.views import register_views as documents
     from app.org.views import register_views as org
 
     appbuilder = app.appbuilder
     with app.app_context():
+        documents(appbuilder)
         org(appbuilder)
         catalogs(appbuilder)
         appbuilder.post_init()

@@ -25,6 +25,7 @@ class DocumentType(Model):
     name = Column(String(100), nullable=False, unique=True)
     abbreviation = Column(String(10), unique=True)  # none for Công văn, Thư công
     kind = Column(SmallInteger, nullable=False, default=KIND_ADMINISTRATIVE)
+    processing_days = Column(Integer)  # default deadline for incoming ones, in working days
     sort_order = Column(Integer, nullable=False, default=0)
     active = Column(Boolean, nullable=False, default=True)
 
@@ -91,6 +92,7 @@ class UrgencyLevel(Model):
     name = Column(String(50), nullable=False, unique=True)
     priority = Column(SmallInteger, nullable=False, unique=True)
     is_urgent = Column(Boolean, nullable=False, default=False)  # flagged everywhere it appears
+    processing_days = Column(Integer)  # default deadline, in working days (tighter wins)
 
     def __repr__(self):
         return self.name

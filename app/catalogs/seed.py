@@ -21,8 +21,8 @@ def seed_catalogs(session, year: int | None = None) -> dict:
         ),
         "urgency_level": sum(
             _ensure(session, m.UrgencyLevel, {"priority": priority},
-                    {"name": name, "is_urgent": urgent})
-            for priority, name, urgent in data.URGENCY_LEVELS
+                    {"name": name, "is_urgent": urgent, "processing_days": days})
+            for priority, name, urgent, days in data.URGENCY_LEVELS
         ),
         "secrecy_level": sum(
             _ensure(session, m.SecrecyLevel, {"level": level}, {"name": name})

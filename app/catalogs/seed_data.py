@@ -46,12 +46,13 @@ DOCUMENT_TYPES = [
     ("Thông tư liên tịch", "TTLT", LEGAL),
 ]
 
-# (priority, name, handled immediately) — edXML OtherInfo/Priority
+# (priority, name, handled immediately, default processing deadline in working days)
+# — edXML OtherInfo/Priority. The decree fixes no number of days: these are the agency's.
 URGENCY_LEVELS = [
-    (0, "Thường", False),
-    (1, "Khẩn", True),
-    (2, "Thượng khẩn", True),
-    (3, "Hỏa tốc", True),
+    (0, "Thường", False, None),
+    (1, "Khẩn", True, 3),
+    (2, "Thượng khẩn", True, 2),
+    (3, "Hỏa tốc", True, 1),
 ]
 
 SECRECY_LEVELS = [(0, "Thường"), (1, "Mật"), (2, "Tối mật"), (3, "Tuyệt mật")]

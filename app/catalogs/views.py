@@ -7,6 +7,9 @@ from app.core.validation import api_validator, form_validator
 from app.core.views import EofficeApi, EofficeModelView, VietnameseInterface
 
 ACTIVE = _l("Đang dùng")
+PROCESSING_DAYS = _l("Hạn xử lý mặc định (ngày làm việc)")
+PROCESSING_DAYS_HELP = _l("Hạn xử lý văn bản đến được gợi ý khi vào sổ; để trống để dùng hạn "
+                          "chung. Khi loại văn bản và độ khẩn cùng có hạn, hạn ngắn hơn được dùng.")
 
 
 class DocumentTypeView(EofficeModelView):
@@ -16,13 +19,15 @@ class DocumentTypeView(EofficeModelView):
     add_title = _l("Thêm loại văn bản")
     edit_title = _l("Sửa loại văn bản")
     list_columns = ["name", "abbreviation", "kind", "active"]
-    add_columns = edit_columns = show_columns = ["name", "abbreviation", "kind", "sort_order",
-                                                 "active"]
+    add_columns = edit_columns = show_columns = ["name", "abbreviation", "kind",
+                                                 "processing_days", "sort_order", "active"]
     search_columns = ["name", "abbreviation", "kind", "active"]
     base_order = ("sort_order", "asc")
     label_columns = {"name": _l("Tên loại văn bản"), "abbreviation": _l("Viết tắt"),
-                     "kind": _l("Nhóm"), "sort_order": _l("Thứ tự"), "active": ACTIVE}
-    description_columns = {"abbreviation": _l("Ví dụ QĐ, TB, KH; để trống với Công văn.")}
+                     "kind": _l("Nhóm"), "sort_order": _l("Thứ tự"), "active": ACTIVE,
+                     "processing_days": PROCESSING_DAYS}
+    description_columns = {"abbreviation": _l("Ví dụ QĐ, TB, KH; để trống với Công văn."),
+                           "processing_days": PROCESSING_DAYS_HELP}
     formatters_columns = {"kind": lambda k: str(m.DOCUMENT_KINDS.get(k, k))}
     edit_form_extra_fields = add_form_extra_fields = {
         "kind": SelectField(_l("Nhóm"), coerce=int,
@@ -34,8 +39,10 @@ class DocumentTypeApi(EofficeApi):
     resource_name = "document_type"
     datamodel = VietnameseInterface(m.DocumentType)
     class_permission_name = "DocumentType"
-    list_columns = show_columns = ["id", "name", "abbreviation", "kind", "sort_order", "active"]
-    add_columns = edit_columns = ["name", "abbreviation", "kind", "sort_order", "active"]
+    list_columns = show_columns = ["id", "name", "abbreviation", "kind", "processing_days",
+                                   "sort_order", "active"]
+    add_columns = edit_columns = ["name", "abbreviation", "kind", "processing_days",
+                                  "sort_order", "active"]
     order_columns = ["name", "abbreviation", "sort_order"]
 
 
@@ -98,18 +105,20 @@ class UrgencyLevelView(EofficeModelView):
     list_title = show_title = _l("Độ khẩn")
     add_title = _l("Thêm độ khẩn")
     edit_title = _l("Sửa độ khẩn")
-    list_columns = add_columns = edit_columns = show_columns = ["name", "priority", "is_urgent"]
+    list_columns = add_columns = edit_columns = show_columns = ["name", "priority", "is_urgent",
+                                                                "processing_days"]
     base_order = ("priority", "asc")
     label_columns = {"name": _l("Độ khẩn"), "priority": _l("Mức ưu tiên (edXML)"),
-                     "is_urgent": _l("Xử lý ngay")}
+                     "is_urgent": _l("Xử lý ngay"), "processing_days": PROCESSING_DAYS}
+    description_columns = {"processing_days": PROCESSING_DAYS_HELP}
 
 
 class UrgencyLevelApi(EofficeApi):
     resource_name = "urgency"
     datamodel = VietnameseInterface(m.UrgencyLevel)
     class_permission_name = "UrgencyLevel"
-    list_columns = show_columns = ["id", "name", "priority", "is_urgent"]
-    add_columns = edit_columns = ["name", "priority", "is_urgent"]
+    list_columns = show_columns = ["id", "name", "priority", "is_urgent", "processing_days"]
+    add_columns = edit_columns = ["name", "priority", "is_urgent", "processing_days"]
 
 
 class SecrecyLevelView(EofficeModelView):

@@ -63,3 +63,19 @@ def vietnamese_collate(left: str, right: str) -> int:
     """A cmp function for SQLite's create_collation."""
     a, b = vietnamese_sort_key(left), vietnamese_sort_key(right)
     return (a > b) - (a < b)
+
+
+_DASHES = re.compile(r"[\u2010-\u2015\u2212]")
+_NUMBER_PREFIX = re.compile(r"^(so|số)\s*[:.]?\s*", re.IGNORECASE)
+
+
+def number_symbol_key(text: str) -> str:
+    """Number and symbol normalised for matching: '123 /QĐ- UBND', 'Số: 123/QD-UBND' and
+    '0123/qđ–ubnd' all give '123/QD-UBND'. Keep what was typed for display."""
+    text = _NUMBER_PREFIX.sub("", nfc(text or "").strip())
+    text = _DASHES.sub("-", text)
+    text = fold(text).upper().replace(" ", "")
+    number, slash, rest = text.partition("/")
+    if number.isdigit():
+        number = str(int(number))  # 01 and 1 are the same number
+    return number + slash + rest

@@ -1,5 +1,5 @@
 """Time: stored in UTC, shown in Asia/Ho_Chi_Minh as dd/mm/yyyy and HH:mm."""
-from datetime import date, datetime, UTC
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -30,3 +30,27 @@ def format_datetime(value) -> str:
     if not isinstance(value, datetime):
         return format_date(value)
     return to_local(value).strftime("%d/%m/%Y %H:%M")
+
+
+def today_local() -> date:
+    return datetime.now(VIETNAM).date()
+
+
+def add_working_days(start: date, days: int) -> date:
+    """The date `days` working days (Monday–Friday) after `start`."""
+    current = start
+    while days > 0:
+        current += timedelta(days=1)
+        if current.weekday() < 5:
+            days -= 1
+    return current
+
+
+def local_to_utc(value: datetime) -> datetime:
+    """A naive Vietnam-time datetime (as typed in a form) to naive UTC for storage."""
+    return value.replace(tzinfo=VIETNAM).astimezone(UTC).replace(tzinfo=None)
+
+
+def local_now() -> datetime:
+    """Now in Vietnam, naive (as typed in forms)."""
+    return datetime.now(VIETNAM).replace(tzinfo=None)

@@ -28,6 +28,9 @@ CATALOG_MENUS = ["Catalogs", "DocumentTypes", "Registers", "Agencies", "Fields",
                  "UrgencyLevels", "SecrecyLevels", "RetentionPeriods", "MeetingRooms",
                  "NewsCategories"]
 ORGANISATION = ["Department", "Position"]
+INCOMING = ["IncomingDocument"]
+INCOMING_MENUS = ["Documents", "IncomingDocuments", "IncomingOverdue"]
+INCOMING_CLERK_MENUS = ["IncomingRegister", "IncomingBook"]
 ORGANISATION_MENUS = ["Organisation", "Departments", "Positions"]
 
 # Art. 3: everyone has their own account, sees it and changes their password.
@@ -68,16 +71,21 @@ def _merge(*grants):
     return merged
 
 
+# Art. 6.1, 7.1b, 8.1b: leaders and officers read incoming documents (which ones: the rule in
+# app.documents.access) and act on them as app.documents.workflow allows.
+READS_INCOMING = _merge(_grant(INCOMING, READ), _grant(INCOMING_MENUS, MENU))
+
 ROLE_PERMISSIONS = {
     ADMIN: _merge(OWN_ACCOUNT, SECURITY_PANEL,
                   _grant(ORGANISATION, READ_WRITE), _grant(ORGANISATION_MENUS, MENU)),
-    AGENCY_LEADER: _merge(OWN_ACCOUNT),
-    OFFICE_LEADER: _merge(OWN_ACCOUNT),
-    UNIT_LEADER: _merge(OWN_ACCOUNT),
-    OFFICER: _merge(OWN_ACCOUNT),
-    # Art. 9.1c: the clerk keeps the catalogs complete and current.
+    AGENCY_LEADER: _merge(OWN_ACCOUNT, READS_INCOMING, _grant(["IncomingBook"], MENU)),
+    OFFICE_LEADER: _merge(OWN_ACCOUNT, READS_INCOMING, _grant(["IncomingBook"], MENU)),
+    UNIT_LEADER: _merge(OWN_ACCOUNT, READS_INCOMING),
+    OFFICER: _merge(OWN_ACCOUNT, READS_INCOMING),
+    # Art. 9.1a: the clerk registers incoming documents; 9.1c: keeps the catalogs.
     CLERK: _merge(OWN_ACCOUNT, _grant(CATALOGS, READ_WRITE), _grant(CATALOG_MENUS, MENU),
-                  _grant(ORGANISATION, READ)),
+                  _grant(ORGANISATION, READ), _grant(INCOMING, READ_WRITE),
+                  _grant(INCOMING_MENUS + INCOMING_CLERK_MENUS, MENU)),
 }
 
 

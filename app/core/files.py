@@ -1,0 +1,214 @@
+"""Uploaded files: checked by parsing (pypdf, Pillow, zip/OLE structure), never by extension
+alone; stored outside static/ under a generated name; served with an RFC 6266 header."""
+import hashlib
+import io
+import os
+import re
+import tempfile
+import unicodedata
+import uuid
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+from flask_babel import lazy_gettext as _l
+from PIL import Image
+
+from app.core.errors import DomainError
+from app.core.pdf import open_pdf
+from app.core.text import nfc
+
+TEXT_LIMIT = 200_000  # characters of extracted text kept for search
+NAME_LIMIT = 255
+
+KIND_LABELS = {
+    "pdf": _l("PDF"),
+    "image": _l("ảnh JPEG, PNG, TIFF"),
+    "office": _l("Word, Excel, OpenDocument (.doc, .docx, .xls, .xlsx, .odt)"),
+}
+
+# Parsed kind -> (content type, extension of the stored file).
+TYPES = {
+    "pdf": ("application/pdf", ".pdf"),
+    "JPEG": ("image/jpeg", ".jpg"),
+    "PNG": ("image/png", ".png"),
+    "TIFF": ("image/tiff", ".tif"),
+    "docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", ".docx"),
+    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", ".xlsx"),
+    "odt": ("application/vnd.oasis.opendocument.text", ".odt"),
+    "doc": ("application/msword", ".doc"),
+    "xls": ("application/vnd.ms-excel", ".xls"),
+}
+
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_MAGIC = b"PK\x03\x04"
+IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"II*\x00", b"MM\x00*")
+
+
+@dataclass
+class StoredFile:
+    storage_name: str
+    original_name: str
+    size: int
+    sha256: str
+    content_type: str
+    page_count: int | None = None
+    text: str | None = None
+
+
+def check_upload(data: bytes, filename: str, *, max_bytes: int,
+                 allowed=("pdf", "image")) -> StoredFile:
+    """Validate an upload and describe it (nothing is written); DomainError if refused."""
+    if not data:
+        raise DomainError(_l("Tệp rỗng."))
+    if len(data) > max_bytes:
+        limit = f"{max_bytes / (1024 * 1024):.1f}".removesuffix(".0").replace(".", ",")
+        raise DomainError(_l("Tệp quá lớn: dung lượng tối đa là %(limit)s MB.", limit=limit))
+
+    kind, page_count, text = None, None, None
+    if data.startswith(b"%PDF-") and "pdf" in allowed:
+        kind = "pdf"
+        page_count, text = _check_pdf(data)
+    elif data.startswith(IMAGE_MAGIC) and "image" in allowed:
+        kind, page_count = _check_image(data)
+    elif data.startswith((ZIP_MAGIC, OLE_MAGIC)) and "office" in allowed:
+        kind = _office_kind(data)
+    if kind is None:
+        kinds = ", ".join(str(KIND_LABELS[k]) for k in allowed if k in KIND_LABELS)
+        raise DomainError(_l("Định dạng tệp không được chấp nhận. Chỉ nhận tệp: %(kinds)s.",
+                             kinds=kinds))
+
+    content_type, extension = TYPES[kind]
+    return StoredFile(
+        storage_name=uuid.uuid4().hex + extension,
+        original_name=clean_filename(filename, extension),
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        content_type=content_type,
+        page_count=page_count,
+        text=text,
+    )
+
+
+def _check_pdf(data: bytes) -> tuple[int, str]:
+    reader = open_pdf(data)  # raises the encrypted / damaged messages
+    parts, length = [], 0
+    for page in reader.pages:
+        try:
+            part = page.extract_text() or ""
+        except Exception:  # text is only for search: a page we cannot read is not an error
+            continue
+        parts.append(part)
+        length += len(part)
+        if length > TEXT_LIMIT:
+            break
+    text = " ".join(nfc(" ".join(parts)).split())[:TEXT_LIMIT]
+    return len(reader.pages), text
+
+
+def _check_image(data: bytes) -> tuple[str, int]:
+    formats = ["JPEG", "PNG", "TIFF"]
+    try:
+        with Image.open(io.BytesIO(data), formats=formats) as image:
+            image.verify()  # checks structure and checksums
+        with Image.open(io.BytesIO(data), formats=formats) as image:
+            image.load()  # verify() does not decode the pixels; a truncated image fails here
+            return image.format, getattr(image, "n_frames", 1)
+    except Image.DecompressionBombError as error:
+        raise DomainError(_l("Ảnh có kích thước điểm ảnh quá lớn.")) from error
+    except Exception as error:
+        raise DomainError(_l("Tệp ảnh bị hỏng hoặc không đọc được.")) from error
+
+
+def _office_kind(data: bytes) -> str | None:
+    """docx/xlsx/odt are zip packages with a known member; doc/xls are OLE files with a
+    known stream. Anything else in such a container (e.g. an .msi installer) is refused."""
+    if data.startswith(OLE_MAGIC):
+        if _ole_stream("WordDocument", data):
+            return "doc"
+        if _ole_stream("Workbook", data) or _ole_stream("Book", data):
+            return "xls"
+        return None
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = set(archive.namelist())
+            if "word/document.xml" in names:
+                return "docx"
+            if "xl/workbook.xml" in names:
+                return "xlsx"
+            if "mimetype" in names and archive.getinfo("mimetype").file_size < 100:
+                if archive.read("mimetype") == TYPES["odt"][0].encode():
+                    return "odt"
+    except Exception as error:  # BadZipFile and friends
+        raise DomainError(_l("Tệp văn bản bị hỏng hoặc không đọc được.")) from error
+    return None
+
+
+def _ole_stream(name: str, data: bytes) -> bool:
+    # OLE directory entries hold the stream name in UTF-16LE, NUL-terminated.
+    return (name + "\0").encode("utf-16-le") in data
+
+
+def clean_filename(filename: str, extension: str = "") -> str:
+    """The uploaded name as the user knows it: NFC, no folders, no control characters."""
+    name = nfc(filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+    # Category C: control and format characters (incl. right-to-left overrides that disguise
+    # extensions), surrogates, private use.
+    name = "".join(c for c in name if not unicodedata.category(c).startswith("C")).strip()
+    if name.strip(".") == "":
+        name = "tep-tai-len" + extension
+    if len(name) > NAME_LIMIT:
+        stem, dot, suffix = name.rpartition(".")
+        if dot and len(suffix) <= 10:
+            name = stem[:NAME_LIMIT - len(suffix) - 1].rstrip() + "." + suffix
+        else:
+            name = name[:NAME_LIMIT]
+    return name
+
+
+def save_file(data_dir: str | Path, data: bytes, info: StoredFile) -> StoredFile:
+    """Write the bytes under data_dir/files/<ab>/<storage_name> atomically (mode 0o640)."""
+    if hashlib.sha256(data).hexdigest() != info.sha256:
+        raise ValueError("data does not match the checked upload")
+    path = file_path(data_dir, info.storage_name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Write to a temporary file in the same folder, then rename: readers never see half a file.
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".upload-")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(temp, 0o640)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    return info
+
+
+_STORAGE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{2,}")
+
+
+def file_path(data_dir: str | Path, storage_name: str) -> Path:
+    """Where a stored file lives; refuses anything that could leave data_dir/files."""
+    if not _STORAGE_NAME.fullmatch(storage_name or "") or ".." in storage_name:
+        raise ValueError(f"invalid storage name: {storage_name!r}")
+    return Path(data_dir) / "files" / storage_name[:2] / storage_name
+
+
+def ascii_filename(name: str) -> str:
+    """'Sở Nội vụ.pdf' -> 'So Noi vu.pdf': for clients that ignore filename*."""
+    name = nfc(name).replace("đ", "d").replace("Đ", "D")
+    name = "".join(c for c in unicodedata.normalize("NFD", name) if not unicodedata.combining(c))
+    name = re.sub(r"[^A-Za-z0-9 ._()-]", "_", name).strip()
+    return name if name.strip("._ ") else "file"
+
+
+def content_disposition(original_name: str, inline: bool = False) -> str:
+    """RFC 6266 header value with an ASCII fallback and the exact UTF-8 name (RFC 5987)."""
+    name = nfc(original_name or "") or "file"
+    disposition = "inline" if inline else "attachment"
+    return (f'{disposition}; filename="{ascii_filename(name)}"; '
+            f"filename*=UTF-8''{quote(name, safe='')}")

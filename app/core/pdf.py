@@ -1,0 +1,258 @@
+"""PDF helpers: open an uploaded PDF safely, draw the arrival stamp (dấu ĐẾN), make demo PDFs.
+
+The stamp is drawn with reportlab on a transparent overlay and merged with pypdf, so the
+received file itself is never changed: the stamped copy is a separate, derived file.
+"""
+import io
+from pathlib import Path
+
+from flask_babel import lazy_gettext as _l
+from pypdf import PageObject, PasswordType, PdfReader, PdfWriter, Transformation
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+from reportlab.lib.utils import simpleSplit
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen import canvas
+
+from app.core.errors import DomainError
+from app.core.text import nfc
+
+PDF_NOT_PDF = _l("Tệp không phải là tệp PDF.")
+PDF_ENCRYPTED = _l("Tệp PDF được bảo vệ bằng mật khẩu hoặc mã hóa nên hệ thống không đọc được. "
+                   "Vui lòng tải lên bản không đặt mật khẩu.")
+PDF_DAMAGED = _l("Tệp PDF bị hỏng hoặc không đọc được. Vui lòng kiểm tra lại tệp và tải lên lại.")
+
+# The stamp's wording and size (Decree 30, Appendix; marked "verify" in DOMAIN.md): the stamp is
+# a legal form, always in Vietnamese whatever the interface language, so these are not _l().
+STAMP_WIDTH, STAMP_HEIGHT = 50 * mm, 35 * mm
+STAMP_MARGIN_LEFT, STAMP_MARGIN_TOP = 15 * mm, 12 * mm
+STAMP_TITLE = "ĐẾN"
+STAMP_LABELS = ("Số:", "Ngày:", "Chuyển:", "Số và ký hiệu hồ sơ:")
+STAMP_INK = (0.08, 0.12, 0.40)  # dark blue, like stamp ink, readable on scans and prints
+
+DEMO_HEADER = ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc")
+
+
+def open_pdf(data: bytes) -> PdfReader:
+    """Parse a PDF fully enough to trust it, or raise DomainError with a Vietnamese message."""
+    if not data.startswith(b"%PDF-"):
+        raise DomainError(PDF_NOT_PDF)
+    # An upload cut off in transit loses its end-of-file marker; pypdf would silently guess.
+    if b"%%EOF" not in data.rstrip(b"\r\n\t \x00")[-1024:]:
+        raise DomainError(PDF_DAMAGED)
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted and not _decrypt_without_password(reader):
+            raise DomainError(PDF_ENCRYPTED)
+        if not reader.pages:
+            raise DomainError(PDF_DAMAGED)
+        for page in reader.pages:  # touch every page so a broken page tree fails here
+            _ = page.mediabox
+    except DomainError:
+        raise
+    except Exception as error:  # pypdf raises many kinds of errors on malformed input
+        raise DomainError(PDF_DAMAGED) from error
+    return reader
+
+
+def _decrypt_without_password(reader: PdfReader) -> bool:
+    """PDFs with only an owner password (print/copy restrictions) open in any viewer: accept."""
+    try:
+        return reader.decrypt("") != PasswordType.NOT_DECRYPTED
+    except Exception:  # e.g. AES without a crypto library: we cannot read it either way
+        return False
+
+
+def register_fonts(font_path: str) -> tuple[str, str]:
+    """Register the TTF (and its -Bold sibling if present) once; return (regular, bold) names."""
+    path = Path(font_path)
+    regular = "VN-" + path.stem
+    bold_path = path.with_name(f"{path.stem}-Bold{path.suffix}")
+    bold = regular + "-Bold" if bold_path.is_file() else regular
+    registered = pdfmetrics.getRegisteredFontNames()
+    if regular not in registered:
+        pdfmetrics.registerFont(TTFont(regular, str(path)))
+    if bold not in registered and bold != regular:
+        pdfmetrics.registerFont(TTFont(bold, str(bold_path)))
+    return regular, bold
+
+
+def stamp_arrival(pdf_bytes: bytes, *, agency_name: str, number: str | int, arrival_date: str,
+                  routed_to: str = "", dossier: str = "", font_path: str) -> bytes:
+    """A new PDF whose first page carries the arrival stamp; the other pages are unchanged."""
+    reader = open_pdf(pdf_bytes)
+    try:
+        writer = PdfWriter(clone_from=reader)
+    except Exception as error:
+        raise DomainError(PDF_DAMAGED) from error
+    page = writer.pages[0]
+    box = page.cropbox  # the visible area; equals the mediabox unless the PDF crops it
+    rotation = page.rotation % 360 if page.rotation % 90 == 0 else 0
+    width, height = float(box.width), float(box.height)
+    if rotation in (90, 270):  # draw in the page's displayed orientation
+        width, height = height, width
+
+    overlay = _draw_stamp(width, height, font_path, [
+        nfc(str(agency_name or "")).upper(),
+        nfc(str(number if number is not None else "")),
+        nfc(arrival_date or ""),
+        nfc(routed_to or ""),
+        nfc(dossier or ""),
+    ])
+    page.merge_transformed_page(overlay, _displayed_to_user_space(box, rotation))
+    page.compress_content_streams()
+
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def _displayed_to_user_space(box, rotation: int) -> Transformation:
+    """Map coordinates on the page as displayed (origin bottom-left) to the page's user space.
+
+    /Rotate turns the page clockwise when shown, so the displayed top-left corner is a
+    different corner of the unrotated box for each rotation.
+    """
+    x0, y0 = float(box.left), float(box.bottom)
+    x1, y1 = float(box.right), float(box.top)
+    ctm = {
+        0: (1, 0, 0, 1, x0, y0),
+        90: (0, 1, -1, 0, x1, y0),
+        180: (-1, 0, 0, -1, x1, y1),
+        270: (0, -1, 1, 0, x0, y1),
+    }[rotation]
+    return Transformation(ctm)
+
+
+def _draw_stamp(page_width: float, page_height: float, font_path: str, values) -> PageObject:
+    agency, number, date, routed_to, dossier = values
+    regular, bold = register_fonts(font_path)
+    buffer = io.BytesIO()
+    c = canvas.Canvas(buffer, pagesize=(page_width, page_height), invariant=True)
+
+    left = max(0.0, min(STAMP_MARGIN_LEFT, page_width - STAMP_WIDTH))
+    top = min(page_height, max(STAMP_HEIGHT, page_height - STAMP_MARGIN_TOP))
+    bottom = top - STAMP_HEIGHT
+    # White fill so the stamp stays readable over scanned content.
+    c.setFillColorRGB(1, 1, 1)
+    c.setStrokeColorRGB(*STAMP_INK)
+    c.setLineWidth(1)
+    c.rect(left, bottom, STAMP_WIDTH, STAMP_HEIGHT, fill=1, stroke=1)
+    c.setFillColorRGB(*STAMP_INK)
+
+    pad = 2 * mm
+    inner = STAMP_WIDTH - 2 * pad
+    centre = left + STAMP_WIDTH / 2
+
+    # Agency name: one line if it fits at a readable size, else two lines, else cut.
+    size, lines = (_fit(agency, bold, inner, (7, 6.5, 6), 1)
+                   or _fit(agency, bold, inner, (7, 6.5, 6, 5.5, 5, 4.5), 2)
+                   or (4.5, _cut(agency, bold, 4.5, inner, 2)))
+    y = top - pad - size
+    for line in lines:
+        c.setFont(bold, size)
+        c.drawCentredString(centre, y, line)
+        y -= size * 1.2
+    agency_bottom = y + size * 0.9
+
+    # The four fields sit at the bottom, 11 pt apart; "ĐẾN" is centred in the space between.
+    step = 11
+    first_field = bottom + pad + 1 + 3 * step
+    for i, (label, value) in enumerate(zip(STAMP_LABELS, (number, date, routed_to, dossier),
+                                           strict=True)):
+        _draw_field(c, left + pad, first_field - i * step, inner, label, value, regular, bold)
+    title_size = 13
+    fields_top = first_field + 6
+    c.setFont(bold, title_size)
+    c.drawCentredString(centre, (agency_bottom + fields_top) / 2 - title_size * 0.4, STAMP_TITLE)
+
+    c.showPage()
+    c.save()
+    return PdfReader(io.BytesIO(buffer.getvalue())).pages[0]
+
+
+def _draw_field(c, x, y, width, label, value, regular, bold, size=7.5):
+    """'Label: value', shrunk or cut to fit; dotted leaders where the value is still empty."""
+    label_text = label + " "
+    c.setFont(regular, size)
+    c.drawString(x, y, label_text)
+    left = x + pdfmetrics.stringWidth(label_text, regular, size)
+    room = x + width - left
+    if not value:
+        c.drawString(left, y, "." * int(room / pdfmetrics.stringWidth(".", regular, size)))
+        return
+    value = " ".join(value.split())
+    value_size, lines = (_fit(value, bold, room, (7.5, 7, 6.5, 6, 5.5, 5), 1)
+                         or (5, _cut(value, bold, 5, room, 1)))
+    c.setFont(bold, value_size)
+    c.drawString(left, y, lines[0])
+
+
+def _fit(text, font, width, sizes, max_lines):
+    """(size, lines) for the first size at which text wraps into max_lines lines, else None."""
+    for size in sizes:
+        lines = simpleSplit(text, font, size, width) or [""]
+        if len(lines) <= max_lines and all(_fits(line, font, size, width) for line in lines):
+            return size, lines
+    return None
+
+
+def _cut(text, font, size, width, max_lines):
+    """Too long even at the smallest size: keep what fits and end with an ellipsis."""
+    lines = simpleSplit(text, font, size, width) or [""]
+    kept = lines[:max_lines - 1] + [" ".join(lines[max_lines - 1:])]
+    return [_truncate(line, font, size, width) for line in kept]
+
+
+def _fits(text, font, size, width):
+    return pdfmetrics.stringWidth(text, font, size) <= width
+
+
+def _truncate(text, font, size, width):
+    if _fits(text, font, size, width):
+        return text
+    while text and not _fits(text + "…", font, size, width):
+        text = text[:-1]
+    return text.rstrip() + "…"
+
+
+def make_demo_pdf(title: str, lines: list[str], *, font_path: str, pages: int = 1) -> bytes:
+    """A small real A4 PDF in Vietnamese, for demo data and tests."""
+    regular, bold = register_fonts(font_path)
+    buffer = io.BytesIO()
+    # invariant: no timestamps, so the same input gives the same bytes (stable sha256 in tests)
+    c = canvas.Canvas(buffer, pagesize=A4, invariant=True, pageCompression=1)
+    c.setTitle(nfc(title))
+    page_width, page_height = A4
+    left, right = 25 * mm, page_width - 20 * mm
+    centre = page_width / 2
+
+    for number in range(1, pages + 1):
+        y = page_height - 20 * mm
+        if number == 1:
+            c.setFont(bold, 12)
+            c.drawCentredString(centre, y, DEMO_HEADER[0])
+            y -= 16
+            c.setFont(bold, 13)
+            c.drawCentredString(centre, y, DEMO_HEADER[1])
+            half = pdfmetrics.stringWidth(DEMO_HEADER[1], bold, 13) / 2
+            c.line(centre - half, y - 3, centre + half, y - 3)
+            y -= 40
+            c.setFont(bold, 14)
+            for line in simpleSplit(nfc(title), bold, 14, right - left):
+                c.drawCentredString(centre, y, line)
+                y -= 18
+            y -= 10
+        c.setFont(regular, 12)
+        for text in lines:
+            for line in simpleSplit(nfc(text), regular, 12, right - left):
+                if y < 25 * mm:
+                    break
+                c.drawString(left, y, line)
+                y -= 16
+        c.setFont(regular, 9)
+        c.drawCentredString(centre, 12 * mm, f"Trang {number}/{pages}")
+        c.showPage()
+    c.save()
+    return buffer.getvalue()

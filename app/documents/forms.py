@@ -1,0 +1,100 @@
+"""Web forms for incoming documents. Dates are typed dd/mm/yyyy, times HH:mm (Vietnam time)."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import (
+    BooleanField, DateField, DateTimeField, HiddenField, IntegerField, MultipleFileField,
+    SelectField, StringField, TextAreaField,
+)
+from wtforms.validators import Optional
+
+from app.catalogs.models import Agency, DocumentType, Field, Register, SecrecyLevel, UrgencyLevel
+from app.core.db import vi_order
+from app.documents.models import CHANNELS
+
+DATE_FORMAT = "%d/%m/%Y"
+DATETIME_FORMAT = "%d/%m/%Y %H:%M"
+BAD_DATE = _l("Ngày phải có dạng dd/mm/yyyy, ví dụ 05/03/2026.")
+BAD_DATETIME = _l("Ngày giờ phải có dạng dd/mm/yyyy HH:mm, ví dụ 05/03/2026 08:30.")
+
+
+class VietnameseDateField(DateField):
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as error:
+            raise ValueError(str(BAD_DATE)) from error
+
+
+class VietnameseDateTimeField(DateTimeField):
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as error:
+            raise ValueError(str(BAD_DATETIME)) from error
+
+
+def _choices(session, model, label=lambda x: str(x), where=None, order=None):
+    query = select(model)
+    if where is not None:
+        query = query.where(where)
+    query = query.order_by(order if order is not None else model.id)
+    return [("", "")] + [(str(x.id), label(x)) for x in session.scalars(query)]
+
+
+class IncomingForm(FlaskForm):
+    register_id = SelectField(_l("Sổ văn bản"), validators=[Optional()])
+    arrival_at = VietnameseDateTimeField(_l("Ngày, giờ đến"), format=DATETIME_FORMAT,
+                                         validators=[Optional()])
+    channel = SelectField(_l("Hình thức nhận"), choices=CHANNELS, default="paper")
+    agency_id = SelectField(_l("Cơ quan ban hành"), validators=[Optional()])
+    new_agency = StringField(_l("hoặc thêm cơ quan mới"), validators=[Optional()])
+    number_symbol = StringField(_l("Số, ký hiệu"), validators=[Optional()])
+    document_date = VietnameseDateField(_l("Ngày văn bản"), format=DATE_FORMAT,
+                                        validators=[Optional()])
+    document_type_id = SelectField(_l("Loại văn bản"), validators=[Optional()])
+    excerpt = TextAreaField(_l("Trích yếu nội dung"), validators=[Optional()])
+    signer_name = StringField(_l("Người ký"), validators=[Optional()])
+    signer_position = StringField(_l("Chức vụ người ký"), validators=[Optional()])
+    field_id = SelectField(_l("Lĩnh vực"), validators=[Optional()])
+    urgency_id = SelectField(_l("Độ khẩn"), validators=[Optional()])
+    secrecy_id = SelectField(_l("Độ mật"), validators=[Optional()])
+    page_count = IntegerField(_l("Số trang"), validators=[Optional()])
+    deadline = VietnameseDateField(_l("Hạn xử lý"), format=DATE_FORMAT, validators=[Optional()])
+    recipients = StringField(_l("Đơn vị hoặc người nhận"), validators=[Optional()])
+    notes = TextAreaField(_l("Ghi chú"), validators=[Optional()])
+    files = MultipleFileField(_l("Tệp đính kèm (PDF, ảnh)"))
+    confirm_duplicate = BooleanField(_l("Tôi đã kiểm tra: vẫn vào sổ văn bản này"))
+    submit_now = BooleanField(_l("Trình lãnh đạo ngay sau khi vào sổ"), default=True)
+
+    def load_choices(self, session, year=None):
+        registers = Register.direction == "in"
+        if year:
+            registers = registers & (Register.year == year)
+        self.register_id.choices = _choices(session, Register, where=registers & Register.active,
+                                            order=Register.is_secret)
+        self.agency_id.choices = _choices(session, Agency, where=Agency.active,
+                                          order=vi_order(Agency.name))
+        self.document_type_id.choices = _choices(
+            session, DocumentType, where=DocumentType.active, order=DocumentType.sort_order)
+        self.field_id.choices = _choices(session, Field, where=Field.active,
+                                         order=vi_order(Field.name))
+        self.urgency_id.choices = _choices(session, UrgencyLevel, order=UrgencyLevel.priority)[1:]
+        self.secrecy_id.choices = _choices(session, SecrecyLevel, order=SecrecyLevel.level)[1:]
+        return self
+
+    def data_for_service(self) -> dict:
+        ids = ("register_id", "agency_id", "document_type_id", "field_id", "urgency_id",
+               "secrecy_id")
+        data = {name: self[name].data for name in (
+            "arrival_at", "channel", "new_agency", "number_symbol", "document_date", "excerpt",
+            "signer_name", "signer_position", "page_count", "deadline", "recipients", "notes")}
+        data.update({name: int(self[name].data) if self[name].data else None for name in ids})
+        return data
+
+
+class NoteForm(FlaskForm):
+    """Progress, completion, return: one note (and, for completion, the reply's reference)."""
+    line_id = HiddenField()
+    note = TextAreaField(_l("Nội dung"))
+    reply_reference = StringField(_l("Số, ký hiệu văn bản trả lời"), validators=[Optional()])

@@ -1,0 +1,202 @@
+"""Incoming documents (văn bản đến): the register entry, its files, its routing and history."""
+from flask_appbuilder import Model
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import (
+    Column, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint,
+)
+from sqlalchemy.orm import relationship
+
+from app.catalogs.models import (
+    Agency, DocumentType, Field, Register, SecrecyLevel, UrgencyLevel,
+)
+from app.core.timefmt import utcnow
+from app.org.models import Department, EofficeUser
+
+
+class RegisterCounter(Model):
+    """The last number given in a register for a year: taken in the same transaction as the
+    insert (app.documents.numbering), so numbers never collide."""
+    __tablename__ = "register_counter"
+    __label__ = _l("bộ đếm số")
+
+    register_id = Column(Integer, ForeignKey("register.id", ondelete="RESTRICT"),
+                         primary_key=True)
+    year = Column(Integer, primary_key=True)
+    last_number = Column(Integer, nullable=False, default=0)
+
+
+CHANNELS = [("paper", _l("Bản giấy")), ("electronic", _l("Điện tử")),
+            ("exchange", _l("Liên thông"))]
+
+# Document states; the transitions between them are in app.documents.workflow.
+PENDING = "pending"          # arrived electronically, waiting for registration (Chờ vào sổ)
+REGISTERED = "registered"    # in the register, not yet presented to the leader
+SUBMITTED = "submitted"      # presented to the agency leader, waiting for a direction
+IN_PROGRESS = "in_progress"  # assigned, being processed
+COMPLETED = "completed"      # the lead assignee completed it
+STATES = {
+    PENDING: _l("Chờ vào sổ"),
+    REGISTERED: _l("Đã vào sổ"),
+    SUBMITTED: _l("Chờ chỉ đạo"),
+    IN_PROGRESS: _l("Đang xử lý"),
+    COMPLETED: _l("Hoàn thành"),
+}
+
+
+class IncomingDocument(Model):
+    __tablename__ = "incoming_document"
+    __label__ = _l("văn bản đến")
+    __table_args__ = (
+        UniqueConstraint("register_id", "arrival_year", "arrival_number",
+                         name="uq_incoming_arrival_number"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    state = Column(String(20), nullable=False, default=REGISTERED, index=True)
+    register_id = Column(Integer, ForeignKey("register.id", ondelete="RESTRICT"))
+    register = relationship(Register)
+    arrival_year = Column(Integer)
+    arrival_number = Column(Integer)  # Số đến: empty until registered
+    arrival_at = Column(DateTime, nullable=False, index=True)  # UTC
+    channel = Column(String(12), nullable=False, default="paper")
+    agency_id = Column(Integer, ForeignKey("agency.id", ondelete="RESTRICT"), nullable=False)
+    agency = relationship(Agency)
+    number_symbol = Column(String(60), nullable=False)  # as typed, for display
+    number_symbol_key = Column(String(60), nullable=False, index=True)  # for matching
+    document_date = Column(Date, nullable=False)
+    document_type_id = Column(Integer, ForeignKey("document_type.id", ondelete="RESTRICT"),
+                              nullable=False)
+    document_type = relationship(DocumentType)
+    excerpt = Column(String(1000), nullable=False)  # trích yếu
+    signer_name = Column(String(100))
+    signer_position = Column(String(100))
+    field_id = Column(Integer, ForeignKey("field.id", ondelete="RESTRICT"), index=True)
+    field = relationship(Field)
+    urgency_id = Column(Integer, ForeignKey("urgency_level.id", ondelete="RESTRICT"),
+                        nullable=False)
+    urgency = relationship(UrgencyLevel)
+    secrecy_id = Column(Integer, ForeignKey("secrecy_level.id", ondelete="RESTRICT"),
+                        nullable=False)
+    secrecy = relationship(SecrecyLevel)
+    page_count = Column(Integer)
+    deadline = Column(Date, index=True)  # hạn xử lý
+    recipients = Column(String(500))  # đơn vị hoặc người nhận, as on the paper register
+    notes = Column(Text)
+    direction = Column(Text)  # the leader's latest direction (ý kiến chỉ đạo)
+    completed_at = Column(DateTime)
+    result_note = Column(Text)
+    reply_reference = Column(String(100))  # số, ký hiệu văn bản trả lời
+    search_text = Column(Text, nullable=False, default="")  # folded, see app.core.text.fold
+    created_by_id = Column(Integer, ForeignKey("ab_user.id", ondelete="RESTRICT"))
+    created_by = relationship(EofficeUser, foreign_keys=[created_by_id])
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    updated_at = Column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+    files = relationship("DocumentFile", back_populates="incoming", order_by="DocumentFile.id",
+                         cascade="all, delete-orphan")
+    assignments = relationship("IncomingAssignment", back_populates="document",
+                               order_by="IncomingAssignment.id", cascade="all, delete-orphan")
+    events = relationship("IncomingEvent", back_populates="document",
+                          order_by="IncomingEvent.id", cascade="all, delete-orphan")
+
+    @property
+    def state_label(self):
+        return STATES.get(self.state, self.state)
+
+    @property
+    def is_urgent(self):
+        return bool(self.urgency and self.urgency.is_urgent)
+
+    @property
+    def is_secret(self):
+        return bool(self.secrecy and self.secrecy.level > 0)
+
+    def __repr__(self):
+        return f"{self.number_symbol} – {self.excerpt[:60]}"
+
+
+class DocumentFile(Model):
+    """A file kept outside static/ under a generated name (app.core.files)."""
+    __tablename__ = "document_file"
+    __label__ = _l("tệp đính kèm")
+
+    id = Column(Integer, primary_key=True)
+    incoming_id = Column(Integer, ForeignKey("incoming_document.id", ondelete="CASCADE"),
+                         index=True)
+    incoming = relationship(IncomingDocument, back_populates="files")
+    storage_name = Column(String(80), nullable=False, unique=True)
+    original_name = Column(String(255), nullable=False)
+    size = Column(Integer, nullable=False)
+    sha256 = Column(String(64), nullable=False)
+    content_type = Column(String(100), nullable=False)
+    page_count = Column(Integer)
+    text = Column(Text)
+    uploaded_by_id = Column(Integer, ForeignKey("ab_user.id", ondelete="RESTRICT"))
+    uploaded_at = Column(DateTime, nullable=False, default=utcnow)
+
+    @property
+    def is_pdf(self):
+        return self.content_type == "application/pdf"
+
+
+LEAD, COOPERATE, FYI = "lead", "cooperate", "fyi"
+ASSIGNMENT_ROLES = {LEAD: _l("Chủ trì"), COOPERATE: _l("Phối hợp"), FYI: _l("Nhận để biết")}
+OPEN, DONE, RETURNED = "open", "done", "returned"
+ASSIGNMENT_STATES = {OPEN: _l("Đang xử lý"), DONE: _l("Đã xử lý"), RETURNED: _l("Trả lại")}
+
+
+class IncomingAssignment(Model):
+    """One line of the leader's direction: a unit or a person, as lead, co-operating or FYI,
+    with its own deadline. A unit leader passing it on to an officer adds a child line."""
+    __tablename__ = "incoming_assignment"
+    __label__ = _l("phân công xử lý")
+
+    id = Column(Integer, primary_key=True)
+    document_id = Column(Integer, ForeignKey("incoming_document.id", ondelete="CASCADE"),
+                         nullable=False, index=True)
+    document = relationship(IncomingDocument, back_populates="assignments")
+    parent_id = Column(Integer, ForeignKey("incoming_assignment.id", ondelete="CASCADE"))
+    role = Column(String(10), nullable=False)
+    department_id = Column(Integer, ForeignKey("department.id", ondelete="RESTRICT"),
+                           index=True)
+    department = relationship(Department)
+    user_id = Column(Integer, ForeignKey("ab_user.id", ondelete="RESTRICT"), index=True)
+    user = relationship(EofficeUser, foreign_keys=[user_id])
+    deadline = Column(Date)
+    state = Column(String(10), nullable=False, default=OPEN)
+    progress_note = Column(Text)
+    result_note = Column(Text)
+    assigned_by_id = Column(Integer, ForeignKey("ab_user.id", ondelete="RESTRICT"))
+    assigned_by = relationship(EofficeUser, foreign_keys=[assigned_by_id])
+    assigned_at = Column(DateTime, nullable=False, default=utcnow)
+    completed_at = Column(DateTime)
+
+    @property
+    def role_label(self):
+        return ASSIGNMENT_ROLES.get(self.role, self.role)
+
+    @property
+    def state_label(self):
+        return ASSIGNMENT_STATES.get(self.state, self.state)
+
+    @property
+    def assignee(self):
+        return self.user or self.department
+
+
+class IncomingEvent(Model):
+    """The document's history, append-only: who did what, when, with which note."""
+    __tablename__ = "incoming_event"
+    __label__ = _l("lịch sử xử lý")
+
+    id = Column(Integer, primary_key=True)
+    document_id = Column(Integer, ForeignKey("incoming_document.id", ondelete="CASCADE"),
+                         nullable=False, index=True)
+    document = relationship(IncomingDocument, back_populates="events")
+    actor_id = Column(Integer, ForeignKey("ab_user.id", ondelete="RESTRICT"))
+    actor = relationship(EofficeUser)
+    at = Column(DateTime, nullable=False, default=utcnow)
+    action = Column(String(30), nullable=False)
+    from_state = Column(String(20))
+    to_state = Column(String(20))
+    note = Column(Text)

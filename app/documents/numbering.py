@@ -1,0 +1,39 @@
+"""Numbers never collide: one counter row per (register, year), incremented by the first
+write of the transaction that inserts the document.
+
+`UPDATE … RETURNING` takes the row lock on PostgreSQL and SQLite's write lock (the transaction
+starts with it, so no stale snapshot), so two clerks never get the same number; the unique
+constraint on the document is the last guard."""
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from app.documents.models import RegisterCounter
+
+
+def _insert_counter_if_missing(session, register_id: int, year: int):
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    session.execute(
+        insert(RegisterCounter)
+        .values(register_id=register_id, year=year, last_number=0)
+        .on_conflict_do_nothing(index_elements=["register_id", "year"])
+    )
+
+
+def take_next_number(session, register_id: int, year: int) -> int:
+    """Reserve and return the next number. Must run inside the transaction that then inserts
+    the document, before anything else is written in it."""
+    _insert_counter_if_missing(session, register_id, year)
+    return session.execute(
+        update(RegisterCounter)
+        .where(RegisterCounter.register_id == register_id, RegisterCounter.year == year)
+        .values(last_number=RegisterCounter.last_number + 1)
+        .returning(RegisterCounter.last_number)
+    ).scalar_one()
+
+
+def peek_next_number(session, register_id: int, year: int) -> int:
+    """The number the next document would get now (shown before saving, not reserved)."""
+    last = session.scalar(select(RegisterCounter.last_number).where(
+        RegisterCounter.register_id == register_id, RegisterCounter.year == year))
+    return (last or 0) + 1

@@ -1,0 +1,559 @@
+"""Incoming documents: the rules, as plain functions that take the acting user and the session.
+The web views, the REST API, the demo data and (later) imports and exchange all call these."""
+from datetime import date, datetime, timedelta
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, func, or_, select
+
+from app.catalogs.models import Agency, DocumentType, Register, SecrecyLevel, UrgencyLevel
+from app.core.errors import DomainError
+from app.core.files import check_upload, save_file
+from app.core.text import fold, nfc, number_symbol_key
+from app.core.timefmt import (
+    add_working_days, local_now, local_to_utc, to_local, today_local, utcnow,
+)
+from app.documents import workflow
+from app.documents.access import visible_incoming
+from app.documents.models import (
+    COMPLETED, COOPERATE, DONE, FYI, IN_PROGRESS, LEAD, OPEN, PENDING, REGISTERED, RETURNED,
+    SUBMITTED, DocumentFile, IncomingAssignment, IncomingDocument, IncomingEvent,
+)
+from app.documents.numbering import peek_next_number, take_next_number
+from app.org.models import Department, EofficeUser
+
+FIELDS = ["register_id", "arrival_at", "channel", "agency_id", "number_symbol", "document_date",
+          "document_type_id", "excerpt", "signer_name", "signer_position", "field_id",
+          "urgency_id", "secrecy_id", "page_count", "deadline", "recipients", "notes"]
+REQUIRED = {
+    "register_id": _l("Chọn sổ văn bản đến."),
+    "arrival_at": _l("Nhập ngày, giờ đến."),
+    "agency_id": _l("Chọn cơ quan ban hành."),
+    "number_symbol": _l("Nhập số, ký hiệu văn bản."),
+    "document_date": _l("Nhập ngày văn bản."),
+    "document_type_id": _l("Chọn loại văn bản."),
+    "excerpt": _l("Nhập trích yếu nội dung."),
+    "urgency_id": _l("Chọn độ khẩn."),
+    "secrecy_id": _l("Chọn độ mật."),
+}
+
+
+class FormErrors(DomainError):
+    """Several messages, each next to its field. Nothing has been saved."""
+
+    def __init__(self, errors: dict, duplicates=None):
+        super().__init__(_l("Vui lòng sửa các lỗi được đánh dấu."))
+        self.errors = errors
+        self.duplicates = duplicates or []
+
+
+# ---------------------------------------------------------------- reading
+
+def visible_query(user):
+    return select(IncomingDocument).where(visible_incoming(user))
+
+
+def default_deadline(session, arrival: date, document_type_id, urgency_id) -> date:
+    """Arrival + the tighter of the type's and the urgency's days (working days), else the
+    agency's default (DEFAULT_PROCESSING_DAYS)."""
+    days = [d for d in (
+        session.scalar(select(DocumentType.processing_days).where(
+            DocumentType.id == document_type_id)) if document_type_id else None,
+        session.scalar(select(UrgencyLevel.processing_days).where(
+            UrgencyLevel.id == urgency_id)) if urgency_id else None,
+    ) if d]
+    return add_working_days(arrival, min(days) if days else
+                            current_app.config["DEFAULT_PROCESSING_DAYS"])
+
+
+def next_number_preview(session, register_id) -> int | None:
+    register = session.get(Register, register_id) if register_id else None
+    return peek_next_number(session, register.id, register.year) if register else None
+
+
+def find_duplicates(session, agency_id, number_symbol, document_date, exclude_id=None):
+    """Entries with the same issuing agency, number/symbol (normalised) and date: the same
+    document arriving twice (paper and electronic) must not get two numbers."""
+    query = select(IncomingDocument).where(
+        IncomingDocument.agency_id == agency_id,
+        IncomingDocument.number_symbol_key == number_symbol_key(number_symbol),
+        IncomingDocument.document_date == document_date)
+    if exclude_id:
+        query = query.where(IncomingDocument.id != exclude_id)
+    return list(session.scalars(query))
+
+
+# ---------------------------------------------------------------- validation
+
+def _clean(data: dict) -> dict:
+    clean = {k: nfc(v.strip()) if isinstance(v, str) else v for k, v in data.items()}
+    return {k: (None if v == "" else v) for k, v in clean.items()}
+
+
+def validate(session, data: dict, *, document=None, confirm_duplicate=False) -> dict:
+    """All the rules of a register entry; raises FormErrors listing every problem."""
+    data = _clean(data)
+    errors = {}
+    for field, message in REQUIRED.items():
+        if data.get(field) in (None, "") and not (field == "agency_id" and data.get("new_agency")):
+            errors[field] = [message]
+    register = session.get(Register, data["register_id"]) if data.get("register_id") else None
+    arrival = data.get("arrival_at")
+    arrival_date = arrival.date() if isinstance(arrival, datetime) else None
+    if register is not None:
+        if register.direction != "in" or not register.active:
+            errors.setdefault("register_id", []).append(
+                _l("Sổ này không phải sổ văn bản đến đang dùng."))
+        elif arrival_date and arrival_date.year != register.year:
+            errors.setdefault("register_id", []).append(_l(
+                "Sổ «%(name)s» dùng cho văn bản đến năm %(year)s; ngày đến thuộc năm khác.",
+                name=register.name, year=register.year))
+        if register.document_type_id and data.get("document_type_id") and \
+                int(data["document_type_id"]) != register.document_type_id:
+            errors.setdefault("document_type_id", []).append(
+                _l("Sổ này chỉ dùng cho loại văn bản «%(type)s».", type=register.document_type))
+        secrecy = session.get(SecrecyLevel, data["secrecy_id"]) if data.get("secrecy_id") \
+            else None
+        if secrecy is not None and (secrecy.level > 0) != register.is_secret:
+            errors.setdefault("register_id", []).append(
+                _l("Văn bản mật phải vào sổ văn bản mật; văn bản thường vào sổ thường.")
+                if secrecy.level > 0 else _l("Sổ văn bản mật chỉ dùng cho văn bản mật."))
+    if arrival and arrival > local_now() + timedelta(minutes=5):
+        errors.setdefault("arrival_at", []).append(_l("Ngày đến không thể ở tương lai."))
+    document_date = data.get("document_date")
+    if arrival_date and document_date and arrival_date < document_date:
+        errors.setdefault("arrival_at", []).append(
+            _l("Ngày đến không thể trước ngày văn bản."))
+    deadline = data.get("deadline")
+    if deadline and arrival_date and deadline < arrival_date:
+        errors.setdefault("deadline", []).append(_l("Hạn xử lý không thể trước ngày đến."))
+    page_count = data.get("page_count")
+    if page_count is not None and (not isinstance(page_count, int) or page_count < 1):
+        errors.setdefault("page_count", []).append(_l("Số trang phải là số nguyên dương."))
+    duplicates = []
+    if data.get("agency_id") and data.get("number_symbol") and document_date:
+        duplicates = find_duplicates(session, data["agency_id"], data["number_symbol"],
+                                     document_date, exclude_id=document.id if document else None)
+        if duplicates and not confirm_duplicate:
+            errors.setdefault("number_symbol", []).append(_l(
+                "Văn bản này có thể đã vào sổ (cùng cơ quan ban hành, số, ký hiệu và ngày). "
+                "Kiểm tra và xác nhận nếu vẫn muốn vào sổ lần nữa."))
+    if errors:
+        raise FormErrors(errors, duplicates)
+    return data
+
+
+def check_files(uploads):
+    """Parse every upload before anything is written: (data, filename) → info."""
+    max_bytes = current_app.config["MAX_UPLOAD_BYTES"]
+    checked, errors = [], []
+    for data, filename in uploads:
+        try:
+            checked.append((data, check_upload(data, filename, max_bytes=max_bytes)))
+        except DomainError as error:
+            errors.append(f"{filename}: {error}")
+    if errors:
+        raise FormErrors({"files": errors})
+    return checked
+
+
+# ---------------------------------------------------------------- writing
+
+def _event(document, user, action, from_state, note=None):
+    document.events.append(IncomingEvent(actor_id=user.id if user else None, action=action,
+                                         from_state=from_state, to_state=document.state,
+                                         note=note, at=utcnow()))
+
+
+def refresh_search_text(document):
+    agency = document.agency
+    parts = [document.number_symbol, document.number_symbol_key, document.excerpt,
+             agency.name if agency else "", agency.short_name if agency else "",
+             document.signer_name or ""]
+    parts += [f.text or "" for f in document.files]
+    document.search_text = fold(" ".join(p for p in parts if p))[:200_000]
+
+
+def _store_files(document, user, checked):
+    data_dir = current_app.config["DATA_DIR"]
+    stored = []
+    for data, info in checked:
+        saved = save_file(data_dir, data, info)
+        stored.append(saved)
+        document.files.append(DocumentFile(
+            storage_name=saved.storage_name, original_name=saved.original_name,
+            size=saved.size, sha256=saved.sha256, content_type=saved.content_type,
+            page_count=saved.page_count, text=saved.text,
+            uploaded_by_id=user.id if user else None))
+    return stored
+
+
+def _forget_files(stored):
+    from app.core.files import file_path
+
+    for saved in stored:
+        file_path(current_app.config["DATA_DIR"], saved.storage_name).unlink(missing_ok=True)
+
+
+def register_incoming(session, user, data: dict, uploads=(), *, confirm_duplicate=False,
+                      submit=False, state=REGISTERED):
+    """Vào sổ: validate, take the next arrival number and insert, in one transaction.
+    `state=PENDING` records an electronic arrival waiting for registration (no number)."""
+    if state == REGISTERED and not workflow.is_clerk(user, None):
+        raise DomainError(_l("Chỉ văn thư được vào sổ văn bản đến."))
+    data = validate(session, data, confirm_duplicate=confirm_duplicate)
+    checked = check_files(uploads)
+    session.rollback()  # end any read transaction: the number must be the first write
+    stored = []
+    try:
+        register = session.get(Register, data["register_id"])
+        number = take_next_number(session, register.id, register.year) \
+            if state == REGISTERED else None
+        if not data.get("agency_id"):  # quick-added with the document, in its transaction
+            data["agency_id"] = agency_quick_add(session, data["new_agency"]).id
+        document = IncomingDocument(**{k: data.get(k) for k in FIELDS})
+        document.arrival_at = local_to_utc(data["arrival_at"])
+        document.number_symbol_key = number_symbol_key(data["number_symbol"])
+        document.state = state
+        document.arrival_year = register.year if number else None
+        document.arrival_number = number
+        document.created_by_id = user.id if user else None
+        if not document.deadline:
+            document.deadline = default_deadline(session, data["arrival_at"].date(),
+                                                 data["document_type_id"], data["urgency_id"])
+        session.add(document)
+        stored = _store_files(document, user, checked)
+        if not document.page_count:
+            document.page_count = sum(f.page_count or 0 for f in document.files) or None
+        session.flush()
+        refresh_search_text(document)
+        _event(document, user, "register" if number else "receive", None)
+        if submit and number:
+            _apply(session, user, document, "submit")
+        session.commit()
+    except Exception:
+        session.rollback()
+        _forget_files(stored)
+        raise
+    return document
+
+
+def update_incoming(session, user, document, data: dict, uploads=(), *,
+                    confirm_duplicate=False):
+    """The clerk corrects an entry; the number and the register stay."""
+    if not workflow.is_clerk(user, document):
+        raise DomainError(_l("Chỉ văn thư được sửa thông tin vào sổ."))
+    data["register_id"] = document.register_id
+    data = validate(session, data, document=document, confirm_duplicate=confirm_duplicate)
+    checked = check_files(uploads)
+    stored = []
+    try:
+        for key in FIELDS:
+            if key not in ("register_id",) and key in data:
+                setattr(document, key, data[key])
+        document.arrival_at = local_to_utc(data["arrival_at"])
+        document.number_symbol_key = number_symbol_key(data["number_symbol"])
+        stored = _store_files(document, user, checked)
+        refresh_search_text(document)
+        _event(document, user, "update", document.state)
+        session.commit()
+    except Exception:
+        session.rollback()
+        _forget_files(stored)
+        raise
+    return document
+
+
+def register_pending(session, user, document, register_id):
+    """Vào sổ a document that arrived electronically: it gets its number now."""
+    if not workflow.allowed(user, document, "register"):
+        raise DomainError(_l("Không thể vào sổ văn bản này."))
+    register = session.get(Register, register_id)
+    data = {k: getattr(document, k) for k in FIELDS}
+    data["register_id"] = register_id
+    data["arrival_at"] = to_local(document.arrival_at).replace(tzinfo=None)
+    validate(session, data, document=document, confirm_duplicate=True)
+    document_id = document.id
+    session.rollback()
+    number = take_next_number(session, register.id, register.year)
+    document = session.get(IncomingDocument, document_id)
+    document.register_id, document.arrival_year = register.id, register.year
+    document.arrival_number = number
+    from_state = document.state
+    document.state = REGISTERED
+    _event(document, user, "register", from_state)
+    session.commit()
+    return document
+
+
+def _apply(session, user, document, action, line=None, note=None):
+    transition = workflow.transition_for(document, action)
+    if transition is None or not transition.may(user, document, line):
+        raise DomainError(_l("Bạn không thể thực hiện thao tác này với văn bản ở trạng thái "
+                             "hiện tại."))
+    from_state = document.state
+    if transition.new_state:
+        document.state = transition.new_state
+    _event(document, user, action, from_state, note)
+
+
+def _line(document, line_id):
+    for line in document.assignments:
+        if str(line.id) == str(line_id):
+            return line
+    raise DomainError(_l("Không tìm thấy dòng phân công."))
+
+
+def submit(session, user, document):
+    _apply(session, user, document, "submit")
+    session.commit()
+
+
+def assign(session, user, document, direction: str, lines: list[dict], deadline=None):
+    """The leader's direction: lines of {role, department_id | user_id, deadline}; exactly one
+    lead (chủ trì) across the document's open work."""
+    direction = nfc((direction or "").strip())
+    errors = {}
+    if not lines:
+        errors["lines"] = [_l("Phân công ít nhất một đơn vị hoặc người chủ trì.")]
+    leads = [x for x in lines if x.get("role") == LEAD]
+    existing_lead = any(a.role == LEAD and a.parent_id is None and a.state == OPEN
+                        for a in document.assignments)
+    if lines and len(leads) + existing_lead != 1:
+        errors["lines"] = [_l("Mỗi văn bản có đúng một đơn vị hoặc người chủ trì.")]
+    arrival = to_local(document.arrival_at).date()
+    for line in lines:
+        if line.get("role") not in (LEAD, COOPERATE, FYI):
+            errors["lines"] = [_l("Vai trò phân công không hợp lệ.")]
+        if not (line.get("department_id") or line.get("user_id")):
+            errors["lines"] = [_l("Mỗi dòng phân công cần một đơn vị hoặc một người.")]
+        line_deadline = line.get("deadline") or deadline or document.deadline
+        if line_deadline and line_deadline < arrival:
+            errors["lines"] = [_l("Hạn xử lý không thể trước ngày đến.")]
+    if errors:
+        raise FormErrors(errors)
+    _apply(session, user, document, "assign", note=direction or None)
+    if direction:
+        document.direction = direction
+    if deadline:
+        document.deadline = deadline
+    for line in lines:
+        document.assignments.append(IncomingAssignment(
+            role=line["role"], department_id=line.get("department_id"),
+            user_id=line.get("user_id"),
+            deadline=None if line["role"] == FYI else (
+                line.get("deadline") or deadline or document.deadline),
+            assigned_by_id=user.id, assigned_at=utcnow()))
+    session.commit()
+
+
+def delegate(session, user, document, line_id, officer_id, deadline=None, note=None):
+    """A unit leader passes the unit's line to one of its people."""
+    line = _line(document, line_id)
+    officer = session.get(EofficeUser, officer_id) if officer_id else None
+    if officer is None or officer.department_id != line.department_id:
+        raise FormErrors({"officer_id": [_l("Chọn một người của đơn vị.")]})
+    if deadline and line.deadline and deadline > line.deadline:
+        raise FormErrors({"deadline": [_l("Hạn giao không thể sau hạn của đơn vị.")]})
+    _apply(session, user, document, "delegate", line, note)
+    document.assignments.append(IncomingAssignment(
+        parent_id=line.id, role=line.role, department_id=line.department_id,
+        user_id=officer.id, deadline=deadline or line.deadline, assigned_by_id=user.id,
+        assigned_at=utcnow()))
+    session.commit()
+
+
+def record_progress(session, user, document, line_id, note):
+    line = _line(document, line_id)
+    note = nfc((note or "").strip())
+    if not note:
+        raise FormErrors({"note": [_l("Nhập nội dung tiến độ.")]})
+    _apply(session, user, document, "progress", line, note)
+    line.progress_note = note
+    session.commit()
+
+
+def complete(session, user, document, line_id, result_note, reply_reference=None):
+    """An assignee completes their line; the lead completing it completes the document."""
+    line = _line(document, line_id)
+    result_note = nfc((result_note or "").strip())
+    if not result_note:
+        raise FormErrors({"note": [_l("Nhập kết quả xử lý.")]})
+    _apply(session, user, document, "complete", line, result_note)
+    now = utcnow()
+    line.state, line.result_note, line.completed_at = DONE, result_note, now
+    parent = next((a for a in document.assignments if a.id == line.parent_id), None)
+    if parent is not None and parent.state == OPEN:  # the unit's line is done through its officer
+        parent.state, parent.result_note, parent.completed_at = DONE, result_note, now
+        line = parent
+    if line.role == LEAD and line.parent_id is None:
+        from_state = document.state
+        document.state = COMPLETED
+        document.completed_at = now
+        document.result_note = result_note
+        document.reply_reference = nfc((reply_reference or "").strip()) or None
+        _event(document, user, "document_completed", from_state)
+    session.commit()
+
+
+def return_line(session, user, document, line_id, reason):
+    """An assignee returns their line with a reason: to the unit leader who passed it on, or,
+    for the unit's or person's lead line, back to the agency leader for a new direction."""
+    line = _line(document, line_id)
+    reason = nfc((reason or "").strip())
+    if not reason:
+        raise FormErrors({"note": [_l("Nhập lý do trả lại.")]})
+    _apply(session, user, document, "return", line, reason)
+    line.state, line.result_note, line.completed_at = RETURNED, reason, utcnow()
+    if line.role == LEAD and line.parent_id is None:
+        from_state = document.state
+        document.state = SUBMITTED
+        _event(document, user, "returned_to_leader", from_state, reason)
+    session.commit()
+
+
+def acknowledge(session, user, document, line_id):
+    line = _line(document, line_id)
+    _apply(session, user, document, "acknowledge", line)
+    line.state, line.completed_at = DONE, utcnow()
+    session.commit()
+
+
+def reopen(session, user, document, note=None):
+    _apply(session, user, document, "reopen", note=note)
+    document.completed_at = None
+    session.commit()
+
+
+# ---------------------------------------------------------------- inboxes and overdue
+
+def _my_lines(user):
+    """Assignment lines held by the user: theirs, or their unit's while they lead it."""
+    mine = IncomingAssignment.user_id == user.id
+    if workflow.has_role(user, workflow.r.UNIT_LEADER, workflow.r.OFFICE_LEADER) and \
+            user.department_id:
+        mine = or_(mine, and_(IncomingAssignment.user_id.is_(None),
+                              IncomingAssignment.department_id == user.department_id))
+    return mine
+
+
+def _effective_deadline():
+    return func.coalesce(IncomingAssignment.deadline, IncomingDocument.deadline)
+
+
+def inbox_query(user, box: str):
+    """The documents of one inbox: to_process, due_soon, overdue, processed, fyi,
+    waiting_registration (clerk), waiting_direction (agency leader), to_submit (clerk)."""
+    base = select(IncomingDocument).where(visible_incoming(user))
+    today = today_local()
+    due_soon_until = add_working_days(today, current_app.config["DUE_SOON_DAYS"])
+    work = select(IncomingAssignment.document_id).join(IncomingDocument).where(
+        _my_lines(user), IncomingAssignment.role != FYI,
+        IncomingDocument.state == IN_PROGRESS)
+    if box == "to_process":
+        query = base.where(IncomingDocument.id.in_(work.where(
+            IncomingAssignment.state == OPEN)))
+        if workflow.has_role(user, workflow.r.AGENCY_LEADER):
+            query = base.where(or_(IncomingDocument.id.in_(work.where(
+                IncomingAssignment.state == OPEN)), IncomingDocument.state == SUBMITTED))
+        return query
+    if box == "due_soon":
+        return base.where(IncomingDocument.id.in_(work.where(
+            IncomingAssignment.state == OPEN, _effective_deadline() >= today,
+            _effective_deadline() <= due_soon_until)))
+    if box == "overdue":
+        return base.where(IncomingDocument.id.in_(work.where(
+            IncomingAssignment.state == OPEN, _effective_deadline() < today)))
+    if box == "processed":
+        done = select(IncomingAssignment.document_id).where(
+            _my_lines(user), IncomingAssignment.role != FYI,
+            IncomingAssignment.state.in_([DONE, RETURNED]))
+        return base.where(IncomingDocument.id.in_(done))
+    if box == "fyi":
+        fyi = select(IncomingAssignment.document_id).where(
+            _my_lines(user), IncomingAssignment.role == FYI)
+        return base.where(IncomingDocument.id.in_(fyi))
+    if box == "waiting_registration":
+        return base.where(IncomingDocument.state == PENDING) if workflow.is_clerk(
+            user, None) else base.where(False)
+    if box == "to_submit":
+        return base.where(IncomingDocument.state == REGISTERED) if workflow.is_clerk(
+            user, None) else base.where(False)
+    if box == "waiting_direction":
+        return base.where(IncomingDocument.state == SUBMITTED)
+    raise DomainError(_l("Không có hộp văn bản này."))
+
+
+INBOXES = [
+    ("to_process", _l("Chờ xử lý")),
+    ("due_soon", _l("Sắp đến hạn")),
+    ("overdue", _l("Quá hạn")),
+    ("processed", _l("Đã xử lý")),
+    ("fyi", _l("Nhận để biết")),
+]
+CLERK_INBOXES = [("waiting_registration", _l("Chờ vào sổ")), ("to_submit", _l("Chờ trình"))]
+
+
+def inbox_counts(session, user) -> list[tuple[str, object, int]]:
+    boxes = list(INBOXES)
+    if workflow.is_clerk(user, None):
+        boxes = CLERK_INBOXES + boxes
+    return [(key, label, session.scalar(select(func.count()).select_from(
+        inbox_query(user, key).subquery()))) for key, label in boxes]
+
+
+def overdue_lines(session, user):
+    """Open work lines past their deadline on documents the user may see, with the unit and
+    person responsible and the days late: [(department, person, line, document, days)]."""
+    today = today_local()
+    rows = session.execute(
+        select(IncomingAssignment, IncomingDocument)
+        .join(IncomingDocument)
+        .where(visible_incoming(user), IncomingDocument.state == IN_PROGRESS,
+               IncomingAssignment.state == OPEN, IncomingAssignment.role != FYI,
+               _effective_deadline() < today)
+        .order_by(_effective_deadline())
+    ).all()
+    result = []
+    for line, document in rows:
+        if any(child.parent_id == line.id and child.state == OPEN
+               for child in document.assignments):
+            continue  # the officer's line carries it
+        deadline = line.deadline or document.deadline
+        department = line.department or (line.user.department if line.user else None)
+        result.append((department, line.user, line, document, (today - deadline).days))
+    return result
+
+
+def is_overdue(document, today=None) -> bool:
+    today = today or today_local()
+    return bool(document.deadline and document.state != COMPLETED and document.deadline < today
+                and document.state != PENDING)
+
+
+def search_condition(text: str):
+    """Case- and accent-insensitive match on number/symbol, excerpt, agency and file text."""
+    words = fold(text).split()
+    key = number_symbol_key(text)
+    conditions = [IncomingDocument.search_text.like(f"%{w}%") for w in words]
+    if "/" in key:
+        conditions = [or_(and_(*conditions),
+                          IncomingDocument.number_symbol_key.like(f"{key}%"))]
+    return and_(*conditions) if conditions else True
+
+
+def departments(session):
+    return list(session.scalars(select(Department).where(Department.active.is_(True))
+                                .order_by(Department.sort_order)))
+
+
+def agency_quick_add(session, name: str):
+    """The clerk adds an issuing agency without leaving the form (or finds it by name)."""
+    name = nfc((name or "").strip())
+    existing = session.scalar(select(Agency).where(func.lower(Agency.name) == name.lower()))
+    if existing:
+        return existing
+    agency = Agency(name=name)
+    session.add(agency)
+    session.flush()
+    return agency

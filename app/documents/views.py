@@ -1,0 +1,364 @@
+"""Web pages for incoming documents: the grid (with inboxes and search), registration, the
+document page with its routing actions, files, the overdue list and the registers."""
+from datetime import datetime
+
+from flask import Response, abort, flash, g, redirect, request, send_file, url_for
+from flask_appbuilder import BaseView, expose, has_access
+from flask_appbuilder.models.sqla.filters import BaseFilter
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
+from sqlalchemy import select
+
+from app.core.errors import DomainError
+from app.core.files import content_disposition, file_path
+from app.core.timefmt import format_date, format_datetime, local_now, to_local
+from app.core.views import EofficeModelView, VietnameseInterface
+from app.documents import registers, services, workflow
+from app.documents.access import get_visible, visible_incoming
+from app.documents.forms import DATE_FORMAT, IncomingForm, NoteForm
+from app.documents.models import (
+    ASSIGNMENT_ROLES, CHANNELS, FYI, PENDING, STATES, DocumentFile, IncomingDocument,
+)
+from app.extensions import db
+from app.org.models import EofficeUser
+
+
+# ---------------------------------------------------------------- grid
+
+class VisibleFilter(BaseFilter):
+    """Base filter of the grid: the visibility rule, the chosen inbox and the search box."""
+    name = "visible"
+    arg_name = "visible"
+
+    def apply(self, query, _value):
+        query = query.filter(visible_incoming(g.user))
+        box = request.args.get("box")
+        if box:
+            try:
+                inbox = services.inbox_query(g.user, box)
+            except DomainError:
+                abort(404)
+            query = query.filter(IncomingDocument.id.in_(
+                inbox.with_only_columns(IncomingDocument.id)))
+        text = (request.args.get("q") or "").strip()
+        if text:
+            query = query.filter(services.search_condition(text))
+        return query
+
+
+def urgency_badge(urgency):
+    if urgency is None:
+        return ""
+    if urgency.is_urgent:
+        return Markup('<span class="label label-danger urgent">{}</span>').format(urgency.name)
+    return urgency.name
+
+
+def document_link(document):
+    return Markup('<a href="{}">{}</a>').format(
+        url_for("IncomingWorkView.show", document_id=document.id), document.number_symbol)
+
+
+class IncomingView(EofficeModelView):
+    """Danh sách văn bản đến (grid). Reading only: entries are made through the register form."""
+    route_base = "/incoming/list"
+    datamodel = VietnameseInterface(IncomingDocument)
+    class_permission_name = "IncomingDocument"
+    include_route_methods = {"list"}
+    list_template = "incoming/list.html"
+    list_title = _l("Văn bản đến")
+    base_filters = [["id", VisibleFilter, lambda: None]]
+    base_order = ("arrival_at", "desc")
+    page_size = 25
+    list_columns = ["arrival_number", "arrival_at", "link", "agency", "document_type",
+                    "excerpt", "urgency", "deadline", "state_label"]
+    order_columns = ["arrival_number", "arrival_at", "deadline", "document_date"]
+    search_columns = ["register", "agency", "document_type", "field", "urgency", "secrecy",
+                      "state", "channel", "arrival_at", "document_date", "deadline"]
+    label_columns = {
+        "arrival_number": _l("Số đến"), "arrival_at": _l("Ngày đến"), "link": _l("Số, ký hiệu"),
+        "agency": _l("Cơ quan ban hành"), "document_type": _l("Loại văn bản"),
+        "excerpt": _l("Trích yếu"), "urgency": _l("Độ khẩn"), "deadline": _l("Hạn xử lý"),
+        "state_label": _l("Trạng thái"), "register": _l("Sổ văn bản"), "field": _l("Lĩnh vực"),
+        "secrecy": _l("Độ mật"), "state": _l("Trạng thái"), "channel": _l("Hình thức nhận"),
+        "document_date": _l("Ngày văn bản"),
+    }
+    formatters_columns = {"urgency": urgency_badge, "arrival_at": format_datetime}
+
+    def render_template(self, template, **kwargs):
+        kwargs.update(
+            inboxes=services.inbox_counts(db.session, g.user),
+            box=request.args.get("box", ""), q=request.args.get("q", ""),
+            can_register=workflow.is_clerk(g.user, None),
+        )
+        return super().render_template(template, **kwargs)
+
+
+# The grid's "Số, ký hiệu" column links to the document page.
+IncomingDocument.link = property(document_link)
+
+
+# ---------------------------------------------------------------- work pages
+
+WRITE = {"register", "edit"}
+
+
+class IncomingWorkView(BaseView):
+    route_base = "/incoming"
+    class_permission_name = "IncomingDocument"
+    method_permission_name = {
+        **{m: "read" for m in ("show", "act", "download", "stamped", "overdue", "book",
+                               "preview")},
+        **{m: "write" for m in WRITE},
+    }
+    default_view = "overdue"
+
+    # -- helpers
+    def _document_or_404(self, document_id):
+        document = get_visible(db.session, g.user, document_id)
+        if document is None:
+            abort(404)
+        return document
+
+    def _render_form(self, form, document=None, errors=None, duplicates=None):
+        return self.render_template(
+            "incoming/form.html", form=form, document=document, errors=errors or {},
+            duplicates=duplicates or [], title=_("Sửa văn bản đến") if document
+            else _("Vào sổ văn bản đến"),
+            preview=services.next_number_preview(db.session, form.register_id.data)
+            if not document else None)
+
+    def _uploads(self, form):
+        return [(f.read(), f.filename) for f in (form.files.data or []) if f and f.filename]
+
+    # -- registration
+    @expose("/register", methods=["GET", "POST"])
+    @has_access
+    def register(self):
+        form = IncomingForm().load_choices(db.session)
+        if request.method == "GET":
+            form.arrival_at.data = local_now().replace(second=0, microsecond=0)
+            first_register = next((v for v, _label in form.register_id.choices if v), None)
+            form.register_id.data = request.args.get("register_id") or first_register
+            form.urgency_id.data = form.urgency_id.choices[0][0]
+            form.secrecy_id.data = form.secrecy_id.choices[0][0]
+            return self._render_form(form)
+        if not form.validate():
+            return self._render_form(form, errors=form.errors), 422
+        try:
+            document = services.register_incoming(
+                db.session, g.user, form.data_for_service(), self._uploads(form),
+                confirm_duplicate=form.confirm_duplicate.data, submit=form.submit_now.data)
+        except services.FormErrors as error:
+            return self._render_form(form, errors=error.errors,
+                                     duplicates=error.duplicates), 422
+        except DomainError as error:
+            flash(str(error), "danger")
+            return self._render_form(form), 422
+        flash(_("Đã vào sổ văn bản đến số %(number)s.", number=document.arrival_number),
+              "success")
+        return redirect(url_for(".show", document_id=document.id))
+
+    @expose("/<int:document_id>/edit", methods=["GET", "POST"])
+    @has_access
+    def edit(self, document_id):
+        document = self._document_or_404(document_id)
+        form = IncomingForm(obj=None if request.method == "POST" else document)
+        form.load_choices(db.session)
+        if request.method == "GET":
+            form.arrival_at.data = to_local(document.arrival_at).replace(tzinfo=None)
+            for name in ("register_id", "agency_id", "document_type_id", "field_id",
+                         "urgency_id", "secrecy_id"):
+                value = getattr(document, name)
+                form[name].data = str(value) if value else ""
+            return self._render_form(form, document)
+        if not form.validate():
+            return self._render_form(form, document, errors=form.errors), 422
+        try:
+            services.update_incoming(db.session, g.user, document, form.data_for_service(),
+                                     self._uploads(form),
+                                     confirm_duplicate=form.confirm_duplicate.data)
+        except services.FormErrors as error:
+            return self._render_form(form, document, errors=error.errors,
+                                     duplicates=error.duplicates), 422
+        except DomainError as error:
+            flash(str(error), "danger")
+            return self._render_form(form, document), 422
+        flash(_("Đã cập nhật văn bản đến."), "success")
+        return redirect(url_for(".show", document_id=document.id))
+
+    @expose("/preview")
+    @has_access
+    def preview(self):
+        """Number the next document would get and its default deadline (before saving)."""
+        from flask import jsonify
+
+        register_id = request.args.get("register_id", type=int)
+        arrival = request.args.get("arrival", "")
+        try:
+            arrival_date = datetime.strptime(arrival[:10], DATE_FORMAT).date()
+        except ValueError:
+            arrival_date = local_now().date()
+        return jsonify(
+            number=services.next_number_preview(db.session, register_id),
+            deadline=format_date(services.default_deadline(
+                db.session, arrival_date, request.args.get("document_type_id", type=int),
+                request.args.get("urgency_id", type=int))))
+
+    # -- the document page
+    @expose("/<int:document_id>")
+    @has_access
+    def show(self, document_id):
+        document = self._document_or_404(document_id)
+        people = list(db.session.scalars(select(EofficeUser).where(
+            EofficeUser.active.is_(True)).order_by(EofficeUser.first_name)))
+        return self.render_template(
+            "incoming/show.html", document=document, title=_("Văn bản đến"),
+            actions=workflow.document_actions(g.user, document),
+            line_actions={line.id: workflow.line_actions(g.user, document, line)
+                          for line in document.assignments},
+            departments=services.departments(db.session), people=people,
+            roles=ASSIGNMENT_ROLES, channels=dict(CHANNELS), states=STATES,
+            overdue=services.is_overdue(document), note_form=NoteForm(),
+            registers=registers.incoming_registers(db.session) if document.state == PENDING
+            else [], FYI=FYI, event_labels=workflow.EVENT_LABELS)
+
+    @expose("/<int:document_id>/do/<action>", methods=["POST"])
+    @has_access
+    def act(self, document_id, action):
+        document = self._document_or_404(document_id)
+        form = NoteForm()
+        if not form.validate():
+            abort(400)
+        line_id = request.form.get("line_id")
+        try:
+            if action == "submit":
+                services.submit(db.session, g.user, document)
+            elif action == "assign":
+                services.assign(db.session, g.user, document, request.form.get("direction"),
+                                _assignment_lines(request.form),
+                                _parse_date(request.form.get("deadline"), "deadline"))
+            elif action == "delegate":
+                services.delegate(db.session, g.user, document, line_id,
+                                  request.form.get("officer_id", type=int),
+                                  _parse_date(request.form.get("deadline"), "deadline"),
+                                  request.form.get("note"))
+            elif action == "progress":
+                services.record_progress(db.session, g.user, document, line_id, form.note.data)
+            elif action == "complete":
+                services.complete(db.session, g.user, document, line_id, form.note.data,
+                                  form.reply_reference.data)
+            elif action == "return":
+                services.return_line(db.session, g.user, document, line_id, form.note.data)
+            elif action == "acknowledge":
+                services.acknowledge(db.session, g.user, document, line_id)
+            elif action == "reopen":
+                services.reopen(db.session, g.user, document, form.note.data)
+            elif action == "register":
+                services.register_pending(db.session, g.user, document,
+                                          request.form.get("register_id", type=int))
+            else:
+                abort(404)
+        except services.FormErrors as error:
+            db.session.rollback()
+            for messages in error.errors.values():
+                for message in messages:
+                    flash(str(message), "danger")
+            return redirect(url_for(".show", document_id=document_id))
+        except DomainError as error:
+            db.session.rollback()
+            flash(str(error), "danger")
+            return redirect(url_for(".show", document_id=document_id))
+        flash(_("Đã ghi nhận."), "success")
+        return redirect(url_for(".show", document_id=document_id))
+
+    # -- files
+    def _file_or_404(self, document, file_id):
+        record = db.session.get(DocumentFile, file_id)
+        if record is None or record.incoming_id != document.id:
+            abort(404)
+        return record
+
+    @expose("/<int:document_id>/files/<int:file_id>")
+    @has_access
+    def download(self, document_id, file_id):
+        document = self._document_or_404(document_id)
+        record = self._file_or_404(document, file_id)
+        path = file_path(self.appbuilder.get_app.config["DATA_DIR"], record.storage_name)
+        if not path.exists():
+            abort(404)
+        response = send_file(path, mimetype=record.content_type)
+        response.headers["Content-Disposition"] = content_disposition(record.original_name)
+        return response
+
+    @expose("/<int:document_id>/files/<int:file_id>/stamped")
+    @has_access
+    def stamped(self, document_id, file_id):
+        """The first page with the "ĐẾN" box; the received file is never modified."""
+        document = self._document_or_404(document_id)
+        record = self._file_or_404(document, file_id)
+        if not record.is_pdf or document.arrival_number is None:
+            abort(404)
+        data = registers.stamped_copy(document, record)
+        name = f"DEN-{document.arrival_number}-{record.original_name}"
+        return Response(data, mimetype="application/pdf",
+                        headers={"Content-Disposition": content_disposition(name)})
+
+    # -- lists and registers
+    @expose("/overdue")
+    @has_access
+    def overdue(self):
+        rows = services.overdue_lines(db.session, g.user)
+        groups = {}
+        for department, person, line, document, days in rows:
+            groups.setdefault(department, {}).setdefault(person, []).append(
+                (line, document, days))
+        return self.render_template("incoming/overdue.html", groups=groups, total=len(rows),
+                                    title=_("Văn bản đến quá hạn"))
+
+    @expose("/book")
+    @has_access
+    def book(self):
+        return registers.book_response(self, request.args)
+
+
+def _parse_date(value, field):
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        return datetime.strptime(value, DATE_FORMAT).date()
+    except ValueError as error:
+        raise services.FormErrors({field: [_l("Ngày phải có dạng dd/mm/yyyy, ví dụ "
+                                              "05/03/2026.")]}) from error
+
+
+def _assignment_lines(form):
+    """Rows of the direction form: role[], target[] ('d:<unit id>' or 'u:<user id>'),
+    line_deadline[]."""
+    lines = []
+    for role, target, deadline in zip(form.getlist("role"), form.getlist("target"),
+                                      form.getlist("line_deadline"), strict=False):
+        if not role or not target:
+            continue
+        kind, _sep, ident = target.partition(":")
+        if kind not in ("d", "u") or not ident.isdigit():
+            raise services.FormErrors({"lines": [_l("Đơn vị hoặc người không hợp lệ.")]})
+        lines.append({"role": role, "department_id": int(ident) if kind == "d" else None,
+                      "user_id": int(ident) if kind == "u" else None,
+                      "deadline": _parse_date(deadline, "lines")})
+    return lines
+
+
+def register_views(appbuilder):
+    appbuilder.add_view(IncomingView, "IncomingDocuments", label=_l("Văn bản đến"),
+                        icon="fa-inbox", category="Documents",
+                        category_label=_l("Văn bản"), category_icon="fa-folder-open")
+    appbuilder.add_view(IncomingWorkView, "IncomingRegister", label=_l("Vào sổ văn bản đến"),
+                        icon="fa-pen-to-square", category="Documents",
+                        href="/incoming/register")
+    appbuilder.add_link("IncomingOverdue", label=_l("Văn bản đến quá hạn"),
+                        href="/incoming/overdue", icon="fa-clock", category="Documents")
+    appbuilder.add_link("IncomingBook", label=_l("Sổ đăng ký văn bản đến"),
+                        href="/incoming/book", icon="fa-book-open", category="Documents")
