@@ -133,3 +133,7 @@ def create_demo(app):
                 click.echo(f"  {username:12} {password}")
     elif created:
         click.echo(f"Đã tạo {len(created)} tài khoản mẫu với mật khẩu DEMO_PASSWORD.")
+
+    from app.documents.demo import create_incoming_demo  # after the accounts exist
+
+    create_incoming_demo(app)

@@ -61,21 +61,30 @@ def client(app):
 
 @pytest.fixture
 def db_session(app):
+    """A session of its own, outside any app context: test requests must not share the
+    context (and its `g`, where the logged-in user lives) with the test body."""
+    from sqlalchemy.orm import Session
+
     from app.extensions import db
 
     with app.app_context():
-        yield db.session
-        db.session.rollback()
+        engine = db.engine
+    session = Session(engine)
+    yield session
+    session.rollback()
+    session.close()
 
 
 def csrf_token(html: str) -> str:
     match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
-        r'value="([^"]+)"[^>]*name="csrf_token"', html)
+        r'value="([^"]+)"[^>]*name="csrf_token"', html) or re.search(
+        r'<meta name="csrf-token" content="([^"]+)"', html)
     assert match, "no CSRF token on the page"
     return match.group(1)
 
 
 def login(client, username, password=DEMO_PASSWORD):
+    client.get("/logout/")  # switching people in the same browser
     page = client.get("/login/")
     return client.post("/login/", data={
         "username": username, "password": password,

@@ -99,13 +99,14 @@ def test_deleting_an_unused_entry_works(login_as, db_session):
     room = m.MeetingRoom(name=unique("Phòng họp tạm"))
     db_session.add(room)
     db_session.commit()
+    room_id = room.id
     client = login_as("vanthu")
     page = client.get("/meetingroomview/list/").get_data(as_text=True)
-    html = client.post(f"/meetingroomview/delete/{room.id}", data=form_of(page),
+    html = client.post(f"/meetingroomview/delete/{room_id}", data=form_of(page),
                        follow_redirects=True).get_data(as_text=True)
     assert "Đã xóa" in html
     db_session.expire_all()
-    assert db_session.get(m.MeetingRoom, room.id) is None
+    assert db_session.get(m.MeetingRoom, room_id) is None
 
 
 def test_grid_sorts_in_vietnamese_order(login_as, db_session):
@@ -142,6 +143,7 @@ class TestRestApi:
         assert client.get(f"/api/v1/agency/{pk}", headers=headers).get_json()[
             "result"]["short_name"] == "CQAPI"
         assert client.delete(f"/api/v1/agency/{pk}", headers=headers).status_code == 200
+        db_session.expire_all()
         assert db_session.get(m.Agency, pk) is None
 
     @pytest.mark.parametrize("payload,field,message", [

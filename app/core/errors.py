@@ -23,7 +23,8 @@ class DomainError(ValueError):
 
 def register_error_pages(app):
     """Errors in Vietnamese, in the application's layout (JSON under /api/)."""
-    from flask import jsonify, render_template, request
+    from flask import g, jsonify, render_template, request
+    from flask_login import current_user
     from flask_wtf.csrf import CSRFError
     from werkzeug.exceptions import HTTPException
 
@@ -32,6 +33,8 @@ def register_error_pages(app):
     def render(code, message):
         if request.path.startswith("/api/"):
             return jsonify(message=str(message)), code
+        if not hasattr(g, "user"):  # the error came before FAB's before_request (e.g. CSRF)
+            g.user = current_user
         return render_template("error.html", code=code, message=message,
                                appbuilder=app.appbuilder,
                                base_template=app.appbuilder.base_template), code

@@ -162,7 +162,7 @@ def check_files(uploads):
 def _event(document, user, action, from_state, note=None):
     document.events.append(IncomingEvent(actor_id=user.id if user else None, action=action,
                                          from_state=from_state, to_state=document.state,
-                                         note=note, at=utcnow()))
+                                         note=str(note) if note else None, at=utcnow()))
 
 
 def refresh_search_text(document):
@@ -262,6 +262,23 @@ def update_incoming(session, user, document, data: dict, uploads=(), *,
         _forget_files(stored)
         raise
     return document
+
+
+def attach_files(session, user, document, uploads):
+    """Add files to an entry (clerk)."""
+    if not workflow.is_clerk(user, document):
+        raise DomainError(_l("Chỉ văn thư được thêm tệp vào văn bản đến."))
+    checked = check_files(uploads)
+    stored = []
+    try:
+        stored = _store_files(document, user, checked)
+        refresh_search_text(document)
+        _event(document, user, "update", document.state, _l("Thêm tệp đính kèm"))
+        session.commit()
+    except Exception:
+        session.rollback()
+        _forget_files(stored)
+        raise
 
 
 def register_pending(session, user, document, register_id):

@@ -2,7 +2,7 @@
 document page with its routing actions, files, the overdue list and the registers."""
 from datetime import datetime
 
-from flask import Response, abort, flash, g, redirect, request, send_file, url_for
+from flask import Response, abort, current_app, flash, g, redirect, request, send_file, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_appbuilder.models.sqla.filters import BaseFilter
 from flask_babel import gettext as _
@@ -285,7 +285,7 @@ class IncomingWorkView(BaseView):
     def download(self, document_id, file_id):
         document = self._document_or_404(document_id)
         record = self._file_or_404(document, file_id)
-        path = file_path(self.appbuilder.get_app.config["DATA_DIR"], record.storage_name)
+        path = file_path(current_app.config["DATA_DIR"], record.storage_name)
         if not path.exists():
             abort(404)
         response = send_file(path, mimetype=record.content_type)
@@ -352,6 +352,9 @@ def _assignment_lines(form):
 
 
 def register_views(appbuilder):
+    from app.documents.api import IncomingApi
+
+    appbuilder.add_api(IncomingApi)
     appbuilder.add_view(IncomingView, "IncomingDocuments", label=_l("Văn bản đến"),
                         icon="fa-inbox", category="Documents",
                         category_label=_l("Văn bản"), category_icon="fa-folder-open")

@@ -1,0 +1,322 @@
+"""REST API /api/v1/incoming/: the same services, rules and visibility as the web pages."""
+from datetime import date, datetime
+
+from flask import Response, current_app, request, send_file
+from flask_appbuilder.api import BaseApi, expose, safe
+from flask_appbuilder.security.decorators import permission_name, protect
+from flask_babel import gettext as _
+
+from app.core.errors import ERROR_MESSAGES, DomainError
+from app.core.files import content_disposition, file_path
+from app.core.timefmt import format_date, format_datetime, to_local
+from app.documents import registers, services
+from app.documents.access import get_visible
+from app.documents.models import IncomingDocument
+from app.extensions import db
+
+DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y")
+DATETIME_FORMATS = ("%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M")
+MAX_PAGE_SIZE = 100
+
+
+def _parse(value, formats, field, kind):
+    if value in (None, ""):
+        return None
+    if isinstance(value, date):
+        return value
+    for fmt in formats:
+        try:
+            parsed = datetime.strptime(str(value), fmt)
+            return parsed if kind == "datetime" else parsed.date()
+        except ValueError:
+            continue
+    raise services.FormErrors({field: [_("Ngày không hợp lệ: dùng yyyy-mm-dd hoặc dd/mm/yyyy.")
+                                       if kind == "date" else
+                                       _("Ngày giờ không hợp lệ: dùng yyyy-mm-ddTHH:MM.")]})
+
+
+def data_from_json(body: dict) -> dict:
+    """JSON body → the service's data dict (dates ISO or dd/mm/yyyy, Vietnam time)."""
+    if not isinstance(body, dict):
+        raise services.FormErrors({"body": [_("Nội dung phải là một đối tượng JSON.")]})
+    data = {key: body.get(key) for key in services.FIELDS + ["new_agency"] if key in body}
+    data["arrival_at"] = _parse(body.get("arrival_at"), DATETIME_FORMATS, "arrival_at",
+                                "datetime")
+    for key in ("document_date", "deadline"):
+        if key in body:
+            data[key] = _parse(body.get(key), DATE_FORMATS, key, "date")
+    for key in ("register_id", "agency_id", "document_type_id", "field_id", "urgency_id",
+                "secrecy_id", "page_count"):
+        if data.get(key) not in (None, "") and not isinstance(data[key], int):
+            raise services.FormErrors({key: [_("Phải là số nguyên.")]})
+    return data
+
+
+def serialize(document, full=False) -> dict:
+    result = {
+        "id": document.id,
+        "state": document.state,
+        "state_label": str(document.state_label),
+        "register_id": document.register_id,
+        "arrival_number": document.arrival_number,
+        "arrival_year": document.arrival_year,
+        "arrival_at": to_local(document.arrival_at).strftime("%Y-%m-%dT%H:%M"),  # Vietnam time
+        "arrival_at_display": format_datetime(document.arrival_at),
+        "channel": document.channel,
+        "agency": {"id": document.agency_id, "name": document.agency.name},
+        "number_symbol": document.number_symbol,
+        "document_date": document.document_date.isoformat(),
+        "document_type": {"id": document.document_type_id,
+                          "name": document.document_type.name},
+        "excerpt": document.excerpt,
+        "urgency": {"id": document.urgency_id, "name": document.urgency.name,
+                    "urgent": document.is_urgent},
+        "secrecy": {"id": document.secrecy_id, "name": document.secrecy.name},
+        "field": {"id": document.field_id, "name": document.field.name}
+        if document.field else None,
+        "deadline": document.deadline.isoformat() if document.deadline else None,
+        "deadline_display": format_date(document.deadline),
+        "overdue": services.is_overdue(document),
+    }
+    if full:
+        result.update({
+            "signer_name": document.signer_name, "signer_position": document.signer_position,
+            "page_count": document.page_count, "recipients": document.recipients,
+            "notes": document.notes, "direction": document.direction,
+            "result_note": document.result_note, "reply_reference": document.reply_reference,
+            "files": [{"id": f.id, "name": f.original_name, "size": f.size, "sha256": f.sha256,
+                       "content_type": f.content_type, "page_count": f.page_count}
+                      for f in document.files],
+            "assignments": [{"id": a.id, "parent_id": a.parent_id, "role": a.role,
+                             "department_id": a.department_id, "user_id": a.user_id,
+                             "assignee": str(a.assignee), "state": a.state,
+                             "deadline": a.deadline.isoformat() if a.deadline else None,
+                             "progress_note": a.progress_note, "result_note": a.result_note}
+                            for a in document.assignments],
+            "history": [{"at": format_datetime(e.at), "actor": str(e.actor or ""),
+                         "action": e.action, "to_state": e.to_state, "note": e.note}
+                        for e in document.events],
+        })
+    return result
+
+
+class IncomingApi(BaseApi):
+    resource_name = "incoming"
+    class_permission_name = "IncomingDocument"
+    method_permission_name = {
+        "get_list": "read", "get": "read", "download": "read", "stamped": "read",
+        "action": "read", "inboxes": "read", "post": "write", "put": "write",
+        "upload": "write",
+    }
+    allow_browser_login = True
+    openapi_spec_tag = "Văn bản đến"
+
+    @staticmethod
+    def caller():
+        """The caller, by session cookie or JWT (FAB sets g.user only for the cookie)."""
+        return current_app.appbuilder.sm.current_user
+
+    def _errors(self, error):
+        db.session.rollback()
+        if isinstance(error, services.FormErrors):
+            return self.response_422(message={k: [str(m) for m in v]
+                                              for k, v in error.errors.items()})
+        return self.response_422(message=str(error))
+
+    def _visible(self, pk):
+        return get_visible(db.session, self.caller(), pk)
+
+    @expose("/", methods=["GET"])
+    @protect()
+    @safe
+    @permission_name("get")
+    def get_list(self):
+        """Visible incoming documents, newest first.
+        ---
+        get:
+          parameters:
+          - {in: query, name: q, schema: {type: string}, description: accent-insensitive search}
+          - {in: query, name: box, schema: {type: string}, description: inbox key}
+          - {in: query, name: state, schema: {type: string}}
+          - {in: query, name: after_id, schema: {type: integer}, description: keyset paging}
+          - {in: query, name: page_size, schema: {type: integer}}
+          responses:
+            200: {description: documents}
+        """
+        args = request.args
+        try:
+            query = services.inbox_query(self.caller(), args["box"]) if args.get("box") else \
+                services.visible_query(self.caller())
+        except DomainError as error:
+            return self.response_400(message=str(error))
+        if args.get("q"):
+            query = query.where(services.search_condition(args["q"]))
+        if args.get("state"):
+            query = query.where(IncomingDocument.state == args["state"])
+        size = min(max(args.get("page_size", 25, type=int) or 25, 1), MAX_PAGE_SIZE)
+        if args.get("after_id", type=int):
+            query = query.where(IncomingDocument.id < args.get("after_id", type=int))
+        documents = list(db.session.scalars(query.order_by(IncomingDocument.id.desc())
+                                            .limit(size + 1)))
+        more = len(documents) > size
+        documents = documents[:size]
+        return self.response(200, result=[serialize(d) for d in documents],
+                             next_after_id=documents[-1].id if more else None)
+
+    @expose("/<int:pk>", methods=["GET"])
+    @protect()
+    @safe
+    @permission_name("get")
+    def get(self, pk):
+        document = self._visible(pk)
+        if document is None:
+            return self.response_404()
+        return self.response(200, result=serialize(document, full=True))
+
+    @expose("/", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("post")
+    def post(self):
+        """Register an incoming document (JSON). `confirm_duplicate` and `submit` are flags."""
+        body = request.get_json(silent=False)
+        try:
+            data = data_from_json(body)
+            document = services.register_incoming(
+                db.session, self.caller(), data, confirm_duplicate=bool(body.get("confirm_duplicate")),
+                submit=bool(body.get("submit")))
+        except DomainError as error:
+            return self._errors(error)
+        return self.response(201, id=document.id, result=serialize(document, full=True))
+
+    @expose("/<int:pk>", methods=["PUT"])
+    @protect()
+    @safe
+    @permission_name("put")
+    def put(self, pk):
+        document = self._visible(pk)
+        if document is None:
+            return self.response_404()
+        body = request.get_json(silent=False)
+        try:
+            current = serialize(document, full=True)
+            merged = {**{k: current.get(k) for k in ("signer_name", "signer_position",
+                                                     "page_count", "recipients", "notes")},
+                      "arrival_at": current["arrival_at"], "channel": document.channel,
+                      "agency_id": document.agency_id, "number_symbol": document.number_symbol,
+                      "document_date": current["document_date"],
+                      "document_type_id": document.document_type_id,
+                      "excerpt": document.excerpt, "field_id": document.field_id,
+                      "urgency_id": document.urgency_id, "secrecy_id": document.secrecy_id,
+                      "deadline": current["deadline"], **(body or {})}
+            services.update_incoming(db.session, self.caller(), document, data_from_json(merged),
+                                     confirm_duplicate=bool(merged.get("confirm_duplicate")))
+        except DomainError as error:
+            return self._errors(error)
+        return self.response(200, result=serialize(document, full=True))
+
+    @expose("/<int:pk>/actions/<action>", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("action")
+    def action(self, pk, action):
+        """Routing: submit, assign {direction, lines:[{role, department_id|user_id,
+        deadline}], deadline}, delegate {line_id, officer_id, deadline}, progress/complete/
+        return {line_id, note[, reply_reference]}, acknowledge {line_id}, reopen, register
+        {register_id}."""
+        document = self._visible(pk)
+        if document is None:
+            return self.response_404()
+        body = request.get_json(silent=True) or {}
+        line_id = body.get("line_id")
+        try:
+            if action == "submit":
+                services.submit(db.session, self.caller(), document)
+            elif action == "assign":
+                lines = [{**line, "deadline": _parse(line.get("deadline"), DATE_FORMATS,
+                                                     "lines", "date")}
+                         for line in body.get("lines") or [] if isinstance(line, dict)]
+                services.assign(db.session, self.caller(), document, body.get("direction"), lines,
+                                _parse(body.get("deadline"), DATE_FORMATS, "deadline", "date"))
+            elif action == "delegate":
+                services.delegate(db.session, self.caller(), document, line_id, body.get("officer_id"),
+                                  _parse(body.get("deadline"), DATE_FORMATS, "deadline", "date"),
+                                  body.get("note"))
+            elif action == "progress":
+                services.record_progress(db.session, self.caller(), document, line_id, body.get("note"))
+            elif action == "complete":
+                services.complete(db.session, self.caller(), document, line_id, body.get("note"),
+                                  body.get("reply_reference"))
+            elif action == "return":
+                services.return_line(db.session, self.caller(), document, line_id, body.get("note"))
+            elif action == "acknowledge":
+                services.acknowledge(db.session, self.caller(), document, line_id)
+            elif action == "reopen":
+                services.reopen(db.session, self.caller(), document, body.get("note"))
+            elif action == "register":
+                services.register_pending(db.session, self.caller(), document, body.get("register_id"))
+            else:
+                return self.response_404()
+        except DomainError as error:
+            return self._errors(error)
+        return self.response(200, result=serialize(document, full=True))
+
+    @expose("/<int:pk>/files", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("upload")
+    def upload(self, pk):
+        """Attach files (multipart, field `files`)."""
+        document = self._visible(pk)
+        if document is None:
+            return self.response_404()
+        uploads = [(f.read(), f.filename) for f in request.files.getlist("files") if f.filename]
+        if not uploads:
+            return self.response_400(message=_("Chưa chọn tệp."))
+        try:
+            services.attach_files(db.session, self.caller(), document, uploads)
+        except DomainError as error:
+            return self._errors(error)
+        return self.response(201, result=serialize(document, full=True)["files"])
+
+    @expose("/<int:pk>/files/<int:file_id>", methods=["GET"])
+    @protect()
+    @safe
+    @permission_name("download")
+    def download(self, pk, file_id):
+        document = self._visible(pk)
+        record = next((f for f in document.files if f.id == file_id), None) if document else None
+        if record is None:
+            return self.response_404()
+        response = send_file(file_path(current_app.config["DATA_DIR"], record.storage_name),
+                             mimetype=record.content_type)
+        response.headers["Content-Disposition"] = content_disposition(record.original_name)
+        return response
+
+    @expose("/<int:pk>/files/<int:file_id>/stamped", methods=["GET"])
+    @protect()
+    @safe
+    @permission_name("stamped")
+    def stamped(self, pk, file_id):
+        document = self._visible(pk)
+        record = next((f for f in document.files if f.id == file_id), None) if document else None
+        if record is None or not record.is_pdf or document.arrival_number is None:
+            return self.response_404()
+        return Response(registers.stamped_copy(document, record), mimetype="application/pdf",
+                        headers={"Content-Disposition": content_disposition(
+                            f"DEN-{document.arrival_number}-{record.original_name}")})
+
+    @expose("/inboxes", methods=["GET"])
+    @protect()
+    @safe
+    @permission_name("get")
+    def inboxes(self):
+        return self.response(200, result=[
+            {"key": key, "label": str(label), "count": count}
+            for key, label, count in services.inbox_counts(db.session, self.caller())])
+
+    def response_500(self, message=None):
+        db.session.rollback()
+        return super().response_500(message=str(ERROR_MESSAGES[500]))
+
+
