@@ -124,7 +124,7 @@ class IncomingApi(BaseApi):
         return self.response_422(message=str(error))
 
     def _visible(self, pk):
-        return get_visible(db.session, self.caller(), pk)
+        return get_visible(db.session, user, pk)
 
     @expose("/", methods=["GET"])
     @protect()
@@ -180,10 +180,11 @@ class IncomingApi(BaseApi):
     def post(self):
         """Register an incoming document (JSON). `confirm_duplicate` and `submit` are flags."""
         body = request.get_json(silent=False)
+        user = self.caller()
         try:
             data = data_from_json(body)
             document = services.register_incoming(
-                db.session, self.caller(), data, confirm_duplicate=bool(body.get("confirm_duplicate")),
+                db.session, user, data, confirm_duplicate=bool(body.get("confirm_duplicate")),
                 submit=bool(body.get("submit")))
         except DomainError as error:
             return self._errors(error)
@@ -198,6 +199,7 @@ class IncomingApi(BaseApi):
         if document is None:
             return self.response_404()
         body = request.get_json(silent=False)
+        user = self.caller()
         try:
             current = serialize(document, full=True)
             merged = {**{k: current.get(k) for k in ("signer_name", "signer_position",
@@ -209,7 +211,7 @@ class IncomingApi(BaseApi):
                       "excerpt": document.excerpt, "field_id": document.field_id,
                       "urgency_id": document.urgency_id, "secrecy_id": document.secrecy_id,
                       "deadline": current["deadline"], **(body or {})}
-            services.update_incoming(db.session, self.caller(), document, data_from_json(merged),
+            services.update_incoming(db.session, user, document, data_from_json(merged),
                                      confirm_duplicate=bool(merged.get("confirm_duplicate")))
         except DomainError as error:
             return self._errors(error)
@@ -229,32 +231,33 @@ class IncomingApi(BaseApi):
             return self.response_404()
         body = request.get_json(silent=True) or {}
         line_id = body.get("line_id")
+        user = self.caller()
         try:
             if action == "submit":
-                services.submit(db.session, self.caller(), document)
+                services.submit(db.session, user, document)
             elif action == "assign":
                 lines = [{**line, "deadline": _parse(line.get("deadline"), DATE_FORMATS,
                                                      "lines", "date")}
                          for line in body.get("lines") or [] if isinstance(line, dict)]
-                services.assign(db.session, self.caller(), document, body.get("direction"), lines,
+                services.assign(db.session, user, document, body.get("direction"), lines,
                                 _parse(body.get("deadline"), DATE_FORMATS, "deadline", "date"))
             elif action == "delegate":
-                services.delegate(db.session, self.caller(), document, line_id, body.get("officer_id"),
+                services.delegate(db.session, user, document, line_id, body.get("officer_id"),
                                   _parse(body.get("deadline"), DATE_FORMATS, "deadline", "date"),
                                   body.get("note"))
             elif action == "progress":
-                services.record_progress(db.session, self.caller(), document, line_id, body.get("note"))
+                services.record_progress(db.session, user, document, line_id, body.get("note"))
             elif action == "complete":
-                services.complete(db.session, self.caller(), document, line_id, body.get("note"),
+                services.complete(db.session, user, document, line_id, body.get("note"),
                                   body.get("reply_reference"))
             elif action == "return":
-                services.return_line(db.session, self.caller(), document, line_id, body.get("note"))
+                services.return_line(db.session, user, document, line_id, body.get("note"))
             elif action == "acknowledge":
-                services.acknowledge(db.session, self.caller(), document, line_id)
+                services.acknowledge(db.session, user, document, line_id)
             elif action == "reopen":
-                services.reopen(db.session, self.caller(), document, body.get("note"))
+                services.reopen(db.session, user, document, body.get("note"))
             elif action == "register":
-                services.register_pending(db.session, self.caller(), document, body.get("register_id"))
+                services.register_pending(db.session, user, document, body.get("register_id"))
             else:
                 return self.response_404()
         except DomainError as error:
