@@ -124,7 +124,7 @@ class IncomingApi(BaseApi):
         return self.response_422(message=str(error))
 
     def _visible(self, pk):
-        return get_visible(db.session, user, pk)
+        return get_visible(db.session, self.caller(), pk)
 
     @expose("/", methods=["GET"])
     @protect()
