@@ -56,6 +56,9 @@ class Config:
     # sets one, and how many working days before a deadline a document is "due soon".
     DEFAULT_PROCESSING_DAYS = int(os.environ.get("DEFAULT_PROCESSING_DAYS", "10"))
     DUE_SOON_DAYS = int(os.environ.get("DUE_SOON_DAYS", "2"))
+    # Where the "ĐẾN" box goes on the first page: millimetres from the left and from the top.
+    ARRIVAL_STAMP_POSITION = tuple(
+        float(x) for x in os.environ.get("ARRIVAL_STAMP_POSITION", "15,45").split(","))
 
     # Flask-AppBuilder
     AUTH_TYPE = AUTH_DB

@@ -20,8 +20,10 @@ def create_app(config: dict | None = None) -> Flask:
 
 def init_request_hygiene(app: Flask) -> None:
     from app.core.errors import register_error_pages
+    from app.core.i18n import init_wtforms_translations
     from app.core.requests import NfcRequest
 
+    init_wtforms_translations()
     app.request_class = NfcRequest
     register_error_pages(app)
 

@@ -12,4 +12,14 @@ class HomeView(IndexView):
     def index(self):
         if not g.user or not g.user.is_authenticated:
             return redirect(url_for(self.appbuilder.sm.auth_view.__class__.__name__ + ".login"))
-        return self.render_template(self.index_template, appbuilder=self.appbuilder)
+        return self.render_template(self.index_template, appbuilder=self.appbuilder,
+                                    inboxes=self._inboxes())
+
+    def _inboxes(self):
+        """Counters of the incoming-document inboxes, for the roles that read documents."""
+        from app.documents import services
+        from app.extensions import db
+
+        if not self.appbuilder.sm.has_access("can_read", "IncomingDocument"):
+            return []
+        return services.inbox_counts(db.session, g.user)

@@ -430,3 +430,33 @@ def test_urgent_documents_are_flagged_in_the_grid(app, login_as, db_session):
         register_as_clerk(db_session, urgency_id=ids(db_session)["urgent"])
     html = login_as("vanthu").get("/incoming/list/list/").get_data(as_text=True)
     assert 'class="label label-danger urgent">Hỏa tốc<' in html
+
+
+def test_home_page_shows_inbox_counters(login_as):
+    html = login_as("chuyenvien").get("/").get_data(as_text=True)
+    assert "inbox-overdue" in html and "Chờ xử lý" in html
+    admin = login_as("quantri").get("/").get_data(as_text=True)
+    assert "inbox-overdue" not in admin
+
+
+def test_registers_follow_the_visibility_rule(login_as, hidden_document, db_session):
+    register_id = ids(db_session)["register"]
+    clerk = login_as("vanthu").get(f"/incoming/book?register_id={register_id}")
+    assert "V/v hồ sơ tư pháp không liên quan" in clerk.get_data(as_text=True)
+    officer = login_as("chuyenvien").get(f"/incoming/book?register_id={register_id}")
+    assert "V/v hồ sơ tư pháp không liên quan" not in officer.get_data(as_text=True)
+    xlsx = login_as("chuyenvien").get(f"/incoming/book?register_id={register_id}&format=xlsx")
+    sheet = load_workbook(io.BytesIO(xlsx.data)).active
+    assert not any("tư pháp không liên quan" in str(c.value) for row in sheet.iter_rows()
+                   for c in row)
+
+
+def test_the_grid_has_no_fab_action_or_download_route(login_as, hidden_document):
+    """FAB's actions and downloads skip base filters: the grid must not expose them."""
+    officer = login_as("chuyenvien")
+    for path in (f"/incoming/list/show/{hidden_document.id}",
+                 f"/incoming/list/edit/{hidden_document.id}",
+                 f"/incoming/list/action/muldelete/{hidden_document.id}",
+                 "/incoming/list/download/x.pdf",
+                 f"/incoming/list/api/read?_flt_0_id={hidden_document.id}"):
+        assert officer.get(path).status_code == 404, path

@@ -49,6 +49,12 @@ def test_matrix_expectations(app, db_session):
     for role in set(r.ROLES) - {r.ADMIN}:
         assert not {p for p in m[role] if p[1] in ("RoleModelView", "PermissionViewModelView")}
         assert ("can_list", "EofficeUserView") not in m[role]
+    # Art. 9.1a: only the clerk registers incoming documents; 6.1, 7.1b, 8.1b: the others read.
+    assert ("can_write", "IncomingDocument") in m[r.CLERK]
+    for role in (r.AGENCY_LEADER, r.OFFICE_LEADER, r.UNIT_LEADER, r.OFFICER):
+        assert ("can_read", "IncomingDocument") in m[role]
+        assert ("can_write", "IncomingDocument") not in m[role]
+    assert not {p for p in m[r.ADMIN] if p[1] == "IncomingDocument"}
     # Art. 3: everybody sees their own account and can change their password.
     for role in r.ROLES:
         assert {("can_userinfo", "EofficeUserView"),
@@ -88,6 +94,12 @@ def test_public_has_no_permission(app, db_session):
     ("lanhdao", "/users/list/", False),
     ("chuyenvien", "/users/userinfo/", True),
     ("lanhdao", "/resetmypassword/form", True),
+    ("vanthu", "/incoming/register", True),
+    ("chuyenvien", "/incoming/register", False),
+    ("lanhdao", "/incoming/register", False),
+    ("chuyenvien", "/incoming/list/list/", True),
+    ("lanhdao", "/incoming/overdue", True),
+    ("quantri", "/incoming/list/list/", False),
 ])
 def test_what_each_role_reaches_on_the_web(login_as, username, path, allowed):
     client = login_as(username)

@@ -10,11 +10,13 @@ import tempfile
 from pathlib import Path
 
 import flask_appbuilder
+import wtforms
 from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "translations"
 FAB_DIR = Path(flask_appbuilder.__file__).parent
+WTFORMS_POT = Path(wtforms.__file__).parent / "locale" / "wtforms.pot"
 KEYWORDS = ["-k", "_l", "-k", "lazy_gettext", "-k", "__", "-k", "lazy_formatter_gettext"]
 SOURCE_LOCALE = {"app": "vi", "fab": "en"}
 
@@ -25,10 +27,12 @@ def run(*args):
 
 
 FAB_MARK = "Flask-AppBuilder"
+WTFORMS_MARK = "WTForms"
 
 
 def origin(message) -> str:
-    return "fab" if FAB_MARK in message.auto_comments else "app"
+    """'fab' for the libraries' English strings (FAB, WTForms), 'app' for ours."""
+    return "fab" if {FAB_MARK, WTFORMS_MARK} & set(message.auto_comments) else "app"
 
 
 def extract_template(pot: Path):
@@ -41,16 +45,19 @@ def extract_template(pot: Path):
             "-o", str(pot), "app")
         with fab_pot.open("rb") as f:
             fab = read_po(f)
+    with WTFORMS_POT.open("rb") as f:
+        wtf = read_po(f)
     with pot.open("rb") as f:
         catalog = read_po(f)
-    for message in fab:
-        if not message.id:
-            continue
-        if message.id in catalog:  # a FAB string we reuse: still English at the source
-            catalog[message.id].auto_comments.append(FAB_MARK)
-        else:
-            catalog.add(message.id, auto_comments=[FAB_MARK], flags=message.flags,
-                        context=message.context)
+    for mark, library in ((FAB_MARK, fab), (WTFORMS_MARK, wtf)):
+        for message in library:
+            if not message.id:
+                continue
+            if message.id in catalog:  # a library string we reuse: English at the source
+                catalog[message.id].auto_comments.append(mark)
+            else:
+                catalog.add(message.id, auto_comments=[mark], flags=message.flags,
+                            context=message.context)
     with pot.open("wb") as f:
         write_po(f, catalog, width=0)
 

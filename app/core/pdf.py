@@ -79,8 +79,13 @@ def register_fonts(font_path: str) -> tuple[str, str]:
 
 
 def stamp_arrival(pdf_bytes: bytes, *, agency_name: str, number: str | int, arrival_date: str,
-                  routed_to: str = "", dossier: str = "", font_path: str) -> bytes:
-    """A new PDF whose first page carries the arrival stamp; the other pages are unchanged."""
+                  routed_to: str = "", dossier: str = "", font_path: str,
+                  position_mm: tuple[float, float] | None = None) -> bytes:
+    """A new PDF whose first page carries the arrival stamp; the other pages are unchanged.
+
+    `position_mm` is (from the left, from the top) of the box, in millimetres: the decree
+    wants it on a blank space below the number and symbol, which depends on the agency's
+    letters, so it is a setting (ARRIVAL_STAMP_POSITION)."""
     reader = open_pdf(pdf_bytes)
     try:
         writer = PdfWriter(clone_from=reader)
@@ -93,7 +98,9 @@ def stamp_arrival(pdf_bytes: bytes, *, agency_name: str, number: str | int, arri
     if rotation in (90, 270):  # draw in the page's displayed orientation
         width, height = height, width
 
-    overlay = _draw_stamp(width, height, font_path, [
+    margins = (position_mm[0] * mm, position_mm[1] * mm) if position_mm else \
+        (STAMP_MARGIN_LEFT, STAMP_MARGIN_TOP)
+    overlay = _draw_stamp(width, height, font_path, margins, [
         nfc(str(agency_name or "")).upper(),
         nfc(str(number if number is not None else "")),
         nfc(arrival_date or ""),
@@ -125,14 +132,15 @@ def _displayed_to_user_space(box, rotation: int) -> Transformation:
     return Transformation(ctm)
 
 
-def _draw_stamp(page_width: float, page_height: float, font_path: str, values) -> PageObject:
+def _draw_stamp(page_width: float, page_height: float, font_path: str, margins,
+                values) -> PageObject:
     agency, number, date, routed_to, dossier = values
     regular, bold = register_fonts(font_path)
     buffer = io.BytesIO()
     c = canvas.Canvas(buffer, pagesize=(page_width, page_height), invariant=True)
 
-    left = max(0.0, min(STAMP_MARGIN_LEFT, page_width - STAMP_WIDTH))
-    top = min(page_height, max(STAMP_HEIGHT, page_height - STAMP_MARGIN_TOP))
+    left = max(0.0, min(margins[0], page_width - STAMP_WIDTH))
+    top = min(page_height, max(STAMP_HEIGHT, page_height - margins[1]))
     bottom = top - STAMP_HEIGHT
     # White fill so the stamp stays readable over scanned content.
     c.setFillColorRGB(1, 1, 1)

@@ -175,6 +175,7 @@ def stamped_copy(document, record) -> bytes:
     return stamp_arrival(data, agency_name=config["AGENCY_NAME"], number=document.arrival_number,
                          arrival_date=format_datetime(document.arrival_at),
                          routed_to=str(lead.assignee) if lead else "", dossier="",
-                         font_path=config["PDF_FONT_PATH"])
+                         font_path=config["PDF_FONT_PATH"],
+                         position_mm=config["ARRIVAL_STAMP_POSITION"])
 
 
