@@ -7,7 +7,6 @@ from collections import Counter, defaultdict
 from datetime import datetime, time, timedelta
 
 import pytest
-from flask import current_app
 from sqlalchemy import func, select
 
 from app import create_app
@@ -94,7 +93,7 @@ def test_every_document_has_a_pdf_whose_text_is_searchable(app, docs, db_session
         assert len(document.files) == 1
         pdf = document.files[0]
         assert pdf.is_pdf and pdf.page_count == 1 and document.page_count == 1
-        assert file_path(current_app.config["DATA_DIR"], pdf.storage_name).is_file()
+        assert file_path(app.config["DATA_DIR"], pdf.storage_name).is_file()
         assert document.number_symbol in pdf.text
         assert fold(document.excerpt) in fold(pdf.text)
     # Words only the file carries are found by the search.
@@ -151,14 +150,15 @@ def test_overdue_and_due_soon_work(app, docs, db_session):
     overdue = [d for d in open_docs if d.deadline < today]
     assert len(overdue) >= 5
     assert all(services.is_overdue(d) for d in overdue)
-    due_soon_until = add_working_days(today, current_app.config["DUE_SOON_DAYS"])
+    due_soon_until = add_working_days(today, app.config["DUE_SOON_DAYS"])
     assert [d for d in open_docs if today <= d.deadline <= due_soon_until]
     assert [d for d in open_docs if d.deadline > due_soon_until]
     chuyenvien = user(db_session, "chuyenvien")
     late_lines = services.overdue_lines(db_session, user(db_session, "lanhdao"))
     assert sum(1 for _dep, person, *_ in late_lines if person == chuyenvien) >= 2
     demo_ids = {d.id for d in docs}
-    mine = db_session.scalars(services.inbox_query(chuyenvien, "overdue")).all()
+    with app.app_context():  # the inboxes read the configuration
+        mine = db_session.scalars(services.inbox_query(chuyenvien, "overdue")).all()
     assert len({d.id for d in mine} & demo_ids) >= 2
 
 
@@ -186,7 +186,8 @@ def test_urgent_and_secret_documents(docs):
 def test_running_again_adds_nothing(app, db_session):
     before = db_session.scalar(select(func.count(IncomingDocument.id)))
     lines = db_session.scalar(select(func.count(IncomingAssignment.id)))
-    assert create_incoming_demo(app) == {}
+    with app.app_context():  # as `flask eoffice demo` runs it
+        assert create_incoming_demo(app) == {}
     assert db_session.scalar(select(func.count(IncomingDocument.id))) == before
     assert db_session.scalar(select(func.count(IncomingAssignment.id))) == lines
 

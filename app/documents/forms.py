@@ -7,6 +7,7 @@ from wtforms import (
     SelectField, StringField, TextAreaField,
 )
 from wtforms.validators import Optional
+from wtforms.widgets import TextInput
 
 from app.catalogs.models import Agency, DocumentType, Field, Register, SecrecyLevel, UrgencyLevel
 from app.core.db import vi_order
@@ -19,6 +20,15 @@ BAD_DATETIME = _l("Ngày giờ phải có dạng dd/mm/yyyy HH:mm, ví dụ 05/0
 
 
 class VietnameseDateField(DateField):
+    """Typed as dd/mm/yyyy in a text box (a browser date input shows and sends another
+    format); yyyy-mm-dd is accepted too."""
+    widget = TextInput()
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        kwargs.setdefault("format", [DATE_FORMAT, "%Y-%m-%d"])
+        kwargs.setdefault("render_kw", {"placeholder": "dd/mm/yyyy", "autocomplete": "off"})
+        super().__init__(label, validators, **kwargs)
+
     def process_formdata(self, valuelist):
         try:
             super().process_formdata(valuelist)
@@ -27,6 +37,14 @@ class VietnameseDateField(DateField):
 
 
 class VietnameseDateTimeField(DateTimeField):
+    widget = TextInput()
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        kwargs.setdefault("format", [DATETIME_FORMAT, "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"])
+        kwargs.setdefault("render_kw", {"placeholder": "dd/mm/yyyy HH:mm",
+                                        "autocomplete": "off"})
+        super().__init__(label, validators, **kwargs)
+
     def process_formdata(self, valuelist):
         try:
             super().process_formdata(valuelist)
@@ -44,14 +62,12 @@ def _choices(session, model, label=lambda x: str(x), where=None, order=None):
 
 class IncomingForm(FlaskForm):
     register_id = SelectField(_l("Sổ văn bản"), validators=[Optional()])
-    arrival_at = VietnameseDateTimeField(_l("Ngày, giờ đến"), format=DATETIME_FORMAT,
-                                         validators=[Optional()])
+    arrival_at = VietnameseDateTimeField(_l("Ngày, giờ đến"), validators=[Optional()])
     channel = SelectField(_l("Hình thức nhận"), choices=CHANNELS, default="paper")
     agency_id = SelectField(_l("Cơ quan ban hành"), validators=[Optional()])
     new_agency = StringField(_l("hoặc thêm cơ quan mới"), validators=[Optional()])
     number_symbol = StringField(_l("Số, ký hiệu"), validators=[Optional()])
-    document_date = VietnameseDateField(_l("Ngày văn bản"), format=DATE_FORMAT,
-                                        validators=[Optional()])
+    document_date = VietnameseDateField(_l("Ngày văn bản"), validators=[Optional()])
     document_type_id = SelectField(_l("Loại văn bản"), validators=[Optional()])
     excerpt = TextAreaField(_l("Trích yếu nội dung"), validators=[Optional()])
     signer_name = StringField(_l("Người ký"), validators=[Optional()])
@@ -60,7 +76,7 @@ class IncomingForm(FlaskForm):
     urgency_id = SelectField(_l("Độ khẩn"), validators=[Optional()])
     secrecy_id = SelectField(_l("Độ mật"), validators=[Optional()])
     page_count = IntegerField(_l("Số trang"), validators=[Optional()])
-    deadline = VietnameseDateField(_l("Hạn xử lý"), format=DATE_FORMAT, validators=[Optional()])
+    deadline = VietnameseDateField(_l("Hạn xử lý"), validators=[Optional()])
     recipients = StringField(_l("Đơn vị hoặc người nhận"), validators=[Optional()])
     notes = TextAreaField(_l("Ghi chú"), validators=[Optional()])
     files = MultipleFileField(_l("Tệp đính kèm (PDF, ảnh)"))

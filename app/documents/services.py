@@ -372,7 +372,8 @@ def delegate(session, user, document, line_id, officer_id, deadline=None, note=N
         raise FormErrors({"officer_id": [_l("Chọn một người của đơn vị.")]})
     if deadline and line.deadline and deadline > line.deadline:
         raise FormErrors({"deadline": [_l("Hạn giao không thể sau hạn của đơn vị.")]})
-    _apply(session, user, document, "delegate", line, note)
+    _apply(session, user, document, "delegate", line,
+           nfc((note or "").strip()) or _l("Giao cho %(name)s", name=officer.full_name))
     document.assignments.append(IncomingAssignment(
         parent_id=line.id, role=line.role, department_id=line.department_id,
         user_id=officer.id, deadline=deadline or line.deadline, assigned_by_id=user.id,
@@ -404,6 +405,10 @@ def complete(session, user, document, line_id, result_note, reply_reference=None
         parent.state, parent.result_note, parent.completed_at = DONE, result_note, now
         line = parent
     if line.role == LEAD and line.parent_id is None:
+        for other in document.assignments:  # the co-operating work ends with the document
+            if other.state == OPEN and other.role != FYI:
+                other.state, other.completed_at = DONE, now
+                other.result_note = other.result_note or str(_l("Văn bản đã hoàn thành."))
         from_state = document.state
         document.state = COMPLETED
         document.completed_at = now

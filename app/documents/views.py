@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from app.core.errors import DomainError
 from app.core.files import content_disposition, file_path
+from app.core.text import vietnamese_sort_key
 from app.core.timefmt import format_date, format_datetime, local_now, to_local
 from app.core.views import EofficeModelView, VietnameseInterface
 from app.documents import registers, services, workflow
@@ -65,7 +66,7 @@ class IncomingView(EofficeModelView):
     route_base = "/incoming/list"
     datamodel = VietnameseInterface(IncomingDocument)
     class_permission_name = "IncomingDocument"
-    include_route_methods = {"list"}
+    include_route_methods = {"list", "show"}
     list_template = "incoming/list.html"
     list_title = _l("Văn bản đến")
     base_filters = [["id", VisibleFilter, lambda: None]]
@@ -85,6 +86,12 @@ class IncomingView(EofficeModelView):
         "document_date": _l("Ngày văn bản"),
     }
     formatters_columns = {"urgency": urgency_badge, "arrival_at": format_datetime}
+
+    @expose("/show/<int:pk>")
+    @has_access
+    def show(self, pk):
+        """The grid's magnifier opens the document page (which checks visibility)."""
+        return redirect(url_for("IncomingWorkView.show", document_id=pk))
 
     def render_template(self, template, **kwargs):
         kwargs.update(
@@ -129,6 +136,22 @@ class IncomingWorkView(BaseView):
             preview=services.next_number_preview(db.session, form.register_id.data)
             if not document else None)
 
+    def _form_errors(self, form, document=None):
+        """Typing errors (a wrong date) and the rules' messages together, in one round."""
+        errors = {name: list(messages) for name, messages in form.errors.items()}
+        duplicates = []
+        try:
+            data = form.data_for_service()
+            if document is not None:
+                data["register_id"] = document.register_id
+            services.validate(db.session, data, document=document,
+                              confirm_duplicate=form.confirm_duplicate.data)
+        except services.FormErrors as error:
+            duplicates = error.duplicates
+            for name, messages in error.errors.items():
+                errors.setdefault(name, list(messages))
+        return errors, duplicates
+
     def _uploads(self, form):
         return [(f.read(), f.filename) for f in (form.files.data or []) if f and f.filename]
 
@@ -145,7 +168,8 @@ class IncomingWorkView(BaseView):
             form.secrecy_id.data = form.secrecy_id.choices[0][0]
             return self._render_form(form)
         if not form.validate():
-            return self._render_form(form, errors=form.errors), 422
+            errors, duplicates = self._form_errors(form)
+            return self._render_form(form, errors=errors, duplicates=duplicates), 422
         try:
             document = services.register_incoming(
                 db.session, g.user, form.data_for_service(), self._uploads(form),
@@ -174,7 +198,8 @@ class IncomingWorkView(BaseView):
                 form[name].data = str(value) if value else ""
             return self._render_form(form, document)
         if not form.validate():
-            return self._render_form(form, document, errors=form.errors), 422
+            errors, duplicates = self._form_errors(form, document)
+            return self._render_form(form, document, errors=errors, duplicates=duplicates), 422
         try:
             services.update_incoming(db.session, g.user, document, form.data_for_service(),
                                      self._uploads(form),
@@ -211,8 +236,8 @@ class IncomingWorkView(BaseView):
     @has_access
     def show(self, document_id):
         document = self._document_or_404(document_id)
-        people = list(db.session.scalars(select(EofficeUser).where(
-            EofficeUser.active.is_(True)).order_by(EofficeUser.first_name)))
+        people = sorted(db.session.scalars(select(EofficeUser).where(
+            EofficeUser.active.is_(True))), key=lambda p: vietnamese_sort_key(p.full_name))
         return self.render_template(
             "incoming/show.html", document=document, title=_("Văn bản đến"),
             actions=workflow.document_actions(g.user, document),

@@ -23,9 +23,13 @@ def is_agency_leader(user, _document, _line=None):
     return has_role(user, r.AGENCY_LEADER)
 
 
-def holds(user, _document, line):
-    """The line is open and is this person's, or their unit's while they lead the unit."""
+def holds(user, document, line):
+    """The line is open and is this person's, or their unit's while they lead the unit.
+    A line passed on to someone (an open child line) is carried by that person instead."""
     if line is None or line.state != OPEN:
+        return False
+    if any(child.parent_id == line.id and child.state == OPEN
+           for child in document.assignments):
         return False
     if line.user_id is not None:
         return line.user_id == user.id
