@@ -465,3 +465,27 @@ def test_the_grid_has_no_fab_action_or_download_route(login_as, hidden_document)
                  "/incoming/list/download/x.pdf",
                  f"/incoming/list/api/read?_flt_0_id={hidden_document.id}"):
         assert officer.get(path).status_code == 404, path
+
+
+def test_an_electronic_arrival_waits_then_gets_its_number(app, client, db_session):
+    from app.documents.models import PENDING, REGISTERED
+    from tests.conftest import login
+
+    with app.test_request_context():
+        document = services.register_incoming(
+            db_session, user(db_session, "vanthu"),
+            entry(db_session, register_id=None, channel="electronic"), state=PENDING)
+    assert document.arrival_number is None and document.state == PENDING
+    login(client, "chuyenvien")
+    assert client.get(f"/incoming/{document.id}").status_code == 404  # no duty before it
+    login(client, "vanthu")
+    waiting = client.get("/incoming/list/list/?box=waiting_registration").get_data(as_text=True)
+    assert document.number_symbol in waiting
+    register_id = ids(db_session)["register"]
+    expected = services.next_number_preview(db_session, register_id)
+    html = post_action(client, document.id, "register",
+                       register_id=str(register_id)).get_data(as_text=True)
+    assert "Đã ghi nhận" in html
+    db_session.expire_all()
+    document = db_session.get(IncomingDocument, document.id)
+    assert document.state == REGISTERED and document.arrival_number == expected

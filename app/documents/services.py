@@ -90,11 +90,15 @@ def _clean(data: dict) -> dict:
     return {k: (None if v == "" else v) for k, v in clean.items()}
 
 
-def validate(session, data: dict, *, document=None, confirm_duplicate=False) -> dict:
-    """All the rules of a register entry; raises FormErrors listing every problem."""
+def validate(session, data: dict, *, document=None, confirm_duplicate=False,
+             require_register=True) -> dict:
+    """All the rules of a register entry; raises FormErrors listing every problem.
+    A document waiting for registration (Chờ vào sổ) has no register yet."""
     data = _clean(data)
     errors = {}
     for field, message in REQUIRED.items():
+        if field == "register_id" and not require_register:
+            continue
         if data.get(field) in (None, "") and not (field == "agency_id" and data.get("new_agency")):
             errors[field] = [message]
     register = session.get(Register, data["register_id"]) if data.get("register_id") else None
@@ -201,12 +205,14 @@ def register_incoming(session, user, data: dict, uploads=(), *, confirm_duplicat
     `state=PENDING` records an electronic arrival waiting for registration (no number)."""
     if state == REGISTERED and not workflow.is_clerk(user, None):
         raise DomainError(_l("Chỉ văn thư được vào sổ văn bản đến."))
-    data = validate(session, data, confirm_duplicate=confirm_duplicate)
+    data = validate(session, data, confirm_duplicate=confirm_duplicate,
+                    require_register=state == REGISTERED)
     checked = check_files(uploads)
     session.rollback()  # end any read transaction: the number must be the first write
     stored = []
     try:
-        register = session.get(Register, data["register_id"])
+        register = session.get(Register, data["register_id"]) if data.get("register_id") \
+            else None
         number = take_next_number(session, register.id, register.year) \
             if state == REGISTERED else None
         if not data.get("agency_id"):  # quick-added with the document, in its transaction
@@ -244,7 +250,8 @@ def update_incoming(session, user, document, data: dict, uploads=(), *,
     if not workflow.is_clerk(user, document):
         raise DomainError(_l("Chỉ văn thư được sửa thông tin vào sổ."))
     data["register_id"] = document.register_id
-    data = validate(session, data, document=document, confirm_duplicate=confirm_duplicate)
+    data = validate(session, data, document=document, confirm_duplicate=confirm_duplicate,
+                    require_register=document.state != PENDING)
     checked = check_files(uploads)
     stored = []
     try:

@@ -145,7 +145,9 @@ class IncomingWorkView(BaseView):
             if document is not None:
                 data["register_id"] = document.register_id
             services.validate(db.session, data, document=document,
-                              confirm_duplicate=form.confirm_duplicate.data)
+                              confirm_duplicate=form.confirm_duplicate.data,
+                              require_register=document is None or
+                              document.state != services.PENDING)
         except services.FormErrors as error:
             duplicates = error.duplicates
             for name, messages in error.errors.items():
