@@ -1,5 +1,6 @@
 """Incoming documents: the rules, as plain functions that take the acting user and the session.
 The web views, the REST API, the demo data and (later) imports and exchange all call these."""
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 
 from flask import current_app
@@ -8,7 +9,7 @@ from sqlalchemy import and_, func, or_, select
 
 from app.catalogs.models import Agency, DocumentType, Register, SecrecyLevel, UrgencyLevel
 from app.core.errors import DomainError
-from app.core.files import check_upload, save_file
+from app.core.files import check_upload, file_path, save_file
 from app.core.text import fold, nfc, number_symbol_key
 from app.core.timefmt import (
     add_working_days, local_now, local_to_utc, to_local, today_local, utcnow,
@@ -178,9 +179,8 @@ def refresh_search_text(document):
     document.search_text = fold(" ".join(p for p in parts if p))[:200_000]
 
 
-def _store_files(document, user, checked):
+def _store_files(document, user, checked, stored: list):
     data_dir = current_app.config["DATA_DIR"]
-    stored = []
     for data, info in checked:
         saved = save_file(data_dir, data, info)
         stored.append(saved)
@@ -189,12 +189,23 @@ def _store_files(document, user, checked):
             size=saved.size, sha256=saved.sha256, content_type=saved.content_type,
             page_count=saved.page_count, text=saved.text,
             uploaded_by_id=user.id if user else None))
-    return stored
+
+
+@contextmanager
+def _saving_files(session):
+    """One transaction with the files written for it: commit, or roll back and delete them,
+    so that nothing is half saved."""
+    stored = []
+    try:
+        yield stored
+        session.commit()
+    except Exception:
+        session.rollback()
+        _forget_files(stored)
+        raise
 
 
 def _forget_files(stored):
-    from app.core.files import file_path
-
     for saved in stored:
         file_path(current_app.config["DATA_DIR"], saved.storage_name).unlink(missing_ok=True)
 
@@ -209,8 +220,7 @@ def register_incoming(session, user, data: dict, uploads=(), *, confirm_duplicat
                     require_register=state == REGISTERED)
     checked = check_files(uploads)
     session.rollback()  # end any read transaction: the number must be the first write
-    stored = []
-    try:
+    with _saving_files(session) as stored:
         register = session.get(Register, data["register_id"]) if data.get("register_id") \
             else None
         number = take_next_number(session, register.id, register.year) \
@@ -228,7 +238,7 @@ def register_incoming(session, user, data: dict, uploads=(), *, confirm_duplicat
             document.deadline = default_deadline(session, data["arrival_at"].date(),
                                                  data["document_type_id"], data["urgency_id"])
         session.add(document)
-        stored = _store_files(document, user, checked)
+        _store_files(document, user, checked, stored)
         if not document.page_count:
             document.page_count = sum(f.page_count or 0 for f in document.files) or None
         session.flush()
@@ -236,11 +246,6 @@ def register_incoming(session, user, data: dict, uploads=(), *, confirm_duplicat
         _event(document, user, "register" if number else "receive", None)
         if submit and number:
             _apply(session, user, document, "submit")
-        session.commit()
-    except Exception:
-        session.rollback()
-        _forget_files(stored)
-        raise
     return document
 
 
@@ -253,21 +258,15 @@ def update_incoming(session, user, document, data: dict, uploads=(), *,
     data = validate(session, data, document=document, confirm_duplicate=confirm_duplicate,
                     require_register=document.state != PENDING)
     checked = check_files(uploads)
-    stored = []
-    try:
+    with _saving_files(session) as stored:
         for key in FIELDS:
             if key not in ("register_id",) and key in data:
                 setattr(document, key, data[key])
         document.arrival_at = local_to_utc(data["arrival_at"])
         document.number_symbol_key = number_symbol_key(data["number_symbol"])
-        stored = _store_files(document, user, checked)
+        _store_files(document, user, checked, stored)
         refresh_search_text(document)
         _event(document, user, "update", document.state)
-        session.commit()
-    except Exception:
-        session.rollback()
-        _forget_files(stored)
-        raise
     return document
 
 
@@ -276,16 +275,10 @@ def attach_files(session, user, document, uploads):
     if not workflow.is_clerk(user, document):
         raise DomainError(_l("Chỉ văn thư được thêm tệp vào văn bản đến."))
     checked = check_files(uploads)
-    stored = []
-    try:
-        stored = _store_files(document, user, checked)
+    with _saving_files(session) as stored:
+        _store_files(document, user, checked, stored)
         refresh_search_text(document)
         _event(document, user, "update", document.state, _l("Thêm tệp đính kèm"))
-        session.commit()
-    except Exception:
-        session.rollback()
-        _forget_files(stored)
-        raise
 
 
 def register_pending(session, user, document, register_id):

@@ -6,6 +6,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.helpers import exactly, navbar, open_menu
+
 pytestmark = pytest.mark.browser
 
 DOCUMENT_TYPES = "/documenttypeview/list/"
@@ -14,21 +16,8 @@ CATALOGS_MENU = "Danh mục"
 ACCESS_DENIED = "Không có quyền truy cập"
 
 
-def exactly(text: str) -> re.Pattern:
-    return re.compile(rf"^\s*{re.escape(text)}\s*$")
 
 
-def navbar(page):
-    return page.locator(".navbar")
-
-
-def open_menu(page, category: str, item: str) -> None:
-    """Open a navbar dropdown by its label and click one of its entries."""
-    menu = navbar(page).locator("li.dropdown").filter(
-        has=page.locator("a.dropdown-toggle", has_text=exactly(category)))
-    menu.locator("a.dropdown-toggle").click()
-    with page.expect_navigation():
-        menu.locator(".dropdown-menu a", has_text=exactly(item)).click()
 
 
 def grid_row(page, cell_text: str):

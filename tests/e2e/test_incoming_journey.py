@@ -10,6 +10,8 @@ from datetime import datetime, timedelta
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.helpers import exactly, navbar, open_menu
+
 from app.core.pdf import make_demo_pdf
 from app.core.timefmt import local_now
 
@@ -35,20 +37,8 @@ def marker():
     return "hanhtrinh" + "".join(random.choices(string.ascii_lowercase + string.digits, k=6))
 
 
-def exactly(text: str) -> re.Pattern:
-    return re.compile(rf"^\s*{re.escape(text)}\s*$")
 
 
-def navbar(page):
-    return page.locator(".navbar")
-
-
-def open_menu(page, category: str, item: str) -> None:
-    menu = navbar(page).locator("li.dropdown").filter(
-        has=page.locator("a.dropdown-toggle", has_text=exactly(category)))
-    menu.locator("a.dropdown-toggle").click()
-    with page.expect_navigation():
-        menu.locator(".dropdown-menu a", has_text=exactly(item)).click()
 
 
 def expect_flash(page, text: str) -> None:
