@@ -9,6 +9,8 @@ from config import Config
 
 
 def create_app(config: dict | None = None) -> Flask:
+    import app.models  # noqa: F401  (all tables known before anything touches the database)
+
     app = Flask(__name__, instance_path=Config.resolve(config)["INSTANCE_DIR"])
     app.config.from_mapping(Config.resolve(config))
     init_request_hygiene(app)
@@ -72,11 +74,17 @@ def init_extensions(app: Flask) -> None:
 def init_views(app: Flask) -> None:
     from app.catalogs.views import register_views as catalogs
     from app.documents.views import register_views as documents
+    from app.dossiers.views import register_views as dossiers
     from app.org.views import register_views as org
+    from app.outgoing.views import register_views as outgoing
+    from app.request_forms.views import register_views as request_forms
 
     appbuilder = app.appbuilder
     with app.app_context():
         documents(appbuilder)
+        outgoing(appbuilder)
+        dossiers(appbuilder)
+        request_forms(appbuilder)
         org(appbuilder)
         catalogs(appbuilder)
         appbuilder.post_init()

@@ -1,6 +1,5 @@
 """Incoming documents: the rules, as plain functions that take the acting user and the session.
 The web views, the REST API, the demo data and (later) imports and exchange all call these."""
-from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 
 from flask import current_app
@@ -9,16 +8,15 @@ from sqlalchemy import and_, func, or_, select
 
 from app.catalogs.models import Agency, DocumentType, Register, SecrecyLevel, UrgencyLevel
 from app.core.errors import DomainError
-from app.core.files import check_upload, file_path, save_file
 from app.core.text import fold, nfc, number_symbol_key
 from app.core.timefmt import (
     add_working_days, local_now, local_to_utc, to_local, today_local, utcnow,
 )
-from app.documents import workflow
+from app.documents import storage, workflow
 from app.documents.access import visible_incoming
 from app.documents.models import (
     COMPLETED, COOPERATE, DONE, FYI, IN_PROGRESS, LEAD, OPEN, PENDING, REGISTERED, RETURNED,
-    SUBMITTED, DocumentFile, IncomingAssignment, IncomingDocument, IncomingEvent,
+    SUBMITTED, IncomingAssignment, IncomingDocument, IncomingEvent,
 )
 from app.documents.numbering import peek_next_number, take_next_number
 from app.org.models import Department, EofficeUser
@@ -149,17 +147,10 @@ def validate(session, data: dict, *, document=None, confirm_duplicate=False,
 
 
 def check_files(uploads):
-    """Parse every upload before anything is written: (data, filename) → info."""
-    max_bytes = current_app.config["MAX_UPLOAD_BYTES"]
-    checked, errors = [], []
-    for data, filename in uploads:
-        try:
-            checked.append((data, check_upload(data, filename, max_bytes=max_bytes)))
-        except DomainError as error:
-            errors.append(f"{filename}: {error}")
-    if errors:
-        raise FormErrors({"files": errors})
-    return checked
+    try:
+        return storage.check_files(uploads)
+    except storage.FileErrors as error:
+        raise FormErrors({"files": error.messages}) from error
 
 
 # ---------------------------------------------------------------- writing
@@ -179,35 +170,9 @@ def refresh_search_text(document):
     document.search_text = fold(" ".join(p for p in parts if p))[:200_000]
 
 
-def _store_files(document, user, checked, stored: list):
-    data_dir = current_app.config["DATA_DIR"]
+def _store_files(document, store, user, checked):
     for data, info in checked:
-        saved = save_file(data_dir, data, info)
-        stored.append(saved)
-        document.files.append(DocumentFile(
-            storage_name=saved.storage_name, original_name=saved.original_name,
-            size=saved.size, sha256=saved.sha256, content_type=saved.content_type,
-            page_count=saved.page_count, text=saved.text,
-            uploaded_by_id=user.id if user else None))
-
-
-@contextmanager
-def _saving_files(session):
-    """One transaction with the files written for it: commit, or roll back and delete them,
-    so that nothing is half saved."""
-    stored = []
-    try:
-        yield stored
-        session.commit()
-    except Exception:
-        session.rollback()
-        _forget_files(stored)
-        raise
-
-
-def _forget_files(stored):
-    for saved in stored:
-        file_path(current_app.config["DATA_DIR"], saved.storage_name).unlink(missing_ok=True)
+        document.files.append(store(user, data, info))
 
 
 def register_incoming(session, user, data: dict, uploads=(), *, confirm_duplicate=False,
@@ -220,7 +185,7 @@ def register_incoming(session, user, data: dict, uploads=(), *, confirm_duplicat
                     require_register=state == REGISTERED)
     checked = check_files(uploads)
     session.rollback()  # end any read transaction: the number must be the first write
-    with _saving_files(session) as stored:
+    with storage.saving_files(session) as store:
         register = session.get(Register, data["register_id"]) if data.get("register_id") \
             else None
         number = take_next_number(session, register.id, register.year) \
@@ -238,7 +203,7 @@ def register_incoming(session, user, data: dict, uploads=(), *, confirm_duplicat
             document.deadline = default_deadline(session, data["arrival_at"].date(),
                                                  data["document_type_id"], data["urgency_id"])
         session.add(document)
-        _store_files(document, user, checked, stored)
+        _store_files(document, store, user, checked)
         if not document.page_count:
             document.page_count = sum(f.page_count or 0 for f in document.files) or None
         session.flush()
@@ -258,13 +223,13 @@ def update_incoming(session, user, document, data: dict, uploads=(), *,
     data = validate(session, data, document=document, confirm_duplicate=confirm_duplicate,
                     require_register=document.state != PENDING)
     checked = check_files(uploads)
-    with _saving_files(session) as stored:
+    with storage.saving_files(session) as store:
         for key in FIELDS:
             if key not in ("register_id",) and key in data:
                 setattr(document, key, data[key])
         document.arrival_at = local_to_utc(data["arrival_at"])
         document.number_symbol_key = number_symbol_key(data["number_symbol"])
-        _store_files(document, user, checked, stored)
+        _store_files(document, store, user, checked)
         refresh_search_text(document)
         _event(document, user, "update", document.state)
     return document
@@ -275,8 +240,8 @@ def attach_files(session, user, document, uploads):
     if not workflow.is_clerk(user, document):
         raise DomainError(_l("Chỉ văn thư được thêm tệp vào văn bản đến."))
     checked = check_files(uploads)
-    with _saving_files(session) as stored:
-        _store_files(document, user, checked, stored)
+    with storage.saving_files(session) as store:
+        _store_files(document, store, user, checked)
         refresh_search_text(document)
         _event(document, user, "update", document.state, _l("Thêm tệp đính kèm"))
 

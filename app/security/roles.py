@@ -75,6 +75,13 @@ def _merge(*grants):
 # app.documents.access) and act on them as app.documents.workflow allows.
 READS_INCOMING = _merge(_grant(INCOMING, READ), _grant(INCOMING_MENUS, MENU))
 
+# Drafts and outgoing documents (Art. 7.1a, 8.1a, 9.1b): filled by the outgoing module.
+OUTGOING_GRANTS = {role: {} for role in ROLES}
+# Work dossiers (Art. 7.1a, 8.1a) and the dossier plan: filled by the dossiers module.
+DOSSIER_GRANTS = {role: {} for role in ROLES}
+# Request forms (Art. 7.1a, 8.1a): filled by the request-forms module.
+REQUEST_GRANTS = {role: {} for role in ROLES}
+
 ROLE_PERMISSIONS = {
     ADMIN: _merge(OWN_ACCOUNT, SECURITY_PANEL,
                   _grant(ORGANISATION, READ_WRITE), _grant(ORGANISATION_MENUS, MENU)),
@@ -87,6 +94,9 @@ ROLE_PERMISSIONS = {
                   _grant(ORGANISATION, READ), _grant(INCOMING, READ_WRITE),
                   _grant(INCOMING_MENUS + INCOMING_CLERK_MENUS, MENU)),
 }
+for _grants in (OUTGOING_GRANTS, DOSSIER_GRANTS, REQUEST_GRANTS):
+    for _role, _grant_of_role in _grants.items():
+        ROLE_PERMISSIONS[_role] = _merge(ROLE_PERMISSIONS[_role], _grant_of_role)
 
 
 def permission_pairs(role_name):

@@ -1,0 +1,1 @@
+"""Work dossiers (hồ sơ công việc) and the yearly dossier plan (danh mục hồ sơ)."""

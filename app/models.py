@@ -1,0 +1,7 @@
+"""Every model module, imported once so that the metadata (and Alembic) sees all tables."""
+from app.catalogs import models as catalogs  # noqa: F401
+from app.documents import models as documents  # noqa: F401
+from app.dossiers import models as dossiers  # noqa: F401
+from app.org import models as org  # noqa: F401
+from app.outgoing import models as outgoing  # noqa: F401
+from app.request_forms import models as request_forms  # noqa: F401

@@ -1,0 +1,280 @@
+"""Drafts (văn bản dự thảo) and outgoing documents (văn bản đi)."""
+from flask_appbuilder import Model
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import (
+    Column, Date, DateTime, ForeignKey, Integer, String, Table, Text, UniqueConstraint,
+)
+from sqlalchemy.orm import relationship
+
+from app.catalogs.models import (
+    Agency, DocumentType, Field, Register, SecrecyLevel, Signer, UrgencyLevel,
+)
+from app.core.db import TABLE_LABELS
+from app.core.timefmt import utcnow
+from app.documents.models import DocumentFile, IncomingDocument
+from app.org.models import Department, EofficeUser
+
+# Draft states; transitions in app.outgoing.workflow.
+DRAFTING = "drafting"          # being written (or returned to the drafter)
+UNIT_REVIEW = "unit_review"    # submitted to the drafting unit's leader
+SIGNER_REVIEW = "signer_review"  # submitted to the person who will sign
+APPROVED = "approved"          # approved and passed for issuance (chuyển phát hành)
+ISSUED = "issued"              # the clerk issued it: an OutgoingDocument exists
+DRAFT_STATES = {
+    DRAFTING: _l("Đang soạn thảo"),
+    UNIT_REVIEW: _l("Chờ lãnh đạo đơn vị"),
+    SIGNER_REVIEW: _l("Chờ người ký duyệt"),
+    APPROVED: _l("Đã duyệt, chờ phát hành"),
+    ISSUED: _l("Đã phát hành"),
+}
+
+draft_internal_unit = Table(
+    "draft_internal_unit", Model.metadata,
+    Column("draft_id", Integer, ForeignKey("draft.id", ondelete="CASCADE"), primary_key=True),
+    Column("department_id", Integer, ForeignKey("department.id", ondelete="RESTRICT"),
+           primary_key=True),
+)
+draft_internal_user = Table(
+    "draft_internal_user", Model.metadata,
+    Column("draft_id", Integer, ForeignKey("draft.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", Integer, ForeignKey("ab_user.id", ondelete="RESTRICT"), primary_key=True),
+)
+draft_external_agency = Table(
+    "draft_external_agency", Model.metadata,
+    Column("draft_id", Integer, ForeignKey("draft.id", ondelete="CASCADE"), primary_key=True),
+    Column("agency_id", Integer, ForeignKey("agency.id", ondelete="RESTRICT"), primary_key=True),
+)
+TABLE_LABELS.update({
+    "draft_internal_unit": _l("nơi nhận của dự thảo"),
+    "draft_internal_user": _l("nơi nhận của dự thảo"),
+    "draft_external_agency": _l("nơi nhận của dự thảo"),
+})
+
+
+class Draft(Model):
+    __tablename__ = "draft"
+    __label__ = _l("văn bản dự thảo")
+
+    id = Column(Integer, primary_key=True)
+    state = Column(String(20), nullable=False, default=DRAFTING, index=True)
+    document_type_id = Column(Integer, ForeignKey("document_type.id", ondelete="RESTRICT"),
+                              nullable=False)
+    document_type = relationship(DocumentType)
+    excerpt = Column(String(1000), nullable=False)  # trích yếu
+    field_id = Column(Integer, ForeignKey("field.id", ondelete="RESTRICT"), index=True)
+    field = relationship(Field)
+    urgency_id = Column(Integer, ForeignKey("urgency_level.id", ondelete="RESTRICT"),
+                        nullable=False)
+    urgency = relationship(UrgencyLevel)
+    secrecy_id = Column(Integer, ForeignKey("secrecy_level.id", ondelete="RESTRICT"),
+                        nullable=False)
+    secrecy = relationship(SecrecyLevel)
+    signer_id = Column(Integer, ForeignKey("signer.id", ondelete="RESTRICT"))  # intended signer
+    signer = relationship(Signer)
+    drafting_department_id = Column(Integer, ForeignKey("department.id", ondelete="RESTRICT"),
+                                    nullable=False, index=True)
+    drafting_department = relationship(Department, foreign_keys=[drafting_department_id])
+    drafter_id = Column(Integer, ForeignKey("ab_user.id", ondelete="RESTRICT"), nullable=False,
+                        index=True)
+    drafter = relationship(EofficeUser, foreign_keys=[drafter_id])
+    reply_to_id = Column(Integer, ForeignKey("incoming_document.id", ondelete="SET NULL"))
+    reply_to = relationship(IncomingDocument)
+    internal_units = relationship(Department, secondary=draft_internal_unit)
+    internal_users = relationship(EofficeUser, secondary=draft_internal_user)
+    external_agencies = relationship(Agency, secondary=draft_external_agency)
+    notes = Column(Text)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    updated_at = Column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+    versions = relationship("DraftVersion", back_populates="draft",
+                            order_by="DraftVersion.number", cascade="all, delete-orphan")
+    events = relationship("DraftEvent", back_populates="draft", order_by="DraftEvent.id",
+                          cascade="all, delete-orphan")
+    outgoing = relationship("OutgoingDocument", back_populates="draft", uselist=False)
+
+    @property
+    def state_label(self):
+        return DRAFT_STATES.get(self.state, self.state)
+
+    @property
+    def latest_version(self):
+        return self.versions[-1] if self.versions else None
+
+    @property
+    def is_secret(self):
+        return bool(self.secrecy and self.secrecy.level > 0)
+
+    def __repr__(self):
+        return f"{self.document_type.name if self.document_type else ''}: {self.excerpt[:60]}"
+
+
+class DraftVersion(Model):
+    """Each upload of the draft file is a new version; earlier ones are kept."""
+    __tablename__ = "draft_version"
+    __label__ = _l("phiên bản dự thảo")
+    __table_args__ = (UniqueConstraint("draft_id", "number", name="uq_draft_version"),)
+
+    id = Column(Integer, primary_key=True)
+    draft_id = Column(Integer, ForeignKey("draft.id", ondelete="CASCADE"), nullable=False)
+    draft = relationship(Draft, back_populates="versions")
+    number = Column(Integer, nullable=False)
+    file_id = Column(Integer, ForeignKey("document_file.id", ondelete="RESTRICT"),
+                     nullable=False)
+    file = relationship(DocumentFile)
+    note = Column(String(500))
+    uploaded_by_id = Column(Integer, ForeignKey("ab_user.id", ondelete="RESTRICT"))
+    uploaded_by = relationship(EofficeUser)
+    uploaded_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class DraftEvent(Model):
+    """The draft's history and comments, append-only."""
+    __tablename__ = "draft_event"
+    __label__ = _l("lịch sử dự thảo")
+
+    id = Column(Integer, primary_key=True)
+    draft_id = Column(Integer, ForeignKey("draft.id", ondelete="CASCADE"), nullable=False,
+                      index=True)
+    draft = relationship(Draft, back_populates="events")
+    actor_id = Column(Integer, ForeignKey("ab_user.id", ondelete="RESTRICT"))
+    actor = relationship(EofficeUser)
+    at = Column(DateTime, nullable=False, default=utcnow)
+    action = Column(String(30), nullable=False)
+    from_state = Column(String(20))
+    to_state = Column(String(20))
+    note = Column(Text)  # the comment when returned
+
+
+# Outgoing document states
+ISSUED_STATE, RECALLED, REPLACED = "issued", "recalled", "replaced"
+OUTGOING_STATES = {ISSUED_STATE: _l("Đã phát hành"), RECALLED: _l("Đã thu hồi"),
+                   REPLACED: _l("Đã bị thay thế")}
+
+
+class OutgoingDocument(Model):
+    """Văn bản đi: issued by the clerk from an approved draft, numbered in an outgoing
+    register; number + symbol unique in the year."""
+    __tablename__ = "outgoing_document"
+    __label__ = _l("văn bản đi")
+    __table_args__ = (
+        UniqueConstraint("register_id", "year", "number", name="uq_outgoing_number"),
+        UniqueConstraint("year", "number_symbol_key", name="uq_outgoing_number_symbol"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    state = Column(String(12), nullable=False, default=ISSUED_STATE, index=True)
+    draft_id = Column(Integer, ForeignKey("draft.id", ondelete="RESTRICT"), unique=True)
+    draft = relationship(Draft, back_populates="outgoing")
+    register_id = Column(Integer, ForeignKey("register.id", ondelete="RESTRICT"),
+                         nullable=False)
+    register = relationship(Register)
+    year = Column(Integer, nullable=False)
+    number = Column(Integer, nullable=False)
+    symbol = Column(String(60), nullable=False)  # "QĐ-SNV", "SNV-VP", "2026/QĐ-UBND"
+    number_symbol = Column(String(80), nullable=False)  # "15/QĐ-SNV", for display
+    number_symbol_key = Column(String(80), nullable=False, index=True)
+    issued_date = Column(Date, nullable=False, index=True)
+    place = Column(String(100), nullable=False)
+    document_type_id = Column(Integer, ForeignKey("document_type.id", ondelete="RESTRICT"),
+                              nullable=False)
+    document_type = relationship(DocumentType)
+    excerpt = Column(String(1000), nullable=False)
+    field_id = Column(Integer, ForeignKey("field.id", ondelete="RESTRICT"), index=True)
+    field = relationship(Field)
+    urgency_id = Column(Integer, ForeignKey("urgency_level.id", ondelete="RESTRICT"),
+                        nullable=False)
+    urgency = relationship(UrgencyLevel)
+    secrecy_id = Column(Integer, ForeignKey("secrecy_level.id", ondelete="RESTRICT"),
+                        nullable=False)
+    secrecy = relationship(SecrecyLevel)
+    signer_name = Column(String(100), nullable=False)
+    signer_position = Column(String(100), nullable=False)
+    signer_authority = Column(String(5), nullable=False, default="")
+    drafting_department_id = Column(Integer, ForeignKey("department.id", ondelete="RESTRICT"))
+    drafting_department = relationship(Department)
+    page_count = Column(Integer)
+    copies = Column(Integer)  # số lượng bản
+    archive_holder = Column(String(200))  # đơn vị, người nhận bản lưu
+    notes = Column(Text)
+    issued_by_id = Column(Integer, ForeignKey("ab_user.id", ondelete="RESTRICT"))
+    issued_by = relationship(EofficeUser, foreign_keys=[issued_by_id])
+    issued_at = Column(DateTime, nullable=False, default=utcnow)
+    recall_reason = Column(Text)
+    replaces_id = Column(Integer, ForeignKey("outgoing_document.id", ondelete="RESTRICT"))
+    replaces = relationship("OutgoingDocument", remote_side=[id], foreign_keys=[replaces_id])
+    search_text = Column(Text, nullable=False, default="")
+
+    recipients = relationship("OutgoingRecipient", back_populates="document",
+                              order_by="OutgoingRecipient.id", cascade="all, delete-orphan")
+    files = relationship("OutgoingFile", back_populates="document",
+                         order_by="OutgoingFile.id", cascade="all, delete-orphan")
+
+    @property
+    def state_label(self):
+        return OUTGOING_STATES.get(self.state, self.state)
+
+    @property
+    def is_secret(self):
+        return bool(self.secrecy and self.secrecy.level > 0)
+
+    def file_of(self, role):
+        return next((f.file for f in self.files if f.role == role), None)
+
+    def __repr__(self):
+        return f"{self.number_symbol} – {self.excerpt[:60]}"
+
+
+DRAFTER_FILE, SIGNED_SCAN = "drafter_file", "signed_scan"
+FILE_ROLES = {DRAFTER_FILE: _l("Tệp của người soạn thảo"),
+              SIGNED_SCAN: _l("Bản quét có chữ ký, đóng dấu")}
+
+
+class OutgoingFile(Model):
+    __tablename__ = "outgoing_file"
+    __label__ = _l("tệp văn bản đi")
+
+    id = Column(Integer, primary_key=True)
+    document_id = Column(Integer, ForeignKey("outgoing_document.id", ondelete="CASCADE"),
+                         nullable=False, index=True)
+    document = relationship(OutgoingDocument, back_populates="files")
+    role = Column(String(20), nullable=False)
+    file_id = Column(Integer, ForeignKey("document_file.id", ondelete="RESTRICT"),
+                     nullable=False)
+    file = relationship(DocumentFile)
+
+
+INTERNAL_UNIT, INTERNAL_USER, EXTERNAL = "unit", "user", "external"
+DISPATCH_PENDING, DISPATCHED, RECEIVED = "pending", "dispatched", "received"
+DISPATCH_STATES = {DISPATCH_PENDING: _l("Chờ gửi"), DISPATCHED: _l("Đã gửi"),
+                   RECEIVED: _l("Đã nhận")}
+
+
+class OutgoingRecipient(Model):
+    """Nơi nhận: an internal unit or person (who then sees the document in their inbox) or an
+    external agency (sent the signed scan only)."""
+    __tablename__ = "outgoing_recipient"
+    __label__ = _l("nơi nhận văn bản đi")
+
+    id = Column(Integer, primary_key=True)
+    document_id = Column(Integer, ForeignKey("outgoing_document.id", ondelete="CASCADE"),
+                         nullable=False, index=True)
+    document = relationship(OutgoingDocument, back_populates="recipients")
+    kind = Column(String(10), nullable=False)
+    department_id = Column(Integer, ForeignKey("department.id", ondelete="RESTRICT"),
+                           index=True)
+    department = relationship(Department)
+    user_id = Column(Integer, ForeignKey("ab_user.id", ondelete="RESTRICT"), index=True)
+    user = relationship(EofficeUser)
+    agency_id = Column(Integer, ForeignKey("agency.id", ondelete="RESTRICT"))
+    agency = relationship(Agency)
+    status = Column(String(12), nullable=False, default=DISPATCH_PENDING)
+    dispatched_at = Column(DateTime)
+    read_at = Column(DateTime)  # internal: when the recipient opened it
+
+    @property
+    def name(self):
+        return str(self.department or self.user or self.agency or "")
+
+    @property
+    def status_label(self):
+        return DISPATCH_STATES.get(self.status, self.status)

@@ -1,0 +1,1 @@
+"""Request forms (phiếu yêu cầu)."""
