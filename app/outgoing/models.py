@@ -79,6 +79,10 @@ class Draft(Model):
     drafter = relationship(EofficeUser, foreign_keys=[drafter_id])
     reply_to_id = Column(Integer, ForeignKey("incoming_document.id", ondelete="SET NULL"))
     reply_to = relationship(IncomingDocument)
+    # A replacement (Decree 30 Art. 18): issuing this draft replaces that outgoing document.
+    replaces_id = Column(Integer, ForeignKey("outgoing_document.id", ondelete="RESTRICT",
+                                             use_alter=True, name="fk_draft_replaces"))
+    replaces = relationship("OutgoingDocument", foreign_keys=[replaces_id])
     internal_units = relationship(Department, secondary=draft_internal_unit)
     internal_users = relationship(EofficeUser, secondary=draft_internal_user)
     external_agencies = relationship(Agency, secondary=draft_external_agency)
@@ -90,7 +94,8 @@ class Draft(Model):
                             order_by="DraftVersion.number", cascade="all, delete-orphan")
     events = relationship("DraftEvent", back_populates="draft", order_by="DraftEvent.id",
                           cascade="all, delete-orphan")
-    outgoing = relationship("OutgoingDocument", back_populates="draft", uselist=False)
+    outgoing = relationship("OutgoingDocument", back_populates="draft", uselist=False,
+                            foreign_keys="OutgoingDocument.draft_id")
 
     @property
     def state_label(self):
@@ -164,7 +169,7 @@ class OutgoingDocument(Model):
     id = Column(Integer, primary_key=True)
     state = Column(String(12), nullable=False, default=ISSUED_STATE, index=True)
     draft_id = Column(Integer, ForeignKey("draft.id", ondelete="RESTRICT"), unique=True)
-    draft = relationship(Draft, back_populates="outgoing")
+    draft = relationship(Draft, back_populates="outgoing", foreign_keys=[draft_id])
     register_id = Column(Integer, ForeignKey("register.id", ondelete="RESTRICT"),
                          nullable=False)
     register = relationship(Register)

@@ -1,0 +1,91 @@
+"""Who sees which draft and which outgoing document — one rule each, as SQL conditions used
+on every path (grid, page, actions, files, search, REST, registers, dossiers)."""
+from sqlalchemy import and_, exists, false, or_, select, true
+
+from app.catalogs.models import SecrecyLevel, Signer
+from app.documents.access import role_names
+from app.outgoing.models import (
+    APPROVED, ISSUED, INTERNAL_UNIT, INTERNAL_USER, Draft, OutgoingDocument, OutgoingRecipient,
+)
+from app.security import roles as r
+
+LEADERS = {r.AGENCY_LEADER, r.OFFICE_LEADER}
+STAFF = {r.UNIT_LEADER, r.OFFICER}
+
+
+def _not_secret(secrecy_column):
+    return secrecy_column.in_(select(SecrecyLevel.id).where(SecrecyLevel.level == 0))
+
+
+def _authenticated(user):
+    return user is not None and getattr(user, "is_authenticated", False)
+
+
+def visible_draft(user):
+    """Leaders see every draft; the clerk those approved for issuance and issued; the drafter
+    their own; the intended signer those they will sign; a unit leader their unit's; anyone
+    the non-secret drafts of their fields."""
+    if not _authenticated(user):
+        return false()
+    names = role_names(user)
+    if names & LEADERS:
+        return true()
+    conditions = [Draft.drafter_id == user.id,
+                  Draft.signer_id.in_(select(Signer.id).where(Signer.user_id == user.id))]
+    if r.CLERK in names:
+        conditions.append(Draft.state.in_([APPROVED, ISSUED]))
+    if r.UNIT_LEADER in names and user.department_id:
+        conditions.append(Draft.drafting_department_id == user.department_id)
+    field_ids = [field.id for field in user.fields]
+    if field_ids and names & STAFF:
+        conditions.append(and_(Draft.field_id.in_(field_ids), _not_secret(Draft.secrecy_id)))
+    if not names & (STAFF | {r.CLERK}):
+        return false()
+    return or_(*conditions)
+
+
+def visible_outgoing(user):
+    """Leaders and clerks see every outgoing document; others what they drafted, what was sent
+    to them or to their unit, their unit's (unit leaders), and the non-secret ones of their
+    fields."""
+    if not _authenticated(user):
+        return false()
+    names = role_names(user)
+    if names & (LEADERS | {r.CLERK}):
+        return true()
+    if not names & STAFF:
+        return false()
+    doc = OutgoingDocument
+    conditions = [
+        doc.draft_id.in_(select(Draft.id).where(Draft.drafter_id == user.id)),
+        exists().where(OutgoingRecipient.document_id == doc.id,
+                       OutgoingRecipient.kind == INTERNAL_USER,
+                       OutgoingRecipient.user_id == user.id),
+    ]
+    if user.department_id:
+        conditions.append(exists().where(OutgoingRecipient.document_id == doc.id,
+                                         OutgoingRecipient.kind == INTERNAL_UNIT,
+                                         OutgoingRecipient.department_id == user.department_id))
+        if r.UNIT_LEADER in names:
+            conditions.append(doc.drafting_department_id == user.department_id)
+    field_ids = [field.id for field in user.fields]
+    if field_ids:
+        conditions.append(and_(doc.field_id.in_(field_ids), _not_secret(doc.secrecy_id)))
+    return or_(*conditions)
+
+
+def get_visible_draft(session, user, draft_id):
+    try:
+        draft_id = int(draft_id)
+    except (TypeError, ValueError):
+        return None
+    return session.scalar(select(Draft).where(Draft.id == draft_id, visible_draft(user)))
+
+
+def get_visible_outgoing(session, user, document_id):
+    try:
+        document_id = int(document_id)
+    except (TypeError, ValueError):
+        return None
+    return session.scalar(select(OutgoingDocument).where(
+        OutgoingDocument.id == document_id, visible_outgoing(user)))
