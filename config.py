@@ -52,6 +52,7 @@ class Config:
     )
     TIMEZONE = "Asia/Ho_Chi_Minh"
     AGENCY_NAME = os.environ.get("AGENCY_NAME", "Sở Nội vụ tỉnh Hà Nam")
+    ISSUE_PLACE = os.environ.get("ISSUE_PLACE", "Hà Nam")  # "Hà Nam, ngày … tháng … năm …"
     # Incoming documents: default processing deadline when neither the type nor the urgency
     # sets one, and how many working days before a deadline a document is "due soon".
     DEFAULT_PROCESSING_DAYS = int(os.environ.get("DEFAULT_PROCESSING_DAYS", "10"))

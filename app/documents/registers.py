@@ -20,9 +20,7 @@ from app.extensions import db
 
 
 def incoming_registers(session):
-    return list(session.scalars(select(Register).where(
-        Register.direction == "in", Register.active.is_(True)).order_by(
-        Register.year.desc(), Register.is_secret, Register.name)))
+    return registers_of(session, "in")
 
 
 def receivers(document) -> str:
@@ -101,34 +99,47 @@ def book_rows(session, user, register, date_from, date_to):
 def book_response(view, args):
     """GET /incoming/book?register_id=&from=dd/mm/yyyy&to=dd/mm/yyyy&kind=incoming|tracking
     &format=html|xlsx"""
+    return render_book(view, args, direction="in", books=BOOKS, default_kind="incoming",
+                       rows_for=book_rows, number_of=lambda d: d.arrival_number)
+
+
+def registers_of(session, direction):
+    return list(session.scalars(select(Register).where(
+        Register.direction == direction, Register.active.is_(True)).order_by(
+        Register.year.desc(), Register.is_secret, Register.name)))
+
+
+def render_book(view, args, *, direction, books, default_kind, rows_for, number_of):
+    """A register printout for a register and a period (cover data, numbered columns), as a
+    printable page or, with format=xlsx, a spreadsheet with the same columns."""
     session = db.session
-    registers = incoming_registers(session)
+    registers = registers_of(session, direction)
     register = session.get(Register, args.get("register_id", type=int)) if args.get(
-        "register_id") else (registers[0] if registers else None)
-    if register is not None and register.direction != "in":
+        "register_id", type=int) else (registers[0] if registers else None)
+    if register is not None and register.direction != direction:
         register = None
-    kind = args.get("kind") if args.get("kind") in BOOKS else "incoming"
+    kind = args.get("kind") if args.get("kind") in books else default_kind
     today = today_local()
     year_start = today.replace(month=1, day=1) if register is None else \
         today.replace(year=register.year, month=1, day=1)
     date_from = _parse(args.get("from"), year_start)
     date_to = _parse(args.get("to"), min(today, year_start.replace(month=12, day=31)))
-    rows = book_rows(session, g.user, register, date_from, date_to) if register else []
-    title, columns = BOOKS[kind]
+    rows = rows_for(session, g.user, register, date_from, date_to) if register else []
+    title, columns = books[kind]
     cover = {
         "agency": current_app.config["AGENCY_NAME"], "title": title,
         "register": register, "year": register.year if register else today.year,
         "date_from": format_date(date_from), "date_to": format_date(date_to),
-        "number_from": rows[0].arrival_number if rows else "",
-        "number_to": rows[-1].arrival_number if rows else "",
+        "number_from": number_of(rows[0]) if rows else "",
+        "number_to": number_of(rows[-1]) if rows else "",
     }
     table = [[value(d) for _h, value in columns] for d in rows]
     if args.get("format") == "xlsx":
         return _xlsx_response(cover, [h for h, _v in columns], table, kind)
     return view.render_template(
-        "incoming/book.html", cover=cover, headers=[h for h, _v in columns], table=table,
-        registers=registers, kind=kind, books=BOOKS, title=title,
-        urgent=[d.is_urgent for d in rows],
+        "registers/book.html", cover=cover, headers=[h for h, _v in columns], table=table,
+        registers=registers, kind=kind, books=books, title=title,
+        urgent=[bool(d.urgency and d.urgency.is_urgent) for d in rows],
         args={"register_id": register.id if register else "", "from": cover["date_from"],
               "to": cover["date_to"], "kind": kind})
 
@@ -136,7 +147,8 @@ def book_response(view, args):
 def _xlsx_response(cover, headers, table, kind):
     workbook = Workbook()
     sheet = workbook.active
-    sheet.title = "So van ban den" if kind == "incoming" else "Theo doi giai quyet"
+    sheet.title = {"incoming": "So van ban den", "tracking": "Theo doi giai quyet",
+                   "outgoing": "So van ban di"}.get(kind, "So")
     bold = Font(bold=True)
     sheet.append([cover["agency"].upper()])
     sheet.append([cover["title"]])

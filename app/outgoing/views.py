@@ -1,5 +1,416 @@
-"""Web pages (to be written)."""
+"""Web pages for drafts (dự thảo) and outgoing documents (văn bản đi)."""
+from flask import abort, current_app, flash, g, redirect, request, send_file, url_for
+from flask_appbuilder import BaseView, expose, has_access
+from flask_appbuilder.models.sqla.filters import BaseFilter
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
+from sqlalchemy import select
+
+from app.core.errors import DomainError
+from app.core.files import content_disposition, file_path
+from app.core.timefmt import local_now
+from app.core.views import EofficeModelView, VietnameseInterface
+from app.documents.services import FormErrors
+from app.documents.views import urgency_badge
+from app.extensions import db
+from app.outgoing import registers, services, workflow
+from app.outgoing.access import (
+    get_visible_draft, get_visible_outgoing, visible_draft, visible_outgoing,
+)
+from app.outgoing.forms import DraftForm, IssueForm
+from app.outgoing.models import (
+    DRAFT_STATES, EXTERNAL, FILE_ROLES, ISSUED_STATE, Draft, OutgoingDocument,
+)
+
+
+# ---------------------------------------------------------------- grids
+
+class DraftFilter(BaseFilter):
+    name = arg_name = "visible_draft"
+
+    def apply(self, query, _value):
+        query = query.filter(visible_draft(g.user))
+        box = request.args.get("box")
+        if box:
+            condition = dict((k, c) for k, _label, c in services.draft_boxes(g.user)).get(box)
+            if condition is None:
+                abort(404)
+            query = query.filter(condition)
+        return query
+
+
+def draft_link(draft):
+    return Markup('<a href="{}">{}</a>').format(
+        url_for("DraftWorkView.show", draft_id=draft.id), draft.excerpt)
+
+
+Draft.link = property(draft_link)
+
+
+class DraftView(EofficeModelView):
+    route_base = "/drafts/list"
+    datamodel = VietnameseInterface(Draft)
+    class_permission_name = "Draft"
+    include_route_methods = {"list"}
+    list_template = "drafts/list.html"
+    list_title = _l("Văn bản dự thảo")
+    base_filters = [["id", DraftFilter, lambda: None]]
+    base_order = ("updated_at", "desc")
+    list_columns = ["document_type", "link", "drafting_department", "drafter", "signer",
+                    "urgency", "state_label", "updated_at"]
+    order_columns = ["updated_at"]
+    search_columns = ["document_type", "field", "drafting_department", "state", "urgency"]
+    label_columns = {"document_type": _l("Loại văn bản"), "link": _l("Trích yếu"),
+                     "drafting_department": _l("Đơn vị soạn thảo"), "drafter": _l("Người soạn"),
+                     "signer": _l("Người ký"), "urgency": _l("Độ khẩn"),
+                     "state_label": _l("Trạng thái"), "updated_at": _l("Cập nhật"),
+                     "field": _l("Lĩnh vực"), "state": _l("Trạng thái")}
+    formatters_columns = {"urgency": urgency_badge}
+
+    def render_template(self, template, **kwargs):
+        kwargs.update(boxes=services.draft_box_counts(db.session, g.user),
+                      box=request.args.get("box", ""))
+        return super().render_template(template, **kwargs)
+
+
+class OutgoingFilter(BaseFilter):
+    name = arg_name = "visible_outgoing"
+
+    def apply(self, query, _value):
+        query = query.filter(visible_outgoing(g.user))
+        if request.args.get("box") == "received":
+            query = query.filter(services.received_condition(g.user))
+        text = (request.args.get("q") or "").strip()
+        if text:
+            query = query.filter(services.search_condition(text))
+        return query
+
+
+def outgoing_link(document):
+    return Markup('<a href="{}">{}</a>').format(
+        url_for("OutgoingWorkView.show", document_id=document.id), document.number_symbol)
+
+
+OutgoingDocument.link = property(outgoing_link)
+
+
+class OutgoingView(EofficeModelView):
+    route_base = "/outgoing/list"
+    datamodel = VietnameseInterface(OutgoingDocument)
+    class_permission_name = "OutgoingDocument"
+    include_route_methods = {"list"}
+    list_template = "outgoing/list.html"
+    list_title = _l("Văn bản đi")
+    base_filters = [["id", OutgoingFilter, lambda: None]]
+    base_order = ("issued_at", "desc")
+    list_columns = ["link", "issued_date", "document_type", "excerpt", "signer_name",
+                    "urgency", "state_label"]
+    order_columns = ["issued_date", "number"]
+    search_columns = ["register", "document_type", "field", "state", "issued_date",
+                      "drafting_department"]
+    label_columns = {"link": _l("Số, ký hiệu"), "issued_date": _l("Ngày ban hành"),
+                     "document_type": _l("Loại văn bản"), "excerpt": _l("Trích yếu"),
+                     "signer_name": _l("Người ký"), "urgency": _l("Độ khẩn"),
+                     "state_label": _l("Trạng thái"), "register": _l("Sổ văn bản"),
+                     "field": _l("Lĩnh vực"), "state": _l("Trạng thái"),
+                     "drafting_department": _l("Đơn vị soạn thảo")}
+    formatters_columns = {"urgency": urgency_badge}
+
+    def render_template(self, template, **kwargs):
+        kwargs.update(box=request.args.get("box", ""), q=request.args.get("q", ""))
+        return super().render_template(template, **kwargs)
+
+
+# ---------------------------------------------------------------- drafts
+
+def _flash_errors(error):
+    db.session.rollback()
+    if isinstance(error, FormErrors):
+        for messages in error.errors.values():
+            for message in messages:
+                flash(str(message), "danger")
+    else:
+        flash(str(error), "danger")
+
+
+def _uploads(field):
+    return [(f.read(), f.filename) for f in (field.data or []) if f and f.filename]
+
+
+def _send(record, name=None):
+    path = file_path(current_app.config["DATA_DIR"], record.storage_name)
+    if not path.exists():
+        abort(404)
+    response = send_file(path, mimetype=record.content_type)
+    response.headers["Content-Disposition"] = content_disposition(name or record.original_name)
+    return response
+
+
+class DraftWorkView(BaseView):
+    route_base = "/drafts"
+    class_permission_name = "Draft"
+    method_permission_name = {"new": "write", "edit": "write", "act": "write",
+                              "upload": "write", "issue": "write", "show": "read",
+                              "version": "read", "check": "read"}
+    default_view = "check"
+
+    def _draft_or_404(self, draft_id):
+        draft = get_visible_draft(db.session, g.user, draft_id)
+        if draft is None:
+            abort(404)
+        return draft
+
+    def _form_page(self, form, draft=None, errors=None, status=200):
+        return self.render_template("drafts/form.html", form=form, draft=draft,
+                                    errors=errors or {}, title=_("Sửa dự thảo") if draft
+                                    else _("Soạn văn bản dự thảo")), status
+
+    @expose("/new", methods=["GET", "POST"])
+    @has_access
+    def new(self):
+        form = DraftForm().load_choices(db.session)
+        if request.method == "GET":
+            form.drafting_department_id.data = str(g.user.department_id or "")
+            form.urgency_id.data = form.urgency_id.choices[0][0]
+            form.secrecy_id.data = form.secrecy_id.choices[0][0]
+            if request.args.get("reply_to", type=int):
+                form.reply_to_id.data = request.args.get("reply_to", type=int)
+            return self._form_page(form)
+        if not form.validate():
+            return self._form_page(form, errors=form.errors, status=422)
+        try:
+            draft = services.create_draft(db.session, g.user, form.data_for_service(),
+                                          _uploads(form.files), form.version_note.data)
+        except FormErrors as error:
+            db.session.rollback()
+            return self._form_page(form, errors=error.errors, status=422)
+        flash(_("Đã lưu dự thảo."), "success")
+        return redirect(url_for(".show", draft_id=draft.id))
+
+    @expose("/<int:draft_id>/edit", methods=["GET", "POST"])
+    @has_access
+    def edit(self, draft_id):
+        draft = self._draft_or_404(draft_id)
+        form = DraftForm().load_choices(db.session)
+        if request.method == "GET":
+            form.fill_from(draft)
+            return self._form_page(form, draft)
+        if not form.validate():
+            return self._form_page(form, draft, errors=form.errors, status=422)
+        try:
+            services.update_draft(db.session, g.user, draft, form.data_for_service(),
+                                  _uploads(form.files), form.version_note.data)
+        except FormErrors as error:
+            db.session.rollback()
+            return self._form_page(form, draft, errors=error.errors, status=422)
+        except DomainError as error:
+            _flash_errors(error)
+            return redirect(url_for(".show", draft_id=draft_id))
+        flash(_("Đã lưu dự thảo."), "success")
+        return redirect(url_for(".show", draft_id=draft.id))
+
+    @expose("/<int:draft_id>")
+    @has_access
+    def show(self, draft_id):
+        draft = self._draft_or_404(draft_id)
+        return self.render_template(
+            "drafts/show.html", draft=draft, title=_("Văn bản dự thảo"),
+            actions=workflow.actions_for(g.user, draft),
+            can_edit=workflow.allowed(g.user, draft, "edit"),
+            problems=services.missing_for_issuance(draft),
+            event_labels=workflow.EVENT_LABELS, states=DRAFT_STATES)
+
+    @expose("/<int:draft_id>/do/<action>", methods=["POST"])
+    @has_access
+    def act(self, draft_id, action):
+        draft = self._draft_or_404(draft_id)
+        try:
+            if action == "comment":
+                services.comment(db.session, g.user, draft, request.form.get("note"))
+            elif action in ("submit", "forward", "return", "approve"):
+                services.apply(db.session, g.user, draft, action, request.form.get("note"))
+            else:
+                abort(404)
+        except DomainError as error:
+            _flash_errors(error)
+            return redirect(url_for(".show", draft_id=draft_id))
+        flash(_("Đã ghi nhận."), "success")
+        return redirect(url_for(".show", draft_id=draft_id))
+
+    @expose("/<int:draft_id>/upload", methods=["POST"])
+    @has_access
+    def upload(self, draft_id):
+        draft = self._draft_or_404(draft_id)
+        files = [(f.read(), f.filename) for f in request.files.getlist("files") if f.filename]
+        try:
+            services.upload_version(db.session, g.user, draft, files, request.form.get("note"))
+        except DomainError as error:
+            _flash_errors(error)
+        else:
+            flash(_("Đã tải lên phiên bản mới."), "success")
+        return redirect(url_for(".show", draft_id=draft_id))
+
+    @expose("/<int:draft_id>/versions/<int:version_id>")
+    @has_access
+    def version(self, draft_id, version_id):
+        draft = self._draft_or_404(draft_id)
+        version = next((v for v in draft.versions if v.id == version_id), None)
+        if version is None:
+            abort(404)
+        return _send(version.file)
+
+    @expose("/check")
+    @has_access
+    def check(self):
+        """The office leader's final check (Art. 7.1d): drafts in the chain with what is still
+        missing or inconsistent."""
+        from app.outgoing.models import APPROVED, SIGNER_REVIEW, UNIT_REVIEW
+
+        drafts = db.session.scalars(select(Draft).where(
+            visible_draft(g.user), Draft.state.in_([UNIT_REVIEW, SIGNER_REVIEW, APPROVED]))
+            .order_by(Draft.updated_at.desc())).all()
+        rows = [(d, services.missing_for_issuance(d)) for d in drafts]
+        return self.render_template("drafts/check.html", rows=rows,
+                                    title=_("Kiểm tra thể thức trước khi phát hành"))
+
+    @expose("/<int:draft_id>/issue", methods=["GET", "POST"])
+    @has_access
+    def issue(self, draft_id):
+        draft = self._draft_or_404(draft_id)
+        if not workflow.allowed(g.user, draft, "issue"):
+            flash(_("Chỉ văn thư phát hành, và chỉ dự thảo đã được duyệt và chuyển phát hành."),
+                  "danger")
+            return redirect(url_for(".show", draft_id=draft_id))
+        form = IssueForm().load_choices(db.session, draft.is_secret)
+        if request.method == "GET":
+            today = local_now().date()
+            form.issued_date.data = today
+            form.place.data = current_app.config["ISSUE_PLACE"]
+            form.symbol.data = services.proposed_symbol(db.session, draft, today.year)
+        errors = {}
+        if request.method == "POST":
+            if form.validate():
+                try:
+                    document = services.issue(
+                        db.session, g.user, draft, register_id=int(form.register_id.data or 0),
+                        issued_date=form.issued_date.data, place=form.place.data,
+                        symbol=form.symbol.data, copies=form.copies.data,
+                        archive_holder=form.archive_holder.data,
+                        scan_uploads=_uploads(form.scan))
+                except FormErrors as error:
+                    db.session.rollback()
+                    errors = error.errors
+                except DomainError as error:
+                    _flash_errors(error)
+                    return redirect(url_for(".show", draft_id=draft_id))
+                else:
+                    flash(_("Đã phát hành văn bản số %(n)s.", n=document.number_symbol),
+                          "success")
+                    return redirect(url_for("OutgoingWorkView.show", document_id=document.id))
+            else:
+                errors = form.errors
+            draft = self._draft_or_404(draft_id)
+        register_id = form.register_id.data or (form.register_id.choices[0][0]
+                                                if form.register_id.choices else None)
+        return self.render_template(
+            "drafts/issue.html", draft=draft, form=form, errors=errors,
+            title=_("Phát hành văn bản"),
+            next_number=services.next_outgoing_number(db.session, int(register_id))
+            if register_id else None,
+            problems=services.missing_for_issuance(draft)), 422 if errors else 200
+
+
+# ---------------------------------------------------------------- outgoing documents
+
+class OutgoingWorkView(BaseView):
+    route_base = "/outgoing"
+    class_permission_name = "OutgoingDocument"
+    method_permission_name = {"show": "read", "download": "read", "recall": "read",
+                              "replace": "read", "dispatched": "write", "book": "read"}
+    default_view = "book"
+
+    def _document_or_404(self, document_id):
+        document = get_visible_outgoing(db.session, g.user, document_id)
+        if document is None:
+            abort(404)
+        return document
+
+    @expose("/<int:document_id>")
+    @has_access
+    def show(self, document_id):
+        document = self._document_or_404(document_id)
+        services.mark_read(db.session, g.user, document)
+        return self.render_template(
+            "outgoing/show.html", document=document, title=_("Văn bản đi"),
+            file_roles=FILE_ROLES, EXTERNAL=EXTERNAL, ISSUED=ISSUED_STATE,
+            can_recall=workflow.is_clerk(g.user) or workflow.has_role(
+                g.user, workflow.r.AGENCY_LEADER),
+            is_clerk=workflow.is_clerk(g.user))
+
+    @expose("/<int:document_id>/files/<int:file_id>")
+    @has_access
+    def download(self, document_id, file_id):
+        document = self._document_or_404(document_id)
+        link = next((f for f in document.files if f.file_id == file_id), None)
+        if link is None:
+            abort(404)
+        return _send(link.file)
+
+    @expose("/<int:document_id>/recall", methods=["POST"])
+    @has_access
+    def recall(self, document_id):
+        document = self._document_or_404(document_id)
+        try:
+            services.recall(db.session, g.user, document, request.form.get("note"))
+        except DomainError as error:
+            _flash_errors(error)
+        else:
+            flash(_("Đã thu hồi văn bản."), "success")
+        return redirect(url_for(".show", document_id=document_id))
+
+    @expose("/<int:document_id>/replace", methods=["POST"])
+    @has_access
+    def replace(self, document_id):
+        document = self._document_or_404(document_id)
+        try:
+            draft = services.start_replacement(db.session, g.user, document, {})
+        except DomainError as error:
+            _flash_errors(error)
+            return redirect(url_for(".show", document_id=document_id))
+        flash(_("Đã tạo dự thảo văn bản thay thế."), "success")
+        return redirect(url_for("DraftWorkView.show", draft_id=draft.id))
+
+    @expose("/<int:document_id>/dispatched/<int:recipient_id>", methods=["POST"])
+    @has_access
+    def dispatched(self, document_id, recipient_id):
+        document = self._document_or_404(document_id)
+        try:
+            services.mark_dispatched(db.session, g.user, document, recipient_id)
+        except DomainError as error:
+            _flash_errors(error)
+        return redirect(url_for(".show", document_id=document_id))
+
+    @expose("/book")
+    @has_access
+    def book(self):
+        return registers.book_response(self, request.args)
 
 
 def register_views(appbuilder):
-    """Add this domain's views and APIs to the app."""
+    from app.outgoing.api import DraftApi, OutgoingApi
+
+    appbuilder.add_view(DraftView, "Drafts", label=_l("Văn bản dự thảo"), icon="fa-file-pen",
+                        category="Documents")
+    appbuilder.add_view(DraftWorkView, "NewDraft", label=_l("Soạn dự thảo"),
+                        icon="fa-pen", category="Documents", href="/drafts/new")
+    appbuilder.add_link("DraftCheck", label=_l("Kiểm tra trước phát hành"),
+                        href="/drafts/check", icon="fa-list-check", category="Documents")
+    appbuilder.add_view(OutgoingView, "OutgoingDocuments", label=_l("Văn bản đi"),
+                        icon="fa-paper-plane", category="Documents")
+    appbuilder.add_view(OutgoingWorkView, "OutgoingBook", label=_l("Sổ đăng ký văn bản đi"),
+                        icon="fa-book", category="Documents", href="/outgoing/book")
+    appbuilder.add_api(DraftApi)
+    appbuilder.add_api(OutgoingApi)
+
+

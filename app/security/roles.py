@@ -76,11 +76,29 @@ def _merge(*grants):
 READS_INCOMING = _merge(_grant(INCOMING, READ), _grant(INCOMING_MENUS, MENU))
 
 # Drafts and outgoing documents (Art. 7.1a, 8.1a, 9.1b): filled by the outgoing module.
-OUTGOING_GRANTS = {role: {} for role in ROLES}
+_DRAFTS = _merge(_grant(["Draft"], READ_WRITE), _grant(["OutgoingDocument"], READ),
+                 _grant(["Drafts", "NewDraft", "OutgoingDocuments"], MENU))
+OUTGOING_GRANTS = {
+    ADMIN: {},
+    AGENCY_LEADER: _merge(_DRAFTS, _grant(["DraftCheck", "OutgoingBook"], MENU)),
+    OFFICE_LEADER: _merge(_DRAFTS, _grant(["DraftCheck", "OutgoingBook"], MENU)),
+    UNIT_LEADER: _DRAFTS,
+    OFFICER: _DRAFTS,
+    # Art. 9.1b: the clerk issues approved drafts and keeps the outgoing register.
+    CLERK: _merge(_grant(["Draft", "OutgoingDocument"], READ_WRITE),
+                  _grant(["Drafts", "DraftCheck", "OutgoingDocuments", "OutgoingBook"], MENU)),
+}
 # Work dossiers (Art. 7.1a, 8.1a) and the dossier plan: filled by the dossiers module.
 DOSSIER_GRANTS = {role: {} for role in ROLES}
 # Request forms (Art. 7.1a, 8.1a): filled by the request-forms module.
-REQUEST_GRANTS = {role: {} for role in ROLES}
+REQUEST_GRANTS = {
+    role: {} if role == ADMIN else _merge(_grant(["RequestForm"], READ_WRITE),
+                                          _grant(["Work", "RequestForms"], MENU))
+    # Unit leaders and officers create request forms (7.1a, 8.1a); agency and office leaders
+    # send them too and answer those addressed to them; the clerk answers the office's. Who
+    # sees and does what to which form: app.request_forms.access and .workflow.
+    for role in ROLES
+}
 
 ROLE_PERMISSIONS = {
     ADMIN: _merge(OWN_ACCOUNT, SECURITY_PANEL,

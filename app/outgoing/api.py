@@ -1,0 +1,280 @@
+"""REST API /api/v1/draft/ and /api/v1/outgoing/: the same services, rules and visibility."""
+from flask import request
+from flask_appbuilder.api import BaseApi, expose, safe
+from flask_appbuilder.security.decorators import permission_name, protect
+from sqlalchemy import select
+
+from app.core.errors import ERROR_MESSAGES, DomainError
+from app.documents.api import DATE_FORMATS, IncomingApi, _parse
+from app.documents.services import FormErrors
+from app.extensions import db
+from app.outgoing import services
+from app.outgoing.access import (
+    get_visible_draft, get_visible_outgoing, visible_draft, visible_outgoing,
+)
+from app.outgoing.models import Draft, OutgoingDocument
+
+MAX_PAGE_SIZE = 100
+
+
+def serialize_draft(draft, full=False):
+    result = {
+        "id": draft.id, "state": draft.state, "state_label": str(draft.state_label),
+        "excerpt": draft.excerpt, "document_type": draft.document_type.name,
+        "drafting_department_id": draft.drafting_department_id, "drafter_id": draft.drafter_id,
+        "signer_id": draft.signer_id, "urgency_id": draft.urgency_id,
+        "secrecy_id": draft.secrecy_id, "field_id": draft.field_id,
+    }
+    if full:
+        result.update({
+            "internal_unit_ids": [x.id for x in draft.internal_units],
+            "internal_user_ids": [x.id for x in draft.internal_users],
+            "external_agency_ids": [x.id for x in draft.external_agencies],
+            "versions": [{"id": v.id, "number": v.number, "name": v.file.original_name,
+                          "sha256": v.file.sha256} for v in draft.versions],
+            "history": [{"action": e.action, "to_state": e.to_state, "note": e.note,
+                         "actor": str(e.actor or "")} for e in draft.events],
+            "missing_for_issuance": [str(p) for p in services.missing_for_issuance(draft)],
+            "outgoing_id": draft.outgoing.id if draft.outgoing else None,
+        })
+    return result
+
+
+def serialize_outgoing(document, full=False):
+    result = {
+        "id": document.id, "state": document.state, "number": document.number,
+        "year": document.year, "symbol": document.symbol,
+        "number_symbol": document.number_symbol,
+        "issued_date": document.issued_date.isoformat(), "place": document.place,
+        "excerpt": document.excerpt, "document_type": document.document_type.name,
+        "signer": f"{document.signer_authority} {document.signer_position} "
+                  f"{document.signer_name}".strip(),
+    }
+    if full:
+        result.update({
+            "files": [{"id": f.file_id, "role": f.role, "name": f.file.original_name,
+                       "sha256": f.file.sha256} for f in document.files],
+            "recipients": [{"id": x.id, "kind": x.kind, "name": x.name, "status": x.status}
+                           for x in document.recipients],
+            "recall_reason": document.recall_reason, "replaces_id": document.replaces_id,
+        })
+    return result
+
+
+class _Api(BaseApi):
+    allow_browser_login = True
+    caller = staticmethod(IncomingApi.caller)
+
+    def _errors(self, error):
+        db.session.rollback()
+        if isinstance(error, FormErrors):
+            return self.response_422(message={k: [str(m) for m in v]
+                                              for k, v in error.errors.items()})
+        return self.response_422(message=str(error))
+
+    def _page(self, query, model, serialize):
+        size = min(max(request.args.get("page_size", 25, type=int) or 25, 1), MAX_PAGE_SIZE)
+        if request.args.get("after_id", type=int):
+            query = query.where(model.id < request.args.get("after_id", type=int))
+        rows = list(db.session.scalars(query.order_by(model.id.desc()).limit(size + 1)))
+        more = len(rows) > size
+        rows = rows[:size]
+        return self.response(200, result=[serialize(x) for x in rows],
+                             next_after_id=rows[-1].id if more else None)
+
+    def response_500(self, message=None):
+        db.session.rollback()
+        return super().response_500(message=str(ERROR_MESSAGES[500]))
+
+
+class DraftApi(_Api):
+    resource_name = "draft"
+    class_permission_name = "Draft"
+    method_permission_name = {"get_list": "read", "get": "read", "post": "write",
+                              "put": "write", "action": "write", "upload": "write",
+                              "issue": "write"}
+    openapi_spec_tag = "Văn bản dự thảo"
+
+    @expose("/", methods=["GET"])
+    @protect()
+    @safe
+    @permission_name("get")
+    def get_list(self):
+        """Visible drafts (box, state filters; keyset paging with after_id)."""
+        user = self.caller()
+        query = select(Draft).where(visible_draft(user))
+        box = request.args.get("box")
+        if box:
+            condition = {k: c for k, _l, c in services.draft_boxes(user)}.get(box)
+            if condition is None:
+                return self.response_400(message="box")
+            query = query.where(condition)
+        if request.args.get("state"):
+            query = query.where(Draft.state == request.args["state"])
+        return self._page(query, Draft, serialize_draft)
+
+    @expose("/<int:pk>", methods=["GET"])
+    @protect()
+    @safe
+    @permission_name("get")
+    def get(self, pk):
+        draft = get_visible_draft(db.session, self.caller(), pk)
+        if draft is None:
+            return self.response_404()
+        return self.response(200, result=serialize_draft(draft, full=True))
+
+    @expose("/", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("post")
+    def post(self):
+        """Create a draft (JSON; files with POST /<id>/versions)."""
+        body = request.get_json(silent=False)
+        if not isinstance(body, dict):
+            return self.response_400(message="JSON")
+        try:
+            draft = services.create_draft(db.session, self.caller(), dict(body))
+        except DomainError as error:
+            return self._errors(error)
+        return self.response(201, id=draft.id, result=serialize_draft(draft, full=True))
+
+    @expose("/<int:pk>", methods=["PUT"])
+    @protect()
+    @safe
+    @permission_name("put")
+    def put(self, pk):
+        draft = get_visible_draft(db.session, self.caller(), pk)
+        if draft is None:
+            return self.response_404()
+        body = request.get_json(silent=False)
+        try:
+            services.update_draft(db.session, self.caller(), draft, dict(body or {}))
+        except DomainError as error:
+            return self._errors(error)
+        return self.response(200, result=serialize_draft(draft, full=True))
+
+    @expose("/<int:pk>/versions", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("upload")
+    def upload(self, pk):
+        """Upload a new version of the draft file (multipart field `files`)."""
+        user = self.caller()
+        draft = get_visible_draft(db.session, user, pk)
+        if draft is None:
+            return self.response_404()
+        files = [(f.read(), f.filename) for f in request.files.getlist("files") if f.filename]
+        try:
+            services.upload_version(db.session, user, draft, files, request.form.get("note"))
+        except DomainError as error:
+            return self._errors(error)
+        return self.response(201, result=serialize_draft(draft, full=True)["versions"])
+
+    @expose("/<int:pk>/actions/<action>", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("action")
+    def action(self, pk, action):
+        """submit, forward, return {note}, approve, comment {note}."""
+        user = self.caller()
+        draft = get_visible_draft(db.session, user, pk)
+        if draft is None:
+            return self.response_404()
+        note = (request.get_json(silent=True) or {}).get("note")
+        try:
+            if action == "comment":
+                services.comment(db.session, user, draft, note)
+            elif action in ("submit", "forward", "return", "approve"):
+                services.apply(db.session, user, draft, action, note)
+            else:
+                return self.response_404()
+        except DomainError as error:
+            return self._errors(error)
+        return self.response(200, result=serialize_draft(draft, full=True))
+
+    @expose("/<int:pk>/issue", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("issue")
+    def issue(self, pk):
+        """Issue an approved draft (clerk): multipart with register_id, issued_date, place,
+        symbol?, copies?, archive_holder?, and the signed scan in `scan`."""
+        user = self.caller()
+        draft = get_visible_draft(db.session, user, pk)
+        if draft is None:
+            return self.response_404()
+        form = request.form
+        try:
+            document = services.issue(
+                db.session, user, draft, register_id=form.get("register_id", type=int),
+                issued_date=_parse(form.get("issued_date"), DATE_FORMATS, "issued_date",
+                                   "date"),
+                place=form.get("place"), symbol=form.get("symbol"),
+                copies=form.get("copies", type=int), archive_holder=form.get("archive_holder"),
+                scan_uploads=[(f.read(), f.filename) for f in request.files.getlist("scan")
+                              if f.filename])
+        except DomainError as error:
+            return self._errors(error)
+        return self.response(201, id=document.id, result=serialize_outgoing(document, True))
+
+
+class OutgoingApi(_Api):
+    resource_name = "outgoing"
+    class_permission_name = "OutgoingDocument"
+    method_permission_name = {"get_list": "read", "get": "read", "recall": "read",
+                              "download": "read"}
+    openapi_spec_tag = "Văn bản đi"
+
+    @expose("/", methods=["GET"])
+    @protect()
+    @safe
+    @permission_name("get")
+    def get_list(self):
+        """Visible outgoing documents (q, box=received, keyset paging)."""
+        user = self.caller()
+        query = select(OutgoingDocument).where(visible_outgoing(user))
+        if request.args.get("box") == "received":
+            query = query.where(services.received_condition(user))
+        if request.args.get("q"):
+            query = query.where(services.search_condition(request.args["q"]))
+        return self._page(query, OutgoingDocument, serialize_outgoing)
+
+    @expose("/<int:pk>", methods=["GET"])
+    @protect()
+    @safe
+    @permission_name("get")
+    def get(self, pk):
+        document = get_visible_outgoing(db.session, self.caller(), pk)
+        if document is None:
+            return self.response_404()
+        return self.response(200, result=serialize_outgoing(document, full=True))
+
+    @expose("/<int:pk>/files/<int:file_id>", methods=["GET"])
+    @protect()
+    @safe
+    @permission_name("download")
+    def download(self, pk, file_id):
+        from app.outgoing.views import _send
+
+        document = get_visible_outgoing(db.session, self.caller(), pk)
+        link = next((f for f in document.files if f.file_id == file_id), None) \
+            if document else None
+        if link is None:
+            return self.response_404()
+        return _send(link.file)
+
+    @expose("/<int:pk>/recall", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("recall")
+    def recall(self, pk):
+        user = self.caller()
+        document = get_visible_outgoing(db.session, user, pk)
+        if document is None:
+            return self.response_404()
+        try:
+            services.recall(db.session, user, document,
+                            (request.get_json(silent=True) or {}).get("note"))
+        except DomainError as error:
+            return self._errors(error)
+        return self.response(200, result=serialize_outgoing(document, full=True))

@@ -1,0 +1,57 @@
+"""Sổ đăng ký văn bản đi (Decree 30, Appendix IV), 10 columns, printable and .xlsx."""
+
+from sqlalchemy import select
+
+from app.core.timefmt import format_date
+from app.documents.registers import render_book
+from app.outgoing.access import visible_outgoing
+from app.outgoing.models import RECALLED, OutgoingDocument
+
+
+def signer(d):
+    prefix = f"{d.signer_authority} " if d.signer_authority else ""
+    return f"{prefix}{d.signer_position} {d.signer_name}"
+
+
+def places(d):
+    return "; ".join(r.name for r in d.recipients)
+
+
+def notes(d):
+    parts = [d.notes or ""]
+    if d.state == RECALLED:
+        parts.append(f"Đã thu hồi: {d.recall_reason}")
+    if d.replaces is not None:
+        parts.append(f"Thay thế {d.replaces.number_symbol}")
+    return "; ".join(p for p in parts if p)
+
+
+OUTGOING_COLUMNS = [
+    ("Số, ký hiệu văn bản", lambda d: d.number_symbol),
+    ("Ngày tháng văn bản", lambda d: format_date(d.issued_date)),
+    ("Tên loại và trích yếu nội dung văn bản",
+     lambda d: f"{d.document_type.name}: {d.excerpt}"),
+    ("Người ký", signer),
+    ("Nơi nhận văn bản", places),
+    ("Đơn vị, người nhận bản lưu", lambda d: d.archive_holder or str(d.drafting_department or "")),
+    ("Số lượng bản", lambda d: d.copies or ""),
+    ("Ngày chuyển", lambda d: format_date(d.issued_at)),
+    ("Ký nhận", lambda d: ""),
+    ("Ghi chú", notes),
+]
+BOOKS = {"outgoing": ("SỔ ĐĂNG KÝ VĂN BẢN ĐI", OUTGOING_COLUMNS)}
+
+
+def book_rows(session, user, register, date_from, date_to):
+    return list(session.scalars(
+        select(OutgoingDocument).where(
+            visible_outgoing(user), OutgoingDocument.register_id == register.id,
+            OutgoingDocument.issued_date >= date_from, OutgoingDocument.issued_date <= date_to)
+        .order_by(OutgoingDocument.number)))
+
+
+def book_response(view, args):
+    return render_book(view, args, direction="out", books=BOOKS, default_kind="outgoing",
+                       rows_for=book_rows, number_of=lambda d: d.number)
+
+
