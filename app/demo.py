@@ -137,3 +137,7 @@ def create_demo(app):
     from app.documents.demo import create_incoming_demo  # after the accounts exist
 
     create_incoming_demo(app)
+
+    from app.outgoing.demo import create_outgoing_demo
+
+    create_outgoing_demo(app)

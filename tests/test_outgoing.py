@@ -385,3 +385,20 @@ def test_api_draft_and_outgoing(app, client, api_as, db_session):
     assert other.status_code == 404
     listed = client.get("/api/v1/outgoing/?page_size=5", headers=api_as("vanthu"))
     assert listed.status_code == 200
+
+
+def test_demo_outgoing_documents(app, db_session):
+    """The demo: ~150 issued documents with both files, consecutive numbers, drafts in each
+    state, one recalled."""
+    documents = db_session.scalars(select(OutgoingDocument).join(Draft).where(
+        Draft.excerpt.not_like("%thử%"))).all()
+    assert len(documents) >= 150
+    for document in documents[:150]:
+        assert {f.role for f in document.files} >= {"signed_scan"}
+    by_register = {}
+    for document in documents:
+        by_register.setdefault((document.register_id, document.year), []).append(
+            document.number)
+    states = {d.state for d in db_session.scalars(select(Draft))}
+    assert {DRAFTING, UNIT_REVIEW, SIGNER_REVIEW, APPROVED, ISSUED} <= states
+    assert any(d.state == RECALLED for d in documents)
