@@ -399,6 +399,8 @@ def test_demo_outgoing_documents(app, db_session):
     for document in documents:
         by_register.setdefault((document.register_id, document.year), []).append(
             document.number)
+    for numbers in by_register.values():
+        assert len(numbers) == len(set(numbers))  # never the same number twice in a series
     states = {d.state for d in db_session.scalars(select(Draft))}
     assert {DRAFTING, UNIT_REVIEW, SIGNER_REVIEW, APPROVED, ISSUED} <= states
     assert any(d.state == RECALLED for d in documents)
