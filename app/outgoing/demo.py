@@ -5,7 +5,7 @@ would. Deterministic and idempotent (nothing is added once any draft exists)."""
 import io
 import random
 import zipfile
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import click
 from flask import current_app
@@ -15,7 +15,7 @@ from app.catalogs.models import Agency, DocumentType, Field, Register, SecrecyLe
 from app.catalogs.models import UrgencyLevel
 from app.catalogs.seed import seed_catalogs
 from app.core.pdf import make_demo_pdf
-from app.core.timefmt import local_now
+from app.core.timefmt import local_now, local_to_utc
 from app.extensions import db
 from app.org.models import Department, EofficeUser
 from app.outgoing import services
@@ -105,7 +105,7 @@ class _Demo:
             data["internal_user_ids"] = [self.users["lanhdaovp"].id]
         return drafter, services.create_draft(
             self.session, self.users[drafter], data,
-            [(_docx(excerpt), f"Du thao - {excerpt[:40]}.docx")])
+            [(_docx(excerpt), f"Dự thảo {type_name.lower()} – {unit_code}.docx")])
 
     def push(self, draft, drafter, until):
         """Move the draft up the chain to state `until`."""
@@ -129,8 +129,9 @@ class _Demo:
             self.session, self.users["vanthu"], draft, register_id=register.id,
             issued_date=issued_date, place=current_app.config["ISSUE_PLACE"],
             copies=self.rng.randint(2, 8), scan_uploads=[(scan, "Ban quet co chu ky.pdf")])
-        document.issued_at = document.issued_at.replace(
-            year=issued_date.year, month=issued_date.month, day=issued_date.day)
+        # Issued during office hours of that day (the service stamps "now").
+        document.issued_at = local_to_utc(datetime.combine(
+            issued_date, time(self.rng.randint(8, 16), self.rng.randint(0, 59))))
         for recipient in document.recipients:
             if recipient.dispatched_at is not None:
                 recipient.dispatched_at = document.issued_at

@@ -52,7 +52,7 @@ class DraftView(EofficeModelView):
     route_base = "/drafts/list"
     datamodel = VietnameseInterface(Draft)
     class_permission_name = "Draft"
-    include_route_methods = {"list"}
+    include_route_methods = {"list", "show"}
     list_template = "drafts/list.html"
     list_title = _l("Văn bản dự thảo")
     base_filters = [["id", DraftFilter, lambda: None]]
@@ -67,6 +67,12 @@ class DraftView(EofficeModelView):
                      "state_label": _l("Trạng thái"), "updated_at": _l("Cập nhật"),
                      "field": _l("Lĩnh vực"), "state": _l("Trạng thái")}
     formatters_columns = {"urgency": urgency_badge}
+
+    @expose("/show/<int:pk>")
+    @has_access
+    def show(self, pk):
+        """The grid's magnifier opens the draft page (which checks visibility)."""
+        return redirect(url_for("DraftWorkView.show", draft_id=pk))
 
     def render_template(self, template, **kwargs):
         kwargs.update(boxes=services.draft_box_counts(db.session, g.user),
@@ -99,7 +105,7 @@ class OutgoingView(EofficeModelView):
     route_base = "/outgoing/list"
     datamodel = VietnameseInterface(OutgoingDocument)
     class_permission_name = "OutgoingDocument"
-    include_route_methods = {"list"}
+    include_route_methods = {"list", "show"}
     list_template = "outgoing/list.html"
     list_title = _l("Văn bản đi")
     base_filters = [["id", OutgoingFilter, lambda: None]]
@@ -116,6 +122,12 @@ class OutgoingView(EofficeModelView):
                      "field": _l("Lĩnh vực"), "state": _l("Trạng thái"),
                      "drafting_department": _l("Đơn vị soạn thảo")}
     formatters_columns = {"urgency": urgency_badge}
+
+    @expose("/show/<int:pk>")
+    @has_access
+    def show(self, pk):
+        """The grid's magnifier opens the document page (which checks visibility)."""
+        return redirect(url_for("OutgoingWorkView.show", document_id=pk))
 
     def render_template(self, template, **kwargs):
         kwargs.update(box=request.args.get("box", ""), q=request.args.get("q", ""))
