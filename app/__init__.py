@@ -22,12 +22,14 @@ def create_app(config: dict | None = None) -> Flask:
 
 def init_request_hygiene(app: Flask) -> None:
     from app.core.errors import register_error_pages
+    from app.core.headers import init_security_headers
     from app.core.i18n import init_wtforms_translations
     from app.core.requests import NfcRequest
 
     init_wtforms_translations()
     app.request_class = NfcRequest
     register_error_pages(app)
+    init_security_headers(app)
 
     @app.before_request
     def cap_page_size():

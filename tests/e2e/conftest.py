@@ -126,6 +126,9 @@ def page(browser, live_server, request):
     context.route(lambda url: not _is_local(url, guard.netloc), lambda route: route.abort())
     page = context.new_page()
     page.on("pageerror", lambda error: guard.page_errors.append(f"{page.url}: {error}"))
+    # A script or style our Content-Security-Policy blocked is a broken page too.
+    page.on("console", lambda message: guard.page_errors.append(f"{page.url}: {message.text}")
+            if "Content Security Policy" in message.text else None)
     request.node._page_guard = guard
     try:
         yield page
