@@ -141,3 +141,7 @@ def create_demo(app):
     from app.outgoing.demo import create_outgoing_demo
 
     create_outgoing_demo(app)
+
+    from app.request_forms.demo import create_request_demo
+
+    create_request_demo(app)

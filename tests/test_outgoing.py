@@ -390,7 +390,8 @@ def test_api_draft_and_outgoing(app, client, api_as, db_session):
 def test_demo_outgoing_documents(app, db_session):
     """The demo: ~150 issued documents with both files, consecutive numbers, drafts in each
     state, one recalled."""
-    documents = db_session.scalars(select(OutgoingDocument).join(Draft).where(
+    documents = db_session.scalars(select(OutgoingDocument).join(
+        Draft, OutgoingDocument.draft_id == Draft.id).where(
         Draft.excerpt.not_like("%thử%"))).all()
     assert len(documents) >= 150
     for document in documents[:150]:

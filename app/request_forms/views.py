@@ -1,5 +1,289 @@
-"""Web pages (to be written)."""
+"""Web pages for request forms (phiếu yêu cầu): the grid with inboxes and search, the
+"Tạo phiếu yêu cầu" form, the request page with its actions, files and history."""
+from flask import abort, current_app, flash, g, redirect, request, send_file, url_for
+from flask_appbuilder import BaseView, expose, has_access
+from flask_appbuilder.models.sqla.filters import BaseFilter
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from markupsafe import Markup
+from wtforms import MultipleFileField, SelectField, StringField, TextAreaField
+from wtforms.validators import Optional
+
+from app.core.errors import DomainError
+from app.core.files import content_disposition, file_path
+from app.core.views import EofficeModelView, VietnameseInterface
+from app.documents.forms import VietnameseDateField
+from app.extensions import db
+from app.request_forms import services, workflow
+from app.request_forms.access import get_visible, visible_requests
+from app.request_forms.models import STATES, RequestForm
+
+ACCEPT_FILES = ".pdf,.jpg,.jpeg,.png,.tif,.tiff,.doc,.docx,.xls,.xlsx,.odt"
+
+
+# ---------------------------------------------------------------- forms
+
+class RequestFormForm(FlaskForm):
+    """Tạo phiếu yêu cầu. The addressee is one value of the chooser: 'd:<unit>' or 'u:<person>'."""
+    target = StringField(_l("Gửi tới (đơn vị, lãnh đạo hoặc cá nhân)"), validators=[Optional()])
+    subject = StringField(_l("Tiêu đề"), validators=[Optional()])
+    content = TextAreaField(_l("Nội dung yêu cầu"), validators=[Optional()])
+    deadline = VietnameseDateField(_l("Hạn xử lý"), validators=[Optional()])
+    dossier_id = SelectField(_l("Thuộc hồ sơ công việc"), validators=[Optional()],
+                             validate_choice=False)
+    files = MultipleFileField(_l("Tệp đính kèm"))
+
+    def load_choices(self, session, user):
+        self.dossier_id.choices = [("", "")] + [
+            (str(d.id), f"{d.code} – {d.title}") for d in services.linkable_dossiers(session, user)]
+        return self
+
+    def data_for_service(self) -> dict:
+        """The service's data; FormErrors if the chooser's value is not a unit or a person."""
+        department_id, user_id = services.parse_target(self.target.data)
+        return {"subject": self.subject.data, "content": self.content.data,
+                "deadline": self.deadline.data, "target_department_id": department_id,
+                "target_user_id": user_id, "dossier_id": self.dossier_id.data or None}
+
+    def uploads(self):
+        return [(f.read(), f.filename) for f in (self.files.data or []) if f and f.filename]
+
+
+class ActionForm(FlaskForm):
+    """Accept, refuse (reason), complete (result), withdraw, pass on (person), attach files."""
+    note = TextAreaField(_l("Nội dung"), validators=[Optional()])
+    assignee_id = StringField(validators=[Optional()])
+    files = MultipleFileField(_l("Tệp đính kèm"))
+
+
+# ---------------------------------------------------------------- grid
+
+class VisibleFilter(BaseFilter):
+    """Base filter of the grid: the visibility rule, the chosen inbox and the search box."""
+    name = "visible"
+    arg_name = "visible"
+
+    def apply(self, query, _value):
+        query = query.filter(visible_requests(g.user))
+        box = request.args.get("box")
+        if box:
+            try:
+                inbox = services.inbox_query(g.user, box)
+            except DomainError:
+                abort(404)
+            query = query.filter(RequestForm.id.in_(inbox.with_only_columns(RequestForm.id)))
+        text = (request.args.get("q") or "").strip()
+        if text:
+            query = query.filter(services.search_condition(text))
+        return query
+
+
+def _link(item):
+    return Markup('<a href="{}">{}</a>').format(
+        url_for("RequestFormWorkView.show", request_id=item.id), item.subject)
+
+
+def _status(item):
+    label = Markup("{}").format(item.state_label)
+    if services.is_overdue(item):
+        label += Markup(' <span class="label label-danger overdue">{}</span>').format(
+            _("Quá hạn"))
+    return label
+
+
+def _addressee(item):
+    if item.assignee_id and item.target_department_id:
+        return f"{item.target_department} ({item.assignee})"
+    return str(item.target or "")
+
+
+# The grid's columns that need a URL or today's date.
+RequestForm.link = property(_link)
+RequestForm.status = property(_status)
+RequestForm.addressee = property(_addressee)
+
+
+class RequestFormView(EofficeModelView):
+    """Danh sách phiếu yêu cầu (grid). Forms are created and handled on their own pages."""
+    route_base = "/request/list"
+    datamodel = VietnameseInterface(RequestForm)
+    class_permission_name = "RequestForm"
+    include_route_methods = {"list", "show"}
+    list_template = "request_forms/list.html"
+    list_title = _l("Phiếu yêu cầu")
+    base_filters = [["id", VisibleFilter, lambda: None]]
+    base_order = ("sent_at", "desc")
+    page_size = 25
+    list_columns = ["sent_at", "link", "sender", "sender_department", "addressee", "deadline",
+                    "status"]
+    order_columns = ["sent_at", "deadline"]
+    search_columns = ["sender", "sender_department", "target_department", "target_user",
+                      "deadline", "sent_at"]
+    label_columns = {
+        "sent_at": _l("Ngày gửi"), "link": _l("Tiêu đề"), "subject": _l("Tiêu đề"),
+        "sender": _l("Người gửi"), "sender_department": _l("Đơn vị gửi"),
+        "addressee": _l("Gửi tới"), "target_department": _l("Đơn vị nhận"),
+        "target_user": _l("Người nhận"), "deadline": _l("Hạn xử lý"),
+        "status": _l("Trạng thái"), "state": _l("Trạng thái"),
+    }
+
+    @expose("/show/<int:pk>")
+    @has_access
+    def show(self, pk):
+        """The grid's magnifier opens the request page (which checks visibility)."""
+        return redirect(url_for("RequestFormWorkView.show", request_id=pk))
+
+    def render_template(self, template, **kwargs):
+        kwargs.update(inboxes=services.inbox_counts(db.session, g.user),
+                      box=request.args.get("box", ""), q=request.args.get("q", ""),
+                      can_create=self.appbuilder.sm.has_access("can_write", "RequestForm"))
+        return super().render_template(template, **kwargs)
+
+
+# ---------------------------------------------------------------- pages
+
+class RequestFormWorkView(BaseView):
+    route_base = "/request"
+    class_permission_name = "RequestForm"
+    method_permission_name = {"show": "read", "download": "read",
+                              "new": "write", "act": "write"}
+    default_view = "new"
+
+    def _request_or_404(self, request_id):
+        item = get_visible(db.session, g.user, request_id)
+        if item is None:
+            abort(404)
+        return item
+
+    # -- the form
+    def _render_form(self, form, errors=None, status=200):
+        leaders, others = services.target_people(db.session, g.user)
+        return self.render_template(
+            "request_forms/form.html", form=form, errors=errors or {},
+            title=_("Tạo phiếu yêu cầu"), units=services.target_units(db.session),
+            leaders=leaders, people=others, accept_files=ACCEPT_FILES,
+            selected_target=form.target.data or ""), status
+
+    @expose("/new", methods=["GET", "POST"])
+    @has_access
+    def new(self):
+        form = RequestFormForm().load_choices(db.session, g.user)
+        if request.method == "GET":
+            form.target.data = request.args.get("target", "")
+            form.dossier_id.data = request.args.get("dossier_id", "")
+            return self._render_form(form)
+        valid = form.validate()
+        errors = {name: list(messages) for name, messages in form.errors.items()}
+        try:
+            data = form.data_for_service()
+        except services.FormErrors as error:
+            errors.update(error.errors)
+            data = None
+        if not valid or data is None:  # typing errors: report the rules' messages too
+            try:
+                if data is not None:
+                    services.validate(db.session, g.user, data)
+            except services.FormErrors as error:
+                for name, messages in error.errors.items():
+                    errors.setdefault(name, list(messages))
+            return self._render_form(form, errors, 422)
+        try:
+            item = services.create_request(db.session, g.user, data, form.uploads())
+        except services.FormErrors as error:
+            db.session.rollback()
+            return self._render_form(form, error.errors, 422)
+        except DomainError as error:
+            db.session.rollback()
+            flash(str(error), "danger")
+            return self._render_form(form, status=422)
+        flash(_("Đã gửi phiếu yêu cầu."), "success")
+        return redirect(url_for(".show", request_id=item.id))
+
+    # -- the request page
+    @staticmethod
+    def _dossier_url(item):
+        """A link to the request's dossier for those who may see the dossier itself."""
+        from werkzeug.routing import BuildError
+
+        from app.dossiers.access import get_visible as visible_dossier
+
+        if item.dossier_id is None or visible_dossier(db.session, g.user, item.dossier_id) \
+                is None:
+            return None
+        try:
+            return url_for("DossierWorkView.show", dossier_id=item.dossier_id)
+        except BuildError:
+            return None
+
+    def _render_show(self, item, errors=None, failed_action=None, status=200):
+        actions = workflow.available_actions(g.user, item)
+        return self.render_template(
+            "request_forms/show.html", item=item, title=_("Phiếu yêu cầu"),
+            actions=actions, action_form=ActionForm(), errors=errors or {},
+            failed_action=failed_action, typed_note=request.form.get("note", ""),
+            unit_people=[p for p in services.unit_people(db.session, item)
+                         if p.id != item.assignee_id],
+            overdue=services.is_overdue(item), states=STATES,
+            event_labels=workflow.EVENT_LABELS, accept_files=ACCEPT_FILES,
+            dossier_url=self._dossier_url(item)), status
+
+    @expose("/<int:request_id>")
+    @has_access
+    def show(self, request_id):
+        return self._render_show(self._request_or_404(request_id))
+
+    @expose("/<int:request_id>/do/<action>", methods=["POST"])
+    @has_access
+    def act(self, request_id, action):
+        item = self._request_or_404(request_id)
+        if action not in workflow.ACTIONS:
+            abort(404)
+        form = ActionForm()
+        if not form.validate():
+            abort(400)
+        try:
+            if action == "attach":
+                uploads = [(f.read(), f.filename) for f in (form.files.data or [])
+                           if f and f.filename]
+                services.attach_files(db.session, g.user, item, uploads)
+            else:
+                services.act(db.session, g.user, item, action, note=form.note.data,
+                             assignee_id=form.assignee_id.data)
+        except services.FormErrors as error:
+            db.session.rollback()
+            item = self._request_or_404(request_id)
+            return self._render_show(item, error.errors, action, 422)
+        except DomainError as error:
+            db.session.rollback()
+            flash(str(error), "danger")
+            return redirect(url_for(".show", request_id=request_id))
+        flash(_("Đã ghi nhận."), "success")
+        return redirect(url_for(".show", request_id=request_id))
+
+    # -- files
+    @expose("/<int:request_id>/files/<int:file_id>")
+    @has_access
+    def download(self, request_id, file_id):
+        item = self._request_or_404(request_id)
+        record = next((f for f in item.files if f.id == file_id), None)
+        if record is None:
+            abort(404)
+        path = file_path(current_app.config["DATA_DIR"], record.storage_name)
+        if not path.exists():
+            abort(404)
+        response = send_file(path, mimetype=record.content_type)
+        response.headers["Content-Disposition"] = content_disposition(record.original_name)
+        return response
 
 
 def register_views(appbuilder):
     """Add this domain's views and APIs to the app."""
+    from app.request_forms.api import RequestFormApi
+
+    appbuilder.add_api(RequestFormApi)
+    appbuilder.add_view(RequestFormView, "RequestForms", label=_l("Phiếu yêu cầu"),
+                        icon="fa-clipboard-list", category="Work",
+                        category_label=_l("Hồ sơ công việc"), category_icon="fa-briefcase")
+    appbuilder.add_view_no_menu(RequestFormWorkView)
+

@@ -1,0 +1,266 @@
+"""REST API /api/v1/request/: the same services, rules and visibility as the web pages."""
+from datetime import date, datetime
+
+from flask import current_app, request, send_file
+from flask_appbuilder.api import BaseApi, expose, safe
+from flask_appbuilder.security.decorators import permission_name, protect
+from flask_babel import gettext as _
+from flask_jwt_extended import current_user as jwt_current_user
+from flask_jwt_extended import verify_jwt_in_request
+
+from app.core.errors import ERROR_MESSAGES, DomainError
+from app.core.files import content_disposition, file_path
+from app.core.timefmt import format_date, format_datetime
+from app.extensions import db
+from app.request_forms import services, workflow
+from app.request_forms.access import get_visible
+from app.request_forms.models import STATES, RequestForm
+
+DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y")
+MAX_PAGE_SIZE = 100
+CREATE_FIELDS = ("subject", "content", "deadline", "target", "target_department_id",
+                 "target_user_id", "dossier_id")
+
+
+def parse_date(value, field):
+    if value in (None, ""):
+        return None
+    if isinstance(value, date):
+        return value
+    for fmt in DATE_FORMATS:
+        try:
+            return datetime.strptime(str(value), fmt).date()
+        except ValueError:
+            continue
+    raise services.FormErrors({field: [_("Ngày không hợp lệ: dùng yyyy-mm-dd hoặc dd/mm/yyyy.")]})
+
+
+def data_from_body(body) -> dict:
+    """JSON body (or multipart form fields) → the service's data dict."""
+    if not isinstance(body, dict):
+        raise services.FormErrors({"body": [_("Nội dung phải là một đối tượng JSON.")]})
+    data = {key: body.get(key) for key in CREATE_FIELDS if key in body}
+    for key in ("subject", "content"):
+        if data.get(key) is not None and not isinstance(data[key], str):
+            raise services.FormErrors({key: [_("Phải là chuỗi ký tự.")]})
+    if data.get("target"):
+        if not isinstance(data["target"], str):
+            raise services.FormErrors({"target": [_("Đơn vị hoặc người nhận không hợp lệ.")]})
+        data["target_department_id"], data["target_user_id"] = services.parse_target(
+            data.pop("target"))
+    data.pop("target", None)
+    data["deadline"] = parse_date(data.get("deadline"), "deadline")
+    return data
+
+
+def _person(user):
+    return {"id": user.id, "name": user.full_name} if user else None
+
+
+def _unit(department):
+    return {"id": department.id, "name": department.name} if department else None
+
+
+def serialize(item, user=None, full=False) -> dict:
+    result = {
+        "id": item.id,
+        "state": item.state,
+        "state_label": str(item.state_label),
+        "subject": item.subject,
+        "sender": _person(item.sender),
+        "sender_department": _unit(item.sender_department),
+        "target_department": _unit(item.target_department),
+        "target_user": _person(item.target_user),
+        "assignee": _person(item.assignee),
+        "deadline": item.deadline.isoformat(),
+        "deadline_display": format_date(item.deadline),
+        "overdue": services.is_overdue(item),
+        "sent_at": format_datetime(item.sent_at),
+        "dossier": {"id": item.dossier.id, "code": item.dossier.code,
+                    "title": item.dossier.title} if item.dossier else None,
+    }
+    if full:
+        result.update({
+            "content": item.content,
+            "result_note": item.result_note,
+            "refusal_reason": item.refusal_reason,
+            "closed_at": format_datetime(item.closed_at),
+            "files": [{"id": f.id, "name": f.original_name, "size": f.size, "sha256": f.sha256,
+                       "content_type": f.content_type, "page_count": f.page_count}
+                      for f in item.files],
+            "history": [{"at": format_datetime(e.at), "actor": _person(e.actor),
+                         "action": e.action,
+                         "action_label": str(workflow.EVENT_LABELS.get(e.action, e.action)),
+                         "from_state": e.from_state, "to_state": e.to_state, "note": e.note}
+                        for e in item.events],
+            "actions": [{"action": action, "label": str(t.label), "note": t.note}
+                        for action, t in workflow.available_actions(user, item)]
+            if user is not None else [],
+        })
+    return result
+
+
+class RequestFormApi(BaseApi):
+    resource_name = "request"
+    class_permission_name = "RequestForm"
+    method_permission_name = {
+        "get_list": "read", "get": "read", "download": "read", "inboxes": "read",
+        "post": "write", "action": "write", "upload": "write",
+    }
+    allow_browser_login = True
+    openapi_spec_tag = "Phiếu yêu cầu"
+
+    @staticmethod
+    def caller():
+        """The bearer of the JWT when the request has one, else the session's user."""
+        if request.headers.get("Authorization", "").startswith("Bearer "):
+            verify_jwt_in_request()
+            return jwt_current_user
+        return current_app.appbuilder.sm.current_user
+
+    def _errors(self, error):
+        db.session.rollback()
+        if isinstance(error, services.FormErrors):
+            return self.response_422(message={k: [str(m) for m in v]
+                                              for k, v in error.errors.items()})
+        return self.response_422(message=str(error))
+
+    def _visible(self, pk):
+        return get_visible(db.session, self.caller(), pk)
+
+    @expose("/", methods=["GET"])
+    @protect()
+    @safe
+    @permission_name("get")
+    def get_list(self):
+        """Visible request forms, newest first.
+        ---
+        get:
+          parameters:
+          - {in: query, name: q, schema: {type: string}, description: accent-insensitive search}
+          - {in: query, name: box, schema: {type: string}, description: inbox key}
+          - {in: query, name: state, schema: {type: string}, description: state key}
+          - {in: query, name: after_id, schema: {type: integer}, description: keyset paging}
+          - {in: query, name: page_size, schema: {type: integer}}
+          responses:
+            200: {description: request forms}
+        """
+        args, user = request.args, self.caller()
+        try:
+            query = services.inbox_query(user, args["box"]) if args.get("box") else \
+                services.visible_query(user)
+        except DomainError as error:
+            return self.response_400(message=str(error))
+        if args.get("q"):
+            query = query.where(services.search_condition(args["q"]))
+        if args.get("state"):
+            if args["state"] not in STATES:
+                return self.response_400(message=_("Trạng thái không hợp lệ."))
+            query = query.where(RequestForm.state == args["state"])
+        size = min(max(args.get("page_size", 25, type=int) or 25, 1), MAX_PAGE_SIZE)
+        if args.get("after_id", type=int):
+            query = query.where(RequestForm.id < args.get("after_id", type=int))
+        items = list(db.session.scalars(query.order_by(RequestForm.id.desc()).limit(size + 1)))
+        more = len(items) > size
+        items = items[:size]
+        return self.response(200, result=[serialize(i) for i in items],
+                             next_after_id=items[-1].id if more else None)
+
+    @expose("/<int:pk>", methods=["GET"])
+    @protect()
+    @safe
+    @permission_name("get")
+    def get(self, pk):
+        item = self._visible(pk)
+        if item is None:
+            return self.response_404()
+        return self.response(200, result=serialize(item, self.caller(), full=True))
+
+    @expose("/", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("post")
+    def post(self):
+        """Send a request form: JSON {subject, content, deadline, target ('d:<unit id>' or
+        'u:<user id>') or target_department_id / target_user_id, dossier_id}; or the same
+        fields as multipart form data with `files`."""
+        user = self.caller()
+        multipart = request.mimetype == "multipart/form-data"
+        body = request.form.to_dict() if multipart else request.get_json(silent=False)
+        uploads = [(f.read(), f.filename) for f in request.files.getlist("files")
+                   if f.filename] if multipart else []
+        try:
+            item = services.create_request(db.session, user, data_from_body(body), uploads)
+        except DomainError as error:
+            return self._errors(error)
+        return self.response(201, id=item.id, result=serialize(item, user, full=True))
+
+    @expose("/<int:pk>/actions/<action>", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("action")
+    def action(self, pk, action):
+        """accept {note}, refuse {note: reason}, complete {note: result}, withdraw {note},
+        forward {assignee_id, note}."""
+        item = self._visible(pk)
+        if item is None or action not in services.ACTIONS:
+            return self.response_404()
+        body = request.get_json(silent=True) or {}
+        if not isinstance(body, dict):
+            body = {}
+        note = body.get("note") if isinstance(body.get("note"), str) else None
+        user = self.caller()
+        try:
+            services.act(db.session, user, item, action, note=note,
+                         assignee_id=body.get("assignee_id"))
+        except DomainError as error:
+            return self._errors(error)
+        return self.response(200, result=serialize(item, user, full=True))
+
+    @expose("/<int:pk>/files", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("upload")
+    def upload(self, pk):
+        """Attach files (multipart, field `files`)."""
+        item = self._visible(pk)
+        if item is None:
+            return self.response_404()
+        uploads = [(f.read(), f.filename) for f in request.files.getlist("files") if f.filename]
+        if not uploads:
+            return self.response_400(message=_("Chưa chọn tệp."))
+        user = self.caller()
+        try:
+            services.attach_files(db.session, user, item, uploads)
+        except DomainError as error:
+            return self._errors(error)
+        return self.response(201, result=serialize(item, user, full=True)["files"])
+
+    @expose("/<int:pk>/files/<int:file_id>", methods=["GET"])
+    @protect()
+    @safe
+    @permission_name("download")
+    def download(self, pk, file_id):
+        item = self._visible(pk)
+        record = next((f for f in item.files if f.id == file_id), None) if item else None
+        if record is None:
+            return self.response_404()
+        path = file_path(current_app.config["DATA_DIR"], record.storage_name)
+        if not path.exists():
+            return self.response_404()
+        response = send_file(path, mimetype=record.content_type)
+        response.headers["Content-Disposition"] = content_disposition(record.original_name)
+        return response
+
+    @expose("/inboxes", methods=["GET"])
+    @protect()
+    @safe
+    @permission_name("get")
+    def inboxes(self):
+        return self.response(200, result=[
+            {"key": key, "label": str(label), "count": count}
+            for key, label, count in services.inbox_counts(db.session, self.caller())])
+
+    def response_500(self, message=None):
+        db.session.rollback()
+        return super().response_500(message=str(ERROR_MESSAGES[500]))
