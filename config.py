@@ -60,6 +60,14 @@ class Config:
     # Where the "ĐẾN" box goes on the first page: millimetres from the left and from the top.
     ARRIVAL_STAMP_POSITION = tuple(
         float(x) for x in os.environ.get("ARRIVAL_STAMP_POSITION", "15,45").split(","))
+    # Backups (Art. 10.2, app/ops): archives in BACKUP_DIR (empty: INSTANCE_DIR/backups), made
+    # every week on BACKUP_WEEKDAY (0 = Monday … 6 = Sunday) after BACKUP_TIME (Vietnam time),
+    # the BACKUP_KEEP newest kept. The schedule never runs in tests (TESTING) or CLI commands.
+    BACKUP_DIR = os.environ.get("BACKUP_DIR", "")
+    BACKUP_WEEKDAY = int(os.environ.get("BACKUP_WEEKDAY", "6"))
+    BACKUP_TIME = os.environ.get("BACKUP_TIME", "02:00")
+    BACKUP_KEEP = int(os.environ.get("BACKUP_KEEP", "8"))
+    BACKUP_SCHEDULE_ENABLED = os.environ.get("BACKUP_SCHEDULE_ENABLED", "1") == "1"
 
     # Flask-AppBuilder
     AUTH_TYPE = AUTH_DB
@@ -92,7 +100,22 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"
-    PERMANENT_SESSION_LIFETIME = 8 * 3600
+    PERMANENT_SESSION_LIFETIME = 12 * 3600
+    SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", "30"))
+    SESSION_ABSOLUTE_HOURS = int(os.environ.get("SESSION_ABSOLUTE_HOURS", "12"))
+
+    # Passwords and lockout (ASVS 2.1, 2.2.1)
+    FAB_PASSWORD_COMPLEXITY_ENABLED = True
+    # FAB_PASSWORD_COMPLEXITY_VALIDATOR is set in create_app (app.security.accounts)
+    LOCKOUT_ATTEMPTS = int(os.environ.get("LOCKOUT_ATTEMPTS", "5"))
+    LOCKOUT_WINDOW_MINUTES = int(os.environ.get("LOCKOUT_WINDOW_MINUTES", "15"))
+    LOCKOUT_MINUTES = int(os.environ.get("LOCKOUT_MINUTES", "15"))
+    # Per-IP rate limit of the login form and /api/v1/security/login; memory:// is per process,
+    # use redis://127.0.0.1:6379 with several workers.
+    AUTH_RATE_LIMITED = True
+    AUTH_RATE_LIMIT = os.environ.get("AUTH_RATE_LIMIT", "20 per minute")
+    RATELIMIT_ENABLED = os.environ.get("RATELIMIT_ENABLED", "1") == "1"
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
 
     @classmethod
     def resolve(cls, overrides: dict | None = None) -> dict:

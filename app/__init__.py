@@ -65,18 +65,24 @@ def init_extensions(app: Flask) -> None:
     from flask_appbuilder import AppBuilder
 
     from app.extensions import csrf, db, migrate
+    from app.security.accounts import fab_password_validator
 
+    app.config.setdefault("FAB_PASSWORD_COMPLEXITY_VALIDATOR", fab_password_validator)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
     csrf.init_app(app)
     with app.app_context():
         AppBuilder(update_perms=False).init_app(app, db.session)
+    from app.security.sessions import init_session_rules
+
+    init_session_rules(app)  # after FAB's before_request, which sets g.user
 
 
 def init_views(app: Flask) -> None:
     from app.catalogs.views import register_views as catalogs
     from app.documents.views import register_views as documents
     from app.dossiers.views import register_views as dossiers
+    from app.ops.views import register_views as ops
     from app.org.views import register_views as org
     from app.outgoing.views import register_views as outgoing
     from app.request_forms.views import register_views as request_forms
@@ -89,10 +95,13 @@ def init_views(app: Flask) -> None:
         request_forms(appbuilder)
         org(appbuilder)
         catalogs(appbuilder)
+        ops(appbuilder)
         appbuilder.post_init()
 
 
 def init_cli(app: Flask) -> None:
     from app.cli import eoffice
+    from app.ops.cli import backup
 
     app.cli.add_command(eoffice)
+    app.cli.add_command(backup)

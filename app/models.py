@@ -1,4 +1,6 @@
 """Every model module, imported once so that the metadata (and Alembic) sees all tables."""
+from app.audit import models as audit  # noqa: F401
+from app.audit import services as audit_hooks  # noqa: F401  (the session hook that records)
 from app.catalogs import models as catalogs  # noqa: F401
 from app.documents import models as documents  # noqa: F401
 from app.dossiers import models as dossiers  # noqa: F401

@@ -47,6 +47,8 @@ def app(database_url, tmp_path_factory):
         "DATA_DIR": str(instance / "data"),
         "DEMO_PASSWORD": DEMO_PASSWORD,
         "TESTING": True,
+        # Hundreds of logins from 127.0.0.1: the per-IP limit has its own tests.
+        "RATELIMIT_ENABLED": False,
     })
     runner = app.test_cli_runner()
     result = runner.invoke(args=["eoffice", "setup", "--demo"])
@@ -84,7 +86,8 @@ def csrf_token(html: str) -> str:
 
 
 def login(client, username, password=DEMO_PASSWORD):
-    client.get("/logout/")  # switching people in the same browser
+    page = client.get("/login/", follow_redirects=True)  # switching people: log out (POST)
+    client.post("/logout/", data={"csrf_token": csrf_token(page.get_data(as_text=True))})
     page = client.get("/login/")
     return client.post("/login/", data={
         "username": username, "password": password,

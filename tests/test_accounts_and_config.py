@@ -20,7 +20,7 @@ def test_each_demo_account_logs_in_on_the_web_and_the_api(app, username):
 
 def test_wrong_password_is_refused_on_the_api(client):
     response = client.post("/api/v1/security/login", json={
-        "username": "vanthu", "password": "khong-dung", "provider": "db"})
+        "username": "cv.vtlt", "password": "khong-dung", "provider": "db"})
     assert response.status_code == 401
 
 

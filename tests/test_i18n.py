@@ -67,7 +67,7 @@ def test_english_is_selectable(login_as):
 def test_wrong_login_message(client):
     from tests.conftest import login
 
-    html = login(client, "vanthu", "sai-mat-khau").get_data(as_text=True)
+    html = login(client, "cv.vtlt", "sai-mat-khau").get_data(as_text=True)
     assert "Tên đăng nhập hoặc mật khẩu không đúng." in html
 
 

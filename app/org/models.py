@@ -3,7 +3,7 @@ FAB's user with department, position, fields of responsibility and phone."""
 from flask_appbuilder import Model
 from flask_appbuilder.security.sqla.models import User
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table
+from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Integer, String, Table, false
 from sqlalchemy.orm import relationship
 
 from app.catalogs.models import Field
@@ -60,6 +60,13 @@ class EofficeUser(User):
     position = relationship(Position, foreign_keys=[position_id])
     phone = Column(String(30))
     fields = relationship(Field, secondary=user_field, order_by=Field.name)
+    # Accounts (app.security.accounts): every session carries the version it started with;
+    # a password change, reset or report bumps it and so ends all other sessions.
+    session_version = Column(Integer, nullable=False, default=1, server_default="1")
+    must_change_password = Column(Boolean, nullable=False, default=False,
+                                  server_default=false())
+    locked_until = Column(DateTime)  # too many failed logins
+    compromised_at = Column(DateTime)  # "Báo lộ mật khẩu": locked until the admin resets
 
     @property
     def full_name(self):

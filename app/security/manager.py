@@ -1,11 +1,16 @@
 """The security manager: FAB's, with our user model and the profile in the security panel."""
+from flask import current_app, flash, g, has_request_context, session
 from flask_appbuilder.models.sqla.filters import FilterNotEqual
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.views import UserDBModelView
 from flask_babel import lazy_gettext as _l
 
+from app.audit.services import record
+from app.core.timefmt import utcnow
 from app.core.views import Formatters
 from app.org.models import EofficeUser
+from app.security import accounts
+from app.security.views import AccountView, EofficeAuthDBView, EofficeResetMyPasswordView
 
 PROFILE_COLUMNS = ["department", "position", "fields", "phone"]
 PROFILE_LABELS = {
@@ -49,8 +54,86 @@ class EofficeUserView(UserDBModelView):
         self.formatters_columns = Formatters()
         super().__init__(**kwargs)
 
+    def post_add(self, item):
+        """A new account's first password is temporary (Art. 3)."""
+        item.must_change_password = True
+        self.datamodel.session.commit()
+
 
 class EofficeSecurityManager(SecurityManager):
     user_model = EofficeUser
     userdbmodelview = EofficeUserView
     userstatschartview = None  # FAB's chart loads Google's loader from the internet
+    resetmypasswordview = EofficeResetMyPasswordView
+    authdbview = EofficeAuthDBView
+
+    def register_views(self):
+        super().register_views()
+        if not current_app.config.get("FAB_ADD_SECURITY_VIEWS", True):
+            return
+        self.appbuilder.add_view_no_menu(AccountView)
+        if self.is_auth_limited:  # FAB limits only the login form: the API login too
+            for view in self.appbuilder.baseviews:
+                if view.__class__.__name__ == "SecurityApi":
+                    self.limiter.limit(self.auth_rate_limit, methods=["POST"])(view.blueprint)
+
+    # -- logins: lockout after repeated failures, web form and API alike (both call this)
+    def auth_user_db(self, username, password):
+        user = self.find_user(username=username) if username else None
+        if user is not None and accounts.is_locked(user):
+            if has_request_context():
+                flash(str(accounts.lock_message(user)), "danger")
+            accounts.login_failed(self.session, user)
+            return None
+        return super().auth_user_db(username, password)
+
+    def update_user_auth_stat(self, user, success=True):
+        super().update_user_auth_stat(user, success)
+        session_db = self.session
+        if not success:
+            accounts.login_failed(session_db, user)
+            return
+        user.locked_until = None
+        record(session_db, "login", object_type="ab_user", object_id=user.id,
+               summary=user.username, actor_id=user.id, actor_name=user.username)
+        session_db.commit()
+        if has_request_context():
+            now = utcnow().timestamp()
+            session["sv"] = user.session_version
+            session["login_at"] = session["last_seen"] = now
+
+    def on_user_logout(self, user):
+        record(self.session, "logout", object_type="ab_user", object_id=user.id,
+               summary=user.username, actor_id=user.id, actor_name=user.username)
+        self.session.commit()
+
+    # -- passwords: every change ends the other sessions; a reset by someone else is temporary
+    def reset_password(self, userid, password):
+        super().reset_password(userid, password)
+        user = self.get_user_by_id(userid)
+        own = has_request_context() and getattr(g, "user", None) is not None and \
+            getattr(g.user, "id", None) == user.id
+        accounts.end_sessions(user)
+        user.must_change_password = not own
+        if not own:
+            user.compromised_at = user.locked_until = None
+        record(self.session, "password_changed" if own else "password_reset",
+               object_type="ab_user", object_id=user.id, summary=user.username)
+        self.session.commit()
+
+    def create_jwt_manager(self, app):
+        manager = super().create_jwt_manager(app)
+
+        @manager.additional_claims_loader
+        def session_version_claim(identity):
+            user = self.get_user_by_id(int(identity)) if str(identity).isdigit() else None
+            return {"sv": user.session_version} if user else {}
+
+        @manager.token_verification_loader
+        def token_still_valid(_header, data):
+            user = self.get_user_by_id(int(data["sub"])) if str(data.get("sub")).isdigit() \
+                else None
+            return user is not None and data.get("sv") == user.session_version and \
+                not accounts.is_locked(user)
+
+        return manager

@@ -39,6 +39,7 @@ OWN_ACCOUNT = {
     "ResetMyPasswordView": ["can_this_form_get", "can_this_form_post"],
     "UserInfoEditView": ["can_this_form_get", "can_this_form_post"],
     "MenuApi": ["can_get"],
+    "Account": ["can_report"],
 }
 
 # Art. 10.1a, 10.3: the network administrator assigns rights and keeps the user list current.
@@ -88,8 +89,21 @@ OUTGOING_GRANTS = {
     CLERK: _merge(_grant(["Draft", "OutgoingDocument"], READ_WRITE),
                   _grant(["Drafts", "DraftCheck", "OutgoingDocuments", "OutgoingBook"], MENU)),
 }
-# Work dossiers (Art. 7.1a, 8.1a) and the dossier plan: filled by the dossiers module.
-DOSSIER_GRANTS = {role: {} for role in ROLES}
+# Work dossiers (Art. 7.1a, 8.1a) and the dossier plan: everyone who works on documents keeps
+# dossiers (which ones: app.dossiers.access; close, hand over, reopen: the transition table in
+# app.dossiers.services); the office (office leader, clerk) keeps the year's dossier plan.
+_DOSSIER_MENUS = _grant(["Work", "Dossiers", "DossierPlans"], MENU)
+_KEEPS_DOSSIERS = _merge(_grant(["Dossier"], READ_WRITE), _grant(["DossierPlan"], READ),
+                         _DOSSIER_MENUS)
+_KEEPS_DOSSIER_PLAN = _merge(_KEEPS_DOSSIERS, _grant(["DossierPlan"], READ_WRITE))
+DOSSIER_GRANTS = {
+    ADMIN: {},
+    AGENCY_LEADER: _KEEPS_DOSSIERS,
+    OFFICE_LEADER: _KEEPS_DOSSIER_PLAN,
+    UNIT_LEADER: _KEEPS_DOSSIERS,
+    OFFICER: _KEEPS_DOSSIERS,
+    CLERK: _KEEPS_DOSSIER_PLAN,
+}
 # Request forms (Art. 7.1a, 8.1a): filled by the request-forms module.
 REQUEST_GRANTS = {
     role: {} if role == ADMIN else _merge(_grant(["RequestForm"], READ_WRITE),
@@ -102,7 +116,8 @@ REQUEST_GRANTS = {
 
 ROLE_PERMISSIONS = {
     ADMIN: _merge(OWN_ACCOUNT, SECURITY_PANEL,
-                  _grant(ORGANISATION, READ_WRITE), _grant(ORGANISATION_MENUS, MENU)),
+                  _grant(ORGANISATION, READ_WRITE), _grant(ORGANISATION_MENUS, MENU),
+                  _grant(["Backup"], READ_WRITE), _grant(["Backups"], MENU)),  # Art. 10.2
     AGENCY_LEADER: _merge(OWN_ACCOUNT, READS_INCOMING, _grant(["IncomingBook"], MENU)),
     OFFICE_LEADER: _merge(OWN_ACCOUNT, READS_INCOMING, _grant(["IncomingBook"], MENU)),
     UNIT_LEADER: _merge(OWN_ACCOUNT, READS_INCOMING),
