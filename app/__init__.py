@@ -79,6 +79,7 @@ def init_extensions(app: Flask) -> None:
 
 
 def init_views(app: Flask) -> None:
+    from app.audit.views import register_views as audit
     from app.catalogs.views import register_views as catalogs
     from app.documents.views import register_views as documents
     from app.dossiers.views import register_views as dossiers
@@ -95,6 +96,7 @@ def init_views(app: Flask) -> None:
         request_forms(appbuilder)
         org(appbuilder)
         catalogs(appbuilder)
+        audit(appbuilder)
         ops(appbuilder)
         appbuilder.post_init()
 

@@ -13,7 +13,16 @@ class HomeView(IndexView):
         if not g.user or not g.user.is_authenticated:
             return redirect(url_for(self.appbuilder.sm.auth_view.__class__.__name__ + ".login"))
         return self.render_template(self.index_template, appbuilder=self.appbuilder,
-                                    inboxes=self._inboxes())
+                                    inboxes=self._inboxes(), alerts=self._account_alerts())
+
+    def _account_alerts(self):
+        """Accounts reported compromised, for the administrators (Art. 3.2)."""
+        from app.extensions import db
+        from app.security.accounts import compromised_accounts
+
+        if not self.appbuilder.sm.has_access("can_list", "EofficeUserView"):
+            return []
+        return compromised_accounts(db.session)
 
     def _inboxes(self):
         """Counters of the incoming-document inboxes, for the roles that read documents."""

@@ -73,6 +73,21 @@ class EofficeUser(User):
         # Vietnamese order: family and middle names, then the given name.
         return f"{self.last_name} {self.first_name}".strip()
 
+    @property
+    def account_status(self):
+        """What the administrator needs to know about the account, in the user list."""
+        from flask_babel import gettext as _
+
+        from app.core.timefmt import utcnow
+
+        if self.compromised_at:
+            return _("Báo lộ mật khẩu")
+        if self.locked_until and self.locked_until > utcnow():
+            return _("Đang khóa")
+        if self.must_change_password:
+            return _("Mật khẩu tạm thời")
+        return ""
+
     def get_full_name(self):  # FAB's navbar and panels call this
         return self.full_name
 

@@ -21,6 +21,7 @@ PROFILE_LABELS = {
     "position": _l("Chức vụ"),
     "fields": _l("Lĩnh vực phụ trách"),
     "phone": _l("Điện thoại"),
+    "account_status": _l("Tình trạng tài khoản"),
 }
 ACCOUNT_COLUMNS = ["last_name", "first_name", "username", "active", "email", "roles"]
 
@@ -28,7 +29,8 @@ ACCOUNT_COLUMNS = ["last_name", "first_name", "username", "active", "email", "ro
 class EofficeUserView(UserDBModelView):
     """Users in the security panel, with department, position, fields and phone."""
     label_columns = {**UserDBModelView.label_columns, **PROFILE_LABELS}
-    list_columns = ["full_name", "username", "department", "position", "roles", "active"]
+    list_columns = ["full_name", "username", "department", "position", "roles", "active",
+                    "account_status"]
     order_columns = ["username", "active"]
     search_columns = ["first_name", "last_name", "username", "email", "active", "roles",
                       "department", "position", "fields", "last_login"]
@@ -135,5 +137,14 @@ class EofficeSecurityManager(SecurityManager):
                 else None
             return user is not None and data.get("sv") == user.session_version and \
                 not accounts.is_locked(user)
+
+        @manager.token_verification_failed_loader
+        def token_ended(_header, _data):
+            from flask import jsonify
+            from flask_babel import gettext
+
+            return jsonify(message=gettext(
+                "Phiên làm việc đã kết thúc vì mật khẩu đã thay đổi hoặc tài khoản bị khóa. "
+                "Vui lòng đăng nhập lại.")), 401
 
         return manager

@@ -57,6 +57,8 @@ SECURITY_PANEL = {
     "Security": MENU, "List Users": MENU, "List Roles": MENU, "List Groups": MENU,
     "Base Permissions": MENU, "Views/Menus": MENU, "Permission on Views/Menus": MENU,
 }
+# Art. 10.3 / ASVS 7: the administrator and the leaders read the audit trail.
+AUDIT = {"AuditTrail": ["can_read", "menu_access"], "Security": MENU}
 
 
 def _grant(resources, permissions):
@@ -92,17 +94,12 @@ OUTGOING_GRANTS = {
 # Work dossiers (Art. 7.1a, 8.1a) and the dossier plan: everyone who works on documents keeps
 # dossiers (which ones: app.dossiers.access; close, hand over, reopen: the transition table in
 # app.dossiers.services); the office (office leader, clerk) keeps the year's dossier plan.
-_DOSSIER_MENUS = _grant(["Work", "Dossiers", "DossierPlans"], MENU)
-_KEEPS_DOSSIERS = _merge(_grant(["Dossier"], READ_WRITE), _grant(["DossierPlan"], READ),
-                         _DOSSIER_MENUS)
-_KEEPS_DOSSIER_PLAN = _merge(_KEEPS_DOSSIERS, _grant(["DossierPlan"], READ_WRITE))
 DOSSIER_GRANTS = {
-    ADMIN: {},
-    AGENCY_LEADER: _KEEPS_DOSSIERS,
-    OFFICE_LEADER: _KEEPS_DOSSIER_PLAN,
-    UNIT_LEADER: _KEEPS_DOSSIERS,
-    OFFICER: _KEEPS_DOSSIERS,
-    CLERK: _KEEPS_DOSSIER_PLAN,
+    role: {} if role == ADMIN else _merge(
+        _grant(["Dossier"], READ_WRITE),
+        _grant(["DossierPlan"], READ_WRITE if role in (OFFICE_LEADER, CLERK) else READ),
+        _grant(["Work", "Dossiers", "DossierPlans"], MENU))
+    for role in ROLES
 }
 # Request forms (Art. 7.1a, 8.1a): filled by the request-forms module.
 REQUEST_GRANTS = {
@@ -115,11 +112,11 @@ REQUEST_GRANTS = {
 }
 
 ROLE_PERMISSIONS = {
-    ADMIN: _merge(OWN_ACCOUNT, SECURITY_PANEL,
+    ADMIN: _merge(OWN_ACCOUNT, SECURITY_PANEL, AUDIT,
                   _grant(ORGANISATION, READ_WRITE), _grant(ORGANISATION_MENUS, MENU),
                   _grant(["Backup"], READ_WRITE), _grant(["Backups"], MENU)),  # Art. 10.2
-    AGENCY_LEADER: _merge(OWN_ACCOUNT, READS_INCOMING, _grant(["IncomingBook"], MENU)),
-    OFFICE_LEADER: _merge(OWN_ACCOUNT, READS_INCOMING, _grant(["IncomingBook"], MENU)),
+    AGENCY_LEADER: _merge(OWN_ACCOUNT, READS_INCOMING, _grant(["IncomingBook"], MENU), AUDIT),
+    OFFICE_LEADER: _merge(OWN_ACCOUNT, READS_INCOMING, _grant(["IncomingBook"], MENU), AUDIT),
     UNIT_LEADER: _merge(OWN_ACCOUNT, READS_INCOMING),
     OFFICER: _merge(OWN_ACCOUNT, READS_INCOMING),
     # Art. 9.1a: the clerk registers incoming documents; 9.1c: keeps the catalogs.
