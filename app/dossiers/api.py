@@ -1,0 +1,331 @@
+"""REST API /api/v1/dossier/ (and /api/v1/dossier_plan/): the same services, rules and
+visibility as the web pages."""
+from datetime import date, datetime
+
+from flask import Response, current_app, request
+from flask_appbuilder.api import BaseApi, expose, safe
+from flask_appbuilder.security.decorators import permission_name, protect
+from flask_babel import gettext as _
+from flask_jwt_extended import current_user as jwt_current_user
+from flask_jwt_extended import verify_jwt_in_request
+
+from app.core.errors import ERROR_MESSAGES, DomainError
+from app.core.files import content_disposition
+from app.core.timefmt import format_date, format_datetime
+from app.core.validation import api_validator
+from app.core.views import EofficeApi, VietnameseInterface
+from app.dossiers import services
+from app.dossiers.access import get_visible, row_id
+from app.dossiers.models import Dossier, DossierPlanItem
+from app.dossiers.pdf import dossier_pdf, pdf_filename
+from app.extensions import db
+
+DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y")
+MAX_PAGE_SIZE = 100
+DATE_KEYS = ("start_date", "end_date", "deadline")
+ID_KEYS = ("plan_item_id", "field_id", "retention_id", "owner_id")
+
+
+def _parse_date(value, field):
+    if value in (None, ""):
+        return None
+    if isinstance(value, date):
+        return value
+    for fmt in DATE_FORMATS:
+        try:
+            return datetime.strptime(str(value), fmt).date()
+        except ValueError:
+            continue
+    raise services.FormErrors({field: [_("Ngày không hợp lệ: dùng yyyy-mm-dd hoặc dd/mm/yyyy.")]})
+
+
+def data_from_json(body) -> dict:
+    """JSON body → the service's data dict (dates ISO or dd/mm/yyyy)."""
+    if not isinstance(body, dict):
+        raise services.FormErrors({"body": [_("Nội dung phải là một đối tượng JSON.")]})
+    data = {key: body[key] for key in services.FIELDS if key in body}
+    errors = {}
+    for key in DATE_KEYS:
+        if key in data:
+            try:
+                data[key] = _parse_date(data[key], key)
+            except services.FormErrors as error:
+                errors.update(error.errors)
+    for key in ID_KEYS:
+        if data.get(key) not in (None, "") and (not isinstance(data[key], int)
+                                                or isinstance(data[key], bool)):
+            errors[key] = [_("Phải là số nguyên.")]
+    for key in ("code", "abbreviation", "title", "notes"):
+        if data.get(key) is not None and not isinstance(data[key], str):
+            errors[key] = [_("Phải là chuỗi ký tự.")]
+    if errors:
+        raise services.FormErrors(errors)
+    return data
+
+
+def _name(obj):
+    return {"id": obj.id, "name": str(obj)} if obj is not None else None
+
+
+def serialize(dossier, rows=None) -> dict:
+    result = {
+        "id": dossier.id,
+        "year": dossier.year,
+        "code": dossier.code,
+        "title": dossier.title,
+        "status": dossier.status,
+        "status_label": str(dossier.status_label),
+        "overdue": services.is_overdue(dossier),
+        "field": _name(dossier.field),
+        "owner": {"id": dossier.owner_id, "name": dossier.owner.full_name},
+        "department": _name(dossier.department),
+        "retention": _name(dossier.retention),
+        "plan_item_id": dossier.plan_item_id,
+        "start_date": dossier.start_date.isoformat(),
+        "end_date": dossier.end_date.isoformat() if dossier.end_date else None,
+        "deadline": dossier.deadline.isoformat() if dossier.deadline else None,
+        "deadline_display": format_date(dossier.deadline),
+        "item_count": len(dossier.items),
+    }
+    if rows is not None:
+        result.update({
+            "notes": dossier.notes,
+            "items": [{"id": row.item.id, "position": row.item.position, "number": row.number,
+                       "kind": row.kind, "document_id": row.item.document_id,
+                       "number_symbol": row.number_symbol,
+                       "date": row.date.isoformat() if row.date else None,
+                       "type_excerpt": str(row.type_excerpt), "author": row.author,
+                       "sheets": row.sheets, "notes": row.notes, "visible": row.visible,
+                       "page_count": row.page_count} for row in rows],
+            "history": [{"at": format_datetime(e.at), "actor": str(e.actor or ""),
+                         "action": e.action, "to_status": e.to_status, "note": e.note}
+                        for e in dossier.events],
+        })
+    return result
+
+
+class DossierApi(BaseApi):
+    resource_name = "dossier"
+    class_permission_name = "Dossier"
+    method_permission_name = {
+        "get_list": "read", "get": "read", "pdf": "read",
+        "post": "write", "put": "write", "link": "write", "unlink": "write",
+        "update_item": "write", "action": "write",
+    }
+    allow_browser_login = True
+    openapi_spec_tag = "Hồ sơ công việc"
+
+    @staticmethod
+    def caller():
+        """The bearer of the JWT when the request has one, else the session's user."""
+        if request.headers.get("Authorization", "").startswith("Bearer "):
+            verify_jwt_in_request()
+            return jwt_current_user
+        return current_app.appbuilder.sm.current_user
+
+    def _errors(self, error):
+        db.session.rollback()
+        if isinstance(error, services.FormErrors):
+            return self.response_422(message={k: [str(m) for m in v]
+                                              for k, v in error.errors.items()})
+        return self.response_422(message=str(error))
+
+    def _visible(self, pk):
+        return get_visible(db.session, self.caller(), pk)
+
+    def _full(self, dossier):
+        return serialize(dossier, services.toc_rows(db.session, self.caller(), dossier))
+
+    def _body(self):
+        body = request.get_json(silent=True)
+        return body if isinstance(body, dict) else None
+
+    @expose("/", methods=["GET"])
+    @protect()
+    @safe
+    @permission_name("get_list")
+    def get_list(self):
+        """Visible dossiers, newest first.
+        ---
+        get:
+          parameters:
+          - {in: query, name: q, schema: {type: string}, description: accent-insensitive search}
+          - {in: query, name: status, schema: {type: string},
+             description: "open, closed, handed_over, overdue or mine"}
+          - {in: query, name: after_id, schema: {type: integer}, description: keyset paging}
+          - {in: query, name: page_size, schema: {type: integer}}
+          responses:
+            200: {description: dossiers}
+        """
+        args = request.args
+        user = self.caller()
+        query = services.visible_query(user)
+        if args.get("status"):
+            try:
+                query = query.where(services.box_condition(user, args["status"]))
+            except DomainError as error:
+                return self.response_400(message=str(error))
+        if args.get("q"):
+            query = query.where(services.search_condition(args["q"]))
+        size = min(max(args.get("page_size", 25, type=int) or 25, 1), MAX_PAGE_SIZE)
+        after_id = row_id(args.get("after_id"))
+        if after_id:
+            query = query.where(Dossier.id < after_id)
+        dossiers = list(db.session.scalars(query.order_by(Dossier.id.desc()).limit(size + 1)))
+        more = len(dossiers) > size
+        dossiers = dossiers[:size]
+        return self.response(200, result=[serialize(d) for d in dossiers],
+                             next_after_id=dossiers[-1].id if more else None)
+
+    @expose("/<int:pk>", methods=["GET"])
+    @protect()
+    @safe
+    @permission_name("get")
+    def get(self, pk):
+        """A dossier with its table of contents and history."""
+        dossier = self._visible(pk)
+        if dossier is None:
+            return self.response_404()
+        return self.response(200, result=self._full(dossier))
+
+    @expose("/", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("post")
+    def post(self):
+        """Open a dossier: {plan_item_id} or {code | abbreviation, title, retention_id,
+        start_date, field_id, owner_id, deadline, notes}."""
+        try:
+            dossier = services.open_dossier(db.session, self.caller(),
+                                            data_from_json(self._body()))
+        except DomainError as error:
+            return self._errors(error)
+        return self.response(201, id=dossier.id, result=self._full(dossier))
+
+    @expose("/<int:pk>", methods=["PUT"])
+    @protect()
+    @safe
+    @permission_name("put")
+    def put(self, pk):
+        """Correct an open dossier's details (only the keys given change)."""
+        dossier = self._visible(pk)
+        if dossier is None:
+            return self.response_404()
+        try:
+            services.update_dossier(db.session, self.caller(), dossier,
+                                    data_from_json(self._body()))
+        except DomainError as error:
+            return self._errors(error)
+        return self.response(200, result=self._full(dossier))
+
+    @expose("/<int:pk>/items", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("link")
+    def link(self, pk):
+        """File a document: {kind: incoming|outgoing|draft, document_id, sheets, notes}."""
+        dossier = self._visible(pk)
+        if dossier is None:
+            return self.response_404()
+        body = self._body() or {}
+        try:
+            item = services.link_document(db.session, self.caller(), dossier, body.get("kind"),
+                                          body.get("document_id"), body.get("sheets"),
+                                          body.get("notes"))
+        except DomainError as error:
+            return self._errors(error)
+        return self.response(201, id=item.id, result=self._full(dossier))
+
+    @expose("/<int:pk>/items/<int:item_id>", methods=["PUT"])
+    @protect()
+    @safe
+    @permission_name("update_item")
+    def update_item(self, pk, item_id):
+        """Sheet numbers, notes, position of a filed document (only the keys given change)."""
+        dossier = self._visible(pk)
+        if dossier is None:
+            return self.response_404()
+        body = self._body() or {}
+        keep = [k for k in ("sheets", "notes") if k not in body]
+        try:
+            services.update_item(db.session, self.caller(), dossier, item_id,
+                                 sheets=body.get("sheets"), notes=body.get("notes"),
+                                 position=body.get("position"), keep=keep)
+        except DomainError as error:
+            return self._errors(error)
+        return self.response(200, result=self._full(dossier))
+
+    @expose("/<int:pk>/items/<int:item_id>", methods=["DELETE"])
+    @protect()
+    @safe
+    @permission_name("unlink")
+    def unlink(self, pk, item_id):
+        dossier = self._visible(pk)
+        if dossier is None:
+            return self.response_404()
+        try:
+            services.unlink_document(db.session, self.caller(), dossier, item_id)
+        except DomainError as error:
+            return self._errors(error)
+        return self.response(200, result=self._full(dossier))
+
+    @expose("/<int:pk>/actions/<action>", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("action")
+    def action(self, pk, action):
+        """close, handover, reopen {note}."""
+        dossier = self._visible(pk)
+        if dossier is None:
+            return self.response_404()
+        if action not in {a for _s, a in services.TRANSITIONS}:
+            return self.response_404()
+        body = self._body() or {}
+        try:
+            services.apply_action(db.session, self.caller(), dossier, action, body.get("note"))
+        except DomainError as error:
+            return self._errors(error)
+        return self.response(200, result=self._full(dossier))
+
+    @expose("/<int:pk>/pdf", methods=["GET"])
+    @protect()
+    @safe
+    @permission_name("pdf")
+    def pdf(self, pk):
+        """The dossier as one PDF: contents page(s), then the documents in order."""
+        dossier = self._visible(pk)
+        if dossier is None:
+            return self.response_404()
+        data, _contents_pages = dossier_pdf(db.session, self.caller(), dossier)
+        return Response(data, mimetype="application/pdf", headers={
+            "Content-Disposition": content_disposition(pdf_filename(dossier))})
+
+    def response_500(self, message=None):
+        db.session.rollback()
+        return super().response_500(message=str(ERROR_MESSAGES[500]))
+
+
+PLAN_COLUMNS = ["year", "code", "heading", "title", "retention", "creator_department", "notes"]
+
+
+class DossierPlanApi(EofficeApi):
+    """Danh mục hồ sơ: read by everyone who keeps dossiers, written by the office."""
+    resource_name = "dossier_plan"
+    datamodel = VietnameseInterface(DossierPlanItem)
+    class_permission_name = "DossierPlan"
+    list_columns = show_columns = ["id", "year", "code", "heading", "title", "retention.id",
+                                   "retention.name", "creator_department.id",
+                                   "creator_department.name", "notes"]
+    add_columns = edit_columns = PLAN_COLUMNS
+    order_columns = ["year", "code", "title"]
+    validators_columns = {"code": api_validator(services.check_code),
+                          "title": api_validator(services.check_plan_title)}
+    openapi_spec_tag = "Danh mục hồ sơ"
+
+    def pre_add(self, item):
+        services.prepare_plan_item(item)
+        super().pre_add(item)
+
+    def pre_update(self, item):
+        services.prepare_plan_item(item)
+        super().pre_update(item)
