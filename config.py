@@ -44,6 +44,8 @@ class Config:
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     DATA_DIR = os.environ.get("DATA_DIR", str(INSTANCE_PATH / "data"))
     PORT = int(os.environ.get("PORT", "8080"))
+    WORKERS = int(os.environ.get("WORKERS", "2"))  # gunicorn workers (check-deploy reads it)
+    BEHIND_HTTPS = os.environ.get("BEHIND_HTTPS", "0") == "1"
     DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD")
     MAX_UPLOAD_BYTES = int(os.environ.get("MAX_UPLOAD_MB", "30")) * 1024 * 1024  # per file
     MAX_CONTENT_LENGTH = 4 * MAX_UPLOAD_BYTES  # a whole request, several files
@@ -99,7 +101,8 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # a token lives as long as the session
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
-    SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"
+    SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE",
+                                           os.environ.get("BEHIND_HTTPS", "0")) == "1"
     PERMANENT_SESSION_LIFETIME = 12 * 3600
     SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", "30"))
     SESSION_ABSOLUTE_HOURS = int(os.environ.get("SESSION_ABSOLUTE_HOURS", "12"))

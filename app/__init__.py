@@ -102,8 +102,9 @@ def init_views(app: Flask) -> None:
 
 
 def init_cli(app: Flask) -> None:
-    from app.cli import eoffice
+    from app.cli import check_deploy_command, eoffice
     from app.ops.cli import backup
 
     app.cli.add_command(eoffice)
     app.cli.add_command(backup)
+    app.cli.add_command(check_deploy_command)

@@ -53,3 +53,60 @@ def setup_command(ctx, demo):
     ctx.invoke(seed_command)
     if demo:
         ctx.invoke(demo_command)
+
+
+# Secret keys that must never reach production (docs, examples, tests).
+KNOWN_WEAK_KEYS = {"", "x", "secret", "changeme", "dev", "test-secret-key-0123456789abcdef0123456789"}
+
+
+def deployment_problems(app) -> list[str]:
+    """Unsafe settings for production (the spirit of Django's `check --deploy`)."""
+    from sqlalchemy import func, select
+
+    from app.demo import DEMO_ACCOUNTS
+    from app.extensions import db
+    from app.org.models import EofficeUser
+
+    config = app.config
+    problems = []
+    if app.debug or config.get("DEBUG"):
+        problems.append("DEBUG đang bật.")
+    key = config.get("SECRET_KEY") or ""
+    if key in KNOWN_WEAK_KEYS or len(key) < 32:
+        problems.append("SECRET_KEY yếu hoặc là giá trị mặc định (cần ít nhất 32 ký tự ngẫu "
+                        "nhiên).")
+    if config.get("BEHIND_HTTPS") and not config.get("SESSION_COOKIE_SECURE"):
+        problems.append("Chạy sau HTTPS nhưng cookie phiên chưa đặt Secure "
+                        "(SESSION_COOKIE_SECURE=1).")
+    workers = int(config.get("WORKERS", 1) or 1)
+    storage = config.get("RATELIMIT_STORAGE_URI", "memory://")
+    if workers > 1 and storage.startswith("memory"):
+        problems.append("Giới hạn đăng nhập lưu trong bộ nhớ trong khi chạy nhiều tiến trình: "
+                        "đặt RATELIMIT_STORAGE_URI=redis://…")
+    if not config.get("RATELIMIT_ENABLED"):
+        problems.append("Giới hạn số lần đăng nhập theo địa chỉ đang tắt (RATELIMIT_ENABLED).")
+    if not config.get("WTF_CSRF_ENABLED", True):
+        problems.append("Chống giả mạo biểu mẫu (CSRF) đang tắt.")
+    if config.get("SQLALCHEMY_DATABASE_URI", "").startswith("sqlite") and \
+            config.get("APP_SERVERS", 1) > 1:
+        problems.append("SQLite chỉ dùng cho một máy chủ ứng dụng: dùng PostgreSQL.")
+    if "BACKUP_SCHEDULE_ENABLED" in config and not config["BACKUP_SCHEDULE_ENABLED"]:
+        problems.append("Chưa bật sao lưu định kỳ hằng tuần (BACKUP_SCHEDULE_ENABLED).")
+    with app.app_context():
+        demo = db.session.scalar(select(func.count(EofficeUser.id)).where(
+            EofficeUser.username.in_(DEMO_ACCOUNTS), EofficeUser.active.is_(True)))
+    if demo:
+        problems.append(f"Còn {demo} tài khoản mẫu đang hoạt động ({', '.join(DEMO_ACCOUNTS)}).")
+    return problems
+
+
+@click.command("check-deploy")
+@with_appcontext
+def check_deploy_command():
+    """Liệt kê các cấu hình không an toàn khi triển khai thật; mã thoát khác 0 nếu có."""
+    problems = deployment_problems(current_app)
+    for problem in problems:
+        click.echo(f"- {problem}")
+    if problems:
+        raise SystemExit(1)
+    click.echo("Không phát hiện cấu hình không an toàn.")

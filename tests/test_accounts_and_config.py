@@ -127,3 +127,22 @@ def test_malformed_json_gets_a_vietnamese_400(client):
                            content_type="application/json")
     assert response.status_code == 400
     assert response.get_json()["message"] == "Nội dung JSON không hợp lệ."
+
+
+def test_check_deploy_lists_unsafe_settings(app):
+    result = app.test_cli_runner().invoke(args=["check-deploy"])
+    assert result.exit_code != 0
+    assert "tài khoản mẫu" in result.output  # the demo accounts exist in the test database
+    assert "RATELIMIT_ENABLED" in result.output  # tests turn the limit off
+
+
+def test_check_deploy_passes_a_safe_configuration(tmp_path):
+    import secrets
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'prod.db'}",
+                      "SECRET_KEY": secrets.token_hex(32), "INSTANCE_DIR": str(tmp_path),
+                      "WORKERS": 1, "RATELIMIT_ENABLED": True})
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["eoffice", "setup"]).exit_code == 0
+    result = runner.invoke(args=["check-deploy"])
+    assert result.exit_code == 0, result.output

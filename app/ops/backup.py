@@ -1,0 +1,1029 @@
+"""Backups that restore (Regulation Art. 10.2): one archive holds a consistent snapshot of the
+database and every stored file, with a manifest of checksums.
+
+Archive `BACKUP_DIR/eoffice-YYYYmmdd-HHMMSS.tar.gz` (Vietnam time in the name), members:
+
+- `database/eoffice.sqlite3` (SQLite online backup API) or `database/eoffice.pgdump`
+  (`pg_dump --format=custom`, one transaction, hence consistent);
+- `data/<path under DATA_DIR>` for every stored file;
+- `manifest.json`, last: created_at (UTC), alembic revision, database kind, and the sha256 and
+  size of every other member.
+
+The database is snapshotted first, the files are read after: a file referenced by the snapshot
+was written before its row was committed and stored files are never changed, so every file the
+snapshot needs is in the archive (files added meanwhile are harmless extras).
+
+The archive is written under a temporary name in BACKUP_DIR and renamed when complete; archives
+and the folder are private to the server's user (they hold every document and password hash).
+
+Runs are recorded in BACKUP_DIR/status.json (no table: no migration, and a restore never brings
+back a stale history). Only one process creates a backup at a time: `fcntl.flock` on
+BACKUP_DIR/.lock, non-blocking, so with several gunicorn workers one runs and the others skip.
+"""
+import contextlib
+import fcntl
+import hashlib
+import io
+import json
+import logging
+import os
+import re
+import shutil
+import sqlite3
+import subprocess
+import tarfile
+import tempfile
+import threading
+import time as _time
+import zlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
+from importlib import metadata
+from pathlib import Path, PurePosixPath
+
+import click
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from app.core.timefmt import VIETNAM
+
+log = logging.getLogger(__name__)
+
+FORMAT = 1
+MANIFEST = "manifest.json"
+DB_MEMBERS = {"sqlite": "database/eoffice.sqlite3", "postgresql": "database/eoffice.pgdump"}
+DATA_PREFIX = "data/"
+ARCHIVE_NAME = re.compile(r"^eoffice-(\d{8})-(\d{6})(?:-(\d+))?\.tar\.gz$")
+STATUS_FILE = "status.json"
+LOCK_FILE = ".lock"
+PART_PREFIX = ".part-"  # an archive being written
+WORK_PREFIX = ".work-"  # a temporary folder of a backup, a verification or a restore
+MANIFEST_LIMIT = 64 * 1024 * 1024
+CHUNK = 1024 * 1024
+
+STALE_AFTER = timedelta(days=7)  # the page warns when the newest backup is older
+RETRY_AFTER = timedelta(hours=1)  # the schedule retries a failed run after this
+CHECK_INTERVAL = 300  # seconds between two looks of the scheduler
+STARTUP_DELAY = 60  # seconds before the first look (let the server start)
+
+
+class BackupError(Exception):
+    """A backup, verification or restore that cannot be done; the message is for people."""
+
+
+class BackupBusy(BackupError):
+    """Another process holds the backup lock."""
+
+
+# ---------------------------------------------------------------- settings
+
+def backup_dir(config) -> Path:
+    """BACKUP_DIR, or INSTANCE_DIR/backups when it is not set."""
+    value = config.get("BACKUP_DIR") or Path(config["INSTANCE_DIR"]) / "backups"
+    return Path(value)
+
+
+def parse_time(value) -> time:
+    """"02:00" → time(2, 0); BackupError on anything else."""
+    if isinstance(value, time):
+        return value
+    match = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*", str(value or ""))
+    if not match or int(match[1]) > 23 or int(match[2]) > 59:
+        raise BackupError(_("BACKUP_TIME phải có dạng HH:MM (ví dụ 02:00), không phải «%(value)s».",
+                            value=value))
+    return time(int(match[1]), int(match[2]))
+
+
+def schedule_settings(config) -> tuple[int, time]:
+    weekday = int(config.get("BACKUP_WEEKDAY", 6))
+    if not 0 <= weekday <= 6:
+        raise BackupError(_("BACKUP_WEEKDAY phải từ 0 (thứ Hai) đến 6 (Chủ nhật)."))
+    return weekday, parse_time(config.get("BACKUP_TIME", "02:00"))
+
+
+def database_kind(url) -> str:
+    backend = sa.engine.make_url(url).get_backend_name()
+    if backend not in DB_MEMBERS:
+        raise BackupError(_("Chưa hỗ trợ sao lưu cơ sở dữ liệu loại «%(kind)s».", kind=backend))
+    return backend
+
+
+def _sqlite_path(url) -> Path:
+    database = sa.engine.make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        raise BackupError(_("Chỉ sao lưu được cơ sở dữ liệu SQLite nằm trong một tệp."))
+    return Path(database)
+
+
+# ---------------------------------------------------------------- small helpers
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).isoformat(timespec="seconds") if value else None
+
+
+def parse_iso(value) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def human_size(size: int | None) -> str:
+    """1234567 → "1,2 MB" (Vietnamese decimal comma)."""
+    if size is None:
+        return ""
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            text = f"{value:.0f}" if unit == "B" else f"{value:.1f}"
+            return f"{text.replace('.', ',')} {unit}"
+        value /= 1024
+    return str(size)
+
+
+def _fsync_dir(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _ensure_dir(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return path
+
+
+@contextlib.contextmanager
+def _work_dir(*preferred):
+    """A private temporary folder, in the first writable preferred place (big snapshots should
+    not land in a small /tmp), else in the system's temporary folder."""
+    for place in preferred:
+        try:
+            path = Path(tempfile.mkdtemp(prefix=WORK_PREFIX, dir=place))
+            break
+        except OSError:
+            continue
+    else:
+        path = Path(tempfile.mkdtemp(prefix=WORK_PREFIX))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+class _HashingReader(io.RawIOBase):
+    """Reads a file and keeps the sha256 and the size of what was read."""
+
+    def __init__(self, raw):
+        self.raw, self.hash, self.size = raw, hashlib.sha256(), 0
+
+    def readable(self):
+        return True
+
+    def read(self, n=-1):
+        data = self.raw.read(n)
+        self.hash.update(data)
+        self.size += len(data)
+        return data
+
+
+def _safe_member_name(name: str) -> bool:
+    path = PurePosixPath(name)
+    return bool(name) and not path.is_absolute() and "\\" not in name and all(
+        part not in ("", ".", "..") for part in name.split("/"))
+
+
+# ---------------------------------------------------------------- PostgreSQL tools
+
+def pg_tool(name: str) -> str:
+    """pg_dump / pg_restore / psql: on PATH, else Debian's folders (newest version first)."""
+    found = shutil.which(name)
+    if found:
+        return found
+    for folder in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True) + [
+            Path("/usr/bin"), Path("/usr/local/bin")]:
+        if (folder / name).is_file():
+            return str(folder / name)
+    raise BackupError(_("Không tìm thấy chương trình %(tool)s (cài gói postgresql-client).",
+                        tool=name))
+
+
+# libpq reads these from the environment: no password on a command line, no shell.
+_PG_QUERY_ENV = {"host": "PGHOST", "port": "PGPORT", "sslmode": "PGSSLMODE",
+                 "sslrootcert": "PGSSLROOTCERT", "sslcert": "PGSSLCERT", "sslkey": "PGSSLKEY",
+                 "application_name": "PGAPPNAME", "connect_timeout": "PGCONNECT_TIMEOUT"}
+
+
+def pg_env(url) -> dict:
+    url = sa.engine.make_url(url)
+    env = dict(os.environ)  # PGSSLMODE, PGPASSFILE… of the deployment apply, as for psycopg
+    parts = {"PGHOST": url.host, "PGPORT": url.port, "PGUSER": url.username,
+             "PGPASSWORD": url.password, "PGDATABASE": url.database}
+    for key, variable in _PG_QUERY_ENV.items():
+        value = url.query.get(key)
+        if value:
+            parts[variable] = value[0] if isinstance(value, tuple) else value
+    env.update({k: str(v) for k, v in parts.items() if v not in (None, "")})
+    return env
+
+
+def _run_pg(args: list[str], url, what: str) -> subprocess.CompletedProcess:
+    try:
+        result = subprocess.run(args, env=pg_env(url), capture_output=True, text=True,
+                                stdin=subprocess.DEVNULL)
+    except OSError as error:
+        raise BackupError(f"{what}: {error}") from error
+    if result.returncode != 0:
+        detail = (result.stderr or result.stdout or "").strip().splitlines()[-5:]
+        raise BackupError(f"{what}: " + " | ".join(detail))
+    return result
+
+
+# ---------------------------------------------------------------- snapshots
+
+def _connect_sqlite(path: Path, readonly=False) -> sqlite3.Connection:
+    from app.core.db import VI_COLLATION
+    from app.core.text import vietnamese_collate
+
+    target = f"file:{path}?mode=ro" if readonly else str(path)
+    conn = sqlite3.connect(target, uri=readonly, timeout=30)
+    conn.create_collation(VI_COLLATION, vietnamese_collate)
+    return conn
+
+
+def _sqlite_revision(conn) -> str | None:
+    try:
+        row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+    except sqlite3.DatabaseError:
+        return None
+    return row[0] if row else None
+
+
+def snapshot_sqlite(url, dest: Path) -> str | None:
+    """A consistent copy through SQLite's online backup API (readers and writers go on);
+    the copy is one self-contained file (journal mode DELETE). Returns the alembic revision."""
+    source_path = _sqlite_path(url)
+    if not source_path.is_file():
+        raise BackupError(_("Không thấy tệp cơ sở dữ liệu %(path)s.", path=source_path))
+    source = _connect_sqlite(source_path)
+    target = sqlite3.connect(dest)
+    try:
+        source.backup(target)  # all pages in one step: one read transaction, one state
+        target.execute("PRAGMA journal_mode=DELETE")
+        return _sqlite_revision(target)
+    finally:
+        target.close()
+        source.close()
+
+
+def snapshot_postgres(url, dest: Path) -> str | None:
+    """`pg_dump --format=custom` (one repeatable-read transaction). Returns the alembic
+    revision, read back from the dump itself so that it is the snapshot's."""
+    _run_pg([pg_tool("pg_dump"), "--format=custom", "--no-password", f"--file={dest}"],
+            url, _("pg_dump thất bại"))
+    return _pg_dump_revision(dest)
+
+
+def _pg_dump_revision(dump: Path) -> str | None:
+    try:
+        result = subprocess.run([pg_tool("pg_restore"), "--data-only", "--table=alembic_version",
+                                 "--file=-", str(dump)], capture_output=True, text=True,
+                                stdin=subprocess.DEVNULL)
+    except (OSError, BackupError):
+        return None
+    lines = result.stdout.splitlines()
+    for index, line in enumerate(lines):
+        if line.startswith("COPY ") and "alembic_version" in line and index + 1 < len(lines):
+            value = lines[index + 1].strip()
+            return None if value == "\\." else value
+    return None
+
+
+# ---------------------------------------------------------------- create
+
+def data_files(data_dir: Path, exclude: list[Path] = ()) -> list[tuple[Path, str]]:
+    """(path, member name) of every stored file under DATA_DIR, sorted; temporary files of
+    uploads in progress (".upload-…") and anything under an excluded folder are left out."""
+    data_dir = Path(data_dir)
+    if not data_dir.is_dir():
+        return []
+    excluded = [Path(p).resolve() for p in exclude]
+    found = []
+    for root, dirs, files in os.walk(data_dir):
+        root_path = Path(root)
+        dirs[:] = sorted(d for d in dirs if (root_path / d).resolve() not in excluded)
+        for name in sorted(files):
+            path = root_path / name
+            if name.startswith((".upload-", PART_PREFIX)) or not path.is_file() \
+                    or path.is_symlink():
+                continue
+            found.append((path, DATA_PREFIX + path.relative_to(data_dir).as_posix()))
+    return found
+
+
+def _add_file(tar: tarfile.TarFile, path: Path, name: str) -> dict | None:
+    try:
+        handle = open(path, "rb")
+    except FileNotFoundError:
+        return None  # removed since the listing (an upload rolled back): not needed
+    with handle:
+        info = tarfile.TarInfo(name)
+        stat = os.fstat(handle.fileno())
+        info.size, info.mtime, info.mode = stat.st_size, int(stat.st_mtime), 0o600
+        reader = _HashingReader(handle)
+        tar.addfile(info, reader)
+    return {"name": name, "size": reader.size, "sha256": reader.hash.hexdigest()}
+
+
+def _archive_name(directory: Path, now: datetime) -> Path:
+    stem = "eoffice-" + now.astimezone(VIETNAM).strftime("%Y%m%d-%H%M%S")
+    path, counter = directory / f"{stem}.tar.gz", 2
+    while path.exists():
+        path, counter = directory / f"{stem}-{counter}.tar.gz", counter + 1
+    return path
+
+
+def _versions() -> dict:
+    versions = {}
+    for package in ("flask-appbuilder", "flask", "sqlalchemy"):
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            versions[package] = metadata.version(package)
+    return versions
+
+
+def create_backup(app) -> Path:
+    """Write one archive in BACKUP_DIR and return its path (see the module's docstring)."""
+    config = app.config
+    url = config["SQLALCHEMY_DATABASE_URI"]
+    kind = database_kind(url)
+    directory = _ensure_dir(backup_dir(config))
+    data_dir = Path(config["DATA_DIR"])
+    started = utc_now()
+    with _work_dir(directory) as work:
+        snapshot = work / "database"
+        revision = (snapshot_sqlite if kind == "sqlite" else snapshot_postgres)(url, snapshot)
+        fd, part = tempfile.mkstemp(prefix=PART_PREFIX, suffix=".tar.gz", dir=directory)
+        try:
+            with os.fdopen(fd, "wb") as raw:
+                with tarfile.open(fileobj=raw, mode="w:gz", compresslevel=6,
+                                  format=tarfile.PAX_FORMAT) as tar:
+                    members = [_add_file(tar, snapshot, DB_MEMBERS[kind])]
+                    for path, name in data_files(data_dir, exclude=[directory]):
+                        member = _add_file(tar, path, name)
+                        if member:
+                            members.append(member)
+                    manifest = {
+                        "format": FORMAT,
+                        "application": config.get("APP_NAME"),
+                        "created_at": _iso(started),
+                        "alembic_revision": revision,
+                        "versions": _versions(),
+                        "database": {"kind": kind, "member": DB_MEMBERS[kind]},
+                        "files": len(members) - 1,
+                        "members": members,
+                    }
+                    body = json.dumps(manifest, ensure_ascii=False, indent=1).encode()
+                    info = tarfile.TarInfo(MANIFEST)
+                    info.size, info.mtime, info.mode = len(body), int(started.timestamp()), 0o600
+                    tar.addfile(info, io.BytesIO(body))
+                raw.flush()
+                os.fsync(raw.fileno())
+            final = _archive_name(directory, started)
+            os.replace(part, final)
+            _fsync_dir(directory)
+        except BaseException:
+            Path(part).unlink(missing_ok=True)
+            raise
+    return final
+
+
+# ---------------------------------------------------------------- verify
+
+@dataclass
+class Verification:
+    path: Path
+    problems: list[str] = field(default_factory=list)
+    manifest: dict | None = None
+    revision: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def message(self) -> str:
+        return "; ".join(self.problems)
+
+
+def _read_members(path: Path, work: Path, problems: list[str]) -> tuple[dict, dict | None]:
+    """One pass over the archive: {name: (size, sha256)}, the manifest; database members are
+    copied into `work` to be opened afterwards."""
+    seen, manifest, current = {}, None, None
+    try:
+        with tarfile.open(path, mode="r|gz") as tar:
+            for member in tar:
+                current = member.name
+                if not member.isfile():
+                    problems.append(_("Thành phần «%(name)s» không phải là tệp thường.",
+                                      name=member.name))
+                    continue
+                if not _safe_member_name(member.name):
+                    problems.append(_("Tên thành phần không an toàn: «%(name)s».",
+                                      name=member.name))
+                    continue
+                if member.name in seen:
+                    problems.append(_("Thành phần «%(name)s» xuất hiện hai lần.",
+                                      name=member.name))
+                handle = tar.extractfile(member)
+                digest, size = hashlib.sha256(), 0
+                keep = None
+                if member.name == MANIFEST:
+                    keep = io.BytesIO()
+                elif member.name.startswith("database/"):
+                    keep = open(work / PurePosixPath(member.name).name, "wb")
+                try:
+                    while chunk := handle.read(CHUNK):
+                        digest.update(chunk)
+                        size += len(chunk)
+                        if keep is not None:
+                            if member.name == MANIFEST and size > MANIFEST_LIMIT:
+                                raise BackupError(_("manifest.json quá lớn."))
+                            keep.write(chunk)
+                finally:
+                    if keep is not None and member.name != MANIFEST:
+                        keep.close()
+                seen[member.name] = (size, digest.hexdigest())
+                if member.name == MANIFEST:
+                    try:
+                        manifest = json.loads(keep.getvalue().decode("utf-8"))
+                    except (ValueError, UnicodeDecodeError):
+                        problems.append(_("manifest.json không đọc được (JSON hỏng)."))
+                current = None
+    except FileNotFoundError:
+        problems.append(_("Không thấy tệp %(path)s.", path=path))
+    except (tarfile.TarError, EOFError, zlib.error, OSError, BackupError) as error:
+        if current:
+            problems.append(_("Tệp sao lưu bị hỏng khi đọc thành phần «%(name)s»: %(error)s",
+                              name=current, error=error))
+        else:
+            problems.append(_("Tệp sao lưu bị hỏng hoặc không phải tệp .tar.gz: %(error)s",
+                              error=error))
+    return seen, manifest
+
+
+def _check_manifest(manifest, seen: dict, problems: list[str]) -> dict | None:
+    if manifest is None:
+        if not any("manifest" in p for p in problems):
+            problems.append(_("Thiếu manifest.json trong tệp sao lưu."))
+        return None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT or not isinstance(
+            manifest.get("members"), list) or not isinstance(manifest.get("database"), dict):
+        problems.append(_("manifest.json không đúng định dạng."))
+        return None
+    listed = {}
+    for entry in manifest["members"]:
+        if not isinstance(entry, dict) or not {"name", "size", "sha256"} <= entry.keys():
+            problems.append(_("manifest.json có một mục không đầy đủ."))
+            continue
+        listed[entry["name"]] = entry
+    for name, entry in listed.items():
+        if name not in seen:
+            problems.append(_("Thiếu thành phần «%(name)s» (có trong manifest).", name=name))
+            continue
+        size, digest = seen[name]
+        if size != entry["size"]:
+            problems.append(_("Thành phần «%(name)s» có kích thước %(size)s byte, manifest "
+                              "ghi %(expected)s byte.", name=name, size=size,
+                              expected=entry["size"]))
+        elif digest != entry["sha256"]:
+            problems.append(_("Thành phần «%(name)s» sai mã kiểm tra sha256 (đã bị thay đổi "
+                              "hoặc hỏng).", name=name))
+    for name in seen:
+        if name != MANIFEST and name not in listed:
+            problems.append(_("Thành phần «%(name)s» không có trong manifest.", name=name))
+    kind, member = manifest["database"].get("kind"), manifest["database"].get("member")
+    if kind not in DB_MEMBERS or member != DB_MEMBERS[kind]:
+        problems.append(_("manifest.json không ghi rõ bản sao cơ sở dữ liệu."))
+        return None
+    if member not in listed:
+        problems.append(_("Thiếu bản sao cơ sở dữ liệu «%(name)s».", name=member))
+        return None
+    return manifest
+
+
+def _check_database(manifest: dict, work: Path, problems: list[str]) -> None:
+    kind, member = manifest["database"]["kind"], manifest["database"]["member"]
+    snapshot = work / PurePosixPath(member).name
+    if not snapshot.is_file():
+        return  # already reported as missing or damaged
+    if kind == "sqlite":
+        try:
+            conn = _connect_sqlite(snapshot, readonly=True)
+            try:
+                result = [row[0] for row in conn.execute("PRAGMA integrity_check")]
+                tables = {row[0] for row in conn.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'table'")}
+            finally:
+                conn.close()
+        except sqlite3.DatabaseError as error:
+            problems.append(_("Bản sao cơ sở dữ liệu «%(name)s» không mở được: %(error)s",
+                              name=member, error=error))
+            return
+        if result != ["ok"]:
+            problems.append(_("Bản sao cơ sở dữ liệu «%(name)s» lỗi khi kiểm tra toàn vẹn: "
+                              "%(error)s", name=member, error="; ".join(result[:5])))
+        elif "alembic_version" not in tables:
+            problems.append(_("Bản sao cơ sở dữ liệu «%(name)s» không có bảng alembic_version.",
+                              name=member))
+    else:
+        try:
+            result = subprocess.run([pg_tool("pg_restore"), "--list", str(snapshot)],
+                                    capture_output=True, text=True, stdin=subprocess.DEVNULL)
+        except (OSError, BackupError) as error:
+            problems.append(_("Không kiểm tra được «%(name)s»: %(error)s", name=member,
+                              error=error))
+            return
+        if result.returncode != 0:
+            problems.append(_("Bản sao cơ sở dữ liệu «%(name)s» không đọc được bằng pg_restore: "
+                              "%(error)s", name=member, error=result.stderr.strip()[-300:]))
+        elif "alembic_version" not in result.stdout:
+            problems.append(_("Bản sao cơ sở dữ liệu «%(name)s» không có bảng alembic_version.",
+                              name=member))
+
+
+def verify_backup(path, work: Path | None = None) -> Verification:
+    """Every member's sum and size match the manifest, the manifest lists every member, and
+    the database snapshot opens (SQLite: PRAGMA integrity_check; PostgreSQL: pg_restore
+    --list). `work`: keep the extracted database snapshot there (restore uses it)."""
+    path = Path(path)
+    verification = Verification(path)
+    problems = verification.problems
+    with contextlib.ExitStack() as stack:
+        if work is None:
+            work = stack.enter_context(_work_dir(path.parent))
+        seen, manifest = _read_members(path, work, problems)
+        if problems and not seen:
+            return verification
+        manifest = _check_manifest(manifest, seen, problems)
+        if manifest is not None:
+            verification.manifest = manifest
+            verification.revision = manifest.get("alembic_revision")
+            _check_database(manifest, work, problems)
+    return verification
+
+
+# ---------------------------------------------------------------- restore
+
+@dataclass
+class Restored:
+    kind: str
+    files: int
+    revision: str | None
+    created_at: str | None
+    kept_files: int = 0  # files already in DATA_DIR that the archive does not have (--force)
+
+
+def existing_tables(url) -> list[str]:
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        return sorted(sa.inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def _extract_files(path: Path, data_dir: Path, manifest: dict) -> int:
+    """Write the data/ members into DATA_DIR (each through a temporary file, checked against
+    the manifest, then renamed)."""
+    expected = {m["name"]: m for m in manifest["members"] if m["name"].startswith(DATA_PREFIX)}
+    root = data_dir.resolve()
+    count = 0
+    with tarfile.open(path, mode="r|gz") as tar:
+        for member in tar:
+            if member.name not in expected:
+                continue
+            target = (data_dir / member.name[len(DATA_PREFIX):]).resolve()
+            if root not in target.parents:
+                raise BackupError(_("Tên thành phần không an toàn: «%(name)s».",
+                                    name=member.name))
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
+            try:
+                digest = hashlib.sha256()
+                with os.fdopen(fd, "wb") as out:
+                    source = tar.extractfile(member)
+                    while chunk := source.read(CHUNK):
+                        digest.update(chunk)
+                        out.write(chunk)
+                    out.flush()
+                    os.fsync(out.fileno())
+                if digest.hexdigest() != expected[member.name]["sha256"]:
+                    raise BackupError(_("Thành phần «%(name)s» sai mã kiểm tra sha256.",
+                                        name=member.name))
+                os.chmod(temp, 0o640)
+                os.replace(temp, target)
+            except BaseException:
+                Path(temp).unlink(missing_ok=True)
+                raise
+            count += 1
+    if count != len(expected):
+        raise BackupError(_("Chỉ khôi phục được %(count)s/%(total)s tệp.", count=count,
+                            total=len(expected)))
+    return count
+
+
+def _restore_sqlite(url, snapshot: Path) -> None:
+    """Copy the snapshot into place through the backup API (in the reverse direction): it goes
+    through SQLite's locking and WAL, so no stale -wal/-shm file can mix with it."""
+    target_path = _sqlite_path(url)
+    target_path.parent.mkdir(parents=True, exist_ok=True)
+    source = _connect_sqlite(snapshot, readonly=True)
+    target = _connect_sqlite(target_path)
+    try:
+        source.backup(target)
+        target.execute("PRAGMA journal_mode=WAL")
+        check = target.execute("PRAGMA quick_check").fetchone()[0]
+    finally:
+        target.close()
+        source.close()
+    if check != "ok":
+        raise BackupError(_("Cơ sở dữ liệu sau khi khôi phục bị lỗi: %(error)s", error=check))
+
+
+def _restore_postgres(url, snapshot: Path, clear: bool) -> None:
+    if clear:
+        engine = sa.create_engine(url, poolclass=sa.pool.NullPool, isolation_level="AUTOCOMMIT")
+        try:
+            with engine.connect() as conn:
+                conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+                conn.execute(sa.text("CREATE SCHEMA public"))
+        finally:
+            engine.dispose()
+    database = sa.engine.make_url(url).database
+    conninfo = "dbname='{}'".format(database.replace("\\", "\\\\").replace("'", "\\'"))
+    # --single-transaction + --exit-on-error: all of it or nothing. Owner and grants are the
+    # restoring user's (the source server's roles need not exist here).
+    _run_pg([pg_tool("pg_restore"), "--no-owner", "--no-privileges", "--single-transaction",
+             "--exit-on-error", "--no-password", f"--dbname={conninfo}",
+             str(snapshot)],
+            url, _("pg_restore thất bại"))
+
+
+def restore_backup(app, path, *, force=False) -> Restored:
+    """Verify the archive, then restore the files into DATA_DIR and the database into the
+    configured one. Refuses a target that already has tables or files unless `force`."""
+    path = Path(path)
+    config = app.config
+    url = config["SQLALCHEMY_DATABASE_URI"]
+    kind = database_kind(url)
+    data_dir = Path(config["DATA_DIR"])
+    with _work_dir(backup_dir(config) if backup_dir(config).is_dir() else None,
+                   path.parent) as work:
+        verification = verify_backup(path, work=work)
+        if not verification.ok:
+            raise BackupError(_("Tệp sao lưu không hợp lệ, không khôi phục: %(problems)s",
+                                problems=verification.message))
+        manifest = verification.manifest
+        if manifest["database"]["kind"] != kind:
+            raise BackupError(_("Bản sao lưu là của cơ sở dữ liệu %(source)s, nơi khôi phục là "
+                                "%(target)s.", source=manifest["database"]["kind"], target=kind))
+        tables = existing_tables(url) if kind == "postgresql" or _sqlite_path(url).exists() \
+            else []
+        present = data_files(data_dir, exclude=[backup_dir(config)])
+        if (tables or present) and not force:
+            what = []
+            if tables:
+                what.append(_("cơ sở dữ liệu đã có %(count)s bảng", count=len(tables)))
+            if present:
+                what.append(_("thư mục dữ liệu %(dir)s đã có %(count)s tệp", dir=data_dir,
+                              count=len(present)))
+            raise BackupError(_("Nơi khôi phục không trống (%(what)s). Chỉ khôi phục vào một "
+                                "hệ thống trống; dùng --force để ghi đè.",
+                                what=", ".join(what)))
+        with app.app_context():
+            from app.extensions import db
+
+            db.engine.dispose()  # no pooled connection may outlive the old database
+        files = _extract_files(path, data_dir, manifest)
+        snapshot = work / PurePosixPath(manifest["database"]["member"]).name
+        if kind == "sqlite":
+            _restore_sqlite(url, snapshot)
+        else:
+            _restore_postgres(url, snapshot, clear=bool(tables))
+        archived = {m["name"] for m in manifest["members"]}
+        kept = sum(1 for _path, name in present if name not in archived)
+    return Restored(kind=kind, files=files, revision=manifest.get("alembic_revision"),
+                    created_at=manifest.get("created_at"), kept_files=kept)
+
+
+def head_revision(app) -> str | None:
+    """The newest migration the code knows (to tell whether `flask eoffice setup` is due)."""
+    try:
+        from alembic.script import ScriptDirectory
+
+        with app.app_context():
+            config = app.extensions["migrate"].migrate.get_config()
+            return ScriptDirectory.from_config(config).get_current_head()
+    except Exception:  # informative only
+        return None
+
+
+# ---------------------------------------------------------------- listing, status, pruning
+
+@dataclass
+class Archive:
+    path: Path
+    size: int
+    created_at: datetime  # aware
+    verified: bool | None  # None: never verified
+    error: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+
+def archive_time(path: Path) -> datetime:
+    match = ARCHIVE_NAME.match(path.name)
+    if match:
+        with contextlib.suppress(ValueError):
+            return datetime.strptime(match[1] + match[2], "%Y%m%d%H%M%S").replace(
+                tzinfo=VIETNAM)
+    return datetime.fromtimestamp(path.stat().st_mtime, UTC)
+
+
+def _sort_key(path: Path):
+    match = ARCHIVE_NAME.match(path.name)
+    return (archive_time(path), int(match[3] or 1) if match else 0)
+
+
+def list_backups(directory: Path) -> list[Archive]:
+    """The archives of BACKUP_DIR, newest first, with what status.json knows of them."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        return []
+    checks = read_status(directory).get("archives", {})
+    paths = [p for p in directory.iterdir() if ARCHIVE_NAME.match(p.name) and p.is_file()]
+    archives = []
+    for path in sorted(paths, key=_sort_key, reverse=True):
+        check = checks.get(path.name) or {}
+        archives.append(Archive(path=path, size=path.stat().st_size,
+                                created_at=archive_time(path), verified=check.get("ok"),
+                                error=check.get("error")))
+    return archives
+
+
+def read_status(directory: Path) -> dict:
+    try:
+        status = json.loads((Path(directory) / STATUS_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return status if isinstance(status, dict) else {}
+
+
+@contextlib.contextmanager
+def _status_lock(directory: Path):
+    fd = os.open(directory / ".status.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # short: one read-modify-write
+        yield
+    finally:
+        os.close(fd)
+
+
+def update_status(directory: Path, change) -> dict:
+    """Read status.json, apply change(status), write it back atomically."""
+    directory = _ensure_dir(Path(directory))
+    with _status_lock(directory):
+        status = read_status(directory)
+        change(status)
+        fd, temp = tempfile.mkstemp(prefix=".status-", dir=directory)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump(status, f, ensure_ascii=False, indent=1)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(temp, directory / STATUS_FILE)
+        except BaseException:
+            Path(temp).unlink(missing_ok=True)
+            raise
+    return status
+
+
+def record_verification(directory: Path, verification: Verification) -> None:
+    """Remember the result for an archive of BACKUP_DIR (the list shows it)."""
+    directory = Path(directory)
+    if verification.path.parent.resolve() != directory.resolve():
+        return
+
+    def change(status):
+        status.setdefault("archives", {})[verification.path.name] = {
+            "ok": verification.ok, "at": _iso(utc_now()),
+            "error": verification.message or None}
+
+    update_status(directory, change)
+
+
+def prune(directory: Path, keep: int) -> list[str]:
+    """Keep the `keep` newest archives that did not fail verification; delete older ones
+    (failed archives newer than those stay, to be looked at). Also removes the leftovers of
+    an interrupted run. Call with the backup lock held."""
+    directory = Path(directory)
+    archives = list_backups(directory)
+    good = [a for a in archives if a.verified is not False]
+    removed = []
+    if keep >= 1 and len(good) > keep:
+        oldest_kept = _sort_key(good[keep - 1].path)
+        for archive in archives:
+            if _sort_key(archive.path) < oldest_kept:
+                archive.path.unlink(missing_ok=True)
+                removed.append(archive.name)
+    for leftover in directory.iterdir():
+        if leftover.name.startswith(PART_PREFIX):
+            leftover.unlink(missing_ok=True)
+        elif leftover.name.startswith(WORK_PREFIX) and leftover.is_dir() and \
+                _time.time() - leftover.stat().st_mtime > 86400:
+            shutil.rmtree(leftover, ignore_errors=True)
+    existing = {p.name for p in directory.iterdir()}
+
+    def change(status):
+        archives_known = status.get("archives", {})
+        status["archives"] = {k: v for k, v in archives_known.items() if k in existing}
+
+    update_status(directory, change)
+    return removed
+
+
+# ---------------------------------------------------------------- one run, under the lock
+
+@contextlib.contextmanager
+def exclusive_lock(directory: Path):
+    """flock(LOCK_EX | LOCK_NB) on BACKUP_DIR/.lock: BackupBusy if another process has it.
+    The lock goes with the process: a crashed run never leaves it behind."""
+    directory = Path(directory)
+    try:
+        fd = os.open(_ensure_dir(directory) / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as error:
+        raise BackupError(_("Không ghi được vào thư mục sao lưu %(dir)s: %(error)s",
+                            dir=directory, error=error)) from error
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as error:
+            raise BackupBusy(_("Một lần sao lưu khác đang chạy.")) from error
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        yield
+    finally:
+        os.close(fd)
+
+
+def is_running(directory: Path) -> bool:
+    """Is a backup being made right now (by any process on this machine)?"""
+    path = Path(directory) / LOCK_FILE
+    if not path.exists():
+        return False
+    fd = os.open(path, os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # closing releases the lock we may have taken
+    return False
+
+
+def _run_locked(app, trigger: str) -> dict:
+    directory = backup_dir(app.config)
+    started = utc_now()
+    record = {"started_at": _iso(started), "trigger": trigger, "result": "error",
+              "path": None, "size": None, "verified": False, "error": None, "pruned": []}
+    try:
+        path = create_backup(app)
+        record.update(path=str(path), size=path.stat().st_size)
+        verification = verify_backup(path)
+        record_verification(directory, verification)
+        record["verified"] = verification.ok
+        if not verification.ok:
+            raise BackupError(_("Bản sao lưu vừa tạo không vượt qua kiểm tra: %(problems)s",
+                                problems=verification.message))
+        record["pruned"] = prune(directory, int(app.config.get("BACKUP_KEEP", 8)))
+        record["result"] = "ok"
+    except Exception as error:  # recorded, shown on the page, logged
+        record["error"] = str(error) or error.__class__.__name__
+        log.exception("Backup failed: %s", error)
+    record["finished_at"] = _iso(utc_now())
+
+    def change(status):
+        status["last_run"] = record
+        if record["result"] == "ok":
+            status["last_success"] = record
+
+    update_status(directory, change)
+    return record
+
+
+def run_backup(app, trigger: str = "cli") -> dict:
+    """Create, verify, prune, record: the run of the schedule, the CLI and the page.
+    BackupBusy when another process is doing it."""
+    with exclusive_lock(backup_dir(app.config)):
+        return _run_locked(app, trigger)
+
+
+# ---------------------------------------------------------------- the weekly schedule
+
+def last_slot(now: datetime, weekday: int, at: time) -> datetime:
+    """The latest moment ≤ now that is `weekday` (0 = Monday … 6 = Sunday) at `at`, in
+    Vietnam time."""
+    local = now.astimezone(VIETNAM)
+    slot = local.replace(hour=at.hour, minute=at.minute, second=0, microsecond=0)
+    slot -= timedelta(days=(slot.weekday() - weekday) % 7)
+    if slot > local:
+        slot -= timedelta(days=7)
+    return slot
+
+
+def is_due(now: datetime, weekday: int, at: time, last_success: datetime | None = None,
+           last_failure: datetime | None = None, retry_after: timedelta = RETRY_AFTER) -> bool:
+    """Pure: is a scheduled backup due at `now`? Yes when the latest weekly slot has passed
+    since the last successful backup (or there never was one), unless a run failed less than
+    `retry_after` ago (no hammering of a broken disk every few minutes)."""
+    if last_success is not None and last_success >= last_slot(now, weekday, at):
+        return False
+    if last_failure is not None and (last_success is None or last_failure > last_success) \
+            and now - last_failure < retry_after:
+        return False
+    return True
+
+
+def last_times(directory: Path) -> tuple[datetime | None, datetime | None]:
+    """(last success, last failure) from status.json, and from the archives themselves if the
+    status file was lost."""
+    status = read_status(directory)
+    success = parse_iso((status.get("last_success") or {}).get("started_at"))
+    last_run = status.get("last_run") or {}
+    failure = parse_iso(last_run.get("started_at")) if last_run.get("result") == "error" \
+        else None
+    good = [a for a in list_backups(directory) if a.verified is not False]
+    if good and (success is None or good[0].created_at > success):
+        success = good[0].created_at
+    return success, failure
+
+
+def run_if_due(app, now: datetime | None = None) -> dict | None:
+    """The scheduler's look: if due and nobody else is at it, run. Returns the run record."""
+    now = now or utc_now()
+    directory = backup_dir(app.config)
+    weekday, at = schedule_settings(app.config)
+    if not is_due(now, weekday, at, *last_times(directory)):
+        return None
+    try:
+        with exclusive_lock(directory):
+            # Another worker may have finished a run between our look and the lock.
+            if not is_due(now, weekday, at, *last_times(directory)):
+                return None
+            return _run_locked(app, "schedule")
+    except BackupBusy:
+        return None
+
+
+_scheduler_started = threading.Event()
+
+
+def start_scheduler(app) -> threading.Thread | None:
+    """Start the weekly backup thread of a serving process: not when disabled, not in tests
+    (TESTING), not in a CLI command (`flask …`: a click context is active). Every gunicorn
+    worker starts one; the lock makes one of them do the work."""
+    if not app.config.get("BACKUP_SCHEDULE_ENABLED") or app.config.get("TESTING"):
+        return None
+    if click.get_current_context(silent=True) is not None or _scheduler_started.is_set():
+        return None
+    schedule_settings(app.config)  # a wrong setting fails at start, not on Sunday night
+    _scheduler_started.set()
+    thread = threading.Thread(target=_scheduler_loop, args=(app,), name="eoffice-backup",
+                              daemon=True)
+    thread.start()
+    return thread
+
+
+def _scheduler_loop(app, stop: threading.Event | None = None) -> None:
+    stop = stop or threading.Event()
+    stop.wait(STARTUP_DELAY)
+    while not stop.is_set():
+        try:
+            with app.app_context():
+                record = run_if_due(app)
+            if record:
+                log.info("Scheduled backup: %s %s", record["result"],
+                         record["path"] or record["error"])
+        except Exception:
+            log.exception("Backup scheduler")
+        stop.wait(CHECK_INTERVAL)

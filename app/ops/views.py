@@ -1,0 +1,101 @@
+"""The administrator's page "Sao lưu dữ liệu" (menu Security → Backups, permission class
+"Backup"): the last backup, the archives, a warning when the newest is old or the last run
+failed, and "Sao lưu ngay"."""
+import threading
+from datetime import timedelta
+
+from flask import current_app, flash, redirect, url_for
+from flask_appbuilder import BaseView, expose, has_access
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from app.core.timefmt import format_datetime
+from app.ops import backup as ops
+
+WEEKDAYS = [_l("Thứ Hai"), _l("Thứ Ba"), _l("Thứ Tư"), _l("Thứ Năm"), _l("Thứ Sáu"),
+            _l("Thứ Bảy"), _l("Chủ nhật")]
+WAIT_SECONDS = 20  # "Sao lưu ngay" waits this long for the result, then lets it run on
+
+
+class BackupView(BaseView):
+    route_base = "/backups"
+    class_permission_name = "Backup"
+    method_permission_name = {"index": "read", "run": "write"}
+    default_view = "index"
+
+    @expose("/")
+    @has_access
+    def index(self):
+        config = current_app.config
+        directory = ops.backup_dir(config)
+        archives = ops.list_backups(directory)
+        status = ops.read_status(directory)
+        last_run = status.get("last_run") or None
+        now = ops.utc_now()
+        newest = next((a for a in archives if a.verified is not False), None)
+        warnings = []
+        if newest is None:
+            warnings.append(_("Chưa có bản sao lưu nào dùng được."))
+        elif now - newest.created_at > ops.STALE_AFTER:
+            warnings.append(_("Bản sao lưu mới nhất đã cũ hơn %(days)s ngày (%(date)s).",
+                              days=ops.STALE_AFTER.days,
+                              date=format_datetime(newest.created_at)))
+        if last_run and last_run.get("result") != "ok":
+            warnings.append(_("Lần sao lưu gần nhất (%(date)s) thất bại: %(error)s",
+                              date=format_datetime(ops.parse_iso(last_run.get("started_at"))),
+                              error=last_run.get("error") or ""))
+        try:
+            weekday, at = ops.schedule_settings(config)
+            schedule = _("%(day)s hằng tuần, lúc %(time)s", day=WEEKDAYS[weekday],
+                         time=at.strftime("%H:%M"))
+            due = ops.is_due(now, weekday, at, *ops.last_times(directory))
+            next_run = None if due else ops.last_slot(now, weekday, at) + timedelta(days=7)
+        except ops.BackupError as error:
+            schedule, next_run, due = str(error), None, False
+        return self.render_template(
+            "ops/backups.html", title=_("Sao lưu dữ liệu"), archives=archives, newest=newest,
+            last_run=last_run, warnings=warnings, directory=directory, schedule=schedule,
+            next_run=next_run, due=due, keep=config.get("BACKUP_KEEP"),
+            scheduled=bool(config.get("BACKUP_SCHEDULE_ENABLED")) and not config.get("TESTING"),
+            running=ops.is_running(directory), human_size=ops.human_size,
+            parse_iso=ops.parse_iso)
+
+    @expose("/run", methods=["POST"])
+    @has_access
+    def run(self):
+        """Sao lưu ngay: in a thread (a large instance must not hold the request past the
+        server's timeout); the page waits up to WAIT_SECONDS for the result."""
+        app = current_app._get_current_object()
+        outcome = {}
+
+        def work():
+            with app.app_context():
+                try:
+                    outcome["record"] = ops.run_backup(app, "web")
+                except Exception as error:  # BackupBusy, an unwritable folder…
+                    outcome["error"] = str(error) or error.__class__.__name__
+
+        thread = threading.Thread(target=work, name="eoffice-backup-now", daemon=True)
+        thread.start()
+        thread.join(WAIT_SECONDS)
+        record = outcome.get("record")
+        if thread.is_alive():
+            flash(_("Đang sao lưu; tải lại trang sau ít phút để xem kết quả."), "info")
+        elif "error" in outcome:
+            flash(outcome["error"], "warning")
+        elif record and record["result"] == "ok":
+            flash(_("Đã sao lưu và kiểm tra: %(name)s (%(size)s).",
+                    name=record["path"].rsplit("/", 1)[-1],
+                    size=ops.human_size(record["size"])), "success")
+        else:
+            flash(_("Sao lưu thất bại: %(error)s", error=(record or {}).get("error") or ""),
+                  "danger")
+        return redirect(url_for(".index"))
+
+
+def register_views(appbuilder):
+    """The page, in the security menu; and the weekly schedule of a serving process (not in
+    tests nor CLI commands: see ops.start_scheduler)."""
+    appbuilder.add_view(BackupView, "Backups", label=_l("Sao lưu dữ liệu"), icon="fa-database",
+                        category="Security")
+    ops.start_scheduler(current_app._get_current_object())
