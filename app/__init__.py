@@ -51,6 +51,15 @@ def init_request_hygiene(app: Flask) -> None:
             return redirect(f"{request.path}?{urlencode(fixed, doseq=True)}")
         return None
 
+    @app.before_request
+    def refuse_impossible_ids():
+        """An id beyond the database's integer range is simply not found (not a 500)."""
+        from flask import abort
+
+        for value in (request.view_args or {}).values():
+            if isinstance(value, int) and not -(2**31) < value < 2**31:
+                abort(404)
+
     @app.context_processor
     def template_helpers():
         from app.core.timefmt import format_date, format_datetime

@@ -145,3 +145,7 @@ def create_demo(app):
     from app.request_forms.demo import create_request_demo
 
     create_request_demo(app)
+
+    from app.dossiers.demo import create_dossier_demo
+
+    create_dossier_demo(app)

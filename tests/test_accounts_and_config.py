@@ -146,3 +146,10 @@ def test_check_deploy_passes_a_safe_configuration(tmp_path):
     assert runner.invoke(args=["eoffice", "setup"]).exit_code == 0
     result = runner.invoke(args=["check-deploy"])
     assert result.exit_code == 0, result.output
+
+
+def test_an_impossible_id_is_a_404_not_a_500(login_as):
+    client = login_as("vanthu")
+    for path in ("/incoming/99999999999999999999", "/drafts/99999999999999999999",
+                 "/outgoing/99999999999999999999", "/documenttypeview/edit/99999999999999999"):
+        assert client.get(path).status_code == 404, path

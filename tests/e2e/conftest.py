@@ -152,6 +152,14 @@ def shot(page, name: str) -> Path:
     return path
 
 
+def logout(page, base_url: str) -> None:
+    """Log out the way a person does: the user menu's "Đăng xuất" (a POST form)."""
+    if page.locator("form.navbar-logout").count():
+        page.locator(".navbar .dropdown-toggle .fa-user").first.click()
+        with page.expect_navigation():
+            page.locator("form.navbar-logout button").click()
+
+
 def login(page, base_url: str, username: str, password: str) -> None:
     """Log in through the real login form; returns once the logged-in page shows."""
     page.goto(f"{base_url}/login/")
@@ -159,7 +167,7 @@ def login(page, base_url: str, username: str, password: str) -> None:
     page.locator("#password").fill(password)
     with page.expect_navigation():
         page.locator("form [type=submit]").click()
-    logout = page.locator("a[href$='/logout/']")
+    logout = page.locator("form.navbar-logout")  # logout is a POST form in the user menu
     if logout.count() == 0:
         alerts = " | ".join(page.locator(".alert").all_inner_texts())
         pytest.fail(f"{username} could not log in (now at {page.url}; messages: {alerts!r})")

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.conftest import logout
 from tests.e2e.helpers import exactly, navbar, open_menu
 
 from app.core.pdf import make_demo_pdf
@@ -46,7 +47,7 @@ def expect_flash(page, text: str) -> None:
 
 
 def switch_user(page, live_server, login_as, username: str) -> None:
-    page.goto(f"{live_server}/logout/")
+    logout(page, live_server)
     login_as(username)
     expect(navbar(page)).to_contain_text("Đăng xuất")
 
