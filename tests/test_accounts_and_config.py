@@ -36,7 +36,7 @@ def test_openapi_document_and_swagger_are_served(client, login_as, api_as):
 def test_random_demo_passwords_are_kept_for_the_owner_only(tmp_path):
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'demo.db'}",
                       "SECRET_KEY": "x" * 40, "INSTANCE_DIR": str(tmp_path),
-                      "DEMO_PASSWORD": None})
+                      "DEMO_PASSWORD": None, "RATELIMIT_ENABLED": False})
     result = app.test_cli_runner().invoke(args=["eoffice", "setup", "--demo"])
     assert result.exit_code == 0, result.output
     password_file = tmp_path / "demo-passwords.txt"

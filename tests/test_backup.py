@@ -64,6 +64,7 @@ def make_app(url, root: Path, **settings):
         "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "backup-test-secret-key-0123456789",
         "INSTANCE_DIR": str(root), "DATA_DIR": str(root / "data"),
         "BACKUP_DIR": str(root / "backups"), "DEMO_PASSWORD": DEMO_PASSWORD, "TESTING": True,
+        "RATELIMIT_ENABLED": False,  # the limiter's memory store is shared by every test app
         **settings,
     })
 
