@@ -65,7 +65,10 @@ def init_request_hygiene(app: Flask) -> None:
         from app.core.timefmt import format_date, format_datetime
         from app.core.ui import select2_messages
 
+        from app.audit.views import action_label, changes_text
+
         return {"html_lang": lambda: str(get_locale() or "vi"),
+                "audit_action": action_label, "audit_changes": changes_text,
                 "select2_messages": select2_messages,
                 "format_date": format_date, "format_datetime": format_datetime}
 

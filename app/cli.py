@@ -56,7 +56,8 @@ def setup_command(ctx, demo):
 
 
 # Secret keys that must never reach production (docs, examples, tests).
-KNOWN_WEAK_KEYS = {"", "x", "secret", "changeme", "dev", "test-secret-key-0123456789abcdef0123456789"}
+KNOWN_WEAK_KEYS = {"", "x", "secret", "changeme", "dev",
+                   "test-secret-key-0123456789abcdef0123456789"}
 
 
 def deployment_problems(app) -> list[str]:

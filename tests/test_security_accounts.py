@@ -228,3 +228,20 @@ def test_logins_are_recorded(app, db_session):
 def test_demo_password_still_works(app):
     assert "Đăng xuất" in login(app.test_client(), "vanthu", DEMO_PASSWORD).get_data(
         as_text=True)
+
+
+def test_downloads_are_recorded_and_the_document_page_shows_its_trail(app, login_as,
+                                                                      db_session):
+    from app.documents.models import IncomingDocument
+
+    document = db_session.scalar(select(IncomingDocument).where(
+        IncomingDocument.files.any()).order_by(IncomingDocument.id))
+    client = login_as("lanhdao")
+    assert client.get(f"/incoming/{document.id}/files/{document.files[0].id}").status_code \
+        == 200
+    event = db_session.scalar(select(AuditEvent).where(
+        AuditEvent.action == "download", AuditEvent.object_type == "incoming_document",
+        AuditEvent.object_id == str(document.id), AuditEvent.actor_name == "lanhdao"))
+    assert event is not None and event.summary == document.files[0].original_name
+    page = client.get(f"/incoming/{document.id}").get_data(as_text=True)
+    assert "Nhật ký thay đổi" in page and "Tải tệp" in page

@@ -124,3 +124,10 @@ def _audit_created(session, _flush_context):
             at=utcnow(), actor_id=_actor()[0], actor_name=_actor()[1], ip=_ip(),
             action="create", object_type=state.mapper.local_table.name,
             object_id=_identity(obj), summary=str(obj)[:500]))
+
+
+def record_download(session, record_file, owner_type, owner_id):
+    """A file left the system: who took which file of which record (ASVS 7.2)."""
+    record(session, "download", object_type=owner_type, object_id=owner_id,
+           summary=record_file.original_name)
+    session.commit()

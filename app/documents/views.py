@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy import select
 
+from app.audit.services import record_download
 from app.core.errors import DomainError
 from app.core.files import content_disposition, file_path
 from app.core.text import vietnamese_sort_key
@@ -249,7 +250,8 @@ class IncomingWorkView(BaseView):
             roles=ASSIGNMENT_ROLES, channels=dict(CHANNELS), states=STATES,
             overdue=services.is_overdue(document), note_form=NoteForm(),
             registers=registers.incoming_registers(db.session) if document.state == PENDING
-            else [], FYI=FYI, event_labels=workflow.EVENT_LABELS)
+            else [], FYI=FYI, event_labels=workflow.EVENT_LABELS,
+            audit=audit_of(db.session, "incoming_document", document.id))
 
     @expose("/<int:document_id>/do/<action>", methods=["POST"])
     @has_access
@@ -317,6 +319,7 @@ class IncomingWorkView(BaseView):
             abort(404)
         response = send_file(path, mimetype=record.content_type)
         response.headers["Content-Disposition"] = content_disposition(record.original_name)
+        record_download(db.session, record, "incoming_document", document.id)
         return response
 
     @expose("/<int:document_id>/files/<int:file_id>/stamped")
@@ -328,6 +331,7 @@ class IncomingWorkView(BaseView):
         if not record.is_pdf or document.arrival_number is None:
             abort(404)
         data = registers.stamped_copy(document, record)
+        record_download(db.session, record, "incoming_document", document.id)
         name = f"DEN-{document.arrival_number}-{record.original_name}"
         return Response(data, mimetype="application/pdf",
                         headers={"Content-Disposition": content_disposition(name)})
@@ -348,6 +352,15 @@ class IncomingWorkView(BaseView):
     @has_access
     def book(self):
         return registers.book_response(self, request.args)
+
+
+def audit_of(session, object_type, object_id):
+    """The record's own lines of the audit trail (changes with before/after, downloads)."""
+    from app.audit.models import AuditEvent
+
+    return list(session.scalars(select(AuditEvent).where(
+        AuditEvent.object_type == object_type, AuditEvent.object_id == str(object_id))
+        .order_by(AuditEvent.id)))
 
 
 def _parse_date(value, field):

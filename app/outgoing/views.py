@@ -7,12 +7,13 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy import select
 
+from app.audit.services import record_download
 from app.core.errors import DomainError
 from app.core.files import content_disposition, file_path
 from app.core.timefmt import local_now
 from app.core.views import EofficeModelView, VietnameseInterface
 from app.documents.services import FormErrors
-from app.documents.views import urgency_badge
+from app.documents.views import audit_of, urgency_badge
 from app.extensions import db
 from app.outgoing import registers, services, workflow
 from app.outgoing.access import (
@@ -270,6 +271,7 @@ class DraftWorkView(BaseView):
         version = next((v for v in draft.versions if v.id == version_id), None)
         if version is None:
             abort(404)
+        record_download(db.session, version.file, "draft", draft.id)
         return _send(version.file)
 
     @expose("/check")
@@ -358,6 +360,7 @@ class OutgoingWorkView(BaseView):
             file_roles=FILE_ROLES, EXTERNAL=EXTERNAL, ISSUED=ISSUED_STATE,
             can_recall=workflow.is_clerk(g.user) or workflow.has_role(
                 g.user, workflow.r.AGENCY_LEADER),
+            audit=audit_of(db.session, "outgoing_document", document.id),
             is_clerk=workflow.is_clerk(g.user))
 
     @expose("/<int:document_id>/files/<int:file_id>")
@@ -367,6 +370,7 @@ class OutgoingWorkView(BaseView):
         link = next((f for f in document.files if f.file_id == file_id), None)
         if link is None:
             abort(404)
+        record_download(db.session, link.file, "outgoing_document", document.id)
         return _send(link.file)
 
     @expose("/<int:document_id>/recall", methods=["POST"])
