@@ -179,6 +179,31 @@ def test_per_ip_rate_limit_on_the_api_login(tmp_path):
     assert codes[:3] == [401, 401, 401] and codes[-1] == 429
 
 
+def test_limits_are_shared_through_redis_by_several_workers(tmp_path):
+    """Two app processes (workers) with the Redis store count the same attempts."""
+    import redis
+
+    from app import create_app
+
+    try:
+        redis.Redis(host="127.0.0.1", port=6379, socket_connect_timeout=2).ping()
+    except redis.exceptions.ConnectionError:
+        pytest.skip("Redis is not running on 127.0.0.1:6379")
+    settings = {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'redis.db'}",
+                "SECRET_KEY": "k" * 40, "INSTANCE_DIR": str(tmp_path),
+                "RATELIMIT_ENABLED": True, "AUTH_RATE_LIMIT": "3 per minute",
+                "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379",
+                "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}"}
+    first, second = create_app(settings), create_app(settings)
+    assert first.test_cli_runner().invoke(args=["eoffice", "setup"]).exit_code == 0
+    attempt = {"username": "ai-do", "password": "x" * 12, "provider": "db"}
+    codes = [first.test_client().post("/api/v1/security/login", json=attempt).status_code
+             for _ in range(2)]
+    codes += [second.test_client().post("/api/v1/security/login", json=attempt).status_code
+              for _ in range(2)]
+    assert codes == [401, 401, 401, 429]
+
+
 # ---------------------------------------------------------------- audit trail
 
 def test_changes_are_recorded_with_before_and_after(login_as, db_session):
