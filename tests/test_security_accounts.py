@@ -270,3 +270,33 @@ def test_downloads_are_recorded_and_the_document_page_shows_its_trail(app, login
     assert event is not None and event.summary == document.files[0].original_name
     page = client.get(f"/incoming/{document.id}").get_data(as_text=True)
     assert "Nhật ký thay đổi" in page and "Tải tệp" in page
+
+
+def test_role_changes_are_recorded_readably(app, login_as, db_session):
+    person = db_session.scalar(select(EofficeUser).where(EofficeUser.username == "cv.vtlt"))
+    client = login_as("quantri")
+    page = client.get(f"/users/edit/{person.id}").get_data(as_text=True)
+    roles = [str(r.id) for r in person.roles]
+    clerk = db_session.scalar(sa.text("select id from ab_role where name = 'Văn thư'"))
+    client.post(f"/users/edit/{person.id}", data=form_of(
+        page, first_name=person.first_name, last_name=person.last_name,
+        username=person.username, email=person.email, active="y",
+        roles=roles + [str(clerk)]))
+    event = db_session.scalar(select(AuditEvent).where(
+        AuditEvent.object_type == "ab_user", AuditEvent.object_id == str(person.id),
+        AuditEvent.action == "update").order_by(AuditEvent.id.desc()))
+    assert event is not None and "Văn thư" in event.changes and " object at " not in \
+        event.changes
+    client.post(f"/users/edit/{person.id}", data=form_of(
+        client.get(f"/users/edit/{person.id}").get_data(as_text=True),
+        first_name=person.first_name, last_name=person.last_name, username=person.username,
+        email=person.email, active="y", roles=roles))
+
+
+def test_officers_do_not_see_the_trail_on_document_pages(app, login_as, db_session):
+    from app.documents.models import IncomingDocument
+
+    document = db_session.scalar(select(IncomingDocument).join(
+        IncomingDocument.assignments).where(IncomingDocument.files.any()).limit(1))
+    assert "Nhật ký thay đổi" not in login_as("vanthu").get(
+        f"/incoming/{document.id}").get_data(as_text=True)

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from flask import g, has_request_context, request
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import event, inspect
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import RelationshipProperty, Session
 
 from app.audit.models import AuditEvent
 from app.core.timefmt import utcnow
@@ -19,6 +19,14 @@ from app.core.timefmt import utcnow
 NOT_AUDITED = {"audit_event", "incoming_event", "draft_event", "register_counter",
                "ab_permission", "ab_view_menu", "ab_permission_view", "ab_register_user"}
 SECRET_FIELDS = {"password", "otp_secret"}
+# Fields that change as a side effect and would only bury the real changes.
+NOISE_FIELDS = {"search_text", "text", "updated_at", "changed_on", "last_login",
+                "login_count", "fail_login_count", "session_version"}
+
+
+def _readable(value):
+    """A related record as people read it; records without their own wording are skipped."""
+    return type(value).__repr__ is not object.__repr__
 
 ACTION_LABELS = {
     "create": _l("Tạo mới"), "update": _l("Sửa"), "delete": _l("Xóa"),
@@ -67,6 +75,8 @@ def _changes(state):
     changes = {}
     for attribute in state.mapper.attrs:
         key = attribute.key
+        if key in NOISE_FIELDS:
+            continue
         if key in SECRET_FIELDS:
             history = state.attrs[key].history
             if history.has_changes():
@@ -75,6 +85,10 @@ def _changes(state):
         history = state.attrs[key].history
         if not history.has_changes():
             continue
+        related = list(history.added) + list(history.deleted)
+        if isinstance(attribute, RelationshipProperty) and not all(_readable(v)
+                                                                    for v in related):
+            continue  # e.g. file links: their own rows are recorded
         before = history.deleted[0] if len(history.deleted) == 1 else list(history.deleted)
         after = history.added[0] if len(history.added) == 1 else list(history.added)
         if before == after:

@@ -355,9 +355,12 @@ class IncomingWorkView(BaseView):
 
 
 def audit_of(session, object_type, object_id):
-    """The record's own lines of the audit trail (changes with before/after, downloads)."""
+    """The record's own lines of the audit trail (changes with before/after, downloads), for
+    those who may read the trail (leaders, the administrator)."""
     from app.audit.models import AuditEvent
 
+    if not current_app.appbuilder.sm.has_access("can_read", "AuditTrail"):
+        return []
     return list(session.scalars(select(AuditEvent).where(
         AuditEvent.object_type == object_type, AuditEvent.object_id == str(object_id))
         .order_by(AuditEvent.id)))

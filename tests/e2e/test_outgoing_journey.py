@@ -101,10 +101,14 @@ def act(page, action: str, flash: str = "Đã ghi nhận.") -> None:
     expect_flash(page, flash)
 
 
-def open_draft_from_box(page, live_server, box: str, pill: str, marker: str):
-    """The draft grid's pill `box`; opens the draft carrying the marker."""
-    page.goto(f"{live_server}/drafts/list/list/?box={box}")
-    expect(page.locator(".draft-boxes li.active")).to_contain_text(pill)
+def draft_in_box(page, pill: str, marker: str):
+    """Through the menu to the draft grid, then its pill; the row of the draft with the marker."""
+    open_menu(page, "Văn bản", "Văn bản dự thảo")
+    with page.expect_navigation():
+        page.locator(".draft-boxes a", has_text=pill).click()
+    active = page.locator(".draft-boxes li.active")
+    expect(active).to_contain_text(pill)
+    expect(active.locator(".badge")).not_to_have_text("0")
     row = page.locator("table tbody tr").filter(has_text=marker)
     expect(row).to_have_count(1)
     return row
@@ -167,7 +171,7 @@ def test_outgoing_document_journey(page, live_server, login_as, shot, marker, tm
     # 2. The unit leader returns it with a comment; the officer uploads version 2 and submits
     #    again; the unit leader forwards it to the signer.
     switch_user(page, live_server, login_as, "truongphong")
-    row = open_draft_from_box(page, live_server, "unit_review", "Chờ tôi duyệt (đơn vị)", marker)
+    row = draft_in_box(page, "Chờ tôi duyệt (đơn vị)", marker)
     expect(row).to_contain_text("Chờ lãnh đạo đơn vị")
     shot(page, "out-04-unit-leader-box")
     with page.expect_navigation():
@@ -208,7 +212,7 @@ def test_outgoing_document_journey(page, live_server, login_as, shot, marker, tm
     expect(state_label(page)).to_have_text(exactly("Chờ lãnh đạo đơn vị"))
 
     switch_user(page, live_server, login_as, "truongphong")
-    row = open_draft_from_box(page, live_server, "unit_review", "Chờ tôi duyệt (đơn vị)", marker)
+    row = draft_in_box(page, "Chờ tôi duyệt (đơn vị)", marker)
     with page.expect_navigation():
         row.locator("a", has_text=marker).click()
     act(page, "forward")
@@ -217,7 +221,7 @@ def test_outgoing_document_journey(page, live_server, login_as, shot, marker, tm
 
     # 3. The director approves it.
     switch_user(page, live_server, login_as, "lanhdao")
-    row = open_draft_from_box(page, live_server, "to_sign", "Chờ tôi ký duyệt", marker)
+    row = draft_in_box(page, "Chờ tôi ký duyệt", marker)
     shot(page, "out-09-signer-box")
     with page.expect_navigation():
         row.locator("a", has_text=marker).click()
@@ -231,7 +235,7 @@ def test_outgoing_document_journey(page, live_server, login_as, shot, marker, tm
 
     # 4. The clerk issues it: first without the signed scan, then with it.
     switch_user(page, live_server, login_as, "vanthu")
-    row = open_draft_from_box(page, live_server, "to_issue", "Chờ phát hành", marker)
+    row = draft_in_box(page, "Chờ phát hành", marker)
     expect(row).to_contain_text("Đã duyệt, chờ phát hành")
     shot(page, "out-11-clerk-box")
     with page.expect_navigation():
