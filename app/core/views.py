@@ -86,6 +86,9 @@ class Formatters(dict):
 class EofficeModelView(ModelView):
     method_permission_name = VIEW_METHOD_PERMISSIONS
     page_size = 25
+    # FAB's /download/<filename> serves UPLOAD_FOLDER without checking the row: we keep files
+    # elsewhere and serve them through views that check visibility.
+    exclude_route_methods = {"download"}
 
     def __init__(self, **kwargs):
         self.formatters_columns = Formatters(self.formatters_columns or {})

@@ -2,6 +2,7 @@
 by every path that reads a document: grid, show, actions, files, stamped copy, search, REST,
 exports, inboxes."""
 from sqlalchemy import and_, exists, false, or_, select, true
+from sqlalchemy.orm import aliased
 
 from app.catalogs.models import SecrecyLevel
 from app.documents.models import PENDING, IncomingAssignment, IncomingDocument
@@ -34,11 +35,12 @@ def visible_incoming(user):
     if not names & SEES_OWN:
         return false()
     doc = IncomingDocument
-    assigned = [exists().where(IncomingAssignment.document_id == doc.id,
-                               IncomingAssignment.user_id == user.id)]
+    # An alias, so the condition also works in queries that join the assignments themselves.
+    line = aliased(IncomingAssignment)
+    assigned = [exists().where(line.document_id == doc.id, line.user_id == user.id)]
     if r.UNIT_LEADER in names and user.department_id:
-        assigned.append(exists().where(IncomingAssignment.document_id == doc.id,
-                                       IncomingAssignment.department_id == user.department_id))
+        assigned.append(exists().where(line.document_id == doc.id,
+                                       line.department_id == user.department_id))
     field_ids = [field.id for field in user.fields]
     not_secret = doc.secrecy_id.in_(select(SecrecyLevel.id).where(SecrecyLevel.level == 0))
     in_my_fields = and_(doc.field_id.in_(field_ids), not_secret) if field_ids else false()

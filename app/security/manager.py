@@ -47,6 +47,7 @@ class EofficeUserView(UserDBModelView):
     ]
     user_show_fieldsets = show_fieldsets[:3]
     base_order = ("username", "asc")
+    exclude_route_methods = {"download"}  # FAB's file route; users have no files
     # Public is the role of anonymous visitors, never of a person.
     add_form_query_rel_fields = edit_form_query_rel_fields = {
         "roles": [["name", FilterNotEqual, "Public"]],
