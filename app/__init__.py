@@ -56,7 +56,11 @@ def init_request_hygiene(app: Flask) -> None:
         """An id beyond the database's integer range is simply not found (not a 500)."""
         from flask import abort
 
-        for value in (request.view_args or {}).values():
+        for name, value in (request.view_args or {}).items():
+            if isinstance(value, str) and name == "pk":  # FAB's routes: every key is an int
+                if not value.isdigit():
+                    abort(404)
+                value = int(value)
             if isinstance(value, int) and not -(2**31) < value < 2**31:
                 abort(404)
 
