@@ -405,3 +405,15 @@ def test_demo_outgoing_documents(app, db_session):
     states = {d.state for d in db_session.scalars(select(Draft))}
     assert {DRAFTING, UNIT_REVIEW, SIGNER_REVIEW, APPROVED, ISSUED} <= states
     assert any(d.state == RECALLED for d in documents)
+
+
+def test_reply_draft_starts_from_the_incoming_document(app, client, db_session):
+    from app.documents.models import IncomingDocument
+
+    document = db_session.scalar(select(IncomingDocument).where(
+        IncomingDocument.field.has(code="CCHC"), IncomingDocument.state != "pending").limit(1))
+    login(client, "chuyenvien")
+    page = client.get(f"/incoming/{document.id}").get_data(as_text=True)
+    assert f"/drafts/new?reply_to={document.id}" in page
+    form = client.get(f"/drafts/new?reply_to={document.id}").get_data(as_text=True)
+    assert f'value="{document.id}"' in form
