@@ -2,18 +2,17 @@
 from datetime import date, datetime
 
 from flask import Response, current_app, request, send_file
-from flask_appbuilder.api import BaseApi, expose, safe
-from flask_jwt_extended import current_user as jwt_current_user
-from flask_jwt_extended import verify_jwt_in_request
+from flask_appbuilder.api import expose, safe
 from flask_appbuilder.security.decorators import permission_name, protect
 from flask_babel import gettext as _
 
-from app.core.errors import ERROR_MESSAGES, DomainError
+from app.core.errors import DomainError
 from app.core.files import content_disposition, file_path
 from app.core.timefmt import format_date, format_datetime, to_local
 from app.documents import registers, services
 from app.documents.access import get_visible
 from app.documents.models import IncomingDocument
+from app.core.api import DomainApi
 from app.extensions import db
 
 DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y")
@@ -102,7 +101,7 @@ def serialize(document, full=False) -> dict:
     return result
 
 
-class IncomingApi(BaseApi):
+class IncomingApi(DomainApi):
     resource_name = "incoming"
     class_permission_name = "IncomingDocument"
     method_permission_name = {
@@ -110,24 +109,7 @@ class IncomingApi(BaseApi):
         "action": "read", "inboxes": "read", "post": "write", "put": "write",
         "upload": "write",
     }
-    allow_browser_login = True
     openapi_spec_tag = "Văn bản đến"
-
-    @staticmethod
-    def caller():
-        """The caller: the bearer of the JWT when the request has one, else the session's
-        user (FAB sets g.user only for the session)."""
-        if request.headers.get("Authorization", "").startswith("Bearer "):
-            verify_jwt_in_request()
-            return jwt_current_user
-        return current_app.appbuilder.sm.current_user
-
-    def _errors(self, error):
-        db.session.rollback()
-        if isinstance(error, services.FormErrors):
-            return self.response_422(message={k: [str(m) for m in v]
-                                              for k, v in error.errors.items()})
-        return self.response_422(message=str(error))
 
     def _visible(self, pk):
         return get_visible(db.session, self.caller(), pk)
@@ -324,8 +306,6 @@ class IncomingApi(BaseApi):
             {"key": key, "label": str(label), "count": count}
             for key, label, count in services.inbox_counts(db.session, self.caller())])
 
-    def response_500(self, message=None):
-        db.session.rollback()
-        return super().response_500(message=str(ERROR_MESSAGES[500]))
+
 
 

@@ -2,14 +2,12 @@
 visibility as the web pages."""
 from datetime import date, datetime
 
-from flask import Response, current_app, request
-from flask_appbuilder.api import BaseApi, expose, safe
+from flask import Response, request
+from flask_appbuilder.api import expose, safe
 from flask_appbuilder.security.decorators import permission_name, protect
 from flask_babel import gettext as _
-from flask_jwt_extended import current_user as jwt_current_user
-from flask_jwt_extended import verify_jwt_in_request
 
-from app.core.errors import ERROR_MESSAGES, DomainError
+from app.core.errors import DomainError
 from app.core.files import content_disposition
 from app.core.timefmt import format_date, format_datetime
 from app.core.validation import api_validator
@@ -18,6 +16,7 @@ from app.dossiers import services
 from app.dossiers.access import get_visible, row_id
 from app.dossiers.models import Dossier, DossierPlanItem
 from app.dossiers.pdf import dossier_pdf, pdf_filename
+from app.core.api import DomainApi
 from app.extensions import db
 
 DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y")
@@ -104,7 +103,7 @@ def serialize(dossier, rows=None) -> dict:
     return result
 
 
-class DossierApi(BaseApi):
+class DossierApi(DomainApi):
     resource_name = "dossier"
     class_permission_name = "Dossier"
     method_permission_name = {
@@ -112,23 +111,7 @@ class DossierApi(BaseApi):
         "post": "write", "put": "write", "link": "write", "unlink": "write",
         "update_item": "write", "action": "write",
     }
-    allow_browser_login = True
     openapi_spec_tag = "Hồ sơ công việc"
-
-    @staticmethod
-    def caller():
-        """The bearer of the JWT when the request has one, else the session's user."""
-        if request.headers.get("Authorization", "").startswith("Bearer "):
-            verify_jwt_in_request()
-            return jwt_current_user
-        return current_app.appbuilder.sm.current_user
-
-    def _errors(self, error):
-        db.session.rollback()
-        if isinstance(error, services.FormErrors):
-            return self.response_422(message={k: [str(m) for m in v]
-                                              for k, v in error.errors.items()})
-        return self.response_422(message=str(error))
 
     def _visible(self, pk):
         return get_visible(db.session, self.caller(), pk)
@@ -300,9 +283,7 @@ class DossierApi(BaseApi):
         return Response(data, mimetype="application/pdf", headers={
             "Content-Disposition": content_disposition(pdf_filename(dossier))})
 
-    def response_500(self, message=None):
-        db.session.rollback()
-        return super().response_500(message=str(ERROR_MESSAGES[500]))
+
 
 
 PLAN_COLUMNS = ["year", "code", "heading", "title", "retention", "creator_department", "notes"]

@@ -1,12 +1,12 @@
 """REST API /api/v1/draft/ and /api/v1/outgoing/: the same services, rules and visibility."""
 from flask import request
-from flask_appbuilder.api import BaseApi, expose, safe
+from flask_appbuilder.api import expose, safe
 from flask_appbuilder.security.decorators import permission_name, protect
 from sqlalchemy import select
 
-from app.core.errors import ERROR_MESSAGES, DomainError
-from app.documents.api import DATE_FORMATS, IncomingApi, _parse
-from app.documents.services import FormErrors
+from app.core.errors import DomainError
+from app.documents.api import DATE_FORMATS, _parse
+from app.core.api import DomainApi
 from app.extensions import db
 from app.outgoing import services
 from app.outgoing.access import (
@@ -61,16 +61,7 @@ def serialize_outgoing(document, full=False):
     return result
 
 
-class _Api(BaseApi):
-    allow_browser_login = True
-    caller = staticmethod(IncomingApi.caller)
-
-    def _errors(self, error):
-        db.session.rollback()
-        if isinstance(error, FormErrors):
-            return self.response_422(message={k: [str(m) for m in v]
-                                              for k, v in error.errors.items()})
-        return self.response_422(message=str(error))
+class _Api(DomainApi):
 
     def _page(self, query, model, serialize):
         size = min(max(request.args.get("page_size", 25, type=int) or 25, 1), MAX_PAGE_SIZE)
@@ -82,9 +73,7 @@ class _Api(BaseApi):
         return self.response(200, result=[serialize(x) for x in rows],
                              next_after_id=rows[-1].id if more else None)
 
-    def response_500(self, message=None):
-        db.session.rollback()
-        return super().response_500(message=str(ERROR_MESSAGES[500]))
+
 
 
 class DraftApi(_Api):

@@ -2,15 +2,14 @@
 from datetime import date, datetime
 
 from flask import current_app, request, send_file
-from flask_appbuilder.api import BaseApi, expose, safe
+from flask_appbuilder.api import expose, safe
 from flask_appbuilder.security.decorators import permission_name, protect
 from flask_babel import gettext as _
-from flask_jwt_extended import current_user as jwt_current_user
-from flask_jwt_extended import verify_jwt_in_request
 
-from app.core.errors import ERROR_MESSAGES, DomainError
+from app.core.errors import DomainError
 from app.core.files import content_disposition, file_path
 from app.core.timefmt import format_date, format_datetime
+from app.core.api import DomainApi
 from app.extensions import db
 from app.request_forms import services, workflow
 from app.request_forms.access import get_visible
@@ -100,30 +99,14 @@ def serialize(item, user=None, full=False) -> dict:
     return result
 
 
-class RequestFormApi(BaseApi):
+class RequestFormApi(DomainApi):
     resource_name = "request"
     class_permission_name = "RequestForm"
     method_permission_name = {
         "get_list": "read", "get": "read", "download": "read", "inboxes": "read",
         "post": "write", "action": "write", "upload": "write",
     }
-    allow_browser_login = True
     openapi_spec_tag = "Phiếu yêu cầu"
-
-    @staticmethod
-    def caller():
-        """The bearer of the JWT when the request has one, else the session's user."""
-        if request.headers.get("Authorization", "").startswith("Bearer "):
-            verify_jwt_in_request()
-            return jwt_current_user
-        return current_app.appbuilder.sm.current_user
-
-    def _errors(self, error):
-        db.session.rollback()
-        if isinstance(error, services.FormErrors):
-            return self.response_422(message={k: [str(m) for m in v]
-                                              for k, v in error.errors.items()})
-        return self.response_422(message=str(error))
 
     def _visible(self, pk):
         return get_visible(db.session, self.caller(), pk)
@@ -261,6 +244,3 @@ class RequestFormApi(BaseApi):
             {"key": key, "label": str(label), "count": count}
             for key, label, count in services.inbox_counts(db.session, self.caller())])
 
-    def response_500(self, message=None):
-        db.session.rollback()
-        return super().response_500(message=str(ERROR_MESSAGES[500]))
