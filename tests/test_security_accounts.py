@@ -300,3 +300,13 @@ def test_officers_do_not_see_the_trail_on_document_pages(app, login_as, db_sessi
         IncomingDocument.assignments).where(IncomingDocument.files.any()).limit(1))
     assert "Nhật ký thay đổi" not in login_as("vanthu").get(
         f"/incoming/{document.id}").get_data(as_text=True)
+
+
+def test_dossier_pdf_downloads_are_recorded(app, login_as, db_session):
+    from app.dossiers.models import Dossier
+
+    dossier = db_session.scalar(select(Dossier).where(Dossier.items.any()).limit(1))
+    assert login_as("lanhdao").get(f"/dossiers/{dossier.id}/pdf").status_code == 200
+    assert db_session.scalar(select(AuditEvent.id).where(
+        AuditEvent.action == "download", AuditEvent.object_type == "dossier",
+        AuditEvent.object_id == str(dossier.id))) is not None

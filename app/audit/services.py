@@ -140,8 +140,8 @@ def _audit_created(session, _flush_context):
             object_id=_identity(obj), summary=str(obj)[:500]))
 
 
-def record_download(session, record_file, owner_type, owner_id):
+def record_download(session, file_or_name, owner_type, owner_id):
     """A file left the system: who took which file of which record (ASVS 7.2)."""
     record(session, "download", object_type=owner_type, object_id=owner_id,
-           summary=record_file.original_name)
+           summary=getattr(file_or_name, "original_name", file_or_name))
     session.commit()

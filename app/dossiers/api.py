@@ -8,6 +8,7 @@ from flask_appbuilder.security.decorators import permission_name, protect
 from flask_babel import gettext as _
 
 from app.core.errors import DomainError
+from app.audit.services import record_download
 from app.core.files import content_disposition
 from app.core.timefmt import format_date, format_datetime
 from app.core.validation import api_validator
@@ -280,6 +281,7 @@ class DossierApi(DomainApi):
         if dossier is None:
             return self.response_404()
         data, _contents_pages = dossier_pdf(db.session, self.caller(), dossier)
+        record_download(db.session, pdf_filename(dossier), "dossier", dossier.id)
         return Response(data, mimetype="application/pdf", headers={
             "Content-Disposition": content_disposition(pdf_filename(dossier))})
 

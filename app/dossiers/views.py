@@ -16,6 +16,7 @@ from wtforms.validators import Optional
 from app.catalogs.models import Field, RetentionPeriod
 from app.core.db import vi_order
 from app.core.errors import DomainError
+from app.audit.services import record_download
 from app.core.files import content_disposition
 from app.core.timefmt import today_local
 from app.core.validation import form_validator
@@ -352,6 +353,7 @@ class DossierWorkView(BaseView):
     def pdf(self, dossier_id):
         dossier = self._dossier_or_404(dossier_id)
         data, _contents_pages = dossier_pdf(db.session, g.user, dossier)
+        record_download(db.session, pdf_filename(dossier), "dossier", dossier.id)
         return Response(data, mimetype="application/pdf", headers={
             "Content-Disposition": content_disposition(pdf_filename(dossier))})
 

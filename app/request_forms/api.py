@@ -7,6 +7,7 @@ from flask_appbuilder.security.decorators import permission_name, protect
 from flask_babel import gettext as _
 
 from app.core.errors import DomainError
+from app.audit.services import record_download
 from app.core.files import content_disposition, file_path
 from app.core.timefmt import format_date, format_datetime
 from app.core.api import DomainApi
@@ -233,6 +234,7 @@ class RequestFormApi(DomainApi):
             return self.response_404()
         response = send_file(path, mimetype=record.content_type)
         response.headers["Content-Disposition"] = content_disposition(record.original_name)
+        record_download(db.session, record, "request_form", item.id)
         return response
 
     @expose("/inboxes", methods=["GET"])

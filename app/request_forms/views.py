@@ -11,6 +11,7 @@ from wtforms import MultipleFileField, SelectField, StringField, TextAreaField
 from wtforms.validators import Optional
 
 from app.core.errors import DomainError
+from app.audit.services import record_download
 from app.core.files import content_disposition, file_path
 from app.core.views import EofficeModelView, VietnameseInterface
 from app.documents.forms import VietnameseDateField
@@ -274,6 +275,7 @@ class RequestFormWorkView(BaseView):
             abort(404)
         response = send_file(path, mimetype=record.content_type)
         response.headers["Content-Disposition"] = content_disposition(record.original_name)
+        record_download(db.session, record, "request_form", item.id)
         return response
 
 
