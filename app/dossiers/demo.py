@@ -162,6 +162,12 @@ def _backdate(dossier, start, end, filed_dates, today):
             event.at = dossier.handed_over_at = at(end + timedelta(days=7), 10)
 
 
+def _demo_label(key):
+    from app.dossiers.models import STATUSES
+
+    return "quá hạn" if key == "overdue" else str(STATUSES.get(key, key)).lower()
+
+
 def create_dossier_demo(app, *, seed: int = SEED) -> dict:
     """The year's plan and the demo dossiers; nothing if the plan or any dossier exists.
     Returns {status: count} of the dossiers created."""
@@ -240,5 +246,5 @@ def create_dossier_demo(app, *, seed: int = SEED) -> dict:
         key = "overdue" if services.is_overdue(dossier) else dossier.status
         created[key] = created.get(key, 0) + 1
     click.echo(f"Hồ sơ công việc mẫu: danh mục {len(plan)} mục, {sum(created.values())} hồ sơ ("
-               + ", ".join(f"{k} {v}" for k, v in sorted(created.items())) + ")")
+               + ", ".join(f"{_demo_label(k)} {v}" for k, v in sorted(created.items())) + ")")
     return created
