@@ -33,7 +33,10 @@ def init_request_hygiene(app: Flask) -> None:
 
     @app.before_request
     def cap_page_size():
-        """FAB's grids accept any psize_/page_ value: clamp it instead of a 500 or a 42 s page."""
+        """FAB's grids accept any psize_/page_ value: clamp it instead of a 500 or a 42 s page.
+        (The REST API caps its own page_size.)"""
+        if request.path.startswith("/api/"):
+            return None
         fixed, changed = {}, False
         for key in request.args:
             values = request.args.getlist(key)

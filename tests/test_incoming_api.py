@@ -102,3 +102,12 @@ def test_keyset_paging_and_inboxes(client, api_as):
     boxes = client.get("/api/v1/incoming/inboxes", headers=headers).get_json()["result"]
     assert {"waiting_registration", "to_process", "overdue"} <= {b["key"] for b in boxes}
     assert client.get("/api/v1/incoming/?box=nope", headers=headers).status_code == 400
+
+
+def test_paging_parameters_out_of_range_are_harmless(client, api_as):
+    headers = api_as("vanthu")
+    for resource in ("incoming", "draft", "outgoing", "dossier", "request"):
+        for query in ("after_id=99999999999999", "page_size=100000", "page_size=abc"):
+            response = client.get(f"/api/v1/{resource}/?{query}", headers=headers)
+            assert response.status_code == 200, (resource, query)
+            assert len(response.get_json()["result"]) <= 100

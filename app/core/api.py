@@ -7,6 +7,8 @@ from flask_jwt_extended import verify_jwt_in_request
 
 from app.core.errors import ERROR_MESSAGES
 
+MAX_PAGE_SIZE = 100
+
 
 class DomainApi(BaseApi):
     allow_browser_login = True
@@ -29,6 +31,22 @@ class DomainApi(BaseApi):
         if errors:
             return self.response_422(message={k: [str(m) for m in v] for k, v in errors.items()})
         return self.response_422(message=str(error))
+
+    def page(self, query, model, serialize):
+        """Keyset paging, newest first: `page_size` (≤ 100) rows with an id below `after_id`,
+        and the `next_after_id` to ask for the next page (no OFFSET, no count)."""
+        from app.extensions import db
+
+        args = request.args
+        size = min(max(args.get("page_size", 25, type=int) or 25, 1), MAX_PAGE_SIZE)
+        after_id = args.get("after_id", type=int)
+        if after_id and 0 < after_id < 2**31:
+            query = query.where(model.id < after_id)
+        rows = list(db.session.scalars(query.order_by(model.id.desc()).limit(size + 1)))
+        more = len(rows) > size
+        rows = rows[:size]
+        return self.response(200, result=[serialize(row) for row in rows],
+                             next_after_id=rows[-1].id if more else None)
 
     def response_500(self, message=None):
         from app.extensions import db

@@ -17,7 +17,6 @@ from app.extensions import db
 
 DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y")
 DATETIME_FORMATS = ("%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M")
-MAX_PAGE_SIZE = 100
 
 
 def _parse(value, formats, field, kind):
@@ -141,15 +140,7 @@ class IncomingApi(DomainApi):
             query = query.where(services.search_condition(args["q"]))
         if args.get("state"):
             query = query.where(IncomingDocument.state == args["state"])
-        size = min(max(args.get("page_size", 25, type=int) or 25, 1), MAX_PAGE_SIZE)
-        if args.get("after_id", type=int):
-            query = query.where(IncomingDocument.id < args.get("after_id", type=int))
-        documents = list(db.session.scalars(query.order_by(IncomingDocument.id.desc())
-                                            .limit(size + 1)))
-        more = len(documents) > size
-        documents = documents[:size]
-        return self.response(200, result=[serialize(d) for d in documents],
-                             next_after_id=documents[-1].id if more else None)
+        return self.page(query, IncomingDocument, serialize)
 
     @expose("/<int:pk>", methods=["GET"])
     @protect()

@@ -14,14 +14,13 @@ from app.core.timefmt import format_date, format_datetime
 from app.core.validation import api_validator
 from app.core.views import EofficeApi, VietnameseInterface
 from app.dossiers import services
-from app.dossiers.access import get_visible, row_id
+from app.dossiers.access import get_visible
 from app.dossiers.models import Dossier, DossierPlanItem
 from app.dossiers.pdf import dossier_pdf, pdf_filename
 from app.core.api import DomainApi
 from app.extensions import db
 
 DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y")
-MAX_PAGE_SIZE = 100
 DATE_KEYS = ("start_date", "end_date", "deadline")
 ID_KEYS = ("plan_item_id", "field_id", "retention_id", "owner_id")
 
@@ -151,15 +150,7 @@ class DossierApi(DomainApi):
                 return self.response_400(message=str(error))
         if args.get("q"):
             query = query.where(services.search_condition(args["q"]))
-        size = min(max(args.get("page_size", 25, type=int) or 25, 1), MAX_PAGE_SIZE)
-        after_id = row_id(args.get("after_id"))
-        if after_id:
-            query = query.where(Dossier.id < after_id)
-        dossiers = list(db.session.scalars(query.order_by(Dossier.id.desc()).limit(size + 1)))
-        more = len(dossiers) > size
-        dossiers = dossiers[:size]
-        return self.response(200, result=[serialize(d) for d in dossiers],
-                             next_after_id=dossiers[-1].id if more else None)
+        return self.page(query, Dossier, serialize)
 
     @expose("/<int:pk>", methods=["GET"])
     @protect()

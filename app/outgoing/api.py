@@ -14,7 +14,6 @@ from app.outgoing.access import (
 )
 from app.outgoing.models import Draft, OutgoingDocument
 
-MAX_PAGE_SIZE = 100
 
 
 def serialize_draft(draft, full=False):
@@ -61,22 +60,7 @@ def serialize_outgoing(document, full=False):
     return result
 
 
-class _Api(DomainApi):
-
-    def _page(self, query, model, serialize):
-        size = min(max(request.args.get("page_size", 25, type=int) or 25, 1), MAX_PAGE_SIZE)
-        if request.args.get("after_id", type=int):
-            query = query.where(model.id < request.args.get("after_id", type=int))
-        rows = list(db.session.scalars(query.order_by(model.id.desc()).limit(size + 1)))
-        more = len(rows) > size
-        rows = rows[:size]
-        return self.response(200, result=[serialize(x) for x in rows],
-                             next_after_id=rows[-1].id if more else None)
-
-
-
-
-class DraftApi(_Api):
+class DraftApi(DomainApi):
     resource_name = "draft"
     class_permission_name = "Draft"
     method_permission_name = {"get_list": "read", "get": "read", "post": "write",
@@ -100,7 +84,7 @@ class DraftApi(_Api):
             query = query.where(condition)
         if request.args.get("state"):
             query = query.where(Draft.state == request.args["state"])
-        return self._page(query, Draft, serialize_draft)
+        return self.page(query, Draft, serialize_draft)
 
     @expose("/<int:pk>", methods=["GET"])
     @protect()
@@ -207,7 +191,7 @@ class DraftApi(_Api):
         return self.response(201, id=document.id, result=serialize_outgoing(document, True))
 
 
-class OutgoingApi(_Api):
+class OutgoingApi(DomainApi):
     resource_name = "outgoing"
     class_permission_name = "OutgoingDocument"
     method_permission_name = {"get_list": "read", "get": "read", "recall": "read",
@@ -226,7 +210,7 @@ class OutgoingApi(_Api):
             query = query.where(services.received_condition(user))
         if request.args.get("q"):
             query = query.where(services.search_condition(request.args["q"]))
-        return self._page(query, OutgoingDocument, serialize_outgoing)
+        return self.page(query, OutgoingDocument, serialize_outgoing)
 
     @expose("/<int:pk>", methods=["GET"])
     @protect()

@@ -17,7 +17,6 @@ from app.request_forms.access import get_visible
 from app.request_forms.models import STATES, RequestForm
 
 DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y")
-MAX_PAGE_SIZE = 100
 CREATE_FIELDS = ("subject", "content", "deadline", "target", "target_department_id",
                  "target_user_id", "dossier_id")
 
@@ -141,14 +140,7 @@ class RequestFormApi(DomainApi):
             if args["state"] not in STATES:
                 return self.response_400(message=_("Trạng thái không hợp lệ."))
             query = query.where(RequestForm.state == args["state"])
-        size = min(max(args.get("page_size", 25, type=int) or 25, 1), MAX_PAGE_SIZE)
-        if args.get("after_id", type=int):
-            query = query.where(RequestForm.id < args.get("after_id", type=int))
-        items = list(db.session.scalars(query.order_by(RequestForm.id.desc()).limit(size + 1)))
-        more = len(items) > size
-        items = items[:size]
-        return self.response(200, result=[serialize(i) for i in items],
-                             next_after_id=items[-1].id if more else None)
+        return self.page(query, RequestForm, serialize)
 
     @expose("/<int:pk>", methods=["GET"])
     @protect()
