@@ -73,10 +73,12 @@ def init_request_hygiene(app: Flask) -> None:
         from app.core.ui import select2_messages
 
         from app.audit.views import action_label, changes_text
+        from app.notifications.views import unread_notifications
 
         return {"html_lang": lambda: str(get_locale() or "vi"),
                 "audit_action": action_label, "audit_changes": changes_text,
                 "select2_messages": select2_messages,
+                "unread_notifications": unread_notifications,
                 "format_date": format_date, "format_datetime": format_datetime}
 
 
@@ -105,7 +107,11 @@ def init_views(app: Flask) -> None:
     from app.ops.views import register_views as ops
     from app.org.views import register_views as org
     from app.outgoing.views import register_views as outgoing
+    from app.news.views import register_views as news
+    from app.notifications.views import register_views as notifications
     from app.request_forms.views import register_views as request_forms
+    from app.schedules.views import register_views as schedules
+    from app.stats.views import register_views as stats
 
     appbuilder = app.appbuilder
     with app.app_context():
@@ -113,6 +119,10 @@ def init_views(app: Flask) -> None:
         outgoing(appbuilder)
         dossiers(appbuilder)
         request_forms(appbuilder)
+        schedules(appbuilder)
+        news(appbuilder)
+        stats(appbuilder)
+        notifications(appbuilder)
         org(appbuilder)
         catalogs(appbuilder)
         audit(appbuilder)

@@ -17,7 +17,8 @@ from app.core.timefmt import utcnow
 # Records whose changes are not worth a line: the trail itself, per-document histories
 # (already a trail), counters and FAB's internal permission rows.
 NOT_AUDITED = {"audit_event", "incoming_event", "draft_event", "register_counter",
-               "ab_permission", "ab_view_menu", "ab_permission_view", "ab_register_user"}
+               "notification", "ab_permission", "ab_view_menu", "ab_permission_view",
+               "ab_register_user"}
 SECRET_FIELDS = {"password", "otp_secret"}
 # Fields that change as a side effect and would only bury the real changes.
 NOISE_FIELDS = {"search_text", "text", "updated_at", "changed_on", "last_login",

@@ -40,6 +40,7 @@ OWN_ACCOUNT = {
     "UserInfoEditView": ["can_this_form_get", "can_this_form_post"],
     "MenuApi": ["can_get"],
     "Account": ["can_report"],
+    "Notification": ["can_read"],  # their own notices
 }
 
 # Art. 10.1a, 10.3: the network administrator assigns rights and keeps the user list current.
@@ -111,6 +112,13 @@ REQUEST_GRANTS = {
     for role in ROLES
 }
 
+# Weekly work schedules (Art. 6.2a, 7.2a, 8.2a): filled by app.schedules.
+SCHEDULE_GRANTS = {role: {} for role in ROLES}
+# Internal news (Art. 6.2c, 7.2c, 8.2c): filled by app.news.
+NEWS_GRANTS = {role: {} for role in ROLES}
+# Statistics, reports and the leaders' dashboard (Art. 6.1b, 9.1d, 5.2): filled by app.stats.
+STATS_GRANTS = {role: {} for role in ROLES}
+
 ROLE_PERMISSIONS = {
     ADMIN: _merge(OWN_ACCOUNT, SECURITY_PANEL, AUDIT,
                   _grant(ORGANISATION, READ_WRITE), _grant(ORGANISATION_MENUS, MENU),
@@ -124,7 +132,8 @@ ROLE_PERMISSIONS = {
                   _grant(ORGANISATION, READ), _grant(INCOMING, READ_WRITE),
                   _grant(INCOMING_MENUS + INCOMING_CLERK_MENUS, MENU)),
 }
-for _grants in (OUTGOING_GRANTS, DOSSIER_GRANTS, REQUEST_GRANTS):
+for _grants in (OUTGOING_GRANTS, DOSSIER_GRANTS, REQUEST_GRANTS, SCHEDULE_GRANTS, NEWS_GRANTS,
+                STATS_GRANTS):
     for _role, _grant_of_role in _grants.items():
         ROLE_PERMISSIONS[_role] = _merge(ROLE_PERMISSIONS[_role], _grant_of_role)
 
