@@ -55,6 +55,11 @@ class Config:
     TIMEZONE = "Asia/Ho_Chi_Minh"
     AGENCY_NAME = os.environ.get("AGENCY_NAME", "Sở Nội vụ tỉnh Hà Nam")
     ISSUE_PLACE = os.environ.get("ISSUE_PLACE", "Hà Nam")  # "Hà Nam, ngày … tháng … năm …"
+    # Liên thông văn bản (app/exchange): our electronic ID (000.00.00.H30) and the worker.
+    EXCHANGE_ORGAN_ID = os.environ.get("EXCHANGE_ORGAN_ID", "")
+    EXCHANGE_LEGACY_ID = os.environ.get("EXCHANGE_LEGACY_ID", "")  # older QCVN 102 code
+    EXCHANGE_WORKER_ENABLED = os.environ.get("EXCHANGE_WORKER_ENABLED", "1") == "1"
+    EXCHANGE_INTERVAL = int(os.environ.get("EXCHANGE_INTERVAL", "60"))  # seconds
     # Incoming documents: default processing deadline when neither the type nor the urgency
     # sets one, and how many working days before a deadline a document is "due soon".
     DEFAULT_PROCESSING_DAYS = int(os.environ.get("DEFAULT_PROCESSING_DAYS", "10"))
@@ -113,6 +118,9 @@ class Config:
     LOCKOUT_ATTEMPTS = int(os.environ.get("LOCKOUT_ATTEMPTS", "5"))
     LOCKOUT_WINDOW_MINUTES = int(os.environ.get("LOCKOUT_WINDOW_MINUTES", "15"))
     LOCKOUT_MINUTES = int(os.environ.get("LOCKOUT_MINUTES", "15"))
+    # Roles that must use two-factor login (comma-separated names, e.g.
+    # "Quản trị mạng,Lãnh đạo cơ quan"); anyone may enable it for themselves.
+    TOTP_REQUIRED_ROLES = os.environ.get("TOTP_REQUIRED_ROLES", "")
     # Per-IP rate limit of the login form and /api/v1/security/login; memory:// is per process,
     # use redis://127.0.0.1:6379 with several workers.
     AUTH_RATE_LIMITED = True

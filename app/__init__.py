@@ -103,6 +103,7 @@ def init_views(app: Flask) -> None:
     from app.audit.views import register_views as audit
     from app.catalogs.views import register_views as catalogs
     from app.documents.views import register_views as documents
+    from app.exchange.views import register_views as exchange
     from app.dossiers.views import register_views as dossiers
     from app.ops.views import register_views as ops
     from app.org.views import register_views as org
@@ -117,6 +118,7 @@ def init_views(app: Flask) -> None:
     with app.app_context():
         documents(appbuilder)
         outgoing(appbuilder)
+        exchange(appbuilder)
         dossiers(appbuilder)
         request_forms(appbuilder)
         schedules(appbuilder)

@@ -149,3 +149,15 @@ def create_demo(app):
     from app.dossiers.demo import create_dossier_demo
 
     create_dossier_demo(app)
+
+    from app.stats.demo import create_usage_demo
+
+    create_usage_demo(app)
+
+    from app.schedules.demo import create_schedule_demo
+
+    create_schedule_demo(app)
+
+    from app.news.demo import create_news_demo
+
+    create_news_demo(app)

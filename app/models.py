@@ -4,6 +4,7 @@ from app.audit import services as audit_hooks  # noqa: F401  (the session hook t
 from app.catalogs import models as catalogs  # noqa: F401
 from app.documents import models as documents  # noqa: F401
 from app.dossiers import models as dossiers  # noqa: F401
+from app.exchange import models as exchange  # noqa: F401
 from app.news import models as news  # noqa: F401
 from app.notifications import models as notifications  # noqa: F401
 from app.org import models as org  # noqa: F401

@@ -1,6 +1,9 @@
-"""The home page (Trang chủ)."""
+"""The home page (Trang chủ): the portal — this week's published agency schedule, the news,
+and the person's counters from every module they work in."""
 from flask import g, redirect, url_for
 from flask_appbuilder import IndexView, expose
+
+from app.extensions import db
 
 
 class HomeView(IndexView):
@@ -12,23 +15,86 @@ class HomeView(IndexView):
     def index(self):
         if not g.user or not g.user.is_authenticated:
             return redirect(url_for(self.appbuilder.sm.auth_view.__class__.__name__ + ".login"))
-        return self.render_template(self.index_template, appbuilder=self.appbuilder,
-                                    inboxes=self._inboxes(), alerts=self._account_alerts())
+        return self.render_template(
+            self.index_template, appbuilder=self.appbuilder, inboxes=self._inboxes(),
+            alerts=self._account_alerts(), work=self._work_counters(),
+            news_items=self._news(), **self._schedule())
+
+    def _can(self, permission, resource):
+        return self.appbuilder.sm.has_access(permission, resource)
 
     def _account_alerts(self):
         """Accounts reported compromised, for the administrators (Art. 3.2)."""
-        from app.extensions import db
         from app.security.accounts import compromised_accounts
 
-        if not self.appbuilder.sm.has_access("can_list", "EofficeUserView"):
+        if not self._can("can_list", "EofficeUserView"):
             return []
         return compromised_accounts(db.session)
 
     def _inboxes(self):
         """Counters of the incoming-document inboxes, for the roles that read documents."""
         from app.documents import services
-        from app.extensions import db
 
-        if not self.appbuilder.sm.has_access("can_read", "IncomingDocument"):
+        if not self._can("can_read", "IncomingDocument"):
             return []
         return services.inbox_counts(db.session, g.user)
+
+    def _work_counters(self):
+        """[(module label, [(label, count, url)])]: the other modules' lists that hold work,
+        for the modules the person uses."""
+        from flask_babel import gettext as _
+
+        from app.dossiers.services import box_counts as dossier_boxes
+        from app.news.services import box_counts as news_boxes
+        from app.outgoing.services import draft_box_counts
+        from app.request_forms.services import inbox_counts as request_boxes
+
+        session, user = db.session, g.user
+        modules = [
+            ("Draft", _("Văn bản dự thảo"), draft_box_counts, "DraftView.list"),
+            ("RequestForm", _("Phiếu yêu cầu"), request_boxes, "RequestFormView.list"),
+            ("Dossier", _("Hồ sơ công việc"), dossier_boxes, "DossierView.list"),
+            ("News", _("Tin tức"), news_boxes, "NewsView.list"),
+        ]
+        counters = []
+        for resource, title, counts, endpoint in modules:
+            if not self._can("can_read", resource):
+                continue
+            counters.append((title, [(label, count, url_for(endpoint, box=key))
+                                     for key, label, count in counts(session, user)]))
+        return counters
+
+    def _news(self):
+        from app.news.services import portal_news
+
+        if not self._can("can_read", "News"):
+            return None
+        return portal_news(db.session, g.user, limit=6)
+
+    def _schedule(self):
+        """This week's published agency schedule (Art. 6.2b), and next week's once it is
+        published (the office compiles it on Friday, the head approves it on Saturday)."""
+        from datetime import timedelta
+
+        from flask_babel import gettext as _
+
+        from app.core.timefmt import iso_week_days, today_local
+        from app.schedules import services
+        from app.schedules.models import AGENCY, CHANGES
+
+        if not self._can("can_read", "Schedule"):
+            return {"schedule_panels": None}
+        today = today_local()
+        panels = []
+        for offset, title in ((0, _("Lịch công tác tuần %(week)s của cơ quan")),
+                              (7, _("Lịch công tác tuần sau (tuần %(week)s) của cơ quan"))):
+            year, week = services.week_of(today + timedelta(days=offset))
+            record = services.find_week(db.session, services.Scope(AGENCY), year, week)
+            published = record is not None and record.is_published
+            if offset and not published:
+                continue
+            panels.append({
+                "title": title % {"week": f"{week:02d}"}, "year": year, "week": week,
+                "days": iso_week_days(year, week), "version": record.version if published else 0,
+                "rows": services.rows_of(db.session, g.user, [record]) if published else []})
+        return {"schedule_panels": panels, "today": today, "schedule_changes": CHANGES}

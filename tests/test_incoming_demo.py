@@ -1,6 +1,7 @@
 """The demo incoming documents (app.documents.demo) as `eoffice setup --demo` leaves them: about
-two hundred documents over four months, numbered without gaps, each with a searchable PDF, in
-every state of the routing, with overdue work, urgent and secret ones."""
+two hundred documents over four months and a hundred over the year before, numbered without
+gaps, each with a searchable PDF, in every state of the routing, with overdue work, urgent and
+secret ones."""
 import random
 import re
 from collections import Counter, defaultdict
@@ -53,7 +54,8 @@ def test_arrivals_are_past_office_hours_within_four_months(docs):
     now, today = local_now(), today_local()
     for document in docs:
         arrival = to_local(document.arrival_at).replace(tzinfo=None)
-        assert arrival <= now and arrival.date() >= today - timedelta(days=125)
+        oldest = today - timedelta(days=demo_module.WINDOW_DAYS + demo_module.HISTORY_DAYS + 5)
+        assert arrival <= now and arrival.date() >= oldest
         assert arrival.weekday() < 5 and time(7, 30) <= arrival.time() <= time(16, 45)
         assert timedelta(0) <= arrival.date() - document.document_date <= timedelta(days=9)
         assert document.register.year == arrival.year

@@ -10,7 +10,8 @@ from app.core.timefmt import utcnow
 class AuditEvent(Model):
     __tablename__ = "audit_event"
     __label__ = _l("nhật ký hệ thống")
-    __table_args__ = (Index("ix_audit_object", "object_type", "object_id"),)
+    __table_args__ = (Index("ix_audit_object", "object_type", "object_id"),
+                      Index("ix_audit_action_at", "action", "at"))  # logins per day
 
     id = Column(Integer, primary_key=True)
     at = Column(DateTime, nullable=False, default=utcnow, index=True)  # UTC

@@ -17,9 +17,9 @@ from app.core.timefmt import utcnow
 # Records whose changes are not worth a line: the trail itself, per-document histories
 # (already a trail), counters and FAB's internal permission rows.
 NOT_AUDITED = {"audit_event", "incoming_event", "draft_event", "register_counter",
-               "notification", "ab_permission", "ab_view_menu", "ab_permission_view",
-               "ab_register_user"}
-SECRET_FIELDS = {"password", "otp_secret"}
+               "notification", "schedule_event", "news_event", "news_revision",
+               "ab_permission", "ab_view_menu", "ab_permission_view", "ab_register_user"}
+SECRET_FIELDS = {"password", "otp_secret", "token"}
 # Fields that change as a side effect and would only bury the real changes.
 NOISE_FIELDS = {"search_text", "text", "updated_at", "changed_on", "last_login",
                 "login_count", "fail_login_count", "session_version"}
@@ -36,6 +36,8 @@ ACTION_LABELS = {
     "password_changed": _l("Đổi mật khẩu"), "password_reset": _l("Đặt lại mật khẩu"),
     "compromised": _l("Báo lộ mật khẩu"), "unlocked": _l("Mở khóa tài khoản"),
     "download": _l("Tải tệp"), "session_ended": _l("Kết thúc phiên làm việc"),
+    "2fa_enabled": _l("Bật xác thực hai bước"), "2fa_disabled": _l("Tắt xác thực hai bước"),
+    "2fa_reset": _l("Đặt lại xác thực hai bước"),
 }
 
 
@@ -50,7 +52,12 @@ def _ip():
     return request.remote_addr if has_request_context() else None
 
 
+AUDIT_TEXT_MAX = 2000  # a long body (news, notes) is cut: the full text has its own history
+
+
 def _plain(value):
+    if isinstance(value, str) and len(value) > AUDIT_TEXT_MAX:
+        return value[:AUDIT_TEXT_MAX] + "…"
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, str | int | float | bool) or value is None:

@@ -2,7 +2,12 @@
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from flask_babel import lazy_gettext as _l
+
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+# Monday first, as date.weekday() counts.
+WEEKDAYS = [_l("Thứ Hai"), _l("Thứ Ba"), _l("Thứ Tư"), _l("Thứ Năm"), _l("Thứ Sáu"),
+            _l("Thứ Bảy"), _l("Chủ nhật")]
 
 
 def utcnow() -> datetime:
@@ -54,3 +59,9 @@ def local_to_utc(value: datetime) -> datetime:
 def local_now() -> datetime:
     """Now in Vietnam, naive (as typed in forms)."""
     return datetime.now(VIETNAM).replace(tzinfo=None)
+
+
+def iso_week_days(year: int, week: int) -> list[date]:
+    """Monday to Sunday of an ISO week (ValueError if there is no such week)."""
+    monday = date.fromisocalendar(year, week, 1)
+    return [monday + timedelta(days=n) for n in range(7)]

@@ -1,5 +1,6 @@
 """Demo incoming documents (văn bản đến) for `make run`: about two hundred documents over the
-last four months, registered, routed and processed through app.documents.services exactly as
+last four months and a hundred more over the year before (so that the leaders' dashboard has
+twelve months to show), registered, routed and processed through app.documents.services exactly as
 the clerk, the agency leaders, the unit leaders and the officers would, each with one small
 real PDF. Deterministic (one seed) and idempotent (nothing is added once any incoming document
 exists).
@@ -33,9 +34,11 @@ from app.documents.models import (
 from app.extensions import db
 from app.org.models import Department, EofficeUser
 
-DEFAULT_COUNT = 200
+DEFAULT_COUNT = 300
 DEFAULT_SEED = 2026
 WINDOW_DAYS = 120  # about four months
+HISTORY_SHARE = 3  # one document in three arrived in the HISTORY_DAYS before the window
+HISTORY_DAYS = 280  # with the window: thirteen months
 DAY_START, DAY_END = time(7, 30), time(16, 45)  # when the clerk receives documents
 OFFICE_START, OFFICE_END = time(7, 45), time(17, 0)
 CLERK = "vanthu"
@@ -337,11 +340,16 @@ def _weighted(rng, pairs):
     return rng.choices([p[0] for p in pairs], weights=[p[1] for p in pairs])[0]
 
 
-def make_plan(rng: random.Random, count: int, now: datetime) -> list[Plan]:
+def make_plan(rng: random.Random, count: int, now: datetime, history: int = 0) -> list[Plan]:
     """States, timings, units and officers of `count` documents, with the guarantees the demo
-    promises (overdue ones, some of them with chuyenvien; things due soon; chuyenvien's work)."""
+    promises (overdue ones, some of them with chuyenvien; things due soon; chuyenvien's work).
+    `history` of them arrived in the HISTORY_DAYS before the window (mostly completed, on time
+    or late, as their age makes them)."""
     today = now.date()
-    arrivals = plan_arrivals(rng, count, now)
+    arrivals = plan_arrivals(rng, count - history, now)
+    if history:
+        arrivals = plan_arrivals(rng, history, now - timedelta(days=WINDOW_DAYS + 1),
+                                 days=HISTORY_DAYS) + arrivals
     n_pending = max(1, min(5, round(count * 0.02)))
     n_waiting = max(1, round(count * 0.02))   # registered, not yet presented (Chờ trình)
     n_submitted = max(1, round(count * 0.04))  # presented, waiting for a direction
@@ -802,16 +810,16 @@ class _Demo:
 
 def create_incoming_demo(app, count: int = DEFAULT_COUNT, seed: int = DEFAULT_SEED, *,
                          now: datetime | None = None) -> dict:
-    """`count` incoming documents over the four months before `now` (naive Vietnam time,
-    default: now), in every state; nothing if any incoming document exists. Returns
-    {state: count} of what was created."""
+    """`count` incoming documents, two thirds over the four months before `now` (naive Vietnam
+    time, default: now) and one third over the year before, in every state; nothing if any
+    incoming document exists. Returns {state: count} of what was created."""
     session = db.session
     if session.scalar(select(func.count()).select_from(IncomingDocument)):
         click.echo("Văn bản đến mẫu: đã có dữ liệu, bỏ qua.")
         return {}
     rng = random.Random(seed)
     now = min(now or local_now(), local_now())
-    plans = make_plan(rng, count, now)
+    plans = make_plan(rng, count, now, history=count // HISTORY_SHARE)
     demo = _Demo(app, rng, now)
     missing = [u for u in [CLERK, DIRECTOR, *DEPUTY.values(), *(x[1] for x in UNITS.values()),
                            *(o for x in UNITS.values() for o, _w in x[2])]

@@ -40,6 +40,9 @@ STATES = {
     SUBMITTED: _l("Chờ chỉ đạo"),
     IN_PROGRESS: _l("Đang xử lý"),
     COMPLETED: _l("Hoàn thành"),
+    # Frozen by the sender's recall or replacement (app.exchange): no action applies any more.
+    "recalled": _l("Đã bị thu hồi"),
+    "replaced": _l("Đã bị thay thế"),
 }
 
 
@@ -59,13 +62,14 @@ class IncomingDocument(Model):
     arrival_number = Column(Integer)  # Số đến: empty until registered
     arrival_at = Column(DateTime, nullable=False, index=True)  # UTC
     channel = Column(String(12), nullable=False, default="paper")
-    agency_id = Column(Integer, ForeignKey("agency.id", ondelete="RESTRICT"), nullable=False)
+    agency_id = Column(Integer, ForeignKey("agency.id", ondelete="RESTRICT"), nullable=False,
+                       index=True)  # indexed for the statistics (by issuing agency)
     agency = relationship(Agency)
     number_symbol = Column(String(60), nullable=False)  # as typed, for display
     number_symbol_key = Column(String(60), nullable=False, index=True)  # for matching
     document_date = Column(Date, nullable=False)
     document_type_id = Column(Integer, ForeignKey("document_type.id", ondelete="RESTRICT"),
-                              nullable=False)
+                              nullable=False, index=True)
     document_type = relationship(DocumentType)
     excerpt = Column(String(1000), nullable=False)  # trích yếu
     signer_name = Column(String(100))
@@ -87,6 +91,9 @@ class IncomingDocument(Model):
     result_note = Column(Text)
     reply_reference = Column(String(100))  # số, ký hiệu văn bản trả lời
     search_text = Column(Text, nullable=False, default="")  # folded, see app.core.text.fold
+    # Nhập bù (Art. 5.4): entered after an outage; arrival_at is the real time, created_at
+    # the time of entry.
+    backfill_reason = Column(String(500))
     created_by_id = Column(Integer, ForeignKey("ab_user.id", ondelete="RESTRICT"))
     created_by = relationship(EofficeUser, foreign_keys=[created_by_id])
     created_at = Column(DateTime, nullable=False, default=utcnow)
@@ -200,3 +207,6 @@ class IncomingEvent(Model):
     from_state = Column(String(20))
     to_state = Column(String(20))
     note = Column(Text)
+    # Nhập bù (Art. 5.4): the step really happened at real_at (UTC); `at` is when it was entered.
+    real_at = Column(DateTime)
+    backfill_reason = Column(String(500))

@@ -4,7 +4,7 @@ from datetime import date, datetime, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 
 from app.catalogs.models import Agency, DocumentType, Register, SecrecyLevel, UrgencyLevel
 from app.core.errors import DomainError
@@ -424,7 +424,7 @@ def _my_lines(user):
     return mine
 
 
-def _effective_deadline():
+def effective_deadline():
     return func.coalesce(IncomingAssignment.deadline, IncomingDocument.deadline)
 
 
@@ -446,11 +446,11 @@ def inbox_query(user, box: str):
         return query
     if box == "due_soon":
         return base.where(IncomingDocument.id.in_(work.where(
-            IncomingAssignment.state == OPEN, _effective_deadline() >= today,
-            _effective_deadline() <= due_soon_until)))
+            IncomingAssignment.state == OPEN, effective_deadline() >= today,
+            effective_deadline() <= due_soon_until)))
     if box == "overdue":
         return base.where(IncomingDocument.id.in_(work.where(
-            IncomingAssignment.state == OPEN, _effective_deadline() < today)))
+            IncomingAssignment.state == OPEN, effective_deadline() < today)))
     if box == "processed":
         done = select(IncomingAssignment.document_id).where(
             _my_lines(user), IncomingAssignment.role != FYI,
@@ -496,10 +496,8 @@ def overdue_lines(session, user):
     rows = session.execute(
         select(IncomingAssignment, IncomingDocument)
         .join(IncomingDocument)
-        .where(visible_incoming(user), IncomingDocument.state == IN_PROGRESS,
-               IncomingAssignment.state == OPEN, IncomingAssignment.role != FYI,
-               _effective_deadline() < today)
-        .order_by(_effective_deadline())
+        .where(visible_incoming(user), overdue_line(today))
+        .order_by(effective_deadline())
     ).all()
     result = []
     for line, document in rows:
@@ -510,6 +508,112 @@ def overdue_lines(session, user):
         department = line.department or (line.user.department if line.user else None)
         result.append((department, line.user, line, document, (today - deadline).days))
     return result
+
+
+# ---------------------------------------------------------------- processing status (Art. 6.1b)
+# One rule for the overdue page, the leaders' dashboard, the reports and the list's drill-down.
+
+ON_TIME, LATE, IN_TIME, OVERDUE = "on_time", "late", "in_time", "overdue"
+PROCESSING_STATUSES = {
+    ON_TIME: _l("Hoàn thành đúng hạn"),
+    LATE: _l("Hoàn thành quá hạn"),
+    IN_TIME: _l("Đang xử lý trong hạn"),
+    OVERDUE: _l("Quá hạn"),
+}
+
+
+def overdue_line(today):
+    """An open work line (not FYI) of a document being processed, past its deadline."""
+    return and_(IncomingDocument.state == IN_PROGRESS, IncomingAssignment.state == OPEN,
+                IncomingAssignment.role != FYI, effective_deadline() < today)
+
+
+def tracked_line():
+    """The lines whose processing is measured: work (not FYI), completed or still open on a
+    document being processed (a returned line was handed back; its successor counts)."""
+    return and_(IncomingAssignment.role != FYI, or_(
+        IncomingAssignment.state == DONE,
+        and_(IncomingAssignment.state == OPEN, IncomingDocument.state == IN_PROGRESS)))
+
+
+def line_status(today):
+    """SQL CASE giving a tracked line's status: ON_TIME, LATE, IN_TIME or OVERDUE. A line is
+    completed late when its completion date (Vietnam time) is after its deadline."""
+    from app.core.sqltime import local_date
+
+    deadline = effective_deadline()
+    done = IncomingAssignment.state == DONE
+    return case(
+        (overdue_line(today), OVERDUE),
+        (and_(done, local_date(IncomingAssignment.completed_at) > deadline), LATE),
+        (done, ON_TIME),
+        else_=IN_TIME)
+
+
+def line_of_unit(unit_id):
+    """The line is held by the unit: given to it, or to one of its people."""
+    return or_(IncomingAssignment.department_id == unit_id,
+               IncomingAssignment.user_id.in_(
+                   select(EofficeUser.id).where(EofficeUser.department_id == unit_id)))
+
+
+def documents_of_unit(unit_id):
+    """The document has a tracked line held by the unit (a unit leader's figures)."""
+    return select(IncomingAssignment.id).where(
+        IncomingAssignment.document_id == IncomingDocument.id, tracked_line(),
+        line_of_unit(unit_id)).exists()
+
+
+def _parse_day(value):
+    try:
+        return datetime.strptime((value or "").strip(), "%d/%m/%Y").date()
+    except ValueError:
+        return None
+
+
+def _row_id(value):
+    value = (value or "").strip()
+    return int(value) if value.isdigit() and int(value) < 2**31 else None
+
+
+def drill_down_conditions(args) -> list:
+    """Conditions of the grid's optional query parameters, used by the dashboard's links:
+    from/to (arrival date, dd/mm/yyyy), type, field ("none": no field), agency, and unit /
+    person with status (a processing status of their lines). Unknown values are ignored."""
+    conditions = []
+    start, end = _parse_day(args.get("from")), _parse_day(args.get("to"))
+    if start:
+        conditions.append(IncomingDocument.arrival_at >= local_to_utc(
+            datetime.combine(start, datetime.min.time())))
+    if end:
+        conditions.append(IncomingDocument.arrival_at < local_to_utc(
+            datetime.combine(end + timedelta(days=1), datetime.min.time())))
+    for name, column in (("type", IncomingDocument.document_type_id),
+                         ("agency", IncomingDocument.agency_id),
+                         ("field", IncomingDocument.field_id)):
+        if name == "field" and args.get(name) == "none":
+            conditions.append(column.is_(None))
+        elif _row_id(args.get(name)) is not None:
+            conditions.append(column == _row_id(args.get(name)))
+    unit, person = _row_id(args.get("unit")), _row_id(args.get("person"))
+    status = args.get("status")
+    if conditions or unit is not None or person is not None or status in PROCESSING_STATUSES:
+        conditions.append(IncomingDocument.state != PENDING)  # the dashboard counts registered
+    if unit is None and person is None and status not in PROCESSING_STATUSES:
+        return conditions
+    if unit is not None and person is None and status not in PROCESSING_STATUSES:
+        return conditions + [documents_of_unit(unit)]
+    line = [IncomingAssignment.document_id == IncomingDocument.id, tracked_line()]
+    if unit is not None:
+        line += [line_of_unit(unit)]
+        if person is None:  # the unit's own line, as the dashboard counts it
+            line += [IncomingAssignment.parent_id.is_(None)]
+    if person is not None:
+        line += [IncomingAssignment.user_id == person]
+    if status in PROCESSING_STATUSES:
+        line += [line_status(today_local()) == status]
+    conditions.append(select(IncomingAssignment.id).where(*line).exists())
+    return conditions
 
 
 def is_overdue(document, today=None) -> bool:

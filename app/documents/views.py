@@ -46,7 +46,7 @@ class VisibleFilter(BaseFilter):
         text = (request.args.get("q") or "").strip()
         if text:
             query = query.filter(services.search_condition(text))
-        return query
+        return query.filter(*services.drill_down_conditions(request.args))  # dashboard links
 
 
 def urgency_badge(urgency):

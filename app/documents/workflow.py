@@ -114,4 +114,6 @@ EVENT_LABELS = {
     "returned_to_leader": _l("Trả lại lãnh đạo để chỉ đạo lại"),
     "acknowledge": _l("Đã xem"),
     "reopen": _l("Mở lại"),
+    "recalled": _l("Cơ quan gửi thu hồi văn bản"),
+    "replaced": _l("Cơ quan gửi thay thế văn bản"),
 }

@@ -1,1 +1,152 @@
-"""Models of this module (being built)."""
+"""Internal news (tin tức nội bộ, Art. 6.2c, 7.2c, 8.2c): an item written by an officer, edited
+by the unit leader, published by the agency leader; its revisions, its history and its images."""
+from flask_appbuilder import Model
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import (
+    Boolean, Column, DateTime, ForeignKey, Integer, String, Table, Text, false,
+)
+from sqlalchemy.orm import relationship
+
+from app.catalogs.models import NewsCategory
+from app.core.db import TABLE_LABELS
+from app.core.timefmt import utcnow
+from app.documents.models import DocumentFile
+from app.org.models import Department, EofficeUser
+
+# States; the transitions between them are in app.news.workflow.
+DRAFT = "draft"              # nháp: only the author sees it
+SUBMITTED = "submitted"      # chờ biên tập: at the unit leader's desk
+PENDING = "pending"          # chờ duyệt: at the agency leader's desk
+PUBLISHED = "published"      # đã xuất bản (visible from published_at on)
+RETURNED = "returned"        # trả lại: back with the author, with a comment
+UNPUBLISHED = "unpublished"  # đã gỡ bài
+STATES = {
+    DRAFT: _l("Nháp"),
+    SUBMITTED: _l("Chờ biên tập"),
+    PENDING: _l("Chờ duyệt"),
+    PUBLISHED: _l("Đã xuất bản"),
+    RETURNED: _l("Bị trả lại"),
+    UNPUBLISHED: _l("Đã gỡ bài"),
+}
+WAITING_LABEL = _l("Đã duyệt, chờ đến giờ đăng")
+
+TITLE_MAX = 300
+SUMMARY_MAX = 1000
+
+# The images an item uses (its cover and those in its body): whoever may read the item may
+# see them. Links are kept when an image leaves the body, so old revisions still show it.
+news_item_image = Table(
+    "news_item_image", Model.metadata,
+    Column("news_id", Integer, ForeignKey("news_item.id", ondelete="CASCADE"), primary_key=True),
+    Column("image_id", Integer, ForeignKey("news_image.id", ondelete="CASCADE"),
+           primary_key=True),
+)
+TABLE_LABELS["news_item_image"] = _l("ảnh của tin")
+
+
+class NewsImage(Model):
+    """An image uploaded for the news (cover or body), checked by decoding (app.core.files),
+    stored as a DocumentFile and served only by /news/image/<id>."""
+    __tablename__ = "news_image"
+    __label__ = _l("ảnh tin tức")
+
+    id = Column(Integer, primary_key=True)
+    file_id = Column(Integer, ForeignKey("document_file.id", ondelete="RESTRICT"),
+                     nullable=False, unique=True)
+    file = relationship(DocumentFile)
+    uploaded_by_id = Column(Integer, ForeignKey("ab_user.id", ondelete="RESTRICT"),
+                            nullable=False, index=True)
+    uploaded_at = Column(DateTime, nullable=False, default=utcnow)
+
+    @property
+    def url(self):
+        return f"/news/image/{self.id}"
+
+    def __repr__(self):
+        return self.file.original_name if self.file else str(self.id)
+
+
+class NewsItem(Model):
+    __tablename__ = "news_item"
+    __label__ = _l("tin tức")
+
+    id = Column(Integer, primary_key=True)
+    state = Column(String(12), nullable=False, default=DRAFT, index=True)
+    title = Column(String(TITLE_MAX), nullable=False)
+    summary = Column(Text, nullable=False, default="")  # sapo
+    body = Column(Text, nullable=False, default="")  # sanitised HTML (app.news.sanitize)
+    category_id = Column(Integer, ForeignKey("news_category.id", ondelete="RESTRICT"),
+                         nullable=False, index=True)
+    category = relationship(NewsCategory)
+    cover_image_id = Column(Integer, ForeignKey("news_image.id", ondelete="SET NULL"))
+    cover_image = relationship(NewsImage, foreign_keys=[cover_image_id])
+    featured = Column(Boolean, nullable=False, default=False, server_default=false())
+    # Wished publication time (scheduled); published_at is when it shows on the portal.
+    publish_at = Column(DateTime)
+    published_at = Column(DateTime, index=True)
+    author_id = Column(Integer, ForeignKey("ab_user.id", ondelete="RESTRICT"), nullable=False,
+                       index=True)
+    author = relationship(EofficeUser, foreign_keys=[author_id])
+    # The author's unit when the item was written: its leader edits the item.
+    department_id = Column(Integer, ForeignKey("department.id", ondelete="RESTRICT"),
+                           nullable=False, index=True)
+    department = relationship(Department)
+    publisher_id = Column(Integer, ForeignKey("ab_user.id", ondelete="RESTRICT"))
+    publisher = relationship(EofficeUser, foreign_keys=[publisher_id])
+    return_comment = Column(Text)  # the last "trả lại" comment, shown to the author
+    version = Column(Integer, nullable=False, default=1)  # a stale form is refused
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    updated_at = Column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+    images = relationship(NewsImage, secondary=news_item_image, order_by=NewsImage.id)
+    revisions = relationship("NewsRevision", back_populates="news",
+                             order_by="NewsRevision.id.desc()", cascade="all, delete-orphan")
+    events = relationship("NewsEvent", back_populates="news", order_by="NewsEvent.id",
+                          cascade="all, delete-orphan")
+
+    @property
+    def state_label(self):
+        if self.state == PUBLISHED and self.published_at and self.published_at > utcnow():
+            return WAITING_LABEL
+        return STATES.get(self.state, self.state)
+
+    def __repr__(self):
+        return self.title or ""
+
+
+class NewsRevision(Model):
+    """Every save of the title, summary or body: who, when, and the content as saved."""
+    __tablename__ = "news_revision"
+    __label__ = _l("phiên bản tin")
+
+    id = Column(Integer, primary_key=True)
+    news_id = Column(Integer, ForeignKey("news_item.id", ondelete="CASCADE"), nullable=False,
+                     index=True)
+    news = relationship(NewsItem, back_populates="revisions")
+    editor_id = Column(Integer, ForeignKey("ab_user.id", ondelete="RESTRICT"))
+    editor = relationship(EofficeUser)
+    at = Column(DateTime, nullable=False, default=utcnow)
+    title = Column(String(TITLE_MAX), nullable=False)
+    summary = Column(Text, nullable=False, default="")
+    body = Column(Text, nullable=False, default="")
+
+    def __repr__(self):
+        return self.title or ""
+
+
+class NewsEvent(Model):
+    """The item's workflow history, append-only: who did what, when, with which comment."""
+    __tablename__ = "news_event"
+    __label__ = _l("lịch sử tin")
+
+    id = Column(Integer, primary_key=True)
+    news_id = Column(Integer, ForeignKey("news_item.id", ondelete="CASCADE"), nullable=False,
+                     index=True)
+    news = relationship(NewsItem, back_populates="events")
+    actor_id = Column(Integer, ForeignKey("ab_user.id", ondelete="RESTRICT"))
+    actor = relationship(EofficeUser)
+    at = Column(DateTime, nullable=False, default=utcnow)
+    action = Column(String(20), nullable=False)
+    from_state = Column(String(12))
+    to_state = Column(String(12))
+    note = Column(Text)

@@ -9,11 +9,9 @@ from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from app.core.timefmt import format_datetime
+from app.core.timefmt import WEEKDAYS, format_datetime
 from app.ops import backup as ops
 
-WEEKDAYS = [_l("Thứ Hai"), _l("Thứ Ba"), _l("Thứ Tư"), _l("Thứ Năm"), _l("Thứ Sáu"),
-            _l("Thứ Bảy"), _l("Chủ nhật")]
 WAIT_SECONDS = 20  # "Sao lưu ngay" waits this long for the result, then lets it run on
 
 

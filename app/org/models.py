@@ -67,6 +67,10 @@ class EofficeUser(User):
                                   server_default=false())
     locked_until = Column(DateTime)  # too many failed logins
     compromised_at = Column(DateTime)  # "Báo lộ mật khẩu": locked until the admin resets
+    # Two-factor login (app.security.twofactor): the TOTP secret (None: not enabled) and the
+    # last time step accepted, so a code is used once.
+    otp_secret = Column(String(64))
+    otp_last_step = Column(Integer)
 
     @property
     def full_name(self):
@@ -87,6 +91,12 @@ class EofficeUser(User):
         if self.must_change_password:
             return _("Mật khẩu tạm thời")
         return ""
+
+    @property
+    def two_factor_status(self):
+        from flask_babel import gettext as _
+
+        return _("Đã bật") if self.otp_secret else _("Chưa bật")
 
     def get_full_name(self):  # FAB's navbar and panels call this
         return self.full_name

@@ -1,5 +1,5 @@
 """Demo drafts and outgoing documents for `make run`: about 150 issued documents over the past
-four months (each with the drafter's file and the signed scan), and drafts in every state —
+thirteen months (each with the drafter's file and the signed scan), and drafts in every state —
 all made through app.outgoing.services as the officers, unit leaders, signers and the clerk
 would. Deterministic and idempotent (nothing is added once any draft exists)."""
 import io
@@ -48,6 +48,7 @@ TYPES = [("Công văn", 10), ("Báo cáo", 3), ("Kế hoạch", 2), ("Quyết đ
          ("Thông báo", 2), ("Tờ trình", 1), ("Giấy mời", 1)]
 SIGNERS = ["lanhdao", "pgd.thanh", "pgd.nga"]
 ISSUED_COUNT = 150
+ISSUED_DAYS = 395  # thirteen months: the leaders' dashboard shows twelve
 
 
 def _docx(text: str) -> bytes:
@@ -132,6 +133,7 @@ class _Demo:
         # Issued during office hours of that day (the service stamps "now").
         document.issued_at = local_to_utc(datetime.combine(
             issued_date, time(self.rng.randint(8, 16), self.rng.randint(0, 59))))
+        draft.created_at = document.issued_at - timedelta(days=self.rng.randint(1, 10))
         for recipient in document.recipients:
             if recipient.dispatched_at is not None:
                 recipient.dispatched_at = document.issued_at
@@ -148,7 +150,7 @@ def create_outgoing_demo(app, seed: int = 2026):
         return {}
     demo = _Demo(app, seed)
     today = local_now().date()
-    dates = sorted(today - timedelta(days=demo.rng.randint(0, 120))
+    dates = sorted(today - timedelta(days=demo.rng.randint(0, ISSUED_DAYS))
                    for _ in range(ISSUED_COUNT))
     for year in {d.year for d in dates}:
         seed_catalogs(session, year=year)

@@ -87,7 +87,7 @@ class Draft(Model):
     internal_users = relationship(EofficeUser, secondary=draft_internal_user)
     external_agencies = relationship(Agency, secondary=draft_external_agency)
     notes = Column(Text)
-    created_at = Column(DateTime, nullable=False, default=utcnow)
+    created_at = Column(DateTime, nullable=False, default=utcnow, index=True)
     updated_at = Column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
 
     versions = relationship("DraftVersion", back_populates="draft",
@@ -181,7 +181,7 @@ class OutgoingDocument(Model):
     issued_date = Column(Date, nullable=False, index=True)
     place = Column(String(100), nullable=False)
     document_type_id = Column(Integer, ForeignKey("document_type.id", ondelete="RESTRICT"),
-                              nullable=False)
+                              nullable=False, index=True)
     document_type = relationship(DocumentType)
     excerpt = Column(String(1000), nullable=False)
     field_id = Column(Integer, ForeignKey("field.id", ondelete="RESTRICT"), index=True)

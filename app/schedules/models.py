@@ -1,1 +1,185 @@
-"""Models of this module (being built)."""
+"""Weekly work schedules (lịch công tác tuần, Art. 6.2, 7.2, 8.2; DOMAIN.md §3).
+
+A week is one ISO week of one scope: the agency's leadership, a unit, or a person. The agency
+and unit weeks are built, then approved, which publishes them; after that, changes are made as
+an adjustment: edited items wait as `pending` copies (and cancellations as `cancel_pending`)
+while the published items stay as they were, until the adjustment is approved. Each published
+item remembers whether it was added, changed or cancelled by an adjustment, and when."""
+from flask_appbuilder import Model
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import (
+    Boolean, CheckConstraint, Column, Date, DateTime, ForeignKey, Index, Integer, String, Table,
+    Text, Time, UniqueConstraint, false,
+)
+from sqlalchemy.orm import relationship
+
+from app.catalogs.models import MeetingRoom
+from app.core.db import TABLE_LABELS
+from app.core.timefmt import utcnow
+from app.org.models import Department, EofficeUser
+
+# Levels (Art. 6.2a agency, 7.2a unit, 8.2a person).
+AGENCY, UNIT, PERSON = "agency", "unit", "person"
+LEVELS = {AGENCY: _l("Lịch cơ quan"), UNIT: _l("Lịch đơn vị"), PERSON: _l("Lịch cá nhân")}
+
+# States of the week (of its first version, then of the adjustment being prepared).
+DRAFT, SUBMITTED, RETURNED, PUBLISHED = "draft", "submitted", "returned", "published"
+STATES = {DRAFT: _l("Đang soạn"), SUBMITTED: _l("Chờ duyệt"), RETURNED: _l("Bị trả lại"),
+          PUBLISHED: _l("Đã ban hành")}
+
+SESSIONS = {"morning": _l("Sáng"), "afternoon": _l("Chiều"), "evening": _l("Tối")}
+SESSION_ORDER = {"morning": 0, "afternoon": 1, "evening": 2}
+
+# What an adjustment did to a published item.
+ADDED, CHANGED, CANCELLED = "added", "changed", "cancelled"
+CHANGES = {ADDED: _l("Bổ sung"), CHANGED: _l("Điều chỉnh"), CANCELLED: _l("Hủy")}
+
+
+class ScheduleWeek(Model):
+    __tablename__ = "schedule_week"
+    __label__ = _l("lịch công tác tuần")
+    __table_args__ = (
+        UniqueConstraint("level", "department_id", "owner_id", "year", "week",
+                         name="uq_schedule_week_scope"),
+        CheckConstraint("week BETWEEN 1 AND 53", name="ck_schedule_week_week"),
+        Index("ix_schedule_week_when", "year", "week"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    level = Column(String(10), nullable=False)
+    # A unit week has its unit; a personal week its person; the agency week neither. (The
+    # agency week is kept unique by the service: NULLs never collide in a unique constraint.)
+    department_id = Column(Integer, ForeignKey("department.id", ondelete="RESTRICT"), index=True)
+    department = relationship(Department)
+    owner_id = Column(Integer, ForeignKey("ab_user.id", ondelete="RESTRICT"), index=True)
+    owner = relationship(EofficeUser, foreign_keys=[owner_id])
+    year = Column(Integer, nullable=False)  # ISO year
+    week = Column(Integer, nullable=False)  # ISO week number
+    state = Column(String(10), nullable=False, default=DRAFT)
+    version = Column(Integer, nullable=False, default=0)  # publications so far (0: never)
+    published_at = Column(DateTime)  # the last publication (UTC)
+    approved_by_id = Column(Integer, ForeignKey("ab_user.id", ondelete="RESTRICT"))
+    approved_by = relationship(EofficeUser, foreign_keys=[approved_by_id])
+    submitted_by_id = Column(Integer, ForeignKey("ab_user.id", ondelete="RESTRICT"))
+    submitted_by = relationship(EofficeUser, foreign_keys=[submitted_by_id])
+    return_reason = Column(String(1000))
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    updated_at = Column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+    items = relationship("ScheduleItem", back_populates="week_record",
+                         cascade="all, delete-orphan", passive_deletes=True)
+    events = relationship("ScheduleEvent", back_populates="week_record",
+                          order_by="ScheduleEvent.id", cascade="all, delete-orphan",
+                          passive_deletes=True)
+
+    @property
+    def is_published(self):
+        return self.version > 0
+
+    @property
+    def has_adjustment(self):
+        """Published, with changes waiting to be approved (or being prepared)."""
+        return self.version > 0 and any(i.pending or i.cancel_pending for i in self.items)
+
+    def __repr__(self):
+        return f"{LEVELS[self.level]} {self.week:02d}/{self.year}"
+
+
+schedule_item_person = Table(
+    "schedule_item_person", Model.metadata,
+    Column("item_id", Integer, ForeignKey("schedule_item.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("user_id", Integer, ForeignKey("ab_user.id", ondelete="RESTRICT"), primary_key=True),
+)
+TABLE_LABELS["schedule_item_person"] = _l("thành phần của lịch công tác")
+schedule_item_unit = Table(
+    "schedule_item_unit", Model.metadata,
+    Column("item_id", Integer, ForeignKey("schedule_item.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("department_id", Integer, ForeignKey("department.id", ondelete="RESTRICT"),
+           primary_key=True),
+)
+TABLE_LABELS["schedule_item_unit"] = _l("đơn vị tham dự lịch công tác")
+
+
+class ScheduleItem(Model):
+    __tablename__ = "schedule_item"
+    __label__ = _l("mục lịch công tác")
+    __table_args__ = (
+        Index("ix_schedule_item_day", "day", "start_time"),
+        CheckConstraint("end_time IS NULL OR end_time > start_time",
+                        name="ck_schedule_item_times"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    week_id = Column(Integer, ForeignKey("schedule_week.id", ondelete="CASCADE"), nullable=False,
+                     index=True)
+    week_record = relationship(ScheduleWeek, back_populates="items")
+    day = Column(Date, nullable=False)
+    session = Column(String(10), nullable=False)  # Sáng / Chiều / Tối
+    start_time = Column(Time, nullable=False)
+    end_time = Column(Time)
+    content = Column(Text, nullable=False)
+    chair_id = Column(Integer, ForeignKey("ab_user.id", ondelete="RESTRICT"), index=True)
+    chair = relationship(EofficeUser, foreign_keys=[chair_id])
+    chair_text = Column(String(200))  # a chair from outside the agency
+    people = relationship(EofficeUser, secondary=schedule_item_person,
+                          order_by=EofficeUser.first_name)
+    units = relationship(Department, secondary=schedule_item_unit, order_by=Department.name)
+    participants_text = Column(String(1000))  # guests and others, as written
+    room_id = Column(Integer, ForeignKey("meeting_room.id", ondelete="RESTRICT"), index=True)
+    room = relationship(MeetingRoom)
+    place = Column(String(300))  # a place that is not one of our rooms
+    preparing_unit_id = Column(Integer, ForeignKey("department.id", ondelete="RESTRICT"))
+    preparing_unit = relationship(Department, foreign_keys=[preparing_unit_id])
+    notes = Column(String(1000))
+    private = Column(Boolean, nullable=False, default=False, server_default=false())
+    series = Column(String(36), index=True)  # items created together as a daily repetition
+
+    # Adjustments of a published week.
+    pending = Column(Boolean, nullable=False, default=False, server_default=false())
+    replaces_id = Column(Integer, ForeignKey("schedule_item.id", ondelete="CASCADE"))
+    replaces = relationship("ScheduleItem", remote_side=[id], foreign_keys=[replaces_id])
+    cancel_pending = Column(Boolean, nullable=False, default=False, server_default=false())
+    change = Column(String(10))  # added / changed / cancelled, by the last adjustment
+    changed_at = Column(DateTime)  # when that adjustment was published (UTC)
+    created_by_id = Column(Integer, ForeignKey("ab_user.id", ondelete="RESTRICT"))
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+
+    @property
+    def place_text(self):
+        return self.room.name if self.room else (self.place or "")
+
+    def __repr__(self):
+        return self.content[:60]
+
+
+class ScheduleEvent(Model):
+    """The history of a week: built, submitted, returned (why), approved, adjusted."""
+    __tablename__ = "schedule_event"
+    __label__ = _l("lịch sử lịch công tác")
+
+    id = Column(Integer, primary_key=True)
+    week_id = Column(Integer, ForeignKey("schedule_week.id", ondelete="CASCADE"), nullable=False,
+                     index=True)
+    week_record = relationship(ScheduleWeek, back_populates="events")
+    at = Column(DateTime, nullable=False, default=utcnow)
+    actor_id = Column(Integer, ForeignKey("ab_user.id", ondelete="RESTRICT"))
+    actor = relationship(EofficeUser)
+    action = Column(String(20), nullable=False)
+    note = Column(String(1000))
+
+
+class ScheduleFeed(Model):
+    """A secret calendar-feed address (.ics) of a person or a unit; revoking makes a new one."""
+    __tablename__ = "schedule_feed"
+    __label__ = _l("địa chỉ lịch")
+
+    id = Column(Integer, primary_key=True)
+    token = Column(String(64), nullable=False, unique=True)
+    user_id = Column(Integer, ForeignKey("ab_user.id", ondelete="CASCADE"), index=True)
+    department_id = Column(Integer, ForeignKey("department.id", ondelete="CASCADE"), index=True)
+    department = relationship(Department)
+    created_by_id = Column(Integer, ForeignKey("ab_user.id", ondelete="CASCADE"))
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    revoked_at = Column(DateTime)

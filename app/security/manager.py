@@ -1,15 +1,19 @@
 """The security manager: FAB's, with our user model and the profile in the security panel."""
-from flask import current_app, flash, g, has_request_context, session
+from flask import (abort, current_app, flash, g, has_app_context, has_request_context, redirect,
+                   session, url_for)
+from flask_appbuilder import expose, has_access
 from flask_appbuilder.models.sqla.filters import FilterNotEqual
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.views import UserDBModelView
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app.audit.services import record
 from app.core.timefmt import utcnow
 from app.core.views import Formatters
 from app.org.models import EofficeUser
-from app.security import accounts
+from app.security import accounts, twofactor
+from app.security.api import EofficeSecurityApi
 from app.security.views import AccountView, EofficeAuthDBView, EofficeResetMyPasswordView
 
 PROFILE_COLUMNS = ["department", "position", "fields", "phone"]
@@ -22,6 +26,7 @@ PROFILE_LABELS = {
     "fields": _l("Lĩnh vực phụ trách"),
     "phone": _l("Điện thoại"),
     "account_status": _l("Tình trạng tài khoản"),
+    "two_factor_status": _l("Xác thực hai bước"),
 }
 ACCOUNT_COLUMNS = ["last_name", "first_name", "username", "active", "email", "roles"]
 
@@ -37,7 +42,8 @@ class EofficeUserView(UserDBModelView):
     add_columns = ACCOUNT_COLUMNS + PROFILE_COLUMNS + ["password", "conf_password"]
     edit_columns = ACCOUNT_COLUMNS + PROFILE_COLUMNS
     show_fieldsets = [
-        (_l("User info"), {"fields": ["username", "active", "roles", "login_count"]}),
+        (_l("User info"), {"fields": ["username", "active", "roles", "login_count",
+                                      "two_factor_status"]}),
         (_l("Personal Info"), {"fields": ["last_name", "first_name", "email", "phone"],
                                "expanded": True}),
         (_l("Công tác"), {"fields": PROFILE_COLUMNS[:3], "expanded": True}),
@@ -46,6 +52,7 @@ class EofficeUserView(UserDBModelView):
                             "expanded": False}),
     ]
     user_show_fieldsets = show_fieldsets[:3]
+    show_template = "account/user_show.html"
     base_order = ("username", "asc")
     exclude_route_methods = {"download"}  # FAB's file route; users have no files
     # Public is the role of anonymous visitors, never of a person.
@@ -62,6 +69,21 @@ class EofficeUserView(UserDBModelView):
         item.must_change_password = True
         self.datamodel.session.commit()
 
+    @expose("/reset2fa/<int:pk>", methods=["POST"])
+    @has_access
+    def reset_two_factor(self, pk):
+        """Recovery when a phone is lost: the person logs in with the password alone and
+        enables two-factor login again (recorded in the audit trail)."""
+        user = self.datamodel.get(pk, self._base_filters)
+        if user is None:
+            abort(404)
+        if twofactor.is_enabled(user):
+            twofactor.disable(self.datamodel.session, user, action="2fa_reset")
+            flash(_("Đã đặt lại xác thực hai bước của %(name)s.", name=user.username), "info")
+        else:
+            flash(_("%(name)s chưa bật xác thực hai bước.", name=user.username), "info")
+        return redirect(url_for(".show", pk=pk))
+
 
 class EofficeSecurityManager(SecurityManager):
     user_model = EofficeUser
@@ -69,6 +91,7 @@ class EofficeSecurityManager(SecurityManager):
     userstatschartview = None  # FAB's chart loads Google's loader from the internet
     resetmypasswordview = EofficeResetMyPasswordView
     authdbview = EofficeAuthDBView
+    security_api = EofficeSecurityApi
 
     def register_views(self):
         super().register_views()
@@ -77,7 +100,7 @@ class EofficeSecurityManager(SecurityManager):
         self.appbuilder.add_view_no_menu(AccountView)
         if self.is_auth_limited:  # FAB limits only the login form: the API login too
             for view in self.appbuilder.baseviews:
-                if view.__class__.__name__ == "SecurityApi":
+                if isinstance(view, EofficeSecurityApi):
                     self.limiter.limit(self.auth_rate_limit, methods=["POST"])(view.blueprint)
 
     # -- logins: lockout after repeated failures, web form and API alike (both call this)
@@ -91,6 +114,9 @@ class EofficeSecurityManager(SecurityManager):
         return super().auth_user_db(username, password)
 
     def update_user_auth_stat(self, user, success=True):
+        if success and twofactor.is_enabled(user) and not (
+                has_app_context() and g.get("second_factor_ok")):
+            return  # the password was right; the login completes with the code
         super().update_user_auth_stat(user, success)
         session_db = self.session
         if not success:

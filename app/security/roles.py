@@ -39,14 +39,14 @@ OWN_ACCOUNT = {
     "ResetMyPasswordView": ["can_this_form_get", "can_this_form_post"],
     "UserInfoEditView": ["can_this_form_get", "can_this_form_post"],
     "MenuApi": ["can_get"],
-    "Account": ["can_report"],
+    "Account": ["can_report", "can_twofactor"],  # report a compromised password; 2FA
     "Notification": ["can_read"],  # their own notices
 }
 
 # Art. 10.1a, 10.3: the network administrator assigns rights and keeps the user list current.
 SECURITY_PANEL = {
     "EofficeUserView": ["can_list", "can_show", "can_add", "can_edit", "can_delete",
-                        "resetpasswords"],
+                        "resetpasswords", "can_reset_two_factor"],
     "ResetPasswordView": ["can_this_form_get", "can_this_form_post"],
     "RoleModelView": ["can_list", "can_show", "can_add", "can_edit", "can_delete", "copyrole"],
     "UserGroupModelView": ["can_list", "can_show", "can_add", "can_edit", "can_delete"],
@@ -112,12 +112,48 @@ REQUEST_GRANTS = {
     for role in ROLES
 }
 
-# Weekly work schedules (Art. 6.2a, 7.2a, 8.2a): filled by app.schedules.
-SCHEDULE_GRANTS = {role: {} for role in ROLES}
-# Internal news (Art. 6.2c, 7.2c, 8.2c): filled by app.news.
-NEWS_GRANTS = {role: {} for role in ROLES}
-# Statistics, reports and the leaders' dashboard (Art. 6.1b, 9.1d, 5.2): filled by app.stats.
-STATS_GRANTS = {role: {} for role in ROLES}
+# Weekly work schedules (Art. 6.2, 7.2, 8.2): everyone reads the published weeks and keeps
+# their own; unit leaders build their unit's (who builds which week: app.schedules.access).
+# The office leader compiles the agency's week and the agency leader approves it; the
+# administrator can delegate "compile" to someone else with a role of their own.
+_SCHEDULES = _merge(_grant(["Schedule"], READ_WRITE),
+                    _grant(["Portal", "Schedules", "ScheduleFeeds"], MENU))
+SCHEDULE_GRANTS = {role: _SCHEDULES for role in ROLES}
+SCHEDULE_GRANTS[OFFICE_LEADER] = _merge(_SCHEDULES, {"AgencySchedule": ["can_compile"]},
+                                        _grant(["AgencyScheduleCompile"], MENU))
+SCHEDULE_GRANTS[AGENCY_LEADER] = _merge(_SCHEDULES, {"AgencySchedule": ["can_approve"]},
+                                        _grant(["AgencyScheduleApprove"], MENU))
+# Internal news (Art. 6.2c, 7.2c, 8.2c): everybody reads the published news (the network
+# administrator too: staff); all others write news and act on it as app.news.workflow allows
+# (officer and clerk write, unit leader edits, agency leader publishes); which item:
+# app.news.access.
+NEWS_GRANTS = {
+    role: _merge(_grant(["News"], READ), _grant(["Portal", "NewsList"], MENU)) if role == ADMIN
+    else _merge(_grant(["News"], READ_WRITE), _grant(["Portal", "NewsList", "NewsNew"], MENU))
+    for role in ROLES
+}
+# Statistics, reports and the leaders' dashboard (Art. 6.1b, 9.1d, 5.2): leaders read the
+# dashboard (and its REST API) and the reports — agency and office leaders for the whole
+# agency, a unit leader for their unit (the scope: app.stats.figures.Scope). The clerk makes
+# the reports on the leaders' request (Art. 9.1d) but has no dashboard; officers and the
+# administrator neither (the administrator follows logins in the audit trail).
+_REPORTS = _merge(_grant(["StatsReport"], READ), _grant(["Statistics", "StatsReports"], MENU))
+_DASHBOARD = _merge(_REPORTS, _grant(["Stats"], READ), _grant(["StatsDashboard"], MENU))
+STATS_GRANTS = {role: {} for role in ROLES} | {
+    AGENCY_LEADER: _DASHBOARD, OFFICE_LEADER: _DASHBOARD, UNIT_LEADER: _DASHBOARD,
+    CLERK: _REPORTS,
+}
+
+# Liên thông văn bản (Art. 9.1a, 9.1b, 10.1d): the clerk keeps the partner catalog, imports
+# packages received by other means, returns or resends; leaders read what was sent and received
+# and the statuses. The network administrator keeps the connection (their settings, the logs)
+# but handles no documents.
+_EXCHANGE_READ = _merge(_grant(["Exchange"], READ), _grant(["Exchange"], MENU))
+EXCHANGE_GRANTS = {role: {} for role in ROLES} | {
+    AGENCY_LEADER: _EXCHANGE_READ, OFFICE_LEADER: _EXCHANGE_READ,
+    CLERK: _merge(_grant(["Exchange", "ExchangePartner"], READ_WRITE),
+                  _grant(["Exchange", "ExchangeImport", "ExchangePartners"], MENU)),
+}
 
 ROLE_PERMISSIONS = {
     ADMIN: _merge(OWN_ACCOUNT, SECURITY_PANEL, AUDIT,
@@ -133,7 +169,7 @@ ROLE_PERMISSIONS = {
                   _grant(INCOMING_MENUS + INCOMING_CLERK_MENUS, MENU)),
 }
 for _grants in (OUTGOING_GRANTS, DOSSIER_GRANTS, REQUEST_GRANTS, SCHEDULE_GRANTS, NEWS_GRANTS,
-                STATS_GRANTS):
+                STATS_GRANTS, EXCHANGE_GRANTS):
     for _role, _grant_of_role in _grants.items():
         ROLE_PERMISSIONS[_role] = _merge(ROLE_PERMISSIONS[_role], _grant_of_role)
 

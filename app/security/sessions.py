@@ -1,23 +1,30 @@
 """Sessions end when they should: after a password change elsewhere (session version), after
-30 minutes idle or 12 hours in all (configurable); a temporary password must be changed first."""
-from flask import current_app, flash, g, redirect, request, session, url_for
+30 minutes idle or 12 hours in all (configurable); a temporary password must be changed first,
+and two-factor login enabled first by those whose role requires it (TOTP_REQUIRED_ROLES)."""
+from flask import current_app, flash, g, jsonify, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 
 from app.core.timefmt import utcnow
+from app.security import twofactor
 
 # What a person with a temporary password may still open.
 ALLOWED_WITH_TEMPORARY_PASSWORD = {"EofficeResetMyPasswordView.this_form_get",
                                    "EofficeResetMyPasswordView.this_form_post",
                                    "EofficeAuthDBView.logout", "AuthDBView.logout", "static",
                                    "appbuilder.static", "LocaleView.index"}
+# What a person who must enable two-factor login may still open.
+ALLOWED_BEFORE_ENROLMENT = ALLOWED_WITH_TEMPORARY_PASSWORD | {
+    "AccountView.two_factor", "AccountView.enable_two_factor"}
 
 
 def init_session_rules(app):
     @app.before_request
     def enforce_session_rules():
-        if request.path.startswith("/api/") or not current_user.is_authenticated:
+        if not current_user.is_authenticated:
             return None
+        if request.path.startswith("/api/"):
+            return refuse_api_before_enrolment(current_user)
         user = current_user
         now = utcnow().timestamp()
         config = current_app.config
@@ -42,4 +49,18 @@ def init_session_rules(app):
             flash(_("Bạn đang dùng mật khẩu tạm thời: hãy đổi mật khẩu trước khi tiếp tục."),
                   "warning")
             return redirect(url_for("EofficeResetMyPasswordView.this_form_get"))
+        if request.endpoint not in ALLOWED_BEFORE_ENROLMENT and twofactor.must_enrol(user):
+            flash(_("Vai trò của bạn bắt buộc dùng xác thực hai bước: hãy bật trước khi tiếp "
+                    "tục."), "warning")
+            return redirect(url_for("AccountView.two_factor"))
         return None
+
+
+def refuse_api_before_enrolment(user):
+    """The REST API with the browser's session cookie is no way around the enrolment (with a
+    token it is refused at the API login)."""
+    if request.headers.get("Authorization") or str(request.endpoint).startswith(
+            "EofficeSecurityApi.") or not twofactor.must_enrol(user):
+        return None
+    return jsonify(message=_("Vai trò của bạn bắt buộc dùng xác thực hai bước: hãy bật trước "
+                             "khi tiếp tục.")), 403

@@ -1,0 +1,210 @@
+"""REST API /api/v1/exchange/: the partners' inbox and the clerk's queue.
+
+`POST /inbox` is for partner systems only: `Authorization: Bearer <token>`, the secret the
+partner was given when it was added to the partner catalog (only its sha256 is stored here).
+No token, an unknown one or a deactivated partner: 401. The body is the edXML package or
+status. Answers: 202 accepted (processed by the worker), 200 status applied, 409 already
+received (nothing stored again), 422 refused with every reason in `problems`, 413 too big."""
+from flask import Response, current_app, request
+from flask_appbuilder.api import expose, safe
+from flask_appbuilder.security.decorators import permission_name, protect
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from app.core.api import DomainApi
+from app.core.errors import DomainError
+from app.core.files import content_disposition
+from app.core.timefmt import format_datetime
+from app.documents import services as incoming_services
+from app.exchange import edxml, services
+from app.exchange.models import ExchangeInbound, ExchangeOutbox, ExchangeStatus
+from app.extensions import db
+from app.outgoing.access import visible_outgoing
+from app.outgoing.models import OutgoingDocument
+
+
+def serialize_inbound(inbound) -> dict:
+    return {"id": inbound.id, "state": inbound.state, "state_label": str(inbound.state_label),
+            "document_id": inbound.document_key, "business_type": inbound.business_type,
+            "from": {"organ_id": inbound.from_organ_id, "name": inbound.from_name},
+            "subject": inbound.subject, "source": inbound.source,
+            "incoming_id": inbound.incoming_id, "reason": inbound.reason,
+            "last_status": inbound.last_status,
+            "received_at": format_datetime(inbound.received_at)}
+
+
+def serialize_outbox(row) -> dict:
+    return {"id": row.id, "kind": row.kind, "document_id": row.document_key,
+            "business_type": row.business_type, "status_code": row.status_code,
+            "partner": str(row.partner), "outgoing_id": row.outgoing_id,
+            "state": row.state, "state_label": str(row.state_label), "attempts": row.attempts,
+            "last_error": row.last_error, "remote_status": row.remote_status,
+            "remote_label": str(row.remote_label), "remote_note": row.remote_note,
+            "sent_at": format_datetime(row.sent_at)}
+
+
+class ExchangeApi(DomainApi):
+    resource_name = "exchange"
+    class_permission_name = "Exchange"
+    method_permission_name = {"queue": "read", "outbox": "read", "package": "read",
+                              "register": "write", "give_back": "write", "upload": "write",
+                              "resend": "write"}
+    openapi_spec_tag = "Liên thông văn bản"
+
+    @expose("/inbox", methods=["POST"])
+    @safe
+    def inbox(self):
+        """A partner's package or status (edXML body, partner bearer token).
+        ---
+        post:
+          requestBody: {content: {application/xml: {schema: {type: string}}}}
+          responses:
+            202: {description: package accepted}
+            401: {description: not an authenticated partner}
+            409: {description: already received}
+            422: {description: refused, with the reasons}
+        """
+        header = request.headers.get("Authorization", "")
+        token = header[7:].strip() if header.startswith("Bearer ") else ""
+        partner = services.partner_for_token(db.session, token)
+        if partner is None:
+            return self.response_401()
+        limit = current_app.config.get("EXCHANGE_MAX_BYTES",
+                                       4 * current_app.config["MAX_UPLOAD_BYTES"])
+        if (request.content_length or 0) > limit:
+            return self.response(413, message=_("Gói tin quá lớn."))
+        return self._receive(request.get_data(), partner=partner)
+
+    def _receive(self, data, **kwargs):
+        try:
+            result = services.receive(db.session, data, **kwargs)
+        except edxml.PackageError as error:
+            db.session.rollback()
+            return self.response(422, message=_("Gói tin không hợp lệ."),
+                                 problems=error.problems)
+        except services.Duplicate as error:
+            db.session.rollback()
+            return self.response(409, message=str(error))
+        except DomainError as error:
+            return self._errors(error)
+        if isinstance(result, ExchangeStatus):
+            return self.response(200, message=_("Đã ghi nhận trạng thái."), code=result.code)
+        return self.response(202, message=_("Đã nhận gói tin."), id=result.id,
+                             document_id=result.document_key)
+
+    @expose("/queue", methods=["GET"])
+    @protect()
+    @safe
+    @permission_name("queue")
+    def queue(self):
+        """Packages received (state: queued = Chờ vào sổ, registered, returned, applied)."""
+        query = select(ExchangeInbound)
+        if request.args.get("state"):
+            query = query.where(ExchangeInbound.state == request.args["state"])
+        return self.page(query, ExchangeInbound, serialize_inbound)
+
+    def _inbound(self, pk):
+        return db.session.get(ExchangeInbound, pk) if 0 < pk < 2**31 else None
+
+    @expose("/queue/<int:pk>/register", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("register")
+    def register(self, pk):
+        """Vào sổ a queued package: {"register_id": …} (status 03 goes back)."""
+        inbound = self._inbound(pk)
+        if inbound is None or inbound.incoming is None:
+            return self.response_404()
+        body = request.get_json(silent=True) or {}
+        try:
+            if not isinstance(body.get("register_id"), int):
+                raise incoming_services.FormErrors({"register_id": [_("Chọn sổ văn bản đến.")]})
+            document = incoming_services.register_pending(
+                db.session, self.caller(), inbound.incoming, body["register_id"])
+        except DomainError as error:
+            return self._errors(error)
+        return self.response(200, id=document.id, arrival_number=document.arrival_number)
+
+    @expose("/queue/<int:pk>/return", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("give_back")
+    def give_back(self, pk):
+        """Trả lại a queued package: {"reason": …} (status 02 goes back)."""
+        inbound = self._inbound(pk)
+        if inbound is None:
+            return self.response_404()
+        body = request.get_json(silent=True) or {}
+        try:
+            services.return_inbound(db.session, self.caller(), inbound, body.get("reason"))
+        except DomainError as error:
+            return self._errors(error)
+        return self.response(200, result=serialize_inbound(inbound))
+
+    @expose("/import", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("upload")
+    def upload(self):
+        """An .edxml file received by other means (XML body) into the registration queue."""
+        try:
+            result = services.import_file(db.session, self.caller(), request.get_data())
+        except edxml.PackageError as error:
+            db.session.rollback()
+            return self.response(422, message=_("Gói tin không hợp lệ."),
+                                 problems=error.problems)
+        except services.Duplicate as error:
+            db.session.rollback()
+            return self.response(409, message=str(error))
+        except DomainError as error:
+            return self._errors(error)
+        if isinstance(result, ExchangeStatus):
+            return self.response(200, code=result.code)
+        return self.response(201, result=serialize_inbound(result))
+
+    @expose("/outbox", methods=["GET"])
+    @protect()
+    @safe
+    @permission_name("outbox")
+    def outbox(self):
+        """Messages sent and their per-recipient status (?outgoing_id=, ?state=)."""
+        query = select(ExchangeOutbox)
+        if request.args.get("outgoing_id", type=int):
+            query = query.where(ExchangeOutbox.outgoing_id == request.args.get(
+                "outgoing_id", type=int))
+        if request.args.get("state"):
+            query = query.where(ExchangeOutbox.state == request.args["state"])
+        return self.page(query, ExchangeOutbox, serialize_outbox)
+
+    @expose("/outbox/<int:pk>/retry", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("resend")
+    def resend(self, pk):
+        row = db.session.get(ExchangeOutbox, pk) if 0 < pk < 2**31 else None
+        if row is None:
+            return self.response_404()
+        try:
+            services.retry(db.session, self.caller(), row)
+        except DomainError as error:
+            return self._errors(error)
+        return self.response(200, result=serialize_outbox(row))
+
+    @expose("/outgoing/<int:pk>/edxml", methods=["GET"])
+    @protect()
+    @safe
+    @permission_name("package")
+    def package(self, pk):
+        """An issued document as an .edxml file."""
+        document = db.session.scalar(select(OutgoingDocument).where(
+            OutgoingDocument.id == pk, visible_outgoing(self.caller()))) \
+            if 0 < pk < 2**31 else None
+        if document is None:
+            return self.response_404()
+        try:
+            data = services.export_package(document)
+        except DomainError as error:
+            return self._errors(error)
+        return Response(data, mimetype="application/xml", headers={
+            "Content-Disposition": content_disposition(
+                f"{document.number_symbol.replace('/', '-')}.edxml")})

@@ -1,0 +1,216 @@
+"""Liên thông văn bản pages: what was received and sent with their statuses, importing an
+.edxml file into the registration queue, returning a queued package, resending, the partner
+catalog and its secrets; and the exchange panels on the incoming and outgoing pages."""
+from flask import Response, abort, current_app, flash, g, redirect, request, url_for
+from flask_appbuilder import BaseView, expose, has_access
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
+
+from app.core.errors import DomainError
+from app.core.files import content_disposition
+from app.core.views import EofficeModelView, VietnameseInterface
+from app.documents.workflow import is_clerk
+from app.exchange import edxml, services, worker
+from app.exchange.models import (
+    BUSINESS_TYPES, STATUS_CODES, ExchangeInbound, ExchangeOutbox, ExchangePartner,
+)
+from app.extensions import db
+from app.outgoing.access import visible_outgoing
+from app.outgoing.models import OutgoingDocument
+
+LIMIT = 100  # rows per table on the overview page
+
+
+class ExchangeView(BaseView):
+    route_base = "/exchange"
+    class_permission_name = "Exchange"
+    method_permission_name = {"index": "read", "package": "read", "upload": "write",
+                              "give_back": "write", "resend": "write", "token": "write"}
+    default_view = "index"
+
+    @expose("/")
+    @has_access
+    def index(self):
+        inbound = list(db.session.scalars(select(ExchangeInbound).order_by(
+            ExchangeInbound.id.desc()).limit(LIMIT)))
+        outbox = list(db.session.scalars(select(ExchangeOutbox).order_by(
+            ExchangeOutbox.id.desc()).limit(LIMIT)))
+        return self.render_template(
+            "exchange/index.html", title=_("Liên thông văn bản"), inbound=inbound,
+            outbox=outbox, business_types=BUSINESS_TYPES, codes=STATUS_CODES,
+            can_write=is_clerk(g.user, None), form=FlaskForm())
+
+    @expose("/import", methods=["GET", "POST"])
+    @has_access
+    def upload(self):
+        """Nhập gói tin .edxml nhận qua đường khác vào hàng chờ vào sổ."""
+        form = FlaskForm()
+        problems = []
+        if request.method == "POST":
+            if not form.validate():
+                abort(400)
+            upload = request.files.get("package")
+            data = upload.read() if upload and upload.filename else b""
+            try:
+                result = services.import_file(db.session, g.user, data)
+            except edxml.PackageError as error:
+                db.session.rollback()
+                problems = error.problems
+            except DomainError as error:
+                db.session.rollback()
+                problems = [str(error)]
+            else:
+                if getattr(result, "incoming_id", None):
+                    flash(_("Đã nhận gói tin; văn bản đang chờ vào sổ."), "success")
+                    return redirect(url_for("IncomingWorkView.show",
+                                            document_id=result.incoming_id))
+                flash(_("Đã ghi nhận gói tin."), "success")
+                return redirect(url_for(".index"))
+        return self.render_template("exchange/import.html", title=_("Nhập gói tin edXML"),
+                                    form=form, problems=problems), 422 if problems else 200
+
+    @expose("/inbound/<int:inbound_id>/return", methods=["POST"])
+    @has_access
+    def give_back(self, inbound_id):
+        inbound = db.session.get(ExchangeInbound, inbound_id)
+        if inbound is None or not FlaskForm().validate():
+            abort(404 if inbound is None else 400)
+        document_id = inbound.incoming_id
+        try:
+            services.return_inbound(db.session, g.user, inbound, request.form.get("reason"))
+        except DomainError as error:
+            db.session.rollback()
+            errors = getattr(error, "errors", None) or {"": [error]}
+            for messages in errors.values():
+                for message in messages:
+                    flash(str(message), "danger")
+            if document_id:
+                return redirect(url_for("IncomingWorkView.show", document_id=document_id))
+            return redirect(url_for(".index"))
+        flash(_("Đã trả lại văn bản cho cơ quan gửi."), "success")
+        return redirect(url_for(".index"))
+
+    @expose("/outbox/<int:row_id>/retry", methods=["POST"])
+    @has_access
+    def resend(self, row_id):
+        row = db.session.get(ExchangeOutbox, row_id)
+        if row is None or not FlaskForm().validate():
+            abort(404 if row is None else 400)
+        try:
+            services.retry(db.session, g.user, row)
+            flash(_("Tin sẽ được gửi lại trong lượt gửi tới."), "success")
+        except DomainError as error:
+            db.session.rollback()
+            flash(str(error), "danger")
+        return redirect(url_for(".index"))
+
+    @expose("/outgoing/<int:document_id>.edxml")
+    @has_access
+    def package(self, document_id):
+        document = db.session.scalar(select(OutgoingDocument).where(
+            OutgoingDocument.id == document_id, visible_outgoing(g.user)))
+        if document is None:
+            abort(404)
+        try:
+            data = services.export_package(document)
+        except DomainError as error:
+            flash(str(error), "danger")
+            return redirect(url_for("OutgoingWorkView.show", document_id=document_id))
+        name = f"{document.number_symbol.replace('/', '-')}.edxml"
+        return Response(data, mimetype="application/xml",
+                        headers={"Content-Disposition": content_disposition(name)})
+
+    @expose("/partners/<int:partner_id>/token", methods=["POST"])
+    @has_access
+    def token(self, partner_id):
+        """A new secret for the partner to present to us: shown once, only its hash kept."""
+        partner = db.session.get(ExchangePartner, partner_id)
+        if partner is None or not FlaskForm().validate():
+            abort(404 if partner is None else 400)
+        token = services.new_inbound_token(db.session, partner)
+        return self.render_template("exchange/token.html", title=_("Mã xác thực mới"),
+                                    partner=partner, token=token)
+
+
+class ExchangePartnerView(EofficeModelView):
+    datamodel = VietnameseInterface(ExchangePartner)
+    class_permission_name = "ExchangePartner"
+    list_title = show_title = _l("Cơ quan liên thông")
+    add_title = _l("Thêm cơ quan liên thông")
+    edit_title = _l("Sửa cơ quan liên thông")
+    list_columns = ["agency", "endpoint_url", "active", "token_form"]
+    add_columns = edit_columns = ["agency", "endpoint_url", "outbound_token", "active", "notes"]
+    show_columns = ["agency", "endpoint_url", "active", "notes", "created_at"]
+    search_columns = ["agency", "endpoint_url", "active"]
+    label_columns = {"agency": _l("Cơ quan"), "endpoint_url": _l("Địa chỉ nhận gói tin"),
+                     "outbound_token": _l("Mã xác thực do cơ quan đó cấp"),
+                     "active": _l("Đang liên thông"), "notes": _l("Ghi chú"),
+                     "created_at": _l("Ngày tạo"), "token_form": _l("Mã xác thực của họ")}
+    description_columns = {
+        "endpoint_url": _l("Ví dụ https://vanban.snv.hanam.gov.vn/api/v1/exchange/inbox; để "
+                           "trống nếu chỉ trao đổi bằng tệp."),
+        "outbound_token": _l("Chuỗi bí mật cơ quan đó cấp cho chúng ta để gửi gói tin đến họ."),
+    }
+
+    def pre_add(self, item):
+        self._check(item)
+        super().pre_add(item)
+
+    def pre_update(self, item):
+        self._check(item)
+        super().pre_update(item)
+
+    @staticmethod
+    def _check(item):
+        url = (item.endpoint_url or "").strip()
+        if url and not url.startswith(("http://", "https://")):
+            raise DomainError(_l("Địa chỉ nhận gói tin phải bắt đầu bằng http:// hoặc "
+                                 "https://."), field="endpoint_url")
+        item.endpoint_url = url or None
+        if item.agency is not None and not services.agency_codes(item.agency):
+            raise DomainError(_l("Cơ quan này chưa có mã định danh điện tử trong danh mục."),
+                              field="agency")
+
+
+def _token_form(partner):
+    return Markup(
+        '<form method="post" action="{}"><input type="hidden" name="csrf_token" value="{}">'
+        '<button class="btn btn-xs btn-default">{}</button></form>').format(
+        url_for("ExchangeView.token", partner_id=partner.id),
+        generate_csrf(),
+        _("Cấp mã mới"))
+
+
+ExchangePartner.token_form = property(_token_form)
+
+
+def panels():
+    """Context helpers for the exchange panels on the incoming and outgoing pages."""
+    def incoming_exchange(document):
+        return services.queue_entry(db.session, document.id)
+
+    def outgoing_exchange(document):
+        return services.statuses_of(db.session, document.id)
+
+    return {"incoming_exchange": incoming_exchange, "outgoing_exchange": outgoing_exchange,
+            "exchange_codes": STATUS_CODES}
+
+
+def register_views(appbuilder):
+    from app.exchange.api import ExchangeApi
+
+    appbuilder.add_api(ExchangeApi)
+    appbuilder.add_view(ExchangeView, "Exchange", label=_l("Liên thông văn bản"),
+                        icon="fa-right-left", category="Documents")
+    appbuilder.add_link("ExchangeImport", label=_l("Nhập gói tin edXML"),
+                        href="/exchange/import", icon="fa-file-import", category="Documents")
+    appbuilder.add_view(ExchangePartnerView, "ExchangePartners",
+                        label=_l("Cơ quan liên thông"), icon="fa-handshake",
+                        category="Catalogs")
+    app = current_app._get_current_object()
+    app.context_processor(panels)
+    worker.start(app)

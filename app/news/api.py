@@ -1,0 +1,217 @@
+"""REST API /api/v1/news/: the same services, rules and visibility as the web pages
+(an item nobody showed you is 404, whatever its state)."""
+from datetime import datetime
+
+from flask import request
+from flask_appbuilder.api import expose, safe
+from flask_appbuilder.security.decorators import permission_name, protect
+from flask_babel import gettext as _
+
+from app.core.api import DomainApi
+from app.core.errors import DomainError
+from app.core.timefmt import format_datetime
+from app.extensions import db
+from app.news import services, workflow
+from app.news.access import get_visible, get_visible_image
+from app.news.models import STATES, NewsItem
+from app.news.views import send_image
+
+FIELDS = ("title", "summary", "body", "category_id", "featured", "publish_at",
+          "cover_image_id", "remove_cover")
+DATETIME_FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M")
+
+
+def parse_datetime(value):
+    """Vietnam time as yyyy-mm-ddTHH:MM or dd/mm/yyyy HH:MM."""
+    if value in (None, ""):
+        return None
+    for fmt in DATETIME_FORMATS:
+        try:
+            return datetime.strptime(str(value), fmt)
+        except ValueError:
+            continue
+    raise services.FormErrors({"publish_at": [_("Ngày giờ không hợp lệ: dùng "
+                                                 "yyyy-mm-ddTHH:MM hoặc dd/mm/yyyy HH:mm.")]})
+
+
+def data_from_body(body) -> dict:
+    if not isinstance(body, dict):
+        raise services.FormErrors({"body": [_("Nội dung phải là một đối tượng JSON.")]})
+    data = {key: body.get(key) for key in FIELDS}
+    for key in ("title", "summary", "body"):
+        if data[key] is not None and not isinstance(data[key], str):
+            raise services.FormErrors({key: [_("Phải là chuỗi ký tự.")]})
+    data["publish_at"] = parse_datetime(data["publish_at"])
+    return data
+
+
+def _person(user):
+    return {"id": user.id, "name": user.full_name} if user else None
+
+
+def serialize(item, user=None, full=False) -> dict:
+    result = {
+        "id": item.id,
+        "state": item.state,
+        "state_label": str(item.state_label),
+        "title": item.title,
+        "summary": item.summary,
+        "category": {"id": item.category.id, "name": item.category.name},
+        "featured": item.featured,
+        "cover_url": item.cover_image.url if item.cover_image else None,
+        "author": _person(item.author),
+        "department": {"id": item.department.id, "name": item.department.name},
+        "publish_at": format_datetime(item.publish_at),
+        "published_at": format_datetime(item.published_at),
+        "url": f"/news/{item.id}",
+    }
+    if full:
+        result.update({
+            "body": item.body,
+            "version": item.version,
+            "return_comment": item.return_comment,
+            "history": [{"at": format_datetime(e.at), "actor": _person(e.actor),
+                         "action": e.action,
+                         "action_label": str(workflow.EVENT_LABELS.get(e.action, e.action)),
+                         "from_state": e.from_state, "to_state": e.to_state, "note": e.note}
+                        for e in item.events],
+            "revisions": [{"id": r.id, "at": format_datetime(r.at), "editor": _person(r.editor),
+                           "title": r.title, "summary": r.summary, "body": r.body}
+                          for r in item.revisions],
+            "actions": [{"action": action, "label": str(t.label), "note": t.note}
+                        for action, t in workflow.available_actions(user, item)],
+            "can_edit": workflow.allowed(user, item, "edit"),
+        })
+    return result
+
+
+class NewsApi(DomainApi):
+    resource_name = "news"
+    class_permission_name = "News"
+    method_permission_name = {
+        "get_list": "read", "get": "read", "image": "read",
+        "post": "write", "put": "write", "action": "write", "upload": "write",
+    }
+    openapi_spec_tag = "Tin tức"
+
+    def _visible(self, pk):
+        return get_visible(db.session, self.caller(), pk)
+
+    @expose("/", methods=["GET"])
+    @protect()
+    @safe
+    @permission_name("get")
+    def get_list(self):
+        """Visible news items, newest first.
+        ---
+        get:
+          parameters:
+          - {in: query, name: box, schema: {type: string}, description: portal, todo, mine, all}
+          - {in: query, name: state, schema: {type: string}}
+          - {in: query, name: category_id, schema: {type: integer}}
+          - {in: query, name: after_id, schema: {type: integer}, description: keyset paging}
+          - {in: query, name: page_size, schema: {type: integer}}
+          responses:
+            200: {description: news items}
+        """
+        args, user = request.args, self.caller()
+        try:
+            query = services.box_query(user, args.get("box") or "all").order_by(None)
+        except DomainError as error:
+            return self.response_400(message=str(error))
+        if args.get("state"):
+            if args["state"] not in STATES:
+                return self.response_400(message=_("Trạng thái không hợp lệ."))
+            query = query.where(NewsItem.state == args["state"])
+        if args.get("category_id", type=int):
+            query = query.where(NewsItem.category_id == args.get("category_id", type=int))
+        return self.page(query, NewsItem, serialize)
+
+    @expose("/<int:pk>", methods=["GET"])
+    @protect()
+    @safe
+    @permission_name("get")
+    def get(self, pk):
+        item = self._visible(pk)
+        if item is None:
+            return self.response_404()
+        return self.response(200, result=serialize(item, self.caller(), full=True))
+
+    @expose("/", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("post")
+    def post(self):
+        """Write a news item (a draft): JSON {title, summary, body (HTML, sanitised),
+        category_id, featured, publish_at, cover_image_id (from POST /images)}."""
+        user = self.caller()
+        try:
+            item = services.create_news(db.session, user,
+                                        data_from_body(request.get_json(silent=True)))
+        except DomainError as error:
+            return self._errors(error)
+        return self.response(201, id=item.id, result=serialize(item, user, full=True))
+
+    @expose("/<int:pk>", methods=["PUT"])
+    @protect()
+    @safe
+    @permission_name("put")
+    def put(self, pk):
+        """Edit: the whole item as in POST, plus the `version` read with GET."""
+        item = self._visible(pk)
+        if item is None:
+            return self.response_404()
+        user, body = self.caller(), request.get_json(silent=True)
+        try:
+            services.update_news(db.session, user, item, data_from_body(body),
+                                 version=body.get("version"))
+        except DomainError as error:
+            return self._errors(error)
+        return self.response(200, result=serialize(item, user, full=True))
+
+    @expose("/<int:pk>/actions/<action>", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("action")
+    def action(self, pk, action):
+        """submit, submit_up, forward, publish, return {note}, unpublish {note}; `version`
+        optional (refused if the item changed since)."""
+        item = self._visible(pk)
+        if item is None or action not in workflow.ACTIONS:
+            return self.response_404()
+        body = request.get_json(silent=True)
+        body = body if isinstance(body, dict) else {}
+        note = body.get("note") if isinstance(body.get("note"), str) else None
+        user = self.caller()
+        try:
+            services.act(db.session, user, item, action, note=note, version=body.get("version"))
+        except DomainError as error:
+            return self._errors(error)
+        item = self._visible(pk)
+        return self.response(200, result=serialize(item, user, full=True) if item else None)
+
+    @expose("/images", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("upload")
+    def upload(self):
+        """Upload an image (multipart, field `file`; JPEG or PNG): {id, url}."""
+        upload = request.files.get("file")
+        if upload is None or not upload.filename:
+            return self.response_400(message=_("Chưa chọn ảnh."))
+        try:
+            image = services.upload_image(db.session, self.caller(), upload.read(),
+                                          upload.filename)
+        except DomainError as error:
+            return self._errors(error)
+        return self.response(201, id=image.id, url=image.url)
+
+    @expose("/images/<int:image_id>", methods=["GET"])
+    @protect()
+    @safe
+    @permission_name("get")
+    def image(self, image_id):
+        image = get_visible_image(db.session, self.caller(), image_id)
+        if image is None:
+            return self.response_404()
+        return send_image(image)

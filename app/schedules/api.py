@@ -1,0 +1,194 @@
+"""REST API /api/v1/schedule/: a week's items as the caller may see them (published weeks;
+the week being built for its builders; private items of others as busy), adding, changing and
+cancelling items, and the workflow — the same services and rules as the pages."""
+from flask import request
+from flask_appbuilder.api import expose, safe
+from flask_appbuilder.security.decorators import permission_name, protect
+from flask_babel import gettext as _
+
+from app.core.api import DomainApi
+from app.core.errors import DomainError
+from app.core.timefmt import format_datetime, today_local
+from app.documents.services import FormErrors
+from app.extensions import db
+from app.schedules import access, services, workflow
+from app.schedules.forms import item_data
+from app.schedules.models import STATES, ScheduleItem, ScheduleWeek
+
+
+def serialize_row(row) -> dict:
+    item = row.item
+    result = {"id": item.id, "level": row.level, "date": item.day.isoformat(),
+              "session": item.session, "start_time": item.start_time.strftime("%H:%M"),
+              "end_time": item.end_time.strftime("%H:%M") if item.end_time else None,
+              "status": row.status or None, "conflicts": [str(c) for c in row.conflicts],
+              "private": item.private}
+    if not row.details:
+        return {**result, "content": _("Bận (việc riêng)")}
+    return {**result, "content": item.content,
+            "chair": ({"id": item.chair.id, "name": item.chair.full_name} if item.chair
+                      else item.chair_text),
+            "people": [{"id": p.id, "name": p.full_name} for p in item.people],
+            "units": [{"id": u.id, "name": u.name} for u in item.units],
+            "participants_text": item.participants_text,
+            "place": item.place_text, "room_id": item.room_id,
+            "preparing_unit": item.preparing_unit.name if item.preparing_unit else None,
+            "notes": item.notes}
+
+
+def serialize_week(week, user) -> dict | None:
+    if week is None:
+        return None
+    return {"id": week.id, "level": week.level, "year": week.year, "week": week.week,
+            "state": week.state, "state_label": str(STATES[week.state]),
+            "version": week.version, "published_at": format_datetime(week.published_at),
+            "return_reason": week.return_reason,
+            "actions": [{"action": a, "label": str(t.label), "note_required": t.note_required}
+                        for a, t in workflow.allowed_actions(user, week)]}
+
+
+class ScheduleApi(DomainApi):
+    resource_name = "schedule"
+    class_permission_name = "Schedule"
+    method_permission_name = {"get_week": "read", "post": "write", "put": "write",
+                              "delete": "write", "action": "write"}
+    openapi_spec_tag = "Lịch công tác"
+
+    @expose("/", methods=["GET"])
+    @protect()
+    @safe
+    @permission_name("get")
+    def get_week(self):
+        """A week's schedule.
+        ---
+        get:
+          parameters:
+          - {in: query, name: scope, schema: {type: string},
+             description: "all (combined), agency, unit-<id>, person-<id>, mine"}
+          - {in: query, name: year, schema: {type: integer}, description: ISO year}
+          - {in: query, name: week, schema: {type: integer}, description: ISO week}
+          responses:
+            200: {description: the week's items}
+        """
+        user, args = self.caller(), request.args
+        scope_text = args.get("scope", "all")
+        scope = None if scope_text == "all" else services.Scope.parse(scope_text, user)
+        if scope_text != "all" and (scope is None or not scope.exists(db.session)):
+            return self.response_400(message=_("Phạm vi lịch không hợp lệ."))
+        today_year, today_week = services.week_of(today_local())
+        year = args.get("year", today_year, type=int)
+        week = args.get("week", today_week, type=int)
+        if not services.valid_week(year, week):
+            return self.response_400(message=_("Tuần không hợp lệ."))
+        weeks = services.weeks_for_view(db.session, user, scope, year, week)
+        current = weeks[0] if scope is not None and weeks else None
+        editing = current if current is not None and access.sees_changes(user, current) \
+            else None
+        rows = services.rows_of(db.session, user, weeks, editing)
+        conflicts = services.find_conflicts(db.session, user, rows)
+        for row in rows:
+            row.conflicts = conflicts.get(row.item.id, [])
+        return self.response(200, year=year, week=week, week_record=serialize_week(current, user),
+                             result=[serialize_row(row) for row in rows])
+
+    @expose("/", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("post")
+    def post(self):
+        """Add an item: JSON {scope, year, week, day (yyyy-mm-dd), session, start_time,
+        end_time, content, chair_id, people: [ids], units: [ids], room_id, place, …}."""
+        user = self.caller()
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            return self.response_400(message=_("Nội dung phải là một đối tượng JSON."))
+        scope = services.Scope.parse(str(body.get("scope") or "agency"), user)
+        if scope is None or not scope.exists(db.session):
+            return self.response_400(message=_("Phạm vi lịch không hợp lệ."))
+        try:
+            week = services.open_week(db.session, user, scope, _int(body.get("year")),
+                                      _int(body.get("week")))
+            items = services.add_items(db.session, user, week, self._data(body))
+        except DomainError as error:
+            return self._errors(error)
+        conflicts = services.find_conflicts(db.session, user, [], items)
+        db.session.commit()
+        return self.response(201, ids=[i.id for i in items],
+                             warnings=sorted({str(m) for ms in conflicts.values() for m in ms}))
+
+    @staticmethod
+    def _data(body):
+        data, errors = item_data(body, {"people": body.get("people"),
+                                        "units": body.get("units")})
+        if errors:
+            raise FormErrors(errors)
+        return data
+
+    def _item(self, pk, user):
+        item = db.session.get(ScheduleItem, pk)
+        if item is None or not access.can_see_week(user, item.week_record):
+            return None
+        return item
+
+    @expose("/<int:pk>", methods=["PUT"])
+    @protect()
+    @safe
+    @permission_name("put")
+    def put(self, pk):
+        user = self.caller()
+        item = self._item(pk, user)
+        if item is None:
+            return self.response_404()
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            return self.response_400(message=_("Nội dung phải là một đối tượng JSON."))
+        try:
+            saved = services.update_item(db.session, user, item, self._data(body))
+        except DomainError as error:
+            return self._errors(error)
+        db.session.commit()
+        return self.response(200, id=saved.id, pending=saved.pending)
+
+    @expose("/<int:pk>", methods=["DELETE"])
+    @protect()
+    @safe
+    @permission_name("delete")
+    def delete(self, pk):
+        """Cancel an item (removed if never published; marked for cancellation if it was)."""
+        user = self.caller()
+        item = self._item(pk, user)
+        if item is None:
+            return self.response_404()
+        try:
+            services.cancel_item(db.session, user, item)
+        except DomainError as error:
+            return self._errors(error)
+        db.session.commit()
+        return self.response(200, message=_("Đã hủy mục lịch."))
+
+    @expose("/week/<int:pk>/actions/<action>", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("action")
+    def action(self, pk, action):
+        """submit, approve, return {note: reason}, withdraw, publish (unit weeks)."""
+        user = self.caller()
+        week = db.session.get(ScheduleWeek, pk)
+        if week is None or not access.can_see_week(user, week):
+            return self.response_404()
+        body = request.get_json(silent=True)
+        note = body.get("note") if isinstance(body, dict) and isinstance(
+            body.get("note"), str) else None
+        try:
+            services.act(db.session, user, week, action, note)
+        except DomainError as error:
+            return self._errors(error)
+        db.session.commit()
+        return self.response(200, result=serialize_week(week, user))
+
+
+def _int(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None

@@ -1,0 +1,581 @@
+"""Weekly schedules: finding and opening weeks, saving items (as adjustments once published),
+the workflow, the rows a person may see, and conflicts of people and rooms."""
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
+from flask_appbuilder.security.sqla.models import Permission, PermissionView, Role, ViewMenu
+
+from app.audit.services import record
+from app.catalogs.models import MeetingRoom
+from app.core.errors import DomainError
+from app.core.text import nfc
+from app.core.timefmt import iso_week_days, utcnow
+from app.documents.services import FormErrors
+from app.notifications.services import notify
+from app.org.models import Department, EofficeUser
+from app.schedules import access, workflow
+from app.schedules.models import (
+    ADDED, AGENCY, CANCELLED, CHANGED, DRAFT, LEVELS, PERSON, PUBLISHED, SESSIONS, SUBMITTED,
+    UNIT, ScheduleEvent, ScheduleItem, ScheduleWeek,
+)
+
+DEFAULT_LENGTH = timedelta(hours=1)  # an item without an end time counts as one hour
+MAX_CONTENT = 4000
+EVENT_LABELS = {
+    "submit": _l("Trình duyệt"), "approve": _l("Duyệt và ban hành"), "return": _l("Trả lại"),
+    "withdraw": _l("Rút lại để sửa"), "publish": _l("Ban hành"),
+}
+
+
+# ---------------------------------------------------------------- weeks
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose schedule: the agency's, a unit's (department_id) or a person's (owner_id)."""
+    level: str
+    department_id: int | None = None
+    owner_id: int | None = None
+
+    @classmethod
+    def parse(cls, text: str | None, user) -> "Scope | None":
+        """'agency', 'unit-5', 'person-12', 'mine' (the user's own); None if malformed."""
+        text = (text or "agency").strip()
+        if text == AGENCY:
+            return cls(AGENCY)
+        if text == "mine":
+            return cls(PERSON, owner_id=user.id)
+        kind, _sep, number = text.partition("-")
+        if not number.isdigit() or len(number) > 9:
+            return None
+        if kind == UNIT:
+            return cls(UNIT, department_id=int(number))
+        if kind == PERSON:
+            return cls(PERSON, owner_id=int(number))
+        return None
+
+    @property
+    def key(self) -> str:
+        if self.level == UNIT:
+            return f"unit-{self.department_id}"
+        if self.level == PERSON:
+            return f"person-{self.owner_id}"
+        return AGENCY
+
+    def title(self, session) -> str:
+        """'CƠ QUAN', 'PHÒNG …', 'ÔNG/BÀ …' for the printed title."""
+        if self.level == UNIT:
+            unit = session.get(Department, self.department_id)
+            return unit.name if unit else ""
+        if self.level == PERSON:
+            person = session.get(EofficeUser, self.owner_id)
+            return person.full_name if person else ""
+        agency = session.scalar(select(Department).where(Department.parent_id.is_(None))
+                                .order_by(Department.id))
+        return _("Lãnh đạo %(agency)s", agency=agency.name) if agency else ""
+
+    def exists(self, session) -> bool:
+        if self.level == UNIT:
+            return session.get(Department, self.department_id) is not None
+        if self.level == PERSON:
+            return session.get(EofficeUser, self.owner_id) is not None
+        return True
+
+
+def week_of(day: date) -> tuple[int, int]:
+    year, week, _weekday = day.isocalendar()
+    return year, week
+
+
+def valid_week(year, week) -> bool:
+    try:
+        iso_week_days(int(year), int(week))
+    except (TypeError, ValueError):
+        return False
+    return 2000 <= int(year) <= 2100
+
+
+def find_week(session, scope: Scope, year: int, week: int) -> ScheduleWeek | None:
+    return session.scalar(select(ScheduleWeek).where(
+        ScheduleWeek.level == scope.level,
+        _same(ScheduleWeek.department_id, scope.department_id),
+        _same(ScheduleWeek.owner_id, scope.owner_id),
+        ScheduleWeek.year == year, ScheduleWeek.week == week))
+
+
+def _same(column, value):
+    return column.is_(None) if value is None else column == value
+
+
+def agency_published(session, year, week) -> bool:
+    agency_week = find_week(session, Scope(AGENCY), year, week)
+    return agency_week is not None and agency_week.is_published
+
+
+def open_week(session, user, scope: Scope, year: int, week: int) -> ScheduleWeek:
+    """The week to add items to, created on first use — if the user may build it."""
+    if not access.can_build_scope(user, scope.level, scope.department_id, scope.owner_id):
+        raise DomainError(_l("Bạn không có quyền soạn lịch này."))
+    if not valid_week(year, week):
+        raise DomainError(_l("Tuần không hợp lệ."))
+    existing = find_week(session, scope, year, week)
+    if existing is not None:
+        return existing
+    # Art. 7.2a, 8.2a: units and people plan their week once the agency's week is out.
+    if scope.level != AGENCY and not agency_published(session, year, week):
+        raise DomainError(_l("Lịch công tác của cơ quan tuần %(week)s chưa được ban hành: lịch "
+                             "đơn vị và lịch cá nhân được lập sau khi lịch cơ quan ban hành.",
+                             week=f"{week:02d}/{year}"))
+    personal = scope.level == PERSON
+    created = ScheduleWeek(level=scope.level, department_id=scope.department_id,
+                           owner_id=scope.owner_id, year=year, week=week,
+                           # A personal week needs no approval: it is "published" at once.
+                           state=PUBLISHED if personal else DRAFT, version=1 if personal else 0,
+                           published_at=utcnow() if personal else None)
+    session.add(created)
+    session.flush()
+    return created
+
+
+# ---------------------------------------------------------------- items
+
+ITEM_FIELDS = ("day", "session", "start_time", "end_time", "content", "chair_id", "chair_text",
+               "participants_text", "room_id", "place", "preparing_unit_id", "notes", "private")
+
+
+def validate_item(session, week: ScheduleWeek, data: dict) -> dict:
+    """Clean values for an item of this week, or FormErrors with a message per field."""
+    errors = {}
+    days = iso_week_days(week.year, week.week)
+    clean = {name: data.get(name) for name in ITEM_FIELDS}
+    for name in ("content", "chair_text", "participants_text", "place", "notes"):
+        value = nfc((clean[name] or "").strip())
+        clean[name] = value or None
+    if not clean["content"]:
+        errors["content"] = [_("Nhập nội dung công việc.")]
+    elif len(clean["content"]) > MAX_CONTENT:
+        errors["content"] = [_("Nội dung dài quá %(n)s ký tự.", n=MAX_CONTENT)]
+    for name, limit in (("chair_text", 200), ("participants_text", 1000), ("place", 300),
+                        ("notes", 1000)):
+        if clean[name] and len(clean[name]) > limit:
+            errors[name] = [_("Dài quá %(n)s ký tự.", n=limit)]
+    if not isinstance(clean["day"], date):
+        errors["day"] = [_("Nhập ngày theo dạng dd/mm/yyyy.")]
+    elif clean["day"] not in days:
+        errors["day"] = [_("Ngày phải thuộc tuần %(week)s (từ %(start)s đến %(end)s).",
+                           week=f"{week.week:02d}", start=days[0].strftime("%d/%m/%Y"),
+                           end=days[-1].strftime("%d/%m/%Y"))]
+    if clean["session"] not in SESSIONS:
+        errors["session"] = [_("Chọn buổi: Sáng, Chiều hoặc Tối.")]
+    if not isinstance(clean["start_time"], time):
+        errors["start_time"] = [_("Nhập giờ bắt đầu theo dạng HH:mm.")]
+    if clean["end_time"] is not None and not isinstance(clean["end_time"], time):
+        errors["end_time"] = [_("Nhập giờ kết thúc theo dạng HH:mm.")]
+    elif isinstance(clean["start_time"], time) and clean["end_time"] is not None \
+            and clean["end_time"] <= clean["start_time"]:
+        errors["end_time"] = [_("Giờ kết thúc phải sau giờ bắt đầu.")]
+    clean["chair_id"] = _existing(session, EofficeUser, clean["chair_id"], "chair_id", errors)
+    clean["room_id"] = _existing(session, MeetingRoom, clean["room_id"], "room_id", errors)
+    clean["preparing_unit_id"] = _existing(session, Department, clean["preparing_unit_id"],
+                                           "preparing_unit_id", errors)
+    people = _existing_many(session, EofficeUser, data.get("people") or [], "people", errors)
+    units = _existing_many(session, Department, data.get("units") or [], "units", errors)
+    clean["private"] = bool(clean["private"]) and week.level == PERSON
+    repeat_until = data.get("repeat_until")
+    if repeat_until is not None:
+        if not isinstance(repeat_until, date) or repeat_until not in days or (
+                isinstance(clean["day"], date) and repeat_until < clean["day"]):
+            errors["repeat_until"] = [_("Lặp lại đến một ngày sau ngày bắt đầu, trong cùng "
+                                        "tuần.")]
+    if errors:
+        raise FormErrors(errors)
+    return {"fields": clean, "people": people, "units": units, "repeat_until": repeat_until}
+
+
+def _existing(session, model, value, name, errors):
+    if value in (None, ""):
+        return None
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        number = None
+    if number is None or not -(2**31) < number < 2**31 or session.get(model, number) is None:
+        errors[name] = [_("Giá trị đã chọn không còn tồn tại.")]
+        return None
+    return number
+
+
+def _existing_many(session, model, values, name, errors):
+    found = []
+    for value in values:
+        number = _existing(session, model, value, name, errors)
+        if number is not None and number not in found:
+            found.append(number)
+    return [session.get(model, number) for number in found]
+
+
+def _apply(item, clean):
+    for name, value in clean["fields"].items():
+        setattr(item, name, value)
+    item.people = list(clean["people"])
+    item.units = list(clean["units"])
+
+
+def _editable(user, week):
+    if not access.can_build(user, week):
+        raise DomainError(_l("Bạn không có quyền sửa lịch này."))
+    if week.state == SUBMITTED:
+        raise DomainError(_l("Lịch đang chờ duyệt: rút lại để sửa trước khi thay đổi."))
+
+
+def _adjusting(week):
+    """Agency and unit weeks, once published, change only through an approved adjustment."""
+    return week.is_published and week.level != PERSON
+
+
+def add_items(session, user, week, data) -> list[ScheduleItem]:
+    """One item, or one per day up to `repeat_until` (a daily repetition)."""
+    _editable(user, week)
+    clean = validate_item(session, week, data)
+    first = clean["fields"]["day"]
+    last = clean["repeat_until"] or first
+    series = str(uuid.uuid4()) if last > first else None
+    created = []
+    day = first
+    while day <= last:
+        item = ScheduleItem(week_record=week, created_by_id=user.id, series=series,
+                            pending=_adjusting(week))
+        _apply(item, clean)
+        item.day = day
+        session.add(item)
+        created.append(item)
+        day += timedelta(days=1)
+    _started_changing(week)
+    session.flush()
+    return created
+
+
+def update_item(session, user, item, data) -> ScheduleItem:
+    """Change an item; a published one gets (or updates) its pending copy instead."""
+    week = item.week_record
+    _editable(user, week)
+    if item.change == CANCELLED:
+        raise DomainError(_l("Mục này đã hủy; thêm một mục mới nếu cần."))
+    data = {**data, "repeat_until": None}
+    clean = validate_item(session, week, data)
+    target = item
+    if _adjusting(week) and not item.pending:
+        target = pending_copy(session, item) or ScheduleItem(
+            week_record=week, replaces=item, pending=True, created_by_id=user.id,
+            series=item.series)
+        session.add(target)
+    _apply(target, clean)
+    _started_changing(week)
+    session.flush()
+    return target
+
+
+def pending_copy(session, item):
+    return session.scalar(select(ScheduleItem).where(ScheduleItem.replaces_id == item.id,
+                                                     ScheduleItem.pending.is_(True)))
+
+
+def cancel_item(session, user, item) -> None:
+    """Remove an item not yet published; mark a published one to be cancelled."""
+    week = item.week_record
+    _editable(user, week)
+    if item.pending or not _adjusting(week):
+        session.delete(item)
+    else:
+        copy = pending_copy(session, item)
+        if copy is not None:
+            session.delete(copy)
+        item.cancel_pending = True
+    _started_changing(week)
+    session.flush()
+
+
+def restore_item(session, user, item) -> None:
+    """Undo a cancellation or a change waiting in the adjustment."""
+    week = item.week_record
+    _editable(user, week)
+    item.cancel_pending = False
+    copy = pending_copy(session, item)
+    if copy is not None:
+        session.delete(copy)
+    session.flush()
+
+
+def _started_changing(week):
+    if week.state == PUBLISHED and week.level != PERSON:
+        week.state = DRAFT  # an adjustment is being prepared
+
+
+def has_changes(week) -> bool:
+    if not week.is_published:
+        return bool(week.items)
+    return any(i.pending or i.cancel_pending for i in week.items)
+
+
+# ---------------------------------------------------------------- workflow
+
+def act(session, user, week, action, note=None) -> None:
+    transition = workflow.transition_for(user, week, action)
+    if transition is None:
+        raise DomainError(_l("Thao tác này không còn thực hiện được với lịch ở trạng thái "
+                             "hiện tại (có thể người khác vừa xử lý). Hãy tải lại trang."))
+    note = nfc((note or "").strip()) or None
+    if transition.note_required and not note:
+        raise FormErrors({"note": [_("Nhập lý do trả lại.")]})
+    if note and len(note) > 1000:
+        raise FormErrors({"note": [_("Dài quá %(n)s ký tự.", n=1000)]})
+    if action in ("submit", "publish") and not has_changes(week):
+        raise DomainError(_l("Chưa có thay đổi nào để trình hoặc ban hành."))
+    first_time = not week.is_published
+    week.state = transition.new_state
+    if action == "submit":
+        week.submitted_by_id = user.id
+        week.return_reason = None
+    if action == "return":
+        week.return_reason = note
+    if transition.new_state == PUBLISHED:
+        _publish(week, user)
+    session.add(ScheduleEvent(week_record=week, actor_id=user.id, action=action, note=note))
+    record(session, f"schedule.{action}", object_type="schedule_week", object_id=week.id,
+           summary=f"{week!r}: {EVENT_LABELS[action]}" + (f" – {note}" if note else ""))
+    session.flush()
+    _announce(session, user, week, action, first_time, note)
+
+
+def _publish(week, user):
+    """Apply the waiting changes and mark what the adjustment did, then publish."""
+    now = utcnow()
+    adjustment = week.is_published
+    for item in list(week.items):
+        if item.pending and item.replaces is not None:
+            original = item.replaces
+            _copy_fields(item, original)
+            original.change, original.changed_at = CHANGED, now
+            week.items.remove(item)
+        elif item.pending:
+            item.pending = False
+            if adjustment:
+                item.change, item.changed_at = ADDED, now
+        elif item.cancel_pending:
+            item.cancel_pending = False
+            item.change, item.changed_at = CANCELLED, now
+    week.version += 1
+    week.published_at = now
+    week.approved_by_id = user.id
+
+
+def _copy_fields(source, target):
+    for name in ITEM_FIELDS:
+        setattr(target, name, getattr(source, name))
+    target.people = list(source.people)
+    target.units = list(source.units)
+
+
+def _announce(session, user, week, action, first_time, note):
+    url = week_path(week)
+    name = week_name(session, week)
+    if action == "submit":
+        notify(session, users_with_permission(session, "can_approve",
+                                              access.AGENCY_PERMISSION_VIEW),
+               _("%(name)s đang chờ duyệt.", name=name), url, "schedule.submitted", exclude=user)
+    elif action == "return":
+        notify(session, [week.submitted_by_id], _("%(name)s bị trả lại: %(reason)s", name=name,
+                                                  reason=note), url, "schedule.returned",
+               exclude=user)
+    elif week.state == PUBLISHED:
+        message = (_("%(name)s đã được ban hành.", name=name) if first_time
+                   else _("%(name)s có điều chỉnh, bổ sung.", name=name))
+        audience = (select(EofficeUser.id).where(EofficeUser.active.is_(True))
+                    if week.level == AGENCY else
+                    select(EofficeUser.id).where(EofficeUser.active.is_(True),
+                                                 EofficeUser.department_id == week.department_id))
+        kind = "schedule.published" if first_time else "schedule.adjusted"
+        notify(session, session.scalars(audience).all(), message, url, kind, exclude=user)
+
+
+def users_with_permission(session, permission, view_name):
+    return session.scalars(
+        select(EofficeUser.id).join(EofficeUser.roles).join(Role.permissions)
+        .join(PermissionView.permission).join(PermissionView.view_menu)
+        .where(Permission.name == permission, ViewMenu.name == view_name,
+               EofficeUser.active.is_(True)).distinct()).all()
+
+
+def week_path(week) -> str:
+    """The week's page (a plain path: notices are also sent from the command line)."""
+    return f"/schedule/week?scope={scope_of(week).key}&year={week.year}&week={week.week}"
+
+
+def scope_of(week) -> Scope:
+    return Scope(week.level, week.department_id, week.owner_id)
+
+
+def week_name(session, week) -> str:
+    """'Lịch cơ quan tuần 49/2026', 'Lịch đơn vị Phòng … tuần 49/2026'."""
+    label = str(LEVELS[week.level])
+    if week.level != AGENCY:
+        label += " " + scope_of(week).title(session)
+    return _("%(label)s tuần %(week)s", label=label, week=f"{week.week:02d}/{week.year}")
+
+
+# ---------------------------------------------------------------- reading
+
+@dataclass
+class Row:
+    """An item as one person sees it in a week view."""
+    item: ScheduleItem
+    level: str
+    details: bool  # False: a private item of someone else — shown as busy only
+    status: str = ""  # added / changed / cancelled, or pending_* while editing
+    conflicts: list = field(default_factory=list)
+
+    @property
+    def sort_key(self):
+        item = self.item
+        return (item.day, item.start_time, {AGENCY: 0, UNIT: 1, PERSON: 2}[self.level], item.id)
+
+
+def weeks_for_view(session, user, scope: Scope | None, year, week) -> list[ScheduleWeek]:
+    """The weeks shown: one scope, or (scope None) the combined view — the agency, every
+    unit, and the user's own week."""
+    query = select(ScheduleWeek).where(ScheduleWeek.year == year, ScheduleWeek.week == week)
+    if scope is not None:
+        found = find_week(session, scope, year, week)
+        weeks = [found] if found is not None else []
+    else:
+        weeks = session.scalars(query.where(or_(
+            ScheduleWeek.level.in_((AGENCY, UNIT)),
+            ScheduleWeek.owner_id == user.id))).all()
+    return [w for w in weeks if access.can_see_week(user, w)]
+
+
+def rows_of(session, user, weeks, editing_week=None) -> list[Row]:
+    """The rows of these weeks as the user may see them. The week being edited shows its
+    waiting changes; every other week shows what was published."""
+    ids = [w.id for w in weeks]
+    if not ids:
+        return []
+    items = session.scalars(
+        select(ScheduleItem).where(ScheduleItem.week_id.in_(ids))
+        .options(selectinload(ScheduleItem.people), selectinload(ScheduleItem.units),
+                 selectinload(ScheduleItem.room), selectinload(ScheduleItem.chair),
+                 selectinload(ScheduleItem.preparing_unit),
+                 selectinload(ScheduleItem.week_record).selectinload(ScheduleWeek.owner))).all()
+    replaced = {i.replaces_id for i in items if i.pending and i.replaces_id}
+    rows = []
+    for item in items:
+        week = item.week_record
+        editing = editing_week is not None and week.id == editing_week.id
+        if item.pending and not editing:
+            continue  # not published yet
+        if editing and item.id in replaced:
+            continue  # its waiting copy is shown instead
+        if not editing and not week.is_published:
+            continue
+        status = item.change or ""
+        if editing and item.pending:
+            status = "pending_changed" if item.replaces_id else (
+                "pending_added" if week.is_published else "")
+        elif editing and item.cancel_pending:
+            status = "pending_cancelled"
+        rows.append(Row(item, week.level, access.shows_details(user, item), status))
+    rows.sort(key=lambda row: row.sort_key)
+    return rows
+
+
+# ---------------------------------------------------------------- conflicts
+
+def _interval(item):
+    start = datetime.combine(item.day, item.start_time)
+    end = datetime.combine(item.day, item.end_time) if item.end_time else start + DEFAULT_LENGTH
+    return start, end
+
+
+def _people(item):
+    people = {p.id for p in item.people}
+    if item.chair_id:
+        people.add(item.chair_id)
+    if item.week_record.level == PERSON:
+        people.add(item.week_record.owner_id)
+    return people
+
+
+def find_conflicts(session, user, rows, extra_items=()) -> dict:
+    """{item id: [messages]}: the same person or the same room twice at overlapping times,
+    against every published item of those days (any schedule) and the rows themselves."""
+    checked = [row.item for row in rows if row.status not in ("cancelled", "pending_cancelled")]
+    checked += list(extra_items)
+    days = {item.day for item in checked}
+    if not days:
+        return {}
+    others = session.scalars(
+        select(ScheduleItem).join(ScheduleWeek).where(
+            ScheduleItem.day.in_(days), ScheduleItem.pending.is_(False),
+            ScheduleItem.cancel_pending.is_(False),
+            or_(ScheduleItem.change.is_(None), ScheduleItem.change != CANCELLED),
+            ScheduleWeek.version > 0)
+        .options(selectinload(ScheduleItem.people), selectinload(ScheduleItem.room),
+                 selectinload(ScheduleItem.week_record).selectinload(ScheduleWeek.owner))).all()
+    candidates = {item.id: item for item in others}
+    candidates.update({item.id: item for item in checked if item.id is not None})
+    names = {}
+    found = {}
+    for item in checked:
+        start, end = _interval(item)
+        mine = _people(item)
+        for other in candidates.values():
+            if other is item or other.id == item.id or other.day != item.day \
+                    or other.id == item.replaces_id or other.replaces_id == item.id:
+                continue
+            other_start, other_end = _interval(other)
+            if not (start < other_end and other_start < end):
+                continue
+            when = f"{other_start:%H:%M}–{other_end:%H:%M}"
+            what = (other.content[:80] if access.shows_details(user, other)
+                    else _("việc riêng"))
+            if item.room_id and item.room_id == other.room_id:
+                found.setdefault(item.id, []).append(
+                    _("Phòng %(room)s đã có lịch khác %(when)s: %(what)s", room=other.room.name,
+                      when=when, what=what))
+            for person_id in sorted(mine & _people(other)):
+                if person_id not in names:
+                    person = session.get(EofficeUser, person_id)
+                    names[person_id] = person.full_name if person else str(person_id)
+                found.setdefault(item.id, []).append(
+                    _("%(person)s có lịch khác trùng giờ %(when)s: %(what)s",
+                      person=names[person_id], when=when, what=what))
+    return found
+
+
+def feed_items(session, user=None, department_id=None, since=None, until=None):
+    """Published items for a calendar feed: the agency's, the unit's, and (for a person)
+    their own and those they chair or attend."""
+    conditions = [ScheduleWeek.level == AGENCY]
+    if department_id is not None:
+        conditions.append((ScheduleWeek.level == UNIT) &
+                          (ScheduleWeek.department_id == department_id))
+    if user is not None:
+        conditions.append((ScheduleWeek.level == PERSON) & (ScheduleWeek.owner_id == user.id))
+        conditions.append(ScheduleItem.chair_id == user.id)
+        conditions.append(ScheduleItem.people.any(EofficeUser.id == user.id))
+    query = (select(ScheduleItem).join(ScheduleWeek)
+             .where(or_(*conditions), ScheduleWeek.version > 0,
+                    ScheduleItem.pending.is_(False))
+             .options(selectinload(ScheduleItem.people), selectinload(ScheduleItem.units),
+                      selectinload(ScheduleItem.room), selectinload(ScheduleItem.chair),
+                      selectinload(ScheduleItem.week_record).selectinload(ScheduleWeek.owner))
+             .order_by(ScheduleItem.day, ScheduleItem.start_time))
+    if since is not None:
+        query = query.where(ScheduleItem.day >= since)
+    if until is not None:
+        query = query.where(ScheduleItem.day <= until)
+    return session.scalars(query).all()

@@ -1,0 +1,516 @@
+"""The figures of the leaders' dashboard, the reports and the REST API (Art. 6.1b, 9.1d, 4.1,
+5.2). Each one is a grouped query computed by the database under the reader's visibility rules
+(app.*.access) and, for a unit leader, restricted to their unit; Python only lays the counted
+groups out as labels and series. The processing status of incoming work is the documents
+module's rule (app.documents.services.line_status), the same as the overdue page's."""
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from urllib.parse import urlencode
+
+from flask import url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, case, distinct, func, or_, select
+from sqlalchemy.orm import aliased
+
+from app.audit.models import AuditEvent
+from app.catalogs.models import Agency, DocumentType, Field
+from app.core.errors import DomainError
+from app.core.sqltime import date_month, local_date, local_month
+from app.core.timefmt import format_date, local_to_utc, today_local, utcnow
+from app.documents import services as incoming
+from app.documents.access import role_names, visible_incoming
+from app.documents.models import DONE, FYI, PENDING, IncomingAssignment, IncomingDocument
+from app.dossiers.access import visible_dossier
+from app.dossiers.models import STATUSES as DOSSIER_STATUSES
+from app.dossiers.models import Dossier
+from app.dossiers.services import overdue_condition as dossier_overdue
+from app.org.models import Department, EofficeUser
+from app.outgoing.access import visible_draft, visible_outgoing
+from app.outgoing.models import Draft, OutgoingDocument
+from app.request_forms.access import visible_requests
+from app.request_forms.models import OPEN_STATES
+from app.request_forms.models import STATES as REQUEST_STATES
+from app.request_forms.models import RequestForm
+from app.security import roles as r
+
+WHOLE_AGENCY = {r.AGENCY_LEADER, r.OFFICE_LEADER, r.CLERK}
+DEFAULT_MONTHS = 12
+MAX_DAYS = 366 * 10
+TOP_AGENCIES = 10
+LOGIN_DAYS = 31  # the daily login chart shows the last month of the period
+IDLE_DAYS = 7
+OVERDUE = "overdue"
+
+
+class StatsError(DomainError):
+    """A parameter a person typed is wrong (answered 400 with this message)."""
+
+
+# ---------------------------------------------------------------- period and scope
+
+def _day(value, name):
+    value = (value or "").strip()
+    for fmt in ("%d/%m/%Y", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(value, fmt).date()
+        except ValueError:
+            continue
+    raise StatsError(_l("Ngày «%(value)s» (%(name)s) không hợp lệ: nhập dd/mm/yyyy, ví dụ "
+                        "05/03/2026.", value=value, name=name))
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date
+    end: date  # inclusive
+
+    @classmethod
+    def from_args(cls, args, today=None):
+        """from/to (dd/mm/yyyy or yyyy-mm-dd); by default the last twelve months."""
+        today = today or today_local()
+        first = today.replace(day=1)
+        for _i in range(DEFAULT_MONTHS - 1):
+            first = (first - timedelta(days=1)).replace(day=1)
+        start = _day(args.get("from"), _("từ ngày")) if args.get("from") else first
+        end = _day(args.get("to"), _("đến ngày")) if args.get("to") else today
+        if start > end:
+            raise StatsError(_l("«Từ ngày» phải trước hoặc bằng «đến ngày»."))
+        if (end - start).days > MAX_DAYS:
+            raise StatsError(_l("Khoảng thời gian tối đa là 10 năm."))
+        return cls(start, end)
+
+    @property
+    def utc_start(self):
+        return local_to_utc(datetime.combine(self.start, time.min))
+
+    @property
+    def utc_end(self):  # exclusive
+        return local_to_utc(datetime.combine(self.end + timedelta(days=1), time.min))
+
+    def holds(self, column):
+        """A UTC DateTime column falls in the period (Vietnam days)."""
+        return and_(column >= self.utc_start, column < self.utc_end)
+
+    def holds_date(self, column):
+        return and_(column >= self.start, column <= self.end)
+
+    def months(self):
+        """[(yyyy-mm, first day, last day)] of the period, the ends clipped to it."""
+        months, day = [], self.start.replace(day=1)
+        while day <= self.end:
+            following = (day + timedelta(days=32)).replace(day=1)
+            months.append((day.strftime("%Y-%m"), max(day, self.start),
+                           min(following - timedelta(days=1), self.end)))
+            day = following
+        return months
+
+    def as_args(self):
+        return {"from": format_date(self.start), "to": format_date(self.end)}
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Who reads (their visibility rules apply) and which unit (None: the whole agency)."""
+    user: object
+    unit_id: int | None
+    period: Period
+    today: date = field(default_factory=today_local)
+
+    @classmethod
+    def for_user(cls, session, user, args):
+        """Agency and office leaders and clerks choose a unit or the whole agency; a unit
+        leader always sees their own unit; anyone else only their own unit too."""
+        period = Period.from_args(args)
+        if role_names(user) & WHOLE_AGENCY:
+            raw = (args.get("unit") or "").strip()
+            if not raw:
+                return cls(user, None, period)
+            unit = session.get(Department, int(raw)) if raw.isdigit() and \
+                int(raw) < 2**31 else None
+            if unit is None:
+                raise StatsError(_l("Không có đơn vị này."))
+            return cls(user, unit.id, period)
+        return cls(user, getattr(user, "department_id", None) or -1, period)
+
+    def args(self, **extra):
+        """Query parameters of a drill-down link: the period, the unit, and `extra`."""
+        values = {**self.period.as_args(), **extra}
+        if self.unit_id is not None and "unit" not in extra and "person" not in extra:
+            values["unit"] = self.unit_id
+        return values
+
+
+# ---------------------------------------------------------------- figures
+
+@dataclass
+class Figure:
+    key: str
+    title: str
+    kind: str  # bar, stacked, hbar, doughnut, line
+    labels: list = field(default_factory=list)
+    series: list = field(default_factory=list)  # [{key, label, data, links}]
+    dimension: str = ""  # what a label is (heading of the first column in a report)
+
+    @property
+    def total(self):
+        return sum(sum(s["data"]) for s in self.series)
+
+    @property
+    def empty(self):
+        return self.total == 0
+
+    def add(self, key, label, data, links=None):
+        self.series.append({"key": key, "label": str(label), "data": list(data),
+                            "links": list(links) if links else [None] * len(data)})
+
+    def as_dict(self):
+        return {"key": self.key, "title": str(self.title), "kind": self.kind,
+                "dimension": str(self.dimension), "labels": [str(x) for x in self.labels],
+                "series": self.series, "total": self.total}
+
+    def table(self):
+        """(headers, rows) with a total column when there is more than one series."""
+        headers = [str(self.dimension)] + [s["label"] for s in self.series]
+        many = len(self.series) > 1
+        if many:
+            headers.append(_("Tổng"))
+        rows = []
+        for index, label in enumerate(self.labels):
+            values = [s["data"][index] for s in self.series]
+            rows.append([str(label)] + values + ([sum(values)] if many else []))
+        return headers, rows
+
+
+def _incoming_link(scope, **extra):
+    return url_for("IncomingView.list") + "?" + urlencode(scope.args(**extra))
+
+
+def _outgoing_link(scope, start, end, **extra):
+    """FAB's own grid filters: issued after the day before and before the day after."""
+    values = {"_flt_1_issued_date": (start - timedelta(days=1)).isoformat(),
+              "_flt_2_issued_date": (end + timedelta(days=1)).isoformat(), **extra}
+    if scope.unit_id is not None:
+        values["_flt_0_drafting_department"] = scope.unit_id
+    return url_for("OutgoingView.list") + "?" + urlencode(values)
+
+
+def _incoming_scope(scope):
+    """Registered incoming documents of the period that the reader may see (of the unit)."""
+    conditions = [visible_incoming(scope.user), IncomingDocument.state != PENDING,
+                  scope.period.holds(IncomingDocument.arrival_at)]
+    if scope.unit_id is not None:
+        conditions.append(incoming.documents_of_unit(scope.unit_id))
+    return conditions
+
+
+def _outgoing_scope(scope):
+    conditions = [visible_outgoing(scope.user),
+                  scope.period.holds_date(OutgoingDocument.issued_date)]
+    if scope.unit_id is not None:
+        conditions.append(OutgoingDocument.drafting_department_id == scope.unit_id)
+    return conditions
+
+
+def _counts(session, query):
+    """{key or (keys): count} of a query selecting key column(s) then a count."""
+    result = {}
+    for row in session.execute(query):
+        *keys, count = row
+        result[keys[0] if len(keys) == 1 else tuple(keys)] = count
+    return result
+
+
+def documents_by_month(session, scope):
+    month = local_month(IncomingDocument.arrival_at).label("month")
+    inner = select(month).where(*_incoming_scope(scope)).subquery()
+    received = _counts(session, select(inner.c.month, func.count()).group_by(inner.c.month))
+    issued_month = date_month(OutgoingDocument.issued_date).label("month")
+    inner = select(issued_month).where(*_outgoing_scope(scope)).subquery()
+    issued = _counts(session, select(inner.c.month, func.count()).group_by(inner.c.month))
+    months = scope.period.months()
+    figure = Figure("documents_by_month", _l("Văn bản đến và văn bản đi theo tháng"), "bar",
+                    labels=[f"{key[5:]}/{key[:4]}" for key, _a, _b in months],
+                    dimension=_l("Tháng"))
+    figure.add("incoming", _l("Văn bản đến"), [received.get(k, 0) for k, _a, _b in months],
+               [_incoming_link(scope, **{"from": format_date(a), "to": format_date(b)})
+                for _k, a, b in months])
+    figure.add("outgoing", _l("Văn bản đi"), [issued.get(k, 0) for k, _a, _b in months],
+               [_outgoing_link(scope, a, b) for _k, a, b in months])
+    return figure
+
+
+def _ranked(session, query, limit=None):
+    """[(id, name, count)] biggest first (then by name), `limit` of them."""
+    rows = sorted(session.execute(query).all(), key=lambda row: (-row[2], str(row[1])))
+    return rows[:limit] if limit else rows
+
+
+def incoming_by(session, scope, dimension, limit=None):
+    """Incoming documents by type, field or issuing agency."""
+    model, column, title, heading, param = {
+        "type": (DocumentType, IncomingDocument.document_type_id,
+                 _l("Văn bản đến theo loại"), _l("Loại văn bản"), "type"),
+        "field": (Field, IncomingDocument.field_id, _l("Văn bản đến theo lĩnh vực"),
+                  _l("Lĩnh vực"), "field"),
+        "agency": (Agency, IncomingDocument.agency_id,
+                   _l("Văn bản đến theo cơ quan ban hành (nhiều nhất)"),
+                   _l("Cơ quan ban hành"), "agency"),
+    }[dimension]
+    query = (select(model.id, model.name, func.count(IncomingDocument.id))
+             .select_from(IncomingDocument).outerjoin(model, model.id == column)
+             .where(*_incoming_scope(scope)).group_by(model.id, model.name))
+    rows = _ranked(session, query, limit)
+    kind = "doughnut" if dimension == "field" else "hbar"
+    figure = Figure(f"incoming_by_{dimension}", title, kind, dimension=heading,
+                    labels=[name or _("Chưa xác định lĩnh vực") for _i, name, _c in rows])
+    figure.add("incoming", _l("Văn bản đến"), [count for _i, _n, count in rows],
+               [_incoming_link(scope, **{param: ident if ident else "none"})
+                for ident, _n, _c in rows])
+    return figure
+
+
+def outgoing_by(session, scope, dimension):
+    model, column, title, heading, flt = {
+        "type": (DocumentType, OutgoingDocument.document_type_id, _l("Văn bản đi theo loại"),
+                 _l("Loại văn bản"), "_flt_0_document_type"),
+        "field": (Field, OutgoingDocument.field_id, _l("Văn bản đi theo lĩnh vực"),
+                  _l("Lĩnh vực"), "_flt_0_field"),
+    }[dimension]
+    query = (select(model.id, model.name, func.count(OutgoingDocument.id))
+             .select_from(OutgoingDocument).outerjoin(model, model.id == column)
+             .where(*_outgoing_scope(scope)).group_by(model.id, model.name))
+    rows = _ranked(session, query)
+    period = scope.period
+    figure = Figure(f"outgoing_by_{dimension}", title,
+                    "doughnut" if dimension == "field" else "hbar", dimension=heading,
+                    labels=[name or _("Chưa xác định lĩnh vực") for _i, name, _c in rows])
+    figure.add("outgoing", _l("Văn bản đi"), [count for _i, _n, count in rows],
+               [_outgoing_link(scope, period.start, period.end, **{flt: ident})
+                if ident else None for ident, _n, _c in rows])
+    return figure
+
+
+def _processing(session, scope, by_person):
+    """Distinct documents per (unit or person, status) over the tracked lines of the period's
+    documents: a unit counts its own lines, a person the lines given to them."""
+    holder = aliased(EofficeUser)
+    line = IncomingAssignment
+    status = incoming.line_status(scope.today).label("status")
+    if by_person:
+        key, name = holder.id, (holder.last_name + " " + holder.first_name)
+        where = [line.user_id.is_not(None)]
+        if scope.unit_id is not None:
+            where.append(holder.department_id == scope.unit_id)
+    else:
+        unit = aliased(Department)
+        key, name = unit.id, unit.name
+        where = [line.parent_id.is_(None)]
+        if scope.unit_id is not None:
+            where.append(unit.id == scope.unit_id)
+    inner = (select(key.label("key"), name.label("name"), status,
+                    IncomingDocument.id.label("document"))
+             .select_from(line).join(IncomingDocument, IncomingDocument.id == line.document_id)
+             .outerjoin(holder, holder.id == line.user_id))
+    if not by_person:
+        inner = inner.join(unit, unit.id == func.coalesce(line.department_id, holder.department_id))
+    inner = inner.where(visible_incoming(scope.user), incoming.tracked_line(),
+                        scope.period.holds(IncomingDocument.arrival_at), *where).subquery()
+    counts = _counts(session, select(inner.c.key, inner.c.name, inner.c.status,
+                                     func.count(distinct(inner.c.document)))
+                     .group_by(inner.c.key, inner.c.name, inner.c.status))
+    totals = {}
+    for (ident, label, _status), count in counts.items():
+        totals[(ident, label)] = totals.get((ident, label), 0) + count
+    order = sorted(totals, key=lambda k: (-totals[k], str(k[1])))
+    if by_person:
+        figure = Figure("processing_by_person", _l("Tình hình xử lý văn bản đến theo cá nhân"),
+                        "stacked", dimension=_l("Cá nhân"))
+    else:
+        figure = Figure("processing_by_unit", _l("Tình hình xử lý văn bản đến theo đơn vị"),
+                        "stacked", dimension=_l("Đơn vị"))
+    figure.labels = [label for _i, label in order]
+    param = "person" if by_person else "unit"
+    for status_key, status_label in incoming.PROCESSING_STATUSES.items():
+        figure.add(status_key, status_label,
+                   [counts.get((i, label, status_key), 0) for i, label in order],
+                   [_incoming_link(scope, **{param: i, "status": status_key})
+                    for i, _label in order])
+    return figure
+
+
+def processing_by_unit(session, scope):
+    return _processing(session, scope, by_person=False)
+
+
+def processing_by_person(session, scope):
+    return _processing(session, scope, by_person=True)
+
+
+def _people(session, scope):
+    """[(id, full name)] of the active people in scope (unit), administrators aside."""
+    from flask_appbuilder.security.sqla.models import Role
+
+    query = select(EofficeUser.id, EofficeUser.last_name, EofficeUser.first_name).where(
+        EofficeUser.active.is_(True), EofficeUser.roles.any(Role.name != r.ADMIN))
+    if scope.unit_id is not None:
+        query = query.where(EofficeUser.department_id == scope.unit_id)
+    return [(i, f"{last} {first}".strip()) for i, last, first in session.execute(query)]
+
+
+def officers_activity(session, scope):
+    """Art. 9.1d, per person in the period: incoming documents they completed work on, drafts
+    they wrote, dossiers they opened and closed."""
+    period, user = scope.period, scope.user
+    line = IncomingAssignment
+    processed = _counts(session, select(line.user_id, func.count(distinct(line.document_id)))
+                        .join(IncomingDocument, IncomingDocument.id == line.document_id)
+                        .where(visible_incoming(user), line.role != FYI, line.state == DONE,
+                               period.holds(line.completed_at), line.user_id.is_not(None))
+                        .group_by(line.user_id))
+    drafts = _counts(session, select(Draft.drafter_id, func.count(Draft.id))
+                     .where(visible_draft(user), period.holds(Draft.created_at))
+                     .group_by(Draft.drafter_id))
+    opened = _counts(session, select(Dossier.owner_id, func.count(Dossier.id))
+                     .where(visible_dossier(user), period.holds_date(Dossier.start_date))
+                     .group_by(Dossier.owner_id))
+    closed = _counts(session, select(Dossier.owner_id, func.count(Dossier.id))
+                     .where(visible_dossier(user), period.holds(Dossier.closed_at))
+                     .group_by(Dossier.owner_id))
+    people = _people(session, scope)
+    columns = (("processed", _l("Văn bản đến đã xử lý"), processed),
+               ("drafts", _l("Dự thảo đã soạn"), drafts),
+               ("opened", _l("Hồ sơ đã mở"), opened), ("closed", _l("Hồ sơ đã đóng"), closed))
+    people.sort(key=lambda p: (-sum(c.get(p[0], 0) for _k, _t, c in columns), p[1]))
+    figure = Figure("officers_activity", _l("Hoạt động của cán bộ, công chức"), "bar",
+                    labels=[name for _i, name in people], dimension=_l("Cá nhân"))
+    for key, label, counts in columns:
+        figure.add(key, label, [counts.get(i, 0) for i, _n in people])
+    return figure
+
+
+def dossiers_by_state(session, scope):
+    """Dossiers that were open at some time in the period, by their state today (an open
+    dossier past its deadline counts as overdue)."""
+    period = scope.period
+    state = case((dossier_overdue(scope.today), OVERDUE), else_=Dossier.status).label("state")
+    where = [visible_dossier(scope.user), Dossier.start_date <= period.end,
+             or_(Dossier.closed_at.is_(None), Dossier.closed_at >= period.utc_start)]
+    if scope.unit_id is not None:
+        where.append(Dossier.department_id == scope.unit_id)
+    inner = select(state).where(*where).subquery()
+    counts = _counts(session, select(inner.c.state, func.count()).group_by(inner.c.state))
+    labels = {"open": _l("Đang mở, trong hạn"), OVERDUE: _l("Quá hạn"),
+              "closed": DOSSIER_STATUSES["closed"], "handed_over": DOSSIER_STATUSES["handed_over"]}
+    figure = Figure("dossiers_by_state", _l("Hồ sơ công việc theo trạng thái"), "doughnut",
+                    labels=list(labels.values()), dimension=_l("Trạng thái"))
+    links = []
+    for key in labels:
+        values = {"box": key, "_flt_2_start_date": (period.end + timedelta(days=1)).isoformat()}
+        if scope.unit_id is not None:
+            values["_flt_0_department"] = scope.unit_id
+        links.append(url_for("DossierView.list") + "?" + urlencode(values))
+    figure.add("dossiers", _l("Hồ sơ"), [counts.get(k, 0) for k in labels], links)
+    return figure
+
+
+def requests_by_state(session, scope):
+    """Request forms sent in the period, by state (an open one past its deadline: overdue)."""
+    overdue = and_(RequestForm.state.in_(OPEN_STATES), RequestForm.deadline < scope.today)
+    state = case((overdue, OVERDUE), else_=RequestForm.state).label("state")
+    where = [visible_requests(scope.user), scope.period.holds(RequestForm.sent_at)]
+    if scope.unit_id is not None:
+        where.append(or_(RequestForm.target_department_id == scope.unit_id,
+                         RequestForm.sender_department_id == scope.unit_id))
+    inner = select(state).where(*where).subquery()
+    counts = _counts(session, select(inner.c.state, func.count()).group_by(inner.c.state))
+    labels = {**REQUEST_STATES, OVERDUE: _l("Quá hạn")}
+    figure = Figure("requests_by_state", _l("Phiếu yêu cầu theo trạng thái"), "doughnut",
+                    labels=list(labels.values()), dimension=_l("Trạng thái"))
+    figure.add("requests", _l("Phiếu yêu cầu"), [counts.get(k, 0) for k in labels])
+    return figure
+
+
+def logins_by_day(session, scope):
+    """Logins per day and unit (Art. 5.2: everybody logs in every day) over the last
+    LOGIN_DAYS days of the period."""
+    period = scope.period
+    first = max(period.start, period.end - timedelta(days=LOGIN_DAYS - 1))
+    window = Period(first, period.end)
+    actor = aliased(EofficeUser)
+    day = local_date(AuditEvent.at).label("day")
+    where = [AuditEvent.action == "login", window.holds(AuditEvent.at)]
+    if scope.unit_id is not None:
+        where.append(actor.department_id == scope.unit_id)
+    inner = (select(day, func.coalesce(actor.department_id, 0).label("unit"))
+             .select_from(AuditEvent).outerjoin(actor, actor.id == AuditEvent.actor_id)
+             .where(*where).subquery())
+    counts = {(_as_date(d), unit): count for d, unit, count in session.execute(
+        select(inner.c.day, inner.c.unit, func.count()).group_by(inner.c.day, inner.c.unit))}
+    days = [first + timedelta(days=i) for i in range((period.end - first).days + 1)]
+    names = dict(session.execute(select(Department.id, Department.name)).all())
+    units = sorted({unit for _d, unit in counts}, key=lambda u: str(names.get(u, "")))
+    figure = Figure("logins_by_day", _l("Lượt đăng nhập theo ngày và đơn vị"), "stacked",
+                    labels=[d.strftime("%d/%m") for d in days], dimension=_l("Ngày"))
+    for unit in units:
+        figure.add(f"unit-{unit}", names.get(unit) or _("Chưa rõ đơn vị"),
+                   [counts.get((d, unit), 0) for d in days])
+    return figure
+
+
+def _as_date(value):
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
+def idle_people(session, scope, days=IDLE_DAYS):
+    """Active people in scope who have not logged in for `days` days (or ever)."""
+    since = utcnow() - timedelta(days=days)
+    query = (select(EofficeUser.last_name, EofficeUser.first_name, Department.name,
+                    EofficeUser.last_login)
+             .outerjoin(Department, Department.id == EofficeUser.department_id)
+             .where(EofficeUser.active.is_(True),
+                    or_(EofficeUser.last_login.is_(None), EofficeUser.last_login < since))
+             .order_by(EofficeUser.last_login.is_not(None), EofficeUser.last_login,
+                       EofficeUser.username))
+    if scope.unit_id is not None:
+        query = query.where(EofficeUser.department_id == scope.unit_id)
+    return [{"name": f"{last} {first}".strip(), "unit": unit or "",
+             "last_login": last_login} for last, first, unit, last_login in
+            session.execute(query)]
+
+
+def summary(session, scope):
+    """The headline numbers: received, issued, overdue work now, open dossiers."""
+    received = session.scalar(select(func.count(IncomingDocument.id))
+                              .where(*_incoming_scope(scope)))
+    issued = session.scalar(select(func.count(OutgoingDocument.id))
+                            .where(*_outgoing_scope(scope)))
+    where = [visible_incoming(scope.user), incoming.overdue_line(scope.today)]
+    if scope.unit_id is not None:
+        where.append(incoming.line_of_unit(scope.unit_id))
+    overdue = session.scalar(select(func.count(distinct(IncomingDocument.id)))
+                             .select_from(IncomingAssignment).join(IncomingDocument)
+                             .where(*where))
+    return {"incoming": received, "outgoing": issued, "overdue_documents": overdue}
+
+
+# key → function(session, scope): the figures of the dashboard and of the API, in order
+FIGURES = {
+    "documents_by_month": documents_by_month,
+    "incoming_by_type": lambda s, sc: incoming_by(s, sc, "type"),
+    "incoming_by_field": lambda s, sc: incoming_by(s, sc, "field"),
+    "incoming_by_agency": lambda s, sc: incoming_by(s, sc, "agency", TOP_AGENCIES),
+    "outgoing_by_type": lambda s, sc: outgoing_by(s, sc, "type"),
+    "outgoing_by_field": lambda s, sc: outgoing_by(s, sc, "field"),
+    "processing_by_unit": processing_by_unit,
+    "processing_by_person": processing_by_person,
+    "officers_activity": officers_activity,
+    "dossiers_by_state": dossiers_by_state,
+    "requests_by_state": requests_by_state,
+    "logins_by_day": logins_by_day,
+}
+
+
+def units(session):
+    return list(session.execute(select(Department.id, Department.name).where(
+        Department.active.is_(True)).order_by(Department.sort_order, Department.name)))

@@ -1,0 +1,199 @@
+"""The reports of a period (Decree 30, Appendix VI outputs; Art. 9.1d): each one is a title and
+sections of (heading, columns, rows), shown as a printable page (A4 landscape, like the
+registers in app.documents.registers) or written as .xlsx. The figures are those of
+app.stats.figures, so the report and the dashboard never disagree."""
+import io
+from dataclasses import dataclass, field
+
+from flask import Response, current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, Side
+from openpyxl.worksheet.worksheet import Worksheet
+from sqlalchemy import func, select
+
+from app.core.files import content_disposition
+from app.core.timefmt import format_date, format_datetime
+from app.documents import services as incoming
+from app.dossiers.access import visible_dossier
+from app.dossiers.models import STATUSES as DOSSIER_STATUSES
+from app.dossiers.models import Dossier, DossierItem
+from app.org.models import Department, EofficeUser
+from app.stats import figures as f
+
+
+@dataclass
+class Section:
+    heading: str
+    headers: list
+    rows: list = field(default_factory=list)
+
+    @classmethod
+    def of(cls, figure, heading=None):
+        """A figure as a table; none of its rows when it counts nothing (the "no data" state)."""
+        headers, rows = figure.table()
+        return cls(str(heading or figure.title), headers, [] if figure.empty else rows)
+
+
+@dataclass
+class Report:
+    key: str
+    title: str
+    scope: object
+    sections: list = field(default_factory=list)
+    note: str = ""
+
+    @property
+    def empty(self):
+        return not any(section.rows for section in self.sections)
+
+    @property
+    def subtitle(self):
+        period = self.scope.period
+        return _("Từ ngày %(a)s đến ngày %(b)s", a=format_date(period.start),
+                 b=format_date(period.end))
+
+
+def incoming_report(session, scope):
+    """Báo cáo tình hình giải quyết văn bản đến: totals, then by unit and by person."""
+    by_unit = f.processing_by_unit(session, scope)
+    by_person = f.processing_by_person(session, scope)
+    totals = f.summary(session, scope)
+    overall = [_("Tổng số văn bản đến trong kỳ"), totals["incoming"]]
+    rows = [overall] + [[s["label"], sum(s["data"])] for s in by_unit.series]
+    return Report("incoming", _("BÁO CÁO TÌNH HÌNH GIẢI QUYẾT VĂN BẢN ĐẾN"), scope, [
+        Section(_("Tổng hợp (số văn bản, theo phần việc của các đơn vị)"),
+                [_("Nội dung"), _("Số lượng")], rows),
+        Section.of(by_unit), Section.of(by_person)],
+        note=_("Trạng thái tính đến ngày %(d)s.", d=format_date(scope.today)))
+
+
+def outgoing_report(session, scope):
+    """Báo cáo văn bản đi: by month, type and field."""
+    months = f.documents_by_month(session, scope)
+    months.series = [s for s in months.series if s["key"] == "outgoing"]
+    return Report("outgoing", _("BÁO CÁO VĂN BẢN ĐI"), scope, [
+        Section.of(months, _("Văn bản đi theo tháng")),
+        Section.of(f.outgoing_by(session, scope, "type")),
+        Section.of(f.outgoing_by(session, scope, "field"))])
+
+
+def activity_report(session, scope):
+    return Report("activity", _("BÁO CÁO HOẠT ĐỘNG CỦA CÁN BỘ, CÔNG CHỨC"), scope,
+                  [Section.of(f.officers_activity(session, scope))])
+
+
+def overdue_report(session, scope):
+    """Danh sách văn bản đến quá hạn theo đơn vị và cá nhân (today, whatever the period)."""
+    rows = []
+    for department, person, line, document, days in incoming.overdue_lines(session,
+                                                                           scope.user):
+        if scope.unit_id is not None and (department is None or
+                                          department.id != scope.unit_id):
+            continue
+        rows.append([department.name if department else _("Chưa rõ đơn vị"),
+                     person.full_name if person else _("Đơn vị chưa giao cho người cụ thể"),
+                     document.arrival_number, document.number_symbol, document.excerpt,
+                     str(line.role_label), format_date(line.deadline or document.deadline),
+                     days])
+    rows.sort(key=lambda row: (row[0], row[1], -row[7]))
+    return Report("overdue", _("DANH SÁCH VĂN BẢN ĐẾN QUÁ HẠN THEO ĐƠN VỊ, CÁ NHÂN"), scope, [
+        Section(_("Văn bản đến quá hạn"),
+                [_("Đơn vị"), _("Cá nhân"), _("Số đến"), _("Số, ký hiệu"), _("Trích yếu"),
+                 _("Vai trò"), _("Hạn xử lý"), _("Số ngày quá hạn")], rows)],
+        note=_("Tính đến ngày %(d)s, không phụ thuộc khoảng thời gian.",
+               d=format_date(scope.today)))
+
+
+def dossiers_report(session, scope):
+    """Mục lục hồ sơ: the dossiers open at some time in the period (Appendix V columns)."""
+    period = scope.period
+    documents = (select(func.count(DossierItem.id)).where(DossierItem.dossier_id == Dossier.id)
+                 .correlate(Dossier).scalar_subquery())
+    query = (select(Dossier, documents, Department.name, EofficeUser)
+             .outerjoin(Department, Department.id == Dossier.department_id)
+             .join(EofficeUser, EofficeUser.id == Dossier.owner_id)
+             .where(visible_dossier(scope.user), Dossier.start_date <= period.end,
+                    (Dossier.closed_at.is_(None)) | (Dossier.closed_at >= period.utc_start))
+             .order_by(Dossier.year, Dossier.code))
+    if scope.unit_id is not None:
+        query = query.where(Dossier.department_id == scope.unit_id)
+    rows = []
+    for index, (dossier, count, unit, owner) in enumerate(session.execute(query), start=1):
+        rows.append([index, dossier.code, dossier.title,
+                     dossier.retention.name if dossier.retention else "",
+                     f"{owner.full_name}" + (f" ({unit})" if unit else ""),
+                     format_date(dossier.start_date), format_date(dossier.end_date), count,
+                     str(DOSSIER_STATUSES.get(dossier.status, dossier.status))])
+    return Report("dossiers", _("MỤC LỤC HỒ SƠ"), scope, [
+        Section(_("Hồ sơ công việc"),
+                [_("STT"), _("Số và ký hiệu hồ sơ"), _("Tiêu đề hồ sơ"),
+                 _("Thời hạn bảo quản"), _("Người lập (đơn vị)"), _("Ngày bắt đầu"),
+                 _("Ngày kết thúc"), _("Số văn bản"), _("Ghi chú")], rows)])
+
+
+REPORTS = {
+    "incoming": (_l("Tình hình giải quyết văn bản đến"), incoming_report),
+    "outgoing": (_l("Văn bản đi"), outgoing_report),
+    "activity": (_l("Hoạt động của cán bộ, công chức"), activity_report),
+    "overdue": (_l("Văn bản đến quá hạn theo đơn vị, cá nhân"), overdue_report),
+    "dossiers": (_l("Mục lục hồ sơ"), dossiers_report),
+}
+
+
+def unit_name(session, scope):
+    if scope.unit_id is None:
+        return ""
+    return session.scalar(select(Department.name).where(Department.id == scope.unit_id)) or ""
+
+
+def xlsx_response(report, unit=""):
+    """The report as a spreadsheet: streamed rows (write-only workbook, constant memory)."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(report.key)
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = Worksheet.PAPERSIZE_A4
+    bold, thin = Font(bold=True), Side(style="thin")
+    border = Border(top=thin, bottom=thin, left=thin, right=thin)
+
+    def cells(values, font=None, framed=False):
+        row = []
+        for value in values:
+            cell = _cell(sheet, value)
+            if font:
+                cell.font = font
+            if framed:
+                cell.border = border
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+            row.append(cell)
+        return row
+
+    sheet.append(cells([current_app.config["AGENCY_NAME"].upper()], bold))
+    sheet.append(cells([report.title], bold))
+    sheet.append([report.subtitle + (f" – {unit}" if unit else "")])
+    if report.note:
+        sheet.append([report.note])
+    for section in report.sections:
+        sheet.append([])
+        sheet.append(cells([section.heading], bold))
+        sheet.append(cells(section.headers, bold, framed=True))
+        for row in section.rows:
+            sheet.append(cells(row, framed=True))
+        if not section.rows:
+            sheet.append([_("Không có dữ liệu trong khoảng thời gian này.")])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    period = report.scope.period
+    name = f"{report.title.capitalize()} {period.start:%d-%m-%Y} – {period.end:%d-%m-%Y}.xlsx"
+    return Response(buffer.getvalue(),
+                    headers={"Content-Disposition": content_disposition(name)},
+                    mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+def _cell(sheet, value):
+    from openpyxl.cell import WriteOnlyCell
+
+    if hasattr(value, "strftime"):
+        value = format_datetime(value)
+    return WriteOnlyCell(sheet, value=value)

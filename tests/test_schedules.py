@@ -1,0 +1,503 @@
+"""Weekly schedules, as the roles use them through HTTP: building and approving the agency's
+week, adjustments, unit and personal weeks, private items, conflicts, print, .xlsx, .ics
+feeds and the REST API. Each test works on a week of its own, weeks ahead of the demo data."""
+import io
+import re
+from datetime import timedelta
+
+import pytest
+from icalendar import Calendar
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from app.core.timefmt import iso_week_days, today_local
+from app.notifications.models import Notification
+from app.org.models import EofficeUser
+from app.schedules.models import ScheduleItem, ScheduleWeek
+from tests.conftest import csrf_token, login
+
+
+def week_ahead(weeks):
+    year, week, _ = (today_local() + timedelta(weeks=weeks)).isocalendar()
+    return year, week
+
+
+def page_of(client, scope, year, week):
+    return client.get(f"/schedule/week?scope={scope}&year={year}&week={week}").get_data(
+        as_text=True)
+
+
+def add_item(client, scope, year, week, **values):
+    form_page = client.get(f"/schedule/item/new?scope={scope}&year={year}&week={week}",
+                           follow_redirects=True)
+    html = form_page.get_data(as_text=True)
+    day = iso_week_days(year, week)[0]
+    data = {"csrf_token": csrf_token(html), "day": day.strftime("%d/%m/%Y"),
+            "session": "morning", "start_time": "08:00", "end_time": "09:30",
+            "content": "Họp giao ban", **values}
+    return client.post(f"/schedule/item/new?scope={scope}&year={year}&week={week}", data=data,
+                       follow_redirects=True)
+
+
+def act(client, week_id, action, note=None, scope="agency", year=None, week=None):
+    html = client.get(f"/schedule/week?scope={scope}&year={year}&week={week}").get_data(
+        as_text=True)
+    data = {"csrf_token": csrf_token(html), "action": action}
+    if note is not None:
+        data["note"] = note
+    return client.post(f"/schedule/week/{week_id}/act", data=data, follow_redirects=True)
+
+
+def agency_week(db_session, year, week):
+    db_session.expire_all()
+    return db_session.scalar(select(ScheduleWeek).where(
+        ScheduleWeek.level == "agency", ScheduleWeek.year == year, ScheduleWeek.week == week))
+
+
+def user_id(db_session, username):
+    return db_session.scalar(select(EofficeUser.id).where(EofficeUser.username == username))
+
+
+def publish_agency_week(client, db_session, year, week, content="Họp giao ban tuần"):
+    login(client, "lanhdaovp")
+    add_item(client, "agency", year, week, content=content)
+    record = agency_week(db_session, year, week)
+    act(client, record.id, "submit", year=year, week=week)
+    login(client, "lanhdao")
+    act(client, record.id, "approve", year=year, week=week)
+    return agency_week(db_session, year, week)
+
+
+# ---------------------------------------------------------------- the agency's week
+
+def test_office_leader_builds_head_returns_then_approves(client, db_session):
+    year, week = week_ahead(5)
+    login(client, "lanhdaovp")
+    response = add_item(client, "agency", year, week, content="Hội nghị sơ kết quý IV")
+    assert "Đã lưu mục lịch." in response.get_data(as_text=True)
+    record = agency_week(db_session, year, week)
+    assert record.state == "draft" and record.version == 0
+
+    # Before publication nobody else sees it (page and API).
+    login(client, "chuyenvien")
+    assert "Hội nghị sơ kết quý IV" not in page_of(client, "agency", year, week)
+    assert client.get(f"/api/v1/schedule/?scope=agency&year={year}&week={week}").get_json()[
+        "result"] == []
+
+    login(client, "lanhdaovp")
+    act(client, record.id, "submit", year=year, week=week)
+    assert agency_week(db_session, year, week).state == "submitted"
+    # The compiler cannot approve; changes wait until the week is withdrawn.
+    html = act(client, record.id, "approve", year=year, week=week).get_data(as_text=True)
+    assert "Thao tác này không còn thực hiện được" in html
+    assert agency_week(db_session, year, week).state == "submitted"
+
+    login(client, "lanhdao")
+    html = act(client, record.id, "return", note="", year=year, week=week).get_data(as_text=True)
+    assert "Nhập lý do trả lại." in html
+    assert agency_week(db_session, year, week).state == "submitted"
+    act(client, record.id, "return", note="Bổ sung thành phần dự họp", year=year, week=week)
+    record = agency_week(db_session, year, week)
+    assert record.state == "returned" and record.return_reason == "Bổ sung thành phần dự họp"
+    compiler = user_id(db_session, "lanhdaovp")
+    assert db_session.scalar(select(Notification).where(
+        Notification.user_id == compiler, Notification.kind == "schedule.returned",
+        Notification.message.contains("Bổ sung thành phần dự họp"))) is not None
+
+    login(client, "lanhdaovp")
+    assert "Lý do trả lại:" in page_of(client, "agency", year, week)
+    act(client, record.id, "submit", year=year, week=week)
+    login(client, "lanhdao")
+    act(client, record.id, "approve", year=year, week=week)
+    record = agency_week(db_session, year, week)
+    assert record.state == "published" and record.version == 1
+
+    officer = user_id(db_session, "chuyenvien")
+    assert db_session.scalar(select(Notification).where(
+        Notification.user_id == officer, Notification.kind == "schedule.published",
+        Notification.url.contains(f"week={week}"))) is not None
+    login(client, "chuyenvien")
+    html = page_of(client, "agency", year, week)
+    assert "Hội nghị sơ kết quý IV" in html and "Đã ban hành" in html
+    assert 'class="badge notification-count"' in client.get("/").get_data(as_text=True)
+
+
+def test_officer_cannot_build_or_approve_the_agency_week(client, db_session):
+    year, week = week_ahead(6)
+    login(client, "chuyenvien")
+    html = add_item(client, "agency", year, week, content="Không được thêm").get_data(
+        as_text=True)
+    assert "Bạn không có quyền soạn lịch này." in html
+    assert agency_week(db_session, year, week) is None
+    assert client.get("/schedule/agency/compile").status_code in (302, 403)
+    assert "/login" not in client.get("/schedule/agency/compile").headers.get("Location", "/x")
+
+
+def test_compiling_can_be_delegated_with_a_role_of_its_own(app, client, db_session):
+    """The administrator gives "compile" on AgencySchedule to someone through a role of
+    their own (the six declared roles stay as declared)."""
+    year, week = week_ahead(17)
+    sm = app.appbuilder.sm
+    with app.app_context():
+        role = sm.find_role("Biên tập lịch cơ quan") or sm.add_role("Biên tập lịch cơ quan")
+        sm.add_permission_role(role, sm.find_permission_view_menu("can_compile",
+                                                                  "AgencySchedule"))
+        person = sm.find_user(username="cv.vtlt")
+        person.roles.append(role)
+        sm.session.commit()
+    try:
+        login(client, "cv.vtlt")
+        html = add_item(client, "agency", year, week, content="Do người được ủy quyền soạn")
+        assert "Đã lưu mục lịch." in html.get_data(as_text=True)
+        record = agency_week(db_session, year, week)
+        html = act(client, record.id, "submit", year=year, week=week).get_data(as_text=True)
+        assert agency_week(db_session, year, week).state == "submitted"
+        assert "Duyệt và ban hành" not in html  # compiling is not approving
+    finally:
+        with app.app_context():
+            person = sm.find_user(username="cv.vtlt")
+            person.roles = [r for r in person.roles if r.name != "Biên tập lịch cơ quan"]
+            sm.session.commit()
+
+
+def test_adjustment_keeps_published_items_until_approved(client, db_session):
+    year, week = week_ahead(7)
+    record = publish_agency_week(client, db_session, year, week, "Làm việc với huyện Duy Tiên")
+    item = next(i for i in record.items if i.content == "Làm việc với huyện Duy Tiên")
+
+    login(client, "lanhdaovp")
+    form = client.get(f"/schedule/item/{item.id}/edit").get_data(as_text=True)
+    client.post(f"/schedule/item/{item.id}/edit", data={
+        "csrf_token": csrf_token(form), "day": item.day.strftime("%d/%m/%Y"),
+        "session": "afternoon", "start_time": "14:00", "end_time": "16:00",
+        "content": "Làm việc với huyện Lý Nhân (thay đổi)"})
+    add_item(client, "agency", year, week, content="Họp bổ sung về chuyển đổi số",
+             start_time="10:00", end_time="11:00")
+    assert agency_week(db_session, year, week).state == "draft"
+
+    # Everyone else still sees the published week as it was.
+    login(client, "chuyenvien")
+    html = page_of(client, "agency", year, week)
+    assert "Làm việc với huyện Duy Tiên" in html and "Lý Nhân" not in html
+    assert "chuyển đổi số" not in html
+
+    login(client, "lanhdaovp")
+    assert "Sẽ điều chỉnh" in page_of(client, "agency", year, week)
+    act(client, record.id, "submit", year=year, week=week)
+    login(client, "lanhdao")  # the approver sees what the adjustment changes
+    html = page_of(client, "agency", year, week)
+    assert "Sẽ điều chỉnh" in html and "Sẽ bổ sung" in html and "Lý Nhân" in html
+    act(client, record.id, "approve", year=year, week=week)
+
+    login(client, "chuyenvien")
+    html = page_of(client, "agency", year, week)
+    assert "Làm việc với huyện Lý Nhân (thay đổi)" in html and "Duy Tiên" not in html
+    assert "Điều chỉnh" in html and "Bổ sung" in html
+    record = agency_week(db_session, year, week)
+    assert record.version == 2
+    changed = db_session.get(ScheduleItem, item.id)
+    assert changed.change == "changed" and changed.changed_at is not None
+    assert not any(i.pending for i in record.items)
+    officer = user_id(db_session, "chuyenvien")
+    assert db_session.scalar(select(Notification).where(
+        Notification.user_id == officer, Notification.kind == "schedule.adjusted")) is not None
+
+    # Cancelling a published item is shown as cancelled once approved.
+    login(client, "lanhdaovp")
+    html = page_of(client, "agency", year, week)
+    client.post(f"/schedule/item/{item.id}/cancel", data={"csrf_token": csrf_token(html)})
+    act(client, record.id, "submit", year=year, week=week)
+    login(client, "lanhdao")
+    act(client, record.id, "approve", year=year, week=week)
+    db_session.expire_all()
+    assert db_session.get(ScheduleItem, item.id).change == "cancelled"
+    login(client, "chuyenvien")
+    assert "Hủy" in page_of(client, "agency", year, week)
+
+
+def test_submitted_week_cannot_be_changed_until_withdrawn(client, db_session):
+    year, week = week_ahead(8)
+    login(client, "lanhdaovp")
+    add_item(client, "agency", year, week)
+    record = agency_week(db_session, year, week)
+    act(client, record.id, "submit", year=year, week=week)
+    html = add_item(client, "agency", year, week, content="Thêm khi chờ duyệt").get_data(
+        as_text=True)
+    assert "rút lại để sửa" in html
+    assert len(agency_week(db_session, year, week).items) == 1
+    act(client, record.id, "withdraw", year=year, week=week)
+    assert agency_week(db_session, year, week).state == "draft"
+
+
+def test_nothing_to_submit_is_refused(client, db_session):
+    year, week = week_ahead(9)
+    login(client, "lanhdaovp")
+    add_item(client, "agency", year, week)
+    record = agency_week(db_session, year, week)
+    html = page_of(client, "agency", year, week)
+    item_id = record.items[0].id
+    client.post(f"/schedule/item/{item_id}/cancel", data={"csrf_token": csrf_token(html)})
+    html = act(client, record.id, "submit", year=year, week=week).get_data(as_text=True)
+    assert "Chưa có thay đổi nào" in html
+    assert agency_week(db_session, year, week).state == "draft"
+
+
+# ---------------------------------------------------------------- units and people
+
+def test_unit_week_waits_for_the_agency_week_and_belongs_to_its_leader(client, db_session):
+    year, week = week_ahead(10)
+    cchc = db_session.scalar(select(EofficeUser).where(
+        EofficeUser.username == "truongphong")).department_id
+    login(client, "truongphong")
+    html = add_item(client, f"unit-{cchc}", year, week, content="Họp phòng").get_data(
+        as_text=True)
+    assert "chưa được ban hành" in html
+
+    publish_agency_week(client, db_session, year, week)
+    login(client, "tp.tcbc")  # another unit's leader
+    html = add_item(client, f"unit-{cchc}", year, week, content="Không phải phòng mình")
+    assert "Bạn không có quyền soạn lịch này." in html.get_data(as_text=True)
+
+    login(client, "truongphong")
+    add_item(client, f"unit-{cchc}", year, week, content="Họp phòng rà soát thủ tục")
+    unit_week = db_session.scalar(select(ScheduleWeek).where(
+        ScheduleWeek.level == "unit", ScheduleWeek.department_id == cchc,
+        ScheduleWeek.year == year, ScheduleWeek.week == week))
+    login(client, "cv.cchc")
+    assert "Họp phòng rà soát thủ tục" not in page_of(client, f"unit-{cchc}", year, week)
+    login(client, "truongphong")
+    act(client, unit_week.id, "publish", scope=f"unit-{cchc}", year=year, week=week)
+    login(client, "cv.tcbc1")  # published unit weeks are seen by everyone
+    assert "Họp phòng rà soát thủ tục" in page_of(client, f"unit-{cchc}", year, week)
+    combined = page_of(client, "all", year, week)
+    assert "Họp phòng rà soát thủ tục" in combined and "Họp giao ban tuần" in combined
+
+
+def test_private_items_show_as_busy_to_others(client, db_session):
+    year, week = week_ahead(11)
+    publish_agency_week(client, db_session, year, week)
+    login(client, "chuyenvien")
+    add_item(client, "mine", year, week, content="Khám sức khỏe tại bệnh viện", private="y",
+             start_time="15:00", end_time="16:00")
+    me = user_id(db_session, "chuyenvien")
+    assert "Khám sức khỏe" in page_of(client, f"person-{me}", year, week)
+    login(client, "cv.tcbc1")
+    html = page_of(client, f"person-{me}", year, week)
+    assert "Khám sức khỏe" not in html and "Bận (việc riêng)" in html
+    api = client.get(f"/api/v1/schedule/?scope=person-{me}&year={year}&week={week}").get_json()
+    assert [row["content"] for row in api["result"]] == ["Bận (việc riêng)"]
+    login(client, "truongphong")  # the person's unit leader
+    assert "Khám sức khỏe" in page_of(client, f"person-{me}", year, week)
+    login(client, "lanhdao")
+    assert "Khám sức khỏe" in page_of(client, f"person-{me}", year, week)
+
+
+# ---------------------------------------------------------------- conflicts and bad input
+
+def test_double_booked_room_and_person_warn(client, db_session):
+    year, week = week_ahead(12)
+    room = "1"
+    chair = str(user_id(db_session, "lanhdao"))
+    login(client, "lanhdaovp")
+    add_item(client, "agency", year, week, content="Họp A", room_id=room, chair_id=chair,
+             start_time="08:00", end_time="10:00")
+    record = agency_week(db_session, year, week)
+    act(client, record.id, "submit", year=year, week=week)
+    login(client, "lanhdao")
+    act(client, record.id, "approve", year=year, week=week)
+    login(client, "lanhdaovp")
+    html = add_item(client, "agency", year, week, content="Họp B", room_id=room,
+                    chair_id=chair, start_time="09:00", end_time="11:00").get_data(as_text=True)
+    assert "Cảnh báo trùng lịch" in html
+    assert "Trần Quốc Đạt có lịch khác trùng giờ 08:00–10:00: Họp A" in html
+    assert "đã có lịch khác 08:00–10:00: Họp A" in html
+    assert "conflict-warning" in page_of(client, "agency", year, week)
+    # Back to back is not a conflict.
+    html = add_item(client, "agency", year, week, content="Họp C", room_id=room,
+                    start_time="11:00", end_time="12:00").get_data(as_text=True)
+    assert "Họp C" in html and "Cảnh báo trùng lịch" not in html
+
+
+@pytest.mark.parametrize("values, message", [
+    ({"day": "31/02/2026"}, "Nhập ngày theo dạng dd/mm/yyyy."),
+    ({"day": "01/01/2001"}, "Ngày phải thuộc tuần"),
+    ({"start_time": "25:00"}, "Nhập giờ bắt đầu theo dạng HH:mm."),
+    ({"start_time": "10:00", "end_time": "09:00"}, "Giờ kết thúc phải sau giờ bắt đầu."),
+    ({"content": "   "}, "Nhập nội dung công việc."),
+    ({"session": "night"}, "Chọn buổi: Sáng, Chiều hoặc Tối."),
+    ({"room_id": "999999"}, "Giá trị đã chọn không còn tồn tại."),
+    ({"people": "abc"}, "Giá trị đã chọn không còn tồn tại."),
+])
+def test_bad_item_input_is_refused_in_vietnamese(client, db_session, values, message):
+    year, week = week_ahead(13)
+    login(client, "lanhdaovp")
+    before = db_session.scalar(select(ScheduleItem.id).order_by(ScheduleItem.id.desc()))
+    response = add_item(client, "agency", year, week, **values)
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+    assert db_session.scalar(select(ScheduleItem.id).order_by(ScheduleItem.id.desc())) == before
+
+
+def test_stale_form_and_bad_addresses(client):
+    year, week = week_ahead(13)
+    login(client, "lanhdaovp")
+    response = client.post(f"/schedule/item/new?scope=agency&year={year}&week={week}", data={
+        "day": "01/01/2030", "session": "morning", "start_time": "08:00", "content": "x"})
+    assert response.status_code == 400
+    assert "hết hạn" in response.get_data(as_text=True)
+    for url in ("/schedule/week?scope=unit-999999", "/schedule/week?scope=xyz",
+                "/schedule/week?year=2026&week=60", "/schedule/week?scope=person-99999999999",
+                "/schedule/print?week=0", "/schedule/item/999999/edit"):
+        assert client.get(url).status_code == 404, url
+    assert client.get("/schedule/week?date=32/13/2026").status_code == 200
+
+
+def test_repeat_daily_creates_one_item_a_day(client, db_session):
+    year, week = week_ahead(14)
+    days = iso_week_days(year, week)
+    login(client, "lanhdaovp")
+    html = add_item(client, "agency", year, week, content="Trực cơ quan",
+                    repeat_until=days[4].strftime("%d/%m/%Y")).get_data(as_text=True)
+    assert "Đã lưu 5 mục lịch" in html
+    items = agency_week(db_session, year, week).items
+    assert sorted(i.day for i in items) == days[:5]
+    assert len({i.series for i in items}) == 1
+
+
+# ---------------------------------------------------------------- print, export, feeds
+
+def test_print_and_xlsx_show_the_week_with_the_vietnamese_title(client, db_session):
+    year, week = week_ahead(15)
+    publish_agency_week(client, db_session, year, week, "Tổng kết công tác năm")
+    days = iso_week_days(year, week)
+    login(client, "chuyenvien")
+    html = client.get(f"/schedule/print?scope=agency&year={year}&week={week}").get_data(
+        as_text=True)
+    title = (f"(Tuần thứ {week:02d}, từ ngày {days[0]:%d/%m/%Y} đến ngày {days[-1]:%d/%m/%Y})")
+    assert "LỊCH CÔNG TÁC TUẦN CỦA LÃNH ĐẠO SỞ NỘI VỤ" in html.upper()
+    assert title in html
+    assert "size: A4 landscape" in html
+    for column in ("Thứ/ngày", "Buổi", "Giờ", "Nội dung", "Chủ trì", "Thành phần", "Địa điểm",
+                   "Đơn vị chuẩn bị", "Ghi chú"):
+        assert f"<th>{column}</th>" in html
+    assert "Tổng kết công tác năm" in html
+
+    response = client.get(f"/schedule/export?scope=agency&year={year}&week={week}")
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.data)).active
+    rows = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert title in rows[1][0]
+    assert rows[3][:4] == ["Thứ/ngày", "Buổi", "Giờ", "Nội dung"]
+    assert any(row[3] == "Tổng kết công tác năm" for row in rows[4:])
+
+
+def test_ics_feed_parses_and_can_be_revoked(client, db_session):
+    year, week = week_ahead(1)  # inside the feed's window
+    record = agency_week(db_session, year, week) or publish_agency_week(
+        client, db_session, year, week)
+    assert record.is_published
+    login(client, "chuyenvien")
+    html = client.get("/schedule/feeds").get_data(as_text=True)
+    client.post("/schedule/feeds/new", data={"csrf_token": csrf_token(html), "kind": "person"})
+    html = client.get("/schedule/feeds").get_data(as_text=True)
+    url = re.search(r'value="(http[^"]+\.ics)"', html).group(1)
+    path = url.split("localhost", 1)[1]
+
+    login(client, "cv.tcbc1")  # the address is the key: no login needed, anyone's session
+    client.post("/logout/", data={"csrf_token": csrf_token(client.get("/").get_data(
+        as_text=True))})
+    response = client.get(path)
+    assert response.status_code == 200 and response.mimetype == "text/calendar"
+    calendar = Calendar.from_ical(response.data)
+    events = list(calendar.walk("VEVENT"))
+    assert events, "the feed has the published agency items"
+    zones = [str(z["TZID"]) for z in calendar.walk("VTIMEZONE")]
+    assert zones == ["Asia/Ho_Chi_Minh"]
+    published = {i.content for i in record.items if not i.pending}
+    summaries = {str(e["SUMMARY"]) for e in events}
+    assert published <= summaries
+    start = events[0].decoded("DTSTART")
+    assert start.utcoffset() == timedelta(hours=7)
+
+    # A new address revokes the old one.
+    login(client, "chuyenvien")
+    html = client.get("/schedule/feeds").get_data(as_text=True)
+    client.post("/schedule/feeds/new", data={"csrf_token": csrf_token(html), "kind": "person"})
+    assert client.get(path).status_code == 404
+    assert client.get("/schedule/feed/not-a-token.ics").status_code == 404
+
+
+def test_unit_feed_has_unit_items(client, db_session):
+    login(client, "truongphong")
+    html = client.get("/schedule/feeds").get_data(as_text=True)
+    client.post("/schedule/feeds/new", data={"csrf_token": csrf_token(html), "kind": "unit"})
+    html = client.get("/schedule/feeds").get_data(as_text=True)
+    urls = re.findall(r'value="(http[^"]+\.ics)"', html)
+    assert len(urls) == 1  # the unit's (truongphong has no personal address yet)
+    calendar = Calendar.from_ical(client.get(urls[0].split("localhost", 1)[1]).data)
+    summaries = {str(e["SUMMARY"]) for e in calendar.walk("VEVENT")}
+    assert "Họp phòng: rà soát thủ tục hành chính quý IV" in summaries  # the demo unit week
+    assert "Khám sức khỏe định kỳ" not in summaries  # a person's private item
+
+
+# ---------------------------------------------------------------- demo and REST API
+
+def test_demo_has_three_published_weeks_and_an_adjustment(db_session):
+    today = today_local()
+    for offset in (-7, 0, 7):
+        year, week, _ = (today + timedelta(days=offset)).isocalendar()
+        record = agency_week(db_session, year, week)
+        assert record is not None and record.is_published
+    year, week, _ = today.isocalendar()
+    changes = {i.change for i in agency_week(db_session, year, week).items}
+    assert {"changed", "added"} <= changes
+
+
+def test_api_reads_and_writes_under_the_same_rules(client, api_as, db_session):
+    year, week = week_ahead(16)
+    leader = api_as("lanhdaovp")
+    day = iso_week_days(year, week)[1]
+    response = client.post("/api/v1/schedule/", headers=leader, json={
+        "scope": "agency", "year": year, "week": week, "day": day.isoformat(),
+        "session": "morning", "start_time": "08:00", "end_time": "09:00",
+        "content": "Họp qua API"})
+    assert response.status_code == 201, response.get_json()
+    officer = api_as("chuyenvien")
+    listing = client.get(f"/api/v1/schedule/?scope=agency&year={year}&week={week}",
+                         headers=officer).get_json()
+    assert listing["result"] == [] and listing["week_record"] is None
+
+    response = client.post("/api/v1/schedule/", headers=officer, json={
+        "scope": "agency", "year": year, "week": week, "day": day.isoformat(),
+        "session": "morning", "start_time": "08:00", "content": "Không được"})
+    assert response.status_code == 422
+    response = client.post("/api/v1/schedule/", headers=leader, json={
+        "scope": "agency", "year": year, "week": week, "day": "2026-99-01",
+        "session": "morning", "start_time": "8h", "content": "x"})
+    assert response.status_code == 422
+    assert set(response.get_json()["message"]) >= {"day", "start_time"}
+    assert client.post("/api/v1/schedule/", headers=leader, data="nonsense",
+                       content_type="application/json").status_code == 400
+
+    record = agency_week(db_session, year, week)
+    assert client.post(f"/api/v1/schedule/week/{record.id}/actions/approve",
+                       headers=leader).status_code == 422
+    assert client.post(f"/api/v1/schedule/week/{record.id}/actions/submit",
+                       headers=leader).status_code == 200
+    assert client.post(f"/api/v1/schedule/week/{record.id}/actions/approve",
+                       headers=officer).status_code == 404  # unpublished: not even seen
+    head = api_as("lanhdao")
+    response = client.post(f"/api/v1/schedule/week/{record.id}/actions/approve", headers=head)
+    assert response.status_code == 200 and response.get_json()["result"]["version"] == 1
+    listing = client.get(f"/api/v1/schedule/?scope=agency&year={year}&week={week}",
+                         headers=officer).get_json()
+    assert [row["content"] for row in listing["result"]] == ["Họp qua API"]
+    assert listing["result"][0]["date"] == day.isoformat()
+
+
+def test_everyone_reaches_the_week_page(client):
+    for username in ("quantri", "lanhdao", "lanhdaovp", "truongphong", "chuyenvien", "vanthu"):
+        login(client, username)
+        response = client.get("/schedule/week")
+        assert response.status_code == 200, username
+        assert "LỊCH CÔNG TÁC TUẦN" in response.get_data(as_text=True)
