@@ -118,7 +118,6 @@ def init_views(app: Flask) -> None:
     with app.app_context():
         documents(appbuilder)
         outgoing(appbuilder)
-        exchange(appbuilder)
         dossiers(appbuilder)
         request_forms(appbuilder)
         schedules(appbuilder)
@@ -127,6 +126,7 @@ def init_views(app: Flask) -> None:
         notifications(appbuilder)
         org(appbuilder)
         catalogs(appbuilder)
+        exchange(appbuilder)  # after the catalogs: its partner list joins that menu
         audit(appbuilder)
         ops(appbuilder)
         appbuilder.post_init()

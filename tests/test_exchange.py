@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from app.exchange import edxml, services, worker
+from app.exchange import edxml, worker
 from app.exchange.models import (
     FAILED, PENDING, QUEUED, RETURNED, SENT, ExchangeInbound, ExchangeOutbox,
 )
@@ -147,13 +147,13 @@ MALFORMED = {
         b"MZ\x90\x00 this is a program").decode()), "Attachment"),
     "damaged pdf": (lambda t: _set(t, "ContentTransferEncoded", base64.b64encode(
         b"%PDF-1.4 broken").decode()), "Attachment"),
-    "word file": (lambda t: _set(t, "ContentType", "application/msword"), "loại tệp"),
+    "word file": (lambda t: t.replace("application/pdf", "application/msword"), "loại tệp"),
     "recall of unknown document": (lambda t: _set(t, "BussinessDocType", "1").replace(
         "<edXML:BussinessDocReason />", "<edXML:BussinessDocReason>Sai</edXML:BussinessDocReason>"),
         "thu hồi"),
     "replacement without target": (lambda t: _set(t, "BussinessDocType", "3"),
                                    "ReplacementInfoList"),
-    "sender is not the partner": (lambda t: t.replace(f">{FINANCE}<", ">000.00.00.H30<"),
+    "sender is not the partner": (lambda t: t.replace(FINANCE, "000.00.00.H30"),
                                   "From/OrganId"),
 }
 
@@ -232,7 +232,7 @@ def test_valid_package_lands_in_the_queue_once(app, client, db_session, partner,
         == [("01", package.document_id)]
     # The clerk sees it in "Chờ vào sổ" and registers it: 03 goes back.
     clerk = login_as("vanthu")
-    page = clerk.get("/incoming/list/?box=pending").get_data(as_text=True)
+    page = clerk.get("/incoming/list/list/?box=waiting_registration").get_data(as_text=True)
     assert package.number_symbol in page
     show = clerk.get(f"/incoming/{document.id}").get_data(as_text=True)
     assert "Trả lại cơ quan gửi" in show
@@ -318,9 +318,14 @@ def test_export_issued_document_as_edxml(app, db_session, login_as):
 
 
 def test_worker_sends_with_backoff_and_never_twice(app, db_session):
-    document = _external_document(db_session)
-    agency_code = next(r.agency.electronic_id for r in document.recipients
-                       if r.kind == EXTERNAL)
+    from app.catalogs.models import Agency, SecrecyLevel
+
+    recipient = db_session.scalar(
+        select(OutgoingRecipient).join(OutgoingDocument).join(Agency).join(SecrecyLevel)
+        .where(OutgoingRecipient.kind == EXTERNAL, OutgoingRecipient.status == "pending",
+               OutgoingDocument.state == "issued", SecrecyLevel.level == 0,
+               Agency.electronic_id.is_not(None)).order_by(OutgoingRecipient.id.desc()))
+    document, agency_code = recipient.document, recipient.agency.electronic_id
     partner = ensure_partner(db_session, agency_code, "token-for-worker-test-0123456789")
     calls = []
 

@@ -40,9 +40,10 @@ _TCVN3_BYTES = [
 # The few capitals of the normal fonts.
 _TCVN3_CAPITALS = {0xA1: "Ă", 0xA2: "Â", 0xA3: "Ê", 0xA4: "Ô", 0xA5: "Ơ", 0xA6: "Ư", 0xA7: "Đ"}
 
-TCVN3_DECODE = {chr(b): letter for b, letter in zip(_TCVN3_BYTES, LETTERS) if b >= 0x80}
+TCVN3_DECODE = {chr(b): letter for b, letter in zip(_TCVN3_BYTES, LETTERS, strict=True)
+                if b >= 0x80}
 TCVN3_DECODE.update({chr(b): letter for b, letter in _TCVN3_CAPITALS.items()})
-TCVN3_ENCODE = {letter: chr(b) for b, letter in zip(_TCVN3_BYTES, LETTERS)}
+TCVN3_ENCODE = {letter: chr(b) for b, letter in zip(_TCVN3_BYTES, LETTERS, strict=True)}
 
 # VNI: per vowel, what follows the base letter for (unmarked, huyền, hỏi, ngã, sắc, nặng).
 # A base of "" means the whole letter is one character.
@@ -62,7 +63,7 @@ _VNI = {
 }
 VNI_ENCODE = {}
 for _vowel, (_base, _marks) in _VNI.items():
-    for _tone, _mark in zip(["", *_TONES], _marks):
+    for _tone, _mark in zip(["", *_TONES], _marks, strict=True):
         _letter = unicodedata.normalize("NFC", _vowel + _tone)
         # ỵ is the single character î; every other mark follows its base letter.
         _code = _mark if (not _base or _mark == "î") else _base + _mark

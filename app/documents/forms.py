@@ -6,7 +6,7 @@ from wtforms import (
     BooleanField, DateField, DateTimeField, HiddenField, IntegerField, MultipleFileField,
     SelectField, StringField, TextAreaField,
 )
-from wtforms.validators import Optional
+from wtforms.validators import Length, Optional
 from wtforms.widgets import TextInput
 
 from app.catalogs.models import Agency, DocumentType, Field, Register, SecrecyLevel, UrgencyLevel
@@ -79,6 +79,7 @@ class IncomingForm(FlaskForm):
     deadline = VietnameseDateField(_l("Hạn xử lý"), validators=[Optional()])
     recipients = StringField(_l("Đơn vị hoặc người nhận"), validators=[Optional()])
     notes = TextAreaField(_l("Ghi chú"), validators=[Optional()])
+    backfill_reason = StringField(_l("Lý do nhập bù"), validators=[Optional(), Length(max=500)])
     files = MultipleFileField(_l("Tệp đính kèm (PDF, ảnh)"))
     confirm_duplicate = BooleanField(_l("Tôi đã kiểm tra: vẫn vào sổ văn bản này"))
     submit_now = BooleanField(_l("Trình lãnh đạo ngay sau khi vào sổ"), default=True)
@@ -104,7 +105,8 @@ class IncomingForm(FlaskForm):
                "secrecy_id")
         data = {name: self[name].data for name in (
             "arrival_at", "channel", "new_agency", "number_symbol", "document_date", "excerpt",
-            "signer_name", "signer_position", "page_count", "deadline", "recipients", "notes")}
+            "signer_name", "signer_position", "page_count", "deadline", "recipients", "notes",
+            "backfill_reason")}
         data.update({name: int(self[name].data) if self[name].data else None for name in ids})
         return data
 

@@ -207,6 +207,3 @@ class IncomingEvent(Model):
     from_state = Column(String(20))
     to_state = Column(String(20))
     note = Column(Text)
-    # Nhập bù (Art. 5.4): the step really happened at real_at (UTC); `at` is when it was entered.
-    real_at = Column(DateTime)
-    backfill_reason = Column(String(500))

@@ -23,7 +23,8 @@ from app.org.models import Department, EofficeUser
 
 FIELDS = ["register_id", "arrival_at", "channel", "agency_id", "number_symbol", "document_date",
           "document_type_id", "excerpt", "signer_name", "signer_position", "field_id",
-          "urgency_id", "secrecy_id", "page_count", "deadline", "recipients", "notes"]
+          "urgency_id", "secrecy_id", "page_count", "deadline", "recipients", "notes",
+          "backfill_reason"]
 REQUIRED = {
     "register_id": _l("Chọn sổ văn bản đến."),
     "arrival_at": _l("Nhập ngày, giờ đến."),
@@ -123,6 +124,13 @@ def validate(session, data: dict, *, document=None, confirm_duplicate=False,
                 if secrecy.level > 0 else _l("Sổ văn bản mật chỉ dùng cho văn bản mật."))
     if arrival and arrival > local_now() + timedelta(minutes=5):
         errors.setdefault("arrival_at", []).append(_l("Ngày đến không thể ở tương lai."))
+    if "backfill_reason" in data and document is None and arrival and not data[
+            "backfill_reason"] and arrival < local_now() - timedelta(
+            hours=current_app.config.get("BACKFILL_AFTER_HOURS", 24)):
+        # Nhập bù (Art. 5.4): entered after an outage with its real arrival time, and why.
+        errors.setdefault("backfill_reason", []).append(_l(
+            "Ngày đến đã qua hơn %(hours)s giờ: đây là nhập bù sau sự cố, nhập lý do.",
+            hours=current_app.config.get("BACKFILL_AFTER_HOURS", 24)))
     document_date = data.get("document_date")
     if arrival_date and document_date and arrival_date < document_date:
         errors.setdefault("arrival_at", []).append(

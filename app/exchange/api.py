@@ -73,11 +73,13 @@ class ExchangeApi(DomainApi):
                                        4 * current_app.config["MAX_UPLOAD_BYTES"])
         if (request.content_length or 0) > limit:
             return self.response(413, message=_("Gói tin quá lớn."))
-        return self._receive(request.get_data(), partner=partner)
+        return self._receive(lambda: services.receive(db.session, request.get_data(),
+                                                      partner=partner))
 
-    def _receive(self, data, **kwargs):
+    def _receive(self, call, created=202):
+        """Run a receiving call; refusals answer with their reasons, nothing stored."""
         try:
-            result = services.receive(db.session, data, **kwargs)
+            result = call()
         except edxml.PackageError as error:
             db.session.rollback()
             return self.response(422, message=_("Gói tin không hợp lệ."),
@@ -89,8 +91,8 @@ class ExchangeApi(DomainApi):
             return self._errors(error)
         if isinstance(result, ExchangeStatus):
             return self.response(200, message=_("Đã ghi nhận trạng thái."), code=result.code)
-        return self.response(202, message=_("Đã nhận gói tin."), id=result.id,
-                             document_id=result.document_key)
+        return self.response(created, message=_("Đã nhận gói tin."), id=result.id,
+                             document_id=result.document_key, result=serialize_inbound(result))
 
     @expose("/queue", methods=["GET"])
     @protect()
@@ -147,20 +149,8 @@ class ExchangeApi(DomainApi):
     @permission_name("upload")
     def upload(self):
         """An .edxml file received by other means (XML body) into the registration queue."""
-        try:
-            result = services.import_file(db.session, self.caller(), request.get_data())
-        except edxml.PackageError as error:
-            db.session.rollback()
-            return self.response(422, message=_("Gói tin không hợp lệ."),
-                                 problems=error.problems)
-        except services.Duplicate as error:
-            db.session.rollback()
-            return self.response(409, message=str(error))
-        except DomainError as error:
-            return self._errors(error)
-        if isinstance(result, ExchangeStatus):
-            return self.response(200, code=result.code)
-        return self.response(201, result=serialize_inbound(result))
+        return self._receive(lambda: services.import_file(db.session, self.caller(),
+                                                          request.get_data()), created=201)
 
     @expose("/outbox", methods=["GET"])
     @protect()

@@ -301,23 +301,20 @@ class _Reader:
         return int(value)
 
     def day(self, parent, path, *, required=False):
-        value = self.text(parent, path, required=required)
-        if not value:
-            return None
-        parsed = parse_date(value)
-        if parsed is None:
-            self.problem(path, _l("ngày «%(v)s» không đúng dạng yyyy/MM/dd hoặc yyyy-MM-dd",
-                                  v=value[:30]))
-        return parsed
+        return self._parsed(parent, path, required, parse_date, _l(
+            "ngày «%(v)s» không đúng dạng yyyy/MM/dd hoặc yyyy-MM-dd"))
 
     def moment(self, parent, path, *, required=False):
+        return self._parsed(parent, path, required, parse_datetime, _l(
+            "thời điểm «%(v)s» không đúng dạng yyyy/MM/dd HH:mm:ss"))
+
+    def _parsed(self, parent, path, required, parse, message):
         value = self.text(parent, path, required=required)
         if not value:
             return None
-        parsed = parse_datetime(value)
+        parsed = parse(value)
         if parsed is None:
-            self.problem(path, _l("thời điểm «%(v)s» không đúng dạng yyyy/MM/dd HH:mm:ss",
-                                  v=value[:30]))
+            self.problem(path, str(message) % {"v": value[:30]})
         return parsed
 
     def organ(self, element, where) -> Organ:

@@ -24,7 +24,7 @@ from app.core.text import fold, nfc
 from app.core.timefmt import local_now, local_to_utc, to_local, utcnow
 from app.documents import services as incoming_services
 from app.documents import storage
-from app.documents.models import IncomingDocument, IncomingEvent
+from app.documents.models import IncomingEvent
 from app.exchange import edxml
 from app.exchange.models import (
     APPLIED, NEW, PENDING, QUEUED, RECALL, RECEIVED, REGISTERED, REPLACE, RETURNED, SENT,
@@ -346,6 +346,7 @@ def process(session, inbound) -> None:
     if package.business_type == RECALL:
         return
     agency = _agency_for(session, package.sender, create=True)
+    session.commit()  # a new agency must outlive register_incoming's fresh transaction
     urgency = session.scalar(select(UrgencyLevel).where(
         UrgencyLevel.priority <= min(package.priority, 3)).order_by(UrgencyLevel.priority.desc()))
     secrecy = session.scalar(select(SecrecyLevel).order_by(SecrecyLevel.level))

@@ -210,7 +210,8 @@ def register_views(appbuilder):
                         href="/exchange/import", icon="fa-file-import", category="Documents")
     appbuilder.add_view(ExchangePartnerView, "ExchangePartners",
                         label=_l("Cơ quan liên thông"), icon="fa-handshake",
-                        category="Catalogs")
+                        category="Catalogs", category_label=_l("Danh mục"),
+                        category_icon="fa-list")
     app = current_app._get_current_object()
     app.context_processor(panels)
     worker.start(app)

@@ -7,7 +7,7 @@ accepted. Wrong codes count toward the lockout like wrong passwords (app.securit
 Roles listed in TOTP_REQUIRED_ROLES must enable it before doing anything else."""
 import hmac
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pyotp
 import segno
@@ -45,7 +45,7 @@ def matching_step(secret: str, code, last_step: int | None = None, at=None) -> i
     if not secret or not _CODE.fullmatch(code):
         return None
     totp = pyotp.TOTP(secret)
-    now = totp.timecode(at or datetime.now(timezone.utc))
+    now = totp.timecode(at or datetime.now(UTC))
     for step in range(now - DRIFT_STEPS, now + DRIFT_STEPS + 1):
         if last_step is not None and step <= last_step:
             continue
