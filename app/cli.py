@@ -91,6 +91,14 @@ def deployment_problems(app) -> list[str]:
     if config.get("SQLALCHEMY_DATABASE_URI", "").startswith("sqlite") and \
             config.get("APP_SERVERS", 1) > 1:
         problems.append("SQLite chỉ dùng cho một máy chủ ứng dụng: dùng PostgreSQL.")
+    # The administrator holds the keys to everything (roles, password and 2FA resets,
+    # restores): a stolen password alone must not be enough (ASVS 2.2.3, L2).
+    from app.security.roles import ADMIN
+
+    required = {name.strip() for name in (config.get("TOTP_REQUIRED_ROLES") or "").split(",")}
+    if ADMIN not in required:
+        problems.append(f"Chưa bắt buộc xác thực hai bước cho vai trò {ADMIN} "
+                        f"(TOTP_REQUIRED_ROLES).")
     if "BACKUP_SCHEDULE_ENABLED" in config and not config["BACKUP_SCHEDULE_ENABLED"]:
         problems.append("Chưa bật sao lưu định kỳ hằng tuần (BACKUP_SCHEDULE_ENABLED).")
     with app.app_context():

@@ -98,6 +98,9 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        from app.core.search import not_search_index
+
+        conf_args.setdefault("include_object", not_search_index)  # index made by 0013_search
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),

@@ -141,7 +141,8 @@ def test_check_deploy_passes_a_safe_configuration(tmp_path):
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'prod.db'}",
                       "SECRET_KEY": secrets.token_hex(32), "INSTANCE_DIR": str(tmp_path),
-                      "WORKERS": 1, "RATELIMIT_ENABLED": True})
+                      "WORKERS": 1, "RATELIMIT_ENABLED": True,
+                      "TOTP_REQUIRED_ROLES": "Quản trị mạng,Lãnh đạo cơ quan"})
     runner = app.test_cli_runner()
     assert runner.invoke(args=["eoffice", "setup"]).exit_code == 0
     result = runner.invoke(args=["check-deploy"])

@@ -13,7 +13,7 @@ from schemathesis import GenerationMode
 from app import create_app
 from tests.conftest import DEMO_PASSWORD, api_token
 
-EXAMPLES = 8  # per operation: ~110 operations in about a minute
+EXAMPLES = 10  # per operation: ~110 operations in about a minute
 
 
 @pytest.fixture(scope="module")

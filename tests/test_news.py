@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
-from app.core.timefmt import local_now, utcnow
+from app.core.timefmt import local_now, local_to_utc, utcnow
 from app.news.models import NewsEvent, NewsImage, NewsItem, NewsRevision
 from app.notifications.models import Notification
 from app.org.models import EofficeUser
@@ -246,7 +246,7 @@ def test_stale_form_and_bad_input_save_nothing(app, login_as, db_session):
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     for message in ("Nhập tiêu đề tin.", "Nhập nội dung tin.", "Chọn chuyên mục tin.",
-                    "Thời gian đăng phải sau thời điểm hiện tại.",
+                    "Thời gian đăng phải sau thời điểm hiện tại",
                     "Tệp ảnh bị hỏng hoặc không đọc được."):
         assert message in html, message
     response = client.post("/news/new", data=form_of(page, title="Ngày sai",
@@ -294,6 +294,32 @@ def test_scheduled_item_waits_for_its_time(app, login_as, db_session):
     db_session.commit()
     assert item_id in [n.id for n in portal_news(db_session, clerk, limit=100)]
     assert login_as(CLERK).get(f"/news/{item_id}").status_code == 200
+
+
+def test_backfilled_item_keeps_its_real_publication_time(app, login_as, db_session):
+    """Art. 5.4: an announcement made during an outage is entered afterwards with its real
+    time and a reason; both times are shown."""
+    client = login_as(UNIT_LEADER)
+    real = (local_now() - timedelta(days=2)).replace(second=0, microsecond=0)
+    page = client.get("/news/new").get_data(as_text=True)
+    response = client.post("/news/new", data=form_of(
+        page, title="Thông báo nghỉ do mất điện", summary="", body="<p>Nội dung.</p>",
+        category_id=str(category_id(db_session)), publish_at=real.strftime("%d/%m/%Y %H:%M")),
+        content_type="multipart/form-data")
+    assert response.status_code == 422
+    assert "ghi lý do nhập bù" in response.get_data(as_text=True)
+    item_id = write_news(client, db_session, "Thông báo nghỉ do mất điện",
+                         publish_at=real.strftime("%d/%m/%Y %H:%M"),
+                         backfill_reason="Mất điện hai ngày, nhập lại")
+    act(client, item_id, "submit_up")
+    act(login_as(AGENCY_LEADER), item_id, "publish")
+    db_session.expire_all()
+    item = db_session.get(NewsItem, item_id)
+    assert item.state == "published"
+    assert item.published_at == local_to_utc(real) and item.created_at > item.published_at
+    html = login_as(CLERK).get(f"/news/{item_id}").get_data(as_text=True)
+    assert "Nhập bù" in html and "Mất điện hai ngày, nhập lại" in html
+    assert real.strftime("%d/%m/%Y %H:%M") in html
 
 
 def test_portal_news_featured_first_then_newest(app, db_session):

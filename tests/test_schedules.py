@@ -501,3 +501,26 @@ def test_everyone_reaches_the_week_page(client):
         response = client.get("/schedule/week")
         assert response.status_code == 200, username
         assert "LỊCH CÔNG TÁC TUẦN" in response.get_data(as_text=True)
+
+
+def test_a_past_day_is_entered_as_backfill_with_its_reason(client, db_session):
+    """Art. 5.4: after an outage, last week's meeting is entered with its real day and hours
+    and a reason; the week shows both the real time and the time of entry."""
+    year, week, _ = (today_local() - timedelta(days=7)).isocalendar()
+    login(client, "lanhdaovp")
+    response = add_item(client, "agency", year, week, content="Họp khẩn khi mất điện")
+    assert response.status_code == 422
+    assert "ghi lý do nhập bù" in response.get_data(as_text=True)
+    add_item(client, "agency", year, week, content="Họp khẩn khi mất điện",
+             start_time="16:00", end_time="17:00",
+             backfill_reason="Mất điện toàn cơ quan, nhập lại sau")
+    record = agency_week(db_session, year, week)
+    item = next(i for i in record.items if i.content == "Họp khẩn khi mất điện")
+    assert item.day == iso_week_days(year, week)[0]
+    assert item.backfill_reason == "Mất điện toàn cơ quan, nhập lại sau"
+    act(client, record.id, "submit", year=year, week=week)
+    login(client, "lanhdao")
+    act(client, record.id, "approve", year=year, week=week)
+    login(client, "chuyenvien")
+    html = page_of(client, "agency", year, week)
+    assert "Nhập bù lúc" in html and "Mất điện toàn cơ quan, nhập lại sau" in html

@@ -236,3 +236,11 @@ def test_required_roles_must_enrol_before_anything_else(app, db_session, monkeyp
     client.post("/account/twofactor/enable", data=form_of(page, code=code(secret)))
     assert client.get("/").status_code == 200
     assert client.get("/api/v1/incoming/?page_size=1").status_code == 200
+
+
+def test_check_deploy_wants_two_factor_for_the_administrator(app, monkeypatch):
+    from app.cli import deployment_problems
+
+    assert any("TOTP_REQUIRED_ROLES" in p for p in deployment_problems(app))
+    monkeypatch.setitem(app.config, "TOTP_REQUIRED_ROLES", "Quản trị mạng, Lãnh đạo cơ quan")
+    assert not any("TOTP_REQUIRED_ROLES" in p for p in deployment_problems(app))

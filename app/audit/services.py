@@ -38,6 +38,7 @@ ACTION_LABELS = {
     "download": _l("Tải tệp"), "session_ended": _l("Kết thúc phiên làm việc"),
     "2fa_enabled": _l("Bật xác thực hai bước"), "2fa_disabled": _l("Tắt xác thực hai bước"),
     "2fa_reset": _l("Đặt lại xác thực hai bước"),
+    "import": _l("Nhập từ tệp"),
 }
 
 

@@ -20,6 +20,7 @@ from app.core.pdf import open_pdf
 from app.core.text import nfc
 
 TEXT_LIMIT = 200_000  # characters of extracted text kept for search
+UNPACKED_SLACK, UNPACKED_MAX = 10 * 1024 * 1024, 500 * 1024 * 1024  # zip packages (office)
 NAME_LIMIT = 255
 
 KIND_LABELS = {
@@ -132,6 +133,11 @@ def _office_kind(data: bytes) -> str | None:
         return None
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            # A zip bomb dressed as .docx: whatever unpacks it later (search, previews,
+            # openpyxl) would fill the memory or the disk. Real documents pack 2-20 times.
+            unpacked = sum(member.file_size for member in archive.infolist())
+            if unpacked > 100 * len(data) + UNPACKED_SLACK or unpacked > UNPACKED_MAX:
+                raise DomainError(_l("Tệp nén bất thường (dung lượng khi giải nén quá lớn)."))
             names = set(archive.namelist())
             if "word/document.xml" in names:
                 return "docx"
@@ -140,6 +146,8 @@ def _office_kind(data: bytes) -> str | None:
             if "mimetype" in names and archive.getinfo("mimetype").file_size < 100:
                 if archive.read("mimetype") == TYPES["odt"][0].encode():
                     return "odt"
+    except DomainError:
+        raise
     except Exception as error:  # BadZipFile and friends
         raise DomainError(_l("Tệp văn bản bị hỏng hoặc không đọc được.")) from error
     return None

@@ -11,8 +11,9 @@ from flask_appbuilder import ModelRestApi, ModelView
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import gettext as _
 from wtforms import BooleanField
-from sqlalchemy import asc, desc
+from sqlalchemy import asc, desc, func, select
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import joinedload
 
 from app.core.db import unique_conflicts, usages_of, vi_order
 from app.core.errors import ERROR_MESSAGES, DomainError
@@ -32,15 +33,54 @@ API_METHOD_PERMISSIONS = {
 }
 
 
+# A grid counts its rows up to this many; beyond, it says "more than" and pages next/previous.
+COUNT_CAP = 10_000
+
+
 class VietnameseInterface(SQLAInterface):
-    """SQLAInterface that sorts text columns in Vietnamese order (đ after d, ă after a)."""
+    """SQLAInterface that sorts text columns in Vietnamese order (đ after d, ă after a), counts
+    cheaply and loads the related rows a grid shows with the rows themselves.
+
+    FAB counts `SELECT count(*) FROM (SELECT <every column> …)` on every page and loads each
+    related row of each line by a query of its own; at a million rows both show."""
+
+    list_joins = ()  # many-to-one relationships the grid shows (set by EofficeModelView)
+
+    def query(self, filters=None, order_column="", order_direction="", page=None,
+              page_size=None, select_columns=None, outer_default_load=False):
+        query = self.session.query(self.obj)
+        count = self.capped_count(query, filters)
+        query = self.apply_all(query, filters, order_column, order_direction, page, page_size,
+                               select_columns, outer_default_load)
+        query = query.options(*[joinedload(getattr(self.obj, name)) for name in self.list_joins])
+        rows = query.all()
+        if rows and hasattr(rows[0], self.obj.__name__):  # FAB's shape for selected columns
+            return count, [getattr(row, self.obj.__name__) for row in rows]
+        return count, rows
+
+    def capped_count(self, query, filters=None) -> int:
+        """The number of rows, counted up to COUNT_CAP + 1 on the filtered base table."""
+        inner = self._apply_inner_all(query, filters, aliases_mapping={})
+        inner = inner.with_entities(getattr(self.obj, self.get_pk_name())).order_by(None)
+        inner = inner.limit(COUNT_CAP + 1)
+        return self.session.scalar(select(func.count()).select_from(inner.subquery()))
 
     def apply_order_by(self, query, order_column, order_direction, aliases_mapping=None,
                        bypass_many_to_many=False, add_pk=False):
+        direction = asc if order_direction == "asc" else desc
+        pk = getattr(self.obj, self.get_pk_name())
         if order_column and "." not in order_column and self.is_string(order_column):
-            direction = asc if order_direction == "asc" else desc
             column = vi_order(getattr(self.obj, order_column))
-            return query.order_by(direction(column), getattr(self.obj, self.get_pk_name()))
+            return query.order_by(direction(column), pk)
+        if order_column and "." not in order_column and \
+                self.is_relation_many_to_one(order_column):
+            # By the related row's name: an inner join when the link is required, so that the
+            # database may walk the names in order and stop after one page.
+            link = getattr(self.obj, order_column)
+            related = link.property.mapper.class_
+            optional = any(column.nullable for column in link.property.local_columns)
+            query = query.outerjoin(link) if optional else query.join(link)
+            return query.order_by(direction(vi_order(related.name)), direction(pk))
         return super().apply_order_by(query, order_column, order_direction, aliases_mapping,
                                       bypass_many_to_many, add_pk)
 
@@ -95,6 +135,37 @@ class EofficeModelView(ModelView):
         self.formatters_columns = Formatters(self.formatters_columns or {})
         self._optional_checkboxes()
         super().__init__(**kwargs)
+        if isinstance(self.datamodel, VietnameseInterface):
+            self.datamodel.list_joins = [c for c in self.list_columns
+                                         if self.datamodel.is_relation_many_to_one(c)]
+
+    def _get_list_widget(self, filters, actions=None, order_column="", order_direction="",
+                         page=None, page_size=None, widgets=None, **kwargs):
+        """FAB's list, with a "more than COUNT_CAP" count and a last page read backwards
+        (`?last=1`: the first page of the reversed order, no OFFSET over the whole table)."""
+        widgets = widgets or {}
+        page_size = page_size or self.page_size
+        if not order_column and self.base_order:
+            order_column, order_direction = self.base_order
+        last = request.args.get("last") == "1" and bool(order_column)
+        if last:
+            order_direction = "asc" if order_direction == "desc" else "desc"
+            page = 0
+        count, rows = self.datamodel.query(filters.get_joined_filters(self._base_filters),
+                                           order_column, order_direction, page=page,
+                                           page_size=page_size)
+        if last:
+            rows.reverse()
+        widgets["list"] = self.list_widget(
+            label_columns=self.label_columns, include_columns=self.list_columns,
+            value_columns=self.datamodel.get_values(rows, self.list_columns),
+            order_columns=self.order_columns, formatters_columns=self.formatters_columns,
+            page=page, page_size=page_size, count=count,
+            pks=[self._serialize_pk_if_composite(pk) for pk in self.datamodel.get_keys(rows)],
+            actions=actions or self.actions, filters=filters,
+            modelview_name=self.__class__.__name__, count_cap=COUNT_CAP, last_page=last,
+            row_count=len(rows), **kwargs)
+        return widgets
 
     def _optional_checkboxes(self):
         """FAB makes a NOT NULL boolean a required checkbox, which cannot be left unticked:

@@ -12,6 +12,7 @@ from wtforms.widgets import TextInput
 from app.catalogs.models import Agency, DocumentType, Field, Register, SecrecyLevel, UrgencyLevel
 from app.core.db import vi_order
 from app.documents.models import CHANNELS
+from app.imports.legacy_fields import LEGACY_CONVERT
 
 DATE_FORMAT = "%d/%m/%Y"
 DATETIME_FORMAT = "%d/%m/%Y %H:%M"
@@ -69,8 +70,10 @@ class IncomingForm(FlaskForm):
     number_symbol = StringField(_l("Số, ký hiệu"), validators=[Optional()])
     document_date = VietnameseDateField(_l("Ngày văn bản"), validators=[Optional()])
     document_type_id = SelectField(_l("Loại văn bản"), validators=[Optional()])
-    excerpt = TextAreaField(_l("Trích yếu nội dung"), validators=[Optional()])
-    signer_name = StringField(_l("Người ký"), validators=[Optional()])
+    excerpt = TextAreaField(_l("Trích yếu nội dung"), validators=[Optional()],
+                            render_kw=LEGACY_CONVERT)
+    signer_name = StringField(_l("Người ký"), validators=[Optional()],
+                              render_kw=LEGACY_CONVERT)
     signer_position = StringField(_l("Chức vụ người ký"), validators=[Optional()])
     field_id = SelectField(_l("Lĩnh vực"), validators=[Optional()])
     urgency_id = SelectField(_l("Độ khẩn"), validators=[Optional()])
@@ -78,7 +81,7 @@ class IncomingForm(FlaskForm):
     page_count = IntegerField(_l("Số trang"), validators=[Optional()])
     deadline = VietnameseDateField(_l("Hạn xử lý"), validators=[Optional()])
     recipients = StringField(_l("Đơn vị hoặc người nhận"), validators=[Optional()])
-    notes = TextAreaField(_l("Ghi chú"), validators=[Optional()])
+    notes = TextAreaField(_l("Ghi chú"), validators=[Optional()], render_kw=LEGACY_CONVERT)
     backfill_reason = StringField(_l("Lý do nhập bù"), validators=[Optional(), Length(max=500)])
     files = MultipleFileField(_l("Tệp đính kèm (PDF, ảnh)"))
     confirm_duplicate = BooleanField(_l("Tôi đã kiểm tra: vẫn vào sổ văn bản này"))

@@ -37,3 +37,15 @@ def peek_next_number(session, register_id: int, year: int) -> int:
     last = session.scalar(select(RegisterCounter.last_number).where(
         RegisterCounter.register_id == register_id, RegisterCounter.year == year))
     return (last or 0) + 1
+
+
+def raise_counter(session, register_id: int, year: int, number: int) -> None:
+    """Numbers up to `number` are taken (a paper register imported): later registrations
+    continue after it. Never lowers the counter."""
+    _insert_counter_if_missing(session, register_id, year)
+    session.execute(
+        update(RegisterCounter)
+        .where(RegisterCounter.register_id == register_id, RegisterCounter.year == year,
+               RegisterCounter.last_number < number)
+        .values(last_number=number)
+    )

@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, func, or_, select
 
 from app.catalogs.models import Agency, DocumentType, Register, SecrecyLevel, UrgencyLevel
+from app.core import search
 from app.core.errors import DomainError
 from app.core.text import fold, nfc, number_symbol_key
 from app.core.timefmt import (
@@ -493,8 +494,10 @@ def inbox_counts(session, user) -> list[tuple[str, object, int]]:
     boxes = list(INBOXES)
     if workflow.is_clerk(user, None):
         boxes = CLERK_INBOXES + boxes
-    return [(key, label, session.scalar(select(func.count()).select_from(
-        inbox_query(user, key).subquery()))) for key, label in boxes]
+    # One statement for all the boxes (each a scalar subquery): shown on every grid page.
+    counts = session.execute(select(*[select(func.count()).select_from(
+        inbox_query(user, key).subquery()).scalar_subquery() for key, _label in boxes])).one()
+    return [(key, label, count) for (key, label), count in zip(boxes, counts, strict=True)]
 
 
 def overdue_lines(session, user):
@@ -631,14 +634,9 @@ def is_overdue(document, today=None) -> bool:
 
 
 def search_condition(text: str):
-    """Case- and accent-insensitive match on number/symbol, excerpt, agency and file text."""
-    words = fold(text).split()
-    key = number_symbol_key(text)
-    conditions = [IncomingDocument.search_text.like(f"%{w}%") for w in words]
-    if "/" in key:
-        conditions = [or_(and_(*conditions),
-                          IncomingDocument.number_symbol_key.like(f"{key}%"))]
-    return and_(*conditions) if conditions else True
+    """Case- and accent-insensitive match on number/symbol, excerpt, agency and file text,
+    through the full-text index (app.core.search)."""
+    return search.matches(IncomingDocument, text)
 
 
 def departments(session):

@@ -11,6 +11,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from app.audit.services import record_download
+from app.core import search
 from app.core.errors import DomainError
 from app.core.files import content_disposition, file_path
 from app.core.text import vietnamese_sort_key
@@ -44,8 +45,8 @@ class VisibleFilter(BaseFilter):
             query = query.filter(IncomingDocument.id.in_(
                 inbox.with_only_columns(IncomingDocument.id)))
         text = (request.args.get("q") or "").strip()
-        if text:
-            query = query.filter(services.search_condition(text))
+        if text:  # the matches, best first (app.core.search)
+            query = search.search(query, IncomingDocument, text)
         return query.filter(*services.drill_down_conditions(request.args))  # dashboard links
 
 
@@ -75,7 +76,7 @@ class IncomingView(EofficeModelView):
     page_size = 25
     list_columns = ["arrival_number", "arrival_at", "link", "agency", "document_type",
                     "excerpt", "urgency", "deadline", "state_label"]
-    order_columns = ["arrival_number", "arrival_at", "deadline", "document_date"]
+    order_columns = ["arrival_number", "arrival_at", "agency", "deadline", "document_date"]
     search_columns = ["register", "agency", "document_type", "field", "urgency", "secrecy",
                       "state", "channel", "arrival_at", "document_date", "deadline"]
     label_columns = {

@@ -17,7 +17,7 @@ from app.news.models import STATES, NewsItem
 from app.news.views import send_image
 
 FIELDS = ("title", "summary", "body", "category_id", "featured", "publish_at",
-          "cover_image_id", "remove_cover")
+          "cover_image_id", "remove_cover", "backfill_reason")
 DATETIME_FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M")
 
 
@@ -63,6 +63,8 @@ def serialize(item, user=None, full=False) -> dict:
         "department": {"id": item.department.id, "name": item.department.name},
         "publish_at": format_datetime(item.publish_at),
         "published_at": format_datetime(item.published_at),
+        "backfill_reason": item.backfill_reason,
+        "entered_at": format_datetime(item.created_at),
         "url": f"/news/{item.id}",
     }
     if full:

@@ -83,6 +83,9 @@ class NewsItem(Model):
     featured = Column(Boolean, nullable=False, default=False, server_default=false())
     # Wished publication time (scheduled); published_at is when it shows on the portal.
     publish_at = Column(DateTime)
+    # Art. 5.4: an item published during an outage, entered afterwards with its real time
+    # (publish_at in the past) says why; created_at keeps the time of entry.
+    backfill_reason = Column(String(500))
     published_at = Column(DateTime, index=True)
     author_id = Column(Integer, ForeignKey("ab_user.id", ondelete="RESTRICT"), nullable=False,
                        index=True)

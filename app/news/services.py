@@ -134,6 +134,7 @@ def validate(session, user, data: dict, item=None) -> dict:
     category = session.get(NewsCategory, category_id) if category_id else None
     if category is None or not (category.active or (item and item.category_id == category.id)):
         errors["category_id"] = [_l("Chọn chuyên mục tin.")]
+    backfill_reason = _text(data.get("backfill_reason"))[:500] or None
     publish_at = data.get("publish_at")
     if publish_at in (None, ""):
         publish_at = None
@@ -143,8 +144,10 @@ def validate(session, user, data: dict, item=None) -> dict:
     else:
         publish_at = local_to_utc(publish_at)
         unchanged = item is not None and item.publish_at == publish_at
-        if not unchanged and publish_at < utcnow():
-            errors["publish_at"] = [_l("Thời gian đăng phải sau thời điểm hiện tại.")]
+        if not unchanged and publish_at < utcnow() and not backfill_reason:
+            errors["publish_at"] = [_l("Thời gian đăng phải sau thời điểm hiện tại; nếu nhập "
+                                       "bù tin đã đăng khi mất điện, mất mạng, ghi lý do nhập "
+                                       "bù.")]
     cover_id = _id_or_none(data.get("cover_image_id"))
     if cover_id is not None and get_visible_image(session, user, cover_id) is None:
         errors["cover"] = [_l("Không tìm thấy ảnh đại diện này.")]
@@ -152,6 +155,7 @@ def validate(session, user, data: dict, item=None) -> dict:
         raise FormErrors(errors)
     return {"title": title, "summary": summary, "body": body, "category_id": category.id,
             "featured": bool(data.get("featured")), "publish_at": publish_at,
+            "backfill_reason": backfill_reason if publish_at else None,
             "cover_image_id": cover_id, "remove_cover": bool(data.get("remove_cover"))}
 
 
@@ -221,6 +225,7 @@ def _fill(session, store, user, item, data, cover):
     item.title, item.summary, item.body = data["title"], data["summary"], data["body"]
     item.category_id, item.featured = data["category_id"], data["featured"]
     item.publish_at = data["publish_at"]
+    item.backfill_reason = data["backfill_reason"]
     if cover is not None:
         item.cover_image = _new_image(session, store, user, *cover)
     elif data["cover_image_id"]:
@@ -346,7 +351,10 @@ def act(session, user, item, action, note=None, version=None):
     values = {}
     if action == "publish":
         now = utcnow()
-        values = {"published_at": max(item.publish_at or now, now), "publisher_id": user.id}
+        # A backfilled item keeps its real (past) time; otherwise not before now.
+        published_at = item.publish_at if item.backfill_reason and item.publish_at else max(
+            item.publish_at or now, now)
+        values = {"published_at": published_at, "publisher_id": user.id}
     elif action == "return":
         values = {"return_comment": note}
     elif action in ("submit", "submit_up"):

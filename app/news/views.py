@@ -32,6 +32,7 @@ class NewsForm(FlaskForm):
     category_id = SelectField(_l("Chuyên mục"), validators=[Optional()], validate_choice=False)
     featured = BooleanField(_l("Tin nổi bật"))
     publish_at = VietnameseDateTimeField(_l("Hẹn giờ đăng"), validators=[Optional()])
+    backfill_reason = StringField(_l("Lý do nhập bù"), validators=[Optional()])
     cover = FileField(_l("Ảnh đại diện"))
     remove_cover = BooleanField(_l("Bỏ ảnh đại diện"))
     version = HiddenField()
@@ -50,12 +51,14 @@ class NewsForm(FlaskForm):
             from app.core.timefmt import to_local
 
             self.publish_at.data = to_local(item.publish_at).replace(tzinfo=None)
+        self.backfill_reason.data = item.backfill_reason or ""
         self.version.data = str(item.version)
 
     def data_for_service(self) -> dict:
         return {"title": self.title.data, "summary": self.summary.data, "body": self.body.data,
                 "category_id": self.category_id.data, "featured": self.featured.data,
-                "publish_at": self.publish_at.data, "remove_cover": self.remove_cover.data}
+                "publish_at": self.publish_at.data, "remove_cover": self.remove_cover.data,
+                "backfill_reason": self.backfill_reason.data}
 
     def cover_upload(self):
         upload = self.cover.data

@@ -12,12 +12,14 @@ from app.catalogs.models import Agency, DocumentType, Field, Register, SecrecyLe
 from app.catalogs.models import UrgencyLevel
 from app.core.db import vi_order
 from app.documents.forms import VietnameseDateField, _choices
+from app.imports.legacy_fields import LEGACY_CONVERT
 from app.org.models import Department, EofficeUser
 
 
 class DraftForm(FlaskForm):
     document_type_id = SelectField(_l("Loại văn bản"), validators=[Optional()])
-    excerpt = TextAreaField(_l("Trích yếu nội dung"), validators=[Optional()])
+    excerpt = TextAreaField(_l("Trích yếu nội dung"), validators=[Optional()],
+                            render_kw=LEGACY_CONVERT)
     field_id = SelectField(_l("Lĩnh vực"), validators=[Optional()])
     urgency_id = SelectField(_l("Độ khẩn"), validators=[Optional()])
     secrecy_id = SelectField(_l("Độ mật"), validators=[Optional()])
@@ -29,7 +31,7 @@ class DraftForm(FlaskForm):
                                             validators=[Optional()])
     external_agency_ids = SelectMultipleField(_l("Nơi nhận bên ngoài"), validators=[Optional()])
     reply_to_id = IntegerField(_l("Trả lời văn bản đến (mã)"), validators=[Optional()])
-    notes = TextAreaField(_l("Ghi chú"), validators=[Optional()])
+    notes = TextAreaField(_l("Ghi chú"), validators=[Optional()], render_kw=LEGACY_CONVERT)
     files = MultipleFileField(_l("Tệp dự thảo (Word, PDF)"))
     version_note = StringField(_l("Ghi chú phiên bản"), validators=[Optional()])
 

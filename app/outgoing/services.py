@@ -395,11 +395,10 @@ def received_condition(user):
 
 
 def search_condition(text: str):
-    from sqlalchemy import and_
+    """Case- and accent-insensitive match through the full-text index (app.core.search)."""
+    from app.core.search import matches
 
-    words = fold(text).split()
-    return and_(*[OutgoingDocument.search_text.like(f"%{w}%") for w in words]) if words \
-        else True
+    return matches(OutgoingDocument, text)
 
 
 def draft_boxes(user):

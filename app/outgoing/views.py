@@ -8,6 +8,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from app.audit.services import record_download
+from app.core import search
 from app.core.errors import DomainError
 from app.core.files import content_disposition, file_path
 from app.core.timefmt import local_now
@@ -89,8 +90,8 @@ class OutgoingFilter(BaseFilter):
         if request.args.get("box") == "received":
             query = query.filter(services.received_condition(g.user))
         text = (request.args.get("q") or "").strip()
-        if text:
-            query = query.filter(services.search_condition(text))
+        if text:  # the matches, best first (app.core.search)
+            query = search.search(query, OutgoingDocument, text)
         return query
 
 

@@ -33,7 +33,8 @@ def serialize_row(row) -> dict:
             "participants_text": item.participants_text,
             "place": item.place_text, "room_id": item.room_id,
             "preparing_unit": item.preparing_unit.name if item.preparing_unit else None,
-            "notes": item.notes}
+            "notes": item.notes, "backfill_reason": item.backfill_reason,
+            "entered_at": format_datetime(item.created_at)}
 
 
 def serialize_week(week, user) -> dict | None:

@@ -67,9 +67,10 @@ def create_schedule_demo(app):
             continue
         record = services.open_week(session, compiler, scope, year, week)
         days = iso_week_days(year, week)
+        built_on = days[0] - timedelta(days=3)  # the Friday before, as the office does
         for entry in AGENCY_WEEK:
             services.add_items(session, compiler, record,
-                               _item(entry, days, users, units, rooms))
+                               _item(entry, days, users, units, rooms), built_on)
         services.act(session, compiler, record, "submit")
         services.act(session, approver, record, "approve")
         created += 1
@@ -82,7 +83,7 @@ def create_schedule_demo(app):
             for (weekday, part, start, end, content, chair, people, room, notes) in entries:
                 services.add_items(session, leader, unit_week, _item(
                     (weekday, part, start, end, content, chair, people, [], room, code, notes),
-                    days, users, units, rooms))
+                    days, users, units, rooms), built_on)
             services.act(session, leader, unit_week, "publish")
         for username, entries in PERSONAL.items():
             person = users[username]
@@ -91,7 +92,7 @@ def create_schedule_demo(app):
             for weekday, part, start, end, content, private in entries:
                 services.add_items(session, person, own, {
                     "day": days[weekday], "session": part, "start_time": start,
-                    "end_time": end, "content": content, "private": private})
+                    "end_time": end, "content": content, "private": private}, built_on)
         session.commit()
     if created:
         click.echo(f"Lịch công tác mẫu: {created} tuần lịch cơ quan (kèm lịch đơn vị, cá nhân).")
@@ -116,11 +117,12 @@ def _adjust(session, compiler, approver, week, days, users, units, rooms):
     moved = next(i for i in week.items if i.day == days[3])
     data = {**_values(moved), "day": days[4], "session": "afternoon",
             "start_time": time(14, 0), "end_time": time(16, 30)}
-    services.update_item(session, compiler, moved, data)
+    tuesday = days[1]  # the adjustment is made early in the week
+    services.update_item(session, compiler, moved, data, tuesday)
     services.add_items(session, compiler, week, _item(
         (2, "afternoon", time(14, 0), time(15, 30),
          "Họp bàn phương án sắp xếp đơn vị sự nghiệp (bổ sung)", "lanhdao", ["lanhdaovp"],
-         ["TCBC"], "Phòng họp số 1 (tầng 2)", "TCBC", ""), days, users, units, rooms))
+         ["TCBC"], "Phòng họp số 1 (tầng 2)", "TCBC", ""), days, users, units, rooms), tuesday)
     services.act(session, compiler, week, "submit")
     services.act(session, approver, week, "approve")
 

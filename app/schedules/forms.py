@@ -40,7 +40,7 @@ def item_data(values: dict, lists: dict) -> tuple[dict, dict]:
     errors = {}
     data = {name: values.get(name) for name in (
         "session", "content", "chair_id", "chair_text", "participants_text", "room_id",
-        "place", "preparing_unit_id", "notes")}
+        "place", "preparing_unit_id", "notes", "backfill_reason")}
     data["private"] = values.get("private") in (True, "y", "on", "1", "true", 1)
     data["people"] = _ids(lists.get("people"))
     data["units"] = _ids(lists.get("units"))

@@ -144,7 +144,10 @@ class ScheduleItem(Model):
     change = Column(String(10))  # added / changed / cancelled, by the last adjustment
     changed_at = Column(DateTime)  # when that adjustment was published (UTC)
     created_by_id = Column(Integer, ForeignKey("ab_user.id", ondelete="RESTRICT"))
-    created_at = Column(DateTime, nullable=False, default=utcnow)
+    created_at = Column(DateTime, nullable=False, default=utcnow)  # time of entry (UTC)
+    # Art. 5.4: an item entered after its day (work done during an outage) says why; its day
+    # and hours are the real ones, created_at the time of entry.
+    backfill_reason = Column(String(500))
 
     @property
     def place_text(self):

@@ -14,7 +14,7 @@ from app.audit.services import record
 from app.catalogs.models import MeetingRoom
 from app.core.errors import DomainError
 from app.core.text import nfc
-from app.core.timefmt import iso_week_days, utcnow
+from app.core.timefmt import iso_week_days, today_local, utcnow
 from app.documents.services import FormErrors
 from app.notifications.services import notify
 from app.org.models import Department, EofficeUser
@@ -144,15 +144,18 @@ def open_week(session, user, scope: Scope, year: int, week: int) -> ScheduleWeek
 # ---------------------------------------------------------------- items
 
 ITEM_FIELDS = ("day", "session", "start_time", "end_time", "content", "chair_id", "chair_text",
-               "participants_text", "room_id", "place", "preparing_unit_id", "notes", "private")
+               "participants_text", "room_id", "place", "preparing_unit_id", "notes", "private",
+               "backfill_reason")
 
 
-def validate_item(session, week: ScheduleWeek, data: dict) -> dict:
-    """Clean values for an item of this week, or FormErrors with a message per field."""
+def validate_item(session, week: ScheduleWeek, data: dict, today=None) -> dict:
+    """Clean values for an item of this week, or FormErrors with a message per field.
+    `today` is the day of entry (the demo builds past weeks as they were built then)."""
     errors = {}
     days = iso_week_days(week.year, week.week)
     clean = {name: data.get(name) for name in ITEM_FIELDS}
-    for name in ("content", "chair_text", "participants_text", "place", "notes"):
+    for name in ("content", "chair_text", "participants_text", "place", "notes",
+                 "backfill_reason"):
         value = nfc((clean[name] or "").strip())
         clean[name] = value or None
     if not clean["content"]:
@@ -160,7 +163,7 @@ def validate_item(session, week: ScheduleWeek, data: dict) -> dict:
     elif len(clean["content"]) > MAX_CONTENT:
         errors["content"] = [_("Nội dung dài quá %(n)s ký tự.", n=MAX_CONTENT)]
     for name, limit in (("chair_text", 200), ("participants_text", 1000), ("place", 300),
-                        ("notes", 1000)):
+                        ("notes", 1000), ("backfill_reason", 500)):
         if clean[name] and len(clean[name]) > limit:
             errors[name] = [_("Dài quá %(n)s ký tự.", n=limit)]
     if not isinstance(clean["day"], date):
@@ -185,6 +188,11 @@ def validate_item(session, week: ScheduleWeek, data: dict) -> dict:
     people = _existing_many(session, EofficeUser, data.get("people") or [], "people", errors)
     units = _existing_many(session, Department, data.get("units") or [], "units", errors)
     clean["private"] = bool(clean["private"]) and week.level == PERSON
+    if isinstance(clean["day"], date) and clean["day"] < (today or today_local()) \
+            and not clean["backfill_reason"] and not data.get("existing_backfill"):
+        # Art. 5.4: entering a past day (after an outage) is allowed, with its reason.
+        errors["backfill_reason"] = [_("Ngày đã qua: ghi lý do nhập bù (ví dụ: mất điện, mất "
+                                       "mạng) để lưu mục lịch với ngày giờ thực tế.")]
     repeat_until = data.get("repeat_until")
     if repeat_until is not None:
         if not isinstance(repeat_until, date) or repeat_until not in days or (
@@ -237,10 +245,10 @@ def _adjusting(week):
     return week.is_published and week.level != PERSON
 
 
-def add_items(session, user, week, data) -> list[ScheduleItem]:
+def add_items(session, user, week, data, today=None) -> list[ScheduleItem]:
     """One item, or one per day up to `repeat_until` (a daily repetition)."""
     _editable(user, week)
-    clean = validate_item(session, week, data)
+    clean = validate_item(session, week, data, today)
     first = clean["fields"]["day"]
     last = clean["repeat_until"] or first
     series = str(uuid.uuid4()) if last > first else None
@@ -259,14 +267,16 @@ def add_items(session, user, week, data) -> list[ScheduleItem]:
     return created
 
 
-def update_item(session, user, item, data) -> ScheduleItem:
+def update_item(session, user, item, data, today=None) -> ScheduleItem:
     """Change an item; a published one gets (or updates) its pending copy instead."""
     week = item.week_record
     _editable(user, week)
     if item.change == CANCELLED:
         raise DomainError(_l("Mục này đã hủy; thêm một mục mới nếu cần."))
-    data = {**data, "repeat_until": None}
-    clean = validate_item(session, week, data)
+    data = {**data, "repeat_until": None,
+            "existing_backfill": item.day < (today or today_local()) and
+            item.day == data.get("day")}
+    clean = validate_item(session, week, data, today)
     target = item
     if _adjusting(week) and not item.pending:
         target = pending_copy(session, item) or ScheduleItem(

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from app.catalogs.models import MeetingRoom
 from app.core.errors import DomainError
 from app.core.files import content_disposition
-from app.core.timefmt import WEEKDAYS, format_date, iso_week_days, today_local
+from app.core.timefmt import WEEKDAYS, format_date, format_datetime, iso_week_days, today_local
 from app.documents.services import FormErrors
 from app.extensions import db
 from app.org.models import Department, EofficeUser
@@ -70,6 +70,9 @@ def cell_values(row, viewer):
     notes = item.notes or ""
     if row.status in STATUS_LABELS:
         notes = f"[{STATUS_LABELS[row.status]}] {notes}".strip()
+    if item.backfill_reason:  # Art. 5.4: the real day above, the time of entry here
+        notes = (notes + " " + _("[Nhập bù lúc %(at)s: %(reason)s]", at=format_datetime(
+            item.created_at), reason=item.backfill_reason)).strip()
     return [day, str(SESSIONS[item.session]), hours, item.content, chair,
             "; ".join(participants), item.place_text,
             item.preparing_unit.name if item.preparing_unit else "", notes]
@@ -395,6 +398,7 @@ def _values_of(item):
             "participants_text": item.participants_text or "",
             "room_id": str(item.room_id or ""), "place": item.place or "",
             "preparing_unit_id": str(item.preparing_unit_id or ""), "notes": item.notes or "",
+            "backfill_reason": item.backfill_reason or "",
             "private": "y" if item.private else ""}
 
 

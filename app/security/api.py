@@ -72,7 +72,7 @@ class EofficeSecurityApi(SecurityApi):
         if not request.is_json:
             return self.response_400(message=_("Nội dung yêu cầu phải là JSON."))
         try:
-            payload = login_with_code.load(request.get_json(silent=True) or {})
+            payload = login_with_code.load(request.get_json())
         except ValidationError as error:
             return self.response_400(message=error.messages)
         sm = self.appbuilder.sm

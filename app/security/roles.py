@@ -154,6 +154,11 @@ EXCHANGE_GRANTS = {role: {} for role in ROLES} | {
     CLERK: _merge(_grant(["Exchange", "ExchangePartner"], READ_WRITE),
                   _grant(["Exchange", "ExchangeImport", "ExchangePartners"], MENU)),
 }
+# Nhập từ Excel (issue 9): the clerk imports paper registers and catalogs; everyone who types
+# in the forms may convert legacy TCVN3/VNI text ("chuyển mã").
+IMPORT_GRANTS = {role: {"LegacyText": ["can_read"]} for role in ROLES}
+IMPORT_GRANTS[CLERK] = _merge(IMPORT_GRANTS[CLERK], {"Import": ["can_write"]},
+                              _grant(["ImportData"], MENU))
 
 ROLE_PERMISSIONS = {
     ADMIN: _merge(OWN_ACCOUNT, SECURITY_PANEL, AUDIT,
@@ -169,7 +174,7 @@ ROLE_PERMISSIONS = {
                   _grant(INCOMING_MENUS + INCOMING_CLERK_MENUS, MENU)),
 }
 for _grants in (OUTGOING_GRANTS, DOSSIER_GRANTS, REQUEST_GRANTS, SCHEDULE_GRANTS, NEWS_GRANTS,
-                STATS_GRANTS, EXCHANGE_GRANTS):
+                STATS_GRANTS, EXCHANGE_GRANTS, IMPORT_GRANTS):
     for _role, _grant_of_role in _grants.items():
         ROLE_PERMISSIONS[_role] = _merge(ROLE_PERMISSIONS[_role], _grant_of_role)
 

@@ -41,6 +41,7 @@ def upgrade():
     sa.Column('cover_image_id', sa.Integer(), nullable=True),
     sa.Column('featured', sa.Boolean(), server_default=sa.false(), nullable=False),
     sa.Column('publish_at', sa.DateTime(), nullable=True),
+    sa.Column('backfill_reason', sa.String(length=500), nullable=True),
     sa.Column('published_at', sa.DateTime(), nullable=True),
     sa.Column('author_id', sa.Integer(), nullable=False),
     sa.Column('department_id', sa.Integer(), nullable=False),

@@ -102,6 +102,7 @@ def upgrade():
     sa.Column('changed_at', sa.DateTime(), nullable=True),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('backfill_reason', sa.String(length=500), nullable=True),
     sa.CheckConstraint('end_time IS NULL OR end_time > start_time', name='ck_schedule_item_times'),
     sa.ForeignKeyConstraint(['chair_id'], ['ab_user.id'], ondelete='RESTRICT'),
     sa.ForeignKeyConstraint(['created_by_id'], ['ab_user.id'], ondelete='RESTRICT'),

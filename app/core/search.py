@@ -1,0 +1,163 @@
+"""One full-text search over the folded shadow text (`search_text`, app.core.text.fold) of the
+documents, with a real index on both databases:
+
+- SQLite: an FTS5 table `<table>_fts` over `search_text` (external content: the text is not
+  stored twice), kept in step by triggers on the table, so every path that writes
+  `search_text` (register, edit, attached files, imports, exchange, deletes) updates it;
+- PostgreSQL: a GIN index `<table>_fts` on `to_tsvector('simple', <search_text, punctuation as
+  spaces>)`, which PostgreSQL keeps in step itself.
+
+Both see the same words: letters and digits, punctuation separates. A typed word is a whole
+word ('hoa' finds 'hòa', 'hoà' and 'Hòa', not 'hoạch'); a word with punctuation is a phrase
+whose last part may be unfinished ('123/QĐ-UB' finds '123/QĐ-UBND'). `matches()` is the
+condition, `rank()` the ordering: the exact number/symbol first, then the documents holding
+the words as typed (with their diacritics), then the caller's own order."""
+import re
+
+from sqlalchemy import Boolean, bindparam, case, func
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import ColumnElement
+
+from app.core.text import fold, nfc, number_symbol_key
+
+# Tables that have a search index (the migration 0013_search creates it).
+INDEXED_TABLES = ("incoming_document", "outgoing_document")
+WORD = re.compile(r"[^\W_]+")
+NUMBER_PREFIX = re.compile(r"^so\s*[:.]?\s*(?=\d)")  # "Số: 123/QĐ" is looked up as "123/QĐ"
+# The text PostgreSQL indexes: the same as the index expression of the migration, to the letter.
+PG_TEXT = "regexp_replace({column}, '[^[:alnum:]]+', ' ', 'g')"
+
+
+def index_name(table: str) -> str:
+    return f"{table}_fts"
+
+
+def terms(text: str) -> list[list[str]]:
+    """The typed words, folded, each as its list of parts: 'Đất đai 123/QĐ' ->
+    [['dat'], ['dai'], ['123', 'qd']]."""
+    text = NUMBER_PREFIX.sub("", fold(text or ""))
+    return [parts for word in text.split() if (parts := WORD.findall(word))]
+
+
+def sqlite_query(words) -> str:
+    """FTS5 syntax: "dat" AND "dai" AND "123 qd"* (a phrase, its last part a prefix)."""
+    return " AND ".join(f'"{parts[0]}"' if len(parts) == 1 else f'"{" ".join(parts)}"*'
+                        for parts in words)
+
+
+def postgres_query(words) -> str:
+    """tsquery syntax: dat & dai & (123 <-> qd:*)."""
+    return " & ".join(parts[0] if len(parts) == 1 else
+                      "(" + " <-> ".join(parts[:-1] + [parts[-1] + ":*"]) + ")"
+                      for parts in words)
+
+
+class _Match(ColumnElement):
+    """`model` holds every typed word (compiled per database)."""
+    type = Boolean()
+    inherit_cache = False  # the words are part of the SQL text
+
+    def __init__(self, model, words):
+        self.model = model
+        self.words = words
+
+    @property
+    def _from_objects(self):  # the condition needs the table in FROM
+        return [self.model.__table__]
+
+
+@compiles(_Match, "sqlite")
+def _match_sqlite(element, compiler, **kw):
+    fts = index_name(element.model.__tablename__)
+    words = compiler.process(bindparam(None, sqlite_query(element.words)), **kw)
+    key = compiler.process(element.model.__table__.c.id, **kw)
+    return f"{key} IN (SELECT rowid FROM {fts} WHERE {fts} MATCH {words})"
+
+
+@compiles(_Match, "postgresql")
+def _match_postgresql(element, compiler, **kw):
+    column = compiler.process(element.model.__table__.c.search_text, **kw)
+    words = compiler.process(bindparam(None, postgres_query(element.words)), **kw)
+    return (f"to_tsvector('simple'::regconfig, {PG_TEXT.format(column=column)}) "
+            f"@@ to_tsquery('simple'::regconfig, {words})")
+
+
+def matches(model, text: str):
+    """A SQL condition: the rows of `model` (an indexed table) holding every typed word,
+    whatever the case, the diacritics (NFC or NFD, hòa or hoà) or the đ. No word: true."""
+    words = terms(text)
+    return _Match(model, words) if words else True
+
+
+def _looks_like_number(text: str) -> bool:
+    first = (terms(text) or [[""]])[0]
+    return "/" in text and first[0].isdigit()
+
+
+def rank(model, text: str) -> list:
+    """ORDER BY terms putting first the exact number/symbol ('123/QĐ-UBND' for '123/qđ'),
+    then the symbols starting with it, then the rows whose excerpt has more of the words
+    typed with diacritics as typed (hoà before hòa for 'hoà'; without diacritics all equal).
+    Computed over the matching rows only."""
+    order = []
+    if _looks_like_number(text):
+        key = number_symbol_key(text)
+        order.append(case((model.number_symbol_key == key, 0),
+                          (model.number_symbol_key.startswith(key, autoescape=True), 1),
+                          else_=2))
+    typed = [word for word in nfc(text or "").lower().split() if word != fold(word)]
+    if typed:  # more of the words as typed first
+        excerpt = func.lower(model.excerpt)
+        order.append(sum(case((excerpt.contains(word, autoescape=True), -1), else_=0)
+                         for word in typed))
+    return order
+
+
+def search(query, model, text: str):
+    """The query (ORM Query or select) narrowed to the matches, best first."""
+    query = query.filter(matches(model, text)) if hasattr(query, "filter") else \
+        query.where(matches(model, text))
+    return query.order_by(*rank(model, text))
+
+
+# ---------------------------------------------------------------- the index itself (DDL)
+
+def create_ddl(dialect: str, table: str) -> list[str]:
+    """Statements that create the index of `table` and fill it from the existing rows."""
+    fts = index_name(table)
+    if dialect == "sqlite":
+        return [
+            f"CREATE VIRTUAL TABLE {fts} USING fts5(search_text, content='{table}', "
+            f"content_rowid='id', tokenize='unicode61 remove_diacritics 2')",
+            f"CREATE TRIGGER {fts}_insert AFTER INSERT ON {table} BEGIN "
+            f"INSERT INTO {fts}(rowid, search_text) VALUES (new.id, new.search_text); END",
+            f"CREATE TRIGGER {fts}_delete AFTER DELETE ON {table} BEGIN "
+            f"INSERT INTO {fts}({fts}, rowid, search_text) "
+            f"VALUES ('delete', old.id, old.search_text); END",
+            f"CREATE TRIGGER {fts}_update AFTER UPDATE OF search_text ON {table} BEGIN "
+            f"INSERT INTO {fts}({fts}, rowid, search_text) "
+            f"VALUES ('delete', old.id, old.search_text); "
+            f"INSERT INTO {fts}(rowid, search_text) VALUES (new.id, new.search_text); END",
+            f"INSERT INTO {fts}({fts}) VALUES ('rebuild')",
+        ]
+    if dialect == "postgresql":
+        return [f"CREATE INDEX {fts} ON {table} USING gin (to_tsvector('simple'::regconfig, "
+                f"{PG_TEXT.format(column='search_text')}))"]
+    return []
+
+
+def drop_ddl(dialect: str, table: str) -> list[str]:
+    fts = index_name(table)
+    if dialect == "sqlite":
+        return [f"DROP TRIGGER IF EXISTS {fts}_{event}" for event in
+                ("insert", "delete", "update")] + [f"DROP TABLE IF EXISTS {fts}"]
+    if dialect == "postgresql":
+        return [f"DROP INDEX IF EXISTS {fts}"]
+    return []
+
+
+def not_search_index(_object, name, type_, _reflected, _compare_to) -> bool:
+    """Alembic's include_object: the search index lives in the migration only (an FTS5
+    table with its shadow tables, a functional index): autogenerate leaves it alone."""
+    return not (type_ in ("table", "index") and name and
+                any(name.startswith(index_name(t)) for t in INDEXED_TABLES))

@@ -1,0 +1,33 @@
+/* "Chuyển mã": a small button after each text field marked data-legacy-convert, which turns
+   text typed in the old TCVN3 (ABC) or VNI fonts into Unicode, through POST /text/convert.
+   The button's label and messages come from the field's data attributes (translated). */
+(function () {
+  "use strict";
+  var token = document.querySelector('meta[name="csrf-token"]');
+  function add(field) {
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "btn btn-default btn-xs legacy-convert";
+    button.textContent = field.getAttribute("data-legacy-convert") || "Chuyển mã";
+    button.title = field.getAttribute("data-legacy-convert-title") || "";
+    var note = document.createElement("small");
+    note.className = "text-muted legacy-convert-note";
+    button.addEventListener("click", function () {
+      fetch("/text/convert", {
+        method: "POST", credentials: "same-origin",
+        headers: {"Content-Type": "application/json",
+                  "X-CSRFToken": token ? token.getAttribute("content") : ""},
+        body: JSON.stringify({text: field.value, encoding: "auto"})
+      }).then(function (r) { return r.json(); }).then(function (data) {
+        if (typeof data.text === "string") {
+          field.value = data.text;
+          note.textContent = " " + (data.changed ? data.label : (field.getAttribute(
+            "data-legacy-convert-same") || ""));
+        }
+      }).catch(function () {});
+    });
+    field.insertAdjacentElement("afterend", note);
+    field.insertAdjacentElement("afterend", button);
+  }
+  document.querySelectorAll("[data-legacy-convert]").forEach(add);
+})();

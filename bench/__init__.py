@@ -1,0 +1,1 @@
+"""Benchmarks: data generator, measured scenarios against stock Flask-AppBuilder, load test."""
