@@ -8,7 +8,7 @@ HOST ?= 0.0.0.0
 WORKERS ?= 2
 CATALOGS := $(wildcard translations/*/LC_MESSAGES/messages.po)
 
-.PHONY: run test install install-test translations browser lint clean
+.PHONY: run test install install-test translations browser lint clean bench bench-load
 
 run: install translations
 	$(FLASK) eoffice setup --demo
@@ -41,6 +41,19 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; \
 	  else echo "chromium is missing: sudo apt-get install -y chromium (browser tests will be skipped)"; fi; }
+
+# Benchmarks (bench/): DOCS documents (generated once under bench/data/), our views against
+# stock Flask-AppBuilder; DATABASE_URL picks PostgreSQL. SQLAlchemy's compiled extensions are
+# off here: stock FAB's chart (tens of thousands of ORM objects) crashed them (segfault in GC).
+DOCS ?= 1000000
+BENCH_DB = $(if $(DATABASE_URL),--database $(DATABASE_URL))
+bench: install
+	$(PY) -m pip install --quiet -r bench/requirements.txt
+	DISABLE_SQLALCHEMY_CEXT_RUNTIME=1 $(PY) -m bench.run --docs $(DOCS) $(BENCH_DB)
+
+bench-load: install
+	$(PY) -m pip install --quiet -r bench/requirements.txt
+	$(PY) -m bench.load --docs $(DOCS) $(BENCH_DB)
 
 lint: install-test
 	$(VENV)/bin/ruff check .

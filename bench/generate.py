@@ -37,16 +37,18 @@ def default_url(docs: int) -> str:
     return f"sqlite:///{DATA / f'eoffice-{docs}.db'}"
 
 
-def bench_app(url: str):
+def bench_app(url: str, data: Path = DATA):
     from app import create_app
 
-    instance = DATA / "instance"
+    instance = data / "instance"
     instance.mkdir(parents=True, exist_ok=True)
     return create_app({
         "SQLALCHEMY_DATABASE_URI": url, "INSTANCE_DIR": str(instance),
-        "DATA_DIR": str(DATA / "files"), "DEMO_PASSWORD": DEMO_PASSWORD,
+        "DATA_DIR": str(data / "files"), "DEMO_PASSWORD": DEMO_PASSWORD,
         "SECRET_KEY": "bench-only-secret-key-0123456789abcdef0123",
         "RATELIMIT_ENABLED": False, "WTF_CSRF_ENABLED": False,
+        # no background workers in the measured process
+        "BACKUP_SCHEDULE_ENABLED": False, "EXCHANGE_WORKER_ENABLED": False,
     })
 
 
@@ -199,7 +201,7 @@ def incoming(session, writer, world, total, now, rng, bar):
     agencies, weights = world.agencies
     folded_agency = {a: fold(f"{name} {short or ''}") for a, name, short in agencies}
     clerk, leader = world.user["vanthu"], world.user["lanhdao"]
-    counters = given_numbers(session)
+    given, counters = given_numbers(session), {}
     for year, count in spread(total, years, rng).items():
         start = datetime(year, 1, 1)
         end = min(datetime(year + 1, 1, 1), now - timedelta(hours=1))
@@ -210,7 +212,7 @@ def incoming(session, writer, world, total, now, rng, bar):
             for arrival in arrivals[offset:offset + CHUNK]:
                 secret = rng.random() < 0.01
                 register = books[(year, secret)]
-                counters[register] = number = counters.get(register, 0) + 1
+                counters[register] = number = counters.get(register, given.get(register, 0)) + 1
                 agency, agency_name, short = rng.choices(agencies, weights)[0]
                 type_id, _type_name, abbreviation = rng.choice(world.types)
                 issued = arrival.date() - timedelta(days=rng.randint(1, 6))
@@ -288,7 +290,7 @@ def outgoing(session, writer, world, total, now, rng, bar):
     books = registers(session, "out", years)
     doc_id = next_id(session, OutgoingDocument)
     clerk = world.user["vanthu"]
-    counters = given_numbers(session)
+    given, counters = given_numbers(session), {}
     for year, count in spread(total, years, rng).items():
         start = datetime(year, 1, 1)
         end = min(datetime(year + 1, 1, 1), now - timedelta(hours=1))
@@ -299,7 +301,7 @@ def outgoing(session, writer, world, total, now, rng, bar):
         for offset in range(0, count, CHUNK):
             docs, recipients = [], []
             for issued in issued_times[offset:offset + CHUNK]:
-                counters[register] = number = counters.get(register, 0) + 1
+                counters[register] = number = counters.get(register, given.get(register, 0)) + 1
                 type_id, _name, abbreviation = rng.choice(world.types)
                 department = rng.choice(world.departments)
                 symbol = f"{abbreviation}-SNV" if abbreviation else "SNV-VP"
@@ -411,23 +413,34 @@ def present(app) -> int:
     with app.app_context():
         try:
             return db.session.scalar(select(func.count(IncomingDocument.id))) or 0
-        except Exception:  # noqa: BLE001 - no schema yet
+        except Exception:  # noqa: BLE001 - no database or no schema yet
             db.session.rollback()
             return 0
+        finally:
+            db.session.remove()
+            db.engine.dispose()
 
 
 def generate(url: str, docs: int, outgoing_docs: int, seed: int = 2026) -> dict:
     """Set the database up and fill it. Returns timings (seconds)."""
-    from app.core.search import INDEXED_TABLES, create_ddl, drop_ddl
-    from app.extensions import db
-
     started = time.perf_counter()
     app = bench_app(url)
     result = app.test_cli_runner().invoke(args=["eoffice", "setup", "--demo"])
     if result.exit_code != 0:
         raise SystemExit(result.output)
-    rng = random.Random(seed)
     timings = {"setup_s": round(time.perf_counter() - started, 1)}
+    timings.update(fill(app, docs, outgoing_docs, seed))
+    timings["total_s"] = round(time.perf_counter() - started, 1)
+    return timings
+
+
+def fill(app, docs: int, outgoing_docs: int, seed: int = 2026, progress=True) -> dict:
+    """The bulk rows into a set-up database (schema, roles, catalogs, demo people)."""
+    from app.core.search import INDEXED_TABLES, create_ddl, drop_ddl
+    from app.extensions import db
+
+    rng = random.Random(seed)
+    timings = {}
     with app.app_context():
         session, engine = db.session, db.engine
         now = datetime.utcnow().replace(microsecond=0)
@@ -440,7 +453,7 @@ def generate(url: str, docs: int, outgoing_docs: int, seed: int = 2026) -> dict:
         writer.commit()
         step = time.perf_counter()
         with tqdm(total=docs + outgoing_docs, unit=" văn bản", unit_scale=True,
-                  desc="Sinh dữ liệu") as bar:
+                  desc="Sinh dữ liệu", disable=not progress) as bar:
             counters = incoming(session, writer, world, docs, now, rng, bar)
             counters.update(outgoing(session, writer, world, outgoing_docs, now, rng, bar))
         dossiers(session, writer, world, now, rng)
@@ -467,9 +480,7 @@ def generate(url: str, docs: int, outgoing_docs: int, seed: int = 2026) -> dict:
             writer.commit()
         writer.close()
         timings["analyze_s"] = round(time.perf_counter() - step, 1)
-        session.execute(text("SELECT 1"))
         engine.dispose()
-    timings["total_s"] = round(time.perf_counter() - started, 1)
     return timings
 
 
@@ -482,6 +493,13 @@ def reset(url: str):
         for suffix in ("", "-wal", "-shm"):
             Path(make_url(url).database + suffix).unlink(missing_ok=True)
         return
+    admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        name = make_url(url).database
+        if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                            {"name": name}).first():
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
     engine = create_engine(url)
     with engine.begin() as conn:
         conn.execute(text("DROP SCHEMA public CASCADE"))

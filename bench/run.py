@@ -54,17 +54,19 @@ def login(client, username):
     return {"Authorization": f"Bearer {token['access_token']}"}
 
 
-def measure(call, repeat, budget_s=None):
+def measure(call, repeat, budget_s=None, warm_up=True):
     """[ms] of `repeat` calls after one warm-up (or fewer when budget_s runs out)."""
-    response = call()
-    assert response.status_code < 400, (response.status_code, response.get_data()[:500])
+    if warm_up:
+        response = call()
+        assert response.status_code < 400, (response.status_code, response.get_data()[:500])
     times, started = [], time.perf_counter()
     for _i in range(repeat):
         begin = time.perf_counter()
         response = call()
         times.append((time.perf_counter() - begin) * 1000)
         assert response.status_code < 400, response.status_code
-        if budget_s and time.perf_counter() - started > budget_s and len(times) >= 3:
+        if budget_s and time.perf_counter() - started > budget_s and (
+                len(times) >= 3 or not warm_up):
             break
     return times
 
@@ -109,7 +111,7 @@ def register_body(session, number):
 
 def stock_register_body(body):
     """The stock REST API writes the columns as they are (no numbering, no rules)."""
-    return {"state": "registered", "register_id": body["register_id"],
+    return {"state": "registered", "register": body["register_id"],
             "arrival_at": body["arrival_at"] + ":00", "channel": "paper",
             "agency": body["agency_id"], "number_symbol": body["number_symbol"],
             "number_symbol_key": body["number_symbol"].upper(),
@@ -194,7 +196,9 @@ def run(url, docs, repeat):
     client.get(view)
     sql_stock = statements.count - before
     login(client, "lanhdao")
-    stock["dashboard"] = measure(get("/stockchart/chart/"), min(repeat, 3), SLOW_BUDGET_S)
+    # a minute or more and gigabytes per request at a million rows: measured once, cold
+    stock["dashboard"] = measure(get("/stockchart/chart/"), min(repeat, 3), SLOW_BUDGET_S,
+                                 warm_up=False)
     rss_all = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     del leader
 

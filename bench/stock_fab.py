@@ -30,7 +30,8 @@ class StockIncomingChart(GroupByChartView):
     route_base = "/stockchart"
     datamodel = SQLAInterface(IncomingDocument)
     chart_title = "Văn bản đến theo cơ quan ban hành"
-    definitions = [{"group": "agency", "series": [(aggregate_count, "id")]}]
+    # by the column: grouping by the relation sorts Agency objects, which FAB cannot
+    definitions = [{"group": "agency_id", "series": [(aggregate_count, "id")]}]
 
 
 VIEWS = (StockIncomingView, StockIncomingApi, StockIncomingChart)

@@ -49,14 +49,15 @@ class VietnameseInterface(SQLAInterface):
     def query(self, filters=None, order_column="", order_direction="", page=None,
               page_size=None, select_columns=None, outer_default_load=False):
         query = self.session.query(self.obj)
-        count = self.capped_count(query, filters)
+        # without paging (FAB's related-field choices) the rows themselves are the count
+        count = self.capped_count(query, filters) if page_size else None
         query = self.apply_all(query, filters, order_column, order_direction, page, page_size,
                                select_columns, outer_default_load)
         query = query.options(*[joinedload(getattr(self.obj, name)) for name in self.list_joins])
         rows = query.all()
         if rows and hasattr(rows[0], self.obj.__name__):  # FAB's shape for selected columns
-            return count, [getattr(row, self.obj.__name__) for row in rows]
-        return count, rows
+            rows = [getattr(row, self.obj.__name__) for row in rows]
+        return len(rows) if count is None else count, rows
 
     def capped_count(self, query, filters=None) -> int:
         """The number of rows, counted up to COUNT_CAP + 1 on the filtered base table."""

@@ -12,13 +12,37 @@ from openpyxl.utils.datetime import from_excel
 
 from app.core.errors import DomainError
 from app.core.files import OLE_MAGIC, ZIP_MAGIC, check_upload
-from app.core.legacy_text import VIETNAMESE_LETTERS, decode_bytes, to_unicode
+from app.core.legacy_text import VIETNAMESE_LETTERS, decode_bytes, detect_encoding, to_unicode
 from app.core.text import nfc
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 HEADER_SCAN = 30  # the header row is looked for among the first rows (titles above it)
 # Characters that are neither Vietnamese letters nor ASCII but are normal in official text.
 _PUNCTUATION = set("–—‘’“”…•°№«»§\u00a0")
+
+
+# Windows-1252's punctuation (– “ ” … •): TCVN3 and VNI text read as Windows-1252 has it too,
+# but detect_encoding takes any character above U+00FF for Unicode.
+_WINDOWS_PUNCTUATION = str.maketrans({bytes([b]).decode("cp1252", "ignore") or "\0": " "
+                                      for b in range(0x80, 0xA0)})
+
+
+def _eight_bit(text: str) -> bool:
+    """Letters beyond ASCII, all within Latin-1: how TCVN3/VNI text looks."""
+    probe = text.translate(_WINDOWS_PUNCTUATION)
+    return not probe.isascii() and max(probe) <= "\u00ff"
+
+
+def legacy_encoding(text: str) -> str:
+    """app.core.legacy_text.detect_encoding, also for TCVN3/VNI text with typographic
+    punctuation."""
+    return detect_encoding(text.translate(_WINDOWS_PUNCTUATION))
+
+
+def legacy_to_unicode(text, encoding: str = "auto"):
+    if encoding == "auto" and isinstance(text, str):
+        encoding = legacy_encoding(text)
+    return to_unicode(text, encoding)
 
 
 class Table:
@@ -37,6 +61,7 @@ class Table:
         if data.startswith(OLE_MAGIC):
             raise DomainError(_l("Tệp Excel 97-2003 (.xls) chưa được hỗ trợ: mở bằng Excel và "
                                  "lưu lại thành .xlsx hoặc .csv."))
+        self.dominant = None
         if self.is_xlsx:
             if check_upload(data, filename, max_bytes=max_bytes,
                             allowed=("office",)).content_type != XLSX:
@@ -49,6 +74,24 @@ class Table:
             if b"\0" in data[:4096]:
                 raise DomainError(_l("Chỉ nhận tệp Excel (.xlsx) hoặc tệp văn bản .csv."))
             self.text, self.file_encoding = decode_csv(data)
+        if encoding == "auto":
+            self.dominant = self._dominant()
+
+    def _dominant(self):
+        """'tcvn3' or 'vni' when the whole file is typed so (no cell has a letter beyond
+        Latin-1, and its text taken together reads as that encoding): short cells ("Ghi chó")
+        are then read the same way. A Unicode file with some legacy cells has none."""
+        cells = []
+        for line, row in enumerate(self._rows()):
+            for cell in row:
+                if isinstance(cell, str) and not cell.isascii():
+                    if not _eight_bit(cell):
+                        return None
+                    cells.append(cell)
+            if line >= HEADER_SCAN * 10:
+                break
+        encoding = legacy_encoding(" ".join(cells)) if cells else "unicode"
+        return encoding if encoding in ("tcvn3", "vni") else None
 
     def _rows(self):
         if not self.is_xlsx:
@@ -81,7 +124,11 @@ class Table:
             value = value.strip()
             if not value:
                 return None
-            converted = to_unicode(value, self.encoding)
+            encoding = self.encoding
+            if encoding == "auto":  # a legacy file's cells are read alike (short ones too)
+                encoding = self.dominant if self.dominant and _eight_bit(value) else \
+                    legacy_encoding(value)
+            converted = to_unicode(value, encoding)
             if converted != nfc(value):
                 self.converted += 1
             return converted
@@ -115,7 +162,7 @@ def decode_csv(data: bytes) -> tuple[str, str]:
         pass
     windows_1258 = nfc(data.decode("cp1258", errors="replace"))
     legacy = decode_bytes(data)
-    if oddness(windows_1258) <= oddness(to_unicode(legacy)):
+    if oddness(windows_1258) <= oddness(legacy_to_unicode(legacy)):
         return windows_1258, "cp1258"
     return legacy, "tcvn3/vni"
 

@@ -30,7 +30,7 @@ from app.core.text import fold, nfc, number_symbol_key
 from app.core.timefmt import local_now, local_to_utc
 from app.documents.models import COMPLETED, IncomingDocument, IncomingEvent
 from app.documents.numbering import raise_counter
-from app.imports.reading import Table, parse_datetime, parse_int, text_of
+from app.imports.reading import HEADER_SCAN, Table, parse_datetime, parse_int, text_of
 from app.org.models import Department
 
 MAX_ROWS = 50_000
@@ -75,6 +75,11 @@ class Analysis:
     actions: Counter = field(default_factory=Counter)
     notes: list = field(default_factory=list)
     converted: int = 0
+
+
+def number(value: int) -> str:
+    """1234 → '1.234' (thousands separated by a dot)."""
+    return f"{value:,}".replace(",", ".")
 
 
 def header_key(text) -> str:
@@ -554,8 +559,9 @@ class OutgoingImporter(RegisterImporter):
 
 
 class AgencyImporter(Importer):
-    """Agencies: a row whose electronic ID or name (without case and marks) is already in the
-    catalog updates that agency with the cells that are filled; others are added."""
+    """Agencies: a row whose name (without case and marks) is already in the catalog updates
+    that agency with the cells that are filled; others are added. An electronic ID that
+    belongs to another agency is an error (renaming is done in the catalog itself)."""
     key, label, object_type = "agencies", _l("Danh mục cơ quan"), "agency"
     columns = [
         Column("name", _l("Tên cơ quan"), ("ten co quan", "co quan", "ten", "ten don vi"),
@@ -594,10 +600,10 @@ class AgencyImporter(Importer):
             row.error(_l("Điện thoại «%(value)s» chỉ gồm chữ số, dấu cách, + ( ) . -",
                          value=clean["phone"]))
         by_name, by_id = self.by_name.get(fold(clean["name"])), self.by_id.get(eid)
-        if by_name and by_id and by_name is not by_id:
-            row.error(_l("Mã định danh %(id)s đã thuộc cơ quan «%(other)s», khác cơ quan "
-                         "«%(name)s».", id=eid, other=by_id.name, name=by_name.name))
-        clean["agency_row"] = existing = by_id or by_name
+        if by_id is not None and by_id is not by_name:  # renaming is done in the catalog
+            row.error(_l("Mã định danh %(id)s đã thuộc cơ quan «%(other)s».", id=eid,
+                         other=by_id.name))
+        clean["agency_row"] = existing = by_name
         if existing is not None:
             changed = any(clean[f] and clean[f] != (getattr(existing, f) or "")
                           for f in self.FIELDS)
@@ -676,7 +682,7 @@ def find_header(table: Table, kind) -> tuple[int, list[str]]:
         score = len(guess_mapping(kind, headers))
         if score and (best is None or score > best[0]):
             best = (score, line, headers)
-        if line >= 30:
+        if line >= HEADER_SCAN:
             break
     if best:
         return best[1], best[2]
@@ -758,7 +764,7 @@ def analyse(session, user, kind_key, table: Table, header_line: int, mapping: di
         analysis.total += 1
         if analysis.total > max_rows:
             raise DomainError(_l("Tệp có hơn %(max)s dòng: chia thành nhiều tệp nhỏ hơn.",
-                                 max=f"{max_rows:,}".replace(",", ".")))
+                                 max=number(max_rows)))
         row = Row(line=line, shown={key: text_of(value) for key, value in values.items()})
         importer.parse(row, values)
         batch.append(row)
@@ -797,9 +803,9 @@ def run_import(session, user, kind_key, table, header_line, mapping, options, *,
         counts = {action: analysis.actions[action] for action in ACTIONS}
         summary = _l("Nhập %(what)s từ tệp «%(file)s»: %(total)s dòng, thêm mới %(add)s, "
                      "cập nhật %(update)s, đã có %(same)s, bỏ qua %(errors)s dòng lỗi.",
-                     what=importer.label, file=options["filename"], total=analysis.total,
-                     add=counts["add"], update=counts["update"], same=counts["same"],
-                     errors=analysis.error_count)
+                     what=importer.label, file=options["filename"], total=number(analysis.total),
+                     add=number(counts["add"]), update=number(counts["update"]),
+                     same=number(counts["same"]), errors=number(analysis.error_count))
         record(session, "import", object_type=importer.object_type, summary=summary)
         session.commit()
     except DomainError:

@@ -14,10 +14,10 @@ from openpyxl.utils import get_column_letter
 
 from app.core.errors import DomainError
 from app.core.files import content_disposition
-from app.core.legacy_text import ENCODINGS, detect_encoding, to_unicode
+from app.core.legacy_text import ENCODINGS, to_unicode
 from app.extensions import db
 from app.imports import services, store
-from app.imports.reading import XLSX, Table, text_of
+from app.imports.reading import XLSX, Table, legacy_encoding, text_of
 
 ENCODING_LABELS = {
     "auto": _l("Tự nhận biết"), "unicode": _l("Unicode"), "tcvn3": _l("TCVN3 (ABC, .VnTime)"),
@@ -56,7 +56,8 @@ class ImportView(BaseView):
         return self.render_template(
             "imports/upload.html", title=_("Nhập từ Excel"), form=form, problems=problems,
             kinds=services.KINDS, encodings=ENCODING_LABELS,
-            max_mb=_max_bytes() // (1024 * 1024), max_rows=services.MAX_ROWS), status
+            max_mb=_max_bytes() // (1024 * 1024), max_rows=services.number(services.MAX_ROWS)), \
+            status
 
     @expose("/", methods=["GET", "POST"])
     @has_access
@@ -146,7 +147,7 @@ class ImportView(BaseView):
             "imports/preview.html", title=_("Xem trước dữ liệu nhập"), meta=meta, kind=kind,
             analysis=analysis, columns=[c for c in kind.columns if c.key in mapping],
             actions=services.ACTIONS, token=token, form=FlaskForm(),
-            preview_rows=services.PREVIEW_ROWS)
+            preview_rows=services.PREVIEW_ROWS, n=services.number)
 
     def _render_mapping(self, token, meta, kind, headers, header_line, sample, total, mapping,
                         options, form, problems=()):
@@ -157,8 +158,8 @@ class ImportView(BaseView):
             "imports/mapping.html", title=_("Chọn cột"), meta=meta, kind=kind,
             headers=letters, header_line=header_line, mapping=mapping, options=options,
             sample=[[text_of(c) for c in row] + [""] * (width - len(row)) for row in sample],
-            width=width, total=total, problems=problems, form=form, encodings=ENCODING_LABELS,
-            token=token)
+            width=width, total=services.number(total), problems=problems, form=form,
+            encodings=ENCODING_LABELS, token=token)
 
     @staticmethod
     def _progress(token, phase):
@@ -201,7 +202,7 @@ class ImportView(BaseView):
         return self.render_template(
             "imports/result.html", title=_("Kết quả nhập"), meta=meta, result=meta["result"],
             kind=services.KINDS[meta["kind"]], actions=services.ACTIONS,
-            list_url=url_for(LISTS[meta["kind"]]))
+            list_url=url_for(LISTS[meta["kind"]]), n=services.number)
 
     @expose("/<token>/progress")
     @has_access
@@ -247,7 +248,7 @@ class LegacyTextView(BaseView):
             return jsonify(message=_("Yêu cầu không hợp lệ.")), 400
         if len(text) > TEXT_LIMIT:
             return jsonify(message=_("Văn bản quá dài để chuyển mã.")), 400
-        detected = detect_encoding(text) if encoding == "auto" else encoding
+        detected = legacy_encoding(text) if encoding == "auto" else encoding
         converted = to_unicode(text, detected)
         return jsonify(text=converted, encoding=detected, changed=converted != text,
                        label=str(ENCODING_LABELS.get(detected, detected)))

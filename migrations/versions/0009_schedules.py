@@ -1,7 +1,7 @@
 """Weekly work schedules
 
 Revision ID: 0009_schedules
-Revises: 0007_notifications
+Revises: 0008_news
 Create Date: 2026-11-27 17:18:19.464760
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0009_schedules'
-down_revision = '0007_notifications'
+down_revision = '0008_news'
 branch_labels = None
 depends_on = None
 

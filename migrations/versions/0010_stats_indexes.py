@@ -2,7 +2,7 @@
 by date, logins per day
 
 Revision ID: 0010_stats_indexes
-Revises: 0007_notifications
+Revises: 0009_schedules
 Create Date: 2026-11-27 18:20:00.000000
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0010_stats_indexes'
-down_revision = '0007_notifications'
+down_revision = '0009_schedules'
 branch_labels = None
 depends_on = None
 

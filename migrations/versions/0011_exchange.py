@@ -1,7 +1,7 @@
 """Liên thông văn bản (edXML): partners, outbox, received packages, statuses; Nhập bù columns
 
 Revision ID: 0011_exchange
-Revises: 0007_notifications
+Revises: 0010_stats_indexes
 Create Date: 2026-11-27 17:40:08.969990
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0011_exchange'
-down_revision = '0007_notifications'
+down_revision = '0010_stats_indexes'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """Two-factor login: the TOTP secret and the last accepted time step on the user
 
 Revision ID: 0012_totp
-Revises: 0007_notifications
+Revises: 0011_exchange
 Create Date: 2026-11-27 17:35:18.595627
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0012_totp'
-down_revision = '0007_notifications'
+down_revision = '0011_exchange'
 branch_labels = None
 depends_on = None
 

@@ -1,18 +1,19 @@
 """Full-text search over the folded text of incoming and outgoing documents: SQLite FTS5
-tables kept in step by triggers, PostgreSQL GIN indexes on to_tsvector('simple', …)
+tables kept in step by triggers, PostgreSQL GIN indexes on to_tsvector('simple', …); agency
+names indexed in Vietnamese order (grids sorted by issuing agency)
 
 Revision ID: 0013_search
-Revises: 0007_notifications
+Revises: 0012_totp
 Create Date: 2026-11-28 09:00:00.000000
 
 """
 from alembic import op
 
-from app.core.search import INDEXED_TABLES, create_ddl, drop_ddl
+from app.core.search import INDEXED_TABLES, SORT_INDEXES, create_ddl, drop_ddl
 
 # revision identifiers, used by Alembic.
 revision = '0013_search'
-down_revision = '0007_notifications'
+down_revision = '0012_totp'
 branch_labels = None
 depends_on = None
 
@@ -23,10 +24,14 @@ def upgrade():
     for table in INDEXED_TABLES:
         for statement in create_ddl(bind.dialect.name, table):
             bind.exec_driver_sql(statement)
+    for statement in SORT_INDEXES.values():
+        bind.exec_driver_sql(statement)
 
 
 def downgrade():
     bind = op.get_bind()
+    for name in SORT_INDEXES:
+        bind.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
     for table in INDEXED_TABLES:
         for statement in drop_ddl(bind.dialect.name, table):
             bind.exec_driver_sql(statement)

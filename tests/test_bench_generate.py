@@ -1,0 +1,37 @@
+"""The benchmark's data generator, small: its rows are those the app would write (the grid
+lists them, the search index finds them, numbering goes on after them)."""
+from sqlalchemy import func, select
+
+from bench import generate
+from app.core import search
+from app.documents.models import IncomingAssignment, IncomingDocument
+from app.outgoing.models import OutgoingDocument
+
+
+def test_generator_fills_a_database_the_app_reads(tmp_path):
+    url = f"sqlite:///{tmp_path / 'bench.db'}"
+    app = generate.bench_app(url, data=tmp_path)
+    assert app.test_cli_runner().invoke(args=["eoffice", "setup", "--demo"]).exit_code == 0
+    from app.extensions import db
+
+    with app.app_context():
+        before = db.session.scalar(select(func.count(IncomingDocument.id)))
+    generate.fill(app, 2000, 600, progress=False)
+    with app.app_context():
+        session = db.session
+        assert session.scalar(select(func.count(IncomingDocument.id))) == before + 2000
+        assert session.scalar(select(func.count(OutgoingDocument.id))) >= 600
+        assert session.scalar(select(func.count(IncomingAssignment.id))) > 1000
+        years = session.scalars(select(IncomingDocument.arrival_year).distinct()).all()
+        assert len(set(years) - {None}) == generate.YEARS
+        hits = session.scalar(select(func.count()).select_from(IncomingDocument).where(
+            search.matches(IncomingDocument, "ĐẤT ĐAI")))
+        assert hits > 0
+        sample = session.scalar(select(IncomingDocument).order_by(IncomingDocument.id.desc()))
+        assert sample.id in session.scalars(select(IncomingDocument.id).where(
+            search.matches(IncomingDocument, sample.number_symbol))).all()
+    client = app.test_client()
+    client.post("/login/", data={"username": "vanthu", "password": generate.DEMO_PASSWORD})
+    page = client.get("/incoming/list/list/", query_string={"q": "dat dai"})
+    assert page.status_code == 200 and "đất đai" in page.get_data(as_text=True)
+    assert client.get("/incoming/list/list/?last=1").status_code == 200
