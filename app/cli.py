@@ -48,7 +48,7 @@ def setup_command(ctx, demo):
     """Everything an instance needs before it serves: schema, roles, catalogs (and demo)."""
     from flask_migrate import upgrade
 
-    upgrade(revision="heads")
+    upgrade()
     ctx.invoke(sync_roles_command)
     ctx.invoke(seed_command)
     if demo:

@@ -19,6 +19,12 @@ ACCOUNTS = {  # role → demo account (README)
 }
 
 
+# Tests that run on databases of their own (SQLite) do not depend on TEST_DATABASE_URL: the
+# PostgreSQL pass of CI skips them instead of running them a second time.
+own_sqlite = pytest.mark.skipif(bool(os.environ.get("TEST_DATABASE_URL")),
+                                reason="uses SQLite databases of its own: run once, on SQLite")
+
+
 def reset_postgres(url):
     engine = sa.create_engine(url)
     with engine.begin() as conn:

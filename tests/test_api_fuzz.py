@@ -11,7 +11,9 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
 from app import create_app
-from tests.conftest import DEMO_PASSWORD, api_token
+from tests.conftest import DEMO_PASSWORD, api_token, own_sqlite
+
+pytestmark = own_sqlite
 
 EXAMPLES = 10  # per operation: ~110 operations in about a minute
 

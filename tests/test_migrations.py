@@ -39,7 +39,7 @@ def test_upgrade_from_empty_then_models_match(empty_database_url, tmp_path):
         from app.extensions import db
 
         assert "ab_user" not in sa.inspect(db.engine).get_table_names()
-        upgrade(revision="heads")
+        upgrade()
         tables = set(sa.inspect(db.engine).get_table_names())
         assert {"ab_user", "ab_role", "department", "document_type", "agency", "register",
                 "signer", "user_field"} <= tables

@@ -628,7 +628,7 @@ def test_the_migration_creates_exactly_these_tables(tmp_path):
     with app.app_context():
         from app.extensions import db
 
-        upgrade(revision="heads")
+        upgrade()
         tables = set(sa.inspect(db.engine).get_table_names())
         assert {"request_form", "request_form_event", "request_form_file"} <= tables
         with db.engine.connect() as conn:

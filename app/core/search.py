@@ -14,7 +14,7 @@ condition, `rank()` the ordering: the exact number/symbol first, then the docume
 the words as typed (with their diacritics), then the caller's own order."""
 import re
 
-from sqlalchemy import Boolean, bindparam, case, func
+from sqlalchemy import Boolean, bindparam, case
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement
 
@@ -107,10 +107,37 @@ def rank(model, text: str) -> list:
                           else_=2))
     typed = [word for word in nfc(text or "").lower().split() if word != fold(word)]
     if typed:  # more of the words as typed first
-        excerpt = func.lower(model.excerpt)
-        order.append(sum(case((excerpt.contains(word, autoescape=True), -1), else_=0)
-                         for word in typed))
+        order.append(sum(case((_Holds(model.excerpt, word), -1), else_=0) for word in typed))
     return order
+
+
+class _Holds(ColumnElement):
+    """`column` holds `word` (lower case, with its diacritics) in any case. SQLite's lower()
+    is ours, in Python (its own folds ASCII only): too slow over thousands of matches, so
+    SQLite looks for the word as written, Capitalised and in CAPITALS, with instr()."""
+    type = Boolean()
+    inherit_cache = False
+
+    def __init__(self, column, word):
+        self.column, self.word = column, word
+
+    @property
+    def _from_objects(self):
+        return self.column._from_objects
+
+
+@compiles(_Holds, "sqlite")
+def _holds_sqlite(element, compiler, **kw):
+    column = compiler.process(element.column, **kw)
+    forms = dict.fromkeys((element.word, element.word.capitalize(), element.word.upper()))
+    return "(" + " OR ".join(f"instr({column}, {compiler.process(bindparam(None, f), **kw)}) > 0"
+                             for f in forms) + ")"
+
+
+@compiles(_Holds, "postgresql")
+def _holds_postgresql(element, compiler, **kw):
+    column = compiler.process(element.column, **kw)
+    return f"strpos(lower({column}), {compiler.process(bindparam(None, element.word), **kw)}) > 0"
 
 
 def search(query, model, text: str):

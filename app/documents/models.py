@@ -2,7 +2,7 @@
 from flask_appbuilder import Model
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
-    Column, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint,
+    Column, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
 )
 from sqlalchemy.orm import relationship
 
@@ -157,6 +157,10 @@ class IncomingAssignment(Model):
     with its own deadline. A unit leader passing it on to an officer adds a child line."""
     __tablename__ = "incoming_assignment"
     __label__ = _l("phân công xử lý")
+    # The inbox counts on every grid page read a person's lines by role and state: from this
+    # index alone (a decade of lines per person), not row by row (migration 0013_search).
+    __table_args__ = (Index("ix_incoming_assignment_inbox", "user_id", "role", "state",
+                            "document_id"),)
 
     id = Column(Integer, primary_key=True)
     document_id = Column(Integer, ForeignKey("incoming_document.id", ondelete="CASCADE"),

@@ -1,6 +1,7 @@
 """Full-text search over the folded text of incoming and outgoing documents: SQLite FTS5
 tables kept in step by triggers, PostgreSQL GIN indexes on to_tsvector('simple', …); agency
-names indexed in Vietnamese order (grids sorted by issuing agency)
+names indexed in Vietnamese order (grids sorted by issuing agency); a person's assignment lines
+by role and state (inbox counts)
 
 Revision ID: 0013_search
 Revises: 0012_totp
@@ -26,10 +27,13 @@ def upgrade():
             bind.exec_driver_sql(statement)
     for statement in SORT_INDEXES.values():
         bind.exec_driver_sql(statement)
+    op.create_index("ix_incoming_assignment_inbox", "incoming_assignment",
+                    ["user_id", "role", "state", "document_id"])
 
 
 def downgrade():
     bind = op.get_bind()
+    op.drop_index("ix_incoming_assignment_inbox", table_name="incoming_assignment")
     for name in SORT_INDEXES:
         bind.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
     for table in INDEXED_TABLES:

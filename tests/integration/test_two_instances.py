@@ -18,8 +18,10 @@ from app.exchange import services, worker
 from app.exchange.models import ExchangeInbound, ExchangeOutbox, ExchangePartner
 from app.extensions import db
 from app.outgoing import services as outgoing
-from tests.conftest import DEMO_PASSWORD, login
+from tests.conftest import DEMO_PASSWORD, login, own_sqlite
 from tests.exchange_helpers import tiny_pdf
+
+pytestmark = own_sqlite
 
 FINANCE, HOME = "000.00.07.H30", "000.00.04.H30"
 TOKEN_TO_B, TOKEN_TO_A = "a-presents-this-to-b-0123456789", "b-presents-this-to-a-0123456789"
