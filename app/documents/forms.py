@@ -57,7 +57,8 @@ def _choices(session, model, label=lambda x: str(x), where=None, order=None):
     query = select(model)
     if where is not None:
         query = query.where(where)
-    query = query.order_by(order if order is not None else model.id)
+    order = order if order is not None else model.id
+    query = query.order_by(*order) if isinstance(order, tuple) else query.order_by(order)
     return [("", "")] + [(str(x.id), label(x)) for x in session.scalars(query)]
 
 
@@ -91,8 +92,9 @@ class IncomingForm(FlaskForm):
         registers = Register.direction == "in"
         if year:
             registers = registers & (Register.year == year)
+        # This year's ordinary register first: it is the one a new arrival goes into.
         self.register_id.choices = _choices(session, Register, where=registers & Register.active,
-                                            order=Register.is_secret)
+                                            order=(Register.year.desc(), Register.is_secret))
         self.agency_id.choices = _choices(session, Agency, where=Agency.active,
                                           order=vi_order(Agency.name))
         self.document_type_id.choices = _choices(
