@@ -473,7 +473,7 @@ def fill(app, docs: int, outgoing_docs: int, seed: int = 2026, progress=True) ->
                 writer.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                                f"(SELECT max(id) FROM {table}))")
             writer.commit()
-            writer.raw.autocommit = True
+            writer.raw.driver_connection.autocommit = True
             writer.execute("VACUUM ANALYZE")
         else:
             writer.execute("ANALYZE")

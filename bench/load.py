@@ -10,7 +10,6 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlencode
 
 import psutil
 from sqlalchemy import func, select
@@ -34,10 +33,15 @@ def scenario_env(url):
         last = db.session.scalar(select(func.max(IncomingDocument.id)))
         body = register_body(db.session, 0)
         body.pop("number_symbol")
-        body["confirm_duplicate"] = "true"
+    client = app.test_client()
+    client.post("/login/", data={"username": "vanthu", "password": generate.DEMO_PASSWORD})
+    name = app.config.get("SESSION_COOKIE_NAME", "session")
+    cookie = {name: client.get_cookie(name).value}
+    token = client.post("/api/v1/security/login", json={
+        "username": "vanthu", "password": generate.DEMO_PASSWORD, "provider": "db"}).get_json()
     return {"BENCH_FILES": ",".join(f"{d}:{f}" for d, f in files),
-            "BENCH_LAST_ID": str(last),
-            "BENCH_REGISTER": urlencode({k: v for k, v in body.items() if v not in ("", None)})}
+            "BENCH_LAST_ID": str(last), "BENCH_REGISTER": json.dumps(body),
+            "BENCH_SESSION": json.dumps(cookie), "BENCH_TOKEN": token["access_token"]}
 
 
 def main():

@@ -174,3 +174,6 @@ def test_query_syntax_is_the_same_on_both_databases():
     assert words == [["dat"], ["dai"], ["123", "qd", "ub"]]
     assert search.sqlite_query(words) == '"dat" AND "dai" AND "123 qd ub"*'
     assert search.postgres_query(words) == "dat & dai & (123 <-> qd <-> ub:*)"
+    whole = search.terms("123/QĐ-UBND")  # a finished symbol: no prefix expansion
+    assert search.sqlite_query(whole) == '"123 qd ubnd"'
+    assert search.postgres_query(whole) == "(123 <-> qd <-> ubnd)"

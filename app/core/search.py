@@ -9,7 +9,7 @@ documents, with a real index on both databases:
 
 Both see the same words: letters and digits, punctuation separates. A typed word is a whole
 word ('hoa' finds 'hòa', 'hoà' and 'Hòa', not 'hoạch'); a word with punctuation is a phrase
-whose last part may be unfinished ('123/QĐ-UB' finds '123/QĐ-UBND'). `matches()` is the
+whose last part, when short, may be unfinished ('123/QĐ-UB' finds '123/QĐ-UBND'). `matches()` is the
 condition, `rank()` the ordering: the exact number/symbol first, then the documents holding
 the words as typed (with their diacritics), then the caller's own order."""
 import re
@@ -23,6 +23,7 @@ from app.core.text import fold, nfc, number_symbol_key
 # Tables that have a search index (the migration 0013_search creates it).
 INDEXED_TABLES = ("incoming_document", "outgoing_document")
 WORD = re.compile(r"[^\W_]+")
+PREFIX_BELOW = 4
 NUMBER_PREFIX = re.compile(r"^so\s*[:.]?\s*(?=\d)")  # "Số: 123/QĐ" is looked up as "123/QĐ"
 # The text PostgreSQL indexes: the same as the index expression of the migration, to the letter.
 PG_TEXT = "regexp_replace({column}, '[^[:alnum:]]+', ' ', 'g')"
@@ -39,17 +40,23 @@ def terms(text: str) -> list[list[str]]:
     return [parts for word in text.split() if (parts := WORD.findall(word))]
 
 
+def _unfinished(parts) -> bool:
+    """A symbol's last part shorter than PREFIX_BELOW is taken as being typed ('123/QĐ-UB');
+    a longer one as whole, which keeps the index from expanding 'ubnd*' over every row."""
+    return len(parts) > 1 and len(parts[-1]) < PREFIX_BELOW
+
+
 def sqlite_query(words) -> str:
-    """FTS5 syntax: "dat" AND "dai" AND "123 qd"* (a phrase, its last part a prefix)."""
-    return " AND ".join(f'"{parts[0]}"' if len(parts) == 1 else f'"{" ".join(parts)}"*'
+    """FTS5 syntax: "dat" AND "dai" AND "123 qd ub"* (a phrase, its last part a prefix)."""
+    return " AND ".join(f'"{" ".join(parts)}"' + ("*" if _unfinished(parts) else "")
                         for parts in words)
 
 
 def postgres_query(words) -> str:
-    """tsquery syntax: dat & dai & (123 <-> qd:*)."""
-    return " & ".join(parts[0] if len(parts) == 1 else
-                      "(" + " <-> ".join(parts[:-1] + [parts[-1] + ":*"]) + ")"
-                      for parts in words)
+    """tsquery syntax: dat & dai & (123 <-> qd <-> ub:*)."""
+    return " & ".join(parts[0] if len(parts) == 1 else "(" + " <-> ".join(
+        parts[:-1] + [parts[-1] + (":*" if _unfinished(parts) else "")]) + ")"
+        for parts in words)
 
 
 class _Match(ColumnElement):
