@@ -81,14 +81,7 @@ class ScheduleApi(DomainApi):
         week = args.get("week", today_week, type=int)
         if not services.valid_week(year, week):
             return self.response_400(message=_("Tuần không hợp lệ."))
-        weeks = services.weeks_for_view(db.session, user, scope, year, week)
-        current = weeks[0] if scope is not None and weeks else None
-        editing = current if current is not None and access.sees_changes(user, current) \
-            else None
-        rows = services.rows_of(db.session, user, weeks, editing)
-        conflicts = services.find_conflicts(db.session, user, rows)
-        for row in rows:
-            row.conflicts = conflicts.get(row.item.id, [])
+        current, rows = services.week_view(db.session, user, scope, year, week)
         return self.response(200, year=year, week=week, week_record=serialize_week(current, user),
                              result=[serialize_row(row) for row in rows])
 

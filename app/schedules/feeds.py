@@ -35,10 +35,6 @@ def new_feed(session, creator, user_id=None, department_id=None) -> ScheduleFeed
     return feed
 
 
-def revoke_feed(session, feed) -> None:
-    feed.revoked_at = utcnow()
-
-
 def feed_by_token(session, token):
     if not token or len(token) > 64:
         return None
@@ -84,7 +80,7 @@ def _vietnam_timezone():
 
 
 def _event(item, person):
-    start, end = services._interval(item)
+    start, end = services.interval(item)
     event = Event()
     event.add("uid", f"schedule-item-{item.id}@eoffice")
     event.add("dtstamp", (item.changed_at or item.created_at).replace(tzinfo=UTC))

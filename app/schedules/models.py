@@ -76,11 +76,6 @@ class ScheduleWeek(Model):
     def is_published(self):
         return self.version > 0
 
-    @property
-    def has_adjustment(self):
-        """Published, with changes waiting to be approved (or being prepared)."""
-        return self.version > 0 and any(i.pending or i.cancel_pending for i in self.items)
-
     def __repr__(self):
         return f"{LEVELS[self.level]} {self.week:02d}/{self.year}"
 

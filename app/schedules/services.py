@@ -468,6 +468,19 @@ def weeks_for_view(session, user, scope: Scope | None, year, week) -> list[Sched
     return [w for w in weeks if access.can_see_week(user, w)]
 
 
+def week_view(session, user, scope, year, week):
+    """(the week record when one scope is shown, its rows with conflicts) — the week page and
+    the API show the same thing: waiting changes only to those who build or approve it."""
+    weeks = weeks_for_view(session, user, scope, year, week)
+    current = weeks[0] if scope is not None and weeks else None
+    editing = current if current is not None and access.sees_changes(user, current) else None
+    rows = rows_of(session, user, weeks, editing)
+    conflicts = find_conflicts(session, user, rows)
+    for row in rows:
+        row.conflicts = conflicts.get(row.item.id, [])
+    return current, rows
+
+
 def rows_of(session, user, weeks, editing_week=None) -> list[Row]:
     """The rows of these weeks as the user may see them. The week being edited shows its
     waiting changes; every other week shows what was published."""
@@ -504,7 +517,7 @@ def rows_of(session, user, weeks, editing_week=None) -> list[Row]:
 
 # ---------------------------------------------------------------- conflicts
 
-def _interval(item):
+def interval(item):
     start = datetime.combine(item.day, item.start_time)
     end = datetime.combine(item.day, item.end_time) if item.end_time else start + DEFAULT_LENGTH
     return start, end
@@ -540,13 +553,13 @@ def find_conflicts(session, user, rows, extra_items=()) -> dict:
     names = {}
     found = {}
     for item in checked:
-        start, end = _interval(item)
+        start, end = interval(item)
         mine = _people(item)
         for other in candidates.values():
             if other is item or other.id == item.id or other.day != item.day \
                     or other.id == item.replaces_id or other.replaces_id == item.id:
                 continue
-            other_start, other_end = _interval(other)
+            other_start, other_end = interval(other)
             if not (start < other_end and other_start < end):
                 continue
             when = f"{other_start:%H:%M}–{other_end:%H:%M}"

@@ -54,7 +54,7 @@ def week_args():
     return scope, year, week
 
 
-def cell_values(row, viewer):
+def cell_values(row):
     """The nine columns of DOMAIN.md §3 for one row, as text."""
     item = row.item
     day = f"{WEEKDAYS[item.day.weekday()]} {format_date(item.day)}"
@@ -106,23 +106,16 @@ class ScheduleView(BaseView):
     def week(self):
         session = db.session
         scope, year, week = week_args()
-        weeks = services.weeks_for_view(session, g.user, scope, year, week)
-        current = weeks[0] if scope is not None and weeks else None
+        current, rows = services.week_view(session, g.user, scope, year, week)
         can_build = scope is not None and access.can_build_scope(
             g.user, scope.level, scope.department_id, scope.owner_id)
-        editing = current if current is not None and access.sees_changes(g.user, current) \
-            else None
-        rows = services.rows_of(session, g.user, weeks, editing)
-        conflicts = services.find_conflicts(session, g.user, rows)
-        for row in rows:
-            row.conflicts = conflicts.get(row.item.id, [])
         days = iso_week_days(year, week)
         previous_week = services.week_of(days[0] - timedelta(days=7))
         next_week = services.week_of(days[0] + timedelta(days=7))
         return self.render_template(
             "schedules/week.html", title=_("Lịch công tác tuần"), scope=scope,
             scope_key=scope.key if scope else "all", year=year, week_number=week, days=days,
-            rows=rows, week=current, can_build=can_build, editing=editing,
+            rows=rows, week=current, can_build=can_build,
             builder=current is not None and access.can_build(g.user, current),
             actions=workflow.allowed_actions(g.user, current) if current else [],
             columns=COLUMNS, cell_values=cell_values, heading=week_title(session, scope, year,
@@ -145,7 +138,7 @@ class ScheduleView(BaseView):
         return self.render_template(
             "schedules/print.html", title=week_title(session, scope, year, week),
             agency=current_app.config["AGENCY_NAME"], columns=COLUMNS,
-            table=[cell_values(row, g.user) for row in rows],
+            table=[cell_values(row) for row in rows],
             statuses=[row.status for row in rows], week=weeks[0] if scope and weeks else None)
 
     @expose("/export")
@@ -157,7 +150,7 @@ class ScheduleView(BaseView):
         rows = services.rows_of(session, g.user, weeks)
         title = week_title(session, scope, year, week)
         return _xlsx(current_app.config["AGENCY_NAME"], title,
-                     [cell_values(row, g.user) for row in rows],
+                     [cell_values(row) for row in rows],
                      f"Lich cong tac tuan {week:02d}-{year}.xlsx")
 
     # -- items
