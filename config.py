@@ -127,6 +127,12 @@ class Config:
     AUTH_RATE_LIMIT = os.environ.get("AUTH_RATE_LIMIT", "20 per minute")
     RATELIMIT_ENABLED = os.environ.get("RATELIMIT_ENABLED", "1") == "1"
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    # Cache of the dashboard's figures (app.stats.cache): per process by default; with several
+    # workers or servers, share it: CACHE_REDIS_URL=redis://127.0.0.1:6379/1.
+    CACHE_REDIS_URL = os.environ.get("CACHE_REDIS_URL", "")
+    CACHE_TYPE = "RedisCache" if CACHE_REDIS_URL else "SimpleCache"
+    CACHE_DEFAULT_TIMEOUT = 24 * 3600
+    CACHE_KEY_PREFIX = "eoffice:"
 
     @classmethod
     def resolve(cls, overrides: dict | None = None) -> dict:

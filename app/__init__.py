@@ -95,13 +95,14 @@ def init_request_hygiene(app: Flask) -> None:
 def init_extensions(app: Flask) -> None:
     from flask_appbuilder import AppBuilder
 
-    from app.extensions import csrf, db, migrate
+    from app.extensions import cache, csrf, db, migrate
     from app.security.accounts import fab_password_validator
 
     app.config.setdefault("FAB_PASSWORD_COMPLEXITY_VALIDATOR", fab_password_validator)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
     csrf.init_app(app)
+    cache.init_app(app)
     with app.app_context():
         AppBuilder(update_perms=False).init_app(app, db.session)
     from app.security.sessions import init_session_rules

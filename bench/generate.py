@@ -95,7 +95,9 @@ class World:
         from app.catalogs.models import (
             Agency, DocumentType, Field, RetentionPeriod, SecrecyLevel, UrgencyLevel,
         )
+        from app.demo import PEOPLE
         from app.org.models import Department, EofficeUser
+        from app.security import roles as r
 
         self.rng = rng
         self.types = list(session.execute(select(DocumentType.id, DocumentType.name,
@@ -111,9 +113,12 @@ class World:
         people = list(session.execute(select(EofficeUser.id, EofficeUser.username,
                                              EofficeUser.department_id)))
         self.user = {name: ident for ident, name, _d in people}
+        # Lines go to the officers of a unit (as in the agency), not to its clerks or leaders.
+        officers = {username for username, _l, _f, role, *_rest in PEOPLE if role == r.OFFICER}
         self.staff = {}
-        for ident, _name, department in people:
-            self.staff.setdefault(department, []).append(ident)
+        for ident, name, department in people:
+            if name in officers:
+                self.staff.setdefault(department, []).append(ident)
         self.signers = [(f"{a} {b}", c) for a, b, c in (
             (self.rng.choice(v.LAST_NAMES), self.rng.choice(v.MIDDLE_NAMES),
              self.rng.choice(v.POSITIONS)) for _i in range(40))]

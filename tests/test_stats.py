@@ -387,3 +387,43 @@ def test_other_reports(login_as, client, db_session):
     rows = xlsx_rows(client, "kind=overdue")
     overdue = [row for row in rows if isinstance(row[-1], int) and row[0] != "STT"]
     assert len(overdue) >= 5 and all(row[-1] > 0 for row in overdue)
+
+
+# ---------------------------------------------------------------- the figures' cache
+
+def test_dashboard_figures_are_reused_until_the_data_changes(app, login_as, db_session):
+    """The second look at the dashboard reads the figures from the cache (a handful of
+    statements instead of dozens); a registration moves the totals at once."""
+    from sqlalchemy import event
+
+    from dossier_helpers import register_incoming
+    from app.extensions import cache, db
+
+    with app.app_context():
+        engine = db.engine
+    statements = []
+    listener = lambda *_args: statements.append(1)  # noqa: E731
+    leader = login_as("lanhdao")
+
+    def dashboard():
+        statements.clear()
+        event.listen(engine, "before_cursor_execute", listener)
+        try:
+            html = leader.get("/stats/dashboard").get_data(as_text=True)
+        finally:
+            event.remove(engine, "before_cursor_execute", listener)
+        total = re.search(r'id="total-incoming">([\d.]+)<', html).group(1)
+        return int(total.replace(".", "")), len(statements)
+
+    first_total, _first_statements = dashboard()
+    total, cached_statements = dashboard()
+    assert total == first_total
+    with app.app_context():
+        cache.clear()
+    uncached_total, uncached_statements = dashboard()
+    assert uncached_total == total
+    assert cached_statements < uncached_statements / 2, (cached_statements, uncached_statements)
+
+    register_incoming(app, db_session)
+    after, _statements = dashboard()
+    assert after == first_total + 1

@@ -7,7 +7,7 @@ from flask_appbuilder.security.decorators import permission_name, protect
 from app.core.api import DomainApi
 from app.core.timefmt import format_datetime
 from app.extensions import db
-from app.stats import figures
+from app.stats import cache, figures
 
 
 class StatsApi(DomainApi):
@@ -78,5 +78,5 @@ class StatsApi(DomainApi):
             people = figures.idle_people(db.session, scope, days)
             return self.response(200, **self._period(scope), days=days, result=[
                 {**p, "last_login": format_datetime(p["last_login"]) or None} for p in people])
-        figure = figures.FIGURES[name](db.session, scope)
+        figure = cache.figure(db.session, scope, name)
         return self.response(200, **self._period(scope), result=figure.as_dict())

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
-from app.stats import figures, reports
+from app.stats import cache, figures, reports
 
 
 def _scope_or_error(view, template, title, **extra):
@@ -42,13 +42,14 @@ class StatsView(BaseView):
         if failed:
             return failed
         session = db.session
-        charts = [function(session, scope) for function in figures.FIGURES.values()]
         idle_days = min(max(request.args.get("idle_days", figures.IDLE_DAYS, type=int) or 1,
                             1), 365)
+        shown = cache.dashboard(session, scope, idle_days)
+        charts = shown["charts"]
         return self.render_template(
             "stats/dashboard.html", title=title, charts=charts, scope=scope,
-            totals=figures.summary(session, scope), units=figures.units(session),
-            idle=figures.idle_people(session, scope, idle_days), idle_days=idle_days,
+            totals=shown["totals"], units=figures.units(session),
+            idle=shown["idle"], idle_days=idle_days,
             args=request.args, whole_agency=_whole_agency(), error=None,
             unit_name=reports.unit_name(session, scope),
             chart_data=[chart.as_dict() for chart in charts if not chart.empty])
