@@ -10,6 +10,8 @@ CATALOGS := $(wildcard translations/*/LC_MESSAGES/messages.po)
 
 .PHONY: run test install install-test translations browser lint clean bench bench-load
 
+# The demo agency's electronic ID (liên thông demo and worker), unless one is given.
+run: export EXCHANGE_ORGAN_ID ?= 000.00.04.H30
 run: install translations
 	$(FLASK) eoffice setup --demo
 	$(VENV)/bin/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - run:app

@@ -161,3 +161,7 @@ def create_demo(app):
     from app.news.demo import create_news_demo
 
     create_news_demo(app)
+
+    from app.exchange.demo import create_exchange_demo  # after the incoming and outgoing demos
+
+    create_exchange_demo(app)

@@ -52,6 +52,7 @@ def app(database_url, tmp_path_factory):
         "INSTANCE_DIR": str(instance),
         "DATA_DIR": str(instance / "data"),
         "DEMO_PASSWORD": DEMO_PASSWORD,
+        "EXCHANGE_ORGAN_ID": "000.00.04.H30",  # the demo agency, as `make run` sets it
         "TESTING": True,
         # Hundreds of logins from 127.0.0.1: the per-IP limit has its own tests.
         "RATELIMIT_ENABLED": False,

@@ -119,3 +119,25 @@ def test_decode_bytes():
     assert lt.decode_bytes("Hà Nam".encode("utf-8-sig")) == "Hà Nam"
     legacy = "Së Tµi chÝnh".encode("cp1252")
     assert lt.to_unicode(lt.decode_bytes(legacy)) == "Sở Tài chính"
+
+
+# Text typed in Word with the old fonts has Windows-1252's typographic punctuation (bytes
+# 0x80–0x9F: “ ” ‘ ’ – — … •), which reads as code points above U+00FF like Unicode letters.
+@pytest.mark.parametrize("legacy,encoding,unicode_text", [
+    ("QuyÕt ®Þnh “VÒ viÖc tæ chøc héi nghÞ” – n¨m 2015…", "tcvn3",
+     "Quyết định “Về việc tổ chức hội nghị” – năm 2015…"),
+    ("Quyeát ñònh “Veà vieäc toå chöùc hoäi nghò” – naêm 2015…", "vni",
+     "Quyết định “Về việc tổ chức hội nghị” – năm 2015…"),
+    ("‘§éc lËp’ — Tù do • H¹nh phóc", "tcvn3", "‘Độc lập’ — Tự do • Hạnh phúc"),
+    ("‘Ñoäc laäp’ — Töï do • Haïnh phuùc", "vni", "‘Độc lập’ — Tự do • Hạnh phúc"),
+])
+def test_legacy_text_with_windows_punctuation(legacy, encoding, unicode_text):
+    assert lt.detect_encoding(legacy) == encoding
+    assert lt.to_unicode(legacy) == unicode_text
+
+
+@pytest.mark.parametrize("text", ["Quyết định “Về việc tổ chức hội nghị” – năm 2015…",
+                                  "“Hà Nam” – café", "‘Tú’ — Bá • Hà", "Giá 5 €, “OK” ™"])
+def test_unicode_with_curly_quotes_is_left_alone(text):
+    assert lt.detect_encoding(text) == "unicode"
+    assert lt.to_unicode(text) == text

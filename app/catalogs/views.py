@@ -5,6 +5,7 @@ from wtforms import SelectField
 from app.catalogs import models as m
 from app.core.validation import api_validator, form_validator
 from app.core.views import EofficeApi, EofficeModelView, VietnameseInterface
+from app.imports.legacy_fields import LegacyConvertMixin
 
 ACTIVE = _l("Đang dùng")
 PROCESSING_DAYS = _l("Hạn xử lý mặc định (ngày làm việc)")
@@ -12,9 +13,10 @@ PROCESSING_DAYS_HELP = _l("Hạn xử lý văn bản đến được gợi ý kh
                           "chung. Khi loại văn bản và độ khẩn cùng có hạn, hạn ngắn hơn được dùng.")
 
 
-class DocumentTypeView(EofficeModelView):
+class DocumentTypeView(LegacyConvertMixin, EofficeModelView):
     datamodel = VietnameseInterface(m.DocumentType)
     class_permission_name = "DocumentType"
+    legacy_convert_columns = ["name"]
     list_title = show_title = _l("Loại văn bản")
     add_title = _l("Thêm loại văn bản")
     edit_title = _l("Sửa loại văn bản")
@@ -50,9 +52,10 @@ AGENCY_COLUMNS = ["name", "short_name", "electronic_id", "legacy_code", "address
                   "phone", "active"]
 
 
-class AgencyView(EofficeModelView):
+class AgencyView(LegacyConvertMixin, EofficeModelView):
     datamodel = VietnameseInterface(m.Agency)
     class_permission_name = "Agency"
+    legacy_convert_columns = ["name", "short_name", "address"]
     list_title = show_title = _l("Cơ quan, tổ chức")
     add_title = _l("Thêm cơ quan")
     edit_title = _l("Sửa cơ quan")
@@ -78,9 +81,10 @@ class AgencyApi(EofficeApi):
     validators_columns = {"electronic_id": api_validator(m.check_electronic_id)}
 
 
-class FieldView(EofficeModelView):
+class FieldView(LegacyConvertMixin, EofficeModelView):
     datamodel = VietnameseInterface(m.Field)
     class_permission_name = "Field"
+    legacy_convert_columns = ["name"]
     list_title = show_title = _l("Lĩnh vực")
     add_title = _l("Thêm lĩnh vực")
     edit_title = _l("Sửa lĩnh vực")
@@ -143,9 +147,10 @@ class SecrecyLevelApi(EofficeApi):
 SIGNER_COLUMNS = ["full_name", "position_title", "authority", "user", "active"]
 
 
-class SignerView(EofficeModelView):
+class SignerView(LegacyConvertMixin, EofficeModelView):
     datamodel = VietnameseInterface(m.Signer)
     class_permission_name = "Signer"
+    legacy_convert_columns = ["full_name", "position_title"]
     list_title = show_title = _l("Người ký")
     add_title = _l("Thêm người ký")
     edit_title = _l("Sửa người ký")

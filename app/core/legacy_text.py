@@ -120,6 +120,17 @@ def unicode_to_vni(text: str) -> str:
 
 VIETNAMESE_LETTERS = set(LETTERS) | {x.upper() for x in LETTERS}
 _WORD = re.compile(r"[^\W\d_]+")
+# Windows-1252 puts typographic punctuation (“ ” ‘ ’ – — … • € ™…) at bytes 0x80–0x9F, which
+# read as code points above U+00FF: TCVN3/VNI text typed in Word has them as much as Unicode
+# text does, so they are evidence of neither.
+WINDOWS_1252_EXTRAS = "".join(bytes([b]).decode("cp1252", "ignore") for b in range(0x80, 0xA0))
+_BLANK_EXTRAS = str.maketrans(dict.fromkeys(WINDOWS_1252_EXTRAS, " "))
+
+
+def without_windows_punctuation(text: str) -> str:
+    """The text with Windows-1252's 0x80–0x9F characters blanked: what to look at when
+    deciding the encoding (the conversion itself keeps them)."""
+    return (text or "").translate(_BLANK_EXTRAS)
 
 
 def _penalty(text: str) -> int:
@@ -137,8 +148,9 @@ def _penalty(text: str) -> int:
 
 def detect_encoding(text: str) -> str:
     """'unicode' (leave as is), 'tcvn3' or 'vni': the reading that looks most Vietnamese.
-    Text with letters only Unicode has (ơ, ư, đ, ạ…) or combining marks is Unicode."""
-    text = text or ""
+    Text with letters only Unicode has (ơ, ư, đ, ạ…) or combining marks is Unicode; curly
+    quotes, dashes and the like (WINDOWS_1252_EXTRAS) count for neither."""
+    text = without_windows_punctuation(text)
     if not any("\u0080" <= c <= "\u00ff" for c in text):
         return "unicode"
     if any(c > "\u00ff" for c in text if not c.isspace()):

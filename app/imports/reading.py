@@ -12,7 +12,9 @@ from openpyxl.utils.datetime import from_excel
 
 from app.core.errors import DomainError
 from app.core.files import OLE_MAGIC, ZIP_MAGIC, check_upload
-from app.core.legacy_text import VIETNAMESE_LETTERS, decode_bytes, detect_encoding, to_unicode
+from app.core.legacy_text import (
+    VIETNAMESE_LETTERS, decode_bytes, detect_encoding, to_unicode, without_windows_punctuation,
+)
 from app.core.text import nfc
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -21,28 +23,10 @@ HEADER_SCAN = 30  # the header row is looked for among the first rows (titles ab
 _PUNCTUATION = set("–—‘’“”…•°№«»§\u00a0")
 
 
-# Windows-1252's punctuation (– “ ” … •): TCVN3 and VNI text read as Windows-1252 has it too,
-# but detect_encoding takes any character above U+00FF for Unicode.
-_WINDOWS_PUNCTUATION = str.maketrans({bytes([b]).decode("cp1252", "ignore") or "\0": " "
-                                      for b in range(0x80, 0xA0)})
-
-
 def _eight_bit(text: str) -> bool:
     """Letters beyond ASCII, all within Latin-1: how TCVN3/VNI text looks."""
-    probe = text.translate(_WINDOWS_PUNCTUATION)
+    probe = without_windows_punctuation(text)
     return not probe.isascii() and max(probe) <= "\u00ff"
-
-
-def legacy_encoding(text: str) -> str:
-    """app.core.legacy_text.detect_encoding, also for TCVN3/VNI text with typographic
-    punctuation."""
-    return detect_encoding(text.translate(_WINDOWS_PUNCTUATION))
-
-
-def legacy_to_unicode(text, encoding: str = "auto"):
-    if encoding == "auto" and isinstance(text, str):
-        encoding = legacy_encoding(text)
-    return to_unicode(text, encoding)
 
 
 class Table:
@@ -90,7 +74,7 @@ class Table:
                     cells.append(cell)
             if line >= HEADER_SCAN * 10:
                 break
-        encoding = legacy_encoding(" ".join(cells)) if cells else "unicode"
+        encoding = detect_encoding(" ".join(cells)) if cells else "unicode"
         return encoding if encoding in ("tcvn3", "vni") else None
 
     def _rows(self):
@@ -127,7 +111,7 @@ class Table:
             encoding = self.encoding
             if encoding == "auto":  # a legacy file's cells are read alike (short ones too)
                 encoding = self.dominant if self.dominant and _eight_bit(value) else \
-                    legacy_encoding(value)
+                    detect_encoding(value)
             converted = to_unicode(value, encoding)
             if converted != nfc(value):
                 self.converted += 1
@@ -162,7 +146,7 @@ def decode_csv(data: bytes) -> tuple[str, str]:
         pass
     windows_1258 = nfc(data.decode("cp1258", errors="replace"))
     legacy = decode_bytes(data)
-    if oddness(windows_1258) <= oddness(legacy_to_unicode(legacy)):
+    if oddness(windows_1258) <= oddness(to_unicode(legacy)):
         return windows_1258, "cp1258"
     return legacy, "tcvn3/vni"
 

@@ -14,10 +14,10 @@ from openpyxl.utils import get_column_letter
 
 from app.core.errors import DomainError
 from app.core.files import content_disposition
-from app.core.legacy_text import ENCODINGS, to_unicode
+from app.core.legacy_text import ENCODINGS, detect_encoding, to_unicode
 from app.extensions import db
 from app.imports import services, store
-from app.imports.reading import XLSX, Table, legacy_encoding, text_of
+from app.imports.reading import XLSX, Table, text_of
 
 ENCODING_LABELS = {
     "auto": _l("Tự nhận biết"), "unicode": _l("Unicode"), "tcvn3": _l("TCVN3 (ABC, .VnTime)"),
@@ -248,7 +248,7 @@ class LegacyTextView(BaseView):
             return jsonify(message=_("Yêu cầu không hợp lệ.")), 400
         if len(text) > TEXT_LIMIT:
             return jsonify(message=_("Văn bản quá dài để chuyển mã.")), 400
-        detected = legacy_encoding(text) if encoding == "auto" else encoding
+        detected = detect_encoding(text) if encoding == "auto" else encoding
         converted = to_unicode(text, detected)
         return jsonify(text=converted, encoding=detected, changed=converted != text,
                        label=str(ENCODING_LABELS.get(detected, detected)))

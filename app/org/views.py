@@ -2,12 +2,14 @@
 from flask_babel import lazy_gettext as _l
 
 from app.core.views import EofficeApi, EofficeModelView, VietnameseInterface
+from app.imports.legacy_fields import LegacyConvertMixin
 from app.org.models import Department, Position
 
 
-class DepartmentView(EofficeModelView):
+class DepartmentView(LegacyConvertMixin, EofficeModelView):
     datamodel = VietnameseInterface(Department)
     class_permission_name = "Department"
+    legacy_convert_columns = ["name"]
     list_title = show_title = _l("Cơ quan, đơn vị")
     add_title = _l("Thêm đơn vị")
     edit_title = _l("Sửa đơn vị")
@@ -30,9 +32,10 @@ class DepartmentApi(EofficeApi):
     add_columns = edit_columns = ["name", "code", "parent", "sort_order", "active"]
 
 
-class PositionView(EofficeModelView):
+class PositionView(LegacyConvertMixin, EofficeModelView):
     datamodel = VietnameseInterface(Position)
     class_permission_name = "Position"
+    legacy_convert_columns = ["name"]
     list_title = show_title = _l("Chức vụ")
     add_title = _l("Thêm chức vụ")
     edit_title = _l("Sửa chức vụ")

@@ -1,10 +1,13 @@
 /* "Chuyển mã": a small button after each text field marked data-legacy-convert, which turns
    text typed in the old TCVN3 (ABC) or VNI fonts into Unicode, through POST /text/convert.
-   The button's label and messages come from the field's data attributes (translated). */
+   The button's label and messages come from the field's data attributes (translated).
+   Loaded on every page by eoffice_base.html. */
 (function () {
   "use strict";
   var token = document.querySelector('meta[name="csrf-token"]');
   function add(field) {
+    if (field.hasAttribute("data-legacy-convert-ready")) { return; }  // script included twice
+    field.setAttribute("data-legacy-convert-ready", "");
     var button = document.createElement("button");
     button.type = "button";
     button.className = "btn btn-default btn-xs legacy-convert";
