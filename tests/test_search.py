@@ -20,7 +20,8 @@ from tests.test_incoming import pdf, register_as_clerk, user
 def found(session, text, model=IncomingDocument):
     """Ids of the matches, in rank order (newest first among equals)."""
     session.expire_all()
-    query = search.search(select(model.id), model, text).order_by(model.id.desc())
+    query = select(model.id).where(search.matches(model, text)).order_by(
+        *search.rank(model, text), model.id.desc())
     return list(session.scalars(query))
 
 
@@ -146,6 +147,31 @@ def test_grid_search_ranks_the_number_first(app, login_as, db_session):
     html = login_as("vanthu").get("/incoming/list/list/", query_string={
         "q": f"{number}/tb"}).get_data(as_text=True)
     assert html.index(f"V/v thông báo {tag}") < html.index("V/v thực hiện Thông báo")
+
+
+def test_many_matches_keep_the_grid_order_and_say_so(app, login_as, db_session,
+                                                     monkeypatch):
+    """Beyond RANK_WITHIN matches the grid shows them newest first (read from its sort
+    index) and tells the reader; within it, the exact diacritics come first."""
+    tag = marker()
+    with app.test_request_context():
+        exact = register_as_clerk(db_session, excerpt=f"V/v hòa giải {tag}",
+                                  number_symbol=f"{uuid.uuid4().int % 10**9}/UBND-NC")
+        newer = register_as_clerk(db_session, excerpt=f"V/v hoá đơn {tag}",
+                                  number_symbol=f"{uuid.uuid4().int % 10**9}/UBND-NC")
+    clerk = login_as("vanthu")
+
+    def grid():
+        html = clerk.get("/incoming/list/list/", query_string={"q": f"hòa {tag}"}).get_data(
+            as_text=True)
+        return html.index(f"V/v hòa giải {tag}") < html.index(f"V/v hoá đơn {tag}"), html
+
+    exact_first, html = grid()
+    assert exact_first and "search-unranked" not in html
+    monkeypatch.setattr(search, "RANK_WITHIN", 1)
+    exact_first, html = grid()
+    assert not exact_first and "search-unranked" in html and "Nhiều kết quả" in html
+    assert newer.arrival_at >= exact.arrival_at  # newest first: the later registration
 
 
 def test_outgoing_search(app, login_as, db_session):

@@ -14,7 +14,9 @@ condition, `rank()` the ordering: the exact number/symbol first, then the docume
 the words as typed (with their diacritics), then the caller's own order."""
 import re
 
-from sqlalchemy import Boolean, bindparam, case
+from flask import g, has_request_context
+from sqlalchemy import Boolean, bindparam, case, func, select
+from sqlalchemy import text as sql_text
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement
 
@@ -64,9 +66,15 @@ class _Match(ColumnElement):
     type = Boolean()
     inherit_cache = False  # the words are part of the SQL text
 
-    def __init__(self, model, words):
+    def __init__(self, model, words, walk=False):
         self.model = model
         self.words = words
+        self.walk = walk  # many matches: let the database walk the grid's sort index
+
+    def self_group(self, against=None):
+        # A condition as it is: SQLAlchemy would write "(…) = 1" for a boolean on SQLite,
+        # which hides the index lookup and scans the whole table.
+        return self
 
     @property
     def _from_objects(self):  # the condition needs the table in FROM
@@ -78,15 +86,17 @@ def _match_sqlite(element, compiler, **kw):
     fts = index_name(element.model.__tablename__)
     words = compiler.process(bindparam(None, sqlite_query(element.words)), **kw)
     key = compiler.process(element.model.__table__.c.id, **kw)
-    return f"{key} IN (SELECT rowid FROM {fts} WHERE {fts} MATCH {words})"
+    # "+key": not through the key, so that SQLite walks the sort index and stops after a page
+    walk = "+" if element.walk else ""
+    return f"({walk}{key} IN (SELECT rowid FROM {fts} WHERE {fts} MATCH {words}))"
 
 
 @compiles(_Match, "postgresql")
 def _match_postgresql(element, compiler, **kw):
     column = compiler.process(element.model.__table__.c.search_text, **kw)
     words = compiler.process(bindparam(None, postgres_query(element.words)), **kw)
-    return (f"to_tsvector('simple'::regconfig, {PG_TEXT.format(column=column)}) "
-            f"@@ to_tsquery('simple'::regconfig, {words})")
+    return (f"(to_tsvector('simple'::regconfig, {PG_TEXT.format(column=column)}) "
+            f"@@ to_tsquery('simple'::regconfig, {words}))")
 
 
 def matches(model, text: str):
@@ -147,11 +157,44 @@ def _holds_postgresql(element, compiler, **kw):
     return f"strpos(lower({column}), {compiler.process(bindparam(None, element.word), **kw)}) > 0"
 
 
-def search(query, model, text: str):
-    """The query (ORM Query or select) narrowed to the matches, best first."""
-    query = query.filter(matches(model, text)) if hasattr(query, "filter") else \
-        query.where(matches(model, text))
-    return query.order_by(*rank(model, text))
+# Ranking sorts every match; beyond this many, the matches keep the grid's own order (newest
+# first by default), which the database reads from its sort index a page at a time.
+RANK_WITHIN = 2_000
+
+
+def match_count(session, model, text: str, cap: int) -> int:
+    """How many rows hold the typed words, counted up to cap + 1 (from the index; once per
+    request, as a grid applies its filters twice: to count and to read a page)."""
+    words = terms(text)
+    if not words:
+        return cap + 1
+    key = ("search_matches", model.__tablename__, text, cap)
+    cached = g.get("search_counts", {}) if has_request_context() else {}
+    if key not in cached:
+        if session.get_bind().dialect.name == "sqlite":  # the FTS table alone answers
+            fts = index_name(model.__tablename__)
+            query = sql_text(f"SELECT count(*) FROM (SELECT rowid FROM {fts} WHERE {fts} "
+                             f"MATCH :words LIMIT :limit)").bindparams(
+                words=sqlite_query(words), limit=cap + 1)
+        else:
+            query = select(func.count()).select_from(
+                select(model.id).where(_Match(model, words)).limit(cap + 1).subquery())
+        cached[key] = session.scalar(query)
+        if has_request_context():
+            g.search_counts = cached
+    return cached[key]
+
+
+def search(query, model, text: str, counting: bool = False) -> tuple[object, bool]:
+    """(the ORM query narrowed to the matches, ranked): best first when there are at most
+    RANK_WITHIN of them, else in the grid's order (say so to the reader). `counting`: the
+    query only counts (no sort index to walk: the index of matches is quicker)."""
+    words = terms(text)
+    if not words:
+        return query, True
+    ranked = match_count(query.session, model, text, RANK_WITHIN) <= RANK_WITHIN
+    query = query.filter(_Match(model, words, walk=not ranked and not counting))
+    return (query.order_by(*rank(model, text)) if ranked else query), ranked
 
 
 # ---------------------------------------------------------------- the index itself (DDL)

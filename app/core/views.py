@@ -6,7 +6,7 @@ messages in Vietnamese, and no 500 on bad input."""
 
 from datetime import date, datetime
 
-from flask import flash, request
+from flask import flash, g, request
 from flask_appbuilder import ModelRestApi, ModelView
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import gettext as _
@@ -61,7 +61,11 @@ class VietnameseInterface(SQLAInterface):
 
     def capped_count(self, query, filters=None) -> int:
         """The number of rows, counted up to COUNT_CAP + 1 on the filtered base table."""
-        inner = self._apply_inner_all(query, filters, aliases_mapping={})
+        g.grid_counting = True  # filters may build a counting query differently (search)
+        try:
+            inner = self._apply_inner_all(query, filters, aliases_mapping={})
+        finally:
+            g.grid_counting = False
         inner = inner.with_entities(getattr(self.obj, self.get_pk_name())).order_by(None)
         inner = inner.limit(COUNT_CAP + 1)
         return self.session.scalar(select(func.count()).select_from(inner.subquery()))

@@ -35,6 +35,31 @@ def _parse(value, formats, field, kind):
                                        _("Ngày giờ không hợp lệ: dùng yyyy-mm-ddTHH:MM.")]})
 
 
+def backfill_from_json(body: dict) -> dict:
+    """Nhập bù of a routing action: `occurred_at` (ISO, Vietnam time unless it carries an
+    offset) and `backfill_reason`."""
+    value = body.get("occurred_at")
+    occurred_at = None
+    if isinstance(value, str) and value.strip():
+        try:
+            occurred_at = datetime.fromisoformat(value.strip())
+        except ValueError:
+            occurred_at = None
+    if occurred_at is None:
+        occurred_at = _parse(value, DATETIME_FORMATS, "occurred_at", "datetime")
+    return {"occurred_at": occurred_at, "backfill_reason": body.get("backfill_reason")}
+
+
+def _moment(at, entered_at, reason) -> dict:
+    """A routing time as the API gives it: the real time, and for a backfill when it was typed
+    in and why (Vietnam time)."""
+    return {"at": to_local(at).strftime("%Y-%m-%dT%H:%M") if at else None,
+            "at_display": format_datetime(at),
+            "entered_at": to_local(entered_at).strftime("%Y-%m-%dT%H:%M") if entered_at
+            else None,
+            "backfill_reason": reason}
+
+
 def data_from_json(body: dict) -> dict:
     """JSON body → the service's data dict (dates ISO or dd/mm/yyyy, Vietnam time)."""
     if not isinstance(body, dict):
@@ -91,10 +116,17 @@ def serialize(document, full=False) -> dict:
                              "department_id": a.department_id, "user_id": a.user_id,
                              "assignee": str(a.assignee), "state": a.state,
                              "deadline": a.deadline.isoformat() if a.deadline else None,
-                             "progress_note": a.progress_note, "result_note": a.result_note}
+                             "progress_note": a.progress_note, "result_note": a.result_note,
+                             "assigned": _moment(a.assigned_at, a.entered_at,
+                                                 a.backfill_reason),
+                             "completed": _moment(a.completed_at, a.completed_entered_at,
+                                                  a.completed_backfill_reason)
+                             if a.completed_at else None}
                             for a in document.assignments],
             "history": [{"at": format_datetime(e.at), "actor": str(e.actor or ""),
-                         "action": e.action, "to_state": e.to_state, "note": e.note}
+                         "action": e.action, "to_state": e.to_state, "note": e.note,
+                         "entered_at": format_datetime(e.entered_at) or None,
+                         "backfill_reason": e.backfill_reason}
                         for e in document.events],
         })
     return result
@@ -204,11 +236,14 @@ class IncomingApi(DomainApi):
         """Routing: submit, assign {direction, lines:[{role, department_id|user_id,
         deadline}], deadline}, delegate {line_id, officer_id, deadline}, progress/complete/
         return {line_id, note[, reply_reference]}, acknowledge {line_id}, reopen, register
-        {register_id}."""
+        {register_id}. Assign, delegate and complete also take `occurred_at` (ISO, Vietnam
+        time) and `backfill_reason`: a step done during an outage, entered afterwards."""
         document = self._visible(pk)
         if document is None:
             return self.response_404()
         body = request.get_json(silent=True) or {}
+        if not isinstance(body, dict):
+            return self.response_400(message=_("Nội dung phải là một đối tượng JSON."))
         line_id = body.get("line_id")
         user = self.caller()
         try:
@@ -219,16 +254,17 @@ class IncomingApi(DomainApi):
                                                      "lines", "date")}
                          for line in body.get("lines") or [] if isinstance(line, dict)]
                 services.assign(db.session, user, document, body.get("direction"), lines,
-                                _parse(body.get("deadline"), DATE_FORMATS, "deadline", "date"))
+                                _parse(body.get("deadline"), DATE_FORMATS, "deadline", "date"),
+                                **backfill_from_json(body))
             elif action == "delegate":
                 services.delegate(db.session, user, document, line_id, body.get("officer_id"),
                                   _parse(body.get("deadline"), DATE_FORMATS, "deadline", "date"),
-                                  body.get("note"))
+                                  body.get("note"), **backfill_from_json(body))
             elif action == "progress":
                 services.record_progress(db.session, user, document, line_id, body.get("note"))
             elif action == "complete":
                 services.complete(db.session, user, document, line_id, body.get("note"),
-                                  body.get("reply_reference"))
+                                  body.get("reply_reference"), **backfill_from_json(body))
             elif action == "return":
                 services.return_line(db.session, user, document, line_id, body.get("note"))
             elif action == "acknowledge":

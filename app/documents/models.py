@@ -179,8 +179,14 @@ class IncomingAssignment(Model):
     result_note = Column(Text)
     assigned_by_id = Column(Integer, ForeignKey("ab_user.id", ondelete="RESTRICT"))
     assigned_by = relationship(EofficeUser, foreign_keys=[assigned_by_id])
-    assigned_at = Column(DateTime, nullable=False, default=utcnow)
+    assigned_at = Column(DateTime, nullable=False, default=utcnow)  # UTC, the real time
     completed_at = Column(DateTime)
+    # Nhập bù (Art. 5.4): a step done during an outage and typed in afterwards keeps its real
+    # time above; these say when it was typed in and why. Empty for a step entered live.
+    entered_at = Column(DateTime)
+    backfill_reason = Column(String(500))
+    completed_entered_at = Column(DateTime)
+    completed_backfill_reason = Column(String(500))
 
     @property
     def role_label(self):
@@ -206,8 +212,11 @@ class IncomingEvent(Model):
     document = relationship(IncomingDocument, back_populates="events")
     actor_id = Column(Integer, ForeignKey("ab_user.id", ondelete="RESTRICT"))
     actor = relationship(EofficeUser)
-    at = Column(DateTime, nullable=False, default=utcnow)
+    at = Column(DateTime, nullable=False, default=utcnow)  # when it happened (real time)
     action = Column(String(30), nullable=False)
     from_state = Column(String(20))
     to_state = Column(String(20))
     note = Column(Text)
+    # Nhập bù (Art. 5.4): set only for a step typed in after an outage.
+    entered_at = Column(DateTime)
+    backfill_reason = Column(String(500))

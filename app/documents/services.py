@@ -1,6 +1,7 @@
 """Incoming documents: the rules, as plain functions that take the acting user and the session.
 The web views, the REST API, the demo data and (later) imports and exchange all call these."""
 from datetime import date, datetime, timedelta
+from typing import NamedTuple
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -11,7 +12,7 @@ from app.core import search
 from app.core.errors import DomainError
 from app.core.text import fold, nfc, number_symbol_key
 from app.core.timefmt import (
-    add_working_days, local_now, local_to_utc, to_local, today_local, utcnow,
+    add_working_days, format_datetime, local_now, local_to_utc, to_local, today_local, utcnow,
 )
 from app.documents import storage, workflow
 from app.documents.access import visible_incoming
@@ -155,6 +156,65 @@ def validate(session, data: dict, *, document=None, confirm_duplicate=False,
     return data
 
 
+class Moment(NamedTuple):
+    """When a routing step happened (UTC). A backfilled step (nhập bù, Art. 5.4) also keeps
+    when it was typed in and why; a step entered live has neither."""
+    at: datetime
+    entered_at: datetime | None = None
+    reason: str | None = None
+
+
+def step_moment(occurred_at, backfill_reason, not_before=None, too_early=None) -> Moment:
+    """The moment of a routing step: now, or the real Vietnam time typed after an outage.
+    That time cannot be in the future nor before `not_before` (UTC, the step it follows:
+    message `too_early`); more than a few minutes back it is a backfill and needs its reason.
+    Raises FormErrors; nothing is changed."""
+    now = utcnow()
+    errors = {}
+    if backfill_reason is not None and not isinstance(backfill_reason, str):
+        errors["backfill_reason"] = [_l("Phải là chuỗi ký tự.")]
+        backfill_reason = None
+    reason = nfc((backfill_reason or "").strip()) or None
+    if reason and len(reason) > 500:
+        errors["backfill_reason"] = [_l("Dài quá %(n)s ký tự.", n=500)]
+    if occurred_at is None:
+        if reason:
+            errors["occurred_at"] = [_l("Có lý do nhập bù: nhập cả thời điểm thực tế.")]
+        if errors:
+            raise FormErrors(errors)
+        return Moment(now)
+    if not isinstance(occurred_at, datetime):
+        raise FormErrors({"occurred_at": [_l("Thời điểm thực tế phải có ngày và giờ.")]})
+    try:
+        if occurred_at.tzinfo is not None:  # an ISO time with its offset: as Vietnam time
+            occurred_at = to_local(occurred_at).replace(tzinfo=None)
+        at = local_to_utc(occurred_at)
+    except OverflowError:  # year 1 or 9999 shifted across the time zone
+        raise FormErrors({"occurred_at": [_l("Thời điểm thực tế không hợp lệ.")]}) from None
+    minutes = current_app.config.get("BACKFILL_STEP_MINUTES", 10)
+    if at > now + timedelta(minutes=5):  # a little clock drift is not the future
+        errors.setdefault("occurred_at", []).append(
+            _l("Thời điểm thực tế không thể ở tương lai."))
+    elif not_before is not None and at < not_before:
+        errors.setdefault("occurred_at", []).append(too_early)
+    if not reason and at < now - timedelta(minutes=minutes):
+        errors.setdefault("backfill_reason", []).append(_l(
+            "Thời điểm thực tế đã qua hơn %(minutes)s phút: đây là nhập bù sau sự cố, nhập lý "
+            "do.", minutes=minutes))
+    if errors:
+        raise FormErrors(errors)
+    if not reason:  # within minutes of now: an ordinary step, no backfill
+        return Moment(now)
+    return Moment(min(at, now), now, reason)
+
+
+def _after_line(line):
+    """Delegating or completing a line cannot have happened before the line was given."""
+    return dict(not_before=line.assigned_at, too_early=_l(
+        "Thời điểm thực tế không thể trước lúc phần việc được giao (%(at)s).",
+        at=format_datetime(line.assigned_at)))
+
+
 def check_files(uploads):
     try:
         return storage.check_files(uploads)
@@ -164,10 +224,13 @@ def check_files(uploads):
 
 # ---------------------------------------------------------------- writing
 
-def _event(document, user, action, from_state, note=None):
+def _event(document, user, action, from_state, note=None, moment=None):
+    moment = moment or Moment(utcnow())
     document.events.append(IncomingEvent(actor_id=user.id if user else None, action=action,
                                          from_state=from_state, to_state=document.state,
-                                         note=str(note) if note else None, at=utcnow()))
+                                         note=str(note) if note else None, at=moment.at,
+                                         entered_at=moment.entered_at,
+                                         backfill_reason=moment.reason))
 
 
 def refresh_search_text(document):
@@ -277,7 +340,7 @@ def register_pending(session, user, document, register_id):
     return document
 
 
-def _apply(session, user, document, action, line=None, note=None):
+def _apply(session, user, document, action, line=None, note=None, moment=None):
     transition = workflow.transition_for(document, action)
     if transition is None or not transition.may(user, document, line):
         raise DomainError(_l("Bạn không thể thực hiện thao tác này với văn bản ở trạng thái "
@@ -285,7 +348,7 @@ def _apply(session, user, document, action, line=None, note=None):
     from_state = document.state
     if transition.new_state:
         document.state = transition.new_state
-    _event(document, user, action, from_state, note)
+    _event(document, user, action, from_state, note, moment)
 
 
 def _line(document, line_id):
@@ -300,11 +363,19 @@ def submit(session, user, document):
     session.commit()
 
 
-def assign(session, user, document, direction: str, lines: list[dict], deadline=None):
+def assign(session, user, document, direction: str, lines: list[dict], deadline=None, *,
+           occurred_at=None, backfill_reason=None):
     """The leader's direction: lines of {role, department_id | user_id, deadline}; exactly one
-    lead (chủ trì) across the document's open work."""
+    lead (chủ trì) across the document's open work. `occurred_at` (Vietnam time) and
+    `backfill_reason`: a direction given during an outage, typed in afterwards (nhập bù)."""
     direction = nfc((direction or "").strip())
     errors = {}
+    try:
+        moment = step_moment(occurred_at, backfill_reason, document.arrival_at, _l(
+            "Thời điểm thực tế không thể trước ngày, giờ đến của văn bản (%(at)s).",
+            at=format_datetime(document.arrival_at)))
+    except FormErrors as error:
+        errors.update(error.errors)
     if not lines:
         errors["lines"] = [_l("Phân công ít nhất một đơn vị hoặc người chủ trì.")]
     leads = [x for x in lines if x.get("role") == LEAD]
@@ -323,7 +394,7 @@ def assign(session, user, document, direction: str, lines: list[dict], deadline=
             errors["lines"] = [_l("Hạn xử lý không thể trước ngày đến.")]
     if errors:
         raise FormErrors(errors)
-    _apply(session, user, document, "assign", note=direction or None)
+    _apply(session, user, document, "assign", note=direction or None, moment=moment)
     if direction:
         document.direction = direction
     if deadline:
@@ -334,24 +405,35 @@ def assign(session, user, document, direction: str, lines: list[dict], deadline=
             user_id=line.get("user_id"),
             deadline=None if line["role"] == FYI else (
                 line.get("deadline") or deadline or document.deadline),
-            assigned_by_id=user.id, assigned_at=utcnow()))
+            assigned_by_id=user.id, assigned_at=moment.at, entered_at=moment.entered_at,
+            backfill_reason=moment.reason))
     session.commit()
 
 
-def delegate(session, user, document, line_id, officer_id, deadline=None, note=None):
-    """A unit leader passes the unit's line to one of its people."""
+def delegate(session, user, document, line_id, officer_id, deadline=None, note=None, *,
+             occurred_at=None, backfill_reason=None):
+    """A unit leader passes the unit's line to one of its people (now, or, nhập bù, at the
+    real time `occurred_at` with its reason)."""
     line = _line(document, line_id)
     officer = session.get(EofficeUser, officer_id) if officer_id else None
+    errors = {}
     if officer is None or officer.department_id != line.department_id:
-        raise FormErrors({"officer_id": [_l("Chọn một người của đơn vị.")]})
+        errors["officer_id"] = [_l("Chọn một người của đơn vị.")]
     if deadline and line.deadline and deadline > line.deadline:
-        raise FormErrors({"deadline": [_l("Hạn giao không thể sau hạn của đơn vị.")]})
+        errors["deadline"] = [_l("Hạn giao không thể sau hạn của đơn vị.")]
+    try:
+        moment = step_moment(occurred_at, backfill_reason, **_after_line(line))
+    except FormErrors as error:
+        errors.update(error.errors)
+    if errors:
+        raise FormErrors(errors)
     _apply(session, user, document, "delegate", line,
-           nfc((note or "").strip()) or _l("Giao cho %(name)s", name=officer.full_name))
+           nfc((note or "").strip()) or _l("Giao cho %(name)s", name=officer.full_name),
+           moment)
     document.assignments.append(IncomingAssignment(
         parent_id=line.id, role=line.role, department_id=line.department_id,
         user_id=officer.id, deadline=deadline or line.deadline, assigned_by_id=user.id,
-        assigned_at=utcnow()))
+        assigned_at=moment.at, entered_at=moment.entered_at, backfill_reason=moment.reason))
     session.commit()
 
 
@@ -365,30 +447,43 @@ def record_progress(session, user, document, line_id, note):
     session.commit()
 
 
-def complete(session, user, document, line_id, result_note, reply_reference=None):
-    """An assignee completes their line; the lead completing it completes the document."""
+def _close(line, moment, result_note=None):
+    """A line done at the step's moment (the real one for a backfill: the reports count it)."""
+    line.state, line.completed_at = DONE, moment.at
+    line.completed_entered_at, line.completed_backfill_reason = moment.entered_at, moment.reason
+    if result_note:
+        line.result_note = result_note
+
+
+def complete(session, user, document, line_id, result_note, reply_reference=None, *,
+             occurred_at=None, backfill_reason=None):
+    """An assignee completes their line; the lead completing it completes the document.
+    `occurred_at` and `backfill_reason`: work finished during an outage (nhập bù)."""
     line = _line(document, line_id)
     result_note = nfc((result_note or "").strip())
-    if not result_note:
-        raise FormErrors({"note": [_l("Nhập kết quả xử lý.")]})
-    _apply(session, user, document, "complete", line, result_note)
-    now = utcnow()
-    line.state, line.result_note, line.completed_at = DONE, result_note, now
+    errors = {} if result_note else {"note": [_l("Nhập kết quả xử lý.")]}
+    try:
+        moment = step_moment(occurred_at, backfill_reason, **_after_line(line))
+    except FormErrors as error:
+        errors.update(error.errors)
+    if errors:
+        raise FormErrors(errors)
+    _apply(session, user, document, "complete", line, result_note, moment)
+    _close(line, moment, result_note)
     parent = next((a for a in document.assignments if a.id == line.parent_id), None)
     if parent is not None and parent.state == OPEN:  # the unit's line is done through its officer
-        parent.state, parent.result_note, parent.completed_at = DONE, result_note, now
+        _close(parent, moment, result_note)
         line = parent
     if line.role == LEAD and line.parent_id is None:
         for other in document.assignments:  # the co-operating work ends with the document
             if other.state == OPEN and other.role != FYI:
-                other.state, other.completed_at = DONE, now
-                other.result_note = other.result_note or str(_l("Văn bản đã hoàn thành."))
+                _close(other, moment, other.result_note or str(_l("Văn bản đã hoàn thành.")))
         from_state = document.state
         document.state = COMPLETED
-        document.completed_at = now
+        document.completed_at = moment.at
         document.result_note = result_note
         document.reply_reference = nfc((reply_reference or "").strip()) or None
-        _event(document, user, "document_completed", from_state)
+        _event(document, user, "document_completed", from_state, moment=moment)
     session.commit()
 
 
@@ -490,14 +585,21 @@ INBOXES = [
 CLERK_INBOXES = [("waiting_registration", _l("Chờ vào sổ")), ("to_submit", _l("Chờ trình"))]
 
 
-def inbox_counts(session, user) -> list[tuple[str, object, int]]:
+# Boxes of finished work grow for ever (a decade of lines per person): they get no count.
+UNCOUNTED_INBOXES = {"processed", "fyi"}
+
+
+def inbox_counts(session, user) -> list[tuple[str, object, int | None]]:
+    """[(box, label, count)] of the user's inboxes; count None for UNCOUNTED_INBOXES."""
     boxes = list(INBOXES)
     if workflow.is_clerk(user, None):
         boxes = CLERK_INBOXES + boxes
+    counted = [key for key, _label in boxes if key not in UNCOUNTED_INBOXES]
     # One statement for all the boxes (each a scalar subquery): shown on every grid page.
-    counts = session.execute(select(*[select(func.count()).select_from(
-        inbox_query(user, key).subquery()).scalar_subquery() for key, _label in boxes])).one()
-    return [(key, label, count) for (key, label), count in zip(boxes, counts, strict=True)]
+    counts = dict(zip(counted, session.execute(select(*[select(func.count()).select_from(
+        inbox_query(user, key).subquery()).scalar_subquery() for key in counted])).one(),
+        strict=True))
+    return [(key, label, counts.get(key)) for key, label in boxes]
 
 
 def overdue_lines(session, user):

@@ -19,7 +19,9 @@ from app.core.timefmt import format_date, format_datetime, local_now, to_local
 from app.core.views import EofficeModelView, VietnameseInterface
 from app.documents import registers, services, workflow
 from app.documents.access import get_visible, visible_incoming
-from app.documents.forms import DATE_FORMAT, IncomingForm, NoteForm
+from app.documents.forms import (
+    BAD_DATETIME, DATE_FORMAT, DATETIME_FORMAT, IncomingForm, NoteForm,
+)
 from app.documents.models import (
     ASSIGNMENT_ROLES, CHANNELS, FYI, PENDING, STATES, DocumentFile, IncomingDocument,
 )
@@ -46,7 +48,9 @@ class VisibleFilter(BaseFilter):
                 inbox.with_only_columns(IncomingDocument.id)))
         text = (request.args.get("q") or "").strip()
         if text:  # the matches, best first (app.core.search)
-            query = search.search(query, IncomingDocument, text)
+            query, ranked = search.search(query, IncomingDocument, text,
+                                          counting=g.get("grid_counting", False))
+            g.search_unranked = not ranked  # the list says so
         return query.filter(*services.drill_down_conditions(request.args))  # dashboard links
 
 
@@ -270,17 +274,18 @@ class IncomingWorkView(BaseView):
             elif action == "assign":
                 services.assign(db.session, g.user, document, request.form.get("direction"),
                                 _assignment_lines(request.form),
-                                _parse_date(request.form.get("deadline"), "deadline"))
+                                _parse_date(request.form.get("deadline"), "deadline"),
+                                **_backfill(request.form))
             elif action == "delegate":
                 services.delegate(db.session, g.user, document, line_id,
                                   request.form.get("officer_id", type=int),
                                   _parse_date(request.form.get("deadline"), "deadline"),
-                                  request.form.get("note"))
+                                  request.form.get("note"), **_backfill(request.form))
             elif action == "progress":
                 services.record_progress(db.session, g.user, document, line_id, form.note.data)
             elif action == "complete":
                 services.complete(db.session, g.user, document, line_id, form.note.data,
-                                  form.reply_reference.data)
+                                  form.reply_reference.data, **_backfill(request.form))
             elif action == "return":
                 services.return_line(db.session, g.user, document, line_id, form.note.data)
             elif action == "acknowledge":
@@ -378,6 +383,22 @@ def _parse_date(value, field):
     except ValueError as error:
         raise services.FormErrors({field: [_l("Ngày phải có dạng dd/mm/yyyy, ví dụ "
                                               "05/03/2026.")]}) from error
+
+
+def _backfill(form):
+    """Nhập bù fields of a routing form: the real time (dd/mm/yyyy HH:mm) and the reason."""
+    value = (form.get("occurred_at") or "").strip()
+    occurred_at = None
+    if value:
+        for fmt in (DATETIME_FORMAT, "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"):
+            try:
+                occurred_at = datetime.strptime(value, fmt)
+                break
+            except ValueError:
+                continue
+        else:
+            raise services.FormErrors({"occurred_at": [BAD_DATETIME]})
+    return {"occurred_at": occurred_at, "backfill_reason": form.get("backfill_reason")}
 
 
 def _assignment_lines(form):

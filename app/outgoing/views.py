@@ -91,7 +91,9 @@ class OutgoingFilter(BaseFilter):
             query = query.filter(services.received_condition(g.user))
         text = (request.args.get("q") or "").strip()
         if text:  # the matches, best first (app.core.search)
-            query = search.search(query, OutgoingDocument, text)
+            query, ranked = search.search(query, OutgoingDocument, text,
+                                          counting=g.get("grid_counting", False))
+            g.search_unranked = not ranked  # the list says so
         return query
 
 
