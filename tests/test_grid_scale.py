@@ -5,6 +5,7 @@ import pytest
 from sqlalchemy import event
 
 from app.core import views
+from app.core.text import fold
 
 
 @pytest.fixture
@@ -50,3 +51,54 @@ def test_sorted_by_agency_in_vietnamese_order(login_as):
     html = login_as("vanthu").get("/incoming/list/list/?_oc_IncomingView=agency"
                                   "&_od_IncomingView=asc").get_data(as_text=True)
     assert html.count("<tr") > 1
+
+
+def test_a_list_page_takes_eight_statements_and_no_catalog(login_as, statements):
+    """user, roles, groups, permissions, unread notices, inbox counts, capped count, rows: the
+    filters' catalogs are not read to render the page (their dropdowns fill on demand)."""
+    client = login_as("vanthu")
+    client.get("/incoming/list/list/")
+    statements.clear()
+    html = client.get("/incoming/list/list/").get_data(as_text=True)
+    catalogs = [s for s in statements if s.lstrip().startswith(
+        ("SELECT document_type.", "SELECT register.", "SELECT field.", "SELECT urgency_level.",
+         "SELECT secrecy_level."))]
+    assert catalogs == [] and len(statements) <= 8, statements
+    assert 'data-choices=\\"/incoming/list/choices/document_type\\"' in html
+
+
+def choices(client, url):
+    response = client.get(url)
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    return response.get_json()
+
+
+def test_filter_choices_on_demand(login_as, db_session):
+    from app.catalogs.models import DocumentType
+
+    client = login_as("chuyenvien")  # any reader of the grid
+    decision = db_session.query(DocumentType).filter_by(name="Quyết định").one()
+    found = choices(client, "/incoming/list/choices/document_type?q=QUYET dinh")
+    assert {"id": decision.id, "text": "Quyết định"} in found["results"]
+    assert all("quyet dinh" in fold(entry["text"]) for entry in found["results"])
+    labelled = choices(client, f"/incoming/list/choices/document_type?id={decision.id}")
+    assert labelled["results"] == [{"id": decision.id, "text": "Quyết định"}]
+    first = choices(client, "/incoming/list/choices/document_type")
+    second = choices(client, "/incoming/list/choices/document_type?page=2")
+    total = db_session.query(DocumentType).count()
+    assert len(first["results"]) == min(total, views.CHOICES_PAGE)
+    assert first["pagination"]["more"] == (total > views.CHOICES_PAGE)
+    assert not {e["id"] for e in first["results"]} & {e["id"] for e in second["results"]}
+    for bad in ("nope", "excerpt", "state"):  # not a related-record filter of this grid
+        assert client.get(f"/incoming/list/choices/{bad}").status_code == 404
+    assert choices(client, "/incoming/list/choices/document_type?id=99999999999")[
+        "results"] == []
+    chosen = client.get(f"/incoming/list/list/?_flt_0_document_type={decision.id}").get_data(
+        as_text=True)
+    assert "Quyết định" in chosen
+
+
+def test_filter_choices_need_the_grid_permission(login_as):
+    admin = login_as("quantri")  # the network administrator reads no documents
+    response = admin.get("/incoming/list/choices/document_type")
+    assert response.status_code in (302, 403)

@@ -6,22 +6,25 @@ messages in Vietnamese, and no 500 on bad input."""
 
 from datetime import date, datetime
 
-from flask import flash, g, request
-from flask_appbuilder import ModelRestApi, ModelView
+from flask import abort, flash, g, jsonify, request, url_for
+from flask_appbuilder import ModelRestApi, ModelView, expose, has_access
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import gettext as _
-from wtforms import BooleanField
+from markupsafe import Markup
+from wtforms import BooleanField, StringField
 from sqlalchemy import asc, desc, func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import joinedload
 
 from app.core.db import unique_conflicts, usages_of, vi_order
 from app.core.errors import ERROR_MESSAGES, DomainError
+from app.core.text import fold, vietnamese_sort_key
 from app.core.timefmt import format_date, format_datetime
 
 # The web view and the REST resource of one thing share two permissions: can_read, can_write.
 VIEW_METHOD_PERMISSIONS = {
     "list": "read", "show": "read", "download": "read", "api": "read", "api_read": "read",
+    "choices": "read",
     "api_get": "read", "api_readvalues": "read",
     "add": "write", "edit": "write", "delete": "write", "action": "write",
     "action_post": "write", "api_column_add": "write", "api_column_edit": "write",
@@ -35,6 +38,7 @@ API_METHOD_PERMISSIONS = {
 
 # A grid counts its rows up to this many; beyond, it says "more than" and pages next/previous.
 COUNT_CAP = 10_000
+CHOICES_PAGE = 20  # entries per page of a filter's dropdown
 
 
 class VietnameseInterface(SQLAInterface):
@@ -118,6 +122,20 @@ def display_value(value):
     return value
 
 
+class ChoicesOnDemand:
+    """The widget of a filter on a related record: an empty <select> that the browser fills
+    as the reader types (static/js/ajax-choices.js, select2 with AJAX) from the grid's
+    `choices` endpoint. FAB renders every related table as a dropdown on every page."""
+
+    def __init__(self, view_name, column):
+        self.view_name, self.column = view_name, column
+
+    def __call__(self, field, **kwargs):
+        url = url_for(f"{self.view_name}.choices", column=self.column)
+        return Markup('<select class="form-control ajax-choices" id="{}" name="{}" '
+                      'data-choices="{}"></select>').format(field.id, field.name, url)
+
+
 class Formatters(dict):
     """FAB's templates ask formatters_columns.get(column): every column gets display_value
     unless the view gives its own formatter."""
@@ -139,6 +157,7 @@ class EofficeModelView(ModelView):
     def __init__(self, **kwargs):
         self.formatters_columns = Formatters(self.formatters_columns or {})
         self._optional_checkboxes()
+        self._choices_on_demand()
         super().__init__(**kwargs)
         if isinstance(self.datamodel, VietnameseInterface):
             self.datamodel.list_joins = [c for c in self.list_columns
@@ -171,6 +190,50 @@ class EofficeModelView(ModelView):
             modelview_name=self.__class__.__name__, count_cap=COUNT_CAP, last_page=last,
             row_count=len(rows), **kwargs)
         return widgets
+
+    def _related_search_columns(self):
+        return [c for c in self.search_columns or ()
+                if self.datamodel.is_relation_many_to_one(c)]
+
+    def _choices_on_demand(self):
+        """Filters on related records get their choices on demand (ChoicesOnDemand)."""
+        related = self._related_search_columns()
+        if not related:
+            return
+        extra = dict(self.search_form_extra_fields or {})
+        for column in related:
+            extra.setdefault(column, StringField(
+                self.label_columns.get(column, column),
+                widget=ChoicesOnDemand(self.__class__.__name__, column)))
+        self.search_form_extra_fields = extra
+        if self.include_route_methods is not None:
+            self.include_route_methods = set(self.include_route_methods) | {"choices"}
+
+    @expose("/choices/<column>")
+    @has_access
+    def choices(self, column):
+        """Entries of a related-record filter, in select2's format: ?q= (any case and
+        accents) and ?page=, or ?id= for the label of a chosen entry."""
+        if column not in self._related_search_columns():
+            abort(404)
+        related = self.datamodel.get_related_model(column)
+        session = self.datamodel.session
+        wanted = request.args.get("id", "")
+        if wanted:
+            item = session.get(related, int(wanted)) if wanted.isdigit() and \
+                int(wanted) < 2**31 else None
+            return jsonify(results=[{"id": item.id, "text": str(item)}] if item else [])
+        typed = fold(request.args.get("q", ""))
+        page = min(max(request.args.get("page", 1, type=int) or 1, 1), 10_000)
+        # Catalogs and people are hundreds of rows: read them on demand, match in Python
+        # with the same folding as the search box, in Vietnamese order.
+        entries = sorted(((str(item), item.id) for item in session.scalars(select(related))),
+                         key=lambda entry: vietnamese_sort_key(entry[0]))
+        matching = [(label, ident) for label, ident in entries if typed in fold(label)]
+        start = (page - 1) * CHOICES_PAGE
+        return jsonify(results=[{"id": ident, "text": label} for label, ident in
+                                matching[start:start + CHOICES_PAGE]],
+                       pagination={"more": len(matching) > start + CHOICES_PAGE})
 
     def _optional_checkboxes(self):
         """FAB makes a NOT NULL boolean a required checkbox, which cannot be left unticked:

@@ -81,9 +81,9 @@ class IncomingView(EofficeModelView):
     list_columns = ["arrival_number", "arrival_at", "link", "agency", "document_type",
                     "excerpt", "urgency", "deadline", "state_label"]
     order_columns = ["arrival_number", "arrival_at", "agency", "deadline", "document_date"]
-    # No "agency" filter: its dropdown would load the whole agency table on every page; the
-    # search box finds agencies by name ("ubnd ha nam") and the dashboard links by id.
-    search_columns = ["register", "document_type", "field", "urgency", "secrecy",
+    # Related-record filters fill their dropdowns on demand (app.core.views.ChoicesOnDemand):
+    # the agency filter no longer loads the whole agency table on every page.
+    search_columns = ["register", "agency", "document_type", "field", "urgency", "secrecy",
                       "state", "channel", "arrival_at", "document_date", "deadline"]
     label_columns = {
         "arrival_number": _l("Số đến"), "arrival_at": _l("Ngày đến"), "link": _l("Số, ký hiệu"),
