@@ -89,7 +89,12 @@ class VietnameseInterface(SQLAInterface):
             related = link.property.mapper.class_
             optional = any(column.nullable for column in link.property.local_columns)
             query = query.outerjoin(link) if optional else query.join(link)
-            return query.order_by(direction(vi_order(related.name)), direction(pk))
+            # The related row's id between the name and ours: two agencies of one name stay
+            # apart, and SQLite reads each agency's rows in id order from the foreign-key index
+            # instead of sorting the first agency's (tens of thousands) again.
+            related_pk = related.__mapper__.primary_key[0]
+            return query.order_by(direction(vi_order(related.name)), direction(related_pk),
+                                  direction(pk))
         return super().apply_order_by(query, order_column, order_direction, aliases_mapping,
                                       bypass_many_to_many, add_pk)
 

@@ -180,7 +180,7 @@ class IncomingAssignment(Model):
     assigned_by_id = Column(Integer, ForeignKey("ab_user.id", ondelete="RESTRICT"))
     assigned_by = relationship(EofficeUser, foreign_keys=[assigned_by_id])
     assigned_at = Column(DateTime, nullable=False, default=utcnow)  # UTC, the real time
-    completed_at = Column(DateTime)
+    completed_at = Column(DateTime, index=True)  # the period's completed work (statistics)
     # Nhập bù (Art. 5.4): a step done during an outage and typed in afterwards keeps its real
     # time above; these say when it was typed in and why. Empty for a step entered live.
     entered_at = Column(DateTime)
