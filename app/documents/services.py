@@ -208,6 +208,15 @@ def step_moment(occurred_at, backfill_reason, not_before=None, too_early=None) -
     return Moment(min(at, now), now, reason)
 
 
+def _step_moment_into(errors, *args, **kwargs):
+    """step_moment(…), its messages added to `errors` (a form's messages come in one round)."""
+    try:
+        return step_moment(*args, **kwargs)
+    except FormErrors as error:
+        errors.update(error.errors)
+        return None
+
+
 def _after_line(line):
     """Delegating or completing a line cannot have happened before the line was given."""
     return dict(not_before=line.assigned_at, too_early=_l(
@@ -370,12 +379,9 @@ def assign(session, user, document, direction: str, lines: list[dict], deadline=
     `backfill_reason`: a direction given during an outage, typed in afterwards (nhập bù)."""
     direction = nfc((direction or "").strip())
     errors = {}
-    try:
-        moment = step_moment(occurred_at, backfill_reason, document.arrival_at, _l(
-            "Thời điểm thực tế không thể trước ngày, giờ đến của văn bản (%(at)s).",
-            at=format_datetime(document.arrival_at)))
-    except FormErrors as error:
-        errors.update(error.errors)
+    moment = _step_moment_into(errors, occurred_at, backfill_reason, document.arrival_at, _l(
+        "Thời điểm thực tế không thể trước ngày, giờ đến của văn bản (%(at)s).",
+        at=format_datetime(document.arrival_at)))
     if not lines:
         errors["lines"] = [_l("Phân công ít nhất một đơn vị hoặc người chủ trì.")]
     leads = [x for x in lines if x.get("role") == LEAD]
@@ -421,10 +427,7 @@ def delegate(session, user, document, line_id, officer_id, deadline=None, note=N
         errors["officer_id"] = [_l("Chọn một người của đơn vị.")]
     if deadline and line.deadline and deadline > line.deadline:
         errors["deadline"] = [_l("Hạn giao không thể sau hạn của đơn vị.")]
-    try:
-        moment = step_moment(occurred_at, backfill_reason, **_after_line(line))
-    except FormErrors as error:
-        errors.update(error.errors)
+    moment = _step_moment_into(errors, occurred_at, backfill_reason, **_after_line(line))
     if errors:
         raise FormErrors(errors)
     _apply(session, user, document, "delegate", line,
@@ -462,10 +465,7 @@ def complete(session, user, document, line_id, result_note, reply_reference=None
     line = _line(document, line_id)
     result_note = nfc((result_note or "").strip())
     errors = {} if result_note else {"note": [_l("Nhập kết quả xử lý.")]}
-    try:
-        moment = step_moment(occurred_at, backfill_reason, **_after_line(line))
-    except FormErrors as error:
-        errors.update(error.errors)
+    moment = _step_moment_into(errors, occurred_at, backfill_reason, **_after_line(line))
     if errors:
         raise FormErrors(errors)
     _apply(session, user, document, "complete", line, result_note, moment)
