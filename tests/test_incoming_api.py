@@ -101,6 +101,9 @@ def test_keyset_paging_and_inboxes(client, api_as):
     assert max(r["id"] for r in second["result"]) < min(r["id"] for r in first["result"])
     boxes = client.get("/api/v1/incoming/inboxes", headers=headers).get_json()["result"]
     assert {"waiting_registration", "to_process", "overdue"} <= {b["key"] for b in boxes}
+    counts = {b["key"]: b["count"] for b in boxes}
+    assert counts["processed"] is None and counts["fyi"] is None  # finished work: no count
+    assert isinstance(counts["waiting_registration"], int)
     assert client.get("/api/v1/incoming/?box=nope", headers=headers).status_code == 400
 
 

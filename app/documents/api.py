@@ -329,6 +329,8 @@ class IncomingApi(DomainApi):
     @safe
     @permission_name("get")
     def inboxes(self):
+        """The caller's inboxes: [{key, label, count}]; count is null for the boxes of
+        finished work ("processed", "fyi"), which grow for ever and ask for nothing."""
         return self.response(200, result=[
             {"key": key, "label": str(label), "count": count}
             for key, label, count in services.inbox_counts(db.session, self.caller())])
