@@ -1,6 +1,7 @@
 """Vietnamese full-text search (app.core.search): the same cases on SQLite (FTS5) and on
 PostgreSQL (tsvector): accents, case, NFD, đ, hòa/hoà, number/symbol, agency; ranking;
 visibility; the index following inserts, updates, deletes and attachment text."""
+import re
 import unicodedata
 import uuid
 from datetime import timedelta
@@ -134,6 +135,30 @@ def test_search_applies_visibility_in_grid_and_api(app, login_as, api_as, db_ses
     result = api.get("/api/v1/incoming/", query_string={"q": tag},
                      headers=api_as("chuyenvien")).get_json()["result"]
     assert result == []
+
+
+def record_count(html):
+    """The grid's "Số bản ghi: N" (0 when the grid says there are none)."""
+    found = re.search(r"Số bản ghi:\s*(?:<[^>]+>\s*)*([\d.]+)", html)
+    return int(found.group(1).replace(".", "")) if found else 0
+
+
+def test_grid_count_of_matches_follows_visibility(app, login_as, db_session):
+    """The clerk's count comes from the index alone (nothing else narrows it); an officer's
+    counts only what they may see."""
+    tag = marker()
+    with app.test_request_context():
+        for _i in range(3):
+            register_as_clerk(db_session, field_id=ids(db_session)["field_tp"],
+                              excerpt=f"V/v hồ sơ tư pháp {tag}", submit=True,
+                              number_symbol=f"{uuid.uuid4().int % 10**9}/UBND-NC")
+    clerk = login_as("vanthu").get("/incoming/list/list/", query_string={"q": tag})
+    assert record_count(clerk.get_data(as_text=True)) == 3
+    officer = login_as("chuyenvien").get("/incoming/list/list/", query_string={"q": tag})
+    assert record_count(officer.get_data(as_text=True)) == 0
+    filtered = login_as("vanthu").get("/incoming/list/list/", query_string={
+        "q": tag, "_flt_0_state": "nope"})  # another condition: counted row by row
+    assert record_count(filtered.get_data(as_text=True)) == 0
 
 
 def test_grid_search_ranks_the_number_first(app, login_as, db_session):

@@ -172,17 +172,30 @@ def match_count(session, model, text: str, cap: int) -> int:
     cached = g.get("search_counts", {}) if has_request_context() else {}
     if key not in cached:
         if session.get_bind().dialect.name == "sqlite":  # the FTS table alone answers
-            fts = index_name(model.__tablename__)
-            query = sql_text(f"SELECT count(*) FROM (SELECT rowid FROM {fts} WHERE {fts} "
-                             f"MATCH :words LIMIT :limit)").bindparams(
-                words=sqlite_query(words), limit=cap + 1)
+            cached[key] = _fts_count(session, model, words, cap)
         else:
-            query = select(func.count()).select_from(
-                select(model.id).where(_Match(model, words)).limit(cap + 1).subquery())
-        cached[key] = session.scalar(query)
+            cached[key] = session.scalar(select(func.count()).select_from(
+                select(model.id).where(_Match(model, words)).limit(cap + 1).subquery()))
         if has_request_context():
             g.search_counts = cached
     return cached[key]
+
+
+def _fts_count(session, model, words, cap: int) -> int:
+    fts = index_name(model.__tablename__)
+    return session.scalar(sql_text(
+        f"SELECT count(*) FROM (SELECT rowid FROM {fts} WHERE {fts} MATCH :words "
+        f"LIMIT :limit)").bindparams(words=sqlite_query(words), limit=cap + 1))
+
+
+def count_from_index(query, cap: int) -> int | None:
+    """The capped count of an ORM query whose only condition is a match (a reader who sees
+    every document, no other filter), from the SQLite FTS table alone instead of a probe of
+    each matching row; None for any other query."""
+    where = query.whereclause
+    if not isinstance(where, _Match) or query.session.get_bind().dialect.name != "sqlite":
+        return None
+    return _fts_count(query.session, where.model, where.words, cap)
 
 
 def search(query, model, text: str, counting: bool = False) -> tuple[object, bool]:

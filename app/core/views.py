@@ -17,6 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import joinedload
 
 from app.core.db import unique_conflicts, usages_of, vi_order
+from app.core import search
 from app.core.errors import ERROR_MESSAGES, DomainError
 from app.core.text import fold, vietnamese_sort_key
 from app.core.timefmt import format_date, format_datetime
@@ -70,6 +71,9 @@ class VietnameseInterface(SQLAInterface):
             inner = self._apply_inner_all(query, filters, aliases_mapping={})
         finally:
             g.grid_counting = False
+        from_index = search.count_from_index(inner, COUNT_CAP)
+        if from_index is not None:
+            return from_index
         inner = inner.with_entities(getattr(self.obj, self.get_pk_name())).order_by(None)
         inner = inner.limit(COUNT_CAP + 1)
         return self.session.scalar(select(func.count()).select_from(inner.subquery()))
