@@ -8,7 +8,6 @@ Prints a table and writes bench/results.json (and bench/results-<database>.json)
 import argparse
 import json
 import platform
-import random
 import resource
 import statistics
 import time
@@ -78,14 +77,18 @@ def summary(times):
     return round(statistics.median(ordered), 1), round(p95, 1), len(ordered)
 
 
-def sample_document(session):
-    """A document to look up: its number/symbol as typed by someone (no diacritics)."""
+def sample_document(session, docs):
+    """A document to look up: its number/symbol as typed by someone (no diacritics). The same
+    one in every run (three quarters into the generated ones), whatever the earlier runs
+    registered: symbols differ in cost, runs should compare."""
     from app.core.text import fold
     from app.documents.models import IncomingDocument
 
-    last = session.scalar(select(func.max(IncomingDocument.id)))
-    row = session.execute(select(IncomingDocument.number_symbol, IncomingDocument.id).where(
-        IncomingDocument.id == random.Random(7).randint(last // 2, last))).one()
+    first = session.scalar(select(func.min(IncomingDocument.id)).where(
+        IncomingDocument.number_symbol_key.is_not(None)))
+    wanted = first + docs * 3 // 4
+    row = session.execute(select(IncomingDocument.number_symbol).where(
+        IncomingDocument.id >= wanted).order_by(IncomingDocument.id).limit(1)).one()
     return row[0], fold(row[0]).upper()
 
 
@@ -134,7 +137,7 @@ def run(url, docs, repeat):
         engine, session = db.engine, db.session
         statements = Statements(engine)
         total = session.scalar(select(func.count(IncomingDocument.id)))
-        typed_number, lookup = sample_document(session)
+        typed_number, lookup = sample_document(session, docs)
         body = register_body(session, 0)
         dialect = engine.dialect.name
     ours, stock = {}, {}
