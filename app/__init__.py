@@ -45,7 +45,7 @@ def init_request_hygiene(app: Flask) -> None:
                 low = 1 if key.startswith("psize_") else 0
                 clean = []
                 for value in values:
-                    number = int(value) if value.strip().isdigit() else low
+                    number = int(value) if value.strip().isdecimal() else low
                     clean.append(str(min(max(number, low), ceiling)))
                 changed |= clean != values
                 values = clean
@@ -71,7 +71,7 @@ def init_request_hygiene(app: Flask) -> None:
 
         for name, value in (request.view_args or {}).items():
             if isinstance(value, str) and name == "pk":  # FAB's routes: every key is an int
-                if not value.isdigit():
+                if not value.isdecimal():
                     abort(404)
                 value = int(value)
             if isinstance(value, int) and not -(2**31) < value < 2**31:

@@ -91,8 +91,11 @@ def test_filter_choices_on_demand(login_as, db_session):
     assert not {e["id"] for e in first["results"]} & {e["id"] for e in second["results"]}
     for bad in ("nope", "excerpt", "state"):  # not a related-record filter of this grid
         assert client.get(f"/incoming/list/choices/{bad}").status_code == 404
-    assert choices(client, "/incoming/list/choices/document_type?id=99999999999")[
-        "results"] == []
+    for unknown in ("99999999999", "²", "abc"):  # ² is a digit int() cannot read
+        assert choices(client, f"/incoming/list/choices/document_type?id={unknown}")[
+            "results"] == []
+    for drill_down in ("unit", "person", "agency"):  # the dashboard's links, mistyped
+        assert client.get(f"/incoming/list/list/?{drill_down}=²").status_code < 500
     chosen = client.get(f"/incoming/list/list/?_flt_0_document_type={decision.id}").get_data(
         as_text=True)
     assert "Quyết định" in chosen

@@ -317,7 +317,8 @@ def test_empty_period_says_no_data(login_as, api_as, client):
 
 
 @pytest.mark.parametrize("query", ["from=abc", "to=31/02/2026", "from=05/03/2026&to=01/03/2026",
-                                   "from=01/01/1900&to=01/01/2026", "unit=999999", "unit=abc"])
+                                   "from=01/01/1900&to=01/01/2026", "unit=999999", "unit=abc",
+                                   "unit=²"])  # a digit int() cannot read
 def test_bad_parameters_get_a_vietnamese_message(login_as, client, api_as, query):
     login_as("lanhdao")
     for path in ("/stats/dashboard", "/stats/reports/"):

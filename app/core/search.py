@@ -108,7 +108,7 @@ def matches(model, text: str):
 
 def _looks_like_number(text: str) -> bool:
     first = (terms(text) or [[""]])[0]
-    return "/" in text and first[0].isdigit()
+    return "/" in text and first[0].isdecimal()
 
 
 def rank(model, text: str) -> list:

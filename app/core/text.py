@@ -76,6 +76,6 @@ def number_symbol_key(text: str) -> str:
     text = _DASHES.sub("-", text)
     text = fold(text).upper().replace(" ", "")
     number, slash, rest = text.partition("/")
-    if number.isdigit():
+    if number.isdecimal():
         number = str(int(number))  # 01 and 1 are the same number
     return number + slash + rest

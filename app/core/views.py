@@ -229,7 +229,7 @@ class EofficeModelView(ModelView):
         session = self.datamodel.session
         wanted = request.args.get("id", "")
         if wanted:
-            item = session.get(related, int(wanted)) if wanted.isdigit() and \
+            item = session.get(related, int(wanted)) if wanted.isdecimal() and \
                 int(wanted) < 2**31 else None
             return jsonify(results=[{"id": item.id, "text": str(item)}] if item else [])
         typed = fold(request.args.get("q", ""))

@@ -686,7 +686,7 @@ def _parse_day(value):
 
 def _row_id(value):
     value = (value or "").strip()
-    return int(value) if value.isdigit() and int(value) < 2**31 else None
+    return int(value) if value.isdecimal() and int(value) < 2**31 else None
 
 
 def drill_down_conditions(args) -> list:

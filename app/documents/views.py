@@ -410,7 +410,7 @@ def _assignment_lines(form):
         if not role or not target:
             continue
         kind, _sep, ident = target.partition(":")
-        if kind not in ("d", "u") or not ident.isdigit():
+        if kind not in ("d", "u") or not ident.isdecimal():
             raise services.FormErrors({"lines": [_l("Đơn vị hoặc người không hợp lệ.")]})
         lines.append({"role": role, "department_id": int(ident) if kind == "d" else None,
                       "user_id": int(ident) if kind == "u" else None,

@@ -216,7 +216,7 @@ def _ordinals(session, year, abbreviation):
     found = []
     for code in codes:
         number, _dot, abbr = code.partition(".")
-        if abbr == abbreviation and number.isdigit():
+        if abbr == abbreviation and number.isdecimal():
             found.append(int(number))
     return found
 

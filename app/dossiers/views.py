@@ -158,7 +158,7 @@ class DossierForm(FlaskForm):
                                                    "notes")}
         for name in ("plan_item_id", "field_id", "retention_id", "owner_id"):
             value = self[name].data
-            data[name] = int(value) if value and str(value).isdigit() else (value or None)
+            data[name] = int(value) if value and str(value).isdecimal() else (value or None)
         return data
 
 

@@ -293,7 +293,7 @@ class _Reader:
         value = self.text(parent, path, required=required)
         if not value:
             return default
-        if not value.isdigit() or (allowed is not None and int(value) not in allowed):
+        if not value.isdecimal() or (allowed is not None and int(value) not in allowed):
             choices = ", ".join(str(x) for x in allowed) if allowed else _l("số nguyên")
             self.problem(path, _l("giá trị «%(v)s» không hợp lệ (chấp nhận: %(c)s)",
                                   v=value[:30], c=choices))

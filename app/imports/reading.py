@@ -204,6 +204,6 @@ def parse_int(value) -> int:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     text = text_of(value).replace(".", "").replace(" ", "")
-    if not text.isdigit():
+    if not text.isdecimal():
         raise ValueError(value)
     return int(text)

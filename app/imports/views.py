@@ -122,7 +122,7 @@ class ImportView(BaseView):
         mapping = {}
         for column in kind.columns:
             value = request.form.get(f"col_{column.key}", "")
-            if value.isdigit():
+            if value.isdecimal():
                 mapping[column.key] = int(value)
         options = {"create_agencies": request.form.get("create_agencies") == "1",
                    "filename": meta["filename"]}

@@ -165,7 +165,7 @@ def parse_target(value):
     kind, _sep, ident = (value or "").strip().partition(":")
     if not value or not (value or "").strip():
         return None, None
-    if kind not in ("d", "u") or not ident.isdigit():
+    if kind not in ("d", "u") or not ident.isdecimal():
         raise FormErrors({"target": [_l("Đơn vị hoặc người nhận không hợp lệ.")]})
     return (int(ident), None) if kind == "d" else (None, int(ident))
 

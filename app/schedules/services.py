@@ -50,7 +50,7 @@ class Scope:
         if text == "mine":
             return cls(PERSON, owner_id=user.id)
         kind, _sep, number = text.partition("-")
-        if not number.isdigit() or len(number) > 9:
+        if not number.isdecimal() or len(number) > 9:
             return None
         if kind == UNIT:
             return cls(UNIT, department_id=int(number))

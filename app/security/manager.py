@@ -159,12 +159,12 @@ class EofficeSecurityManager(SecurityManager):
 
         @manager.additional_claims_loader
         def session_version_claim(identity):
-            user = self.get_user_by_id(int(identity)) if str(identity).isdigit() else None
+            user = self.get_user_by_id(int(identity)) if str(identity).isdecimal() else None
             return {"sv": user.session_version} if user else {}
 
         @manager.token_verification_loader
         def token_still_valid(_header, data):
-            user = self.get_user_by_id(int(data["sub"])) if str(data.get("sub")).isdigit() \
+            user = self.get_user_by_id(int(data["sub"])) if str(data.get("sub")).isdecimal() \
                 else None
             return user is not None and data.get("sv") == user.session_version and \
                 not accounts.is_locked(user)

@@ -126,7 +126,7 @@ class Scope:
             raw = (args.get("unit") or "").strip()
             if not raw:
                 return cls(user, None, period)
-            unit = session.get(Department, int(raw)) if raw.isdigit() and \
+            unit = session.get(Department, int(raw)) if raw.isdecimal() and \
                 int(raw) < 2**31 else None
             if unit is None:
                 raise StatsError(_l("Không có đơn vị này."))
