@@ -11,3 +11,4 @@ from app.org import models as org  # noqa: F401
 from app.outgoing import models as outgoing  # noqa: F401
 from app.request_forms import models as request_forms  # noqa: F401
 from app.schedules import models as schedules  # noqa: F401
+from app.security import models as security  # noqa: F401

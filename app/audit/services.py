@@ -18,7 +18,8 @@ from app.core.timefmt import utcnow
 # (already a trail), counters and FAB's internal permission rows.
 NOT_AUDITED = {"audit_event", "incoming_event", "draft_event", "register_counter",
                "notification", "schedule_event", "news_event", "news_revision",
-               "ab_permission", "ab_view_menu", "ab_permission_view", "ab_register_user"}
+               "ab_permission", "ab_view_menu", "ab_permission_view", "ab_register_user",
+               "login_session"}
 SECRET_FIELDS = {"password", "otp_secret", "token"}
 # Fields that change as a side effect and would only bury the real changes.
 NOISE_FIELDS = {"search_text", "text", "updated_at", "changed_on", "last_login",
