@@ -12,14 +12,22 @@ BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_PATH = Path(os.environ.get("INSTANCE_DIR", BASE_DIR / "instance"))
 
 
-def _secret_key() -> str:
-    """SECRET_KEY from the environment, else generated once and kept in the instance folder."""
+def _secret_key(instance_dir=INSTANCE_PATH) -> str:
+    """SECRET_KEY from the environment, else generated once and kept in the instance folder
+    (the folder 0700, the file 0600, whatever the umask)."""
     if os.environ.get("SECRET_KEY"):
         return os.environ["SECRET_KEY"]
-    key_file = INSTANCE_PATH / "secret_key"
+    instance_dir = Path(instance_dir)
+    key_file = instance_dir / "secret_key"
     if not key_file.exists():
-        INSTANCE_PATH.mkdir(parents=True, exist_ok=True)
-        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        if not instance_dir.exists():
+            instance_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+            os.chmod(instance_dir, 0o700)
+        try:
+            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another worker wrote it meanwhile
+            return key_file.read_text().strip()
+        os.fchmod(fd, 0o600)
         with os.fdopen(fd, "w") as f:
             f.write(secrets.token_hex(32))
     return key_file.read_text().strip()
@@ -75,6 +83,10 @@ class Config:
     BACKUP_TIME = os.environ.get("BACKUP_TIME", "02:00")
     BACKUP_KEEP = int(os.environ.get("BACKUP_KEEP", "8"))
     BACKUP_SCHEDULE_ENABLED = os.environ.get("BACKUP_SCHEDULE_ENABLED", "1") == "1"
+    # Archives encrypted with AES-256-GCM when set: 32 random bytes in base64
+    # (`python -c "import os, base64; print(base64.b64encode(os.urandom(32)).decode())"`).
+    # Keep it off the machine too: without it no encrypted archive can be restored.
+    BACKUP_ENCRYPTION_KEY = os.environ.get("BACKUP_ENCRYPTION_KEY", "")
 
     # Flask-AppBuilder
     AUTH_TYPE = AUTH_DB
@@ -121,12 +133,17 @@ class Config:
     # Roles that must use two-factor login (comma-separated names, e.g.
     # "Quản trị mạng,Lãnh đạo cơ quan"); anyone may enable it for themselves.
     TOTP_REQUIRED_ROLES = os.environ.get("TOTP_REQUIRED_ROLES", "")
-    # Per-IP rate limit of the login form and /api/v1/security/login; memory:// is per process,
-    # use redis://127.0.0.1:6379 with several workers.
+    # Per-IP rate limit of the login form and /api/v1/security/login (app.security.clients):
+    # counted in Redis (REDIS_URL) when it answers at start, shared by every worker; else per
+    # process (memory://). RATELIMIT_STORAGE_URI forces one.
     AUTH_RATE_LIMITED = True
     AUTH_RATE_LIMIT = os.environ.get("AUTH_RATE_LIMIT", "20 per minute")
     RATELIMIT_ENABLED = os.environ.get("RATELIMIT_ENABLED", "1") == "1"
-    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "")
+    REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    # Reverse proxies of our own in front of the application (docs/deploy.md): their
+    # X-Forwarded-For gives the client address (login limit, audit trail). 0: none, ignored.
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
     # Cache of the dashboard's figures (app.stats.cache): per process by default; with several
     # workers or servers, share it: CACHE_REDIS_URL=redis://127.0.0.1:6379/1.
     CACHE_REDIS_URL = os.environ.get("CACHE_REDIS_URL", "")
@@ -140,7 +157,7 @@ class Config:
         values = {k: getattr(cls, k) for k in dir(cls) if k.isupper()}
         values.update(overrides or {})
         if not values.get("SECRET_KEY"):
-            values["SECRET_KEY"] = _secret_key()
+            values["SECRET_KEY"] = _secret_key(values.get("INSTANCE_DIR") or INSTANCE_PATH)
         if not values.get("SQLALCHEMY_DATABASE_URI"):
             values["SQLALCHEMY_DATABASE_URI"] = _database_url()
         if values["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):

@@ -24,12 +24,14 @@ class HomeView(IndexView):
         return self.appbuilder.sm.has_access(permission, resource)
 
     def _account_alerts(self):
-        """Accounts reported compromised, for the administrators (Art. 3.2)."""
-        from app.security.accounts import compromised_accounts
+        """Accounts reported compromised (Art. 3.2) and accounts locked after failed logins,
+        for the administrators (the login form tells no one that an account is locked)."""
+        from app.security.accounts import compromised_accounts, locked_accounts
 
         if not self._can("can_list", "EofficeUserView"):
-            return []
-        return compromised_accounts(db.session)
+            return {}
+        return {"compromised": compromised_accounts(db.session),
+                "locked": locked_accounts(db.session)}
 
     def _inboxes(self):
         """Counters of the incoming-document inboxes, for the roles that read documents."""

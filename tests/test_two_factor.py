@@ -137,8 +137,9 @@ def test_wrong_codes_lock_the_account_like_wrong_passwords(app, db_session):
     for _ in range(4):
         assert "Mã xác thực không đúng" in second_step(client, "000000").get_data(as_text=True)
     locked = second_step(client, "000000").get_data(as_text=True)
-    assert "Tài khoản đã bị khóa do đăng nhập sai nhiều lần" in locked
-    assert "bị khóa" in login(client, username, STRONG).get_data(as_text=True)
+    assert "Tài khoản đã bị khóa do đăng nhập sai nhiều lần" in locked  # past the password
+    again = login(client, username, STRONG).get_data(as_text=True)
+    assert "Tên đăng nhập hoặc mật khẩu không đúng." in again and "bị khóa" not in again
     assert client.get("/login/code").status_code == 302  # the password step refused it
     assert "locked" in actions_of(db_session, username)
     assert client.post("/api/v1/security/login", json={
@@ -150,11 +151,12 @@ def test_the_api_login_is_no_way_around_it(app, db_session):
     secret = enable(app, db_session, username)
     client = app.test_client()
     body = {"username": username, "password": STRONG, "provider": "db"}
+    # Missing or wrong code: the answer of a wrong password (the password is not confirmed).
+    refused = "Tên đăng nhập, mật khẩu hoặc mã xác thực không đúng."
     missing = client.post("/api/v1/security/login", json=body)
-    assert missing.status_code == 401 and "totp" in missing.get_json()["message"]
-    assert "xác thực hai bước" in missing.get_json()["message"]
+    assert missing.status_code == 401 and missing.get_json()["message"] == refused
     wrong = client.post("/api/v1/security/login", json=body | {"totp": "000000"})
-    assert wrong.status_code == 401 and "Mã xác thực không đúng" in wrong.get_json()["message"]
+    assert wrong.status_code == 401 and wrong.get_json()["message"] == refused
     right = client.post("/api/v1/security/login", json=body | {"totp": code(secret)})
     assert right.status_code == 200
     token = right.get_json()["access_token"]
@@ -164,8 +166,7 @@ def test_the_api_login_is_no_way_around_it(app, db_session):
     assert again.status_code == 401  # single use
     bad_password = client.post("/api/v1/security/login", json={
         "username": username, "password": "sai-sai-sai-sai", "totp": code(secret, 1)})
-    assert bad_password.status_code == 401 and "mật khẩu không đúng" in \
-        bad_password.get_json()["message"]
+    assert bad_password.status_code == 401 and bad_password.get_json()["message"] == refused
 
 
 def test_disabling_needs_the_password_and_a_code(app, db_session):

@@ -1,9 +1,12 @@
 """Security headers on every response (ASVS 14.4): a Content-Security-Policy that allows only
 our own origin (scripts only from our files or with this response's nonce), no sniffing, no
-framing, a strict referrer policy, HSTS when served over HTTPS."""
+framing, a strict referrer policy, HSTS when served over HTTPS; nothing but our own static
+files may be stored by a browser or a proxy (Cache-Control: no-store)."""
 import secrets
 
 from flask import g, request
+
+STATIC_ENDPOINTS = {"static", "appbuilder.static"}
 
 
 def csp_nonce() -> str:
@@ -37,6 +40,12 @@ def init_security_headers(app):
         headers.setdefault("X-Frame-Options", "DENY")
         headers.setdefault("Referrer-Policy", "same-origin")
         headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        if request.endpoint not in STATIC_ENDPOINTS:
+            # Pages, JSON and files are people's data: no browser or proxy keeps a copy
+            # (ASVS 8.2.1). Only our own scripts, styles and fonts are cached.
+            headers["Cache-Control"] = "no-store"
+            headers["Pragma"] = "no-cache"
+            headers.pop("Expires", None)
         if request.is_secure:
             headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         return response

@@ -99,6 +99,23 @@ def login_failed(session, user):
     session.commit()
 
 
+def login_refused_locked(session, user):
+    """A login attempt while the account is locked: recorded (the person and the administrator
+    see it in the trail), refused, and the lock is not extended — otherwise one try every few
+    minutes would keep anyone's account locked for ever."""
+    record(session, "login_locked", object_type="ab_user", object_id=user.id,
+           summary=user.username, actor_id=user.id, actor_name=user.username)
+    session.commit()
+
+
+def locked_accounts(session):
+    """Accounts locked now after failed logins, for the administrators' home page."""
+    from app.org.models import EofficeUser
+
+    return list(session.scalars(select(EofficeUser).where(
+        EofficeUser.locked_until > utcnow()).order_by(EofficeUser.locked_until)))
+
+
 def unlock(session, user):
     user.locked_until = None
     record(session, "unlocked", object_type="ab_user", object_id=user.id, summary=user.username)
@@ -107,9 +124,19 @@ def unlock(session, user):
 
 # ---------------------------------------------------------------- sessions and passwords
 
-def end_sessions(user):
-    """Every session (cookie or token) started before this moment stops working."""
+def end_sessions(user, keep_current: bool = False):
+    """Every session (cookie or token) started before this moment stops working — on the
+    server too (app.security.sessions) — but, with keep_current, the person's own session that
+    is making the change. The caller commits."""
+    from sqlalchemy.orm import object_session
+
+    from app.security import sessions
+
     user.session_version = (user.session_version or 1) + 1
+    db_session = object_session(user)
+    if db_session is not None:
+        keep = sessions.current_sid() if keep_current and has_request_context() else None
+        sessions.end_all(db_session, user, keep=keep)
 
 
 def report_compromised(session, user):

@@ -68,6 +68,8 @@ class EofficeSecurityApi(SecurityApi):
               $ref: '#/components/responses/400'
             401:
               $ref: '#/components/responses/401'
+            403:
+              $ref: '#/components/responses/403'
         """
         if not request.is_json:
             return self.response_400(message=_("Nội dung yêu cầu phải là JSON."))
@@ -76,24 +78,28 @@ class EofficeSecurityApi(SecurityApi):
         except ValidationError as error:
             return self.response_400(message=error.messages)
         sm = self.appbuilder.sm
+        # Unknown name, wrong password, locked account, missing or wrong code: one answer,
+        # so that whoever types a name learns nothing about the account.
+        refused = _("Tên đăng nhập, mật khẩu hoặc mã xác thực không đúng.")
         user = sm.auth_user_db(payload["username"], payload["password"])
         if not user:
-            return self.refused(_("Tên đăng nhập hoặc mật khẩu không đúng."))
-        if twofactor.must_enrol(user):
+            return self.refused(refused)
+        if twofactor.is_enabled(user):
+            if not twofactor.clean_code(payload.get("totp")):
+                return self.refused(refused)
+            if not twofactor.use_code(sm.session, user, payload["totp"]):
+                twofactor.login_code_failed(sm.session, user)
+                return self.refused(refused)
+            g.second_factor_ok = True
+            sm.update_user_auth_stat(user, True)
+        elif twofactor.must_enrol(user):
             return self.refused(_(
                 "Vai trò của bạn bắt buộc xác thực hai bước: hãy bật trên giao diện web "
                 "(Xác thực hai bước) trước khi dùng API."))
-        if twofactor.is_enabled(user):
-            if not twofactor.clean_code(payload.get("totp")):
-                return self.refused(_(
-                    "Tài khoản này dùng xác thực hai bước: gửi kèm mã 6 chữ số của ứng dụng "
-                    "xác thực trong trường totp."))
-            if not twofactor.use_code(sm.session, user, payload["totp"]):
-                twofactor.login_code_failed(sm.session, user)
-                return self.refused(_("Mã xác thực không đúng hoặc đã được "
-                                                   "dùng."))
-            g.second_factor_ok = True
-            sm.update_user_auth_stat(user, True)
+        if user.must_change_password:
+            return self.response(403, message=_(
+                "Bạn đang dùng mật khẩu tạm thời: hãy đăng nhập trên giao diện web và đổi "
+                "mật khẩu trước khi dùng API."))
         tokens = {API_SECURITY_ACCESS_TOKEN_KEY: create_access_token(identity=str(user.id),
                                                                      fresh=True)}
         if payload.get("refresh"):

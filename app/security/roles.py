@@ -17,6 +17,9 @@ UNIT_LEADER = "Lãnh đạo đơn vị"
 OFFICER = "Chuyên viên"
 CLERK = "Văn thư"
 ROLES = [ADMIN, AGENCY_LEADER, OFFICE_LEADER, UNIT_LEADER, OFFICER, CLERK]
+# Roles that read every document or direct the work: never on an administrator's account
+# (separation of duties, app.security.manager.check_separation_of_duties).
+DOCUMENT_ROLES = [CLERK, AGENCY_LEADER, OFFICE_LEADER, UNIT_LEADER]
 
 READ = ["can_read"]
 READ_WRITE = ["can_read", "can_write"]
@@ -46,7 +49,7 @@ OWN_ACCOUNT = {
 # Art. 10.1a, 10.3: the network administrator assigns rights and keeps the user list current.
 SECURITY_PANEL = {
     "EofficeUserView": ["can_list", "can_show", "can_add", "can_edit", "can_delete",
-                        "resetpasswords", "can_reset_two_factor"],
+                        "resetpasswords", "can_reset_two_factor", "can_unlock"],
     "ResetPasswordView": ["can_this_form_get", "can_this_form_post"],
     "RoleModelView": ["can_list", "can_show", "can_add", "can_edit", "can_delete", "copyrole"],
     "UserGroupModelView": ["can_list", "can_show", "can_add", "can_edit", "can_delete"],

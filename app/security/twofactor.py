@@ -105,7 +105,7 @@ def enable(session, user, secret: str, code) -> bool:
     if step is None:
         return False
     _store(session, user, otp_secret=secret, otp_last_step=step)
-    accounts.end_sessions(user)
+    accounts.end_sessions(user, keep_current=True)
     record(session, "2fa_enabled", object_type="ab_user", object_id=user.id,
            summary=user.username)
     session.commit()
@@ -116,6 +116,6 @@ def disable(session, user, action="2fa_disabled"):
     """Turn it off: by the person (with a code and the password) or reset by the
     administrator (recovery when the phone is lost)."""
     _store(session, user, otp_secret=None, otp_last_step=None)
-    accounts.end_sessions(user)
+    accounts.end_sessions(user, keep_current=action == "2fa_disabled")
     record(session, action, object_type="ab_user", object_id=user.id, summary=user.username)
     session.commit()

@@ -46,11 +46,22 @@ class EofficeResetMyPasswordView(ResetMyPasswordView):
     class_permission_name = "ResetMyPasswordView"  # FAB's permission, kept
 
     def form_post(self, form):
-        user = self.appbuilder.sm.get_user_by_id(g.user.id)
+        sm = self.appbuilder.sm
+        user = sm.get_user_by_id(g.user.id)
         if not check_password_hash(user.password or "", form.current_password.data or ""):
+            # A wrong current password counts as a failed login: an open session is no way
+            # to guess the password without limit. At the lock, this session ends too.
+            accounts.login_failed(sm.session, user)
+            if accounts.is_locked(user):
+                accounts.end_sessions(user)
+                sm.session.commit()
+                logout_user()
+                session.clear()
+                flash(str(accounts.lock_message(user)), "danger")
+                return
             flash(_("Mật khẩu hiện tại không đúng."), "danger")
             return
-        self.appbuilder.sm.reset_password(user.id, form.password.data)
+        sm.reset_password(user.id, form.password.data)
         session["sv"] = user.session_version  # this session goes on, the others end
         flash(_("Đã đổi mật khẩu. Các phiên đăng nhập khác của bạn đã kết thúc."), "info")
 
