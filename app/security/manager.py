@@ -80,6 +80,16 @@ class EofficeUserView(UserDBModelView):
             and item.locked_until > utcnow() else None
         return super()._get_show_widget(pk, item, **kwargs)
 
+    def process_form(self, form, is_created):
+        """Before FAB fills the record from the form (its lazy loads flush the new roles
+        early): the person's roles as they are, for the separation-of-duties check."""
+        if not is_created:
+            pk = request.view_args.get("pk") if request.view_args else None
+            user = self.datamodel.get(pk) if pk is not None else None
+            if user is not None:
+                g.roles_before = {role.name for role in user.roles}
+        super().process_form(form, is_created)
+
     def pre_add(self, item):
         check_separation_of_duties(self.datamodel.session, item)
         super().pre_add(item)  # FAB hashes the password here
@@ -133,7 +143,9 @@ def check_separation_of_duties(db_session, user):
     from app.security import roles as r
 
     history = inspect(user).attrs.roles.history
-    before = {role.name for role in list(history.unchanged) + list(history.deleted)}
+    before = g.get("roles_before")  # read before the form filled the record (process_form)
+    if before is None:
+        before = {role.name for role in list(history.unchanged) + list(history.deleted)}
     after = {role.name for role in user.roles}
     me = getattr(g, "user", None)
     message = None
