@@ -4,6 +4,7 @@ the server, cookie writes to the API need the CSRF token, temporary passwords ge
 login refusals all look alike, the lock is not extended by trying, the login limit is shared
 by the workers, and the administrator does not grant himself a clerk's reading."""
 import json
+import re
 import uuid
 
 import pytest
@@ -355,3 +356,31 @@ def test_no_store_on_pages_json_and_files_but_not_on_our_static_files(login_as, 
     static = client.get("/static/favicon.svg")
     assert static.status_code == 200 and "no-store" not in static.headers.get(
         "Cache-Control", "")
+
+
+# ---------------------------------------------------------------- ASVS 3.3.4, 8.2.3
+
+def test_a_person_sees_and_ends_their_other_sessions(app, db_session):
+    username = new_person(app, db_session)
+    laptop = logged_in(app, username)
+    phone = logged_in(app, username)
+    page = laptop.get("/account/sessions").get_data(as_text=True)
+    assert page.count('class="end-session"') == 1 and "Phiên này" in page
+    handle = re.search(r'name="session" value="([0-9a-f]{16})"', page).group(1)
+    laptop.post("/account/sessions/end", data=form_of(page, session=handle))
+    assert phone.get("/api/v1/incoming/?page_size=1").status_code == 401
+    assert laptop.get("/api/v1/incoming/?page_size=1").status_code == 200  # this one goes on
+
+
+def test_logout_asks_the_browser_to_drop_its_copies(login_as):
+    client = login_as("vanthu")
+    page = client.get("/").get_data(as_text=True)
+    response = client.post("/logout/", data={"csrf_token": csrf_token(page)})
+    assert response.headers["Clear-Site-Data"] == '"cache", "storage"'
+
+
+def test_over_https_the_cookie_is_host_only(tmp_path):
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'h.db'}",
+                      "SECRET_KEY": uuid.uuid4().hex * 2, "INSTANCE_DIR": str(tmp_path),
+                      "TESTING": True, "SESSION_COOKIE_SECURE": True})
+    assert app.config["SESSION_COOKIE_NAME"] == "__Host-session"

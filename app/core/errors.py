@@ -46,6 +46,14 @@ def register_error_pages(app):
 
     @app.errorhandler(HTTPException)
     def http_error(error):
+        from app.core.requests import PlainBadRequest
+
+        if isinstance(error, PlainBadRequest):  # a Vietnamese message of ours: say it
+            return render(error.code, error.description)
+        if error.code in (401, 403):  # access-control refusals are logged (ASVS 7.2.2)
+            app.logger.warning("Refused %s %s %s for user %s from %s", error.code,
+                               request.method, request.path,
+                               getattr(current_user, "id", None), request.remote_addr)
         return render(error.code, messages.get(error.code, error.description))
 
     @app.errorhandler(Exception)

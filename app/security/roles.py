@@ -42,7 +42,8 @@ OWN_ACCOUNT = {
     "ResetMyPasswordView": ["can_this_form_get", "can_this_form_post"],
     "UserInfoEditView": ["can_this_form_get", "can_this_form_post"],
     "MenuApi": ["can_get"],
-    "Account": ["can_report", "can_twofactor"],  # report a compromised password; 2FA
+    # report a compromised password; 2FA; see and end one's own sessions
+    "Account": ["can_report", "can_twofactor", "can_sessions"],
     "Notification": ["can_read"],  # their own notices
 }
 

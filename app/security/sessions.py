@@ -11,13 +11,14 @@ X-CSRFToken header to write, and a body must be JSON (or multipart where files a
 
 A request with `Authorization: Bearer` is a token request: the cookie is ignored, the token
 carries the session version (app.security.manager), and a temporary password cannot get one."""
+import hashlib
 import secrets
 
 from flask import current_app, flash, g, jsonify, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user, user_logged_in
 from flask_wtf.csrf import validate_csrf
-from sqlalchemy import update
+from sqlalchemy import select, update
 from wtforms.validators import ValidationError
 
 from app.core.timefmt import utcnow
@@ -83,6 +84,28 @@ def end_all(db_session, user, keep: str | None = None) -> None:
     if keep:
         query = query.where(LoginSession.id != keep)
     db_session.execute(query.values(ended_at=utcnow()))
+
+
+def open_sessions(db_session, user) -> list[LoginSession]:
+    return list(db_session.scalars(select(LoginSession).where(
+        LoginSession.user_id == user.id, LoginSession.ended_at.is_(None))
+        .order_by(LoginSession.started_at.desc())))
+
+
+def handle(row: LoginSession) -> str:
+    """How a page names a session: not its id, which is the cookie's secret half."""
+    return hashlib.sha256(row.id.encode()).hexdigest()[:16]
+
+
+def end_own(db_session, user, which: str | None, everyone: bool = False) -> int:
+    """The person ends one of their other sessions (by its handle), or all of them but this
+    one; the caller commits. The number ended."""
+    ids = [row.id for row in open_sessions(db_session, user)
+           if row.id != current_sid() and (everyone or handle(row) == which)]
+    if not ids:
+        return 0
+    return db_session.execute(update(LoginSession).where(LoginSession.id.in_(ids))
+                              .values(ended_at=utcnow())).rowcount
 
 
 def current_sid() -> str | None:

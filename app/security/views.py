@@ -127,8 +127,11 @@ class EofficeAuthDBView(AuthDBView):
 
     @expose("/logout/", methods=["POST"])
     def logout(self):
-        """Logout by POST only (a link or an image cannot log someone out)."""
-        return super().logout()
+        """Logout by POST only (a link or an image cannot log someone out); the session ends
+        on the server (manager.on_user_logout) and the browser drops what it cached."""
+        response = super().logout()
+        response.headers["Clear-Site-Data"] = '"cache", "storage"'
+        return response
 
 
 class AccountView(BaseView):
@@ -136,7 +139,8 @@ class AccountView(BaseView):
     class_permission_name = "Account"
     method_permission_name = {"compromised": "report", "two_factor": "twofactor",
                               "enable_two_factor": "twofactor",
-                              "disable_two_factor": "twofactor"}
+                              "disable_two_factor": "twofactor",
+                              "sessions": "sessions", "end_session": "sessions"}
     default_view = "compromised"
 
     @expose("/compromised", methods=["GET", "POST"])
@@ -155,6 +159,35 @@ class AccountView(BaseView):
         flash(_("Đã ghi nhận báo lộ mật khẩu: tài khoản đã bị khóa và mọi phiên đăng nhập đã "
                 "kết thúc. Liên hệ quản trị mạng để được đặt lại mật khẩu."), "warning")
         return redirect(url_for(current_app.appbuilder.sm.auth_view.endpoint + ".login"))
+
+    @expose("/sessions")
+    @has_access
+    def sessions(self):
+        """The person's open sessions (browser, address, since when): any of them can be
+        ended from here, e.g. a session left open on another computer (ASVS 3.3.4)."""
+        from app.extensions import db
+        from app.security import sessions as server_sessions
+
+        rows = server_sessions.open_sessions(db.session, g.user)
+        current = server_sessions.current_sid()
+        return self.render_template("account/sessions.html", title=_("Phiên đăng nhập"),
+                                    rows=[(row, server_sessions.handle(row), row.id == current)
+                                          for row in rows])
+
+    @expose("/sessions/end", methods=["POST"])
+    @has_access
+    def end_session(self):
+        """End one other session (`sid`), or every other one (`all`)."""
+        from app.extensions import db
+        from app.security import sessions as server_sessions
+
+        form = FlaskForm()
+        if form.validate_on_submit():
+            ended = server_sessions.end_own(db.session, g.user, request.form.get("session"),
+                                            everyone=bool(request.form.get("all")))
+            db.session.commit()
+            flash(_("Đã kết thúc %(n)s phiên đăng nhập.", n=ended), "info")
+        return redirect(url_for(".sessions"))
 
     @expose("/twofactor")
     @has_access
