@@ -57,6 +57,9 @@ class Config:
     DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD")
     MAX_UPLOAD_BYTES = int(os.environ.get("MAX_UPLOAD_MB", "30")) * 1024 * 1024  # per file
     MAX_CONTENT_LENGTH = 4 * MAX_UPLOAD_BYTES  # a whole request, several files
+    # Largest image accepted or rendered, in pixels (width × height of each frame), checked
+    # from the header before decoding: decompression bombs are refused (Pillow's own: 179 M).
+    MAX_IMAGE_PIXELS = int(os.environ.get("MAX_IMAGE_PIXELS", "40000000"))
     PDF_FONT_PATH = os.environ.get(
         "PDF_FONT_PATH", "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
     )
@@ -158,6 +161,9 @@ class Config:
         values.update(overrides or {})
         if not values.get("SECRET_KEY"):
             values["SECRET_KEY"] = _secret_key(values.get("INSTANCE_DIR") or INSTANCE_PATH)
+        if values.get("SESSION_COOKIE_SECURE") and not values.get("SESSION_COOKIE_NAME"):
+            # Over HTTPS: a cookie no other host or path can set or shadow (ASVS 3.4.4).
+            values["SESSION_COOKIE_NAME"] = "__Host-session"
         if not values.get("SQLALCHEMY_DATABASE_URI"):
             values["SQLALCHEMY_DATABASE_URI"] = _database_url()
         if values["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):

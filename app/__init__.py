@@ -4,6 +4,7 @@ from urllib.parse import urlencode
 
 from flask import Flask, redirect, request
 from flask_babel import get_locale
+from flask_babel import gettext as _
 
 from config import Config
 
@@ -13,11 +14,23 @@ def create_app(config: dict | None = None) -> Flask:
 
     app = Flask(__name__, instance_path=Config.resolve(config)["INSTANCE_DIR"])
     app.config.from_mapping(Config.resolve(config))
+    from app.core.files import secure_instance
+
+    secure_instance(app.config)  # instance, DATA_DIR and the SQLite file: owner-only
+    init_image_limit(app)
     init_request_hygiene(app)
     init_extensions(app)
     init_views(app)
     init_cli(app)
     return app
+
+
+def init_image_limit(app: Flask) -> None:
+    """Pillow refuses (a warning, then an error at twice) images beyond MAX_IMAGE_PIXELS, far
+    below its default; app.core.files.check_image_size refuses them first, in Vietnamese."""
+    from PIL import Image
+
+    Image.MAX_IMAGE_PIXELS = app.config["MAX_IMAGE_PIXELS"]
 
 
 def init_request_hygiene(app: Flask) -> None:
@@ -77,6 +90,40 @@ def init_request_hygiene(app: Flask) -> None:
             if isinstance(value, int) and not -(2**31) < value < 2**31:
                 abort(404)
 
+    def fab_model_apis() -> set:
+        """The blueprints of FAB's generic REST resources, whose `q` is rison (our own
+        resources take `q` as a search text)."""
+        if "_fab_model_apis" not in app.extensions:
+            from flask_appbuilder.api import ModelRestApi
+
+            app.extensions["_fab_model_apis"] = {
+                view.blueprint.name for view in app.appbuilder.baseviews
+                if isinstance(view, ModelRestApi) and getattr(view, "blueprint", None)}
+        return app.extensions["_fab_model_apis"]
+
+    @app.before_request
+    def refuse_impossible_numbers():
+        """Numbers in FAB's query arguments that would reach the database as an overflow or a
+        type error (the rison `q` of the REST lists, the grids' `_flt_` filters): a 400 with a
+        Vietnamese message, before FAB reads them. (Whole numbers read with
+        `args.get(name, type=int)` go through app.core.numbers.db_int.)"""
+        import prison
+
+        from app.core.numbers import grid_filter_problem, rison_problem
+        from app.core.requests import PlainBadRequest
+
+        message = _("Tham số tìm kiếm, lọc hoặc phân trang không hợp lệ.")
+        if grid_filter_problem(request.args):
+            raise PlainBadRequest(message)
+        if request.args.get("q") and request.blueprint in fab_model_apis():
+            try:
+                rison = prison.loads(request.args["q"])
+            except Exception:  # not rison: FAB tries JSON, then answers 400 itself
+                return None
+            if rison_problem(rison):
+                raise PlainBadRequest(message)
+        return None
+
     @app.context_processor
     def template_helpers():
         from app.core.timefmt import format_date, format_datetime
@@ -97,8 +144,11 @@ def init_extensions(app: Flask) -> None:
 
     from app.extensions import cache, csrf, db, migrate
     from app.security.accounts import fab_password_validator
+    from app.security.clients import choose_rate_limit_storage, init_client_address
 
     app.config.setdefault("FAB_PASSWORD_COMPLEXITY_VALIDATOR", fab_password_validator)
+    init_client_address(app)
+    choose_rate_limit_storage(app.config)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
     csrf.init_app(app)
@@ -146,9 +196,11 @@ def init_views(app: Flask) -> None:
 
 
 def init_cli(app: Flask) -> None:
+    from app.audit.cli import audit
     from app.cli import check_deploy_command, eoffice
     from app.ops.cli import backup
 
     app.cli.add_command(eoffice)
+    app.cli.add_command(audit)
     app.cli.add_command(backup)
     app.cli.add_command(check_deploy_command)

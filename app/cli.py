@@ -83,7 +83,7 @@ def deployment_problems(app) -> list[str]:
     storage = config.get("RATELIMIT_STORAGE_URI", "memory://")
     if workers > 1 and storage.startswith("memory"):
         problems.append("Giới hạn đăng nhập lưu trong bộ nhớ trong khi chạy nhiều tiến trình: "
-                        "đặt RATELIMIT_STORAGE_URI=redis://…")
+                        "chạy Redis (REDIS_URL) hoặc đặt RATELIMIT_STORAGE_URI=redis://…")
     if not config.get("RATELIMIT_ENABLED"):
         problems.append("Giới hạn số lần đăng nhập theo địa chỉ đang tắt (RATELIMIT_ENABLED).")
     if not config.get("WTF_CSRF_ENABLED", True):
@@ -106,7 +106,55 @@ def deployment_problems(app) -> list[str]:
             EofficeUser.username.in_(DEMO_ACCOUNTS), EofficeUser.active.is_(True)))
     if demo:
         problems.append(f"Còn {demo} tài khoản mẫu đang hoạt động ({', '.join(DEMO_ACCOUNTS)}).")
+    with app.app_context():
+        still_demo = accounts_with_demo_password(app)
+    if still_demo:
+        problems.append(f"{len(still_demo)} tài khoản vẫn dùng mật khẩu mẫu (DEMO_PASSWORD hoặc "
+                        f"instance/demo-passwords.txt): {', '.join(still_demo)}. Đổi mật khẩu "
+                        "hoặc khóa các tài khoản này.")
     return problems
+
+
+def demo_passwords(app) -> dict[str, set[str]]:
+    """{user name: passwords given by the demo}; "*" holds DEMO_PASSWORD, which every account
+    made while it was set received."""
+    from pathlib import Path
+
+    known: dict[str, set[str]] = {}
+    if app.config.get("DEMO_PASSWORD"):
+        known.setdefault("*", set()).add(app.config["DEMO_PASSWORD"])
+    path = Path(app.config["INSTANCE_DIR"]) / "demo-passwords.txt"
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        lines = []
+    for line in lines:
+        username, tab, password = line.partition("\t")
+        if tab and username.strip() and password:
+            known.setdefault(username.strip(), set()).add(password)
+    return known
+
+
+def accounts_with_demo_password(app) -> list[str]:
+    """Every account (not only the six of the README) whose password hash still matches a
+    demo password. Slow by design (one scrypt per account and password): a deployment check."""
+    from sqlalchemy import select
+    from werkzeug.security import check_password_hash
+
+    from app.extensions import db
+    from app.org.models import EofficeUser
+
+    known = demo_passwords(app)
+    if not known:
+        return []
+    everyone = known.get("*", set())
+    found = []
+    for username, hashed in db.session.execute(select(
+            EofficeUser.username, EofficeUser.password).order_by(EofficeUser.username)):
+        candidates = everyone | known.get(username, set())
+        if hashed and any(check_password_hash(hashed, p) for p in candidates):
+            found.append(username)
+    return found
 
 
 @click.command("check-deploy")

@@ -64,6 +64,27 @@ def app(database_url, tmp_path_factory):
 
 
 @pytest.fixture
+def empty_database_url(tmp_path):
+    """A brand-new empty database of the kind the suite runs on (a PostgreSQL database of its
+    own, dropped afterwards; a SQLite file otherwise)."""
+    import uuid
+
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+        return
+    url = url.replace("postgresql://", "postgresql+psycopg://", 1)
+    name = f"eoffice_empty_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    yield sa.engine.make_url(url).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

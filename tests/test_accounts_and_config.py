@@ -54,7 +54,7 @@ def test_random_demo_passwords_are_kept_for_the_owner_only(tmp_path):
 
 def test_secret_key_is_generated_once_and_kept(tmp_path, monkeypatch):
     monkeypatch.delenv("SECRET_KEY", raising=False)
-    monkeypatch.setattr(config, "INSTANCE_PATH", tmp_path)
+    monkeypatch.setattr(config.Config, "INSTANCE_DIR", str(tmp_path))  # as INSTANCE_DIR=…
     first = config.Config.resolve()["SECRET_KEY"]
     second = config.Config.resolve()["SECRET_KEY"]
     assert first == second and len(first) >= 32

@@ -377,7 +377,7 @@ def test_restore_refuses_a_tampered_archive(small_archive, tmp_path):
     target = make_app(f"sqlite:///{tmp_path / 'target.db'}", tmp_path / "target")
     result = cli(target, "backup", "restore", str(tampered))
     assert result.exit_code != 0 and victim in result.output
-    assert not (tmp_path / "target" / "data").exists()  # nothing written
+    assert not any((tmp_path / "target" / "data").rglob("*"))  # nothing written
     assert not ops.existing_tables(f"sqlite:///{tmp_path / 'target.db'}")
 
 
@@ -454,6 +454,7 @@ def test_schedule_runs_when_due_once_and_prunes(tmp_path):
 
 def test_a_failed_run_is_recorded(tmp_path):
     app = make_app(f"sqlite:///{tmp_path / 'nothing-here.db'}", tmp_path / "f")
+    (tmp_path / "nothing-here.db").unlink()  # made (empty, 0600) by create_app: gone again
     with app.app_context():
         record = ops.run_backup(app, "schedule")
     assert record["result"] == "error" and "nothing-here.db" in record["error"]
@@ -550,3 +551,115 @@ def test_only_the_network_administrator_reaches_the_page(backups_of, login_as, u
         client.get("/users/userinfo/").get_data(as_text=True)))
     assert response.status_code in (302, 403)
     assert not backups_of.exists() or not ops.list_backups(backups_of)
+
+
+# ---------------------------------------------------------------- encrypted archives
+
+KEY = "q83vEjRWeJq83vEjRWeJq83vEjRWeJq83vEjRWeJq8M="  # 32 bytes, base64
+OTHER_KEY = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+@pytest.fixture(scope="module")
+def encrypted_archive(tmp_path_factory):
+    """A SQLite instance with a document, a password hash and a TOTP secret, backed up with
+    BACKUP_ENCRYPTION_KEY set."""
+    root = tmp_path_factory.mktemp("encrypted")
+    url = f"sqlite:///{root / 'enc.db'}"
+    app = make_app(url, root, BACKUP_ENCRYPTION_KEY=KEY)
+    assert cli(app, "eoffice", "setup").exit_code == 0
+    register_documents(app, 1, "mã hóa")
+    execute(url, f"UPDATE ab_user SET otp_secret = '{TOTP_SECRET}' WHERE username = 'vanthu'")
+    engine = engine_of(url)
+    with engine.connect() as conn:
+        password_hash = conn.execute(sa.text(
+            "SELECT password FROM ab_user WHERE username = 'vanthu'")).scalar_one()
+    engine.dispose()
+    result = cli(app, "backup", "create")
+    assert result.exit_code == 0, result.output
+    return app, url, Path(result.stdout.strip().splitlines()[0]), password_hash, result.output
+
+
+def test_an_encrypted_archive_keeps_hashes_and_secrets_out_of_sight(encrypted_archive):
+    app, _url, archive, password_hash, output = encrypted_archive
+    assert archive.name.endswith(".tar.gz.enc") and ops.ARCHIVE_NAME.match(archive.name)
+    assert "KHÔNG được mã hóa" not in output
+    data = archive.read_bytes()
+    assert data.startswith(ops.MAGIC)
+    assert password_hash.encode() not in data and TOTP_SECRET.encode() not in data
+    with pytest.raises(tarfile.TarError):
+        tarfile.open(archive).close()
+    assert oct(archive.stat().st_mode & 0o777) == "0o600"
+    result = cli(app, "backup", "verify", str(archive))
+    assert result.exit_code == 0, result.output
+    assert "mã hóa AES-256-GCM" in result.output
+    [listed] = ops.list_backups(archive.parent)
+    assert listed.name == archive.name and listed.verified is True
+
+
+def test_an_encrypted_archive_restores_with_its_key(encrypted_archive, tmp_path):
+    _app, url, archive, password_hash, _output = encrypted_archive
+    target_url = f"sqlite:///{tmp_path / 'target.db'}"
+    target = make_app(target_url, tmp_path / "target", BACKUP_ENCRYPTION_KEY=KEY)
+    result = cli(target, "backup", "restore", str(archive))
+    assert result.exit_code == 0, result.output
+    assert fingerprint(target_url) == fingerprint(url)
+    assert stored_files_match(target_url, tmp_path / "target" / "data") == 1
+
+
+@pytest.mark.parametrize("key,message", [
+    (None, "đã được mã hóa: đặt BACKUP_ENCRYPTION_KEY"),
+    (OTHER_KEY, "không phải khóa đã dùng để mã hóa"),
+    ("ngắn-quá", "BACKUP_ENCRYPTION_KEY không hợp lệ"),
+])
+def test_a_missing_or_wrong_key_is_said_in_vietnamese(encrypted_archive, tmp_path, key,
+                                                      message):
+    _app, _url, archive, _hash, _output = encrypted_archive
+    settings = {"BACKUP_ENCRYPTION_KEY": key} if key else {}
+    target = make_app(f"sqlite:///{tmp_path / 'target.db'}", tmp_path / "target", **settings)
+    for command in ("verify", "restore"):
+        result = cli(target, "backup", command, str(archive))
+        assert result.exit_code == 1, result.output
+        assert message in result.output and "Traceback" not in result.output
+    assert not any((tmp_path / "target" / "data").rglob("*"))  # nothing restored
+
+
+def test_a_damaged_or_cut_encrypted_archive_is_refused(encrypted_archive, tmp_path):
+    app, _url, archive, _hash, _output = encrypted_archive
+    data = archive.read_bytes()
+    flipped = tmp_path / "flipped.tar.gz.enc"
+    flipped.write_bytes(flip(data, len(data) // 2))
+    result = cli(app, "backup", "verify", str(flipped))
+    assert result.exit_code == 1 and "bị hỏng" in result.output, result.output
+    cut = tmp_path / "cut.tar.gz.enc"
+    cut.write_bytes(data[:ops.HEADER_SIZE + ops.CHUNK + ops.TAG] if len(data) > ops.HEADER_SIZE
+                    + ops.CHUNK + ops.TAG + 100 else data[:-100])
+    result = cli(app, "backup", "verify", str(cut))
+    assert result.exit_code == 1 and ("cắt cụt" in result.output or "bị hỏng" in
+                                      result.output), result.output
+
+
+def test_plain_archives_still_verify_with_a_key_and_say_they_are_plain(small_archive,
+                                                                        tmp_path):
+    _app, archive = small_archive
+    keyed = make_app(f"sqlite:///{tmp_path / 'k.db'}", tmp_path / "k",
+                     BACKUP_ENCRYPTION_KEY=KEY)
+    result = cli(keyed, "backup", "verify", str(archive))
+    assert result.exit_code == 0 and "không mã hóa" in result.output, result.output
+
+
+def test_backup_create_warns_when_no_key_is_set(tmp_path):
+    app = make_app(f"sqlite:///{tmp_path / 'w.db'}", tmp_path / "w")
+    assert cli(app, "eoffice", "setup").exit_code == 0
+    result = cli(app, "backup", "create")
+    assert result.exit_code == 0, result.output
+    assert "KHÔNG được mã hóa (chưa đặt BACKUP_ENCRYPTION_KEY)" in result.output
+    assert Path(result.stdout.strip().splitlines()[0]).name.endswith(".tar.gz")
+
+
+def test_the_page_warns_when_archives_are_not_encrypted(backups_of, login_as, monkeypatch,
+                                                        app):
+    client = login_as("quantri")
+    assert "backup-unencrypted" in client.get("/backups/").get_data(as_text=True)
+    monkeypatch.setitem(app.config, "BACKUP_ENCRYPTION_KEY", KEY)
+    assert "backup-unencrypted" not in client.get("/backups/").get_data(as_text=True)

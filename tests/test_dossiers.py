@@ -760,7 +760,8 @@ def test_no_500_on_numbers_too_large_for_the_database(app, client, login_as, api
     response = client.post("/api/v1/dossier/", headers=headers, json={
         "code": code(), "title": "Hồ sơ", "retention_id": int(big),
         "start_date": today_local().isoformat()})
-    assert response.status_code == 422
+    assert response.status_code == 400  # refused with the body (app.core.requests)
+    assert response.get_json()["message"] == "Nội dung JSON có số vượt quá giới hạn cho phép."
 
 
 def test_a_plan_line_in_use_is_not_deleted(app, login_as, db_session):

@@ -186,7 +186,8 @@ def test_save_file_writes_under_a_generated_name(tmp_path, demo_pdf):
     assert path == tmp_path / "files" / saved.storage_name[:2] / saved.storage_name
     assert path.read_bytes() == demo_pdf
     assert hashlib.sha256(path.read_bytes()).hexdigest() == saved.sha256
-    assert stat.S_IMODE(path.stat().st_mode) == 0o640
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600  # owner-only (issue 13, point 16)
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
     assert [p.name for p in path.parent.iterdir()] == [saved.storage_name]  # no temp file left
     assert "Công" not in str(path)
 

@@ -1,9 +1,6 @@
 """The schema comes from migrations: upgrade from an empty database works, and the models and
 the migrations agree (autogenerate would find nothing to add)."""
-import os
-import uuid
 
-import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -12,24 +9,6 @@ from flask_migrate import upgrade
 
 from app import create_app
 from app.core.search import not_search_index
-
-
-@pytest.fixture
-def empty_database_url(tmp_path):
-    """A brand-new empty database of the kind the suite runs on."""
-    url = os.environ.get("TEST_DATABASE_URL")
-    if not url:
-        yield f"sqlite:///{tmp_path / 'empty.db'}"
-        return
-    url = url.replace("postgresql://", "postgresql+psycopg://", 1)
-    name = f"eoffice_migr_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    yield sa.engine.make_url(url).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def test_upgrade_from_empty_then_models_match(empty_database_url, tmp_path):

@@ -23,3 +23,7 @@ class AuditEvent(Model):
     object_id = Column(String(40))
     summary = Column(String(500))
     changes = Column(Text)  # JSON {field: [before, after]}
+    # Tamper evidence (app.audit.services.chain_hash): row_hash = sha256 of prev_hash and this
+    # row's canonical fields; prev_hash = row_hash of the row before it (id order).
+    prev_hash = Column(String(64))
+    row_hash = Column(String(64))

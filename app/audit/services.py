@@ -1,16 +1,20 @@
 """Recording the audit trail: who did what, when (UTC), from where, before and after.
 
 Every create, update and delete of the application's records is recorded by one hook on the
-database session (so no path can forget it); logins, logouts, password events and downloads
-are recorded where they happen with `record()`."""
+database session (so no path can forget it); logins, logouts and password events are recorded
+where they happen with `record()`; downloads by app.core.downloads.send_download, the one way a
+file leaves. Every row is chained by hash to the one before it (tamper evidence, see below)."""
+import hashlib
 import json
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask import g, has_request_context, request
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import event, inspect
-from sqlalchemy.orm import RelationshipProperty, Session
+from sqlalchemy import event, inspect, select, text
+from sqlalchemy.orm import RelationshipProperty, Session, object_session
 
+from app.audit import secrecy
 from app.audit.models import AuditEvent
 from app.core.timefmt import utcnow
 
@@ -33,6 +37,7 @@ def _readable(value):
 ACTION_LABELS = {
     "create": _l("Tạo mới"), "update": _l("Sửa"), "delete": _l("Xóa"),
     "login": _l("Đăng nhập"), "login_failed": _l("Đăng nhập sai"),
+    "login_locked": _l("Đăng nhập khi tài khoản đang khóa (bị từ chối)"),
     "locked": _l("Khóa tài khoản (đăng nhập sai nhiều lần)"), "logout": _l("Đăng xuất"),
     "password_changed": _l("Đổi mật khẩu"), "password_reset": _l("Đặt lại mật khẩu"),
     "compromised": _l("Báo lộ mật khẩu"), "unlocked": _l("Mở khóa tài khoản"),
@@ -66,12 +71,20 @@ def _plain(value):
         return value
     if isinstance(value, list | tuple | set):
         return [_plain(v) for v in value]
+    if secrecy.is_secret_value(value):  # e.g. a draft's reply_to: a secret document
+        return secrecy.REDACTED_TEXT
     return str(value)
 
 
 def record(session, action, *, object_type=None, object_id=None, summary=None, changes=None,
-           actor_id=None, actor_name=None):
-    """Add one line to the trail (committed with the caller's transaction)."""
+           actor_id=None, actor_name=None, secret=None):
+    """Add one line to the trail (committed with the caller's transaction). A line about a
+    secret document keeps no content (app.audit.secrecy); `secret` None: looked up."""
+    if secret is None and object_type and object_id is not None and (summary or changes):
+        secret = bool(secrecy.secret_keys(session, [(object_type, object_id)]))
+    if secret:
+        summary = secrecy.REDACTED_TEXT if summary else None
+        changes = secrecy.redact_changes(changes)
     current_id, current_name = _actor()
     session.add(AuditEvent(
         at=utcnow(), actor_id=actor_id if actor_id is not None else current_id,
@@ -99,6 +112,15 @@ def _changes(state):
         if isinstance(attribute, RelationshipProperty) and not all(_readable(v)
                                                                     for v in related):
             continue  # e.g. file links: their own rows are recorded
+        if isinstance(attribute, RelationshipProperty) and attribute.uselist:
+            # A collection (a person's roles): the whole list before and after, not only
+            # what was added or removed.
+            kept = list(history.unchanged)
+            before = sorted(map(str, kept + list(history.deleted)))
+            after = sorted(map(str, kept + list(history.added)))
+            if before != after:
+                changes[key] = [before, after]
+            continue
         before = history.deleted[0] if len(history.deleted) == 1 else list(history.deleted)
         after = history.added[0] if len(history.added) == 1 else list(history.added)
         if before == after:
@@ -116,6 +138,7 @@ def _identity(obj):
 @event.listens_for(Session, "before_flush")
 def _audit_changes(session, _flush_context, _instances):
     pending = []
+    classified = set()  # documents made secret by this very change
     for obj in list(session.dirty):
         table = inspect(obj).mapper.local_table.name
         if table in NOT_AUDITED or not session.is_modified(obj):
@@ -123,13 +146,16 @@ def _audit_changes(session, _flush_context, _instances):
         changes = _changes(inspect(obj))
         if changes:
             pending.append(("update", table, _identity(obj), str(obj)[:500], changes))
+            if secrecy.is_secret_now(session, obj):
+                classified.add((table, _identity(obj)))
     for obj in list(session.deleted):
         table = inspect(obj).mapper.local_table.name
         if table not in NOT_AUDITED:
             pending.append(("delete", table, _identity(obj), str(obj)[:500], None))
+    secret = classified | secrecy.secret_keys(session, [(t, i) for _a, t, i, _s, _c in pending])
     for action, table, identity, summary, changes in pending:
         record(session, action, object_type=table, object_id=identity, summary=summary,
-               changes=changes)
+               changes=changes, secret=(table, identity) in secret)
     session.info.setdefault("audit_new", []).extend(
         obj for obj in session.new
         if inspect(obj).mapper.local_table.name not in NOT_AUDITED)
@@ -139,19 +165,164 @@ def _audit_changes(session, _flush_context, _instances):
 def _audit_created(session, _flush_context):
     """New rows get their id only at flush: record them right after, in the same
     transaction (they are flushed with the next flush or the commit)."""
-    created = session.info.pop("audit_new", [])
+    created = [obj for obj in session.info.pop("audit_new", [])
+               if inspect(obj).identity is not None]
+    secret = secrecy.secret_keys(session, [(inspect(obj).mapper.local_table.name,
+                                            _identity(obj)) for obj in created])
     for obj in created:
         state = inspect(obj)
-        if state.identity is None:
-            continue
+        key = (state.mapper.local_table.name, _identity(obj))
         session.add(AuditEvent(
             at=utcnow(), actor_id=_actor()[0], actor_name=_actor()[1], ip=_ip(),
-            action="create", object_type=state.mapper.local_table.name,
-            object_id=_identity(obj), summary=str(obj)[:500]))
+            action="create", object_type=key[0], object_id=key[1],
+            summary=secrecy.REDACTED_TEXT if key in secret else str(obj)[:500]))
 
 
-def record_download(session, file_or_name, owner_type, owner_id):
-    """A file left the system: who took which file of which record (ASVS 7.2)."""
-    record(session, "download", object_type=owner_type, object_id=owner_id,
-           summary=getattr(file_or_name, "original_name", file_or_name))
-    session.commit()
+
+# ---------------------------------------------------------------- tamper evidence (hash chain)
+#
+# Each row carries row_hash = sha256(prev_hash + its canonical fields) and prev_hash = the
+# row_hash of the row before it (by id). Changing a row breaks its own hash; deleting one
+# breaks the link of the next. Ids may skip a value (a PostgreSQL sequence is not rolled back
+# with a failed transaction): a gap whose next row still links to the row before the gap was
+# there when the row was written, and is not reported; a gap where the link is broken is
+# reported as deleted rows. Someone able to rewrite the table AND recompute every later hash
+# is not stopped by a chain without a secret: `flask audit verify` prints the newest hash, to
+# be noted somewhere else (a signed report, the weekly backup's record) as an anchor.
+
+CHAIN_FIELDS = ("id", "at", "actor_id", "actor_name", "ip", "action", "object_type",
+                "object_id", "summary", "changes")
+CHAIN_LOCK = 0x6175_6469_7400  # pg_advisory_xact_lock key of the chain ("audit")
+
+
+def _canonical(value):
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+    return value
+
+
+def chain_hash(prev_hash, row) -> str:
+    """sha256 (hex) of the previous hash and the row's fields (a mapping or an object)."""
+    get = row.get if isinstance(row, dict) else (lambda name: getattr(row, name))
+    payload = json.dumps([prev_hash or ""] + [_canonical(get(name)) for name in CHAIN_FIELDS],
+                         ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def _chain_tail(connection):
+    """Take the chain for this transaction and return (last id, last row_hash).
+
+    PostgreSQL: a transaction-level advisory lock, held until commit or rollback, so that two
+    workers never chain to the same row (taken again by a later flush of the same transaction,
+    which is harmless). SQLite: the database's write lock — taken now with BEGIN IMMEDIATE if
+    the transaction has not written yet, so that the tail read below cannot go stale."""
+    dialect = connection.dialect.name
+    if dialect == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK})
+    elif dialect == "sqlite":
+        raw = connection.connection.dbapi_connection
+        if not raw.in_transaction:
+            raw.execute("BEGIN IMMEDIATE")
+    row = connection.execute(select(AuditEvent.id, AuditEvent.row_hash)
+                             .order_by(AuditEvent.id.desc()).limit(1)).first()
+    return (row[0], row[1]) if row else (0, None)
+
+
+def _next_id(connection, last_id):
+    """The sequence's next value (PostgreSQL), never behind the chain's tail (rows inserted
+    with explicit ids, e.g. by a data import, do not move a sequence)."""
+    if connection.dialect.name == "postgresql":
+        return connection.execute(text(
+            "SELECT setval(pg_get_serial_sequence('audit_event', 'id'), "
+            "greatest(nextval(pg_get_serial_sequence('audit_event', 'id')), :next))"),
+            {"next": last_id + 1}).scalar_one()
+    return last_id + 1
+
+
+@event.listens_for(AuditEvent, "before_insert")
+def _chain_row(_mapper, connection, target):
+    """Every inserted row is chained, whoever adds it (record(), the hooks, the demo). All
+    rows of one flush are prepared before the first is inserted: the tail of the rows already
+    prepared is kept on the session until the flush ends."""
+    session = object_session(target)
+    info = session.info if session is not None else {}
+    tail = info.get("audit_chain_tail")
+    if tail is None:
+        tail = _chain_tail(connection)
+    target.id = _next_id(connection, tail[0])
+    if isinstance(target.at, datetime):
+        target.at = target.at.replace(tzinfo=None)
+    target.prev_hash = tail[1]
+    target.row_hash = chain_hash(tail[1], target)
+    info["audit_chain_tail"] = (target.id, target.row_hash)
+
+
+@event.listens_for(Session, "after_flush")
+def _forget_chain_tail(session, _flush_context):
+    session.info.pop("audit_chain_tail", None)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_chain_tail_on_rollback(session):
+    session.info.pop("audit_chain_tail", None)
+
+
+@dataclass
+class ChainReport:
+    rows: int = 0
+    last_id: int | None = None
+    last_hash: str | None = None
+    broken_id: int | None = None
+    problem: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+
+def verify_chain(connection, batch: int = 2000) -> ChainReport:
+    """Walk the trail in id order and stop at the first row that is missing, changed or not
+    linked to the row before it."""
+    report = ChainReport()
+    columns = [getattr(AuditEvent, name) for name in CHAIN_FIELDS]
+    previous_id, previous_hash = None, None
+    after = None
+    while True:
+        query = select(*columns, AuditEvent.prev_hash, AuditEvent.row_hash).order_by(
+            AuditEvent.id).limit(batch)
+        if after is not None:
+            query = query.where(AuditEvent.id > after)
+        rows = connection.execute(query).mappings().all()
+        if not rows:
+            return report
+        for row in rows:
+            problem = _row_problem(row, previous_id, previous_hash)
+            if problem:
+                report.broken_id, report.problem = row["id"], str(problem)
+                return report
+            report.rows += 1
+            previous_id, previous_hash = row["id"], row["row_hash"]
+            report.last_id, report.last_hash = previous_id, previous_hash
+        after = previous_id
+
+
+def _row_problem(row, previous_id, previous_hash):
+    from flask_babel import gettext as _
+
+    number = row["id"]
+    if not row["row_hash"]:
+        return _("Dòng #%(id)s không có mã băm (được thêm không qua ứng dụng).", id=number)
+    if (row["prev_hash"] or None) != previous_hash:
+        if previous_id is None:
+            return _("Dòng #%(id)s là dòng đầu tiên còn lại nhưng nối vào một dòng trước nó: "
+                     "các dòng trước #%(id)s đã bị xóa.", id=number)
+        if number - previous_id > 1:
+            return _("Thiếu dòng nhật ký: các dòng từ #%(first)s đến #%(last)s đã bị xóa "
+                     "(dòng #%(id)s không còn nối với dòng #%(previous)s).",
+                     first=previous_id + 1, last=number - 1, id=number,
+                     previous=previous_id)
+        return _("Dòng #%(id)s không nối với dòng #%(previous)s trước nó (mã băm trước "
+                 "không khớp).", id=number, previous=previous_id)
+    if chain_hash(row["prev_hash"], dict(row)) != row["row_hash"]:
+        return _("Dòng #%(id)s đã bị sửa sau khi ghi (mã băm không khớp nội dung).", id=number)
+    return None

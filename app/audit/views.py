@@ -3,16 +3,18 @@ export as .xlsx. Reading only: no add, edit or delete route exists."""
 import io
 import json
 
-from flask import Response, request
+from flask import request
 from flask_appbuilder import expose, has_access
 from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
 
 from app.audit.models import AuditEvent
+from app.audit.secrecy import redact_rows
 from app.audit.services import ACTION_LABELS
-from app.core.files import content_disposition
+from app.core.downloads import send_download
 from app.core.timefmt import format_datetime
 from app.core.views import EofficeModelView, VietnameseInterface
+from app.core.xlsx import append_row
 
 EXPORT_LIMIT = 50_000
 
@@ -31,9 +33,24 @@ def changes_text(changes):
     return "; ".join(f"{field}: {before} → {after}" for field, (before, after) in data.items())
 
 
+class AuditInterface(VietnameseInterface):
+    """Every line the trail's pages read (grid, line page, export) passes the secrecy rule:
+    nothing of a secret document's content is shown (app.audit.secrecy)."""
+
+    def query(self, *args, **kwargs):
+        count, rows = super().query(*args, **kwargs)
+        return count, redact_rows(self.session, rows)
+
+    def get(self, *args, **kwargs):
+        row = super().get(*args, **kwargs)
+        if row is not None:
+            redact_rows(self.session, [row])
+        return row
+
+
 class AuditView(EofficeModelView):
     route_base = "/audit"
-    datamodel = VietnameseInterface(AuditEvent)
+    datamodel = AuditInterface(AuditEvent)
     class_permission_name = "AuditTrail"
     include_route_methods = {"list", "show", "export"}
     method_permission_name = {"list": "read", "show": "read", "export": "read"}
@@ -64,15 +81,15 @@ class AuditView(EofficeModelView):
         workbook = Workbook()
         sheet = workbook.active
         sheet.title = "Nhat ky"
-        sheet.append([str(self.label_columns[c]) for c in self.show_columns])
+        append_row(sheet, [str(self.label_columns[c]) for c in self.show_columns])
         for row in rows:
-            sheet.append([format_datetime(row.at), row.actor_name, row.ip,
+            append_row(sheet, [format_datetime(row.at), row.actor_name, row.ip,
                           action_label(row.action), row.object_type, row.object_id,
                           row.summary, changes_text(row.changes)])
         buffer = io.BytesIO()
         workbook.save(buffer)
-        return Response(buffer.getvalue(), headers={
-            "Content-Disposition": content_disposition("Nhật ký hệ thống.xlsx")},
+        return send_download(  # the export itself is in the trail (app.core.downloads)
+            data=buffer.getvalue(), filename="Nhật ký hệ thống.xlsx", object_type="audit_event",
             mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
     def render_template(self, template, **kwargs):

@@ -155,6 +155,25 @@ class Signer(Model):
         return f"{prefix}{self.position_title} – {self.full_name}"
 
 
+OLDEST_REGISTER_YEAR = 1945  # the oldest archives imported (app.imports.services.OLDEST_YEAR)
+
+
+def check_register_year(value):
+    """A register's year: from 1945 (old archives are imported into their year's register) to
+    next year (registers are opened ahead for January)."""
+    from datetime import date
+
+    last = date.today().year + 1
+    try:
+        year = int(value)
+    except (TypeError, ValueError, OverflowError):
+        year = None
+    if year is None or isinstance(value, bool) or not OLDEST_REGISTER_YEAR <= year <= last:
+        return _l("Năm của sổ phải từ %(first)s đến %(last)s.", first=OLDEST_REGISTER_YEAR,
+                  last=last)
+    return None
+
+
 class Register(Model):
     """Sổ văn bản: one numbering sequence per register and year (incoming or outgoing)."""
     __tablename__ = "register"

@@ -195,6 +195,7 @@ class RegisterView(EofficeModelView):
     edit_form_extra_fields = add_form_extra_fields = {
         "direction": SelectField(_l("Loại sổ"), choices=m.Register.DIRECTIONS),
     }
+    validators_columns = {"year": [form_validator(m.check_register_year)]}
 
 
 class RegisterApi(EofficeApi):
@@ -205,6 +206,7 @@ class RegisterApi(EofficeApi):
                                    "document_type.id", "document_type.name", "active"]
     add_columns = edit_columns = REGISTER_COLUMNS
     order_columns = ["name", "year"]
+    validators_columns = {"year": api_validator(m.check_register_year)}
 
 
 class RetentionPeriodView(EofficeModelView):

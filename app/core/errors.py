@@ -59,4 +59,7 @@ def register_error_pages(app):
     @app.errorhandler(Exception)
     def unexpected_error(error):
         app.logger.exception("Unhandled error: %s", error)
-        return render(500, messages[500])
+        from app.extensions import db
+
+        db.session.rollback()  # on PostgreSQL a failed statement aborts the transaction: the
+        return render(500, messages[500])  # error page's own queries would fail with it

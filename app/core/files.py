@@ -1,5 +1,6 @@
 """Uploaded files: checked by parsing (pypdf, Pillow, zip/OLE structure), never by extension
 alone; stored outside static/ under a generated name; served with an RFC 6266 header."""
+import contextlib
 import hashlib
 import io
 import os
@@ -7,6 +8,7 @@ import re
 import tempfile
 import unicodedata
 import uuid
+import warnings
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -108,8 +110,66 @@ def _check_pdf(data: bytes) -> tuple[int, str]:
     return len(reader.pages), text
 
 
+DEFAULT_IMAGE_PIXELS = 40_000_000
+
+
+def image_pixel_limit() -> int:
+    """MAX_IMAGE_PIXELS of the configuration (40 megapixels: an A3 scan at 600 dpi)."""
+    from flask import current_app, has_app_context
+
+    if has_app_context():
+        return int(current_app.config.get("MAX_IMAGE_PIXELS") or DEFAULT_IMAGE_PIXELS)
+    return DEFAULT_IMAGE_PIXELS
+
+
+def check_image_size(image) -> None:
+    """Every frame's width × height, read from the headers before any pixel is decoded, within
+    MAX_IMAGE_PIXELS: a decompression bomb (a small PNG of 20000 × 20000 points) is refused
+    before it costs gigabytes of memory and minutes of CPU. DomainError otherwise."""
+    limit = image_pixel_limit()
+    frames = getattr(image, "n_frames", 1)
+    for index in range(frames):
+        if frames > 1:
+            image.seek(index)
+        width, height = image.size
+        if width * height > limit:
+            raise _too_large(limit)
+    if frames > 1:
+        image.seek(0)
+
+
+def _too_large(limit=None) -> DomainError:
+    limit = limit or image_pixel_limit()
+    return DomainError(_l("Ảnh quá lớn: tối đa %(limit)s triệu điểm ảnh. Hãy quét hoặc lưu ảnh "
+                          "với độ phân giải thấp hơn.",
+                          limit=f"{limit / 1_000_000:g}".replace(".", ",")))
+
+
+def open_image(data: bytes, formats=None):
+    """Image.open with the size checked (check_image_size) before anything is decoded;
+    DomainError for a bomb or a file that is not an image."""
+    try:
+        with warnings.catch_warnings():  # Pillow warns beyond its limit: we refuse below
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data), formats=formats)
+    except Image.DecompressionBombError as error:  # beyond twice Image.MAX_IMAGE_PIXELS
+        raise _too_large() from error
+    except Exception as error:
+        raise DomainError(_l("Tệp ảnh bị hỏng hoặc không đọc được.")) from error
+    try:
+        check_image_size(image)
+    except DomainError:
+        image.close()
+        raise
+    except Exception as error:
+        image.close()
+        raise DomainError(_l("Tệp ảnh bị hỏng hoặc không đọc được.")) from error
+    return image
+
+
 def _check_image(data: bytes) -> tuple[str, int]:
     formats = ["JPEG", "PNG", "TIFF"]
+    open_image(data, formats).close()  # the size from the headers, before any decoding
     try:
         with Image.open(io.BytesIO(data), formats=formats) as image:
             image.verify()  # checks structure and checksums
@@ -117,7 +177,7 @@ def _check_image(data: bytes) -> tuple[str, int]:
             image.load()  # verify() does not decode the pixels; a truncated image fails here
             return image.format, getattr(image, "n_frames", 1)
     except Image.DecompressionBombError as error:
-        raise DomainError(_l("Ảnh có kích thước điểm ảnh quá lớn.")) from error
+        raise _too_large() from error
     except Exception as error:
         raise DomainError(_l("Tệp ảnh bị hỏng hoặc không đọc được.")) from error
 
@@ -175,12 +235,74 @@ def clean_filename(filename: str, extension: str = "") -> str:
     return name
 
 
+# Data at rest is the server user's alone: files 0600, folders 0700, set explicitly (a umask of
+# 022 would otherwise leave stored documents readable by every local account).
+PRIVATE_FILE, PRIVATE_DIR = 0o600, 0o700
+
+
+def private_dir(path: str | Path) -> Path:
+    """Make the folder and every missing parent, each 0700 whatever the umask."""
+    path = Path(path)
+    missing, current = [], path
+    while not current.exists():
+        missing.append(current)
+        if current.parent == current:
+            break
+        current = current.parent
+    for folder in reversed(missing):
+        try:
+            folder.mkdir(mode=PRIVATE_DIR)
+        except FileExistsError:  # another worker made it meanwhile
+            pass
+        os.chmod(folder, PRIVATE_DIR)
+    return path
+
+
+def make_private(path: str | Path, mode: int = PRIVATE_FILE) -> None:
+    """Tighten an existing file or folder of ours to owner-only (others' are left alone)."""
+    with contextlib.suppress(OSError):
+        if os.stat(path).st_uid == os.geteuid():
+            os.chmod(path, mode)
+
+
+def private_empty_file(path: str | Path) -> None:
+    """Create the file 0600 if it does not exist (before a library creates it with the
+    umask's mode, e.g. SQLite's database file), else tighten it."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
+    except FileExistsError:
+        make_private(path)
+        return
+    os.close(fd)
+    os.chmod(path, PRIVATE_FILE)
+
+
+def secure_instance(config) -> None:
+    """At start: the instance folder, DATA_DIR and the SQLite database (with its -wal/-shm,
+    which SQLite creates with the database file's mode) are owner-only."""
+    from sqlalchemy.engine import make_url
+
+    for folder in (config.get("INSTANCE_DIR"), config.get("DATA_DIR")):
+        if folder:
+            private_dir(folder)
+            make_private(folder, PRIVATE_DIR)
+    url = config.get("SQLALCHEMY_DATABASE_URI") or ""
+    if url.startswith("sqlite"):
+        database = make_url(url).database
+        if database and database != ":memory:" and not database.startswith("file:"):
+            private_dir(Path(database).parent)
+            private_empty_file(database)
+            for suffix in ("-wal", "-shm", "-journal"):
+                make_private(database + suffix)
+
+
 def save_file(data_dir: str | Path, data: bytes, info: StoredFile) -> StoredFile:
-    """Write the bytes under data_dir/files/<ab>/<storage_name> atomically (mode 0o640)."""
+    """Write the bytes under data_dir/files/<ab>/<storage_name> atomically (mode 0600, the
+    folders 0700)."""
     if hashlib.sha256(data).hexdigest() != info.sha256:
         raise ValueError("data does not match the checked upload")
     path = file_path(data_dir, info.storage_name)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     # Write to a temporary file in the same folder, then rename: readers never see half a file.
     fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".upload-")
     try:
@@ -188,7 +310,7 @@ def save_file(data_dir: str | Path, data: bytes, info: StoredFile) -> StoredFile
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
-        os.chmod(temp, 0o640)
+        os.chmod(temp, PRIVATE_FILE)
         os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)

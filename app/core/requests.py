@@ -1,9 +1,11 @@
-"""Every text that enters through a request is NFC before any code sees it."""
+"""Every text that enters through a request is NFC before any code sees it, and every whole
+number read from it fits the database (app.core.numbers)."""
 from flask import Request
 from flask_babel import gettext as _
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import BadRequest
 
+from app.core.numbers import db_int, out_of_range
 from app.core.text import nfc
 
 
@@ -14,8 +16,28 @@ class PlainBadRequest(BadRequest):
         return str(self.description)
 
 
+class RequestValues(ImmutableMultiDict):
+    """The query string or a form: `get(name, type=int)` / `getlist(name, type=int)` read
+    through db_int, so 99999999999999999999, "²" or "1.5" give the default (None), never an
+    overflow further down."""
+
+    def get(self, key, default=None, type=None):  # noqa: A002 (werkzeug's signature)
+        return super().get(key, default, db_int if type is int else type)
+
+    def getlist(self, key, type=None):  # noqa: A002
+        return super().getlist(key, db_int if type is int else type)
+
+
 def _nfc_multidict(data):
-    return ImmutableMultiDict([(nfc(k), nfc(v)) for k, v in data.items(multi=True)])
+    return RequestValues([(nfc(k), nfc(v)) for k, v in data.items(multi=True)])
+
+
+def _too_large(value) -> bool:
+    if isinstance(value, dict):
+        return any(_too_large(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_too_large(v) for v in value)
+    return out_of_range(value)
 
 
 def _nfc_json(value):
@@ -44,4 +66,7 @@ class NfcRequest(Request):
         raise PlainBadRequest(_("Nội dung JSON không hợp lệ."))
 
     def get_json(self, *args, **kwargs):
-        return _nfc_json(super().get_json(*args, **kwargs))
+        data = super().get_json(*args, **kwargs)
+        if _too_large(data):
+            raise PlainBadRequest(_("Nội dung JSON có số vượt quá giới hạn cho phép."))
+        return _nfc_json(data)

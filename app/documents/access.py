@@ -47,6 +47,19 @@ def visible_incoming(user):
     return and_(doc.state != PENDING, or_(in_my_fields, *assigned))
 
 
+# The registers (sổ đăng ký văn bản đến, đi; sổ theo dõi giải quyết), their numbers and the
+# next number of a register: for the clerk who keeps them and the leaders who see every
+# document (README, Roles). Unit leaders and officers follow their own work in their inboxes
+# and the overdue list, scoped by visible_incoming; a register page would give them the
+# numbering (and so the count) of registers they do not keep, the secret ones included.
+REGISTER_READERS = SEES_ALL
+
+
+def may_read_registers(user) -> bool:
+    return bool(user is not None and getattr(user, "is_authenticated", False)
+                and has_role(user, *REGISTER_READERS))
+
+
 def get_visible(session, user, document_id):
     """The document if `user` may see it, else None (callers answer 404)."""
     try:

@@ -1,13 +1,14 @@
 """REST API /api/v1/incoming/: the same services, rules and visibility as the web pages."""
 from datetime import date, datetime
 
-from flask import Response, current_app, request, send_file
+from flask import current_app, request
 from flask_appbuilder.api import expose, safe
 from flask_appbuilder.security.decorators import permission_name, protect
 from flask_babel import gettext as _
 
+from app.core.downloads import file_missing, send_download
 from app.core.errors import DomainError
-from app.core.files import content_disposition, file_path
+from app.core.files import file_path
 from app.core.timefmt import format_date, format_datetime, to_local
 from app.documents import registers, services
 from app.documents.access import get_visible
@@ -306,10 +307,10 @@ class IncomingApi(DomainApi):
         record = next((f for f in document.files if f.id == file_id), None) if document else None
         if record is None:
             return self.response_404()
-        response = send_file(file_path(current_app.config["DATA_DIR"], record.storage_name),
-                             mimetype=record.content_type)
-        response.headers["Content-Disposition"] = content_disposition(record.original_name)
-        return response
+        return send_download(
+            path=file_path(current_app.config["DATA_DIR"], record.storage_name),
+            filename=record.original_name, mimetype=record.content_type,
+            object_type="incoming_document", object_id=document.id)
 
     @expose("/<int:pk>/files/<int:file_id>/stamped", methods=["GET"])
     @protect()
@@ -320,9 +321,12 @@ class IncomingApi(DomainApi):
         record = next((f for f in document.files if f.id == file_id), None) if document else None
         if record is None or not record.is_pdf or document.arrival_number is None:
             return self.response_404()
-        return Response(registers.stamped_copy(document, record), mimetype="application/pdf",
-                        headers={"Content-Disposition": content_disposition(
-                            f"DEN-{document.arrival_number}-{record.original_name}")})
+        if not file_path(current_app.config["DATA_DIR"], record.storage_name).is_file():
+            return file_missing()
+        return send_download(data=registers.stamped_copy(document, record),
+                             filename=f"DEN-{document.arrival_number}-{record.original_name}",
+                             mimetype="application/pdf", object_type="incoming_document",
+                             object_id=document.id)
 
     @expose("/inboxes", methods=["GET"])
     @protect()

@@ -3,7 +3,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import (
-    BooleanField, DateField, DateTimeField, HiddenField, IntegerField, MultipleFileField,
+    BooleanField, DateField, DateTimeField, HiddenField, MultipleFileField,
     SelectField, StringField, TextAreaField,
 )
 from wtforms.validators import Length, Optional
@@ -11,6 +11,8 @@ from wtforms.widgets import TextInput
 
 from app.catalogs.models import Agency, DocumentType, Field, Register, SecrecyLevel, UrgencyLevel
 from app.core.db import vi_order
+from app.core.numbers import int_or_none
+from app.core.validation import BoundedIntegerField
 from app.documents.models import CHANNELS
 from app.imports.legacy_fields import LEGACY_CONVERT
 
@@ -79,7 +81,7 @@ class IncomingForm(FlaskForm):
     field_id = SelectField(_l("Lĩnh vực"), validators=[Optional()])
     urgency_id = SelectField(_l("Độ khẩn"), validators=[Optional()])
     secrecy_id = SelectField(_l("Độ mật"), validators=[Optional()])
-    page_count = IntegerField(_l("Số trang"), validators=[Optional()])
+    page_count = BoundedIntegerField(_l("Số trang"), validators=[Optional()])
     deadline = VietnameseDateField(_l("Hạn xử lý"), validators=[Optional()])
     recipients = StringField(_l("Đơn vị hoặc người nhận"), validators=[Optional()])
     notes = TextAreaField(_l("Ghi chú"), validators=[Optional()], render_kw=LEGACY_CONVERT)
@@ -112,7 +114,7 @@ class IncomingForm(FlaskForm):
             "arrival_at", "channel", "new_agency", "number_symbol", "document_date", "excerpt",
             "signer_name", "signer_position", "page_count", "deadline", "recipients", "notes",
             "backfill_reason")}
-        data.update({name: int(self[name].data) if self[name].data else None for name in ids})
+        data.update({name: int_or_none(self[name].data) for name in ids})
         return data
 
 

@@ -4,17 +4,19 @@ stamped copy of an incoming PDF. The columns are data: a correction is one edit 
 import io
 from datetime import datetime, time, timedelta
 
-from flask import Response, current_app, g
+from flask import abort, current_app, g
 from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
 from sqlalchemy import select
 
 from app.catalogs.models import Register
-from app.core.files import content_disposition, file_path
+from app.core.downloads import send_download
+from app.core.files import file_path
 from app.core.pdf import stamp_arrival
 from app.core.timefmt import format_date, format_datetime, local_to_utc, today_local
-from app.documents.access import visible_incoming
+from app.core.xlsx import append_row
+from app.documents.access import may_read_registers, visible_incoming
 from app.documents.models import COOPERATE, LEAD, IncomingDocument
 from app.extensions import db
 
@@ -111,7 +113,10 @@ def registers_of(session, direction):
 
 def render_book(view, args, *, direction, books, default_kind, rows_for, number_of):
     """A register printout for a register and a period (cover data, numbered columns), as a
-    printable page or, with format=xlsx, a spreadsheet with the same columns."""
+    printable page or, with format=xlsx, a spreadsheet with the same columns. For those who
+    keep or read the registers only (app.documents.access.may_read_registers)."""
+    if not may_read_registers(g.user):
+        abort(403)
     session = db.session
     registers = registers_of(session, direction)
     register = session.get(Register, args.get("register_id", type=int)) if args.get(
@@ -152,15 +157,16 @@ def _xlsx_response(cover, headers, table, kind):
     bold = Font(bold=True)
     sheet.append([cover["agency"].upper()])
     sheet.append([cover["title"]])
-    sheet.append([f"Năm {cover['year']} – {cover['register'].name if cover['register'] else ''}"])
+    append_row(sheet, [f"Năm {cover['year']} – "
+                       f"{cover['register'].name if cover['register'] else ''}"])
     sheet.append([f"Từ ngày {cover['date_from']} đến ngày {cover['date_to']}; "
                   f"từ số {cover['number_from']} đến số {cover['number_to']}"])
     sheet.append([])
-    sheet.append(headers)
+    append_row(sheet, headers)
     for cell in sheet[6]:
         cell.font = bold
     for row in table:
-        sheet.append(row)
+        append_row(sheet, row)
     thin = Side(style="thin")
     for row in sheet.iter_rows(min_row=6, max_row=sheet.max_row, max_col=len(headers)):
         for cell in row:
@@ -175,8 +181,10 @@ def _xlsx_response(cover, headers, table, kind):
     buffer = io.BytesIO()
     workbook.save(buffer)
     name = f"{cover['title'].title()} {cover['year']}.xlsx"
-    return Response(buffer.getvalue(), headers={"Content-Disposition": content_disposition(name)},
-                    mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return send_download(
+        data=buffer.getvalue(), filename=name, object_type="register",
+        object_id=cover["register"].id if cover["register"] else None,
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
 def stamped_copy(document, record) -> bytes:

@@ -69,6 +69,9 @@ def default_deadline(session, arrival: date, document_type_id, urgency_id) -> da
 
 
 def next_number_preview(session, register_id) -> int | None:
+    from app.core.numbers import row_id
+
+    register_id = row_id(register_id)  # as typed in the form: "99999999999999999999" finds none
     register = session.get(Register, register_id) if register_id else None
     return peek_next_number(session, register.id, register.year) if register else None
 

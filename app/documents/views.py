@@ -2,7 +2,7 @@
 document page with its routing actions, files, the overdue list and the registers."""
 from datetime import datetime
 
-from flask import Response, abort, current_app, flash, g, redirect, request, send_file, url_for
+from flask import abort, current_app, flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_appbuilder.models.sqla.filters import BaseFilter
 from flask_babel import gettext as _
@@ -10,15 +10,15 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy import select
 
-from app.audit.services import record_download
 from app.core import search
+from app.core.downloads import file_missing, send_download
 from app.core.errors import DomainError
-from app.core.files import content_disposition, file_path
+from app.core.files import file_path
 from app.core.text import vietnamese_sort_key
 from app.core.timefmt import format_date, format_datetime, local_now, to_local
 from app.core.views import EofficeModelView, VietnameseInterface
 from app.documents import registers, services, workflow
-from app.documents.access import get_visible, visible_incoming
+from app.documents.access import get_visible, may_read_registers, visible_incoming
 from app.documents.forms import (
     BAD_DATETIME, DATE_FORMAT, DATETIME_FORMAT, IncomingForm, NoteForm,
 )
@@ -123,9 +123,9 @@ class IncomingWorkView(BaseView):
     route_base = "/incoming"
     class_permission_name = "IncomingDocument"
     method_permission_name = {
-        **{m: "read" for m in ("show", "act", "download", "stamped", "overdue", "book",
-                               "preview")},
-        **{m: "write" for m in WRITE},
+        **{m: "read" for m in ("show", "act", "download", "stamped", "overdue", "book")},
+        # the next number of a register is the clerk's, who registers (not the readers')
+        **{m: "write" for m in WRITE | {"preview"}},
     }
     default_view = "overdue"
 
@@ -230,6 +230,8 @@ class IncomingWorkView(BaseView):
         from flask import jsonify
 
         register_id = request.args.get("register_id", type=int)
+        if not may_read_registers(g.user) or not register_id or not 0 < register_id < 2**31:
+            register_id = None  # the count of a register is only for those who keep it
         arrival = request.args.get("arrival", "")
         try:
             arrival_date = datetime.strptime(arrival[:10], DATE_FORMAT).date()
@@ -322,13 +324,10 @@ class IncomingWorkView(BaseView):
     def download(self, document_id, file_id):
         document = self._document_or_404(document_id)
         record = self._file_or_404(document, file_id)
-        path = file_path(current_app.config["DATA_DIR"], record.storage_name)
-        if not path.exists():
-            abort(404)
-        response = send_file(path, mimetype=record.content_type)
-        response.headers["Content-Disposition"] = content_disposition(record.original_name)
-        record_download(db.session, record, "incoming_document", document.id)
-        return response
+        return send_download(
+            path=file_path(current_app.config["DATA_DIR"], record.storage_name),
+            filename=record.original_name, mimetype=record.content_type,
+            object_type="incoming_document", object_id=document.id)
 
     @expose("/<int:document_id>/files/<int:file_id>/stamped")
     @has_access
@@ -338,11 +337,12 @@ class IncomingWorkView(BaseView):
         record = self._file_or_404(document, file_id)
         if not record.is_pdf or document.arrival_number is None:
             abort(404)
+        if not file_path(current_app.config["DATA_DIR"], record.storage_name).is_file():
+            return file_missing()
         data = registers.stamped_copy(document, record)
-        record_download(db.session, record, "incoming_document", document.id)
         name = f"DEN-{document.arrival_number}-{record.original_name}"
-        return Response(data, mimetype="application/pdf",
-                        headers={"Content-Disposition": content_disposition(name)})
+        return send_download(data=data, filename=name, mimetype="application/pdf",
+                             object_type="incoming_document", object_id=document.id)
 
     # -- lists and registers
     @expose("/overdue")
@@ -369,7 +369,9 @@ def audit_of(session, object_type, object_id):
 
     if not current_app.appbuilder.sm.has_access("can_read", "AuditTrail"):
         return []
-    return list(session.scalars(select(AuditEvent).where(
+    from app.audit.secrecy import redact_rows
+
+    return redact_rows(session, session.scalars(select(AuditEvent).where(
         AuditEvent.object_type == object_type, AuditEvent.object_id == str(object_id))
         .order_by(AuditEvent.id)))
 

@@ -2,14 +2,13 @@
 visibility as the web pages."""
 from datetime import date, datetime
 
-from flask import Response, request
+from flask import request
 from flask_appbuilder.api import expose, safe
 from flask_appbuilder.security.decorators import permission_name, protect
 from flask_babel import gettext as _
 
 from app.core.errors import DomainError
-from app.audit.services import record_download
-from app.core.files import content_disposition
+from app.core.downloads import send_download
 from app.core.timefmt import format_date, format_datetime
 from app.core.validation import api_validator
 from app.core.views import EofficeApi, VietnameseInterface
@@ -272,9 +271,9 @@ class DossierApi(DomainApi):
         if dossier is None:
             return self.response_404()
         data, _contents_pages = dossier_pdf(db.session, self.caller(), dossier)
-        record_download(db.session, pdf_filename(dossier), "dossier", dossier.id)
-        return Response(data, mimetype="application/pdf", headers={
-            "Content-Disposition": content_disposition(pdf_filename(dossier))})
+        return send_download(data=data, filename=pdf_filename(dossier),
+                             mimetype="application/pdf", object_type="dossier",
+                             object_id=dossier.id)
 
 
 

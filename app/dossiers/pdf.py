@@ -25,6 +25,7 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, Tabl
 from xml.sax.saxutils import escape
 
 from app.core.errors import DomainError
+from app.core.files import open_image
 from app.core.pdf import open_pdf, register_fonts
 from app.core.text import nfc
 from app.core.timefmt import format_date, today_local
@@ -83,7 +84,7 @@ def image_to_pdf(data: bytes) -> bytes:
     inside 10 mm margins."""
     buffer = io.BytesIO()
     c = canvas.Canvas(buffer, pagesize=A4, invariant=True)
-    with Image.open(io.BytesIO(data)) as image:
+    with open_image(data) as image:  # a bomb is refused before it is decoded
         for frame in ImageSequence.Iterator(image):
             picture = frame.convert("RGB")
             width, height = picture.size
@@ -110,7 +111,8 @@ def _part(row) -> Part:
             if record.content_type in IMAGE_TYPES:
                 data = image_to_pdf(data)
             part.readers.append(open_pdf(data))
-        except (OSError, ValueError, DomainError, Image.UnidentifiedImageError):
+        except (OSError, ValueError, DomainError, Image.UnidentifiedImageError,
+                Image.DecompressionBombError):
             current_app.logger.warning("Dossier PDF: cannot read stored file %s",
                                        record.storage_name)
             part.notes.append(f"{UNREADABLE} {record.original_name}")

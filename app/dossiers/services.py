@@ -471,9 +471,12 @@ def _describe(kind, document):
 
 
 def document_reference(kind, document):
+    """The number of a filed document, as the dossier's history keeps it. Not its excerpt: the
+    history is shown to everyone who sees the dossier, the content of a document only to
+    whoever may see that document (the table of contents, toc_rows)."""
     if kind == DRAFT:
-        return f"#{document.id}: {document.excerpt[:80]}"
-    return f"{document.number_symbol}: {document.excerpt[:80]}"
+        return f"#{document.id}"
+    return document.number_symbol
 
 
 def _check_item_fields(sheets, notes):

@@ -1,7 +1,7 @@
 """Web pages for work dossiers: the grid (with status lists, overdue and search), the dossier
 page (details, table of contents, filing documents, close / hand over / reopen), the forms to
 open and edit a dossier, the merged PDF, and the office's grid of the dossier plan."""
-from flask import Response, abort, flash, g, redirect, request, url_for
+from flask import abort, flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_appbuilder.models.sqla.filters import BaseFilter
 from flask_babel import gettext as _
@@ -10,16 +10,15 @@ from flask_wtf import FlaskForm
 from markupsafe import Markup
 from sqlalchemy import select
 from werkzeug.routing import BuildError
-from wtforms import IntegerField, SelectField, StringField, TextAreaField
+from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import Optional
 
 from app.catalogs.models import Field, RetentionPeriod
 from app.core.db import vi_order
 from app.core.errors import DomainError
-from app.audit.services import record_download
-from app.core.files import content_disposition
+from app.core.downloads import send_download
 from app.core.timefmt import today_local
-from app.core.validation import form_validator
+from app.core.validation import BoundedIntegerField, form_validator
 from app.core.views import EofficeModelView, VietnameseInterface
 from app.documents.forms import VietnameseDateField
 from app.dossiers import services
@@ -353,9 +352,9 @@ class DossierWorkView(BaseView):
     def pdf(self, dossier_id):
         dossier = self._dossier_or_404(dossier_id)
         data, _contents_pages = dossier_pdf(db.session, g.user, dossier)
-        record_download(db.session, pdf_filename(dossier), "dossier", dossier.id)
-        return Response(data, mimetype="application/pdf", headers={
-            "Content-Disposition": content_disposition(pdf_filename(dossier))})
+        return send_download(data=data, filename=pdf_filename(dossier),
+                             mimetype="application/pdf", object_type="dossier",
+                             object_id=dossier.id)
 
 
 # ---------------------------------------------------------------- the dossier plan
@@ -402,7 +401,7 @@ class DossierPlanView(EofficeModelView):
     search_columns = ["year", "code", "heading", "title", "retention", "creator_department"]
     order_columns = ["year", "code", "title"]
     base_order = ("heading", "asc")
-    add_form_extra_fields = {"year": IntegerField(
+    add_form_extra_fields = {"year": BoundedIntegerField(
         _l("Năm"), default=lambda: today_local().year, validators=[Optional()])}
     label_columns = {"year": _l("Năm"), "code": _l("Số, ký hiệu hồ sơ"),
                      "heading": _l("Đề mục"), "title": _l("Tiêu đề hồ sơ"),

@@ -5,7 +5,7 @@ partner was given when it was added to the partner catalog (only its sha256 is s
 No token, an unknown one or a deactivated partner: 401. The body is the edXML package or
 status. Answers: 202 accepted (processed by the worker), 200 status applied, 409 already
 received (nothing stored again), 422 refused with every reason in `problems`, 413 too big."""
-from flask import Response, current_app, request
+from flask import current_app, request
 from flask_appbuilder.api import expose, safe
 from flask_appbuilder.security.decorators import permission_name, protect
 from flask_babel import gettext as _
@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from app.core.api import DomainApi
 from app.core.errors import DomainError
-from app.core.files import content_disposition
+from app.core.downloads import send_download
 from app.core.timefmt import format_datetime
 from app.documents import services as incoming_services
 from app.exchange import edxml, services
@@ -195,6 +195,6 @@ class ExchangeApi(DomainApi):
             data = services.export_package(document)
         except DomainError as error:
             return self._errors(error)
-        return Response(data, mimetype="application/xml", headers={
-            "Content-Disposition": content_disposition(
-                f"{document.number_symbol.replace('/', '-')}.edxml")})
+        return send_download(data=data, mimetype="application/xml",
+                             filename=f"{document.number_symbol.replace('/', '-')}.edxml",
+                             object_type="outgoing_document", object_id=document.id)

@@ -1,7 +1,7 @@
 """Liên thông văn bản pages: what was received and sent with their statuses, importing an
 .edxml file into the registration queue, returning a queued package, resending, the partner
 catalog and its secrets; and the exchange panels on the incoming and outgoing pages."""
-from flask import Response, abort, current_app, flash, g, redirect, request, url_for
+from flask import abort, current_app, flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -11,7 +11,7 @@ from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
 from app.core.errors import DomainError
-from app.core.files import content_disposition
+from app.core.downloads import send_download
 from app.core.views import EofficeModelView, VietnameseInterface
 from app.documents.workflow import is_clerk
 from app.exchange import edxml, services, worker
@@ -121,8 +121,8 @@ class ExchangeView(BaseView):
             flash(str(error), "danger")
             return redirect(url_for("OutgoingWorkView.show", document_id=document_id))
         name = f"{document.number_symbol.replace('/', '-')}.edxml"
-        return Response(data, mimetype="application/xml",
-                        headers={"Content-Disposition": content_disposition(name)})
+        return send_download(data=data, filename=name, mimetype="application/xml",
+                             object_type="outgoing_document", object_id=document.id)
 
     @expose("/partners/<int:partner_id>/token", methods=["POST"])
     @has_access

@@ -12,6 +12,8 @@ from pathlib import Path
 
 from flask import current_app
 
+from app.core.files import PRIVATE_FILE, private_dir
+
 MAX_AGE = 24 * 3600
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{20,64}")
 
@@ -21,12 +23,12 @@ def _folder() -> Path:
 
 
 def _write(path: Path, data: bytes) -> None:
-    """Atomically (readers never see half a file), mode 0o640."""
+    """Atomically (readers never see half a file), mode 0600."""
     fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".import-")
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
-        os.chmod(temp, 0o640)
+        os.chmod(temp, PRIVATE_FILE)
         os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
@@ -50,8 +52,7 @@ def purge(now=None) -> int:
 
 def save(user, kind: str, filename: str, data: bytes) -> str:
     purge()
-    folder = _folder()
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = private_dir(_folder())
     token = secrets.token_urlsafe(24)
     _write(folder / f"{token}.data", data)
     update(token, {"user_id": user.id, "kind": kind, "filename": filename,

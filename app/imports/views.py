@@ -3,7 +3,7 @@ summary; a progress endpoint polled while a large file is checked or written; a 
 template per kind. And the JSON endpoint behind the "chuyển mã" buttons of text fields."""
 import io
 
-from flask import Response, abort, current_app, flash, g, jsonify, redirect, request, url_for
+from flask import abort, current_app, flash, g, jsonify, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_appbuilder.security.decorators import has_access_api
 from flask_babel import gettext as _
@@ -12,9 +12,10 @@ from flask_wtf import FlaskForm
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
+from app.core.downloads import send_download
 from app.core.errors import DomainError
-from app.core.files import content_disposition
 from app.core.legacy_text import ENCODINGS, detect_encoding, to_unicode
+from app.core.xlsx import append_row
 from app.extensions import db
 from app.imports import services, store
 from app.imports.reading import XLSX, Table, text_of
@@ -219,15 +220,15 @@ class ImportView(BaseView):
             abort(404)
         workbook = Workbook()
         sheet = workbook.active
-        sheet.append([str(c.label) for c in importer.columns])
+        append_row(sheet, [str(c.label) for c in importer.columns])
         for index, column in enumerate(importer.columns, start=1):
             sheet.column_dimensions[get_column_letter(index)].width = \
                 40 if column.key in ("excerpt", "name", "address") else 16
         buffer = io.BytesIO()
         workbook.save(buffer)
-        return Response(buffer.getvalue(), mimetype=XLSX,
-                        headers={"Content-Disposition": content_disposition(
-                            f"Mẫu nhập – {importer.label}.xlsx")})
+        return send_download(data=buffer.getvalue(), mimetype=XLSX,
+                             filename=f"Mẫu nhập – {importer.label}.xlsx",
+                             object_type="import_template", object_id=kind)
 
 
 class LegacyTextView(BaseView):

@@ -1,7 +1,7 @@
 """Web pages for internal news: the list (published, on my desk, mine, all I may see), the
 item page with its actions, history and revisions, the write/edit form with the rich-text
 editor, and the images (uploaded through us, served by us)."""
-from flask import abort, current_app, flash, g, jsonify, redirect, request, send_file, url_for
+from flask import abort, current_app, flash, g, jsonify, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -12,8 +12,9 @@ from flask_wtf.file import FileField
 from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import Optional
 
+from app.core.downloads import send_download
 from app.core.errors import DomainError
-from app.core.files import content_disposition, file_path
+from app.core.files import file_path
 from app.documents.forms import VietnameseDateTimeField
 from app.extensions import db
 from app.news import services, workflow
@@ -231,13 +232,12 @@ def send_image(image):
     """Our stored image with its own content type (never sniffed: the header is global)."""
     if image is None:
         abort(404)
-    path = file_path(current_app.config["DATA_DIR"], image.file.storage_name)
-    if not path.exists():
-        abort(404)
-    response = send_file(path, mimetype=image.file.content_type, max_age=0)
-    response.headers["Content-Disposition"] = content_disposition(image.file.original_name,
-                                                                  inline=True)
-    response.headers["Cache-Control"] = "private, no-cache"
+    response = send_download(
+        path=file_path(current_app.config["DATA_DIR"], image.file.storage_name),
+        filename=image.file.original_name, mimetype=image.file.content_type, inline=True,
+        max_age=0, object_type="news_image", object_id=image.id)
+    if response.status_code == 200:
+        response.headers["Cache-Control"] = "private, no-cache"
     return response
 
 

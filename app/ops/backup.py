@@ -16,6 +16,10 @@ snapshot needs is in the archive (files added meanwhile are harmless extras).
 The archive is written under a temporary name in BACKUP_DIR and renamed when complete; archives
 and the folder are private to the server's user (they hold every document and password hash).
 
+With BACKUP_ENCRYPTION_KEY set (32 bytes, base64) the .tar.gz stream is encrypted on the way to
+the disk, chunk by chunk (AES-256-GCM, `cryptography`): `eoffice-….tar.gz.enc`, recognised by
+its magic header, not by its name (see `_EncryptingWriter`). Verify and restore read both kinds.
+
 Runs are recorded in BACKUP_DIR/status.json (no table: no migration, and a restore never brings
 back a stale history). Only one process creates a backup at a time: `fcntl.flock` on
 BACKUP_DIR/.lock, non-blocking, so with several gunicorn workers one runs and the others skip.
@@ -45,6 +49,7 @@ import click
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from app.core.files import PRIVATE_FILE, private_dir, private_empty_file
 from app.core.timefmt import VIETNAM
 
 log = logging.getLogger(__name__)
@@ -53,7 +58,7 @@ FORMAT = 1
 MANIFEST = "manifest.json"
 DB_MEMBERS = {"sqlite": "database/eoffice.sqlite3", "postgresql": "database/eoffice.pgdump"}
 DATA_PREFIX = "data/"
-ARCHIVE_NAME = re.compile(r"^eoffice-(\d{8})-(\d{6})(?:-(\d+))?\.tar\.gz$")
+ARCHIVE_NAME = re.compile(r"^eoffice-(\d{8})-(\d{6})(?:-(\d+))?\.tar\.gz(?:\.enc)?$")
 STATUS_FILE = "status.json"
 LOCK_FILE = ".lock"
 PART_PREFIX = ".part-"  # an archive being written
@@ -158,8 +163,7 @@ def _fsync_dir(path: Path) -> None:
 
 
 def _ensure_dir(path: Path) -> Path:
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return path
+    return private_dir(path)  # 0700, each missing parent too
 
 
 @contextlib.contextmanager
@@ -200,6 +204,179 @@ def _safe_member_name(name: str) -> bool:
     path = PurePosixPath(name)
     return bool(name) and not path.is_absolute() and "\\" not in name and all(
         part not in ("", ".", "..") for part in name.split("/"))
+
+
+# ---------------------------------------------------------------- encryption (AES-256-GCM)
+#
+# File: MAGIC (8 bytes) | version (1) | nonce prefix (7, random) | key check (8) | chunks.
+# Each chunk is at most CHUNK bytes of the .tar.gz stream, sealed with AES-GCM under the nonce
+# prefix + a 4-byte counter + a "last chunk" byte, the header as associated data (the STREAM
+# construction of age and Tink): chunks cannot be reordered, dropped or cut off unnoticed.
+# Every chunk but the last holds exactly CHUNK bytes; the last fewer (possibly none).
+# The key check (HMAC of a constant) tells a wrong key from a damaged file.
+
+MAGIC = b"EOFCENC\x00"
+ENC_VERSION = 1
+TAG = 16
+HEADER_SIZE = len(MAGIC) + 1 + 7 + 8
+ENCRYPTED_SUFFIX = ".enc"
+
+
+def encryption_key(config) -> bytes | None:
+    """The 32-byte key of BACKUP_ENCRYPTION_KEY (base64), None when not set."""
+    import base64
+    import binascii
+
+    value = (config.get("BACKUP_ENCRYPTION_KEY") or "").strip()
+    if not value:
+        return None
+    try:
+        key = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        key = b""
+    if len(key) != 32:
+        raise BackupError(_("BACKUP_ENCRYPTION_KEY không hợp lệ: cần đúng 32 byte ngẫu nhiên "
+                            "viết dạng base64 (44 ký tự)."))
+    return key
+
+
+def _key_check(key: bytes) -> bytes:
+    import hmac
+
+    return hmac.new(key, b"eoffice backup key check", hashlib.sha256).digest()[:8]
+
+
+def _chunk_nonce(prefix: bytes, counter: int, last: bool) -> bytes:
+    if counter >= 2**32:
+        raise BackupError(_("Tệp sao lưu quá lớn để mã hóa."))
+    return prefix + counter.to_bytes(4, "big") + (b"\x01" if last else b"\x00")
+
+
+class _EncryptingWriter(io.RawIOBase):
+    """A write-only stream that seals what it receives into `raw`; close() writes the last
+    chunk (and does not close `raw`)."""
+
+    def __init__(self, raw, key: bytes):
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+        self.raw, self.aead, self.counter = raw, AESGCM(key), 0
+        self.header = MAGIC + bytes([ENC_VERSION]) + os.urandom(7) + _key_check(key)
+        self.prefix = self.header[len(MAGIC) + 1:len(MAGIC) + 8]
+        self.buffer = bytearray()
+        raw.write(self.header)
+
+    def writable(self):
+        return True
+
+    def _seal(self, data: bytes, last: bool):
+        nonce = _chunk_nonce(self.prefix, self.counter, last)
+        self.raw.write(self.aead.encrypt(nonce, bytes(data), self.header))
+        self.counter += 1
+
+    def write(self, data):
+        self.buffer += data
+        while len(self.buffer) >= CHUNK:  # the last chunk must stay shorter than CHUNK
+            self._seal(self.buffer[:CHUNK], last=False)
+            del self.buffer[:CHUNK]
+        return len(data)
+
+    def close(self):
+        if not self.closed:
+            self._seal(self.buffer, last=True)
+            self.buffer = bytearray()
+        super().close()
+
+
+class _DecryptingReader(io.RawIOBase):
+    """The plain .tar.gz stream of an encrypted archive; BackupError with a message for people
+    on a wrong key, a damaged chunk or a cut-off file."""
+
+    def __init__(self, raw, key: bytes | None, header: bytes):
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+        if len(header) < HEADER_SIZE or header[len(MAGIC)] != ENC_VERSION:
+            raise BackupError(_("Tệp sao lưu mã hóa có phần đầu không đúng định dạng."))
+        if key is None:
+            raise BackupError(_("Tệp sao lưu này đã được mã hóa: đặt BACKUP_ENCRYPTION_KEY "
+                                "(khóa đã dùng khi sao lưu) để kiểm tra hoặc khôi phục."))
+        if not hmac_equal(_key_check(key), header[-8:]):
+            raise BackupError(_("BACKUP_ENCRYPTION_KEY không phải khóa đã dùng để mã hóa bản "
+                                "sao lưu này."))
+        self.raw, self.aead, self.header = raw, AESGCM(key), header
+        self.prefix = header[len(MAGIC) + 1:len(MAGIC) + 8]
+        self.counter, self.pending, self.done = 0, b"", False
+
+    def readable(self):
+        return True
+
+    def _next_chunk(self) -> bytes:
+        from cryptography.exceptions import InvalidTag
+
+        block = self.raw.read(CHUNK + TAG)
+        last = len(block) < CHUNK + TAG
+        if len(block) < TAG:
+            raise BackupError(_("Tệp sao lưu mã hóa bị cắt cụt (thiếu phần cuối)."))
+        try:
+            data = self.aead.decrypt(_chunk_nonce(self.prefix, self.counter, last), block,
+                                     self.header)
+        except InvalidTag:
+            if not last:  # a full block: maybe the real last one, cut at a chunk boundary
+                raise BackupError(_("Tệp sao lưu mã hóa bị hỏng hoặc đã bị sửa (đoạn thứ "
+                                    "%(number)s không đúng).", number=self.counter + 1)) from None
+            raise BackupError(_("Tệp sao lưu mã hóa bị hỏng, bị sửa hoặc bị cắt cụt (đoạn "
+                                "thứ %(number)s không đúng).", number=self.counter + 1)) from None
+        self.counter += 1
+        if last:
+            self.done = True
+            if self.raw.read(1):
+                raise BackupError(_("Tệp sao lưu mã hóa có dữ liệu thừa sau đoạn cuối."))
+        return data
+
+    def read(self, n=-1):
+        parts, wanted = [], (n if n is not None and n >= 0 else None)
+        size = 0
+        while wanted is None or size < wanted:
+            if not self.pending:
+                if self.done:
+                    break
+                self.pending = self._next_chunk()
+                continue
+            take = self.pending if wanted is None else self.pending[:wanted - size]
+            self.pending = self.pending[len(take):]
+            parts.append(take)
+            size += len(take)
+        return b"".join(parts)
+
+    def readinto(self, buffer):
+        data = self.read(len(buffer))
+        buffer[:len(data)] = data
+        return len(data)
+
+
+def hmac_equal(a: bytes, b: bytes) -> bool:
+    import hmac
+
+    return hmac.compare_digest(a, b)
+
+
+def is_encrypted(path) -> bool:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(len(MAGIC)) == MAGIC
+    except OSError:
+        return False
+
+
+@contextlib.contextmanager
+def open_archive(path, key: bytes | None):
+    """The archive's .tar.gz stream, decrypted when it carries the magic header."""
+    with open(path, "rb") as handle:
+        header = handle.read(HEADER_SIZE)
+        if not header.startswith(MAGIC):
+            handle.seek(0)
+            yield handle
+            return
+        yield _DecryptingReader(handle, key, header)
 
 
 # ---------------------------------------------------------------- PostgreSQL tools
@@ -344,12 +521,13 @@ def _add_file(tar: tarfile.TarFile, path: Path, name: str) -> dict | None:
     return {"name": name, "size": reader.size, "sha256": reader.hash.hexdigest()}
 
 
-def _archive_name(directory: Path, now: datetime) -> Path:
+def _archive_name(directory: Path, now: datetime, suffix: str = "") -> Path:
     stem = "eoffice-" + now.astimezone(VIETNAM).strftime("%Y%m%d-%H%M%S")
-    path, counter = directory / f"{stem}.tar.gz", 2
-    while path.exists():
-        path, counter = directory / f"{stem}-{counter}.tar.gz", counter + 1
-    return path
+    taken = {p.name for p in directory.iterdir()}
+    name, counter = f"{stem}.tar.gz", 2
+    while name in taken or name + ENCRYPTED_SUFFIX in taken:
+        name, counter = f"{stem}-{counter}.tar.gz", counter + 1
+    return directory / (name + suffix)
 
 
 def _versions() -> dict:
@@ -365,6 +543,7 @@ def create_backup(app) -> Path:
     config = app.config
     url = config["SQLALCHEMY_DATABASE_URI"]
     kind = database_kind(url)
+    key = encryption_key(config)
     directory = _ensure_dir(backup_dir(config))
     data_dir = Path(config["DATA_DIR"])
     started = utc_now()
@@ -373,8 +552,11 @@ def create_backup(app) -> Path:
         revision = (snapshot_sqlite if kind == "sqlite" else snapshot_postgres)(url, snapshot)
         fd, part = tempfile.mkstemp(prefix=PART_PREFIX, suffix=".tar.gz", dir=directory)
         try:
-            with os.fdopen(fd, "wb") as raw:
-                with tarfile.open(fileobj=raw, mode="w:gz", compresslevel=6,
+            with os.fdopen(fd, "wb") as raw, contextlib.ExitStack() as sealing:
+                target = raw
+                if key is not None:  # password hashes, TOTP secrets: never in clear text
+                    target = sealing.enter_context(_EncryptingWriter(raw, key))
+                with tarfile.open(fileobj=target, mode="w:gz", compresslevel=6,
                                   format=tarfile.PAX_FORMAT) as tar:
                     members = [_add_file(tar, snapshot, DB_MEMBERS[kind])]
                     for path, name in data_files(data_dir, exclude=[directory]):
@@ -395,9 +577,11 @@ def create_backup(app) -> Path:
                     info = tarfile.TarInfo(MANIFEST)
                     info.size, info.mtime, info.mode = len(body), int(started.timestamp()), 0o600
                     tar.addfile(info, io.BytesIO(body))
+                sealing.close()  # the last encrypted chunk
                 raw.flush()
                 os.fsync(raw.fileno())
-            final = _archive_name(directory, started)
+            os.chmod(part, PRIVATE_FILE)
+            final = _archive_name(directory, started, ENCRYPTED_SUFFIX if key else "")
             os.replace(part, final)
             _fsync_dir(directory)
         except BaseException:
@@ -424,12 +608,14 @@ class Verification:
         return "; ".join(self.problems)
 
 
-def _read_members(path: Path, work: Path, problems: list[str]) -> tuple[dict, dict | None]:
+def _read_members(path: Path, work: Path, problems: list[str],
+                  key: bytes | None = None) -> tuple[dict, dict | None]:
     """One pass over the archive: {name: (size, sha256)}, the manifest; database members are
     copied into `work` to be opened afterwards."""
     seen, manifest, current = {}, None, None
     try:
-        with tarfile.open(path, mode="r|gz") as tar:
+        with open_archive(path, key) as stream, \
+                tarfile.open(fileobj=stream, mode="r|gz") as tar:
             for member in tar:
                 current = member.name
                 if not member.isfile():
@@ -470,7 +656,9 @@ def _read_members(path: Path, work: Path, problems: list[str]) -> tuple[dict, di
                 current = None
     except FileNotFoundError:
         problems.append(_("Không thấy tệp %(path)s.", path=path))
-    except (tarfile.TarError, EOFError, zlib.error, OSError, BackupError) as error:
+    except BackupError as error:  # encryption: wrong or missing key, damaged chunk
+        problems.append(str(error))
+    except (tarfile.TarError, EOFError, zlib.error, OSError) as error:
         if current:
             problems.append(_("Tệp sao lưu bị hỏng khi đọc thành phần «%(name)s»: %(error)s",
                               name=current, error=error))
@@ -560,7 +748,7 @@ def _check_database(manifest: dict, work: Path, problems: list[str]) -> None:
                               name=member))
 
 
-def verify_backup(path, work: Path | None = None) -> Verification:
+def verify_backup(path, work: Path | None = None, key: bytes | None = None) -> Verification:
     """Every member's sum and size match the manifest, the manifest lists every member, and
     the database snapshot opens (SQLite: PRAGMA integrity_check; PostgreSQL: pg_restore
     --list). `work`: keep the extracted database snapshot there (restore uses it)."""
@@ -570,7 +758,7 @@ def verify_backup(path, work: Path | None = None) -> Verification:
     with contextlib.ExitStack() as stack:
         if work is None:
             work = stack.enter_context(_work_dir(path.parent))
-        seen, manifest = _read_members(path, work, problems)
+        seen, manifest = _read_members(path, work, problems, key)
         if problems and not seen:
             return verification
         manifest = _check_manifest(manifest, seen, problems)
@@ -600,13 +788,13 @@ def existing_tables(url) -> list[str]:
         engine.dispose()
 
 
-def _extract_files(path: Path, data_dir: Path, manifest: dict) -> int:
+def _extract_files(path: Path, data_dir: Path, manifest: dict, key: bytes | None = None) -> int:
     """Write the data/ members into DATA_DIR (each through a temporary file, checked against
-    the manifest, then renamed)."""
+    the manifest, then renamed; files 0600, folders 0700)."""
     expected = {m["name"]: m for m in manifest["members"] if m["name"].startswith(DATA_PREFIX)}
-    root = data_dir.resolve()
+    root = private_dir(data_dir).resolve()
     count = 0
-    with tarfile.open(path, mode="r|gz") as tar:
+    with open_archive(path, key) as stream, tarfile.open(fileobj=stream, mode="r|gz") as tar:
         for member in tar:
             if member.name not in expected:
                 continue
@@ -614,7 +802,7 @@ def _extract_files(path: Path, data_dir: Path, manifest: dict) -> int:
             if root not in target.parents:
                 raise BackupError(_("Tên thành phần không an toàn: «%(name)s».",
                                     name=member.name))
-            target.parent.mkdir(parents=True, exist_ok=True)
+            private_dir(target.parent)
             fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
             try:
                 digest = hashlib.sha256()
@@ -628,7 +816,7 @@ def _extract_files(path: Path, data_dir: Path, manifest: dict) -> int:
                 if digest.hexdigest() != expected[member.name]["sha256"]:
                     raise BackupError(_("Thành phần «%(name)s» sai mã kiểm tra sha256.",
                                         name=member.name))
-                os.chmod(temp, 0o640)
+                os.chmod(temp, PRIVATE_FILE)
                 os.replace(temp, target)
             except BaseException:
                 Path(temp).unlink(missing_ok=True)
@@ -644,7 +832,8 @@ def _restore_sqlite(url, snapshot: Path) -> None:
     """Copy the snapshot into place through the backup API (in the reverse direction): it goes
     through SQLite's locking and WAL, so no stale -wal/-shm file can mix with it."""
     target_path = _sqlite_path(url)
-    target_path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(target_path.parent)
+    private_empty_file(target_path)  # not the umask's mode: the file holds everything
     source = _connect_sqlite(snapshot, readonly=True)
     target = _connect_sqlite(target_path)
     try:
@@ -684,10 +873,11 @@ def restore_backup(app, path, *, force=False) -> Restored:
     config = app.config
     url = config["SQLALCHEMY_DATABASE_URI"]
     kind = database_kind(url)
+    key = encryption_key(config)
     data_dir = Path(config["DATA_DIR"])
     with _work_dir(backup_dir(config) if backup_dir(config).is_dir() else None,
                    path.parent) as work:
-        verification = verify_backup(path, work=work)
+        verification = verify_backup(path, work=work, key=key)
         if not verification.ok:
             raise BackupError(_("Tệp sao lưu không hợp lệ, không khôi phục: %(problems)s",
                                 problems=verification.message))
@@ -712,7 +902,7 @@ def restore_backup(app, path, *, force=False) -> Restored:
             from app.extensions import db
 
             db.engine.dispose()  # no pooled connection may outlive the old database
-        files = _extract_files(path, data_dir, manifest)
+        files = _extract_files(path, data_dir, manifest, key)
         snapshot = work / PurePosixPath(manifest["database"]["member"]).name
         if kind == "sqlite":
             _restore_sqlite(url, snapshot)
@@ -909,7 +1099,7 @@ def _run_locked(app, trigger: str) -> dict:
     try:
         path = create_backup(app)
         record.update(path=str(path), size=path.stat().st_size)
-        verification = verify_backup(path)
+        verification = verify_backup(path, key=encryption_key(app.config))
         record_verification(directory, verification)
         record["verified"] = verification.ok
         if not verification.ok:

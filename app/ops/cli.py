@@ -13,6 +13,11 @@ from app.core.timefmt import format_datetime
 from app.ops import backup as ops
 
 
+UNENCRYPTED_WARNING = ("Cảnh báo: bản sao lưu KHÔNG được mã hóa (chưa đặt "
+                       "BACKUP_ENCRYPTION_KEY): ai đọc được tệp sẽ thấy mọi văn bản, mã băm mật "
+                       "khẩu và khóa xác thực hai bước.")
+
+
 def _fail(ctx: click.Context, message: str):
     click.echo(message, err=True)
     ctx.exit(1)
@@ -36,6 +41,8 @@ def create_command(ctx):
         _fail(ctx, "Sao lưu thất bại: " + (record["error"] or ""))
     click.echo(record["path"])
     click.echo(f"Đã sao lưu và kiểm tra: {ops.human_size(record['size'])}.", err=True)
+    if not current_app.config.get("BACKUP_ENCRYPTION_KEY"):
+        click.echo(UNENCRYPTED_WARNING, err=True)
     if record["pruned"]:
         click.echo("Đã xóa bản cũ: " + ", ".join(record["pruned"]), err=True)
 
@@ -63,14 +70,19 @@ def list_command():
 def verify_command(ctx, path):
     """Kiểm tra một bản sao lưu: mã sha256 từng thành phần, manifest đầy đủ, bản sao cơ sở
     dữ liệu mở được."""
-    verification = ops.verify_backup(path)
+    try:
+        key = ops.encryption_key(current_app.config)
+    except ops.BackupError as error:
+        _fail(ctx, str(error))
+    verification = ops.verify_backup(path, key=key)
     ops.record_verification(ops.backup_dir(current_app.config), verification)
     if not verification.ok:
         _fail(ctx, f"Bản sao lưu KHÔNG hợp lệ: {path}\n"
               + "\n".join(f"  - {problem}" for problem in verification.problems))
     manifest = verification.manifest
     created = ops.parse_iso(manifest.get("created_at"))
-    click.echo(f"Bản sao lưu hợp lệ: {path}\n"
+    encrypted = "mã hóa AES-256-GCM" if ops.is_encrypted(path) else "không mã hóa"
+    click.echo(f"Bản sao lưu hợp lệ ({encrypted}): {path}\n"
                f"  tạo lúc {format_datetime(created)}, cơ sở dữ liệu "
                f"{manifest['database']['kind']}, {manifest.get('files', 0)} tệp, "
                f"phiên bản lược đồ {manifest.get('alembic_revision') or '?'}")

@@ -4,11 +4,12 @@ failed, and "Sao lưu ngay"."""
 import threading
 from datetime import timedelta
 
-from flask import current_app, flash, redirect, url_for
+from flask import abort, current_app, flash, redirect, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from app.core.downloads import send_download
 from app.core.timefmt import WEEKDAYS, format_datetime
 from app.ops import backup as ops
 
@@ -18,7 +19,7 @@ WAIT_SECONDS = 20  # "Sao lưu ngay" waits this long for the result, then lets i
 class BackupView(BaseView):
     route_base = "/backups"
     class_permission_name = "Backup"
-    method_permission_name = {"index": "read", "run": "write"}
+    method_permission_name = {"index": "read", "run": "write", "download": "read"}
     default_view = "index"
 
     @expose("/")
@@ -56,7 +57,21 @@ class BackupView(BaseView):
             next_run=next_run, due=due, keep=config.get("BACKUP_KEEP"),
             scheduled=bool(config.get("BACKUP_SCHEDULE_ENABLED")) and not config.get("TESTING"),
             running=ops.is_running(directory), human_size=ops.human_size,
+            encrypted=bool(config.get("BACKUP_ENCRYPTION_KEY")),
             parse_iso=ops.parse_iso)
+
+    @expose("/download/<name>")
+    @has_access
+    def download(self, name):
+        """One archive of BACKUP_DIR, as it is on the disk (encrypted when it was made with a
+        key); only names of the list, never a path. In the audit trail like every download."""
+        directory = ops.backup_dir(current_app.config)
+        archive = next((a for a in ops.list_backups(directory) if a.name == name), None) \
+            if ops.ARCHIVE_NAME.match(name or "") else None
+        if archive is None:
+            abort(404)
+        return send_download(path=archive.path, filename=archive.name, object_type="backup",
+                             mimetype="application/octet-stream")
 
     @expose("/run", methods=["POST"])
     @has_access

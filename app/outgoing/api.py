@@ -234,7 +234,7 @@ class OutgoingApi(DomainApi):
             if document else None
         if link is None:
             return self.response_404()
-        return _send(link.file)
+        return _send(link.file, "outgoing_document", document.id)
 
     @expose("/<int:pk>/recall", methods=["POST"])
     @protect()

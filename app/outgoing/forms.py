@@ -3,7 +3,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import (
-    IntegerField, MultipleFileField, SelectField, SelectMultipleField, StringField,
+    MultipleFileField, SelectField, SelectMultipleField, StringField,
     TextAreaField,
 )
 from wtforms.validators import Optional
@@ -11,6 +11,8 @@ from wtforms.validators import Optional
 from app.catalogs.models import Agency, DocumentType, Field, Register, SecrecyLevel, Signer
 from app.catalogs.models import UrgencyLevel
 from app.core.db import vi_order
+from app.core.numbers import int_or_none
+from app.core.validation import BoundedIntegerField
 from app.documents.forms import VietnameseDateField, _choices
 from app.imports.legacy_fields import LEGACY_CONVERT
 from app.org.models import Department, EofficeUser
@@ -30,7 +32,7 @@ class DraftForm(FlaskForm):
     internal_user_ids = SelectMultipleField(_l("Nơi nhận nội bộ: cá nhân"),
                                             validators=[Optional()])
     external_agency_ids = SelectMultipleField(_l("Nơi nhận bên ngoài"), validators=[Optional()])
-    reply_to_id = IntegerField(_l("Trả lời văn bản đến (mã)"), validators=[Optional()])
+    reply_to_id = BoundedIntegerField(_l("Trả lời văn bản đến (mã)"), validators=[Optional()])
     notes = TextAreaField(_l("Ghi chú"), validators=[Optional()], render_kw=LEGACY_CONVERT)
     files = MultipleFileField(_l("Tệp dự thảo (Word, PDF)"))
     version_note = StringField(_l("Ghi chú phiên bản"), validators=[Optional()])
@@ -58,8 +60,8 @@ class DraftForm(FlaskForm):
     def data_for_service(self) -> dict:
         ids = ("document_type_id", "field_id", "urgency_id", "secrecy_id", "signer_id",
                "drafting_department_id")
-        data = {name: int(self[name].data) if self[name].data else None for name in ids}
-        data.update({name: [int(x) for x in self[name].data or []] for name in (
+        data = {name: int_or_none(self[name].data) for name in ids}
+        data.update({name: [n for n in map(int_or_none, self[name].data or []) if n] for name in (
             "internal_unit_ids", "internal_user_ids", "external_agency_ids")})
         data.update(excerpt=self.excerpt.data, notes=self.notes.data,
                     reply_to_id=self.reply_to_id.data)
@@ -82,7 +84,7 @@ class IssueForm(FlaskForm):
     issued_date = VietnameseDateField(_l("Ngày ban hành"), validators=[Optional()])
     place = StringField(_l("Địa danh"), validators=[Optional()])
     symbol = StringField(_l("Ký hiệu"), validators=[Optional()])
-    copies = IntegerField(_l("Số lượng bản"), validators=[Optional()])
+    copies = BoundedIntegerField(_l("Số lượng bản"), validators=[Optional()])
     archive_holder = StringField(_l("Đơn vị, người nhận bản lưu"), validators=[Optional()])
     scan = MultipleFileField(_l("Bản quét có chữ ký, đóng dấu (PDF hoặc ảnh)"))
 

@@ -43,9 +43,51 @@ def _clean(data):
     return {k: (None if v == "" else v) for k, v in clean.items()}
 
 
-def validate_draft(session, data: dict) -> dict:
-    data = _clean(data)
+def _reference(session, user, value, get_visible):
+    """The record an id typed in a form or a JSON body points to, if the caller may see it;
+    None for anything else (not a number, out of range, missing, not visible)."""
+    if isinstance(value, bool) or isinstance(value, float) and not value.is_integer():
+        return None
+    try:
+        number = int(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return get_visible(session, user, number) if 0 < number < 2**31 else None
+
+
+def check_references(session, user, data: dict, draft=None) -> dict:
+    """reply_to_id and replaces_id are checked against the caller's visibility before they are
+    stored: an incoming document the caller may see; an issued outgoing document the caller
+    may see (only those may be replaced). A reference the draft already has is kept as it is.
+    Refused like a record that does not exist: never stored, never shown."""
+    from app.documents.access import get_visible as get_visible_incoming
+    from app.outgoing.access import get_visible_outgoing
+
     errors = {}
+    for key in ("reply_to_id", "replaces_id"):
+        value = data.get(key)
+        if value is None or (draft is not None and value == getattr(draft, key)):
+            continue
+        if key == "reply_to_id":
+            found = _reference(session, user, value, get_visible_incoming)
+            if found is None:
+                errors[key] = [_l("Không tìm thấy văn bản đến này, hoặc bạn không có quyền "
+                                  "xem văn bản này.")]
+        else:
+            found = _reference(session, user, value, get_visible_outgoing)
+            if found is None:
+                errors[key] = [_l("Không tìm thấy văn bản đi này, hoặc bạn không có quyền "
+                                  "xem văn bản này.")]
+            elif found.state != ISSUED_STATE:
+                errors[key] = [_l("Chỉ thay thế được văn bản đang có hiệu lực.")]
+        if found is not None and key not in errors:
+            data[key] = found.id
+    return errors
+
+
+def validate_draft(session, data: dict, user, draft=None) -> dict:
+    data = _clean(data)
+    errors = check_references(session, user, data, draft)
     for field, message in (("document_type_id", _l("Chọn loại văn bản.")),
                            ("excerpt", _l("Nhập trích yếu nội dung.")),
                            ("urgency_id", _l("Chọn độ khẩn.")),
@@ -79,7 +121,7 @@ def _set_recipients(session, draft, data):
 def create_draft(session, user, data: dict, uploads=(), note=None):
     """An officer or a leader starts a draft (optionally with its first file)."""
     data.setdefault("drafting_department_id", user.department_id)
-    data = validate_draft(session, data)
+    data = validate_draft(session, data, user)
     checked = _check_draft_files(uploads)
     with storage.saving_files(session) as store:
         draft = Draft(**{k: data.get(k) for k in DRAFT_FIELDS}, drafter_id=user.id,
@@ -110,7 +152,8 @@ def _add_versions(draft, store, user, checked, note=None):
 def update_draft(session, user, draft, data: dict, uploads=(), note=None):
     if not workflow.allowed(user, draft, "edit"):
         raise DomainError(_l("Chỉ người soạn thảo sửa được dự thảo khi đang soạn thảo."))
-    data = validate_draft(session, {**{k: getattr(draft, k) for k in DRAFT_FIELDS}, **data})
+    data = validate_draft(session, {**{k: getattr(draft, k) for k in DRAFT_FIELDS}, **data},
+                          user, draft)
     checked = _check_draft_files(uploads)
     with storage.saving_files(session) as store:
         for key in DRAFT_FIELDS:

@@ -1,5 +1,5 @@
 """Web pages for drafts (dự thảo) and outgoing documents (văn bản đi)."""
-from flask import abort, current_app, flash, g, redirect, request, send_file, url_for
+from flask import abort, current_app, flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_appbuilder.models.sqla.filters import BaseFilter
 from flask_babel import gettext as _
@@ -7,12 +7,13 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy import select
 
-from app.audit.services import record_download
 from app.core import search
+from app.core.downloads import send_download
 from app.core.errors import DomainError
-from app.core.files import content_disposition, file_path
+from app.core.files import file_path
 from app.core.timefmt import local_now
 from app.core.views import EofficeModelView, VietnameseInterface
+from app.documents.access import get_visible as get_visible_incoming
 from app.documents.services import FormErrors
 from app.documents.views import audit_of, urgency_badge
 from app.extensions import db
@@ -154,13 +155,11 @@ def _uploads(field):
     return [(f.read(), f.filename) for f in (field.data or []) if f and f.filename]
 
 
-def _send(record, name=None):
-    path = file_path(current_app.config["DATA_DIR"], record.storage_name)
-    if not path.exists():
-        abort(404)
-    response = send_file(path, mimetype=record.content_type)
-    response.headers["Content-Disposition"] = content_disposition(name or record.original_name)
-    return response
+def _send(record, object_type, object_id):
+    """A stored file of a draft or an outgoing document (web and REST), audited."""
+    return send_download(path=file_path(current_app.config["DATA_DIR"], record.storage_name),
+                         filename=record.original_name, mimetype=record.content_type,
+                         object_type=object_type, object_id=object_id)
 
 
 class DraftWorkView(BaseView):
@@ -232,6 +231,11 @@ class DraftWorkView(BaseView):
         draft = self._draft_or_404(draft_id)
         return self.render_template(
             "drafts/show.html", draft=draft, title=_("Văn bản dự thảo"),
+            # a reference is shown only to whoever may see the record it points to
+            reply_to=get_visible_incoming(db.session, g.user, draft.reply_to_id)
+            if draft.reply_to_id else None,
+            replaces=get_visible_outgoing(db.session, g.user, draft.replaces_id)
+            if draft.replaces_id else None,
             actions=workflow.actions_for(g.user, draft),
             can_edit=workflow.allowed(g.user, draft, "edit"),
             problems=services.missing_for_issuance(draft),
@@ -274,8 +278,7 @@ class DraftWorkView(BaseView):
         version = next((v for v in draft.versions if v.id == version_id), None)
         if version is None:
             abort(404)
-        record_download(db.session, version.file, "draft", draft.id)
-        return _send(version.file)
+        return _send(version.file, "draft", draft.id)
 
     @expose("/check")
     @has_access
@@ -360,6 +363,8 @@ class OutgoingWorkView(BaseView):
         services.mark_read(db.session, g.user, document)
         return self.render_template(
             "outgoing/show.html", document=document, title=_("Văn bản đi"),
+            replaces=get_visible_outgoing(db.session, g.user, document.replaces_id)
+            if document.replaces_id else None,
             file_roles=FILE_ROLES, EXTERNAL=EXTERNAL, ISSUED=ISSUED_STATE,
             can_recall=workflow.is_clerk(g.user) or workflow.has_role(
                 g.user, workflow.r.AGENCY_LEADER),
@@ -373,8 +378,7 @@ class OutgoingWorkView(BaseView):
         link = next((f for f in document.files if f.file_id == file_id), None)
         if link is None:
             abort(404)
-        record_download(db.session, link.file, "outgoing_document", document.id)
-        return _send(link.file)
+        return _send(link.file, "outgoing_document", document.id)
 
     @expose("/<int:document_id>/recall", methods=["POST"])
     @has_access

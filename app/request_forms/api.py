@@ -1,14 +1,14 @@
 """REST API /api/v1/request/: the same services, rules and visibility as the web pages."""
 from datetime import date, datetime
 
-from flask import current_app, request, send_file
+from flask import current_app, request
 from flask_appbuilder.api import expose, safe
 from flask_appbuilder.security.decorators import permission_name, protect
 from flask_babel import gettext as _
 
 from app.core.errors import DomainError
-from app.audit.services import record_download
-from app.core.files import content_disposition, file_path
+from app.core.downloads import send_download
+from app.core.files import file_path
 from app.core.timefmt import format_date, format_datetime
 from app.core.api import DomainApi
 from app.extensions import db
@@ -221,13 +221,10 @@ class RequestFormApi(DomainApi):
         record = next((f for f in item.files if f.id == file_id), None) if item else None
         if record is None:
             return self.response_404()
-        path = file_path(current_app.config["DATA_DIR"], record.storage_name)
-        if not path.exists():
-            return self.response_404()
-        response = send_file(path, mimetype=record.content_type)
-        response.headers["Content-Disposition"] = content_disposition(record.original_name)
-        record_download(db.session, record, "request_form", item.id)
-        return response
+        return send_download(
+            path=file_path(current_app.config["DATA_DIR"], record.storage_name),
+            filename=record.original_name, mimetype=record.content_type,
+            object_type="request_form", object_id=item.id)
 
     @expose("/inboxes", methods=["GET"])
     @protect()

@@ -1,6 +1,6 @@
 """Web pages for request forms (phiếu yêu cầu): the grid with inboxes and search, the
 "Tạo phiếu yêu cầu" form, the request page with its actions, files and history."""
-from flask import abort, current_app, flash, g, redirect, request, send_file, url_for
+from flask import abort, current_app, flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_appbuilder.models.sqla.filters import BaseFilter
 from flask_babel import gettext as _
@@ -11,8 +11,8 @@ from wtforms import MultipleFileField, SelectField, StringField, TextAreaField
 from wtforms.validators import Optional
 
 from app.core.errors import DomainError
-from app.audit.services import record_download
-from app.core.files import content_disposition, file_path
+from app.core.downloads import send_download
+from app.core.files import file_path
 from app.core.views import EofficeModelView, VietnameseInterface
 from app.documents.forms import VietnameseDateField
 from app.extensions import db
@@ -270,13 +270,10 @@ class RequestFormWorkView(BaseView):
         record = next((f for f in item.files if f.id == file_id), None)
         if record is None:
             abort(404)
-        path = file_path(current_app.config["DATA_DIR"], record.storage_name)
-        if not path.exists():
-            abort(404)
-        response = send_file(path, mimetype=record.content_type)
-        response.headers["Content-Disposition"] = content_disposition(record.original_name)
-        record_download(db.session, record, "request_form", item.id)
-        return response
+        return send_download(
+            path=file_path(current_app.config["DATA_DIR"], record.storage_name),
+            filename=record.original_name, mimetype=record.content_type,
+            object_type="request_form", object_id=item.id)
 
 
 def register_views(appbuilder):

@@ -14,8 +14,9 @@ from sqlalchemy import select
 
 from app.catalogs.models import MeetingRoom
 from app.core.errors import DomainError
-from app.core.files import content_disposition
+from app.core.downloads import send_download
 from app.core.timefmt import WEEKDAYS, format_date, format_datetime, iso_week_days, today_local
+from app.core.xlsx import append_row
 from app.documents.services import FormErrors
 from app.extensions import db
 from app.org.models import Department, EofficeUser
@@ -400,12 +401,12 @@ def _xlsx(agency, title, table, filename):
     sheet = workbook.active
     sheet.title = "Lich cong tac"
     bold = Font(bold=True)
-    sheet.append([agency.upper()])
-    sheet.append([title])
+    append_row(sheet, [agency.upper()])
+    append_row(sheet, [title])
     sheet.append([])
-    sheet.append([str(c) for c in COLUMNS])
+    append_row(sheet, [str(c) for c in COLUMNS])
     for row in table:
-        sheet.append(row)
+        append_row(sheet, row)
     thin = Side(style="thin")
     for row in sheet.iter_rows(min_row=4, max_row=sheet.max_row, max_col=len(COLUMNS)):
         for cell in row:
@@ -421,9 +422,9 @@ def _xlsx(agency, title, table, filename):
     sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
     buffer = io.BytesIO()
     workbook.save(buffer)
-    return Response(buffer.getvalue(), headers={"Content-Disposition":
-                                                content_disposition(filename)},
-                    mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return send_download(
+        data=buffer.getvalue(), filename=filename, object_type="schedule_week",
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
 def register_views(appbuilder):

@@ -5,7 +5,7 @@ app.stats.figures, so the report and the dashboard never disagree."""
 import io
 from dataclasses import dataclass, field
 
-from flask import Response, current_app
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
@@ -13,7 +13,7 @@ from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import func, select
 
-from app.core.files import content_disposition
+from app.core.downloads import send_download
 from app.core.timefmt import format_date, format_datetime
 from app.documents import services as incoming
 from app.dossiers.access import visible_dossier
@@ -171,9 +171,9 @@ def xlsx_response(report, unit=""):
 
     sheet.append(cells([current_app.config["AGENCY_NAME"].upper()], bold))
     sheet.append(cells([report.title], bold))
-    sheet.append([report.subtitle + (f" – {unit}" if unit else "")])
+    sheet.append(cells([report.subtitle + (f" – {unit}" if unit else "")]))
     if report.note:
-        sheet.append([report.note])
+        sheet.append(cells([report.note]))
     for section in report.sections:
         sheet.append([])
         sheet.append(cells([section.heading], bold))
@@ -186,14 +186,14 @@ def xlsx_response(report, unit=""):
     workbook.save(buffer)
     period = report.scope.period
     name = f"{report.title.capitalize()} {period.start:%d-%m-%Y} – {period.end:%d-%m-%Y}.xlsx"
-    return Response(buffer.getvalue(),
-                    headers={"Content-Disposition": content_disposition(name)},
-                    mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return send_download(
+        data=buffer.getvalue(), filename=name, object_type="report", object_id=report.key,
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
 def _cell(sheet, value):
-    from openpyxl.cell import WriteOnlyCell
+    from app.core.xlsx import text_cell
 
     if hasattr(value, "strftime"):
         value = format_datetime(value)
-    return WriteOnlyCell(sheet, value=value)
+    return text_cell(sheet, value)

@@ -1,0 +1,212 @@
+"""Every file that leaves the application is in the audit trail: each download and export
+route (web and REST, every module) writes exactly one "download" line, through the one helper
+app.core.downloads.send_download. The URL map is walked so that a new download route without
+its case here fails. A REST download of a file gone from the disk is a Vietnamese 404."""
+import re
+import shutil
+
+import pytest
+from sqlalchemy import func, select
+
+from app.audit.models import AuditEvent
+from app.core.files import file_path
+from app.documents.models import DocumentFile, IncomingDocument
+from app.dossiers.access import visible_dossier
+from app.dossiers.models import Dossier
+from app.news.models import NewsImage, NewsItem
+from app.org.models import EofficeUser
+from app.outgoing.models import Draft, DraftVersion, OutgoingDocument, OutgoingFile
+from app.request_forms.models import RequestForm
+
+# Routes that serve a file, found by their address or name.
+DOWNLOAD = re.compile(r"download|export|/pdf|/files/<|stamped|/image/<|/images/<|template|"
+                      r"edxml|/book|/reports/|versions/<", re.I)
+# Not downloads: uploads (POST), and Flask-AppBuilder's generic `/<model>/download/<name>` of
+# its FileColumn (no model of ours has one: UPLOAD_FOLDER is empty). The calendar feeds
+# (/schedule/feed/<token>.ics) are polled by calendar programs every few minutes with a
+# person's secret address: a line per poll would bury the trail, so they are not audited.
+NOT_DOWNLOADS = re.compile(r"^(UserGroup|Permission|PermissionView|Role|ViewMenu)ModelView\.")
+
+
+def user(session, username):
+    return session.scalar(select(EofficeUser).where(EofficeUser.username == username))
+
+
+def incoming_pdf(session):
+    return session.execute(
+        select(IncomingDocument.id, DocumentFile.id).join(
+            DocumentFile, DocumentFile.incoming_id == IncomingDocument.id)
+        .where(IncomingDocument.arrival_number.is_not(None),
+               DocumentFile.content_type == "application/pdf")
+        .order_by(IncomingDocument.id)).first()
+
+
+def outgoing_file(session):
+    return session.execute(select(OutgoingFile.document_id, OutgoingFile.file_id)
+                           .order_by(OutgoingFile.id)).first()
+
+
+def draft_version(session):
+    row = session.execute(select(DraftVersion.draft_id, DraftVersion.id, Draft.drafter_id)
+                          .join(Draft, Draft.id == DraftVersion.draft_id)
+                          .order_by(DraftVersion.id)).first()
+    return row[0], row[1], session.get(EofficeUser, row[2]).username
+
+
+def dossier_id(session):
+    return session.scalar(select(Dossier.id).where(visible_dossier(user(session, "lanhdao")))
+                          .order_by(Dossier.id))
+
+
+def request_file(session):
+    form = session.scalar(select(RequestForm).where(RequestForm.files.any())
+                          .order_by(RequestForm.id))
+    return form.id, form.files[0].id, form.sender.username
+
+
+def news_image(session):
+    return session.scalar(select(NewsImage.id).join(NewsItem, NewsItem.cover_image_id ==
+                                                    NewsImage.id)
+                          .where(NewsItem.state == "published").order_by(NewsImage.id))
+
+
+def issued_outgoing(session):
+    return session.scalar(select(OutgoingDocument.id).order_by(OutgoingDocument.id))
+
+
+# endpoint → (account, is REST, url builder(session))
+CASES = {
+    "IncomingWorkView.download": ("vanthu", False, lambda s: "/incoming/{}/files/{}".format(
+        *incoming_pdf(s))),
+    "IncomingWorkView.stamped": ("vanthu", False, lambda s: "/incoming/{}/files/{}/stamped"
+                                 .format(*incoming_pdf(s))),
+    "IncomingWorkView.book": ("vanthu", False, lambda s: "/incoming/book?format=xlsx"),
+    "IncomingApi.download": ("vanthu", True, lambda s: "/api/v1/incoming/{}/files/{}".format(
+        *incoming_pdf(s))),
+    "IncomingApi.stamped": ("vanthu", True, lambda s: "/api/v1/incoming/{}/files/{}/stamped"
+                            .format(*incoming_pdf(s))),
+    "OutgoingWorkView.download": ("vanthu", False, lambda s: "/outgoing/{}/files/{}".format(
+        *outgoing_file(s))),
+    "OutgoingWorkView.book": ("vanthu", False, lambda s: "/outgoing/book?format=xlsx"),
+    "OutgoingApi.download": ("vanthu", True, lambda s: "/api/v1/outgoing/{}/files/{}".format(
+        *outgoing_file(s))),
+    "DraftWorkView.version": (lambda s: draft_version(s)[2], False,
+                              lambda s: "/drafts/{}/versions/{}".format(*draft_version(s)[:2])),
+    "DossierWorkView.pdf": ("lanhdao", False, lambda s: f"/dossiers/{dossier_id(s)}/pdf"),
+    "DossierApi.pdf": ("lanhdao", True, lambda s: f"/api/v1/dossier/{dossier_id(s)}/pdf"),
+    "RequestFormWorkView.download": (lambda s: request_file(s)[2], False,
+                                     lambda s: "/request/{}/files/{}".format(
+                                         *request_file(s)[:2])),
+    "RequestFormApi.download": (lambda s: request_file(s)[2], True,
+                                lambda s: "/api/v1/request/{}/files/{}".format(
+                                    *request_file(s)[:2])),
+    "NewsView.image": ("lanhdao", False, lambda s: f"/news/image/{news_image(s)}"),
+    "NewsApi.image": ("lanhdao", True, lambda s: f"/api/v1/news/images/{news_image(s)}"),
+    "ExchangeView.package": ("vanthu", False,
+                             lambda s: f"/exchange/outgoing/{issued_outgoing(s)}.edxml"),
+    "ExchangeApi.package": ("vanthu", True,
+                            lambda s: f"/api/v1/exchange/outgoing/{issued_outgoing(s)}/edxml"),
+    "ImportView.template": ("vanthu", False, lambda s: "/imports/template/incoming.xlsx"),
+    "StatsReportView.report": ("lanhdao", False,
+                               lambda s: "/stats/reports/?kind=incoming&format=xlsx"),
+    "ScheduleView.export": ("lanhdao", False, lambda s: "/schedule/export"),
+    "AuditView.export": ("quantri", False, lambda s: "/audit/export"),
+    "BackupView.download": ("quantri", False, lambda s: "/backups/download/"
+                            "eoffice-20260105-020000.tar.gz"),
+}
+
+
+def download_routes(app):
+    found = set()
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods or rule.endpoint.endswith("static"):
+            continue
+        if DOWNLOAD.search(rule.rule) and not NOT_DOWNLOADS.match(rule.endpoint):
+            found.add(rule.endpoint)
+    return found
+
+
+def test_every_download_route_is_known_here(app):
+    """A new route that serves a file must get its case below (and use send_download)."""
+    routes = download_routes(app)
+    assert len(routes) >= 20
+    assert routes == set(CASES), (routes ^ set(CASES))
+
+
+def downloads(session):
+    return session.scalar(select(func.count(AuditEvent.id)).where(
+        AuditEvent.action == "download"))
+
+
+@pytest.fixture
+def a_backup(app, tmp_path, monkeypatch):
+    monkeypatch.setitem(app.config, "BACKUP_DIR", str(tmp_path / "backups"))
+    (tmp_path / "backups").mkdir()
+    (tmp_path / "backups" / "eoffice-20260105-020000.tar.gz").write_bytes(b"\x1f\x8b" + b"0" * 64)
+
+
+@pytest.mark.parametrize("endpoint", sorted(CASES))
+def test_each_download_writes_exactly_one_audit_line(endpoint, client, login_as, api_as,
+                                                     db_session, a_backup):
+    account, rest, url_of = CASES[endpoint]
+    username = account(db_session) if callable(account) else account
+    url = url_of(db_session)
+    headers = api_as(username) if rest else {}
+    if not rest:
+        login_as(username)
+    db_session.rollback()
+    before = downloads(db_session)
+    response = client.get(url, headers=headers)
+    assert response.status_code == 200, (url, response.get_data(as_text=True)[:300])
+    assert response.headers["Content-Disposition"].startswith(("attachment", "inline"))
+    db_session.rollback()
+    assert downloads(db_session) == before + 1, url
+    line = db_session.scalar(select(AuditEvent).where(AuditEvent.action == "download")
+                             .order_by(AuditEvent.id.desc()))
+    assert line.actor_name == username and line.object_type
+
+
+def test_a_get_that_is_not_a_download_writes_no_audit_line(login_as, db_session):
+    client = login_as("vanthu")
+    before = downloads(db_session)
+    assert client.get("/incoming/book").status_code == 200  # the printable page, not a file
+    db_session.rollback()
+    assert downloads(db_session) == before
+
+
+@pytest.mark.parametrize("endpoint", ["IncomingApi.download", "IncomingApi.stamped",
+                                      "OutgoingApi.download", "RequestFormApi.download",
+                                      "NewsApi.image"])
+def test_rest_download_of_a_file_gone_from_the_disk_is_a_vietnamese_404(
+        endpoint, app, client, api_as, db_session):
+    account, _rest, url_of = CASES[endpoint]
+    username = account(db_session) if callable(account) else account
+    url = url_of(db_session)
+    ids = [int(part) for part in re.findall(r"/(\d+)", url)]
+    if endpoint == "NewsApi.image":
+        record = db_session.get(NewsImage, ids[-1]).file
+    else:
+        record = db_session.get(DocumentFile, ids[-1])
+    path = file_path(app.config["DATA_DIR"], record.storage_name)
+    hidden = path.with_name(path.name + ".hidden")
+    before = downloads(db_session)
+    shutil.move(path, hidden)
+    try:
+        response = client.get(url, headers=api_as(username))
+    finally:
+        shutil.move(hidden, path)
+    assert response.status_code == 404, response.get_data(as_text=True)[:300]
+    assert "Tệp không còn trên máy chủ" in response.get_json()["message"]
+    db_session.rollback()
+    assert downloads(db_session) == before  # nothing left the system
+
+
+def test_backup_download_is_for_the_administrator_only_and_by_name(login_as, a_backup):
+    client = login_as("quantri")
+    page = client.get("/backups/").get_data(as_text=True)
+    assert 'href="/backups/download/eoffice-20260105-020000.tar.gz"' in page
+    assert client.get("/backups/download/..%2Fsecret_key").status_code == 404
+    assert client.get("/backups/download/eoffice-20990101-000000.tar.gz").status_code == 404
+    client = login_as("lanhdao")
+    response = client.get("/backups/download/eoffice-20260105-020000.tar.gz")
+    assert response.status_code == 403 and not response.headers.get("Content-Disposition")
