@@ -14,10 +14,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     app = Flask(__name__, instance_path=Config.resolve(config)["INSTANCE_DIR"])
     app.config.from_mapping(Config.resolve(config))
-    from app.core.files import secure_instance
-
-    secure_instance(app.config)  # instance, DATA_DIR and the SQLite file: owner-only
-    init_image_limit(app)
+    init_files(app)
     init_request_hygiene(app)
     init_extensions(app)
     init_views(app)
@@ -25,11 +22,15 @@ def create_app(config: dict | None = None) -> Flask:
     return app
 
 
-def init_image_limit(app: Flask) -> None:
-    """Pillow refuses (a warning, then an error at twice) images beyond MAX_IMAGE_PIXELS, far
+def init_files(app: Flask) -> None:
+    """The instance folder, DATA_DIR and the SQLite file owner-only (created so, or tightened).
+    Pillow refuses (a warning, then an error at twice) images beyond MAX_IMAGE_PIXELS, far
     below its default; app.core.files.check_image_size refuses them first, in Vietnamese."""
     from PIL import Image
 
+    from app.core.files import secure_instance
+
+    secure_instance(app.config)
     Image.MAX_IMAGE_PIXELS = app.config["MAX_IMAGE_PIXELS"]
 
 

@@ -4,9 +4,14 @@ Revision ID: 0017_audit_chain
 Revises: 0016_login_sessions
 Create Date: 2026-12-03 10:00:00
 
-The rows already there are chained here, in id order, with the application's own
-`chain_hash` (the append-only triggers are lifted for that UPDATE only, then restored).
+The rows already there are chained here, in id order, with the hash of the application as it
+was at this revision (app.audit.services.chain_hash, copied below: a migration is history and
+never imports live code); the append-only triggers are lifted for that UPDATE only.
 """
+import hashlib
+import json
+from datetime import datetime
+
 from alembic import op
 import sqlalchemy as sa
 
@@ -19,6 +24,18 @@ depends_on = None
 
 FIELDS = ("id", "at", "actor_id", "actor_name", "ip", "action", "object_type", "object_id",
           "summary", "changes")
+
+
+def _canonical(value):
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+    return value
+
+
+def chain_hash(prev_hash, row) -> str:
+    payload = json.dumps([prev_hash or ""] + [_canonical(row[name]) for name in FIELDS],
+                         ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
 def _triggers(on: bool):
@@ -36,8 +53,6 @@ def _triggers(on: bool):
 
 
 def upgrade():
-    from app.audit.services import chain_hash
-
     op.add_column('audit_event', sa.Column('prev_hash', sa.String(length=64), nullable=True))
     op.add_column('audit_event', sa.Column('row_hash', sa.String(length=64), nullable=True))
     bind = op.get_bind()
