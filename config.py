@@ -33,10 +33,10 @@ def _secret_key(instance_dir=INSTANCE_PATH) -> str:
     return key_file.read_text().strip()
 
 
-def _database_url() -> str:
+def _database_url(instance_dir=INSTANCE_PATH) -> str:
     url = os.environ.get("DATABASE_URL")
     if not url:
-        return f"sqlite:///{INSTANCE_PATH / 'eoffice.db'}"
+        return f"sqlite:///{Path(instance_dir) / 'eoffice.db'}"
     # Heroku-style URLs and the plain driver name both mean psycopg 3 here.
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
@@ -66,8 +66,26 @@ class Config:
     TIMEZONE = "Asia/Ho_Chi_Minh"
     AGENCY_NAME = os.environ.get("AGENCY_NAME", "Sở Nội vụ tỉnh Hà Nam")
     ISSUE_PLACE = os.environ.get("ISSUE_PLACE", "Hà Nam")  # "Hà Nam, ngày … tháng … năm …"
+    AGENCY_CODE = os.environ.get("AGENCY_CODE", "CQ")  # symbols' abbreviation, without units
+    APP_SERVERS = int(os.environ.get("APP_SERVERS", "1"))  # application servers (check-deploy)
     # Liên thông văn bản (app/exchange): our electronic ID (000.00.00.H30) and the worker.
     EXCHANGE_ORGAN_ID = os.environ.get("EXCHANGE_ORGAN_ID", "")
+    # Our address, email and phone as packages state them (edXML From).
+    EXCHANGE_ORGAN_ADDRESS = os.environ.get("EXCHANGE_ORGAN_ADDRESS", "")
+    EXCHANGE_ORGAN_EMAIL = os.environ.get("EXCHANGE_ORGAN_EMAIL", "")
+    EXCHANGE_ORGAN_PHONE = os.environ.get("EXCHANGE_ORGAN_PHONE", "")
+    # Largest package accepted (default: a request's limit) and sending attempts before a
+    # package is marked failed.
+    EXCHANGE_MAX_BYTES = int(os.environ.get("EXCHANGE_MAX_BYTES", str(MAX_CONTENT_LENGTH)))
+    EXCHANGE_MAX_ATTEMPTS = int(os.environ.get("EXCHANGE_MAX_ATTEMPTS", "8"))
+    # Spreadsheets imported (app/imports): largest file.
+    IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(20 * 1024 * 1024)))
+    # Nhập bù (Art. 5.4): an arrival older than BACKFILL_AFTER_HOURS, or a routing step dated
+    # more than BACKFILL_STEP_MINUTES back, is entered after an outage and needs a reason.
+    BACKFILL_AFTER_HOURS = int(os.environ.get("BACKFILL_AFTER_HOURS", "24"))
+    BACKFILL_STEP_MINUTES = int(os.environ.get("BACKFILL_STEP_MINUTES", "10"))
+    # Decree 30/2020 (Art. 28–31): dossiers kept this many years or more go to the archive.
+    DOSSIER_HANDOVER_MIN_YEARS = int(os.environ.get("DOSSIER_HANDOVER_MIN_YEARS", "5"))
     EXCHANGE_LEGACY_ID = os.environ.get("EXCHANGE_LEGACY_ID", "")  # older QCVN 102 code
     EXCHANGE_WORKER_ENABLED = os.environ.get("EXCHANGE_WORKER_ENABLED", "1") == "1"
     EXCHANGE_INTERVAL = int(os.environ.get("EXCHANGE_INTERVAL", "60"))  # seconds
@@ -165,7 +183,8 @@ class Config:
             # Over HTTPS: a cookie no other host or path can set or shadow (ASVS 3.4.4).
             values["SESSION_COOKIE_NAME"] = "__Host-session"
         if not values.get("SQLALCHEMY_DATABASE_URI"):
-            values["SQLALCHEMY_DATABASE_URI"] = _database_url()
+            values["SQLALCHEMY_DATABASE_URI"] = _database_url(values.get("INSTANCE_DIR") or
+                                                              INSTANCE_PATH)
         if values["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
             # No server-side prepared statements: after five runs psycopg would prepare a
             # query and PostgreSQL may then plan it once for any value — a search for a rare

@@ -154,3 +154,35 @@ def test_an_impossible_id_is_a_404_not_a_500(login_as):
     for path in ("/incoming/99999999999999999999", "/drafts/99999999999999999999",
                  "/outgoing/99999999999999999999", "/documenttypeview/edit/99999999999999999"):
         assert client.get(path).status_code == 404, path
+
+
+# Keys the frameworks define (Flask, FAB, Flask-Limiter): read by our code, not ours to declare.
+FRAMEWORK_KEYS = {"DEBUG", "TESTING", "AUTH_DB_FAKE_PASSWORD_HASH_CHECK",
+                  "FAB_ADD_SECURITY_VIEWS", "RATELIMIT_KEY_PREFIX"}
+
+
+def test_every_setting_the_code_reads_is_declared_in_config():
+    """One place for configuration: each key read in app/ is in config.Config (settable from
+    the environment) and in the README's table, unless the framework defines it."""
+    import re
+    from pathlib import Path
+
+    root = Path(config.__file__).parent
+    read = set()
+    for path in (root / "app").rglob("*.py"):
+        read |= set(re.findall(r"""config(?:\.get\(|\[)["']([A-Z][A-Z0-9_]+)["']""",
+                               path.read_text(encoding="utf-8")))
+    declared = {key for key in dir(config.Config) if key.isupper()}
+    assert read - declared - FRAMEWORK_KEYS == set()
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    environment = set(re.findall(r'os\.environ\.get\("([A-Z][A-Z0-9_]+)"',
+                                 Path(config.__file__).read_text(encoding="utf-8")))
+    undocumented = {key for key in environment if f"`{key}`" not in readme}
+    assert undocumented == set()
+
+
+def test_check_deploy_refuses_sqlite_with_several_app_servers(app, monkeypatch):
+    monkeypatch.setitem(app.config, "APP_SERVERS", 2)
+    result = app.test_cli_runner().invoke(args=["check-deploy"])
+    on_sqlite = app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite")
+    assert ("SQLite chỉ dùng cho một máy chủ ứng dụng" in result.output) == on_sqlite
