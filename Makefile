@@ -16,6 +16,8 @@ run: install translations
 	$(FLASK) eoffice setup --demo
 	$(VENV)/bin/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - run:app
 
+# Two processes (pytest-xdist), one database each; a test file stays in one process.
+PYTEST_ARGS ?= -n 2 --dist loadfile
 test: install-test translations browser
 	$(PY) -m pytest $(PYTEST_ARGS)
 

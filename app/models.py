@@ -2,6 +2,7 @@
 from app.audit import models as audit  # noqa: F401
 from app.audit import services as audit_hooks  # noqa: F401  (the session hook that records)
 from app.catalogs import models as catalogs  # noqa: F401
+from app.core import models as core  # noqa: F401  (the shared file record)
 from app.documents import models as documents  # noqa: F401
 from app.dossiers import models as dossiers  # noqa: F401
 from app.exchange import models as exchange  # noqa: F401

@@ -33,14 +33,38 @@ def reset_postgres(url):
     engine.dispose()
 
 
+def worker_database(url: str, worker: str) -> str:
+    """Under pytest-xdist (`make test` runs two workers) each worker has a database of its
+    own: TEST_DATABASE_URL's name with the worker's id appended, created when missing."""
+    base = sa.engine.make_url(url)
+    name = f"{base.database}_{worker}"
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if not conn.scalar(sa.text("select 1 from pg_database where datname = :n"),
+                           {"n": name}):
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory):
+def database_url(tmp_path_factory, worker_id):
     url = os.environ.get("TEST_DATABASE_URL")
     if url:
         url = url.replace("postgresql://", "postgresql+psycopg://", 1)
+        if worker_id != "master":
+            url = worker_database(url, worker_id)
         reset_postgres(url)
         return url
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+
+
+@pytest.fixture(scope="session")
+def worker_id(request):
+    """xdist's worker id ("gw0", "gw1"…), "master" when the tests run in one process (xdist
+    defines the same fixture when it is active)."""
+    workerinput = getattr(request.config, "workerinput", None)
+    return workerinput["workerid"] if workerinput else "master"
 
 
 @pytest.fixture(scope="session")

@@ -8,11 +8,12 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from app.catalogs.models import Field, RetentionPeriod
+from app.core.models import DocumentFile
 from app.core.pdf import make_demo_pdf
 from app.core.timefmt import today_local
 from app.documents import services as incoming_services
 from app.documents.access import visible_incoming
-from app.documents.models import DocumentFile, IncomingDocument
+from app.documents.models import IncomingDocument
 from app.dossiers import services
 from app.org.models import EofficeUser
 from tests.incoming_helpers import entry

@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 
 from app.audit.models import AuditEvent
 from app.core.files import file_path
-from app.documents.models import DocumentFile, IncomingDocument
+from app.core.models import DocumentFile
+from app.documents.models import IncomingDocument
 from app.dossiers.access import visible_dossier
 from app.dossiers.models import Dossier
 from app.news.models import NewsImage, NewsItem

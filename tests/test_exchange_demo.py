@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from app.catalogs.models import Agency
-from app.documents import storage
+from app.core import storage
 from app.exchange import edxml
 from app.exchange.demo import INBOUND, PARTNERS
 from app.exchange.models import (

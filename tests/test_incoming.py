@@ -10,11 +10,12 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
+from app.core.models import DocumentFile
 from app.core.pdf import make_demo_pdf
 from app.core.timefmt import format_date, local_now
 from app.documents import services
 from app.documents.models import (
-    COMPLETED, IN_PROGRESS, SUBMITTED, DocumentFile, IncomingDocument,
+    COMPLETED, IN_PROGRESS, SUBMITTED, IncomingDocument,
 )
 from app.org.models import Department, EofficeUser
 from tests.conftest import form_of

@@ -59,13 +59,18 @@ def test_notices_are_personal_and_opening_one_marks_it_read(app, login_as, db_se
     unread = db_session.scalar(select(func.count(Notification.id)).where(
         Notification.user_id == officer.id, Notification.read_at.is_(None)))
     assert f'<span class="badge notification-count">{unread}</span>' in html
-    response = client.get(f"/notifications/{notices[0].id}")
+    listing = client.get("/notifications/").get_data(as_text=True)
+    assert client.get(f"/notifications/{notices[0].id}").status_code == 405  # a GET never writes
+    response = client.post(f"/notifications/{notices[0].id}",
+                           data={"csrf_token": csrf_token(listing)})
     assert response.status_code == 302 and response.headers["Location"] == "/schedule/week"
     db_session.expire_all()
     assert db_session.get(Notification, notices[0].id).read_at is not None
 
     client = login_as("cv.vtlt")
-    assert client.get(f"/notifications/{notices[1].id}").status_code == 404
+    listing = client.get("/notifications/").get_data(as_text=True)
+    assert client.post(f"/notifications/{notices[1].id}",
+                       data={"csrf_token": csrf_token(listing)}).status_code == 404
     db_session.expire_all()
     assert db_session.get(Notification, notices[1].id).read_at is None
 

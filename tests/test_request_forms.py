@@ -14,9 +14,9 @@ import sqlalchemy as sa
 from sqlalchemy import func, select
 
 from app.core.files import content_disposition
+from app.core.models import DocumentFile
 from app.core.pdf import make_demo_pdf
 from app.core.timefmt import format_date, today_local
-from app.documents.models import DocumentFile
 from app.org.models import Department, EofficeUser
 from app.request_forms import services, workflow
 from app.request_forms.models import (

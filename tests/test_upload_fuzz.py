@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from app.core.models import DocumentFile
 from app.core.timefmt import format_date, local_now, today_local
-from app.documents.models import DocumentFile, IncomingDocument
+from app.documents.models import IncomingDocument
 from app.news.models import NewsImage
 from app.outgoing.models import Draft, DraftVersion, OutgoingDocument
 from app.request_forms.models import RequestForm

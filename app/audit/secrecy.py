@@ -37,7 +37,8 @@ def _secret_levels():
 
 def _secret_ids_queries():
     """{object_type: a SELECT of the ids of that table's rows that concern a secret document}."""
-    from app.documents.models import DocumentFile, IncomingAssignment, IncomingDocument
+    from app.core.models import DocumentFile
+    from app.documents.models import IncomingAssignment, IncomingDocument
     from app.dossiers.models import DossierItem
     from app.exchange.models import ExchangeInbound, ExchangeOutbox
     from app.outgoing.models import (

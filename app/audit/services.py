@@ -16,6 +16,7 @@ from sqlalchemy.orm import RelationshipProperty, Session, object_session
 
 from app.audit import secrecy
 from app.audit.models import AuditEvent
+from app.core import downloads
 from app.core.timefmt import utcnow
 
 # Records whose changes are not worth a line: the trail itself, per-document histories
@@ -326,3 +327,17 @@ def _row_problem(row, previous_id, previous_hash):
     if chain_hash(row["prev_hash"], dict(row)) != row["row_hash"]:
         return _("Dòng #%(id)s đã bị sửa sau khi ghi (mã băm không khớp nội dung).", id=number)
     return None
+
+
+def record_download(object_type, object_id, filename) -> None:
+    """One "download" line, committed in its own short transaction (app.core.downloads: a
+    download must not commit or flush the request's own session)."""
+    from app.extensions import db
+
+    with Session(db.engine) as session:
+        record(session, "download", object_type=object_type, object_id=object_id,
+               summary=filename)
+        session.commit()
+
+
+downloads.set_download_recorder(record_download)

@@ -3,10 +3,11 @@ export as .xlsx. Reading only: no add, edit or delete route exists."""
 import io
 import json
 
-from flask import request
+from flask import current_app, request
 from flask_appbuilder import expose, has_access
 from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
+from sqlalchemy import select
 
 from app.audit.models import AuditEvent
 from app.audit.secrecy import redact_rows
@@ -17,6 +18,16 @@ from app.core.views import EofficeModelView, VietnameseInterface
 from app.core.xlsx import append_row
 
 EXPORT_LIMIT = 50_000
+
+
+def audit_of(session, object_type, object_id):
+    """The record's own lines of the audit trail (changes with before/after, downloads), for
+    those who may read the trail (leaders, the administrator): a document's page shows them."""
+    if not current_app.appbuilder.sm.has_access("can_read", "AuditTrail"):
+        return []
+    return redact_rows(session, session.scalars(select(AuditEvent).where(
+        AuditEvent.object_type == object_type, AuditEvent.object_id == str(object_id))
+        .order_by(AuditEvent.id)))
 
 
 def action_label(action):

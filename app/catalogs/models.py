@@ -140,6 +140,8 @@ class Signer(Model):
     position_title = Column(String(100), nullable=False)
     authority = Column(String(5), nullable=False, default="")
     user_id = Column(Integer, ForeignKey("ab_user.id", ondelete="RESTRICT"))
+    # By name: org depends on catalogs, not the reverse; app.models registers every model
+    # before the mappers are configured.
     user = relationship("EofficeUser", foreign_keys=[user_id])
     active = Column(Boolean, nullable=False, default=True)
 
@@ -238,6 +240,3 @@ class NewsCategory(Model):
     def __repr__(self):
         return self.name
 
-
-# Signer.user names the user model of app.org.models: make sure it is always registered too.
-from app.org import models as _org_models  # noqa: E402,F401

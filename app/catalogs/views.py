@@ -3,9 +3,9 @@ from flask_babel import lazy_gettext as _l
 from wtforms import SelectField
 
 from app.catalogs import models as m
+from app.core.legacy_fields import LegacyConvertMixin
 from app.core.validation import api_validator, form_validator
 from app.core.views import EofficeApi, EofficeModelView, VietnameseInterface
-from app.imports.legacy_fields import LegacyConvertMixin
 
 ACTIVE = _l("Đang dùng")
 PROCESSING_DAYS = _l("Hạn xử lý mặc định (ngày làm việc)")

@@ -34,17 +34,22 @@ def file_missing() -> Response:
     abort(404)
 
 
+# Who writes the "download" line: app.audit.services sets it when it is imported (app.models
+# imports it before anything runs), so that the kernel names no package above it.
+_download_recorder = None
+
+
+def set_download_recorder(recorder) -> None:
+    """`recorder(object_type, object_id, filename)` writes one "download" line."""
+    global _download_recorder
+    _download_recorder = recorder
+
+
 def audit_download(object_type, object_id, filename) -> None:
     """One "download" line, committed in its own short transaction (see the module's note)."""
-    from sqlalchemy.orm import Session
-
-    from app.audit.services import record
-    from app.extensions import db
-
-    with Session(db.engine) as session:
-        record(session, "download", object_type=object_type, object_id=object_id,
-               summary=filename)
-        session.commit()
+    if _download_recorder is None:  # never serve a file unaudited
+        raise RuntimeError("No audit recorder for downloads: import app.models first.")
+    _download_recorder(object_type, object_id, filename)
 
 
 def send_download(*, filename: str, object_type: str, object_id=None, path=None, data=None,

@@ -21,6 +21,16 @@ class DomainError(ValueError):
         return str(self.message)
 
 
+class FormErrors(DomainError):
+    """Several messages, each next to its field (`errors`: {field: [message]}). Nothing has
+    been saved."""
+
+    def __init__(self, errors: dict, duplicates=None):
+        super().__init__(_l("Vui lòng sửa các lỗi được đánh dấu."))
+        self.errors = errors
+        self.duplicates = duplicates or []
+
+
 def register_error_pages(app):
     """Errors in Vietnamese, in the application's layout (JSON under /api/)."""
     from flask import g, jsonify, render_template, request

@@ -342,3 +342,10 @@ class EofficeApi(ModelRestApi):
         return super().delete_headless(pk)
 
 
+def urgency_badge(urgency):
+    """A grid cell for a document's độ khẩn: urgent levels stand out."""
+    if urgency is None:
+        return ""
+    if urgency.is_urgent:
+        return Markup('<span class="label label-danger urgent">{}</span>').format(urgency.name)
+    return urgency.name

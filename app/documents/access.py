@@ -7,17 +7,10 @@ from sqlalchemy.orm import aliased
 from app.catalogs.models import SecrecyLevel
 from app.documents.models import PENDING, IncomingAssignment, IncomingDocument
 from app.security import roles as r
+from app.security.access import has_role, role_names
 
 SEES_ALL = {r.AGENCY_LEADER, r.OFFICE_LEADER, r.CLERK}
 SEES_OWN = {r.UNIT_LEADER, r.OFFICER}
-
-
-def role_names(user) -> set[str]:
-    return {role.name for role in getattr(user, "roles", None) or []}
-
-
-def has_role(user, *names) -> bool:
-    return bool(role_names(user) & set(names))
 
 
 def visible_incoming(user):

@@ -1,11 +1,13 @@
 """REST API /api/v1/incoming/: the same services, rules and visibility as the web pages."""
-from datetime import date, datetime
+from datetime import datetime
 
 from flask import current_app, request
 from flask_appbuilder.api import expose, safe
 from flask_appbuilder.security.decorators import permission_name, protect
 from flask_babel import gettext as _
 
+from app.core.api import DomainApi
+from app.core.dates import parse_date, parse_datetime
 from app.core.downloads import file_missing, send_download
 from app.core.errors import DomainError
 from app.core.files import file_path
@@ -13,27 +15,7 @@ from app.core.timefmt import format_date, format_datetime, to_local
 from app.documents import registers, services
 from app.documents.access import get_visible
 from app.documents.models import IncomingDocument
-from app.core.api import DomainApi
 from app.extensions import db
-
-DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y")
-DATETIME_FORMATS = ("%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M")
-
-
-def _parse(value, formats, field, kind):
-    if value in (None, ""):
-        return None
-    if isinstance(value, date):
-        return value
-    for fmt in formats:
-        try:
-            parsed = datetime.strptime(str(value), fmt)
-            return parsed if kind == "datetime" else parsed.date()
-        except ValueError:
-            continue
-    raise services.FormErrors({field: [_("Ngày không hợp lệ: dùng yyyy-mm-dd hoặc dd/mm/yyyy.")
-                                       if kind == "date" else
-                                       _("Ngày giờ không hợp lệ: dùng yyyy-mm-ddTHH:MM.")]})
 
 
 def backfill_from_json(body: dict) -> dict:
@@ -47,7 +29,7 @@ def backfill_from_json(body: dict) -> dict:
         except ValueError:
             occurred_at = None
     if occurred_at is None:
-        occurred_at = _parse(value, DATETIME_FORMATS, "occurred_at", "datetime")
+        occurred_at = parse_datetime(value, "occurred_at")
     return {"occurred_at": occurred_at, "backfill_reason": body.get("backfill_reason")}
 
 
@@ -66,11 +48,10 @@ def data_from_json(body: dict) -> dict:
     if not isinstance(body, dict):
         raise services.FormErrors({"body": [_("Nội dung phải là một đối tượng JSON.")]})
     data = {key: body.get(key) for key in services.FIELDS + ["new_agency"] if key in body}
-    data["arrival_at"] = _parse(body.get("arrival_at"), DATETIME_FORMATS, "arrival_at",
-                                "datetime")
+    data["arrival_at"] = parse_datetime(body.get("arrival_at"), "arrival_at")
     for key in ("document_date", "deadline"):
         if key in body:
-            data[key] = _parse(body.get(key), DATE_FORMATS, key, "date")
+            data[key] = parse_date(body.get(key), key)
     for key in ("register_id", "agency_id", "document_type_id", "field_id", "urgency_id",
                 "secrecy_id", "page_count"):
         if data.get(key) not in (None, "") and not isinstance(data[key], int):
@@ -251,15 +232,14 @@ class IncomingApi(DomainApi):
             if action == "submit":
                 services.submit(db.session, user, document)
             elif action == "assign":
-                lines = [{**line, "deadline": _parse(line.get("deadline"), DATE_FORMATS,
-                                                     "lines", "date")}
+                lines = [{**line, "deadline": parse_date(line.get("deadline"), "lines")}
                          for line in body.get("lines") or [] if isinstance(line, dict)]
                 services.assign(db.session, user, document, body.get("direction"), lines,
-                                _parse(body.get("deadline"), DATE_FORMATS, "deadline", "date"),
+                                parse_date(body.get("deadline"), "deadline"),
                                 **backfill_from_json(body))
             elif action == "delegate":
                 services.delegate(db.session, user, document, line_id, body.get("officer_id"),
-                                  _parse(body.get("deadline"), DATE_FORMATS, "deadline", "date"),
+                                  parse_date(body.get("deadline"), "deadline"),
                                   body.get("note"), **backfill_from_json(body))
             elif action == "progress":
                 services.record_progress(db.session, user, document, line_id, body.get("note"))

@@ -1,68 +1,19 @@
 """Web forms for incoming documents. Dates are typed dd/mm/yyyy, times HH:mm (Vietnam time)."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from wtforms import (
-    BooleanField, DateField, DateTimeField, HiddenField, MultipleFileField,
+    BooleanField, HiddenField, MultipleFileField,
     SelectField, StringField, TextAreaField,
 )
 from wtforms.validators import Length, Optional
-from wtforms.widgets import TextInput
 
 from app.catalogs.models import Agency, DocumentType, Field, Register, SecrecyLevel, UrgencyLevel
 from app.core.db import vi_order
+from app.core.forms import VietnameseDateField, VietnameseDateTimeField, choices
+from app.core.legacy_fields import LEGACY_CONVERT
 from app.core.numbers import int_or_none
 from app.core.validation import BoundedIntegerField
 from app.documents.models import CHANNELS
-from app.imports.legacy_fields import LEGACY_CONVERT
-
-DATE_FORMAT = "%d/%m/%Y"
-DATETIME_FORMAT = "%d/%m/%Y %H:%M"
-BAD_DATE = _l("Ngày phải có dạng dd/mm/yyyy, ví dụ 05/03/2026.")
-BAD_DATETIME = _l("Ngày giờ phải có dạng dd/mm/yyyy HH:mm, ví dụ 05/03/2026 08:30.")
-
-
-class VietnameseDateField(DateField):
-    """Typed as dd/mm/yyyy in a text box (a browser date input shows and sends another
-    format); yyyy-mm-dd is accepted too."""
-    widget = TextInput()
-
-    def __init__(self, label=None, validators=None, **kwargs):
-        kwargs.setdefault("format", [DATE_FORMAT, "%Y-%m-%d"])
-        kwargs.setdefault("render_kw", {"placeholder": "dd/mm/yyyy", "autocomplete": "off"})
-        super().__init__(label, validators, **kwargs)
-
-    def process_formdata(self, valuelist):
-        try:
-            super().process_formdata(valuelist)
-        except ValueError as error:
-            raise ValueError(str(BAD_DATE)) from error
-
-
-class VietnameseDateTimeField(DateTimeField):
-    widget = TextInput()
-
-    def __init__(self, label=None, validators=None, **kwargs):
-        kwargs.setdefault("format", [DATETIME_FORMAT, "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"])
-        kwargs.setdefault("render_kw", {"placeholder": "dd/mm/yyyy HH:mm",
-                                        "autocomplete": "off"})
-        super().__init__(label, validators, **kwargs)
-
-    def process_formdata(self, valuelist):
-        try:
-            super().process_formdata(valuelist)
-        except ValueError as error:
-            raise ValueError(str(BAD_DATETIME)) from error
-
-
-def _choices(session, model, label=lambda x: str(x), where=None, order=None):
-    query = select(model)
-    if where is not None:
-        query = query.where(where)
-    order = order if order is not None else model.id
-    query = query.order_by(*order) if isinstance(order, tuple) else query.order_by(order)
-    return [("", "")] + [(str(x.id), label(x)) for x in session.scalars(query)]
-
 
 class IncomingForm(FlaskForm):
     register_id = SelectField(_l("Sổ văn bản"), validators=[Optional()])
@@ -95,16 +46,16 @@ class IncomingForm(FlaskForm):
         if year:
             registers = registers & (Register.year == year)
         # This year's ordinary register first: it is the one a new arrival goes into.
-        self.register_id.choices = _choices(session, Register, where=registers & Register.active,
-                                            order=(Register.year.desc(), Register.is_secret))
-        self.agency_id.choices = _choices(session, Agency, where=Agency.active,
-                                          order=vi_order(Agency.name))
-        self.document_type_id.choices = _choices(
+        self.register_id.choices = choices(session, Register, where=registers & Register.active,
+                                           order=(Register.year.desc(), Register.is_secret))
+        self.agency_id.choices = choices(session, Agency, where=Agency.active,
+                                         order=vi_order(Agency.name))
+        self.document_type_id.choices = choices(
             session, DocumentType, where=DocumentType.active, order=DocumentType.sort_order)
-        self.field_id.choices = _choices(session, Field, where=Field.active,
-                                         order=vi_order(Field.name))
-        self.urgency_id.choices = _choices(session, UrgencyLevel, order=UrgencyLevel.priority)[1:]
-        self.secrecy_id.choices = _choices(session, SecrecyLevel, order=SecrecyLevel.level)[1:]
+        self.field_id.choices = choices(session, Field, where=Field.active,
+                                        order=vi_order(Field.name))
+        self.urgency_id.choices = choices(session, UrgencyLevel, order=UrgencyLevel.priority)[1:]
+        self.secrecy_id.choices = choices(session, SecrecyLevel, order=SecrecyLevel.level)[1:]
         return self
 
     def data_for_service(self) -> dict:

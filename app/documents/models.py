@@ -4,11 +4,12 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     Column, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
 )
-from sqlalchemy.orm import relationship
+from sqlalchemy.orm import backref, relationship
 
 from app.catalogs.models import (
     Agency, DocumentType, Field, Register, SecrecyLevel, UrgencyLevel,
 )
+from app.core.models import DocumentFile
 from app.core.timefmt import utcnow
 from app.org.models import Department, EofficeUser
 
@@ -99,7 +100,7 @@ class IncomingDocument(Model):
     created_at = Column(DateTime, nullable=False, default=utcnow)
     updated_at = Column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
 
-    files = relationship("DocumentFile", back_populates="incoming", order_by="DocumentFile.id",
+    files = relationship(DocumentFile, backref=backref("incoming"), order_by=DocumentFile.id,
                          cascade="all, delete-orphan")
     assignments = relationship("IncomingAssignment", back_populates="document",
                                order_by="IncomingAssignment.id", cascade="all, delete-orphan")
@@ -120,30 +121,6 @@ class IncomingDocument(Model):
 
     def __repr__(self):
         return f"{self.number_symbol} – {self.excerpt[:60]}"
-
-
-class DocumentFile(Model):
-    """A file kept outside static/ under a generated name (app.core.files)."""
-    __tablename__ = "document_file"
-    __label__ = _l("tệp đính kèm")
-
-    id = Column(Integer, primary_key=True)
-    incoming_id = Column(Integer, ForeignKey("incoming_document.id", ondelete="CASCADE"),
-                         index=True)
-    incoming = relationship(IncomingDocument, back_populates="files")
-    storage_name = Column(String(80), nullable=False, unique=True)
-    original_name = Column(String(255), nullable=False)
-    size = Column(Integer, nullable=False)
-    sha256 = Column(String(64), nullable=False)
-    content_type = Column(String(100), nullable=False)
-    page_count = Column(Integer)
-    text = Column(Text)
-    uploaded_by_id = Column(Integer, ForeignKey("ab_user.id", ondelete="RESTRICT"))
-    uploaded_at = Column(DateTime, nullable=False, default=utcnow)
-
-    @property
-    def is_pdf(self):
-        return self.content_type == "application/pdf"
 
 
 LEAD, COOPERATE, FYI = "lead", "cooperate", "fyi"

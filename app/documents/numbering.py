@@ -20,6 +20,17 @@ def _insert_counter_if_missing(session, register_id: int, year: int):
     )
 
 
+def begin_numbering(session) -> None:
+    """Before a number is taken: the number must be the first write of its transaction, so
+    the read transaction is ended here — and work the caller left pending is refused (a
+    programming error), never silently discarded."""
+    pending = list(session.new) + list(session.deleted) + [
+        obj for obj in session.dirty if session.is_modified(obj)]
+    if pending:
+        raise RuntimeError(f"numbering with pending work in the session: {pending[:3]!r}")
+    session.rollback()
+
+
 def take_next_number(session, register_id: int, year: int) -> int:
     """Reserve and return the next number. Must run inside the transaction that then inserts
     the document, before anything else is written in it."""

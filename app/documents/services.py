@@ -8,19 +8,19 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, func, or_, select
 
 from app.catalogs.models import Agency, DocumentType, Register, SecrecyLevel, UrgencyLevel
-from app.core import search
-from app.core.errors import DomainError
+from app.core import search, storage
+from app.core.errors import DomainError, FormErrors
 from app.core.text import fold, nfc, number_symbol_key
 from app.core.timefmt import (
     add_working_days, format_datetime, local_now, local_to_utc, to_local, today_local, utcnow,
 )
-from app.documents import storage, workflow
+from app.documents import workflow
 from app.documents.access import visible_incoming
 from app.documents.models import (
     COMPLETED, COOPERATE, DONE, FYI, IN_PROGRESS, LEAD, OPEN, PENDING, REGISTERED, RETURNED,
     SUBMITTED, IncomingAssignment, IncomingDocument, IncomingEvent,
 )
-from app.documents.numbering import peek_next_number, take_next_number
+from app.documents.numbering import begin_numbering, peek_next_number, take_next_number
 from app.org.models import Department, EofficeUser
 
 FIELDS = ["register_id", "arrival_at", "channel", "agency_id", "number_symbol", "document_date",
@@ -38,15 +38,6 @@ REQUIRED = {
     "urgency_id": _l("Chọn độ khẩn."),
     "secrecy_id": _l("Chọn độ mật."),
 }
-
-
-class FormErrors(DomainError):
-    """Several messages, each next to its field. Nothing has been saved."""
-
-    def __init__(self, errors: dict, duplicates=None):
-        super().__init__(_l("Vui lòng sửa các lỗi được đánh dấu."))
-        self.errors = errors
-        self.duplicates = duplicates or []
 
 
 # ---------------------------------------------------------------- reading
@@ -268,7 +259,7 @@ def register_incoming(session, user, data: dict, uploads=(), *, confirm_duplicat
     data = validate(session, data, confirm_duplicate=confirm_duplicate,
                     require_register=state == REGISTERED)
     checked = check_files(uploads)
-    session.rollback()  # end any read transaction: the number must be the first write
+    begin_numbering(session)
     with storage.saving_files(session) as store:
         register = session.get(Register, data["register_id"]) if data.get("register_id") \
             else None
@@ -340,7 +331,7 @@ def register_pending(session, user, document, register_id):
     data["arrival_at"] = to_local(document.arrival_at).replace(tzinfo=None)
     validate(session, data, document=document, confirm_duplicate=True)
     document_id = document.id
-    session.rollback()
+    begin_numbering(session)
     number = take_next_number(session, register.id, register.year)
     document = session.get(IncomingDocument, document_id)
     document.register_id, document.arrival_year = register.id, register.year

@@ -10,18 +10,18 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy import select
 
+from app.audit.views import audit_of
 from app.core import search
 from app.core.downloads import file_missing, send_download
 from app.core.errors import DomainError
 from app.core.files import file_path
+from app.core.forms import BAD_DATETIME, DATE_FORMAT, DATETIME_FORMAT
 from app.core.text import vietnamese_sort_key
 from app.core.timefmt import format_date, format_datetime, local_now, to_local
-from app.core.views import EofficeModelView, VietnameseInterface
+from app.core.views import EofficeModelView, VietnameseInterface, urgency_badge
 from app.documents import registers, services, workflow
 from app.documents.access import get_visible, may_read_registers, visible_incoming
-from app.documents.forms import (
-    BAD_DATETIME, DATE_FORMAT, DATETIME_FORMAT, IncomingForm, NoteForm,
-)
+from app.documents.forms import IncomingForm, NoteForm
 from app.documents.models import (
     ASSIGNMENT_ROLES, CHANNELS, FYI, PENDING, STATES, DocumentFile, IncomingDocument,
 )
@@ -52,14 +52,6 @@ class VisibleFilter(BaseFilter):
                                           counting=g.get("grid_counting", False))
             g.search_unranked = not ranked  # the list says so
         return query.filter(*services.drill_down_conditions(request.args))  # dashboard links
-
-
-def urgency_badge(urgency):
-    if urgency is None:
-        return ""
-    if urgency.is_urgent:
-        return Markup('<span class="label label-danger urgent">{}</span>').format(urgency.name)
-    return urgency.name
 
 
 def document_link(document):
@@ -360,20 +352,6 @@ class IncomingWorkView(BaseView):
     @has_access
     def book(self):
         return registers.book_response(self, request.args)
-
-
-def audit_of(session, object_type, object_id):
-    """The record's own lines of the audit trail (changes with before/after, downloads), for
-    those who may read the trail (leaders, the administrator)."""
-    from app.audit.models import AuditEvent
-
-    if not current_app.appbuilder.sm.has_access("can_read", "AuditTrail"):
-        return []
-    from app.audit.secrecy import redact_rows
-
-    return redact_rows(session, session.scalars(select(AuditEvent).where(
-        AuditEvent.object_type == object_type, AuditEvent.object_id == str(object_id))
-        .order_by(AuditEvent.id)))
 
 
 def _parse_date(value, field):

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from flask_babel import lazy_gettext as _l
 
-from app.documents.access import has_role
+from app.security.access import has_role
 from app.documents.models import (
     COMPLETED, FYI, IN_PROGRESS, OPEN, PENDING, REGISTERED, SUBMITTED,
 )

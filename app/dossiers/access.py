@@ -7,7 +7,8 @@ the right to see it, and the dossier's PDF and table of contents show the conten
 document only to whoever may see that document."""
 from sqlalchemy import false, or_, select, true
 
-from app.documents.access import role_names, visible_incoming
+from app.documents.access import visible_incoming
+from app.security.access import role_names
 from app.dossiers.models import Dossier
 from app.security import roles as r
 

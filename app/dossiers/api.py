@@ -1,12 +1,13 @@
 """REST API /api/v1/dossier/ (and /api/v1/dossier_plan/): the same services, rules and
 visibility as the web pages."""
-from datetime import date, datetime
 
 from flask import request
 from flask_appbuilder.api import expose, safe
 from flask_appbuilder.security.decorators import permission_name, protect
 from flask_babel import gettext as _
 
+from app.core.api import DomainApi
+from app.core.dates import parse_date
 from app.core.errors import DomainError
 from app.core.downloads import send_download
 from app.core.timefmt import format_date, format_datetime
@@ -16,25 +17,10 @@ from app.dossiers import services
 from app.dossiers.access import get_visible
 from app.dossiers.models import Dossier, DossierPlanItem
 from app.dossiers.pdf import dossier_pdf, pdf_filename
-from app.core.api import DomainApi
 from app.extensions import db
 
-DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y")
 DATE_KEYS = ("start_date", "end_date", "deadline")
 ID_KEYS = ("plan_item_id", "field_id", "retention_id", "owner_id")
-
-
-def _parse_date(value, field):
-    if value in (None, ""):
-        return None
-    if isinstance(value, date):
-        return value
-    for fmt in DATE_FORMATS:
-        try:
-            return datetime.strptime(str(value), fmt).date()
-        except ValueError:
-            continue
-    raise services.FormErrors({field: [_("Ngày không hợp lệ: dùng yyyy-mm-dd hoặc dd/mm/yyyy.")]})
 
 
 def data_from_json(body) -> dict:
@@ -46,7 +32,7 @@ def data_from_json(body) -> dict:
     for key in DATE_KEYS:
         if key in data:
             try:
-                data[key] = _parse_date(data[key], key)
+                data[key] = parse_date(data[key], key)
             except services.FormErrors as error:
                 errors.update(error.errors)
     for key in ID_KEYS:

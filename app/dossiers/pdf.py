@@ -27,9 +27,9 @@ from xml.sax.saxutils import escape
 from app.core.errors import DomainError
 from app.core.files import open_image
 from app.core.pdf import open_pdf, register_fonts
+from app.core.storage import read_file
 from app.core.text import nfc
 from app.core.timefmt import format_date, today_local
-from app.documents.storage import read_file
 from app.dossiers.models import INCOMING, OUTGOING
 from app.dossiers.services import toc_rows
 

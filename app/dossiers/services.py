@@ -13,10 +13,10 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from app.catalogs.models import Field, RetentionPeriod
-from app.core.errors import DomainError
+from app.core.errors import DomainError, FormErrors
 from app.core.text import fold, nfc, number_symbol_key
 from app.core.timefmt import today_local, utcnow
-from app.documents.access import has_role
+from app.security.access import has_role
 from app.documents.models import IncomingDocument
 from app.dossiers import access
 from app.dossiers.models import (
@@ -46,14 +46,6 @@ CLOSED_MESSAGE = _l("Hồ sơ đã đóng nên không thể sửa, thêm hoặc 
 HANDED_OVER_MESSAGE = _l("Hồ sơ đã nộp lưu vào lưu trữ cơ quan nên không thể sửa, thêm hoặc bỏ "
                          "văn bản.")
 BAD_CODE = _l("Số, ký hiệu hồ sơ gồm số thứ tự, dấu chấm và ký hiệu đề mục, ví dụ 01.TCCB.")
-
-
-class FormErrors(DomainError):
-    """Several messages, each next to its field. Nothing has been saved."""
-
-    def __init__(self, errors: dict):
-        super().__init__(_l("Vui lòng sửa các lỗi được đánh dấu."))
-        self.errors = errors
 
 
 # ---------------------------------------------------------------- who may do what

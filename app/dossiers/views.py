@@ -17,10 +17,10 @@ from app.catalogs.models import Field, RetentionPeriod
 from app.core.db import vi_order
 from app.core.errors import DomainError
 from app.core.downloads import send_download
+from app.core.forms import VietnameseDateField
 from app.core.timefmt import today_local
 from app.core.validation import BoundedIntegerField, form_validator
 from app.core.views import EofficeModelView, VietnameseInterface
-from app.documents.forms import VietnameseDateField
 from app.dossiers import services
 from app.dossiers.access import get_visible, row_id, visible_dossier
 from app.dossiers.models import ITEM_KINDS, STATUSES, Dossier, DossierPlanItem

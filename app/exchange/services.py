@@ -19,11 +19,11 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from app.catalogs.models import Agency, DocumentType, SecrecyLevel, UrgencyLevel
+from app.core import storage
 from app.core.errors import DomainError
 from app.core.text import fold, nfc
 from app.core.timefmt import local_now, local_to_utc, to_local, utcnow
 from app.documents import services as incoming_services
-from app.documents import storage
 from app.documents.models import IncomingEvent
 from app.exchange import edxml
 from app.exchange.models import (
@@ -438,9 +438,10 @@ def import_file(session, user, data: bytes):
 
 
 def require_clerk(user):
-    from app.documents.workflow import is_clerk
+    from app.security import roles as r
+    from app.security.access import has_role
 
-    if not is_clerk(user, None):
+    if not has_role(user, r.CLERK):
         raise DomainError(_l("Chỉ văn thư thực hiện liên thông văn bản."))
 
 

@@ -13,7 +13,6 @@ from markupsafe import Markup
 from app.core.errors import DomainError
 from app.core.downloads import send_download
 from app.core.views import EofficeModelView, VietnameseInterface
-from app.documents.workflow import is_clerk
 from app.exchange import edxml, services, worker
 from app.exchange.models import (
     BUSINESS_TYPES, STATUS_CODES, ExchangeInbound, ExchangeOutbox, ExchangePartner,
@@ -21,6 +20,8 @@ from app.exchange.models import (
 from app.extensions import db
 from app.outgoing.access import visible_outgoing
 from app.outgoing.models import OutgoingDocument
+from app.security import roles as r
+from app.security.access import has_role
 
 LIMIT = 100  # rows per table on the overview page
 
@@ -42,7 +43,7 @@ class ExchangeView(BaseView):
         return self.render_template(
             "exchange/index.html", title=_("Liên thông văn bản"), inbound=inbound,
             outbox=outbox, business_types=BUSINESS_TYPES, codes=STATUS_CODES,
-            can_write=is_clerk(g.user, None), form=FlaskForm())
+            can_write=has_role(g.user, r.CLERK), form=FlaskForm())
 
     @expose("/import", methods=["GET", "POST"])
     @has_access

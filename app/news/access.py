@@ -11,7 +11,7 @@ from sqlalchemy import and_, exists, false, or_, select
 
 from app.core.timefmt import utcnow
 from app.news.models import DRAFT, PUBLISHED, NewsImage, NewsItem, news_item_image
-from app.request_forms.access import has_role, role_names
+from app.security.access import has_role, role_names
 from app.security import roles as r
 
 # Everybody on the staff reads the news, the network administrator too; all but the

@@ -1,37 +1,26 @@
 """REST API /api/v1/news/: the same services, rules and visibility as the web pages
 (an item nobody showed you is 404, whatever its state)."""
-from datetime import datetime
-
 from flask import request
 from flask_appbuilder.api import expose, safe
 from flask_appbuilder.security.decorators import permission_name, protect
 from flask_babel import gettext as _
 
+from app.core import dates
 from app.core.api import DomainApi
 from app.core.errors import DomainError
 from app.core.timefmt import format_datetime
 from app.extensions import db
 from app.news import services, workflow
 from app.news.access import get_visible, get_visible_image
+from app.news.images import send_image
 from app.news.models import STATES, NewsItem
-from app.news.views import send_image
 
 FIELDS = ("title", "summary", "body", "category_id", "featured", "publish_at",
           "cover_image_id", "remove_cover", "backfill_reason")
-DATETIME_FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M")
-
-
 def parse_datetime(value):
     """Vietnam time as yyyy-mm-ddTHH:MM or dd/mm/yyyy HH:MM."""
-    if value in (None, ""):
-        return None
-    for fmt in DATETIME_FORMATS:
-        try:
-            return datetime.strptime(str(value), fmt)
-        except ValueError:
-            continue
-    raise services.FormErrors({"publish_at": [_("Ngày giờ không hợp lệ: dùng "
-                                                 "yyyy-mm-ddTHH:MM hoặc dd/mm/yyyy HH:mm.")]})
+    return dates.parse_datetime(value, "publish_at", message=_(
+        "Ngày giờ không hợp lệ: dùng yyyy-mm-ddTHH:MM hoặc dd/mm/yyyy HH:mm."))
 
 
 def data_from_body(body) -> dict:

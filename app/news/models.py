@@ -9,8 +9,8 @@ from sqlalchemy.orm import relationship
 
 from app.catalogs.models import NewsCategory
 from app.core.db import TABLE_LABELS
+from app.core.models import DocumentFile
 from app.core.timefmt import utcnow
-from app.documents.models import DocumentFile
 from app.org.models import Department, EofficeUser
 
 # States; the transitions between them are in app.news.workflow.

@@ -8,12 +8,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, false, func, or_, select, update
 
 from app.catalogs.models import NewsCategory
-from app.core.errors import DomainError
+from app.core import storage
+from app.core.errors import DomainError, FormErrors
 from app.core.files import check_upload
 from app.core.text import nfc, vietnamese_sort_key
 from app.core.timefmt import format_datetime, local_to_utc, utcnow
-from app.documents import storage
-from app.documents.services import FormErrors
 from app.news import workflow
 from app.news.access import (
     UNIT_LEADER_ROLES, get_visible_image, is_agency_leader, leads_unit, on_portal,
@@ -26,7 +25,7 @@ from app.news.models import (
 from app.news.sanitize import clean_html, image_ids, plain_text
 from app.notifications.services import notify
 from app.org.models import EofficeUser
-from app.request_forms.access import has_role
+from app.security.access import has_role
 
 IMAGE_TYPES = {"image/jpeg", "image/png"}  # what every browser shows (TIFF is refused)
 IMAGE_MAX_BYTES = 10 * 1024 * 1024

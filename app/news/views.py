@@ -1,7 +1,7 @@
 """Web pages for internal news: the list (published, on my desk, mine, all I may see), the
 item page with its actions, history and revisions, the write/edit form with the rich-text
 editor, and the images (uploaded through us, served by us)."""
-from flask import abort, current_app, flash, g, jsonify, redirect, request, url_for
+from flask import abort, flash, g, jsonify, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -12,13 +12,12 @@ from flask_wtf.file import FileField
 from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import Optional
 
-from app.core.downloads import send_download
 from app.core.errors import DomainError
-from app.core.files import file_path
-from app.documents.forms import VietnameseDateTimeField
+from app.core.forms import VietnameseDateTimeField
 from app.extensions import db
 from app.news import services, workflow
 from app.news.access import get_visible, get_visible_image, writes_news
+from app.news.images import send_image
 from app.news.models import STATES, SUMMARY_MAX, TITLE_MAX, NewsItem
 from app.news.sanitize import clean_html
 
@@ -226,19 +225,6 @@ class NewsView(BaseView):
     @has_access
     def image(self, image_id):
         return send_image(get_visible_image(db.session, g.user, image_id))
-
-
-def send_image(image):
-    """Our stored image with its own content type (never sniffed: the header is global)."""
-    if image is None:
-        abort(404)
-    response = send_download(
-        path=file_path(current_app.config["DATA_DIR"], image.file.storage_name),
-        filename=image.file.original_name, mimetype=image.file.content_type, inline=True,
-        max_age=0, object_type="news_image", object_id=image.id)
-    if response.status_code == 200:
-        response.headers["Cache-Control"] = "private, no-cache"
-    return response
 
 
 def register_views(appbuilder):

@@ -37,7 +37,9 @@ def mark_read(session, user_id, notification_id=None) -> int:
                                            Notification.read_at.is_(None))
     if notification_id is not None:
         statement = statement.where(Notification.id == notification_id)
-    return session.execute(statement.values(read_at=utcnow())).rowcount
+    count = session.execute(statement.values(read_at=utcnow())).rowcount
+    session.commit()
+    return count
 
 
 def _id(recipient):

@@ -26,14 +26,16 @@ class NotificationView(BaseView):
             "notifications/list.html", title=_l("Thông báo"), form=FlaskForm(),
             notices=notices[:PAGE_SIZE], page=page, has_next=len(notices) > PAGE_SIZE)
 
-    @expose("/<int:notification_id>")
+    @expose("/<int:notification_id>", methods=["POST"])
     @has_access
     def open(self, notification_id):
+        """Open a notice: marked read (a POST: a GET never writes), then to what it is about."""
         notice = db.session.get(Notification, notification_id)
         if notice is None or notice.user_id != g.user.id:
             abort(404)
+        if not FlaskForm().validate_on_submit():
+            abort(400)
         services.mark_read(db.session, g.user.id, notice.id)
-        db.session.commit()
         return redirect(notice.url or url_for("NotificationView.index"))
 
     @expose("/read-all", methods=["POST"])
@@ -42,7 +44,6 @@ class NotificationView(BaseView):
         if not FlaskForm().validate_on_submit():
             abort(400)
         services.mark_read(db.session, g.user.id)
-        db.session.commit()
         return redirect(url_for("NotificationView.index"))
 
 

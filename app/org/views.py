@@ -1,8 +1,8 @@
 """Grids and REST resources for the organisation: departments and positions."""
 from flask_babel import lazy_gettext as _l
 
+from app.core.legacy_fields import LegacyConvertMixin
 from app.core.views import EofficeApi, EofficeModelView, VietnameseInterface
-from app.imports.legacy_fields import LegacyConvertMixin
 from app.org.models import Department, Position
 
 

@@ -3,7 +3,7 @@ on every path (grid, page, actions, files, search, REST, registers, dossiers).""
 from sqlalchemy import and_, exists, false, or_, select, true
 
 from app.catalogs.models import SecrecyLevel, Signer
-from app.documents.access import role_names
+from app.security.access import role_names
 from app.outgoing.models import (
     APPROVED, ISSUED, INTERNAL_UNIT, INTERNAL_USER, Draft, OutgoingDocument, OutgoingRecipient,
 )

@@ -4,9 +4,10 @@ from flask_appbuilder.api import expose, safe
 from flask_appbuilder.security.decorators import permission_name, protect
 from sqlalchemy import select
 
-from app.core.errors import DomainError
-from app.documents.api import DATE_FORMATS, _parse
 from app.core.api import DomainApi
+from app.core.dates import parse_date
+from app.core.errors import DomainError
+from app.core.storage import send_stored
 from app.extensions import db
 from app.outgoing import services
 from app.outgoing.access import (
@@ -180,8 +181,7 @@ class DraftApi(DomainApi):
         try:
             document = services.issue(
                 db.session, user, draft, register_id=form.get("register_id", type=int),
-                issued_date=_parse(form.get("issued_date"), DATE_FORMATS, "issued_date",
-                                   "date"),
+                issued_date=parse_date(form.get("issued_date"), "issued_date"),
                 place=form.get("place"), symbol=form.get("symbol"),
                 copies=form.get("copies", type=int), archive_holder=form.get("archive_holder"),
                 scan_uploads=[(f.read(), f.filename) for f in request.files.getlist("scan")
@@ -227,14 +227,12 @@ class OutgoingApi(DomainApi):
     @safe
     @permission_name("download")
     def download(self, pk, file_id):
-        from app.outgoing.views import _send
-
         document = get_visible_outgoing(db.session, self.caller(), pk)
         link = next((f for f in document.files if f.file_id == file_id), None) \
             if document else None
         if link is None:
             return self.response_404()
-        return _send(link.file, "outgoing_document", document.id)
+        return send_stored(link.file, "outgoing_document", document.id)
 
     @expose("/<int:pk>/recall", methods=["POST"])
     @protect()

@@ -11,10 +11,10 @@ from wtforms.validators import Optional
 from app.catalogs.models import Agency, DocumentType, Field, Register, SecrecyLevel, Signer
 from app.catalogs.models import UrgencyLevel
 from app.core.db import vi_order
+from app.core.forms import VietnameseDateField, choices
+from app.core.legacy_fields import LEGACY_CONVERT
 from app.core.numbers import int_or_none
 from app.core.validation import BoundedIntegerField
-from app.documents.forms import VietnameseDateField, _choices
-from app.imports.legacy_fields import LEGACY_CONVERT
 from app.org.models import Department, EofficeUser
 
 
@@ -38,22 +38,22 @@ class DraftForm(FlaskForm):
     version_note = StringField(_l("Ghi chú phiên bản"), validators=[Optional()])
 
     def load_choices(self, session):
-        self.document_type_id.choices = _choices(
+        self.document_type_id.choices = choices(
             session, DocumentType, where=DocumentType.active, order=DocumentType.sort_order)
-        self.field_id.choices = _choices(session, Field, where=Field.active,
-                                         order=vi_order(Field.name))
-        self.urgency_id.choices = _choices(session, UrgencyLevel, order=UrgencyLevel.priority)[1:]
-        self.secrecy_id.choices = _choices(session, SecrecyLevel, order=SecrecyLevel.level)[1:]
-        self.signer_id.choices = _choices(session, Signer, where=Signer.active)
-        self.drafting_department_id.choices = _choices(
+        self.field_id.choices = choices(session, Field, where=Field.active,
+                                        order=vi_order(Field.name))
+        self.urgency_id.choices = choices(session, UrgencyLevel, order=UrgencyLevel.priority)[1:]
+        self.secrecy_id.choices = choices(session, SecrecyLevel, order=SecrecyLevel.level)[1:]
+        self.signer_id.choices = choices(session, Signer, where=Signer.active)
+        self.drafting_department_id.choices = choices(
             session, Department, where=Department.active, order=Department.sort_order)
-        self.internal_unit_ids.choices = _choices(
+        self.internal_unit_ids.choices = choices(
             session, Department, where=Department.active, order=Department.sort_order)[1:]
         self.internal_user_ids.choices = [
             (str(u.id), u.full_name) for u in session.scalars(
                 select(EofficeUser).where(EofficeUser.active.is_(True))
                 .order_by(vi_order(EofficeUser.first_name)))]
-        self.external_agency_ids.choices = _choices(
+        self.external_agency_ids.choices = choices(
             session, Agency, where=Agency.active, order=vi_order(Agency.name))[1:]
         return self
 
@@ -89,7 +89,7 @@ class IssueForm(FlaskForm):
     scan = MultipleFileField(_l("Bản quét có chữ ký, đóng dấu (PDF hoặc ảnh)"))
 
     def load_choices(self, session, secret: bool):
-        self.register_id.choices = _choices(session, Register, where=(
+        self.register_id.choices = choices(session, Register, where=(
             (Register.direction == "out") & Register.active & (Register.is_secret == secret)),
             order=Register.year.desc())[1:]
         return self

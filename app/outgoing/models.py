@@ -10,8 +10,9 @@ from app.catalogs.models import (
     Agency, DocumentType, Field, Register, SecrecyLevel, Signer, UrgencyLevel,
 )
 from app.core.db import TABLE_LABELS
+from app.core.models import DocumentFile
 from app.core.timefmt import utcnow
-from app.documents.models import DocumentFile, IncomingDocument
+from app.documents.models import IncomingDocument
 from app.org.models import Department, EofficeUser
 
 # Draft states; transitions in app.outgoing.workflow.

@@ -8,17 +8,16 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 
 from app.catalogs.models import Agency, DocumentType, Register, SecrecyLevel, Signer, UrgencyLevel
-from app.core.errors import DomainError
+from app.core import storage
+from app.core.errors import DomainError, FormErrors
 from app.core.text import fold, nfc, number_symbol_key
 from app.core.timefmt import utcnow
-from app.documents import storage
-from app.documents.access import has_role
-from app.documents.numbering import peek_next_number, take_next_number
-from app.documents.services import FormErrors
+from app.documents.numbering import begin_numbering, peek_next_number, take_next_number
 from app.org.models import Department, EofficeUser
 from app.outgoing import symbols, workflow
 from app.outgoing.access import visible_outgoing
 from app.security import roles as r
+from app.security.access import has_role
 from app.outgoing.models import (
     APPROVED, DISPATCH_PENDING, DISPATCHED, DRAFTER_FILE, DRAFTING, EXTERNAL, INTERNAL_UNIT,
     INTERNAL_USER, ISSUED, ISSUED_STATE, RECALLED, REPLACED, SIGNED_SCAN, SIGNER_REVIEW,
@@ -315,7 +314,7 @@ def issue(session, user, draft, *, register_id, issued_date: date, place: str,
     if errors:
         raise FormErrors(errors)
     draft_id = draft.id
-    session.rollback()  # the number must be the first write of the issuing transaction
+    begin_numbering(session)
     with storage.saving_files(session) as store:
         number = take_next_number(session, register.id, register.year)
         draft = session.get(Draft, draft_id)

@@ -7,15 +7,13 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy import select
 
+from app.audit.views import audit_of
 from app.core import search
-from app.core.downloads import send_download
-from app.core.errors import DomainError
-from app.core.files import file_path
+from app.core.errors import DomainError, FormErrors
+from app.core.storage import send_stored
 from app.core.timefmt import local_now
-from app.core.views import EofficeModelView, VietnameseInterface
+from app.core.views import EofficeModelView, VietnameseInterface, urgency_badge
 from app.documents.access import get_visible as get_visible_incoming
-from app.documents.services import FormErrors
-from app.documents.views import audit_of, urgency_badge
 from app.extensions import db
 from app.outgoing import registers, services, workflow
 from app.outgoing.access import (
@@ -155,13 +153,6 @@ def _uploads(field):
     return [(f.read(), f.filename) for f in (field.data or []) if f and f.filename]
 
 
-def _send(record, object_type, object_id):
-    """A stored file of a draft or an outgoing document (web and REST), audited."""
-    return send_download(path=file_path(current_app.config["DATA_DIR"], record.storage_name),
-                         filename=record.original_name, mimetype=record.content_type,
-                         object_type=object_type, object_id=object_id)
-
-
 class DraftWorkView(BaseView):
     route_base = "/drafts"
     class_permission_name = "Draft"
@@ -278,7 +269,7 @@ class DraftWorkView(BaseView):
         version = next((v for v in draft.versions if v.id == version_id), None)
         if version is None:
             abort(404)
-        return _send(version.file, "draft", draft.id)
+        return send_stored(version.file, "draft", draft.id)
 
     @expose("/check")
     @has_access
@@ -378,7 +369,7 @@ class OutgoingWorkView(BaseView):
         link = next((f for f in document.files if f.file_id == file_id), None)
         if link is None:
             abort(404)
-        return _send(link.file, "outgoing_document", document.id)
+        return send_stored(link.file, "outgoing_document", document.id)
 
     @expose("/<int:document_id>/recall", methods=["POST"])
     @has_access

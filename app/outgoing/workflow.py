@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from flask_babel import lazy_gettext as _l
 
-from app.documents.access import has_role
+from app.security.access import has_role
 from app.outgoing.models import APPROVED, DRAFTING, ISSUED, SIGNER_REVIEW, UNIT_REVIEW
 from app.security import roles as r
 

@@ -8,20 +8,13 @@ from sqlalchemy import false, or_, select, true
 
 from app.request_forms.models import RequestForm
 from app.security import roles as r
+from app.security.access import role_names
 
 SEES_ALL = {r.AGENCY_LEADER, r.OFFICE_LEADER}
 # The roles that send and answer request forms (Art. 7.1a, 8.1a; the clerk answers the office's).
 TAKES_PART = {r.AGENCY_LEADER, r.OFFICE_LEADER, r.UNIT_LEADER, r.OFFICER, r.CLERK}
 LEADER_ROLES = {r.AGENCY_LEADER, r.OFFICE_LEADER, r.UNIT_LEADER}
 UNIT_LEADER_ROLES = {r.UNIT_LEADER, r.OFFICE_LEADER}
-
-
-def role_names(user) -> set[str]:
-    return {role.name for role in getattr(user, "roles", None) or []}
-
-
-def has_role(user, *names) -> bool:
-    return bool(role_names(user) & set(names))
 
 
 def takes_part(user) -> bool:

@@ -1,37 +1,23 @@
 """REST API /api/v1/request/: the same services, rules and visibility as the web pages."""
-from datetime import date, datetime
 
 from flask import current_app, request
 from flask_appbuilder.api import expose, safe
 from flask_appbuilder.security.decorators import permission_name, protect
 from flask_babel import gettext as _
 
+from app.core.api import DomainApi
+from app.core.dates import parse_date
 from app.core.errors import DomainError
 from app.core.downloads import send_download
 from app.core.files import file_path
 from app.core.timefmt import format_date, format_datetime
-from app.core.api import DomainApi
 from app.extensions import db
 from app.request_forms import services, workflow
 from app.request_forms.access import get_visible
 from app.request_forms.models import STATES, RequestForm
 
-DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y")
 CREATE_FIELDS = ("subject", "content", "deadline", "target", "target_department_id",
                  "target_user_id", "dossier_id")
-
-
-def parse_date(value, field):
-    if value in (None, ""):
-        return None
-    if isinstance(value, date):
-        return value
-    for fmt in DATE_FORMATS:
-        try:
-            return datetime.strptime(str(value), fmt).date()
-        except ValueError:
-            continue
-    raise services.FormErrors({field: [_("Ngày không hợp lệ: dùng yyyy-mm-dd hoặc dd/mm/yyyy.")]})
 
 
 def data_from_body(body) -> dict:

@@ -8,8 +8,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import relationship
 
 from app.core.db import TABLE_LABELS
+from app.core.models import DocumentFile
 from app.core.timefmt import utcnow
-from app.documents.models import DocumentFile
 from app.dossiers.models import Dossier
 from app.org.models import Department, EofficeUser
 

@@ -7,11 +7,10 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select, update
 
-from app.core.errors import DomainError
+from app.core import storage
+from app.core.errors import DomainError, FormErrors
 from app.core.text import fold, nfc, vietnamese_sort_key
 from app.core.timefmt import add_working_days, today_local, utcnow
-from app.documents import storage
-from app.documents.services import FormErrors
 from app.org.models import Department, EofficeUser
 from app.request_forms import workflow
 from app.request_forms.access import (

@@ -13,8 +13,8 @@ from wtforms.validators import Optional
 from app.core.errors import DomainError
 from app.core.downloads import send_download
 from app.core.files import file_path
+from app.core.forms import VietnameseDateField
 from app.core.views import EofficeModelView, VietnameseInterface
-from app.documents.forms import VietnameseDateField
 from app.extensions import db
 from app.request_forms import services, workflow
 from app.request_forms.access import get_visible, visible_requests

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 
-from app.request_forms.access import UNIT_LEADER_ROLES, has_role
+from app.request_forms.access import UNIT_LEADER_ROLES
+from app.security.access import has_role
 from app.request_forms.models import ACCEPTED, DONE, REFUSED, SENT, WITHDRAWN
 
 

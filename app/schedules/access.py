@@ -10,7 +10,7 @@
   details only to the person and the leaders (agency, office, the person's unit leader);
   others see the time as busy.
 - Published weeks are seen by everyone logged in (Art. 6.2b, 7.2b, 8.2b)."""
-from app.request_forms.access import has_role
+from app.security.access import has_role
 from app.schedules.models import AGENCY, PERSON, UNIT
 from app.security import roles as r
 

@@ -7,9 +7,8 @@ from flask_appbuilder.security.decorators import permission_name, protect
 from flask_babel import gettext as _
 
 from app.core.api import DomainApi
-from app.core.errors import DomainError
+from app.core.errors import DomainError, FormErrors
 from app.core.timefmt import format_datetime, today_local
-from app.documents.services import FormErrors
 from app.extensions import db
 from app.schedules import access, services, workflow
 from app.schedules.forms import item_data
@@ -106,7 +105,6 @@ class ScheduleApi(DomainApi):
         except DomainError as error:
             return self._errors(error)
         conflicts = services.find_conflicts(db.session, user, [], items)
-        db.session.commit()
         return self.response(201, ids=[i.id for i in items],
                              warnings=sorted({str(m) for ms in conflicts.values() for m in ms}))
 
@@ -140,7 +138,6 @@ class ScheduleApi(DomainApi):
             saved = services.update_item(db.session, user, item, self._data(body))
         except DomainError as error:
             return self._errors(error)
-        db.session.commit()
         return self.response(200, id=saved.id, pending=saved.pending)
 
     @expose("/<int:pk>", methods=["DELETE"])
@@ -157,7 +154,6 @@ class ScheduleApi(DomainApi):
             services.cancel_item(db.session, user, item)
         except DomainError as error:
             return self._errors(error)
-        db.session.commit()
         return self.response(200, message=_("Đã hủy mục lịch."))
 
     @expose("/week/<int:pk>/actions/<action>", methods=["POST"])
@@ -177,7 +173,6 @@ class ScheduleApi(DomainApi):
             services.act(db.session, user, week, action, note)
         except DomainError as error:
             return self._errors(error)
-        db.session.commit()
         return self.response(200, result=serialize_week(week, user))
 
 

@@ -31,7 +31,7 @@ def new_feed(session, creator, user_id=None, department_id=None) -> ScheduleFeed
     feed = ScheduleFeed(token=secrets.token_urlsafe(32), user_id=user_id,
                         department_id=department_id, created_by_id=creator.id)
     session.add(feed)
-    session.flush()
+    session.commit()
     return feed
 
 

@@ -12,10 +12,9 @@ from flask_appbuilder.security.sqla.models import Permission, PermissionView, Ro
 
 from app.audit.services import record
 from app.catalogs.models import MeetingRoom
-from app.core.errors import DomainError
+from app.core.errors import DomainError, FormErrors
 from app.core.text import nfc
 from app.core.timefmt import iso_week_days, today_local, utcnow
-from app.documents.services import FormErrors
 from app.notifications.services import notify
 from app.org.models import Department, EofficeUser
 from app.schedules import access, workflow
@@ -116,8 +115,11 @@ def agency_published(session, year, week) -> bool:
     return agency_week is not None and agency_week.is_published
 
 
-def open_week(session, user, scope: Scope, year: int, week: int) -> ScheduleWeek:
-    """The week to add items to, created on first use — if the user may build it."""
+def open_week(session, user, scope: Scope, year: int, week: int,
+              create: bool = True) -> ScheduleWeek:
+    """The week to add items to, created on first use — if the user may build it. With
+    create=False (a form being shown: a GET writes nothing) a week not yet created is returned
+    unsaved; the items' service saves it with them."""
     if not access.can_build_scope(user, scope.level, scope.department_id, scope.owner_id):
         raise DomainError(_l("Bạn không có quyền soạn lịch này."))
     if not valid_week(year, week):
@@ -136,8 +138,9 @@ def open_week(session, user, scope: Scope, year: int, week: int) -> ScheduleWeek
                            # A personal week needs no approval: it is "published" at once.
                            state=PUBLISHED if personal else DRAFT, version=1 if personal else 0,
                            published_at=utcnow() if personal else None)
-    session.add(created)
-    session.flush()
+    if create:
+        session.add(created)
+        session.flush()
     return created
 
 
@@ -263,7 +266,7 @@ def add_items(session, user, week, data, today=None) -> list[ScheduleItem]:
         created.append(item)
         day += timedelta(days=1)
     _started_changing(week)
-    session.flush()
+    session.commit()  # one unit of work: the week (if new) and its items
     return created
 
 
@@ -285,7 +288,7 @@ def update_item(session, user, item, data, today=None) -> ScheduleItem:
         session.add(target)
     _apply(target, clean)
     _started_changing(week)
-    session.flush()
+    session.commit()
     return target
 
 
@@ -306,7 +309,7 @@ def cancel_item(session, user, item) -> None:
             session.delete(copy)
         item.cancel_pending = True
     _started_changing(week)
-    session.flush()
+    session.commit()
 
 
 def restore_item(session, user, item) -> None:
@@ -317,7 +320,7 @@ def restore_item(session, user, item) -> None:
     copy = pending_copy(session, item)
     if copy is not None:
         session.delete(copy)
-    session.flush()
+    session.commit()
 
 
 def _started_changing(week):
@@ -359,6 +362,7 @@ def act(session, user, week, action, note=None) -> None:
            summary=f"{week!r}: {EVENT_LABELS[action]}" + (f" – {note}" if note else ""))
     session.flush()
     _announce(session, user, week, action, first_time, note)
+    session.commit()
 
 
 def _publish(week, user):

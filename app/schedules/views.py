@@ -13,11 +13,10 @@ from openpyxl.styles import Alignment, Border, Font, Side
 from sqlalchemy import select
 
 from app.catalogs.models import MeetingRoom
-from app.core.errors import DomainError
+from app.core.errors import DomainError, FormErrors
 from app.core.downloads import send_download
 from app.core.timefmt import WEEKDAYS, format_date, format_datetime, iso_week_days, today_local
 from app.core.xlsx import append_row
-from app.documents.services import FormErrors
 from app.extensions import db
 from app.org.models import Department, EofficeUser
 from app.schedules import access, feeds, services, workflow
@@ -160,7 +159,8 @@ class ScheduleView(BaseView):
         if scope is None:
             abort(404)
         try:
-            return services.open_week(db.session, g.user, scope, year, week)
+            return services.open_week(db.session, g.user, scope, year, week,
+                                      create=request.method == "POST")
         except DomainError as error:
             db.session.rollback()
             flash(str(error), "danger")
@@ -190,7 +190,6 @@ class ScheduleView(BaseView):
         if week is None:
             return redirect(url_for("ScheduleView.week", **request.args))
         if request.method == "GET":
-            db.session.commit()  # the week exists from now on (empty until items are added)
             day = request.args.get("day", "")
             return self._render_form(week, values={"day": day, "session": "morning"})
         return self._save(week, None)
@@ -232,7 +231,6 @@ class ScheduleView(BaseView):
             return self._render_form(week, item, values, {}, 422)
         saved = saved if isinstance(saved, list) else [saved]
         conflicts = services.find_conflicts(db.session, g.user, [], saved)
-        db.session.commit()
         flash(_("Đã lưu mục lịch.") if len(saved) == 1
               else _("Đã lưu %(n)s mục lịch (lặp lại hằng ngày).", n=len(saved)), "success")
         for message in sorted({m for messages in conflicts.values() for m in messages}):
@@ -263,7 +261,6 @@ class ScheduleView(BaseView):
             return redirect(_week_url(week))
         try:
             change(db.session, g.user, item)
-            db.session.commit()
             flash(message, "success")
         except DomainError as error:
             db.session.rollback()
@@ -283,7 +280,6 @@ class ScheduleView(BaseView):
         action = request.form.get("action", "")
         try:
             services.act(db.session, g.user, week, action, request.form.get("note"))
-            db.session.commit()
             flash(_("Đã thực hiện: %(action)s.", action=services.EVENT_LABELS[action]),
                   "success")
         except FormErrors as error:
@@ -319,7 +315,6 @@ class ScheduleView(BaseView):
             feeds.new_feed(db.session, g.user, department_id=g.user.department_id)
         else:
             feeds.new_feed(db.session, g.user, user_id=g.user.id)
-        db.session.commit()
         flash(_("Đã tạo địa chỉ mới; địa chỉ cũ (nếu có) không còn dùng được."), "success")
         return redirect(url_for("ScheduleView.feeds"))
 

@@ -124,10 +124,10 @@ def unlock(session, user):
 
 # ---------------------------------------------------------------- sessions and passwords
 
-def end_sessions(user, keep_current: bool = False):
+def end_sessions(user, keep_current: bool = False, commit: bool = False):
     """Every session (cookie or token) started before this moment stops working — on the
     server too (app.security.sessions) — but, with keep_current, the person's own session that
-    is making the change. The caller commits."""
+    is making the change. Part of the caller's unit of work, or one of its own (commit)."""
     from sqlalchemy.orm import object_session
 
     from app.security import sessions
@@ -137,6 +137,8 @@ def end_sessions(user, keep_current: bool = False):
     if db_session is not None:
         keep = sessions.current_sid() if keep_current and has_request_context() else None
         sessions.end_all(db_session, user, keep=keep)
+        if commit:
+            db_session.commit()
 
 
 def report_compromised(session, user):

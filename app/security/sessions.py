@@ -99,13 +99,15 @@ def handle(row: LoginSession) -> str:
 
 def end_own(db_session, user, which: str | None, everyone: bool = False) -> int:
     """The person ends one of their other sessions (by its handle), or all of them but this
-    one; the caller commits. The number ended."""
+    one (one unit of work). The number ended."""
     ids = [row.id for row in open_sessions(db_session, user)
            if row.id != current_sid() and (everyone or handle(row) == which)]
     if not ids:
         return 0
-    return db_session.execute(update(LoginSession).where(LoginSession.id.in_(ids))
-                              .values(ended_at=utcnow())).rowcount
+    count = db_session.execute(update(LoginSession).where(LoginSession.id.in_(ids))
+                               .values(ended_at=utcnow())).rowcount
+    db_session.commit()
+    return count
 
 
 def current_sid() -> str | None:

@@ -53,8 +53,7 @@ class EofficeResetMyPasswordView(ResetMyPasswordView):
             # to guess the password without limit. At the lock, this session ends too.
             accounts.login_failed(sm.session, user)
             if accounts.is_locked(user):
-                accounts.end_sessions(user)
-                sm.session.commit()
+                accounts.end_sessions(user, commit=True)
                 logout_user()
                 session.clear()
                 flash(str(accounts.lock_message(user)), "danger")
@@ -185,7 +184,6 @@ class AccountView(BaseView):
         if form.validate_on_submit():
             ended = server_sessions.end_own(db.session, g.user, request.form.get("session"),
                                             everyone=bool(request.form.get("all")))
-            db.session.commit()
             flash(_("Đã kết thúc %(n)s phiên đăng nhập.", n=ended), "info")
         return redirect(url_for(".sessions"))
 

@@ -19,7 +19,8 @@ from app.core.errors import DomainError
 from app.core.sqltime import date_month, local_date, local_month
 from app.core.timefmt import format_date, local_to_utc, today_local, utcnow
 from app.documents import services as incoming
-from app.documents.access import role_names, visible_incoming
+from app.documents.access import visible_incoming
+from app.security.access import role_names
 from app.documents.models import DONE, FYI, PENDING, IncomingAssignment, IncomingDocument
 from app.dossiers.access import visible_dossier
 from app.dossiers.models import STATUSES as DOSSIER_STATUSES

@@ -4,9 +4,10 @@ from contextlib import contextmanager
 
 from flask import current_app
 
+from app.core.downloads import send_download
 from app.core.errors import DomainError
 from app.core.files import check_upload, file_path, save_file
-from app.documents.models import DocumentFile
+from app.core.models import DocumentFile
 
 PDF_OR_IMAGE = ("pdf", "image")
 ANY_DOCUMENT = ("pdf", "image", "office")
@@ -65,3 +66,11 @@ def saving_files(session):
 
 def read_file(record: DocumentFile) -> bytes:
     return file_path(current_app.config["DATA_DIR"], record.storage_name).read_bytes()
+
+
+def send_stored(record: DocumentFile, object_type, object_id, **options):
+    """A stored file under its original name and content type, audited as a download of
+    (object_type, object_id); `options` as for send_download (inline, max_age)."""
+    return send_download(path=file_path(current_app.config["DATA_DIR"], record.storage_name),
+                         filename=record.original_name, mimetype=record.content_type,
+                         object_type=object_type, object_id=object_id, **options)

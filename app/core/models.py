@@ -1,0 +1,32 @@
+"""The shared file record: every uploaded or generated file of every domain (incoming and
+outgoing documents, drafts, request forms, news), stored by app.core.storage."""
+from flask_appbuilder import Model
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Column, DateTime, ForeignKey, Integer, String, Text
+
+from app.core.timefmt import utcnow
+
+
+class DocumentFile(Model):
+    """A file kept outside static/ under a generated name (app.core.files)."""
+    __tablename__ = "document_file"
+    __label__ = _l("tệp đính kèm")
+
+    id = Column(Integer, primary_key=True)
+    # The incoming document the file belongs to, if it is one of those (the relationship
+    # `incoming` is declared by app.documents.models: the kernel names no domain's model).
+    incoming_id = Column(Integer, ForeignKey("incoming_document.id", ondelete="CASCADE"),
+                         index=True)
+    storage_name = Column(String(80), nullable=False, unique=True)
+    original_name = Column(String(255), nullable=False)
+    size = Column(Integer, nullable=False)
+    sha256 = Column(String(64), nullable=False)
+    content_type = Column(String(100), nullable=False)
+    page_count = Column(Integer)
+    text = Column(Text)
+    uploaded_by_id = Column(Integer, ForeignKey("ab_user.id", ondelete="RESTRICT"))
+    uploaded_at = Column(DateTime, nullable=False, default=utcnow)
+
+    @property
+    def is_pdf(self):
+        return self.content_type == "application/pdf"
