@@ -109,6 +109,30 @@ def empty_database_url(tmp_path):
 
 
 @pytest.fixture
+def scratch_register(app):
+    """make(name, direction, year) → the id of a register of the test's own. Afterwards it is
+    made inactive: no later test's form offers it (as this year's register, say) by default."""
+    from app.catalogs.models import Register
+    from app.extensions import db
+
+    made = []
+
+    def make(name, direction, year):
+        with app.app_context():
+            register = Register(name=name, direction=direction, year=year)
+            db.session.add(register)
+            db.session.commit()
+            made.append(register.id)
+            return register.id
+
+    yield make
+    with app.app_context():
+        db.session.execute(sa.update(Register).where(Register.id.in_(made))
+                           .values(active=False))
+        db.session.commit()
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

@@ -64,7 +64,7 @@ def test_secret_key_is_generated_once_and_kept(tmp_path, monkeypatch):
 
 
 def test_database_url_from_the_environment(tmp_path, monkeypatch):
-    monkeypatch.setattr(config, "INSTANCE_PATH", tmp_path)
+    monkeypatch.setattr(config.Config, "INSTANCE_DIR", str(tmp_path))  # as INSTANCE_DIR=…
     monkeypatch.delenv("DATABASE_URL", raising=False)
     assert config.Config.resolve({"SECRET_KEY": "x"})["SQLALCHEMY_DATABASE_URI"] == \
         f"sqlite:///{tmp_path / 'eoffice.db'}"

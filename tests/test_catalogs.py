@@ -25,8 +25,8 @@ def test_seeded_with_decree_30_values(app, db_session):
         == ["Thường", "Khẩn", "Thượng khẩn", "Hỏa tốc"]
     assert [s.name for s in db_session.query(m.SecrecyLevel).order_by(m.SecrecyLevel.level)] \
         == ["Thường", "Mật", "Tối mật", "Tuyệt mật"]
-    permanent = db_session.query(m.RetentionPeriod).filter_by(years=None).one()
-    assert permanent.name == "Vĩnh viễn"
+    permanent = db_session.query(m.RetentionPeriod).filter_by(name="Vĩnh viễn").one()
+    assert permanent.years is None
     province = db_session.query(m.Agency).filter_by(electronic_id="000.00.00.H30").one()
     assert province.name == "Ủy ban nhân dân tỉnh Hà Nam"
     directions = {(r.direction, r.is_secret) for r in db_session.query(m.Register)}

@@ -6,7 +6,6 @@ import uuid
 
 from sqlalchemy import select
 
-from app.catalogs.models import Register
 from app.core.timefmt import local_now
 from app.documents import services
 from app.documents.models import IncomingDocument
@@ -18,14 +17,10 @@ from tests.incoming_helpers import entry
 WORKERS = 24
 
 
-def test_concurrent_registrations_get_consecutive_numbers(app):
+def test_concurrent_registrations_get_consecutive_numbers(app, scratch_register):
+    register_id = scratch_register(f"Sổ thử đồng thời {uuid.uuid4().hex[:6]}", "in",
+                                   local_now().year)
     with app.app_context():
-        year = local_now().year
-        register = Register(name=f"Sổ thử đồng thời {uuid.uuid4().hex[:6]}", direction="in",
-                            year=year)
-        db.session.add(register)
-        db.session.commit()
-        register_id = register.id
         clerk_id = db.session.scalar(select(EofficeUser.id).where(
             EofficeUser.username == "vanthu"))
         entries = [entry(db.session, register_id=register_id,
@@ -62,12 +57,9 @@ def test_concurrent_registrations_get_consecutive_numbers(app):
         assert sorted(stored) == list(range(1, WORKERS + 1))
 
 
-def test_numbers_restart_each_year(app):
+def test_numbers_restart_each_year(app, scratch_register):
+    register_id = scratch_register(f"Sổ thử năm {uuid.uuid4().hex[:6]}", "in", 2031)
     with app.app_context():
-        register = Register(name=f"Sổ thử năm {uuid.uuid4().hex[:6]}", direction="in",
-                            year=2031)
-        db.session.add(register)
-        db.session.commit()
-        assert [take_next_number(db.session, register.id, 2031) for _ in range(3)] == [1, 2, 3]
-        assert take_next_number(db.session, register.id, 2032) == 1
+        assert [take_next_number(db.session, register_id, 2031) for _ in range(3)] == [1, 2, 3]
+        assert take_next_number(db.session, register_id, 2032) == 1
         db.session.rollback()

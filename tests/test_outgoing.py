@@ -217,17 +217,13 @@ def test_secret_document_needs_the_secret_register(app, db_session):
         assert document.register.is_secret
 
 
-def test_concurrent_issuance_never_collides(app):
+def test_concurrent_issuance_never_collides(app, scratch_register):
     """Several clerks issue at the same moment into one register: consecutive numbers."""
     workers = 12
+    register_id = scratch_register(f"Sổ đi thử {uuid.uuid4().hex[:5]}", "out",
+                                   local_now().year)
     with app.app_context():
         session = db.session
-        year = local_now().year
-        register = Register(name=f"Sổ đi thử {uuid.uuid4().hex[:5]}", direction="out",
-                            year=year)
-        session.add(register)
-        session.commit()
-        register_id = register.id
         with app.test_request_context():
             draft_ids = [approved_draft(session).id for _ in range(workers)]
         db.session.remove()
