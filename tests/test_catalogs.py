@@ -35,14 +35,21 @@ def test_seeded_with_decree_30_values(app, db_session):
 
 def test_seeding_is_idempotent_and_keeps_the_clerks_changes(app, db_session):
     decision = db_session.query(m.DocumentType).filter_by(name="Quyết định").one()
+    original = decision.sort_order
     decision.sort_order = 99
     db_session.commit()
-    before = db_session.query(m.DocumentType).count()
-    counts = seed_catalogs(db_session)
-    db_session.commit()
-    assert set(counts.values()) == {0}
-    assert db_session.query(m.DocumentType).count() == before
-    assert db_session.query(m.DocumentType).filter_by(name="Quyết định").one().sort_order == 99
+    try:
+        before = db_session.query(m.DocumentType).count()
+        counts = seed_catalogs(db_session)
+        db_session.commit()
+        assert set(counts.values()) == {0}
+        assert db_session.query(m.DocumentType).count() == before
+        kept = db_session.query(m.DocumentType).filter_by(name="Quyết định").one()
+        assert kept.sort_order == 99
+    finally:  # the clerk's change undone: other tests read the grid as seeded
+        decision = db_session.query(m.DocumentType).filter_by(name="Quyết định").one()
+        decision.sort_order = original
+        db_session.commit()
 
 
 def test_clerk_adds_a_document_type_in_the_grid(login_as):
