@@ -151,3 +151,16 @@ def test_every_allowed_import_is_still_there():
              if module not in modules
              or not any(_package(name) == target for name, _ in _imported_modules(modules[module]))]
     assert not stale, stale
+
+
+def test_views_and_apis_never_commit():
+    """Services own the transaction (docs/architecture.md): no web view or REST resource of
+    ours commits; they call a service function, which does."""
+    offenders = []
+    for path in sorted(APP.rglob("*.py")):
+        if path.name not in ("views.py", "api.py"):
+            continue
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if ".commit()" in line and not line.lstrip().startswith("#"):
+                offenders.append(f"{path.relative_to(APP.parent)}:{number}")
+    assert offenders == []
