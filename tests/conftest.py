@@ -173,8 +173,10 @@ def login(client, username, password=DEMO_PASSWORD):
 
 @pytest.fixture
 def login_as(client):
-    """login_as("vanthu") → the test client, logged in as that demo account."""
-    def _login(username):
+    """login_as("vanthu") or login_as("Văn thư") → the test client, logged in as that demo
+    account (a role name stands for its demo account in ACCOUNTS)."""
+    def _login(role_or_username):
+        username = ACCOUNTS.get(role_or_username, role_or_username)
         response = login(client, username)
         assert "Đăng xuất" in response.get_data(as_text=True), f"{username} could not log in"
         return client

@@ -234,6 +234,7 @@ def test_previous_year_documents_go_to_the_previous_year_registers(tmp_path, mon
             if document.arrival_number:
                 numbers[(document.register.name, document.arrival_year)].append(
                     document.arrival_number)
+        assert numbers
         for series in numbers.values():
             assert series == list(range(1, len(series) + 1))
         db.session.remove()

@@ -227,10 +227,9 @@ def test_wrong_state_and_wrong_person_are_refused(app, login_as, db_session):
     act(client, item_id, "submit")
     # A leader of another unit cannot act on it or edit it.
     other = login_as(OTHER_UNIT_LEADER)
-    page = login_as(OFFICER).get(f"/news/{item_id}").get_data(as_text=True)
-    other = login_as(OTHER_UNIT_LEADER)
+    page = other.get("/users/userinfo/").get_data(as_text=True)  # a token of this session
     assert other.post(f"/news/{item_id}/do/forward",
-                      data={"csrf_token": csrf_token(page)}).status_code in (400, 404)
+                      data={"csrf_token": csrf_token(page)}).status_code == 404
     assert other.get(f"/news/{item_id}/edit").status_code == 404
 
 
@@ -457,9 +456,9 @@ def test_api_follows_the_same_rules(app, client, api_as, db_session):
 def test_administrator_reads_but_does_not_write(app, login_as, client, api_as):
     client = login_as(ADMIN)
     assert client.get("/news/").status_code == 200
-    assert client.get("/news/new").status_code in (302, 403)
+    assert client.get("/news/new").status_code == 403
     response = client.post("/api/v1/news/", headers=api_as(ADMIN), json={"title": "x"})
-    assert response.status_code in (401, 403)
+    assert response.status_code == 403
 
 
 @pytest.mark.parametrize("box", ["portal", "todo", "mine", "all"])

@@ -35,13 +35,12 @@ def concrete_paths(rule):
 def test_no_route_answers_5xx(app, client, login_as, username):
     if username:
         client = login_as(username)
-    failures = []
+    failures = []  # every unexpected answer (a 5xx included), reported together
     for rule in routes(app):
         for path in concrete_paths(rule):
             status = client.get(path).status_code
-            if status >= 500:
+            if status not in (200, 302, 400, 401, 403, 404, 405, 422):
                 failures.append((path, status))
-            assert status in (200, 302, 400, 401, 403, 404, 405, 422), (path, status)
     assert not failures, failures
 
 
