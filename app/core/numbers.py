@@ -69,11 +69,12 @@ def _numeric_text_out_of_range(value) -> bool:
     return digits.isdecimal() and int_or_none(text) is None
 
 
-def _any_out_of_range(value) -> bool:
+def any_out_of_range(value) -> bool:
+    """A number anywhere in a decoded JSON or rison value that the database cannot hold."""
     if isinstance(value, dict):
-        return any(_any_out_of_range(v) for v in value.values())
+        return any(any_out_of_range(v) for v in value.values())
     if isinstance(value, list):
-        return any(_any_out_of_range(v) for v in value)
+        return any(any_out_of_range(v) for v in value)
     return out_of_range(value)
 
 
@@ -84,7 +85,7 @@ def rison_problem(rison) -> bool:
     given a number, a comparison given a number-like text beyond INTEGER."""
     if not isinstance(rison, dict):
         return True
-    if _any_out_of_range(rison):
+    if any_out_of_range(rison):
         return True
     for key, low in (("page", 0), ("page_size", -1)):
         if key in rison:

@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import BadRequest
 
-from app.core.numbers import db_int, out_of_range
+from app.core.numbers import any_out_of_range, db_int
 from app.core.text import nfc
 
 
@@ -30,14 +30,6 @@ class RequestValues(ImmutableMultiDict):
 
 def _nfc_multidict(data):
     return RequestValues([(nfc(k), nfc(v)) for k, v in data.items(multi=True)])
-
-
-def _too_large(value) -> bool:
-    if isinstance(value, dict):
-        return any(_too_large(v) for v in value.values())
-    if isinstance(value, list):
-        return any(_too_large(v) for v in value)
-    return out_of_range(value)
 
 
 def _nfc_json(value):
@@ -67,6 +59,6 @@ class NfcRequest(Request):
 
     def get_json(self, *args, **kwargs):
         data = super().get_json(*args, **kwargs)
-        if _too_large(data):
+        if any_out_of_range(data):
             raise PlainBadRequest(_("Nội dung JSON có số vượt quá giới hạn cho phép."))
         return _nfc_json(data)

@@ -183,22 +183,23 @@ def check_cookie_session(user):
         return redirect(url_for(current_app.appbuilder.sm.auth_view.endpoint + ".login"))
     session["last_seen"] = utcnow().timestamp()
     if user.must_change_password and request.endpoint not in ALLOWED_WITH_TEMPORARY_PASSWORD:
-        message = _("Bạn đang dùng mật khẩu tạm thời: hãy đổi mật khẩu trên giao diện web "
-                    "trước khi tiếp tục.")
-        if api:
-            return jsonify(message=message), 403
-        flash(message, "warning")
-        return redirect(url_for("EofficeResetMyPasswordView.this_form_get"))
+        return _first_do(api, _("Bạn đang dùng mật khẩu tạm thời: hãy đổi mật khẩu trên giao "
+                                "diện web trước khi tiếp tục."),
+                         "EofficeResetMyPasswordView.this_form_get")
     if request.endpoint not in ALLOWED_BEFORE_ENROLMENT and twofactor.must_enrol(user):
-        message = _("Vai trò của bạn bắt buộc dùng xác thực hai bước: hãy bật trước khi tiếp "
-                    "tục.")
-        if api:
-            return jsonify(message=message), 403
-        flash(message, "warning")
-        return redirect(url_for("AccountView.two_factor"))
+        return _first_do(api, _("Vai trò của bạn bắt buộc dùng xác thực hai bước: hãy bật "
+                                "trước khi tiếp tục."), "AccountView.two_factor")
     if api and request.method in WRITE_METHODS:
         return _refuse_api_write_without_csrf()
     return None
+
+
+def _first_do(api: bool, message: str, endpoint: str):
+    """Something must be done before anything else: JSON 403 on the API, else the page."""
+    if api:
+        return jsonify(message=message), 403
+    flash(message, "warning")
+    return redirect(url_for(endpoint))
 
 
 def _refuse_api_write_without_csrf():
