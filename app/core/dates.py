@@ -21,17 +21,36 @@ def _parse(value, formats, field, message):
     raise FormErrors({field: [message()]})
 
 
-def parse_date(value, field: str) -> date | None:
-    """None for an empty value; a date as it is."""
+def parse_date(value, field: str, message=None) -> date | None:
+    """None for an empty value; a date as it is. `message`: the error to show instead of the
+    general one."""
+    if isinstance(value, str):
+        value = value.strip()
     if value in (None, "") or isinstance(value, date):
         return value or None
-    return _parse(value, DATE_FORMATS, field, lambda: _(
+    return _parse(value, DATE_FORMATS, field, lambda: message if message is not None else _(
         "Ngày không hợp lệ: dùng yyyy-mm-dd hoặc dd/mm/yyyy.")).date()
 
 
+def to_date(value, default=None) -> date | None:
+    """A date from a query parameter, leniently: `default` for an empty or wrong value (the
+    page then shows its usual period instead of an error)."""
+    try:
+        return parse_date(value, "") or default
+    except FormErrors:
+        return default
+
+
 def parse_datetime(value, field: str, message=None) -> datetime | None:
-    """None for an empty value; a date (or date-time) as it is. `message`: the error to show
-    instead of the general one."""
+    """None for an empty value; a date (or date-time) as it is; ISO 8601 with an offset too.
+    `message`: the error to show instead of the general one."""
+    if isinstance(value, str):
+        value = value.strip()
+        if "T" in value:
+            try:
+                return datetime.fromisoformat(value)
+            except ValueError:
+                pass
     if value in (None, "") or isinstance(value, date):
         return value or None
     return _parse(value, DATETIME_FORMATS, field, lambda: message if message is not None else

@@ -1,5 +1,4 @@
 """REST API /api/v1/incoming/: the same services, rules and visibility as the web pages."""
-from datetime import datetime
 
 from flask import current_app, request
 from flask_appbuilder.api import expose, safe
@@ -16,21 +15,6 @@ from app.documents import registers, services
 from app.documents.access import get_visible
 from app.documents.models import IncomingDocument
 from app.extensions import db
-
-
-def backfill_from_json(body: dict) -> dict:
-    """Nhập bù of a routing action: `occurred_at` (ISO, Vietnam time unless it carries an
-    offset) and `backfill_reason`."""
-    value = body.get("occurred_at")
-    occurred_at = None
-    if isinstance(value, str) and value.strip():
-        try:
-            occurred_at = datetime.fromisoformat(value.strip())
-        except ValueError:
-            occurred_at = None
-    if occurred_at is None:
-        occurred_at = parse_datetime(value, "occurred_at")
-    return {"occurred_at": occurred_at, "backfill_reason": body.get("backfill_reason")}
 
 
 def _moment(at, entered_at, reason) -> dict:
@@ -226,36 +210,13 @@ class IncomingApi(DomainApi):
         body = request.get_json(silent=True) or {}
         if not isinstance(body, dict):
             return self.response_400(message=_("Nội dung phải là một đối tượng JSON."))
-        line_id = body.get("line_id")
-        user = self.caller()
+        if action not in services.ACTIONS:
+            return self.response_404()
         try:
-            if action == "submit":
-                services.submit(db.session, user, document)
-            elif action == "assign":
-                lines = [{**line, "deadline": parse_date(line.get("deadline"), "lines")}
-                         for line in body.get("lines") or [] if isinstance(line, dict)]
-                services.assign(db.session, user, document, body.get("direction"), lines,
-                                parse_date(body.get("deadline"), "deadline"),
-                                **backfill_from_json(body))
-            elif action == "delegate":
-                services.delegate(db.session, user, document, line_id, body.get("officer_id"),
-                                  parse_date(body.get("deadline"), "deadline"),
-                                  body.get("note"), **backfill_from_json(body))
-            elif action == "progress":
-                services.record_progress(db.session, user, document, line_id, body.get("note"))
-            elif action == "complete":
-                services.complete(db.session, user, document, line_id, body.get("note"),
-                                  body.get("reply_reference"), **backfill_from_json(body))
-            elif action == "return":
-                services.return_line(db.session, user, document, line_id, body.get("note"))
-            elif action == "acknowledge":
-                services.acknowledge(db.session, user, document, line_id)
-            elif action == "reopen":
-                services.reopen(db.session, user, document, body.get("note"))
-            elif action == "register":
-                services.register_pending(db.session, user, document, body.get("register_id"))
-            else:
-                return self.response_404()
+            lines = [{**line, "deadline": parse_date(line.get("deadline"), "lines")}
+                     for line in body.get("lines") or [] if isinstance(line, dict)]
+            services.act(db.session, self.caller(), document, action,
+                         services.routing_data(body, lines))
         except DomainError as error:
             return self._errors(error)
         return self.response(200, result=serialize(document, full=True))

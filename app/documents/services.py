@@ -9,6 +9,9 @@ from sqlalchemy import and_, case, func, or_, select
 
 from app.catalogs.models import Agency, DocumentType, Register, SecrecyLevel, UrgencyLevel
 from app.core import search, storage
+from app.core.dates import parse_date, parse_datetime, to_date
+from app.core.forms import BAD_DATE, BAD_DATETIME
+from app.core.numbers import int_or_none
 from app.core.errors import DomainError, FormErrors
 from app.core.text import fold, nfc, number_symbol_key
 from app.core.timefmt import (
@@ -510,6 +513,53 @@ def reopen(session, user, document, note=None):
     session.commit()
 
 
+def routing_data(source, lines=(), *, form=False) -> dict:
+    """The fields of a routing action, read the same way from a web form and a JSON body
+    (`source.get`); `lines`: the direction's rows, which the two channels shape differently.
+    Dates dd/mm/yyyy or ISO; the real time of a backfill (nhập bù) in Vietnam time. `form`:
+    the messages speak of the form's formats."""
+    bad_date, bad_time = (BAD_DATE, BAD_DATETIME) if form else (None, None)
+    return {"line_id": source.get("line_id"), "direction": source.get("direction"),
+            "lines": list(lines), "deadline": parse_date(source.get("deadline"), "deadline",
+                                                         bad_date),
+            "officer_id": int_or_none(source.get("officer_id")), "note": source.get("note"),
+            "reply_reference": source.get("reply_reference"),
+            "register_id": int_or_none(source.get("register_id")),
+            "occurred_at": parse_datetime(source.get("occurred_at"), "occurred_at",
+                                          bad_time),
+            "backfill_reason": source.get("backfill_reason")}
+
+
+def _backfill(data):
+    return {"occurred_at": data.get("occurred_at"),
+            "backfill_reason": data.get("backfill_reason")}
+
+
+ACTIONS = {  # action name → the step, with the fields of routing_data it takes
+    "submit": lambda s, u, d, x: submit(s, u, d),
+    "assign": lambda s, u, d, x: assign(s, u, d, x.get("direction"), x.get("lines") or [],
+                                        x.get("deadline"), **_backfill(x)),
+    "delegate": lambda s, u, d, x: delegate(s, u, d, x.get("line_id"), x.get("officer_id"),
+                                            x.get("deadline"), x.get("note"), **_backfill(x)),
+    "progress": lambda s, u, d, x: record_progress(s, u, d, x.get("line_id"), x.get("note")),
+    "complete": lambda s, u, d, x: complete(s, u, d, x.get("line_id"), x.get("note"),
+                                            x.get("reply_reference"), **_backfill(x)),
+    "return": lambda s, u, d, x: return_line(s, u, d, x.get("line_id"), x.get("note")),
+    "acknowledge": lambda s, u, d, x: acknowledge(s, u, d, x.get("line_id")),
+    "reopen": lambda s, u, d, x: reopen(s, u, d, x.get("note")),
+    "register": lambda s, u, d, x: register_pending(s, u, d, x.get("register_id")),
+}
+
+
+def act(session, user, document, action: str, data: dict) -> None:
+    """One entry point of routing for the web and the API: the action by name with the
+    fields of `routing_data`; one unit of work."""
+    handler = ACTIONS.get(action)
+    if handler is None:
+        raise DomainError(_l("Không có thao tác này."))
+    handler(session, user, document, data)
+
+
 # ---------------------------------------------------------------- inboxes and overdue
 
 def _my_lines(user):
@@ -671,13 +721,6 @@ def documents_of_unit(unit_id):
         line_of_unit(unit_id)).exists()
 
 
-def _parse_day(value):
-    try:
-        return datetime.strptime((value or "").strip(), "%d/%m/%Y").date()
-    except ValueError:
-        return None
-
-
 def _row_id(value):
     value = (value or "").strip()
     return int(value) if value.isdecimal() and int(value) < 2**31 else None
@@ -688,7 +731,7 @@ def drill_down_conditions(args) -> list:
     from/to (arrival date, dd/mm/yyyy), type, field ("none": no field), agency, and unit /
     person with status (a processing status of their lines). Unknown values are ignored."""
     conditions = []
-    start, end = _parse_day(args.get("from")), _parse_day(args.get("to"))
+    start, end = to_date(args.get("from")), to_date(args.get("to"))
     if start:
         conditions.append(IncomingDocument.arrival_at >= local_to_utc(
             datetime.combine(start, datetime.min.time())))

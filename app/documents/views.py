@@ -15,7 +15,8 @@ from app.core import search
 from app.core.downloads import file_missing, send_download
 from app.core.errors import DomainError
 from app.core.files import file_path
-from app.core.forms import BAD_DATETIME, DATE_FORMAT, DATETIME_FORMAT
+from app.core.dates import parse_date
+from app.core.forms import BAD_DATE, DATE_FORMAT
 from app.core.text import vietnamese_sort_key
 from app.core.timefmt import format_date, format_datetime, local_now, to_local
 from app.core.views import EofficeModelView, VietnameseInterface, urgency_badge
@@ -261,36 +262,13 @@ class IncomingWorkView(BaseView):
         form = NoteForm()
         if not form.validate():
             abort(400)
-        line_id = request.form.get("line_id")
+        if action not in services.ACTIONS:
+            abort(404)
         try:
-            if action == "submit":
-                services.submit(db.session, g.user, document)
-            elif action == "assign":
-                services.assign(db.session, g.user, document, request.form.get("direction"),
-                                _assignment_lines(request.form),
-                                _parse_date(request.form.get("deadline"), "deadline"),
-                                **_backfill(request.form))
-            elif action == "delegate":
-                services.delegate(db.session, g.user, document, line_id,
-                                  request.form.get("officer_id", type=int),
-                                  _parse_date(request.form.get("deadline"), "deadline"),
-                                  request.form.get("note"), **_backfill(request.form))
-            elif action == "progress":
-                services.record_progress(db.session, g.user, document, line_id, form.note.data)
-            elif action == "complete":
-                services.complete(db.session, g.user, document, line_id, form.note.data,
-                                  form.reply_reference.data, **_backfill(request.form))
-            elif action == "return":
-                services.return_line(db.session, g.user, document, line_id, form.note.data)
-            elif action == "acknowledge":
-                services.acknowledge(db.session, g.user, document, line_id)
-            elif action == "reopen":
-                services.reopen(db.session, g.user, document, form.note.data)
-            elif action == "register":
-                services.register_pending(db.session, g.user, document,
-                                          request.form.get("register_id", type=int))
-            else:
-                abort(404)
+            data = services.routing_data(request.form, _assignment_lines(request.form),
+                                         form=True)
+            data.update(note=form.note.data, reply_reference=form.reply_reference.data)
+            services.act(db.session, g.user, document, action, data)
         except services.FormErrors as error:
             db.session.rollback()
             for messages in error.errors.values():
@@ -354,33 +332,6 @@ class IncomingWorkView(BaseView):
         return registers.book_response(self, request.args)
 
 
-def _parse_date(value, field):
-    value = (value or "").strip()
-    if not value:
-        return None
-    try:
-        return datetime.strptime(value, DATE_FORMAT).date()
-    except ValueError as error:
-        raise services.FormErrors({field: [_l("Ngày phải có dạng dd/mm/yyyy, ví dụ "
-                                              "05/03/2026.")]}) from error
-
-
-def _backfill(form):
-    """Nhập bù fields of a routing form: the real time (dd/mm/yyyy HH:mm) and the reason."""
-    value = (form.get("occurred_at") or "").strip()
-    occurred_at = None
-    if value:
-        for fmt in (DATETIME_FORMAT, "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"):
-            try:
-                occurred_at = datetime.strptime(value, fmt)
-                break
-            except ValueError:
-                continue
-        else:
-            raise services.FormErrors({"occurred_at": [BAD_DATETIME]})
-    return {"occurred_at": occurred_at, "backfill_reason": form.get("backfill_reason")}
-
-
 def _assignment_lines(form):
     """Rows of the direction form: role[], target[] ('d:<unit id>' or 'u:<user id>'),
     line_deadline[]."""
@@ -394,14 +345,16 @@ def _assignment_lines(form):
             raise services.FormErrors({"lines": [_l("Đơn vị hoặc người không hợp lệ.")]})
         lines.append({"role": role, "department_id": int(ident) if kind == "d" else None,
                       "user_id": int(ident) if kind == "u" else None,
-                      "deadline": _parse_date(deadline, "lines")})
+                      "deadline": parse_date(deadline, "lines", BAD_DATE)})
     return lines
 
 
 def register_views(appbuilder):
     from app.documents.api import IncomingApi
+    from app.documents.stamping import IncomingStampView
 
     appbuilder.add_api(IncomingApi)
+    appbuilder.add_view_no_menu(IncomingStampView)  # the arrival stamp's place (preview)
     appbuilder.add_view(IncomingView, "IncomingDocuments", label=_l("Văn bản đến"),
                         icon="fa-inbox", category="Documents",
                         category_label=_l("Văn bản"), category_icon="fa-folder-open")

@@ -15,6 +15,7 @@ from sqlalchemy.orm import aliased
 
 from app.audit.models import AuditEvent
 from app.catalogs.models import Agency, DocumentType, Field
+from app.core.dates import to_date
 from app.core.errors import DomainError
 from app.core.sqltime import date_month, local_date, local_month
 from app.core.timefmt import format_date, local_to_utc, today_local, utcnow
@@ -51,12 +52,10 @@ class StatsError(DomainError):
 # ---------------------------------------------------------------- period and scope
 
 def _day(value, name):
+    day = to_date(value)
+    if day is not None:
+        return day
     value = (value or "").strip()
-    for fmt in ("%d/%m/%Y", "%Y-%m-%d"):
-        try:
-            return datetime.strptime(value, fmt).date()
-        except ValueError:
-            continue
     raise StatsError(_l("Ngày «%(value)s» (%(name)s) không hợp lệ: nhập dd/mm/yyyy, ví dụ "
                         "05/03/2026.", value=value, name=name))
 
