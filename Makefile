@@ -8,7 +8,7 @@ HOST ?= 0.0.0.0
 WORKERS ?= 2
 CATALOGS := $(wildcard translations/*/LC_MESSAGES/messages.po)
 
-.PHONY: run test install install-test translations browser lint clean bench bench-load
+.PHONY: run test install install-test translations browser office lint clean bench bench-load
 
 # The demo agency's electronic ID (liên thông demo and worker), unless one is given.
 run: export EXCHANGE_ORGAN_ID ?= 000.00.04.H30
@@ -18,7 +18,7 @@ run: install translations
 
 # Two processes (pytest-xdist), one database each; a test file stays in one process.
 PYTEST_ARGS ?= -n 2 --dist loadfile
-test: install-test translations browser
+test: install-test translations browser office
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 install: $(VENV)/.installed
@@ -45,6 +45,13 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; \
 	  else echo "chromium is missing: sudo apt-get install -y chromium (browser tests will be skipped)"; fi; }
+
+# The .xlsx exports are opened by Debian's LibreOffice Calc (tests/test_exports.py).
+office:
+	@command -v soffice >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libreoffice-calc-nogui >/dev/null; \
+	  else echo "LibreOffice is missing: sudo apt-get install -y libreoffice-calc-nogui (its checks of the .xlsx exports will be skipped)"; fi; }
 
 # Benchmarks (bench/): DOCS documents (generated once under bench/data/), our views against
 # stock Flask-AppBuilder; DATABASE_URL picks PostgreSQL. SQLAlchemy's compiled extensions are

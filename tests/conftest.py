@@ -19,6 +19,24 @@ ACCOUNTS = {  # role → demo account (README)
 }
 
 
+FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"  # Debian's fonts-dejavu-core
+
+
+def user(session, username):
+    """The demo account `username` (README)."""
+    from app.org.models import EofficeUser
+
+    return session.scalar(sa.select(EofficeUser).where(EofficeUser.username == username))
+
+
+def pdf(text="Văn bản thử nghiệm", pages=1):
+    """A small real PDF with Vietnamese text (the demo's generator)."""
+    from app.core.pdf import make_demo_pdf
+
+    return make_demo_pdf(text, ["Độc lập - Tự do - Hạnh phúc", text], font_path=FONT,
+                         pages=pages)
+
+
 # Tests that run on databases of their own (SQLite) do not depend on TEST_DATABASE_URL: the
 # PostgreSQL pass of CI skips them instead of running them a second time.
 own_sqlite = pytest.mark.skipif(bool(os.environ.get("TEST_DATABASE_URL")),

@@ -9,20 +9,13 @@ from sqlalchemy import select
 
 from app.catalogs.models import Field, RetentionPeriod
 from app.core.models import DocumentFile
-from app.core.pdf import make_demo_pdf
 from app.core.timefmt import today_local
 from app.documents import services as incoming_services
 from app.documents.access import visible_incoming
 from app.documents.models import IncomingDocument
 from app.dossiers import services
-from app.org.models import EofficeUser
 from tests.incoming_helpers import entry
-
-FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
-
-
-def user(session, username):
-    return session.scalar(select(EofficeUser).where(EofficeUser.username == username))
+from tests.conftest import pdf, user
 
 
 def retention_id(session, name="10 năm"):
@@ -40,11 +33,6 @@ def abbreviation():
 
 def code():
     return f"01.{abbreviation()}"
-
-
-def pdf(text="Văn bản thử nghiệm", pages=1):
-    return make_demo_pdf(text, ["Độc lập - Tự do - Hạnh phúc", text], font_path=FONT,
-                         pages=pages)
 
 
 def png():

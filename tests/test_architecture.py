@@ -5,6 +5,7 @@ A package is the first component under `app` (`app.documents.services` → `docu
 top-level modules (`app/__init__.py`, `app/models.py`, `app/views.py`, `app/demo.py`, ...)
 are the wiring and are left out of the graph."""
 import ast
+import re
 from pathlib import Path
 
 APP = Path(__file__).resolve().parent.parent / "app"
@@ -164,3 +165,47 @@ def test_views_and_apis_never_commit():
             if ".commit()" in line and not line.lstrip().startswith("#"):
                 offenders.append(f"{path.relative_to(APP.parent)}:{number}")
     assert offenders == []
+
+
+def _lines(pattern, paths):
+    """(file:line, text) of the lines of `paths` matching `pattern` (comments left out)."""
+    regex = re.compile(pattern)
+    found = []
+    for path in sorted(paths):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if regex.search(line) and not line.lstrip().startswith("#"):
+                found.append(f"{path.relative_to(APP.parent)}:{number}")
+    return found
+
+
+def test_one_shape_of_transition():
+    """Every transition table is made of app.core.workflow.Transition (one set of field
+    names: new_state, may, label, note, needs_line, style)."""
+    assert _lines(r"^class Transition\b", APP.rglob("*.py")) == ["app/core/workflow.py:11"]
+
+
+def test_views_do_not_patch_the_models():
+    """A grid's computed column is the view's `computed_columns`, not a property set on the
+    model when the view is imported."""
+    assert _lines(r"^[A-Z]\w*\.\w+ = (property|lambda)\b", APP.rglob("*.py")) == []
+
+
+def test_one_routing_path_per_domain():
+    """The web page and the REST API of a domain call one `services.act`: no channel picks
+    the step by name itself."""
+    channels = [p for p in APP.rglob("*.py") if p.name in ("views.py", "api.py")]
+    assert _lines(r'\bif action == "|elif action == "', channels) == []
+
+
+def test_dates_typed_by_people_are_read_in_one_place():
+    """Dates and times from forms, JSON bodies and query strings are read by app.core.dates
+    (edXML's own formats, spreadsheet cells and backup names have readers of their own)."""
+    own_formats = {"dates.py", "edxml.py", "backup.py", "reading.py"}
+    paths = [p for p in APP.rglob("*.py") if p.name not in own_formats]
+    assert _lines(r"\bstrptime\(", paths) == []
+
+
+def test_like_patterns_are_escaped():
+    """Words people type go into LIKE through contains/startswith(autoescape=True), so that
+    "%" and "_" mean themselves."""
+    assert _lines(r'\.like\(f"', APP.rglob("*.py")) == []

@@ -19,13 +19,11 @@ import sqlalchemy as sa
 
 from app import create_app
 from app.core.files import file_path
-from app.core.pdf import make_demo_pdf
 from app.core.timefmt import VIETNAM, format_datetime
 from app.ops import backup as ops
-from tests.conftest import DEMO_PASSWORD, form_of
+from tests.conftest import DEMO_PASSWORD, form_of, pdf
 from tests.incoming_helpers import entry
 
-FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 KINDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 
@@ -71,10 +69,6 @@ def make_app(url, root: Path, **settings):
 
 def cli(app, *args):
     return app.test_cli_runner().invoke(args=list(args))
-
-
-def pdf(text):
-    return make_demo_pdf(text, ["Độc lập - Tự do - Hạnh phúc", text], font_path=FONT)
 
 
 def register_documents(app, count, label):

@@ -11,7 +11,7 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from app.core.timefmt import format_date, today_local
-from app.dossiers import access, services
+from app.dossiers import access, services, workflow
 from app.dossiers.demo import DOSSIERS, PLAN, create_dossier_demo
 from app.dossiers.models import (
     CLOSED, HANDED_OVER, OPEN, Dossier, DossierEvent, DossierItem, DossierPlanItem,
@@ -385,7 +385,7 @@ def test_short_retention_is_not_handed_over(app, db_session):
     link(app, db_session, dossier, "chuyenvien", "incoming", document.id)
     act(app, db_session, dossier, "chuyenvien", "close")
     dossier = reload(db_session, dossier.id)
-    assert "handover" not in [a for a, _label, _note in services.dossier_actions(
+    assert "handover" not in [a for a, _label, _note in workflow.dossier_actions(
         user(db_session, "vanthu"), dossier)]  # not offered …
     with pytest.raises(services.DomainError) as error:  # … and refused with the reason
         act(app, db_session, dossier, "vanthu", "handover")

@@ -81,6 +81,8 @@ CASES = {
         *incoming_pdf(s))),
     "IncomingWorkView.stamped": ("vanthu", False, lambda s: "/incoming/{}/files/{}/stamped"
                                  .format(*incoming_pdf(s))),
+    "IncomingStampView.first_page": ("vanthu", False, lambda s: "/incoming/{}/files/{}/"
+                                     "first-page.png".format(*incoming_pdf(s))),
     "IncomingWorkView.book": ("vanthu", False, lambda s: "/incoming/book?format=xlsx"),
     "IncomingApi.download": ("vanthu", True, lambda s: "/api/v1/incoming/{}/files/{}".format(
         *incoming_pdf(s))),

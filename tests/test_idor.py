@@ -20,7 +20,7 @@ from app.documents.models import IncomingDocument
 from app.documents.workflow import TRANSITIONS as INCOMING_FLOW
 from app.dossiers.access import visible_dossier
 from app.dossiers.models import Dossier
-from app.dossiers.services import TRANSITIONS as DOSSIER_FLOW
+from app.dossiers.workflow import TRANSITIONS as DOSSIER_FLOW
 from app.news.access import visible_news
 from app.news.models import NewsItem
 from app.news.workflow import TRANSITIONS as NEWS_FLOW

@@ -11,25 +11,14 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from app.core.models import DocumentFile
-from app.core.pdf import make_demo_pdf
 from app.core.timefmt import format_date, local_now
 from app.documents import services
 from app.documents.models import (
     COMPLETED, IN_PROGRESS, SUBMITTED, IncomingDocument,
 )
-from app.org.models import Department, EofficeUser
-from tests.conftest import form_of
+from app.org.models import Department
+from tests.conftest import form_of, pdf, user
 from tests.incoming_helpers import entry, ids
-
-FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
-
-
-def user(session, username):
-    return session.scalar(select(EofficeUser).where(EofficeUser.username == username))
-
-
-def pdf(text="Công văn thử nghiệm"):
-    return make_demo_pdf(text, ["Độc lập - Tự do - Hạnh phúc", text], font_path=FONT)
 
 
 def web_form(session, **overrides):

@@ -5,8 +5,7 @@ from datetime import timedelta
 from app.core.pdf import make_demo_pdf
 from app.core.timefmt import local_now
 from tests.incoming_helpers import ids
-
-FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+from tests.conftest import FONT
 
 
 def body(session, **overrides):

@@ -21,7 +21,7 @@ from app.documents.models import (
     COMPLETED, COOPERATE, DONE, FYI, IN_PROGRESS, LEAD, OPEN, PENDING, REGISTERED, SUBMITTED,
     IncomingAssignment, IncomingDocument,
 )
-from app.org.models import EofficeUser
+from tests.conftest import user
 
 
 @pytest.fixture
@@ -29,10 +29,6 @@ def docs(db_session):
     """The demo's documents: the first ones in the database, made by setup before any test."""
     return list(db_session.scalars(
         select(IncomingDocument).order_by(IncomingDocument.id).limit(DEFAULT_COUNT)))
-
-
-def user(session, username):
-    return session.scalar(select(EofficeUser).where(EofficeUser.username == username))
 
 
 def test_about_two_hundred_documents_in_every_state(docs):

@@ -9,7 +9,6 @@ from sqlalchemy import select
 
 from app.catalogs.models import Agency, DocumentType, Register, SecrecyLevel, Signer
 from app.catalogs.models import UrgencyLevel
-from app.core.pdf import make_demo_pdf
 from app.core.timefmt import local_now
 from app.extensions import db
 from app.org.models import Department, EofficeUser
@@ -19,9 +18,8 @@ from app.outgoing.models import (
     OutgoingDocument,
 )
 from app.outgoing.symbols import build_symbol, number_symbol
-from tests.conftest import form_of, login
+from tests.conftest import form_of, login, pdf, user
 
-FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 DOCX = None  # built lazily: a minimal real .docx (zip with word/document.xml)
 
 
@@ -34,14 +32,6 @@ def docx_bytes():
                          'schemas.openxmlformats.org/package/2006/content-types"/>')
         archive.writestr("word/document.xml", "<w:document/>")
     return buffer.getvalue()
-
-
-def pdf(text="Bản quét có chữ ký"):
-    return make_demo_pdf(text, ["Độc lập - Tự do - Hạnh phúc"], font_path=FONT)
-
-
-def user(session, username):
-    return session.scalar(select(EofficeUser).where(EofficeUser.username == username))
 
 
 def ids(session):

@@ -18,35 +18,23 @@ from openpyxl import load_workbook
 from sqlalchemy import or_, select
 
 from app.audit.models import AuditEvent
-from app.core.pdf import make_demo_pdf
 from app.core.timefmt import local_now, utcnow
 from app.documents import services as incoming
 from app.documents.models import IncomingDocument
 from app.outgoing import services as outgoing
 from app.outgoing.models import ISSUED_STATE, RECALLED, Draft, OutgoingDocument
-from tests.conftest import form_of
+from tests.conftest import form_of, pdf, user
 from tests.incoming_helpers import entry, ids
 from tests.test_outgoing import approved_draft, docx_bytes, issue
 from tests.test_outgoing import ids as outgoing_ids
 
-FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 NOT_FOUND_INCOMING = "Không tìm thấy văn bản đến này, hoặc bạn không có quyền xem văn bản này."
 NOT_FOUND_OUTGOING = "Không tìm thấy văn bản đi này, hoặc bạn không có quyền xem văn bản này."
 REDACTED = "(nội dung mật)"
 
 
-def user(session, username):
-    from app.org.models import EofficeUser
-
-    return session.scalar(select(EofficeUser).where(EofficeUser.username == username))
-
-
 def marker():
     return uuid.uuid4().hex[:10]
-
-
-def pdf(text="Văn bản thử nghiệm"):
-    return make_demo_pdf(text, ["Độc lập - Tự do - Hạnh phúc", text], font_path=FONT)
 
 
 def register(app, session, submit=True, file_name="van-ban.pdf", **overrides):

@@ -15,30 +15,20 @@ from sqlalchemy import func, select
 
 from app.core.files import content_disposition
 from app.core.models import DocumentFile
-from app.core.pdf import make_demo_pdf
 from app.core.timefmt import format_date, today_local
 from app.org.models import Department, EofficeUser
 from app.request_forms import services, workflow
 from app.request_forms.models import (
     ACCEPTED, DONE, REFUSED, SENT, WITHDRAWN, RequestForm, RequestFormEvent,
 )
-from tests.conftest import form_of, login
-
-FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+from tests.conftest import form_of, login, pdf, user
 
 
 # ---------------------------------------------------------------- helpers
 
-def user(session, username):
-    return session.scalar(select(EofficeUser).where(EofficeUser.username == username))
-
 
 def unit(session, code):
     return session.scalar(select(Department).where(Department.code == code))
-
-
-def pdf(text="Phiếu yêu cầu thử nghiệm"):
-    return make_demo_pdf(text, ["Độc lập - Tự do - Hạnh phúc", text], font_path=FONT)
 
 
 def docx():

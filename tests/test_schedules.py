@@ -3,7 +3,7 @@ week, adjustments, unit and personal weeks, private items, conflicts, print, .xl
 feeds and the REST API. Each test works on a week of its own, weeks ahead of the demo data."""
 import io
 import re
-from datetime import timedelta
+from datetime import time, timedelta
 
 import pytest
 from icalendar import Calendar
@@ -523,3 +523,400 @@ def test_a_past_day_is_entered_as_backfill_with_its_reason(client, db_session):
     login(client, "chuyenvien")
     html = page_of(client, "agency", year, week)
     assert "Nhập bù lúc" in html and "Mất điện toàn cơ quan, nhập lại sau" in html
+
+
+# ---------------------------------------------------------------- issue 20 item 6
+
+def row_of(html, content):
+    """The week table's row (<tr>…</tr>) that shows `content`, or None."""
+    return next((row for row in re.findall(r'<tr class="schedule-row.*?</tr>', html, re.S)
+                 if content in re.sub(r'<div class="conflict-warning.*?</div>', "", row,
+                                      flags=re.S)), None)
+
+
+def session_cell(row):
+    match = re.search(r"<td>(Sáng|Chiều|Tối)\s*</td>", row)
+    return match.group(1) if match else None
+
+
+def unit_of(db_session, username):
+    return db_session.scalar(select(EofficeUser.department_id).where(
+        EofficeUser.username == username))
+
+
+@pytest.mark.parametrize("chosen, start, end, shown, notice", [
+    ("morning", "14:00", "15:30", "Chiều",
+     "Buổi được xếp theo giờ bắt đầu: 14:00 thuộc buổi Chiều (không phải buổi Sáng như đã "
+     "chọn)."),
+    ("morning", "11:59", "13:00", "Sáng", None),  # may end in the next session
+    ("morning", "12:00", "13:00", "Chiều", "12:00 thuộc buổi Chiều"),
+    ("", "17:59", "19:00", "Chiều", None),  # "Theo giờ bắt đầu"
+    ("afternoon", "18:00", "20:00", "Tối", "18:00 thuộc buổi Tối (không phải buổi Chiều"),
+    ("evening", "07:30", "", "Sáng", "07:30 thuộc buổi Sáng (không phải buổi Tối"),
+])
+def test_the_start_time_decides_the_session(client, db_session, chosen, start, end, shown,
+                                            notice):
+    year, week = week_ahead(18)
+    content = f"Họp bắt đầu {start} ({chosen or 'tự động'})"
+    login(client, "lanhdaovp")
+    response = add_item(client, "agency", year, week, content=content, session=chosen,
+                        start_time=start, end_time=end)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "Đã lưu mục lịch." in html
+    assert session_cell(row_of(html, content)) == shown
+    if notice:
+        assert notice in html
+    else:
+        assert "Buổi được xếp theo giờ bắt đầu" not in html
+    item = db_session.scalar(select(ScheduleItem).where(ScheduleItem.content == content))
+    assert item.session == {"Sáng": "morning", "Chiều": "afternoon", "Tối": "evening"}[shown]
+
+
+def test_the_item_form_explains_the_sessions_and_follows_the_start_time(client, db_session):
+    year, week = week_ahead(18)
+    login(client, "lanhdaovp")
+    html = client.get(f"/schedule/item/new?scope=agency&year={year}&week={week}").get_data(
+        as_text=True)
+    assert '<option value="" selected>Theo giờ bắt đầu</option>' in html
+    assert "Sáng trước 12:00, Chiều từ 12:00 đến trước 18:00, Tối từ 18:00" in html
+    add_item(client, "agency", year, week, content="Tiếp khách buổi chiều", session="",
+             start_time="15:00", end_time="16:00")
+    item = db_session.scalar(select(ScheduleItem).where(
+        ScheduleItem.content == "Tiếp khách buổi chiều"))
+    html = client.get(f"/schedule/item/{item.id}/edit").get_data(as_text=True)
+    assert '<option value="" selected>Theo giờ bắt đầu</option>' in html
+    # Moved to the morning without touching "Buổi": it follows, with no message.
+    response = client.post(f"/schedule/item/{item.id}/edit", data={
+        "csrf_token": csrf_token(html), "day": item.day.strftime("%d/%m/%Y"), "session": "",
+        "start_time": "09:00", "end_time": "10:00", "content": "Tiếp khách buổi chiều"},
+        follow_redirects=True)
+    html = response.get_data(as_text=True)
+    assert "Đã lưu mục lịch." in html and "Buổi được xếp" not in html
+    assert session_cell(row_of(html, "Tiếp khách buổi chiều")) == "Sáng"
+
+
+def test_the_api_gives_the_session_of_the_start_time_with_the_same_message(client, api_as,
+                                                                          db_session):
+    year, week = week_ahead(19)
+    leader = api_as("lanhdaovp")
+    day = iso_week_days(year, week)[2].isoformat()
+    body = {"scope": "agency", "year": year, "week": week, "day": day, "start_time": "14:00",
+            "end_time": "15:30", "content": "Họp chiều qua API"}
+    response = client.post("/api/v1/schedule/", headers=leader, json={**body,
+                                                                       "session": "morning"})
+    assert response.status_code == 201, response.get_json()
+    assert ("Buổi được xếp theo giờ bắt đầu: 14:00 thuộc buổi Chiều (không phải buổi Sáng "
+            "như đã chọn).") in response.get_json()["warnings"]
+    item_id = response.get_json()["ids"][0]
+    # No session at all: taken from the start time, nothing to warn about.
+    response = client.post("/api/v1/schedule/", headers=leader, json={
+        **body, "start_time": "19:00", "end_time": "21:00", "content": "Tiếp đoàn buổi tối"})
+    assert response.status_code == 201 and not response.get_json()["warnings"]
+    listing = client.get(f"/api/v1/schedule/?scope=agency&year={year}&week={week}",
+                         headers=leader).get_json()["result"]
+    sessions = {row["content"]: row["session"] for row in listing}
+    assert sessions == {"Họp chiều qua API": "afternoon", "Tiếp đoàn buổi tối": "evening"}
+    # Changing the time through PUT: the same rule, the same message.
+    response = client.put(f"/api/v1/schedule/{item_id}", headers=leader, json={
+        **body, "session": "afternoon", "start_time": "08:00", "end_time": "09:00"})
+    assert response.status_code == 200
+    assert any("08:00 thuộc buổi Sáng (không phải buổi Chiều" in w
+               for w in response.get_json()["warnings"])
+    db_session.expire_all()
+    assert db_session.get(ScheduleItem, item_id).session == "morning"
+    response = client.post("/api/v1/schedule/", headers=leader, json={**body,
+                                                                       "session": "night"})
+    assert response.status_code == 422
+    assert response.get_json()["message"]["session"] == ["Chọn buổi: Sáng, Chiều hoặc Tối."]
+
+
+def test_my_schedule_has_every_item_i_chair_or_attend(client, api_as, db_session):
+    """"Lịch của tôi": my own items, and those of the agency's, a unit's or someone else's
+    schedule that I chair or attend (named, or my unit named) — once they are published."""
+    year, week = week_ahead(20)
+    me = user_id(db_session, "chuyenvien")
+    cchc = unit_of(db_session, "chuyenvien")
+    login(client, "lanhdaovp")
+    add_item(client, "agency", year, week, content="Hội nghị tôi được mời",
+             people=str(me), start_time="08:00")
+    add_item(client, "agency", year, week, content="Hội nghị phòng tôi được mời",
+             units=str(cchc), start_time="10:00", end_time="11:00")
+    add_item(client, "agency", year, week, content="Hội nghị không liên quan đến tôi",
+             start_time="14:00", end_time="15:00")
+    record = agency_week(db_session, year, week)
+    act(client, record.id, "submit", year=year, week=week)
+    login(client, "lanhdao")
+    act(client, record.id, "approve", year=year, week=week)
+
+    login(client, "truongphong")
+    scope = f"unit-{cchc}"
+    add_item(client, scope, year, week, content="Họp phòng tôi dự", people=str(me),
+             start_time="15:00", end_time="16:00")
+    add_item(client, scope, year, week, content="Họp phòng tôi chủ trì", chair_id=str(me),
+             start_time="16:00", end_time="17:00")
+    add_item(client, scope, year, week, content="Họp phòng không có tôi",
+             start_time="17:00", end_time="17:30")
+    login(client, "cv.tcbc1")
+    add_item(client, "mine", year, week, content="Làm việc với chị Thủy", people=str(me),
+             start_time="09:00", end_time="09:30")
+    login(client, "chuyenvien")
+    add_item(client, "mine", year, week, content="Việc riêng của tôi", start_time="13:00",
+             end_time="13:30")
+
+    mine = page_of(client, "mine", year, week)
+    for content in ("Hội nghị tôi được mời", "Hội nghị phòng tôi được mời",
+                    "Làm việc với chị Thủy", "Việc riêng của tôi"):
+        assert row_of(mine, content), content
+    assert "Hội nghị không liên quan đến tôi" not in mine
+    assert "Họp phòng tôi dự" not in mine  # the unit's week is not published yet
+    assert "Lịch cơ quan" in row_of(mine, "Hội nghị tôi được mời")  # the "Lịch" column
+    assert "Lịch cá nhân" in row_of(mine, "Làm việc với chị Thủy")
+    assert "edit-item" not in row_of(mine, "Hội nghị tôi được mời")  # not mine to edit
+    assert "edit-item" in row_of(mine, "Việc riêng của tôi")
+
+    unit_week = db_session.scalar(select(ScheduleWeek).where(
+        ScheduleWeek.level == "unit", ScheduleWeek.department_id == cchc,
+        ScheduleWeek.year == year, ScheduleWeek.week == week))
+    login(client, "truongphong")
+    act(client, unit_week.id, "publish", scope=scope, year=year, week=week)
+    login(client, "chuyenvien")
+    mine = page_of(client, "mine", year, week)
+    assert "Lịch đơn vị" in row_of(mine, "Họp phòng tôi dự")
+    assert row_of(mine, "Họp phòng tôi chủ trì")
+    assert "Họp phòng không có tôi" not in mine
+    shown = re.findall(r'data-item-id="(\d+)"', mine)
+    assert len(shown) == 6
+    assert re.findall(r'data-item-id="(\d+)"', page_of(client, f"person-{me}", year,
+                                                       week)) == shown
+    printed = client.get(f"/schedule/print?scope=mine&year={year}&week={week}").get_data(
+        as_text=True)
+    assert "Họp phòng tôi dự" in printed and "Họp phòng không có tôi" not in printed
+
+    api = client.get(f"/api/v1/schedule/?scope=mine&year={year}&week={week}",
+                     headers=api_as("chuyenvien")).get_json()
+    assert {row["content"] for row in api["result"]} == {
+        "Hội nghị tôi được mời", "Hội nghị phòng tôi được mời", "Họp phòng tôi dự",
+        "Họp phòng tôi chủ trì", "Làm việc với chị Thủy", "Việc riêng của tôi"}
+    assert api["week_record"]["level"] == "person"
+
+    # Someone else's personal page shows their week only, not what they attend elsewhere.
+    login(client, "cv.tcbc1")
+    theirs = page_of(client, f"person-{me}", year, week)
+    assert "Việc riêng của tôi" in theirs and "Họp phòng tôi dự" not in theirs
+
+
+def test_the_sql_rule_of_visible_weeks_agrees_with_can_see_week(db_session,
+                                                              unpublished_unit_week):
+    from app.schedules.access import can_see_week, visible_weeks
+
+    weeks = db_session.scalars(select(ScheduleWeek)).all()
+    assert {w.is_published for w in weeks} == {True, False}
+    for person in db_session.scalars(select(EofficeUser).where(EofficeUser.active.is_(True))):
+        seen = set(db_session.scalars(select(ScheduleWeek.id).where(visible_weeks(person))))
+        assert seen == {w.id for w in weeks if can_see_week(person, w)}, person.username
+
+
+@pytest.fixture
+def unpublished_unit_week(db_session):
+    """A unit week being built, seen only by its leaders and the agency's leaders."""
+    year, week = week_ahead(21)
+    unit = unit_of(db_session, "tp.tcbc")
+    found = db_session.scalar(select(ScheduleWeek).where(
+        ScheduleWeek.level == "unit", ScheduleWeek.department_id == unit,
+        ScheduleWeek.year == year, ScheduleWeek.week == week))
+    if found is None:
+        found = ScheduleWeek(level="unit", department_id=unit, year=year, week=week,
+                             state="draft")
+        db_session.add(found)
+        db_session.commit()
+    return found
+
+
+def copy_last_week(client, scope, year, week):
+    html = page_of(client, scope, year, week)
+    return client.post(f"/schedule/week/copy-previous?scope={scope}&year={year}&week={week}",
+                       data={"csrf_token": csrf_token(html)}, follow_redirects=True)
+
+
+def test_copy_last_week_into_the_unit_week(client, db_session):
+    last_year, last_week = week_ahead(22)
+    year, week = week_ahead(23)
+    cchc = unit_of(db_session, "truongphong")
+    scope = f"unit-{cchc}"
+    publish_agency_week(client, db_session, last_year, last_week)
+    publish_agency_week(client, db_session, year, week)
+    last_days, days = iso_week_days(last_year, last_week), iso_week_days(year, week)
+
+    login(client, "truongphong")
+    # Nothing last week yet: refused politely, nothing created.
+    html = copy_last_week(client, scope, year, week).get_data(as_text=True)
+    assert f"Tuần trước (tuần {last_week:02d}/{last_year}) không có mục lịch nào để sao chép." \
+        in html
+    add_item(client, scope, last_year, last_week, content="Họp phòng đầu tuần",
+             people=str(user_id(db_session, "chuyenvien")))
+    add_item(client, scope, last_year, last_week, content="Kiểm tra tại huyện Thanh Liêm",
+             day=last_days[2].strftime("%d/%m/%Y"), start_time="14:00", end_time="17:00")
+    last = db_session.scalar(select(ScheduleWeek).where(
+        ScheduleWeek.level == "unit", ScheduleWeek.department_id == cchc,
+        ScheduleWeek.year == last_year, ScheduleWeek.week == last_week))
+    act(client, last.id, "publish", scope=scope, year=last_year, week=last_week)
+
+    html = page_of(client, scope, year, week)
+    assert "Sao chép tuần trước" in html
+    html = copy_last_week(client, scope, year, week).get_data(as_text=True)
+    assert "Đã sao chép 2 mục lịch từ tuần trước." in html
+    assert "Đang soạn" in html  # the copies are a draft until the leader publishes
+    first, second = row_of(html, "Họp phòng đầu tuần"), row_of(html, "Kiểm tra tại huyện")
+    assert days[0].strftime("%d/%m/%Y") in first and "Hoàng Thị Thủy" in first
+    assert days[2].strftime("%d/%m/%Y") in second and session_cell(second) == "Chiều"
+    assert "Sao chép lịch tuần trước (2 mục, từ tuần" in html  # the week's history
+    login(client, "cv.cchc")
+    assert "Họp phòng đầu tuần" not in page_of(client, scope, year, week)
+
+    # Twice: nothing copied twice.
+    login(client, "truongphong")
+    html = copy_last_week(client, scope, year, week).get_data(as_text=True)
+    assert "Các mục của tuần trước đã có trong tuần này" in html
+    current = db_session.scalar(select(ScheduleWeek).where(
+        ScheduleWeek.level == "unit", ScheduleWeek.department_id == cchc,
+        ScheduleWeek.year == year, ScheduleWeek.week == week))
+    assert len(current.items) == 2
+
+    # Once published the week takes no copy (and the button is gone).
+    act(client, current.id, "publish", scope=scope, year=year, week=week)
+    html = page_of(client, scope, year, week)
+    assert "Sao chép tuần trước" not in html
+    html = copy_last_week(client, scope, year, week).get_data(as_text=True)
+    assert f"Lịch tuần {week:02d}/{year} đã ban hành nên không sao chép được" in html
+    db_session.expire_all()
+    assert len(db_session.get(ScheduleWeek, current.id).items) == 2
+
+    # Another unit's leader, an officer: not their week to build.
+    login(client, "tp.tcbc")
+    assert "Sao chép tuần trước" not in page_of(client, scope, last_year, last_week)
+    html = copy_last_week(client, scope, year, week).get_data(as_text=True)
+    assert "Bạn không có quyền soạn lịch này." in html
+
+
+def test_copy_my_last_week_through_the_api(client, api_as, db_session):
+    last_year, last_week = week_ahead(24)
+    year, week = week_ahead(25)
+    publish_agency_week(client, db_session, last_year, last_week)
+    publish_agency_week(client, db_session, year, week)
+    officer = api_as("chuyenvien")
+    last_day = iso_week_days(last_year, last_week)[3]
+    response = client.post("/api/v1/schedule/", headers=officer, json={
+        "scope": "mine", "year": last_year, "week": last_week, "day": last_day.isoformat(),
+        "start_time": "15:00", "end_time": "16:00", "content": "Viết báo cáo tuần",
+        "private": True})
+    assert response.status_code == 201
+    body = {"scope": "mine", "year": year, "week": week}
+    response = client.post("/api/v1/schedule/copy-previous", headers=officer, json=body)
+    assert response.status_code == 201, response.get_json()
+    assert len(response.get_json()["ids"]) == 1
+    copy = db_session.get(ScheduleItem, response.get_json()["ids"][0])
+    assert copy.day == last_day + timedelta(days=7) and copy.private
+    assert copy.session == "afternoon" and copy.week_record.owner_id == user_id(
+        db_session, "chuyenvien")
+    response = client.post("/api/v1/schedule/copy-previous", headers=officer, json=body)
+    assert response.status_code == 422
+    assert "đã có trong tuần này" in response.get_json()["message"]
+
+    # The personal page offers the button; the combined view does not copy.
+    login(client, "chuyenvien")
+    assert "Sao chép tuần trước" in page_of(client, "mine", year, week)
+    assert "Sao chép tuần trước" not in page_of(client, "all", year, week)
+    for refused, message in (
+            ({**body, "scope": "agency"}, "Chỉ sao chép được lịch đơn vị và lịch cá nhân."),
+            ({**body, "scope": f"unit-{unit_of(db_session, 'chuyenvien')}"},
+             "Bạn không có quyền soạn lịch này.")):
+        response = client.post("/api/v1/schedule/copy-previous", headers=officer, json=refused)
+        assert response.status_code == 422 and response.get_json()["message"] == message
+    assert client.post("/api/v1/schedule/copy-previous", headers=officer,
+                       json={"year": year}).status_code == 400
+    assert client.post("/api/v1/schedule/copy-previous", headers=officer,
+                       json={**body, "week": 99}).status_code == 422
+
+
+def test_copy_leaves_out_the_days_gone_by(app, db_session):
+    """Copying into the week under way: last week's items of days already past this week are
+    left out and counted; the rest is copied."""
+    from app.schedules import services
+    from app.schedules.models import PERSON
+
+    last_year, last_week = week_ahead(26)
+    year, week = week_ahead(27)
+    days, last_days = iso_week_days(year, week), iso_week_days(last_year, last_week)
+    person = db_session.scalar(select(EofficeUser).where(EofficeUser.username == "cv.cchc"))
+    scope = services.Scope(PERSON, owner_id=person.id)
+    with app.test_request_context():
+        for offset in (0, 7):  # the agency's weeks, published
+            y, w = services.week_of(days[0] - timedelta(days=offset))
+            if not services.agency_published(db_session, y, w):
+                db_session.add(ScheduleWeek(level="agency", year=y, week=w, state="published",
+                                            version=1))
+        db_session.commit()
+        own = services.open_week(db_session, person, scope, last_year, last_week)
+        for weekday, content in ((0, "Thứ Hai tuần trước"), (2, "Thứ Tư tuần trước"),
+                                 (4, "Thứ Sáu tuần trước")):
+            services.add_items(db_session, person, own, {
+                "day": last_days[weekday], "start_time": time(8), "content": content},
+                today=last_days[0])
+        copied = services.copy_previous_week(db_session, person, scope, year, week,
+                                             today=days[2])
+    assert copied.past == 1 and copied.already_there == 0
+    assert sorted((i.day, i.content) for i in copied.items) == [
+        (days[2], "Thứ Tư tuần trước"), (days[4], "Thứ Sáu tuần trước")]
+
+
+def test_add_item_is_offered_wherever_one_may_add(client, db_session):
+    year, week = week_ahead(28)
+    me = user_id(db_session, "chuyenvien")
+    cchc = unit_of(db_session, "truongphong")
+    office = unit_of(db_session, "lanhdaovp")
+
+    def offered(html):
+        return re.findall(r'href="/schedule/item/new\?scope=([\w-]+)&amp;year=', html)
+
+    # Before the agency's week is published: only its builders may add (to it).
+    login(client, "lanhdaovp")
+    html = page_of(client, "all", year, week)
+    assert offered(html) == ["agency"] and "Thêm mục lịch vào lịch cơ quan" in html
+    login(client, "chuyenvien")
+    assert offered(page_of(client, "all", year, week)) == []
+    assert offered(page_of(client, "mine", year, week)) == []
+
+    publish_agency_week(client, db_session, year, week)
+    login(client, "lanhdaovp")  # the office leader builds the agency's, the office's, her own
+    html = page_of(client, "all", year, week)
+    compiler = user_id(db_session, "lanhdaovp")
+    assert offered(html) == ["agency", f"unit-{office}", f"person-{compiler}"]
+    assert "Vào lịch cơ quan" in html and "Vào lịch đơn vị Văn phòng Sở" in html
+    assert "Vào lịch của tôi" in html
+    assert offered(page_of(client, "agency", year, week)) == ["agency"]
+    login(client, "truongphong")
+    assert offered(page_of(client, "all", year, week)) == [
+        f"unit-{cchc}", f"person-{user_id(db_session, 'truongphong')}"]
+    assert offered(page_of(client, f"unit-{cchc}", year, week)) == [f"unit-{cchc}"]
+    assert offered(page_of(client, "agency", year, week)) == []
+    login(client, "chuyenvien")
+    html = page_of(client, "all", year, week)
+    assert offered(html) == [f"person-{me}"] and "Thêm mục lịch vào lịch của tôi" in html
+    assert offered(page_of(client, "mine", year, week)) == [f"person-{me}"]
+    assert offered(page_of(client, f"unit-{cchc}", year, week)) == []
+    assert offered(page_of(client, "agency", year, week)) == []
+    assert offered(page_of(client, f"person-{user_id(db_session, 'cv.cchc')}", year,
+                           week)) == []
+    # The link opens the form for that week, and the item is saved there.
+    form = client.get(f"/schedule/item/new?scope=person-{me}&year={year}&week={week}")
+    assert form.status_code == 200 and "Thêm mục lịch" in form.get_data(as_text=True)
+    html = add_item(client, f"person-{me}", year, week, content="Đọc tài liệu").get_data(
+        as_text=True)
+    assert "Đã lưu mục lịch." in html and row_of(html, "Đọc tài liệu")
+
+    # A week waiting for approval takes no new item: not offered.
+    login(client, "lanhdaovp")
+    add_item(client, "agency", year, week, content="Bổ sung chờ duyệt", start_time="10:00",
+             end_time="11:00")
+    act(client, agency_week(db_session, year, week).id, "submit", year=year, week=week)
+    assert "agency" not in offered(page_of(client, "all", year, week))

@@ -20,12 +20,9 @@ from app.dossiers.models import Dossier
 from app.org.models import Department, EofficeUser
 from app.outgoing.models import Draft, OutgoingDocument
 from app.request_forms.models import OPEN_STATES, RequestForm
+from tests.conftest import user
 
 EMPTY = "from=01/01/2001&to=31/01/2001"
-
-
-def user(session, username):
-    return session.scalar(select(EofficeUser).where(EofficeUser.username == username))
 
 
 def figure(client, headers, name, query=""):

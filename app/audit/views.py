@@ -1,21 +1,19 @@
 """The audit trail for leaders and the administrator: filter by person, object and period,
 export as .xlsx. Reading only: no add, edit or delete route exists."""
-import io
 import json
 
 from flask import current_app, request
 from flask_appbuilder import expose, has_access
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from openpyxl import Workbook
 from sqlalchemy import select
 
 from app.audit.models import AuditEvent
 from app.audit.secrecy import redact_rows
 from app.audit.services import ACTION_LABELS
-from app.core.downloads import send_download
-from app.core.timefmt import format_datetime
+from app.core.timefmt import format_datetime, utcnow
 from app.core.views import EofficeModelView, VietnameseInterface
-from app.core.xlsx import append_row
+from app.core.xlsx import send_spreadsheet
 
 EXPORT_LIMIT = 50_000
 
@@ -89,19 +87,15 @@ class AuditView(EofficeModelView):
         _count, rows = self.datamodel.query(self._filters, order_column="id",
                                             order_direction="desc", page=0,
                                             page_size=EXPORT_LIMIT)
-        workbook = Workbook()
-        sheet = workbook.active
-        sheet.title = "Nhat ky"
-        append_row(sheet, [str(self.label_columns[c]) for c in self.show_columns])
-        for row in rows:
-            append_row(sheet, [format_datetime(row.at), row.actor_name, row.ip,
-                          action_label(row.action), row.object_type, row.object_id,
-                          row.summary, changes_text(row.changes)])
-        buffer = io.BytesIO()
-        workbook.save(buffer)
-        return send_download(  # the export itself is in the trail (app.core.downloads)
-            data=buffer.getvalue(), filename="Nhật ký hệ thống.xlsx", object_type="audit_event",
-            mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        title = _("Nhật ký hệ thống")
+        lines = ([row.at, row.actor_name, row.ip, action_label(row.action), row.object_type,
+                  row.object_id, row.summary, changes_text(row.changes)] for row in rows)
+        return send_spreadsheet(  # the export itself is in the trail (app.core.downloads)
+            filename=f"{title}.xlsx", object_type="audit_event", name=title,
+            cover=[current_app.config["AGENCY_NAME"].upper(), title.upper(),
+                   _("Xuất lúc %(at)s", at=format_datetime(utcnow()))],
+            tables=[([self.label_columns[c] for c in self.show_columns], lines)],
+            widths=[16, 22, 14, 18, 16, 12, 48, 48])
 
     def render_template(self, template, **kwargs):
         kwargs["export_query"] = request.query_string.decode()

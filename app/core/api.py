@@ -3,14 +3,37 @@ calling, and domain errors as 422 with Vietnamese messages, never a 500 in Engli
 import re
 
 from flask import current_app, request
-from flask_appbuilder.api import BaseApi
+from flask_appbuilder.api import BaseApi, safe
+from flask_appbuilder.security.decorators import permission_name, protect
 from flask_jwt_extended import current_user as jwt_current_user
 from flask_jwt_extended import verify_jwt_in_request
+
+from flask_babel import lazy_gettext as _l
 
 from app.core.errors import ERROR_MESSAGES
 
 MAX_PAGE_SIZE = 100
 _URL_VARIABLE = re.compile(r"<(?:([^:<>]+):)?([^<>]+)>")
+
+
+def guarded(permission: str):
+    """The decorators of a REST endpoint written by hand, in FAB's order: the caller must hold
+    `permission` on the resource (`protect`), and anything raised is a JSON error (`safe`)."""
+    def wrap(function):
+        return protect()(safe(permission_name(permission)(function)))
+    return wrap
+
+
+NOT_AN_OBJECT = _l("Nội dung phải là một đối tượng JSON.")
+
+
+def json_object(optional=False) -> dict | None:
+    """The request's JSON body when it is an object, else None (answer 400 with NOT_AN_OBJECT).
+    `optional`: no body at all is an empty object (actions that need no fields)."""
+    body = request.get_json(silent=True)
+    if body is None and optional:
+        return {}
+    return body if isinstance(body, dict) else None
 
 
 class DomainApi(BaseApi):

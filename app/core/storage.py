@@ -2,7 +2,7 @@
 the same transaction as the rows that use them, deleted again if that transaction fails."""
 from contextlib import contextmanager
 
-from flask import current_app
+from flask import current_app, flash, has_request_context
 
 from app.core.downloads import send_download
 from app.core.errors import DomainError
@@ -39,7 +39,9 @@ def check_files(uploads, allowed=PDF_OR_IMAGE):
 @contextmanager
 def saving_files(session):
     """One transaction with the files written for it: commit, or roll back and delete them,
-    so that nothing is half saved. Yields `store(user, data, info) -> DocumentFile`."""
+    so that nothing is half saved. Yields `store(user, data, info) -> DocumentFile`.
+    Once committed, the notes of the stored files (StoredFile.note: a PDF repaired while
+    read) are flashed to the person who uploaded them."""
     written = []
 
     def store(user, data, info) -> DocumentFile:
@@ -62,15 +64,24 @@ def saving_files(session):
             file_path(current_app.config["DATA_DIR"], saved.storage_name).unlink(
                 missing_ok=True)
         raise
+    if has_request_context():
+        for saved in written:
+            if saved.note:
+                flash(saved.note, "warning")
+
+
+def stored_path(record: DocumentFile):
+    """Where a stored file lies under DATA_DIR."""
+    return file_path(current_app.config["DATA_DIR"], record.storage_name)
 
 
 def read_file(record: DocumentFile) -> bytes:
-    return file_path(current_app.config["DATA_DIR"], record.storage_name).read_bytes()
+    return stored_path(record).read_bytes()
 
 
 def send_stored(record: DocumentFile, object_type, object_id, **options):
     """A stored file under its original name and content type, audited as a download of
     (object_type, object_id); `options` as for send_download (inline, max_age)."""
-    return send_download(path=file_path(current_app.config["DATA_DIR"], record.storage_name),
-                         filename=record.original_name, mimetype=record.content_type,
-                         object_type=object_type, object_id=object_id, **options)
+    return send_download(path=stored_path(record), filename=record.original_name,
+                         mimetype=record.content_type, object_type=object_type,
+                         object_id=object_id, **options)

@@ -8,6 +8,7 @@ from datetime import date, datetime
 
 from flask import abort, flash, g, jsonify, request, url_for
 from flask_appbuilder import ModelRestApi, ModelView, expose, has_access
+from flask_appbuilder.models.sqla.filters import BaseFilter
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import gettext as _
 from markupsafe import Markup
@@ -42,6 +43,51 @@ COUNT_CAP = 10_000
 CHOICES_PAGE = 20  # entries per page of a filter's dropdown
 
 
+def link_to(endpoint: str, key: str, text: str):
+    """A computed grid column: the row's `text` as a link to `endpoint` (the row's id passed
+    as `key`)."""
+    return lambda row: Markup('<a href="{}">{}</a>').format(
+        url_for(endpoint, **{key: row.id}), getattr(row, text))
+
+
+class GridFilter(BaseFilter):
+    """The base filter of a domain's grid: its visibility rule, the chosen box (`?box=`, an
+    unknown box is a 404) and the search box (`?q=`). A grid makes its own with `of(...)`:
+    `visible(user)` and `box(user, name)` give SQL conditions (`box` None or a DomainError for
+    an unknown name); `ranked`: a model searched through app.core.search (best first), else
+    `search(text)` gives a condition; `more(args)`: further conditions from the address."""
+    name = arg_name = "visible"
+    rules = {}
+
+    @classmethod
+    def of(cls, visible, box=None, ranked=None, search=None, more=None):
+        return type("GridFilter", (cls,), {"rules": dict(
+            visible=visible, box=box, ranked=ranked, search=search, more=more)})
+
+    def apply(self, query, _value):
+        rules = self.rules
+        query = query.filter(rules["visible"](g.user))
+        box = request.args.get("box")
+        if box and rules["box"] is not None:
+            try:
+                condition = rules["box"](g.user, box)
+            except DomainError:
+                condition = None
+            if condition is None:
+                abort(404)
+            query = query.filter(condition)
+        text = (request.args.get("q") or "").strip()
+        if text and rules["ranked"] is not None:  # the matches, best first
+            query, ranked = search.search(query, rules["ranked"], text,
+                                          counting=g.get("grid_counting", False))
+            g.search_unranked = not ranked  # the list says so
+        elif text and rules["search"] is not None:
+            query = query.filter(rules["search"](text))
+        if rules["more"] is not None:
+            query = query.filter(*rules["more"](request.args))
+        return query
+
+
 class VietnameseInterface(SQLAInterface):
     """SQLAInterface that sorts text columns in Vietnamese order (đ after d, ă after a), counts
     cheaply and loads the related rows a grid shows with the rows themselves.
@@ -50,6 +96,11 @@ class VietnameseInterface(SQLAInterface):
     related row of each line by a query of its own; at a million rows both show."""
 
     list_joins = ()  # many-to-one relationships the grid shows (set by EofficeModelView)
+    computed = {}  # columns a view computes from the row: name → function(row) (ditto)
+
+    def _get_attr_value(self, item, col):
+        compute = self.computed.get(col)
+        return compute(item) if compute else SQLAInterface._get_attr_value(item, col)
 
     def query(self, filters=None, order_column="", order_direction="", page=None,
               page_size=None, select_columns=None, outer_default_load=False):
@@ -162,6 +213,9 @@ class EofficeModelView(ModelView):
     # FAB's /download/<filename> serves UPLOAD_FOLDER without checking the row: we keep files
     # elsewhere and serve them through views that check visibility.
     exclude_route_methods = {"download"}
+    # Grid columns computed by the view (a link, a badge): name → function(row). The models
+    # stay free of presentation; FAB reads the values through the datamodel.
+    computed_columns = {}
 
     def __init__(self, **kwargs):
         self.formatters_columns = Formatters(self.formatters_columns or {})
@@ -171,6 +225,7 @@ class EofficeModelView(ModelView):
         if isinstance(self.datamodel, VietnameseInterface):
             self.datamodel.list_joins = [c for c in self.list_columns
                                          if self.datamodel.is_relation_many_to_one(c)]
+            self.datamodel.computed = dict(self.computed_columns)
 
     def _get_list_widget(self, filters, actions=None, order_column="", order_direction="",
                          page=None, page_size=None, widgets=None, **kwargs):
@@ -289,6 +344,19 @@ class EofficeApi(ModelRestApi):
         # FAB's @safe answers "Fatal error" in English; nothing was saved, say so in Vietnamese.
         self.datamodel.session.rollback()
         return super().response_500(message=str(ERROR_MESSAGES[500]))
+
+    def _get_field_info(self, field, *args, **kwargs):
+        """A column of `_info`: FAB translates a missing description (or label) as gettext(""),
+        which is the catalog's header ("Project-Id-Version: …"). Only the descriptions we wrote
+        (description_columns) are sent; the label is ours, or the column's name."""
+        info = super()._get_field_info(field, *args, **kwargs)
+        description = self.description_columns.get(field.name)
+        if description:
+            info["description"] = str(description)
+        else:
+            info.pop("description", None)
+        info["label"] = str(self.label_columns.get(field.name) or field.name)
+        return info
 
     def _unprocessable(self, error):
         self.datamodel.session.rollback()

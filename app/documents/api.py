@@ -1,15 +1,14 @@
 """REST API /api/v1/incoming/: the same services, rules and visibility as the web pages."""
 
-from flask import current_app, request
-from flask_appbuilder.api import expose, safe
-from flask_appbuilder.security.decorators import permission_name, protect
+from flask import request
+from flask_appbuilder.api import expose
 from flask_babel import gettext as _
 
-from app.core.api import DomainApi
+from app.core import storage
+from app.core.api import NOT_AN_OBJECT, DomainApi, guarded, json_object
 from app.core.dates import parse_date, parse_datetime
 from app.core.downloads import file_missing, send_download
 from app.core.errors import DomainError
-from app.core.files import file_path
 from app.core.timefmt import format_date, format_datetime, to_local
 from app.documents import registers, services
 from app.documents.access import get_visible
@@ -30,9 +29,10 @@ def _moment(at, entered_at, reason) -> dict:
 def data_from_json(body: dict) -> dict:
     """JSON body → the service's data dict (dates ISO or dd/mm/yyyy, Vietnam time)."""
     if not isinstance(body, dict):
-        raise services.FormErrors({"body": [_("Nội dung phải là một đối tượng JSON.")]})
+        raise services.FormErrors({"body": [NOT_AN_OBJECT]})
     data = {key: body.get(key) for key in services.FIELDS + ["new_agency"] if key in body}
-    data["arrival_at"] = parse_datetime(body.get("arrival_at"), "arrival_at")
+    if "arrival_at" in body:
+        data["arrival_at"] = parse_datetime(body.get("arrival_at"), "arrival_at")
     for key in ("document_date", "deadline"):
         if key in body:
             data[key] = parse_date(body.get(key), key)
@@ -112,9 +112,7 @@ class IncomingApi(DomainApi):
         return get_visible(db.session, self.caller(), pk)
 
     @expose("/", methods=["GET"])
-    @protect()
-    @safe
-    @permission_name("get")
+    @guarded("get")
     def get_list(self):
         """Visible incoming documents, newest first.
         ---
@@ -141,9 +139,7 @@ class IncomingApi(DomainApi):
         return self.page(query, IncomingDocument, serialize)
 
     @expose("/<int:pk>", methods=["GET"])
-    @protect()
-    @safe
-    @permission_name("get")
+    @guarded("get")
     def get(self, pk):
         document = self._visible(pk)
         if document is None:
@@ -151,12 +147,12 @@ class IncomingApi(DomainApi):
         return self.response(200, result=serialize(document, full=True))
 
     @expose("/", methods=["POST"])
-    @protect()
-    @safe
-    @permission_name("post")
+    @guarded("post")
     def post(self):
         """Register an incoming document (JSON). `confirm_duplicate` and `submit` are flags."""
-        body = request.get_json(silent=False)
+        body = json_object()
+        if body is None:
+            return self.response_400(message=str(NOT_AN_OBJECT))
         user = self.caller()
         try:
             data = data_from_json(body)
@@ -168,36 +164,24 @@ class IncomingApi(DomainApi):
         return self.response(201, id=document.id, result=serialize(document, full=True))
 
     @expose("/<int:pk>", methods=["PUT"])
-    @protect()
-    @safe
-    @permission_name("put")
+    @guarded("put")
     def put(self, pk):
         document = self._visible(pk)
         if document is None:
             return self.response_404()
-        body = request.get_json(silent=False)
-        user = self.caller()
-        try:
-            current = serialize(document, full=True)
-            merged = {**{k: current.get(k) for k in ("signer_name", "signer_position",
-                                                     "page_count", "recipients", "notes")},
-                      "arrival_at": current["arrival_at"], "channel": document.channel,
-                      "agency_id": document.agency_id, "number_symbol": document.number_symbol,
-                      "document_date": current["document_date"],
-                      "document_type_id": document.document_type_id,
-                      "excerpt": document.excerpt, "field_id": document.field_id,
-                      "urgency_id": document.urgency_id, "secrecy_id": document.secrecy_id,
-                      "deadline": current["deadline"], **(body or {})}
-            services.update_incoming(db.session, user, document, data_from_json(merged),
-                                     confirm_duplicate=bool(merged.get("confirm_duplicate")))
+        body = json_object()
+        if body is None:
+            return self.response_400(message=str(NOT_AN_OBJECT))
+        try:  # only the fields given change
+            services.update_incoming(db.session, self.caller(), document, data_from_json(body),
+                                     confirm_duplicate=bool(body.get("confirm_duplicate")),
+                                     partial=True)
         except DomainError as error:
             return self._errors(error)
         return self.response(200, result=serialize(document, full=True))
 
     @expose("/<int:pk>/actions/<action>", methods=["POST"])
-    @protect()
-    @safe
-    @permission_name("action")
+    @guarded("action")
     def action(self, pk, action):
         """Routing: submit, assign {direction, lines:[{role, department_id|user_id,
         deadline}], deadline}, delegate {line_id, officer_id, deadline}, progress/complete/
@@ -207,9 +191,9 @@ class IncomingApi(DomainApi):
         document = self._visible(pk)
         if document is None:
             return self.response_404()
-        body = request.get_json(silent=True) or {}
-        if not isinstance(body, dict):
-            return self.response_400(message=_("Nội dung phải là một đối tượng JSON."))
+        body = json_object(optional=True)
+        if body is None:
+            return self.response_400(message=str(NOT_AN_OBJECT))
         if action not in services.ACTIONS:
             return self.response_404()
         try:
@@ -222,9 +206,7 @@ class IncomingApi(DomainApi):
         return self.response(200, result=serialize(document, full=True))
 
     @expose("/<int:pk>/files", methods=["POST"])
-    @protect()
-    @safe
-    @permission_name("upload")
+    @guarded("upload")
     def upload(self, pk):
         """Attach files (multipart, field `files`)."""
         document = self._visible(pk)
@@ -240,29 +222,22 @@ class IncomingApi(DomainApi):
         return self.response(201, result=serialize(document, full=True)["files"])
 
     @expose("/<int:pk>/files/<int:file_id>", methods=["GET"])
-    @protect()
-    @safe
-    @permission_name("download")
+    @guarded("download")
     def download(self, pk, file_id):
         document = self._visible(pk)
         record = next((f for f in document.files if f.id == file_id), None) if document else None
         if record is None:
             return self.response_404()
-        return send_download(
-            path=file_path(current_app.config["DATA_DIR"], record.storage_name),
-            filename=record.original_name, mimetype=record.content_type,
-            object_type="incoming_document", object_id=document.id)
+        return storage.send_stored(record, "incoming_document", document.id)
 
     @expose("/<int:pk>/files/<int:file_id>/stamped", methods=["GET"])
-    @protect()
-    @safe
-    @permission_name("stamped")
+    @guarded("stamped")
     def stamped(self, pk, file_id):
         document = self._visible(pk)
         record = next((f for f in document.files if f.id == file_id), None) if document else None
         if record is None or not record.is_pdf or document.arrival_number is None:
             return self.response_404()
-        if not file_path(current_app.config["DATA_DIR"], record.storage_name).is_file():
+        if not storage.stored_path(record).is_file():
             return file_missing()
         return send_download(data=registers.stamped_copy(document, record),
                              filename=f"DEN-{document.arrival_number}-{record.original_name}",
@@ -270,9 +245,7 @@ class IncomingApi(DomainApi):
                              object_id=document.id)
 
     @expose("/inboxes", methods=["GET"])
-    @protect()
-    @safe
-    @permission_name("get")
+    @guarded("get")
     def inboxes(self):
         """The caller's inboxes: [{key, label, count}]; count is null for the boxes of
         finished work ("processed", "fyi"), which grow for ever and ask for nothing."""

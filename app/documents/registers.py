@@ -1,21 +1,20 @@
 """The registers kept in the system (Decree 30, Appendix IV): Sổ đăng ký văn bản đến and
 Sổ theo dõi giải quyết văn bản đến, as a printable page (A4 landscape) and as .xlsx, plus the
-stamped copy of an incoming PDF. The columns are data: a correction is one edit here."""
-import io
+stamped copy of an incoming PDF. The columns are data: a correction is one edit here. A column
+gives a value of its kind (a date, a number, a text): the spreadsheet keeps it (a date cell, a
+number cell), the page shows it as text (app.core.xlsx)."""
 from datetime import datetime, time, timedelta
 
 from flask import abort, current_app, g
 from flask_babel import gettext as _
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font, Side
 from sqlalchemy import select
 
-from app.catalogs.models import Register
-from app.core.downloads import send_download
+from app.catalogs.models import Register, UrgencyLevel
+from app.core.dates import to_date
 from app.core.files import file_path
 from app.core.pdf import stamp_arrival
-from app.core.timefmt import format_date, format_datetime, local_to_utc, today_local
-from app.core.xlsx import append_row
+from app.core.timefmt import format_date, format_datetime, local_to_utc, to_local, today_local
+from app.core.xlsx import Table, cell_text, send_spreadsheet
 from app.documents.access import may_read_registers, visible_incoming
 from app.documents.models import COOPERATE, LEAD, IncomingDocument
 from app.extensions import db
@@ -32,10 +31,19 @@ def receivers(document) -> str:
     return "; ".join(names) or (document.recipients or "")
 
 
-def passed_on(document) -> str:
-    """Ngày chuyển: when the document was presented or assigned."""
+def local_day(moment):
+    """The day (Vietnam time) of a moment stored in UTC; None for none."""
+    return to_local(moment).date() if moment else None
+
+
+def passed_on_day(document):
+    """Ngày chuyển: the day the document was presented or assigned."""
     moments = [e.at for e in document.events if e.action in ("submit", "assign")]
-    return format_date(min(moments)) if moments else ""
+    return local_day(min(moments)) if moments else None
+
+
+def passed_on(document) -> str:
+    return format_date(passed_on_day(document))
 
 
 def type_and_excerpt(document) -> str:
@@ -51,14 +59,14 @@ def progress(document) -> str:
 
 # (header, value) — Sổ đăng ký văn bản đến, 10 columns
 INCOMING_COLUMNS = [
-    ("Ngày đến", lambda d: format_date(d.arrival_at)),
+    ("Ngày đến", lambda d: local_day(d.arrival_at)),
     ("Số đến", lambda d: d.arrival_number),
     ("Tác giả", lambda d: d.agency.name),
     ("Số, ký hiệu", lambda d: d.number_symbol),
-    ("Ngày tháng", lambda d: format_date(d.document_date)),
+    ("Ngày tháng", lambda d: d.document_date),
     ("Tên loại và trích yếu nội dung", type_and_excerpt),
     ("Đơn vị hoặc người nhận", receivers),
-    ("Ngày chuyển", passed_on),
+    ("Ngày chuyển", passed_on_day),
     ("Ký nhận", lambda d: ""),
     ("Ghi chú", lambda d: d.notes or ""),
 ]
@@ -69,22 +77,24 @@ TRACKING_COLUMNS = [
      lambda d: f"{d.document_type.name} số {d.number_symbol} ngày "
                f"{format_date(d.document_date)} của {d.agency.name}"),
     ("Đơn vị/người nhận", receivers),
-    ("Thời hạn giải quyết", lambda d: format_date(d.deadline)),
+    ("Thời hạn giải quyết", lambda d: d.deadline),
     ("Tiến độ giải quyết", progress),
     ("Số, ký hiệu văn bản trả lời", lambda d: d.reply_reference or ""),
     ("Ghi chú", lambda d: d.notes or ""),
 ]
+# kind → (title, columns, the spreadsheet's sheet name: 31 characters at most)
 BOOKS = {
-    "incoming": ("SỔ ĐĂNG KÝ VĂN BẢN ĐẾN", INCOMING_COLUMNS),
-    "tracking": ("SỔ THEO DÕI GIẢI QUYẾT VĂN BẢN ĐẾN", TRACKING_COLUMNS),
+    "incoming": ("SỔ ĐĂNG KÝ VĂN BẢN ĐẾN", INCOMING_COLUMNS, "Sổ đăng ký văn bản đến"),
+    "tracking": ("SỔ THEO DÕI GIẢI QUYẾT VĂN BẢN ĐẾN", TRACKING_COLUMNS,
+                 "Theo dõi giải quyết VB đến"),
 }
-
-
-def _parse(value, default):
-    try:
-        return datetime.strptime(value, "%d/%m/%Y").date()
-    except (TypeError, ValueError):
-        return default
+# The spreadsheet's column widths (characters) by header; 16 for the others.
+WIDTHS = {"Ngày đến": 11, "Số đến": 8, "Tác giả": 26, "Số, ký hiệu": 16, "Ngày tháng": 11,
+          "Tên loại và trích yếu nội dung": 44, "Đơn vị hoặc người nhận": 26,
+          "Ngày chuyển": 11, "Ký nhận": 10, "Ghi chú": 16,
+          "Tên loại, số, ký hiệu, ngày tháng, cơ quan ban hành": 44,
+          "Đơn vị/người nhận": 26, "Thời hạn giải quyết": 12, "Tiến độ giải quyết": 30,
+          "Số, ký hiệu văn bản trả lời": 16}
 
 
 def book_rows(session, user, register, date_from, date_to):
@@ -102,7 +112,8 @@ def book_response(view, args):
     """GET /incoming/book?register_id=&from=dd/mm/yyyy&to=dd/mm/yyyy&kind=incoming|tracking
     &format=html|xlsx"""
     return render_book(view, args, direction="in", books=BOOKS, default_kind="incoming",
-                       rows_for=book_rows, number_of=lambda d: d.arrival_number)
+                       rows_for=book_rows, number_of=lambda d: d.arrival_number,
+                       widths=WIDTHS)
 
 
 def registers_of(session, direction):
@@ -111,10 +122,12 @@ def registers_of(session, direction):
         Register.year.desc(), Register.is_secret, Register.name)))
 
 
-def render_book(view, args, *, direction, books, default_kind, rows_for, number_of):
+def render_book(view, args, *, direction, books, default_kind, rows_for, number_of,
+                widths=None):
     """A register printout for a register and a period (cover data, numbered columns), as a
-    printable page or, with format=xlsx, a spreadsheet with the same columns. For those who
-    keep or read the registers only (app.documents.access.may_read_registers)."""
+    printable page or, with format=xlsx, a spreadsheet with the same columns (`widths`: the
+    columns' widths by header). For those who keep or read the registers only
+    (app.documents.access.may_read_registers)."""
     if not may_read_registers(g.user):
         abort(403)
     session = db.session
@@ -127,10 +140,10 @@ def render_book(view, args, *, direction, books, default_kind, rows_for, number_
     today = today_local()
     year_start = today.replace(month=1, day=1) if register is None else \
         today.replace(year=register.year, month=1, day=1)
-    date_from = _parse(args.get("from"), year_start)
-    date_to = _parse(args.get("to"), min(today, year_start.replace(month=12, day=31)))
+    date_from = to_date(args.get("from"), year_start)
+    date_to = to_date(args.get("to"), min(today, year_start.replace(month=12, day=31)))
     rows = rows_for(session, g.user, register, date_from, date_to) if register else []
-    title, columns = books[kind]
+    title, columns, sheet = books[kind]
     cover = {
         "agency": current_app.config["AGENCY_NAME"], "title": title,
         "register": register, "year": register.year if register else today.year,
@@ -138,53 +151,39 @@ def render_book(view, args, *, direction, books, default_kind, rows_for, number_
         "number_from": number_of(rows[0]) if rows else "",
         "number_to": number_of(rows[-1]) if rows else "",
     }
-    table = [[value(d) for _h, value in columns] for d in rows]
+    headers = [h for h, _v in columns]
+    table = ([value(d) for _h, value in columns] for d in rows)
     if args.get("format") == "xlsx":
-        return _xlsx_response(cover, [h for h, _v in columns], table, kind)
+        return _xlsx_response(cover, headers, table, sheet, widths or {})
+    urgent = [bool(d.urgency and d.urgency.is_urgent) for d in rows]
     return view.render_template(
-        "registers/book.html", cover=cover, headers=[h for h, _v in columns], table=table,
-        registers=registers, kind=kind, books=books, title=title,
-        urgent=[bool(d.urgency and d.urgency.is_urgent) for d in rows],
+        "registers/book.html", cover=cover, headers=headers,
+        table=[[cell_text(v) for v in row] for row in table],
+        registers=registers, kind=kind, books=books, title=title, urgent=urgent,
+        urgent_levels=urgent_levels(session) if any(urgent) else [],
         args={"register_id": register.id if register else "", "from": cover["date_from"],
               "to": cover["date_to"], "kind": kind})
 
 
-def _xlsx_response(cover, headers, table, kind):
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = {"incoming": "So van ban den", "tracking": "Theo doi giai quyet",
-                   "outgoing": "So van ban di"}.get(kind, "So")
-    bold = Font(bold=True)
-    sheet.append([cover["agency"].upper()])
-    sheet.append([cover["title"]])
-    append_row(sheet, [f"Năm {cover['year']} – "
-                       f"{cover['register'].name if cover['register'] else ''}"])
-    sheet.append([f"Từ ngày {cover['date_from']} đến ngày {cover['date_to']}; "
-                  f"từ số {cover['number_from']} đến số {cover['number_to']}"])
-    sheet.append([])
-    append_row(sheet, headers)
-    for cell in sheet[6]:
-        cell.font = bold
-    for row in table:
-        append_row(sheet, row)
-    thin = Side(style="thin")
-    for row in sheet.iter_rows(min_row=6, max_row=sheet.max_row, max_col=len(headers)):
-        for cell in row:
-            cell.border = Border(top=thin, bottom=thin, left=thin, right=thin)
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-    for index, width in enumerate([12, 8, 28, 16, 12, 48, 28, 12, 10, 16][:len(headers)]):
-        sheet.column_dimensions[chr(ord("A") + index)].width = width
-    for line in range(1, 3):
-        sheet.cell(row=line, column=1).font = bold
-    sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    name = f"{cover['title'].title()} {cover['year']}.xlsx"
-    return send_download(
-        data=buffer.getvalue(), filename=name, object_type="register",
-        object_id=cover["register"].id if cover["register"] else None,
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+def urgent_levels(session) -> list[str]:
+    """The names of the urgency levels flagged as urgent (the page's pink rows)."""
+    return list(session.scalars(select(UrgencyLevel.name).where(
+        UrgencyLevel.is_urgent.is_(True)).order_by(UrgencyLevel.priority)))
+
+
+def _xlsx_response(cover, headers, table, sheet, widths):
+    """The register as .xlsx: the cover, the headers and their numbers (1)…(n), one row per
+    document (app.core.xlsx.spreadsheet)."""
+    register = cover["register"]
+    lines = [cover["agency"].upper(), cover["title"],
+             f"{_('Năm')} {cover['year']} – {register.name if register else ''}",
+             _("Từ ngày %(a)s đến ngày %(b)s", a=cover["date_from"], b=cover["date_to"]) + "; "
+             + _("từ số %(a)s đến số %(b)s", a=cover["number_from"], b=cover["number_to"])]
+    return send_spreadsheet(
+        filename=f"{cover['title'].capitalize()} {cover['year']}.xlsx",
+        object_type="register", object_id=register.id if register else None,
+        name=sheet, cover=lines, tables=[Table(headers, table, numbered=True)],
+        widths=[widths.get(h, 16) for h in headers])
 
 
 def stamped_copy(document, record) -> bytes:

@@ -292,11 +292,22 @@ def register_incoming(session, user, data: dict, uploads=(), *, confirm_duplicat
     return document
 
 
+def current_data(document) -> dict:
+    """The entry's fields as this module takes them (arrival in Vietnam time)."""
+    data = {key: getattr(document, key) for key in FIELDS
+            if key not in ("arrival_at", "backfill_reason")}
+    data["arrival_at"] = to_local(document.arrival_at).replace(tzinfo=None)
+    return data
+
+
 def update_incoming(session, user, document, data: dict, uploads=(), *,
-                    confirm_duplicate=False):
-    """The clerk corrects an entry; the number and the register stay."""
+                    confirm_duplicate=False, partial=False):
+    """The clerk corrects an entry; the number and the register stay. `partial`: `data` holds
+    only the fields that change (the API's PUT), the others keep their values."""
     if not workflow.is_clerk(user, document):
         raise DomainError(_l("Chỉ văn thư được sửa thông tin vào sổ."))
+    if partial:
+        data = {**current_data(document), **data}
     data["register_id"] = document.register_id
     data = validate(session, data, document=document, confirm_duplicate=confirm_duplicate,
                     require_register=document.state != PENDING)

@@ -1,25 +1,21 @@
 """Web pages for incoming documents: the grid (with inboxes and search), registration, the
 document page with its routing actions, files, the overdue list and the registers."""
-from datetime import datetime
 
-from flask import abort, current_app, flash, g, redirect, request, url_for
+from flask import abort, flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
-from flask_appbuilder.models.sqla.filters import BaseFilter
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from markupsafe import Markup
 from sqlalchemy import select
 
 from app.audit.views import audit_of
-from app.core import search
+from app.core import storage
 from app.core.downloads import file_missing, send_download
 from app.core.errors import DomainError
-from app.core.files import file_path
-from app.core.dates import parse_date
-from app.core.forms import BAD_DATE, DATE_FORMAT
+from app.core.dates import parse_date, to_date
+from app.core.forms import BAD_DATE
 from app.core.text import vietnamese_sort_key
 from app.core.timefmt import format_date, format_datetime, local_now, to_local
-from app.core.views import EofficeModelView, VietnameseInterface, urgency_badge
+from app.core.views import EofficeModelView, GridFilter, link_to, VietnameseInterface, urgency_badge
 from app.documents import registers, services, workflow
 from app.documents.access import get_visible, may_read_registers, visible_incoming
 from app.documents.forms import IncomingForm, NoteForm
@@ -32,36 +28,15 @@ from app.org.models import EofficeUser
 
 # ---------------------------------------------------------------- grid
 
-class VisibleFilter(BaseFilter):
-    """Base filter of the grid: the visibility rule, the chosen inbox and the search box."""
-    name = "visible"
-    arg_name = "visible"
-
-    def apply(self, query, _value):
-        query = query.filter(visible_incoming(g.user))
-        box = request.args.get("box")
-        if box:
-            try:
-                inbox = services.inbox_query(g.user, box)
-            except DomainError:
-                abort(404)
-            query = query.filter(IncomingDocument.id.in_(
-                inbox.with_only_columns(IncomingDocument.id)))
-        text = (request.args.get("q") or "").strip()
-        if text:  # the matches, best first (app.core.search)
-            query, ranked = search.search(query, IncomingDocument, text,
-                                          counting=g.get("grid_counting", False))
-            g.search_unranked = not ranked  # the list says so
-        return query.filter(*services.drill_down_conditions(request.args))  # dashboard links
-
-
-def document_link(document):
-    return Markup('<a href="{}">{}</a>').format(
-        url_for("IncomingWorkView.show", document_id=document.id), document.number_symbol)
+VisibleFilter = GridFilter.of(  # `more`: the dashboard's links (drill-down parameters)
+    visible_incoming, ranked=IncomingDocument, more=services.drill_down_conditions,
+    box=lambda user, box: IncomingDocument.id.in_(
+        services.inbox_query(user, box).with_only_columns(IncomingDocument.id)))
 
 
 class IncomingView(EofficeModelView):
     """Danh sách văn bản đến (grid). Reading only: entries are made through the register form."""
+    computed_columns = {"link": link_to("IncomingWorkView.show", "document_id", "number_symbol")}
     route_base = "/incoming/list"
     datamodel = VietnameseInterface(IncomingDocument)
     class_permission_name = "IncomingDocument"
@@ -104,7 +79,6 @@ class IncomingView(EofficeModelView):
 
 
 # The grid's "Số, ký hiệu" column links to the document page.
-IncomingDocument.link = property(document_link)
 
 
 # ---------------------------------------------------------------- work pages
@@ -225,11 +199,7 @@ class IncomingWorkView(BaseView):
         register_id = request.args.get("register_id", type=int)
         if not may_read_registers(g.user) or not register_id or not 0 < register_id < 2**31:
             register_id = None  # the count of a register is only for those who keep it
-        arrival = request.args.get("arrival", "")
-        try:
-            arrival_date = datetime.strptime(arrival[:10], DATE_FORMAT).date()
-        except ValueError:
-            arrival_date = local_now().date()
+        arrival_date = to_date(request.args.get("arrival", "")[:10], local_now().date())
         return jsonify(
             number=services.next_number_preview(db.session, register_id),
             deadline=format_date(services.default_deadline(
@@ -294,10 +264,7 @@ class IncomingWorkView(BaseView):
     def download(self, document_id, file_id):
         document = self._document_or_404(document_id)
         record = self._file_or_404(document, file_id)
-        return send_download(
-            path=file_path(current_app.config["DATA_DIR"], record.storage_name),
-            filename=record.original_name, mimetype=record.content_type,
-            object_type="incoming_document", object_id=document.id)
+        return storage.send_stored(record, "incoming_document", document.id)
 
     @expose("/<int:document_id>/files/<int:file_id>/stamped")
     @has_access
@@ -307,7 +274,7 @@ class IncomingWorkView(BaseView):
         record = self._file_or_404(document, file_id)
         if not record.is_pdf or document.arrival_number is None:
             abort(404)
-        if not file_path(current_app.config["DATA_DIR"], record.storage_name).is_file():
+        if not storage.stored_path(record).is_file():
             return file_missing()
         data = registers.stamped_copy(document, record)
         name = f"DEN-{document.arrival_number}-{record.original_name}"
@@ -351,10 +318,8 @@ def _assignment_lines(form):
 
 def register_views(appbuilder):
     from app.documents.api import IncomingApi
-    from app.documents.stamping import IncomingStampView
 
     appbuilder.add_api(IncomingApi)
-    appbuilder.add_view_no_menu(IncomingStampView)  # the arrival stamp's place (preview)
     appbuilder.add_view(IncomingView, "IncomingDocuments", label=_l("Văn bản đến"),
                         icon="fa-inbox", category="Documents",
                         category_label=_l("Văn bản"), category_icon="fa-folder-open")

@@ -3,11 +3,10 @@
 
 Actions on an assignment line (progress, complete, return, delegate, acknowledge) are checked
 against that line: only whoever holds it may act on it."""
-from dataclasses import dataclass
-from collections.abc import Callable
 
 from flask_babel import lazy_gettext as _l
 
+from app.core.workflow import Transition
 from app.security.access import has_role
 from app.documents.models import (
     COMPLETED, FYI, IN_PROGRESS, OPEN, PENDING, REGISTERED, SUBMITTED,
@@ -54,26 +53,20 @@ def can_delegate(user, document, line):
     return holds_work(user, document, line) and leads_unit_of(user, line)
 
 
-@dataclass(frozen=True)
-class Transition:
-    new_state: str | None  # None: the state does not change
-    may: Callable
-    label: object
-    needs_line: bool = False
-
-
 TRANSITIONS = {
     (PENDING, "register"): Transition(REGISTERED, is_clerk, _l("Vào sổ")),
     (REGISTERED, "submit"): Transition(SUBMITTED, is_clerk, _l("Trình lãnh đạo")),
     (SUBMITTED, "assign"): Transition(IN_PROGRESS, is_agency_leader, _l("Cho ý kiến chỉ đạo")),
     (IN_PROGRESS, "assign"): Transition(None, is_agency_leader, _l("Bổ sung chỉ đạo")),
-    (IN_PROGRESS, "delegate"): Transition(None, can_delegate, _l("Giao chuyên viên"), True),
-    (IN_PROGRESS, "progress"): Transition(None, holds_work, _l("Cập nhật tiến độ"), True),
-    (IN_PROGRESS, "complete"): Transition(None, holds_work, _l("Hoàn thành"), True),
-    (IN_PROGRESS, "return"): Transition(None, holds_work, _l("Trả lại"), True),
-    (IN_PROGRESS, "acknowledge"): Transition(None, holds_fyi, _l("Đã xem"), True),
-    (SUBMITTED, "acknowledge"): Transition(None, holds_fyi, _l("Đã xem"), True),
-    (COMPLETED, "acknowledge"): Transition(None, holds_fyi, _l("Đã xem"), True),
+    (IN_PROGRESS, "delegate"): Transition(None, can_delegate, _l("Giao chuyên viên"),
+                                          needs_line=True),
+    (IN_PROGRESS, "progress"): Transition(None, holds_work, _l("Cập nhật tiến độ"),
+                                          needs_line=True),
+    (IN_PROGRESS, "complete"): Transition(None, holds_work, _l("Hoàn thành"), needs_line=True),
+    (IN_PROGRESS, "return"): Transition(None, holds_work, _l("Trả lại"), needs_line=True),
+    (IN_PROGRESS, "acknowledge"): Transition(None, holds_fyi, _l("Đã xem"), needs_line=True),
+    (SUBMITTED, "acknowledge"): Transition(None, holds_fyi, _l("Đã xem"), needs_line=True),
+    (COMPLETED, "acknowledge"): Transition(None, holds_fyi, _l("Đã xem"), needs_line=True),
     (COMPLETED, "reopen"): Transition(IN_PROGRESS, is_agency_leader, _l("Mở lại")),
 }
 

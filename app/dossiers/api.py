@@ -2,18 +2,17 @@
 visibility as the web pages."""
 
 from flask import request
-from flask_appbuilder.api import expose, safe
-from flask_appbuilder.security.decorators import permission_name, protect
+from flask_appbuilder.api import expose
 from flask_babel import gettext as _
 
-from app.core.api import DomainApi
+from app.core.api import NOT_AN_OBJECT, DomainApi, guarded
 from app.core.dates import parse_date
 from app.core.errors import DomainError
 from app.core.downloads import send_download
 from app.core.timefmt import format_date, format_datetime
 from app.core.validation import api_validator
 from app.core.views import EofficeApi, VietnameseInterface
-from app.dossiers import services
+from app.dossiers import services, workflow
 from app.dossiers.access import get_visible
 from app.dossiers.models import Dossier, DossierPlanItem
 from app.dossiers.pdf import dossier_pdf, pdf_filename
@@ -26,7 +25,7 @@ ID_KEYS = ("plan_item_id", "field_id", "retention_id", "owner_id")
 def data_from_json(body) -> dict:
     """JSON body → the service's data dict (dates ISO or dd/mm/yyyy)."""
     if not isinstance(body, dict):
-        raise services.FormErrors({"body": [_("Nội dung phải là một đối tượng JSON.")]})
+        raise services.FormErrors({"body": [NOT_AN_OBJECT]})
     data = {key: body[key] for key in services.FIELDS if key in body}
     errors = {}
     for key in DATE_KEYS:
@@ -109,9 +108,7 @@ class DossierApi(DomainApi):
         return body if isinstance(body, dict) else None
 
     @expose("/", methods=["GET"])
-    @protect()
-    @safe
-    @permission_name("get_list")
+    @guarded("get_list")
     def get_list(self):
         """Visible dossiers, newest first.
         ---
@@ -138,9 +135,7 @@ class DossierApi(DomainApi):
         return self.page(query, Dossier, serialize)
 
     @expose("/<int:pk>", methods=["GET"])
-    @protect()
-    @safe
-    @permission_name("get")
+    @guarded("get")
     def get(self, pk):
         """A dossier with its table of contents and history."""
         dossier = self._visible(pk)
@@ -149,9 +144,7 @@ class DossierApi(DomainApi):
         return self.response(200, result=self._full(dossier))
 
     @expose("/", methods=["POST"])
-    @protect()
-    @safe
-    @permission_name("post")
+    @guarded("post")
     def post(self):
         """Open a dossier: {plan_item_id} or {code | abbreviation, title, retention_id,
         start_date, field_id, owner_id, deadline, notes}."""
@@ -163,9 +156,7 @@ class DossierApi(DomainApi):
         return self.response(201, id=dossier.id, result=self._full(dossier))
 
     @expose("/<int:pk>", methods=["PUT"])
-    @protect()
-    @safe
-    @permission_name("put")
+    @guarded("put")
     def put(self, pk):
         """Correct an open dossier's details (only the keys given change)."""
         dossier = self._visible(pk)
@@ -179,9 +170,7 @@ class DossierApi(DomainApi):
         return self.response(200, result=self._full(dossier))
 
     @expose("/<int:pk>/items", methods=["POST"])
-    @protect()
-    @safe
-    @permission_name("link")
+    @guarded("link")
     def link(self, pk):
         """File a document: {kind: incoming|outgoing|draft, document_id, sheets, notes}."""
         dossier = self._visible(pk)
@@ -197,9 +186,7 @@ class DossierApi(DomainApi):
         return self.response(201, id=item.id, result=self._full(dossier))
 
     @expose("/<int:pk>/items/<int:item_id>", methods=["PUT"])
-    @protect()
-    @safe
-    @permission_name("update_item")
+    @guarded("update_item")
     def update_item(self, pk, item_id):
         """Sheet numbers, notes, position of a filed document (only the keys given change)."""
         dossier = self._visible(pk)
@@ -216,9 +203,7 @@ class DossierApi(DomainApi):
         return self.response(200, result=self._full(dossier))
 
     @expose("/<int:pk>/items/<int:item_id>", methods=["DELETE"])
-    @protect()
-    @safe
-    @permission_name("unlink")
+    @guarded("unlink")
     def unlink(self, pk, item_id):
         dossier = self._visible(pk)
         if dossier is None:
@@ -230,15 +215,13 @@ class DossierApi(DomainApi):
         return self.response(200, result=self._full(dossier))
 
     @expose("/<int:pk>/actions/<action>", methods=["POST"])
-    @protect()
-    @safe
-    @permission_name("action")
+    @guarded("action")
     def action(self, pk, action):
         """close, handover, reopen {note}."""
         dossier = self._visible(pk)
         if dossier is None:
             return self.response_404()
-        if action not in {a for _s, a in services.TRANSITIONS}:
+        if action not in {a for _s, a in workflow.TRANSITIONS}:
             return self.response_404()
         body = self._body() or {}
         try:
@@ -248,9 +231,7 @@ class DossierApi(DomainApi):
         return self.response(200, result=self._full(dossier))
 
     @expose("/<int:pk>/pdf", methods=["GET"])
-    @protect()
-    @safe
-    @permission_name("pdf")
+    @guarded("pdf")
     def pdf(self, pk):
         """The dossier as one PDF: contents page(s), then the documents in order."""
         dossier = self._visible(pk)

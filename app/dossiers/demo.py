@@ -93,7 +93,7 @@ def _documents(session, owner, field_id, words, rng, count, since, until):
     on_topic = []
     for word in words:
         on_topic += list(session.scalars(visible.where(
-            IncomingDocument.search_text.like(f"%{fold(word)}%"))
+            IncomingDocument.search_text.contains(fold(word), autoescape=True))
             .order_by(IncomingDocument.arrival_at)))
     in_field = list(session.scalars(visible.where(IncomingDocument.field_id == field_id)
                                     .order_by(IncomingDocument.arrival_at))) if field_id else []
@@ -132,7 +132,8 @@ def _outgoing(session, owner, field_id, words, rng, until):
                                              OutgoingDocument.field_id == field_id,
                                              OutgoingDocument.issued_date <= until)
     on_topic = [d for word in words for d in session.scalars(visible.where(
-        OutgoingDocument.search_text.like(f"%{fold(word)}%")).order_by(OutgoingDocument.id))]
+        OutgoingDocument.search_text.contains(fold(word), autoescape=True)).order_by(
+            OutgoingDocument.id))]
     pool = list(dict.fromkeys(on_topic)) or list(session.scalars(
         visible.order_by(OutgoingDocument.id)))
     rng.shuffle(pool)

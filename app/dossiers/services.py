@@ -4,21 +4,21 @@ The web pages, the REST API and the demo data all call these.
 Who may move a dossier between its states is the transition table below; who sees a dossier
 is app.dossiers.access; who may change an open dossier is `can_edit`."""
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
 
 from app.catalogs.models import Field, RetentionPeriod
+from app.core import search
 from app.core.errors import DomainError, FormErrors
-from app.core.text import fold, nfc, number_symbol_key
+from app.core.text import fold, nfc
 from app.core.timefmt import today_local, utcnow
 from app.security.access import has_role
 from app.documents.models import IncomingDocument
-from app.dossiers import access
+from app.dossiers import access, workflow
 from app.dossiers.models import (
     CLOSED, DRAFT, HANDED_OVER, INCOMING, ITEM_KINDS, OPEN, OUTGOING, STATUSES, Dossier,
     DossierEvent, DossierItem, DossierPlanItem,
@@ -28,104 +28,11 @@ from app.outgoing.models import Draft, OutgoingDocument
 from app.security import roles as r
 
 TITLE_MAX, CODE_MAX, HEADING_MAX, SHEETS_MAX, ITEM_NOTES_MAX = 500, 30, 200, 30, 500
-# Decree 30/2020 (Art. 28–31): dossiers kept 5 years or more are handed to the agency archive.
-# A setting (DOSSIER_HANDOVER_MIN_YEARS) so that a correction is one edit.
-HANDOVER_MIN_YEARS = 5
-
-
-def handover_min_years():
-    from flask import current_app
-
-    try:
-        return int(current_app.config.get("DOSSIER_HANDOVER_MIN_YEARS", HANDOVER_MIN_YEARS))
-    except RuntimeError:  # outside an application
-        return HANDOVER_MIN_YEARS
-
 CLOSED_MESSAGE = _l("Hồ sơ đã đóng nên không thể sửa, thêm hoặc bỏ văn bản. Nếu cần, đề nghị "
                     "lãnh đạo văn phòng mở lại hồ sơ.")
 HANDED_OVER_MESSAGE = _l("Hồ sơ đã nộp lưu vào lưu trữ cơ quan nên không thể sửa, thêm hoặc bỏ "
                          "văn bản.")
 BAD_CODE = _l("Số, ký hiệu hồ sơ gồm số thứ tự, dấu chấm và ký hiệu đề mục, ví dụ 01.TCCB.")
-
-
-# ---------------------------------------------------------------- who may do what
-
-def owns(user, dossier):
-    return dossier.owner_id == user.id
-
-
-def leads_unit_of(user, dossier):
-    """The user leads the dossier's unit (a unit leader, or the office leader for the office)."""
-    return (dossier.department_id is not None and dossier.department_id == user.department_id
-            and has_role(user, r.UNIT_LEADER, r.OFFICE_LEADER))
-
-
-def owner_or_unit_leader(user, dossier):
-    return owns(user, dossier) or leads_unit_of(user, dossier)
-
-
-def is_office(user, _dossier=None):
-    return has_role(user, r.OFFICE_LEADER, r.CLERK)
-
-
-def is_office_leader(user, _dossier=None):
-    return has_role(user, r.OFFICE_LEADER)
-
-
-def is_archivable(dossier) -> bool:
-    """Kept long enough to be handed to the agency archive (permanent or ≥ the minimum)."""
-    years = dossier.retention.years if dossier.retention else None
-    return years is None or years >= handover_min_years()
-
-
-def office_hands_over(user, dossier):
-    return is_office(user) and is_archivable(dossier)
-
-
-def can_edit(user, dossier) -> bool:
-    """Change an open dossier (its details, its documents): the owner, the leader of its unit,
-    the office leader (who keeps the agency's dossiers in order)."""
-    return dossier.status == OPEN and (owner_or_unit_leader(user, dossier)
-                                       or is_office_leader(user))
-
-
-def can_create(user) -> bool:
-    return has_role(user, r.OFFICER, r.UNIT_LEADER, r.OFFICE_LEADER, r.AGENCY_LEADER, r.CLERK)
-
-
-# ---------------------------------------------------------------- the transition table
-
-@dataclass(frozen=True)
-class Transition:
-    new_status: str
-    may: Callable
-    label: object
-    needs_note: bool = False
-
-
-TRANSITIONS = {
-    (OPEN, "close"): Transition(CLOSED, owner_or_unit_leader, _l("Đóng hồ sơ")),
-    (CLOSED, "handover"): Transition(HANDED_OVER, office_hands_over,
-                                     _l("Nộp lưu vào lưu trữ cơ quan")),
-    (CLOSED, "reopen"): Transition(OPEN, is_office_leader, _l("Mở lại hồ sơ"), needs_note=True),
-}
-
-EVENT_LABELS = {
-    "open": _l("Mở hồ sơ"),
-    "update": _l("Sửa thông tin hồ sơ"),
-    "link": _l("Thêm văn bản vào hồ sơ"),
-    "unlink": _l("Bỏ văn bản khỏi hồ sơ"),
-    "item": _l("Sửa thông tin văn bản trong hồ sơ"),
-    "close": _l("Đóng hồ sơ"),
-    "handover": _l("Nộp lưu vào lưu trữ cơ quan"),
-    "reopen": _l("Mở lại hồ sơ"),
-}
-
-
-def dossier_actions(user, dossier):
-    """[(action, label, needs_note)] the user may take on the dossier now."""
-    return [(action, t.label, t.needs_note) for (status, action), t in TRANSITIONS.items()
-            if status == dossier.status and t.may(user, dossier)]
 
 
 def _event(dossier, user, action, from_status=None, note=None):
@@ -139,20 +46,20 @@ def _check_editable(user, dossier):
         raise DomainError(CLOSED_MESSAGE)
     if dossier.status == HANDED_OVER:
         raise DomainError(HANDED_OVER_MESSAGE)
-    if not can_edit(user, dossier):
+    if not workflow.can_edit(user, dossier):
         raise DomainError(_l("Chỉ người lập hồ sơ, lãnh đạo đơn vị của hồ sơ hoặc lãnh đạo văn "
                              "phòng được thay đổi hồ sơ này."))
 
 
 def apply_action(session, user, dossier, action, note=None):
     """Close, hand over or reopen, as the table allows; recorded in the history."""
-    transition = TRANSITIONS.get((dossier.status, action))
+    transition = workflow.transition_for(dossier, action)
     if transition is None:
         raise DomainError(_l("Không thể thực hiện thao tác này với hồ sơ ở trạng thái "
                              "«%(status)s».", status=dossier.status_label))
-    if action == "handover" and not is_archivable(dossier):
+    if action == "handover" and not workflow.is_archivable(dossier):
         raise DomainError(_l("Hồ sơ có thời hạn bảo quản dưới %(years)s năm không phải nộp lưu "
-                             "vào lưu trữ cơ quan.", years=handover_min_years()))
+                             "vào lưu trữ cơ quan.", years=workflow.handover_min_years()))
     if not transition.may(user, dossier):
         raise DomainError({
             "close": _l("Chỉ người lập hồ sơ hoặc lãnh đạo đơn vị của hồ sơ được đóng hồ sơ."),
@@ -161,7 +68,7 @@ def apply_action(session, user, dossier, action, note=None):
             "reopen": _l("Chỉ lãnh đạo văn phòng được mở lại hồ sơ đã đóng."),
         }[action])
     note = nfc((note or "").strip()) or None
-    if transition.needs_note and not note:
+    if transition.note_required and not note:
         raise FormErrors({"note": [_l("Nhập lý do mở lại hồ sơ.")]})
     today = today_local()
     if action == "close":
@@ -174,7 +81,7 @@ def apply_action(session, user, dossier, action, note=None):
     elif action == "reopen":  # the work goes on: it ends again when the dossier is closed
         dossier.closed_at, dossier.end_date = None, None
     from_status = dossier.status
-    dossier.status = transition.new_status
+    dossier.status = transition.new_state
     _event(dossier, user, action, from_status, note)
     session.commit()
     return dossier
@@ -326,7 +233,7 @@ def validate(session, user, data: dict, dossier=None) -> dict:
     if owner is None or not owner.active:
         errors.setdefault("owner_id", []).append(_l("Người lập hồ sơ không hợp lệ."))
     elif owner.id != user.id and not (dossier is not None and owner.id == dossier.owner_id) \
-            and not is_office_leader(user) and not (
+            and not workflow.is_office_leader(user) and not (
                 has_role(user, r.UNIT_LEADER) and user.department_id
                 and owner.department_id == user.department_id):
         errors.setdefault("owner_id", []).append(_l(
@@ -401,7 +308,7 @@ def refresh_search_text(dossier):
 def open_dossier(session, user, data: dict):
     """Mở hồ sơ: from a line of the plan (its number, title and retention by default) or
     outside the plan (title, number, retention, creator, start date)."""
-    if not can_create(user):
+    if not workflow.can_create(user):
         raise DomainError(_l("Bạn không có quyền mở hồ sơ công việc."))
     data = validate(session, user, data)
     owner = data["owner"]
@@ -629,9 +536,8 @@ def toc_rows(session, user, dossier) -> list[TocRow]:
             reference, when, author = doc.number_symbol, doc.document_date, doc.agency.name
             pages = doc.page_count or sum(f.page_count or 0 for f in doc.files if f.is_pdf) \
                 or None
-        elif kind == OUTGOING:
-            reference, when = doc.number_symbol, doc.issued_date
-            author = doc.drafting_department.name if doc.drafting_department else _agency_name()
+        elif kind == OUTGOING:  # issued by the agency: the agency is the author, not the unit
+            reference, when, author = doc.number_symbol, doc.issued_date, _agency_name()
             pages = doc.page_count
         else:
             version = doc.latest_version
@@ -692,7 +598,7 @@ def box_counts(session, user) -> list[tuple[str, object, int]]:
 def search_condition(text: str):
     """Case- and accent-insensitive match on number/symbol, title, notes, owner, field."""
     words = fold(text).split()
-    conditions = [Dossier.search_text.like(f"%{w}%") for w in words]
+    conditions = [Dossier.search_text.contains(w, autoescape=True) for w in words]
     return and_(*conditions) if conditions else True
 
 
@@ -715,7 +621,7 @@ def open_plan_items(session, year=None):
 def assignable_owners(session, user):
     """People the user may make owner of a dossier."""
     query = select(EofficeUser).where(EofficeUser.active.is_(True))
-    if is_office_leader(user):
+    if workflow.is_office_leader(user):
         pass
     elif has_role(user, r.UNIT_LEADER) and user.department_id:
         query = query.where(EofficeUser.department_id == user.department_id)
@@ -745,8 +651,6 @@ def find_documents(session, user, dossier, text="", limit=15, kinds=None) -> lis
     """Documents the user may see and could file in the dossier (newest first, `limit` of
     each kind): a search on number/symbol and excerpt (accent-insensitive for incoming and
     outgoing documents)."""
-    from app.documents.services import search_condition as incoming_search
-
     text = nfc((text or "").strip())[:200]
     kinds = kinds or list(ITEM_KINDS)
     found = []
@@ -756,7 +660,7 @@ def find_documents(session, user, dossier, text="", limit=15, kinds=None) -> lis
     if INCOMING in kinds:
         query = select(IncomingDocument).where(access.document_condition(INCOMING, user))
         if text:
-            query = query.where(incoming_search(text))
+            query = query.where(search.matches(IncomingDocument, text))
         if have[INCOMING]:
             query = query.where(IncomingDocument.id.not_in(have[INCOMING]))
         for doc in session.scalars(query.order_by(IncomingDocument.id.desc()).limit(limit)):
@@ -766,16 +670,10 @@ def find_documents(session, user, dossier, text="", limit=15, kinds=None) -> lis
     rule_outgoing, rule_draft = access.outgoing_rules()
     rule_outgoing = rule_outgoing if OUTGOING in kinds else None
     rule_draft = rule_draft if DRAFT in kinds else None
-    words = fold(text).split()
-    if rule_outgoing is not None:
+    if rule_outgoing is not None:  # the same full-text condition as incoming documents
         query = select(OutgoingDocument).where(rule_outgoing(user))
-        if words:
-            key = number_symbol_key(text)
-            query = query.where(or_(
-                and_(*[OutgoingDocument.search_text.like(f"%{w}%") for w in words]),
-                and_(*[func.lower(OutgoingDocument.excerpt).like(f"%{w}%")
-                       for w in text.lower().split()]),
-                OutgoingDocument.number_symbol_key.like(f"{key}%")))
+        if text:
+            query = query.where(search.matches(OutgoingDocument, text))
         if have[OUTGOING]:
             query = query.where(OutgoingDocument.id.not_in(have[OUTGOING]))
         for doc in session.scalars(query.order_by(OutgoingDocument.id.desc()).limit(limit)):
@@ -784,7 +682,7 @@ def find_documents(session, user, dossier, text="", limit=15, kinds=None) -> lis
     if rule_draft is not None:
         query = select(Draft).where(rule_draft(user))
         if text:
-            query = query.where(and_(*[func.lower(Draft.excerpt).like(f"%{w}%")
+            query = query.where(and_(*[func.lower(Draft.excerpt).contains(w, autoescape=True)
                                        for w in text.lower().split()]))
         if have[DRAFT]:
             query = query.where(Draft.id.not_in(have[DRAFT]))

@@ -3,7 +3,6 @@ page (details, table of contents, filing documents, close / hand over / reopen),
 open and edit a dossier, the merged PDF, and the office's grid of the dossier plan."""
 from flask import abort, flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
-from flask_appbuilder.models.sqla.filters import BaseFilter
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -20,8 +19,8 @@ from app.core.downloads import send_download
 from app.core.forms import VietnameseDateField
 from app.core.timefmt import today_local
 from app.core.validation import BoundedIntegerField, form_validator
-from app.core.views import EofficeModelView, VietnameseInterface
-from app.dossiers import services
+from app.core.views import EofficeModelView, GridFilter, link_to, VietnameseInterface
+from app.dossiers import services, workflow
 from app.dossiers.access import get_visible, row_id, visible_dossier
 from app.dossiers.models import ITEM_KINDS, STATUSES, Dossier, DossierPlanItem
 from app.dossiers.pdf import dossier_pdf, pdf_filename
@@ -40,28 +39,8 @@ LABELS = {
 }
 
 
-class DossierFilter(BaseFilter):
-    """Base filter of the grid: the visibility rule, the chosen list and the search box."""
-    name = "visible"
-    arg_name = "visible"
-
-    def apply(self, query, _value):
-        query = query.filter(visible_dossier(g.user))
-        box = request.args.get("box")
-        if box:
-            try:
-                query = query.filter(services.box_condition(g.user, box))
-            except DomainError:
-                abort(404)
-        text = (request.args.get("q") or "").strip()
-        if text:
-            query = query.filter(services.search_condition(text))
-        return query
-
-
-def _dossier_link(dossier):
-    return Markup('<a href="{}">{}</a>').format(
-        url_for("DossierWorkView.show", dossier_id=dossier.id), dossier.code)
+DossierFilter = GridFilter.of(visible_dossier, box=services.box_condition,
+                              search=services.search_condition)
 
 
 def _status_badge(dossier):
@@ -76,13 +55,13 @@ def _status_badge(dossier):
 
 
 # Computed columns of the grid.
-Dossier.link = property(_dossier_link)
-Dossier.status_badge = property(_status_badge)
-Dossier.item_count = property(lambda self: len(self.items))
 
 
 class DossierView(EofficeModelView):
     """Danh sách hồ sơ công việc (grid). Dossiers are opened and changed on their own pages."""
+    computed_columns = {"link": link_to("DossierWorkView.show", "dossier_id", "code"),
+                        "status_badge": _status_badge,
+                        "item_count": lambda dossier: len(dossier.items)}
     route_base = "/dossiers/list"
     datamodel = VietnameseInterface(Dossier)
     class_permission_name = "Dossier"
@@ -107,7 +86,7 @@ class DossierView(EofficeModelView):
     def render_template(self, template, **kwargs):
         kwargs.update(boxes=services.box_counts(db.session, g.user),
                       box=request.args.get("box", ""), q=request.args.get("q", ""),
-                      can_open=services.can_create(g.user))
+                      can_open=workflow.can_create(g.user))
         return super().render_template(template, **kwargs)
 
 
@@ -246,7 +225,7 @@ class DossierWorkView(BaseView):
     @has_access
     def edit(self, dossier_id):
         dossier = self._dossier_or_404(dossier_id)
-        if not services.can_edit(g.user, dossier):
+        if not workflow.can_edit(g.user, dossier):
             flash(str(services.CLOSED_MESSAGE if not dossier.is_open else
                       _("Chỉ người lập hồ sơ, lãnh đạo đơn vị của hồ sơ hoặc lãnh đạo văn "
                         "phòng được thay đổi hồ sơ này.")), "danger")
@@ -271,7 +250,7 @@ class DossierWorkView(BaseView):
     @has_access
     def show(self, dossier_id):
         dossier = self._dossier_or_404(dossier_id)
-        editable = services.can_edit(g.user, dossier)
+        editable = workflow.can_edit(g.user, dossier)
         q = request.args.get("q", "")
         kind = request.args.get("kind", "")
         candidates = services.find_documents(
@@ -281,9 +260,9 @@ class DossierWorkView(BaseView):
         links = {row.item.id: _document_url(row) for row in rows if row.visible}
         return self.render_template(
             "dossiers/show.html", dossier=dossier, title=_("Hồ sơ công việc"), rows=rows,
-            actions=services.dossier_actions(g.user, dossier), editable=editable,
+            actions=workflow.dossier_actions(g.user, dossier), editable=editable,
             candidates=candidates, q=q, kind=kind, kinds=ITEM_KINDS, links=links, statuses=STATUSES,
-            overdue=services.is_overdue(dossier), event_labels=services.EVENT_LABELS,
+            overdue=services.is_overdue(dossier), event_labels=workflow.EVENT_LABELS,
             page_total=sum(r.page_count or 0 for r in rows if r.visible))
 
     def _back(self, dossier_id, anchor=""):
@@ -309,7 +288,7 @@ class DossierWorkView(BaseView):
     @expose("/<int:dossier_id>/do/<action>", methods=["POST"])
     @has_access
     def act(self, dossier_id, action):
-        if action not in {a for _s, a in services.TRANSITIONS}:
+        if action not in {a for _s, a in workflow.TRANSITIONS}:
             abort(404)
         messages = {"close": _("Đã đóng hồ sơ."),
                     "handover": _("Đã ghi nhận hồ sơ nộp lưu vào lưu trữ cơ quan."),
@@ -382,11 +361,9 @@ def _plan_action(item):
         url_for("DossierWorkView.new", plan_item_id=item.id), _("Mở hồ sơ"))
 
 
-DossierPlanItem.opened = property(_plan_action)
-
-
 class DossierPlanView(EofficeModelView):
     """Danh mục hồ sơ: the year's planned dossiers, kept by the office."""
+    computed_columns = {"opened": _plan_action}
     route_base = "/dossierplan"
     datamodel = VietnameseInterface(DossierPlanItem)
     class_permission_name = "DossierPlan"

@@ -7,11 +7,10 @@ status. Answers: 202 accepted (processed by the worker), 200 status applied, 409
 received (nothing stored again), 422 refused with every reason in `problems`, 413 too big."""
 from flask import current_app, request
 from flask_appbuilder.api import expose, safe
-from flask_appbuilder.security.decorators import permission_name, protect
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from app.core.api import DomainApi
+from app.core.api import DomainApi, guarded
 from app.core.errors import DomainError
 from app.core.downloads import send_download
 from app.core.timefmt import format_datetime
@@ -95,9 +94,7 @@ class ExchangeApi(DomainApi):
                              document_id=result.document_key, result=serialize_inbound(result))
 
     @expose("/queue", methods=["GET"])
-    @protect()
-    @safe
-    @permission_name("queue")
+    @guarded("queue")
     def queue(self):
         """Packages received (state: queued = Chờ vào sổ, registered, returned, applied)."""
         query = select(ExchangeInbound)
@@ -109,9 +106,7 @@ class ExchangeApi(DomainApi):
         return db.session.get(ExchangeInbound, pk) if 0 < pk < 2**31 else None
 
     @expose("/queue/<int:pk>/register", methods=["POST"])
-    @protect()
-    @safe
-    @permission_name("register")
+    @guarded("register")
     def register(self, pk):
         """Vào sổ a queued package: {"register_id": …} (status 03 goes back)."""
         inbound = self._inbound(pk)
@@ -128,9 +123,7 @@ class ExchangeApi(DomainApi):
         return self.response(200, id=document.id, arrival_number=document.arrival_number)
 
     @expose("/queue/<int:pk>/return", methods=["POST"])
-    @protect()
-    @safe
-    @permission_name("give_back")
+    @guarded("give_back")
     def give_back(self, pk):
         """Trả lại a queued package: {"reason": …} (status 02 goes back)."""
         inbound = self._inbound(pk)
@@ -144,18 +137,14 @@ class ExchangeApi(DomainApi):
         return self.response(200, result=serialize_inbound(inbound))
 
     @expose("/import", methods=["POST"])
-    @protect()
-    @safe
-    @permission_name("upload")
+    @guarded("upload")
     def upload(self):
         """An .edxml file received by other means (XML body) into the registration queue."""
         return self._receive(lambda: services.import_file(db.session, self.caller(),
                                                           request.get_data()), created=201)
 
     @expose("/outbox", methods=["GET"])
-    @protect()
-    @safe
-    @permission_name("outbox")
+    @guarded("outbox")
     def outbox(self):
         """Messages sent and their per-recipient status (?outgoing_id=, ?state=)."""
         query = select(ExchangeOutbox)
@@ -167,9 +156,7 @@ class ExchangeApi(DomainApi):
         return self.page(query, ExchangeOutbox, serialize_outbox)
 
     @expose("/outbox/<int:pk>/retry", methods=["POST"])
-    @protect()
-    @safe
-    @permission_name("resend")
+    @guarded("resend")
     def resend(self, pk):
         row = db.session.get(ExchangeOutbox, pk) if 0 < pk < 2**31 else None
         if row is None:
@@ -181,9 +168,7 @@ class ExchangeApi(DomainApi):
         return self.response(200, result=serialize_outbox(row))
 
     @expose("/outgoing/<int:pk>/edxml", methods=["GET"])
-    @protect()
-    @safe
-    @permission_name("package")
+    @guarded("package")
     def package(self, pk):
         """An issued document as an .edxml file."""
         document = db.session.scalar(select(OutgoingDocument).where(

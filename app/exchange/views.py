@@ -138,6 +138,7 @@ class ExchangeView(BaseView):
 
 
 class ExchangePartnerView(EofficeModelView):
+    computed_columns = {"token_form": lambda partner: _token_form(partner)}
     datamodel = VietnameseInterface(ExchangePartner)
     class_permission_name = "ExchangePartner"
     list_title = show_title = _l("Cơ quan liên thông")
@@ -186,7 +187,6 @@ def _token_form(partner):
         _("Cấp mã mới"))
 
 
-ExchangePartner.token_form = property(_token_form)
 
 
 def panels():

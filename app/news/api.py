@@ -1,12 +1,11 @@
 """REST API /api/v1/news/: the same services, rules and visibility as the web pages
 (an item nobody showed you is 404, whatever its state)."""
 from flask import request
-from flask_appbuilder.api import expose, safe
-from flask_appbuilder.security.decorators import permission_name, protect
+from flask_appbuilder.api import expose
 from flask_babel import gettext as _
 
 from app.core import dates
-from app.core.api import DomainApi
+from app.core.api import NOT_AN_OBJECT, DomainApi, guarded
 from app.core.errors import DomainError
 from app.core.timefmt import format_datetime
 from app.extensions import db
@@ -25,7 +24,7 @@ def parse_datetime(value):
 
 def data_from_body(body) -> dict:
     if not isinstance(body, dict):
-        raise services.FormErrors({"body": [_("Nội dung phải là một đối tượng JSON.")]})
+        raise services.FormErrors({"body": [NOT_AN_OBJECT]})
     data = {key: body.get(key) for key in FIELDS}
     for key in ("title", "summary", "body"):
         if data[key] is not None and not isinstance(data[key], str):
@@ -89,9 +88,7 @@ class NewsApi(DomainApi):
         return get_visible(db.session, self.caller(), pk)
 
     @expose("/", methods=["GET"])
-    @protect()
-    @safe
-    @permission_name("get")
+    @guarded("get")
     def get_list(self):
         """Visible news items, newest first.
         ---
@@ -119,9 +116,7 @@ class NewsApi(DomainApi):
         return self.page(query, NewsItem, serialize)
 
     @expose("/<int:pk>", methods=["GET"])
-    @protect()
-    @safe
-    @permission_name("get")
+    @guarded("get")
     def get(self, pk):
         item = self._visible(pk)
         if item is None:
@@ -129,9 +124,7 @@ class NewsApi(DomainApi):
         return self.response(200, result=serialize(item, self.caller(), full=True))
 
     @expose("/", methods=["POST"])
-    @protect()
-    @safe
-    @permission_name("post")
+    @guarded("post")
     def post(self):
         """Write a news item (a draft): JSON {title, summary, body (HTML, sanitised),
         category_id, featured, publish_at, cover_image_id (from POST /images)}."""
@@ -144,9 +137,7 @@ class NewsApi(DomainApi):
         return self.response(201, id=item.id, result=serialize(item, user, full=True))
 
     @expose("/<int:pk>", methods=["PUT"])
-    @protect()
-    @safe
-    @permission_name("put")
+    @guarded("put")
     def put(self, pk):
         """Edit: the whole item as in POST, plus the `version` read with GET."""
         item = self._visible(pk)
@@ -161,9 +152,7 @@ class NewsApi(DomainApi):
         return self.response(200, result=serialize(item, user, full=True))
 
     @expose("/<int:pk>/actions/<action>", methods=["POST"])
-    @protect()
-    @safe
-    @permission_name("action")
+    @guarded("action")
     def action(self, pk, action):
         """submit, submit_up, forward, publish, return {note}, unpublish {note}; `version`
         optional (refused if the item changed since)."""
@@ -182,9 +171,7 @@ class NewsApi(DomainApi):
         return self.response(200, result=serialize(item, user, full=True) if item else None)
 
     @expose("/images", methods=["POST"])
-    @protect()
-    @safe
-    @permission_name("upload")
+    @guarded("upload")
     def upload(self):
         """Upload an image (multipart, field `file`; JPEG or PNG): {id, url}."""
         upload = request.files.get("file")
@@ -198,9 +185,7 @@ class NewsApi(DomainApi):
         return self.response(201, id=image.id, url=image.url)
 
     @expose("/images/<int:image_id>", methods=["GET"])
-    @protect()
-    @safe
-    @permission_name("get")
+    @guarded("get")
     def image(self, image_id):
         image = get_visible_image(db.session, self.caller(), image_id)
         if image is None:

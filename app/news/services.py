@@ -344,7 +344,7 @@ def act(session, user, item, action, note=None, version=None):
     if transition is None or not transition.may(user, item):
         raise DomainError(NOT_NOW)
     note = _text(note)
-    if transition.note == "required" and not note:
+    if transition.note_required and not note:
         raise FormErrors({"note": [_l("Nhập lý do gỡ bài.") if action == "unpublish"
                                    else _l("Nhập ý kiến trả lại.")]})
     values = {}

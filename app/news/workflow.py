@@ -10,11 +10,10 @@ The UI and the API offer exactly the actions this table allows.
 Nobody reviews their own item: the reviewer checks all say "not the author". The unit leader
 of the author's unit edits and forwards; the office leader is the unit leader of the office.
 The agency leader publishes, returns and unpublishes (Art. 6.2c)."""
-from collections.abc import Callable
-from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 
+from app.core.workflow import Transition
 from app.news.access import is_agency_leader, leads_unit
 from app.news.models import DRAFT, PENDING, PUBLISHED, RETURNED, SUBMITTED, UNPUBLISHED
 
@@ -47,13 +46,6 @@ def agency_reviewer(user, item):
 def agency_leader(user, _item):
     return is_agency_leader(user)
 
-
-@dataclass(frozen=True)
-class Transition:
-    new_state: str | None  # None: the state does not change
-    may: Callable
-    label: object
-    note: str = ""  # "required": the action needs a comment or reason
 
 
 TRANSITIONS = {

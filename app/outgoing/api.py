@@ -1,10 +1,10 @@
 """REST API /api/v1/draft/ and /api/v1/outgoing/: the same services, rules and visibility."""
 from flask import request
-from flask_appbuilder.api import expose, safe
-from flask_appbuilder.security.decorators import permission_name, protect
+from flask_appbuilder.api import expose
+from flask_babel import gettext as _
 from sqlalchemy import select
 
-from app.core.api import DomainApi
+from app.core.api import NOT_AN_OBJECT, DomainApi, guarded, json_object
 from app.core.dates import parse_date
 from app.core.errors import DomainError
 from app.core.storage import send_stored
@@ -70,9 +70,7 @@ class DraftApi(DomainApi):
     openapi_spec_tag = "Văn bản dự thảo"
 
     @expose("/", methods=["GET"])
-    @protect()
-    @safe
-    @permission_name("get")
+    @guarded("get")
     def get_list(self):
         """Visible drafts (box, state filters; keyset paging with after_id)."""
         user = self.caller()
@@ -81,16 +79,14 @@ class DraftApi(DomainApi):
         if box:
             condition = {k: c for k, _l, c in services.draft_boxes(user)}.get(box)
             if condition is None:
-                return self.response_400(message="box")
+                return self.response_400(message=_("Không có danh sách «%(box)s».", box=box))
             query = query.where(condition)
         if request.args.get("state"):
             query = query.where(Draft.state == request.args["state"])
         return self.page(query, Draft, serialize_draft)
 
     @expose("/<int:pk>", methods=["GET"])
-    @protect()
-    @safe
-    @permission_name("get")
+    @guarded("get")
     def get(self, pk):
         draft = get_visible_draft(db.session, self.caller(), pk)
         if draft is None:
@@ -98,14 +94,12 @@ class DraftApi(DomainApi):
         return self.response(200, result=serialize_draft(draft, full=True))
 
     @expose("/", methods=["POST"])
-    @protect()
-    @safe
-    @permission_name("post")
+    @guarded("post")
     def post(self):
         """Create a draft (JSON; files with POST /<id>/versions)."""
-        body = request.get_json(silent=False)
-        if not isinstance(body, dict):
-            return self.response_400(message="JSON")
+        body = json_object()
+        if body is None:
+            return self.response_400(message=str(NOT_AN_OBJECT))
         try:
             draft = services.create_draft(db.session, self.caller(), dict(body))
         except DomainError as error:
@@ -113,24 +107,22 @@ class DraftApi(DomainApi):
         return self.response(201, id=draft.id, result=serialize_draft(draft, full=True))
 
     @expose("/<int:pk>", methods=["PUT"])
-    @protect()
-    @safe
-    @permission_name("put")
+    @guarded("put")
     def put(self, pk):
         draft = get_visible_draft(db.session, self.caller(), pk)
         if draft is None:
             return self.response_404()
-        body = request.get_json(silent=False)
+        body = json_object()
+        if body is None:
+            return self.response_400(message=str(NOT_AN_OBJECT))
         try:
-            services.update_draft(db.session, self.caller(), draft, dict(body or {}))
+            services.update_draft(db.session, self.caller(), draft, body)
         except DomainError as error:
             return self._errors(error)
         return self.response(200, result=serialize_draft(draft, full=True))
 
     @expose("/<int:pk>/versions", methods=["POST"])
-    @protect()
-    @safe
-    @permission_name("upload")
+    @guarded("upload")
     def upload(self, pk):
         """Upload a new version of the draft file (multipart field `files`)."""
         user = self.caller()
@@ -145,31 +137,26 @@ class DraftApi(DomainApi):
         return self.response(201, result=serialize_draft(draft, full=True)["versions"])
 
     @expose("/<int:pk>/actions/<action>", methods=["POST"])
-    @protect()
-    @safe
-    @permission_name("action")
+    @guarded("action")
     def action(self, pk, action):
         """submit, forward, return {note}, approve, comment {note}."""
         user = self.caller()
         draft = get_visible_draft(db.session, user, pk)
         if draft is None:
             return self.response_404()
-        note = (request.get_json(silent=True) or {}).get("note")
+        if action not in services.ACTIONS:
+            return self.response_404()
+        body = json_object(optional=True)
+        if body is None:
+            return self.response_400(message=str(NOT_AN_OBJECT))
         try:
-            if action == "comment":
-                services.comment(db.session, user, draft, note)
-            elif action in ("submit", "forward", "return", "approve"):
-                services.apply(db.session, user, draft, action, note)
-            else:
-                return self.response_404()
+            services.act(db.session, user, draft, action, body.get("note"))
         except DomainError as error:
             return self._errors(error)
         return self.response(200, result=serialize_draft(draft, full=True))
 
     @expose("/<int:pk>/issue", methods=["POST"])
-    @protect()
-    @safe
-    @permission_name("issue")
+    @guarded("issue")
     def issue(self, pk):
         """Issue an approved draft (clerk): multipart with register_id, issued_date, place,
         symbol?, copies?, archive_holder?, and the signed scan in `scan`."""
@@ -199,9 +186,7 @@ class OutgoingApi(DomainApi):
     openapi_spec_tag = "Văn bản đi"
 
     @expose("/", methods=["GET"])
-    @protect()
-    @safe
-    @permission_name("get")
+    @guarded("get")
     def get_list(self):
         """Visible outgoing documents (q, box=received, keyset paging)."""
         user = self.caller()
@@ -213,9 +198,7 @@ class OutgoingApi(DomainApi):
         return self.page(query, OutgoingDocument, serialize_outgoing)
 
     @expose("/<int:pk>", methods=["GET"])
-    @protect()
-    @safe
-    @permission_name("get")
+    @guarded("get")
     def get(self, pk):
         document = get_visible_outgoing(db.session, self.caller(), pk)
         if document is None:
@@ -223,9 +206,7 @@ class OutgoingApi(DomainApi):
         return self.response(200, result=serialize_outgoing(document, full=True))
 
     @expose("/<int:pk>/files/<int:file_id>", methods=["GET"])
-    @protect()
-    @safe
-    @permission_name("download")
+    @guarded("download")
     def download(self, pk, file_id):
         document = get_visible_outgoing(db.session, self.caller(), pk)
         link = next((f for f in document.files if f.file_id == file_id), None) \
@@ -235,9 +216,7 @@ class OutgoingApi(DomainApi):
         return send_stored(link.file, "outgoing_document", document.id)
 
     @expose("/<int:pk>/recall", methods=["POST"])
-    @protect()
-    @safe
-    @permission_name("recall")
+    @guarded("recall")
     def recall(self, pk):
         user = self.caller()
         document = get_visible_outgoing(db.session, user, pk)

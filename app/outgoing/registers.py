@@ -1,9 +1,9 @@
-"""Sổ đăng ký văn bản đi (Decree 30, Appendix IV), 10 columns, printable and .xlsx."""
+"""Sổ đăng ký văn bản đi (Decree 30, Appendix IV), 10 columns, printable and .xlsx (dates
+and numbers kept as such: app.documents.registers)."""
 
 from sqlalchemy import select
 
-from app.core.timefmt import format_date
-from app.documents.registers import render_book
+from app.documents.registers import local_day, render_book
 from app.outgoing.access import visible_outgoing
 from app.outgoing.models import RECALLED, OutgoingDocument
 
@@ -28,18 +28,24 @@ def notes(d):
 
 OUTGOING_COLUMNS = [
     ("Số, ký hiệu văn bản", lambda d: d.number_symbol),
-    ("Ngày tháng văn bản", lambda d: format_date(d.issued_date)),
+    ("Ngày tháng văn bản", lambda d: d.issued_date),
     ("Tên loại và trích yếu nội dung văn bản",
      lambda d: f"{d.document_type.name}: {d.excerpt}"),
     ("Người ký", signer),
     ("Nơi nhận văn bản", places),
     ("Đơn vị, người nhận bản lưu", lambda d: d.archive_holder or str(d.drafting_department or "")),
-    ("Số lượng bản", lambda d: d.copies or ""),
-    ("Ngày chuyển", lambda d: format_date(d.issued_at)),
+    ("Số lượng bản", lambda d: d.copies),
+    ("Ngày chuyển", lambda d: local_day(d.issued_at)),
     ("Ký nhận", lambda d: ""),
     ("Ghi chú", notes),
 ]
-BOOKS = {"outgoing": ("SỔ ĐĂNG KÝ VĂN BẢN ĐI", OUTGOING_COLUMNS)}
+# kind → (title, columns, the spreadsheet's sheet name)
+BOOKS = {"outgoing": ("SỔ ĐĂNG KÝ VĂN BẢN ĐI", OUTGOING_COLUMNS, "Sổ đăng ký văn bản đi")}
+# The spreadsheet's column widths (characters) by header; 16 for the others.
+WIDTHS = {"Số, ký hiệu văn bản": 16, "Ngày tháng văn bản": 11,
+          "Tên loại và trích yếu nội dung văn bản": 44, "Người ký": 22,
+          "Nơi nhận văn bản": 28, "Đơn vị, người nhận bản lưu": 20, "Số lượng bản": 8,
+          "Ngày chuyển": 11, "Ký nhận": 10, "Ghi chú": 16}
 
 
 def book_rows(session, user, register, date_from, date_to):
@@ -52,6 +58,6 @@ def book_rows(session, user, register, date_from, date_to):
 
 def book_response(view, args):
     return render_book(view, args, direction="out", books=BOOKS, default_kind="outgoing",
-                       rows_for=book_rows, number_of=lambda d: d.number)
+                       rows_for=book_rows, number_of=lambda d: d.number, widths=WIDTHS)
 
 

@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 
 from app.catalogs.models import Agency, DocumentType, Register, SecrecyLevel, Signer, UrgencyLevel
-from app.core import storage
+from app.core import search, storage
 from app.core.errors import DomainError, FormErrors
 from app.core.text import fold, nfc, number_symbol_key
 from app.core.timefmt import utcnow
@@ -217,6 +217,19 @@ def submit_problems(draft) -> list:
     if not draft.versions:
         problems.append(_l("Tải lên tệp dự thảo trước khi trình."))
     return problems
+
+
+ACTIONS = ("comment", "submit", "forward", "return", "approve")  # issuing has its own form
+
+
+def act(session, user, draft, action: str, note=None) -> None:
+    """One entry point for the web and the API: a draft's step by name; one unit of work."""
+    if action not in ACTIONS:
+        raise DomainError(_l("Không có thao tác này."))
+    if action == "comment":
+        comment(session, user, draft, note)
+    else:
+        apply(session, user, draft, action, note)
 
 
 def apply(session, user, draft, action, note=None):
@@ -438,9 +451,7 @@ def received_condition(user):
 
 def search_condition(text: str):
     """Case- and accent-insensitive match through the full-text index (app.core.search)."""
-    from app.core.search import matches
-
-    return matches(OutgoingDocument, text)
+    return search.matches(OutgoingDocument, text)
 
 
 def draft_boxes(user):

@@ -1,18 +1,15 @@
 """Web pages for drafts (dự thảo) and outgoing documents (văn bản đi)."""
 from flask import abort, current_app, flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
-from flask_appbuilder.models.sqla.filters import BaseFilter
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from markupsafe import Markup
 from sqlalchemy import select
 
 from app.audit.views import audit_of
-from app.core import search
 from app.core.errors import DomainError, FormErrors
 from app.core.storage import send_stored
 from app.core.timefmt import local_now
-from app.core.views import EofficeModelView, VietnameseInterface, urgency_badge
+from app.core.views import EofficeModelView, GridFilter, link_to, VietnameseInterface, urgency_badge
 from app.documents.access import get_visible as get_visible_incoming
 from app.extensions import db
 from app.outgoing import registers, services, workflow
@@ -27,29 +24,12 @@ from app.outgoing.models import (
 
 # ---------------------------------------------------------------- grids
 
-class DraftFilter(BaseFilter):
-    name = arg_name = "visible_draft"
-
-    def apply(self, query, _value):
-        query = query.filter(visible_draft(g.user))
-        box = request.args.get("box")
-        if box:
-            condition = dict((k, c) for k, _label, c in services.draft_boxes(g.user)).get(box)
-            if condition is None:
-                abort(404)
-            query = query.filter(condition)
-        return query
-
-
-def draft_link(draft):
-    return Markup('<a href="{}">{}</a>').format(
-        url_for("DraftWorkView.show", draft_id=draft.id), draft.excerpt)
-
-
-Draft.link = property(draft_link)
+DraftFilter = GridFilter.of(
+    visible_draft, box=lambda user, box: {k: c for k, _l, c in services.draft_boxes(user)}.get(box))
 
 
 class DraftView(EofficeModelView):
+    computed_columns = {"link": link_to("DraftWorkView.show", "draft_id", "excerpt")}
     route_base = "/drafts/list"
     datamodel = VietnameseInterface(Draft)
     class_permission_name = "Draft"
@@ -81,30 +61,13 @@ class DraftView(EofficeModelView):
         return super().render_template(template, **kwargs)
 
 
-class OutgoingFilter(BaseFilter):
-    name = arg_name = "visible_outgoing"
-
-    def apply(self, query, _value):
-        query = query.filter(visible_outgoing(g.user))
-        if request.args.get("box") == "received":
-            query = query.filter(services.received_condition(g.user))
-        text = (request.args.get("q") or "").strip()
-        if text:  # the matches, best first (app.core.search)
-            query, ranked = search.search(query, OutgoingDocument, text,
-                                          counting=g.get("grid_counting", False))
-            g.search_unranked = not ranked  # the list says so
-        return query
-
-
-def outgoing_link(document):
-    return Markup('<a href="{}">{}</a>').format(
-        url_for("OutgoingWorkView.show", document_id=document.id), document.number_symbol)
-
-
-OutgoingDocument.link = property(outgoing_link)
+OutgoingFilter = GridFilter.of(
+    visible_outgoing, ranked=OutgoingDocument,
+    box=lambda user, box: services.received_condition(user) if box == "received" else None)
 
 
 class OutgoingView(EofficeModelView):
+    computed_columns = {"link": link_to("OutgoingWorkView.show", "document_id", "number_symbol")}
     route_base = "/outgoing/list"
     datamodel = VietnameseInterface(OutgoingDocument)
     class_permission_name = "OutgoingDocument"
@@ -236,13 +199,10 @@ class DraftWorkView(BaseView):
     @has_access
     def act(self, draft_id, action):
         draft = self._draft_or_404(draft_id)
+        if action not in services.ACTIONS:
+            abort(404)
         try:
-            if action == "comment":
-                services.comment(db.session, g.user, draft, request.form.get("note"))
-            elif action in ("submit", "forward", "return", "approve"):
-                services.apply(db.session, g.user, draft, action, request.form.get("note"))
-            else:
-                abort(404)
+            services.act(db.session, g.user, draft, action, request.form.get("note"))
         except DomainError as error:
             _flash_errors(error)
             return redirect(url_for(".show", draft_id=draft_id))

@@ -1,11 +1,10 @@
 """The approval chain of a draft (Decree 30, Art. 10–13) as one transition table:
 (state, action) → (new state, who may). Nobody approves their own draft; the draft is approved
 by the person who will sign it; only the clerk issues, and only what was approved."""
-from dataclasses import dataclass
-from collections.abc import Callable
 
 from flask_babel import lazy_gettext as _l
 
+from app.core.workflow import Transition
 from app.security.access import has_role
 from app.outgoing.models import APPROVED, DRAFTING, ISSUED, SIGNER_REVIEW, UNIT_REVIEW
 from app.security import roles as r
@@ -29,12 +28,6 @@ def is_signer(user, draft):
 def is_clerk(user, _draft=None):
     return has_role(user, r.CLERK)
 
-
-@dataclass(frozen=True)
-class Transition:
-    new_state: str | None
-    may: Callable
-    label: object
 
 
 TRANSITIONS = {

@@ -1,15 +1,13 @@
 """REST API /api/v1/request/: the same services, rules and visibility as the web pages."""
 
-from flask import current_app, request
-from flask_appbuilder.api import expose, safe
-from flask_appbuilder.security.decorators import permission_name, protect
+from flask import request
+from flask_appbuilder.api import expose
 from flask_babel import gettext as _
 
-from app.core.api import DomainApi
+from app.core import storage
+from app.core.api import NOT_AN_OBJECT, DomainApi, guarded
 from app.core.dates import parse_date
 from app.core.errors import DomainError
-from app.core.downloads import send_download
-from app.core.files import file_path
 from app.core.timefmt import format_date, format_datetime
 from app.extensions import db
 from app.request_forms import services, workflow
@@ -23,7 +21,7 @@ CREATE_FIELDS = ("subject", "content", "deadline", "target", "target_department_
 def data_from_body(body) -> dict:
     """JSON body (or multipart form fields) → the service's data dict."""
     if not isinstance(body, dict):
-        raise services.FormErrors({"body": [_("Nội dung phải là một đối tượng JSON.")]})
+        raise services.FormErrors({"body": [NOT_AN_OBJECT]})
     data = {key: body.get(key) for key in CREATE_FIELDS if key in body}
     for key in ("subject", "content"):
         if data.get(key) is not None and not isinstance(data[key], str):
@@ -98,9 +96,7 @@ class RequestFormApi(DomainApi):
         return get_visible(db.session, self.caller(), pk)
 
     @expose("/", methods=["GET"])
-    @protect()
-    @safe
-    @permission_name("get")
+    @guarded("get")
     def get_list(self):
         """Visible request forms, newest first.
         ---
@@ -129,9 +125,7 @@ class RequestFormApi(DomainApi):
         return self.page(query, RequestForm, serialize)
 
     @expose("/<int:pk>", methods=["GET"])
-    @protect()
-    @safe
-    @permission_name("get")
+    @guarded("get")
     def get(self, pk):
         item = self._visible(pk)
         if item is None:
@@ -139,9 +133,7 @@ class RequestFormApi(DomainApi):
         return self.response(200, result=serialize(item, self.caller(), full=True))
 
     @expose("/", methods=["POST"])
-    @protect()
-    @safe
-    @permission_name("post")
+    @guarded("post")
     def post(self):
         """Send a request form: JSON {subject, content, deadline, target ('d:<unit id>' or
         'u:<user id>') or target_department_id / target_user_id, dossier_id}; or the same
@@ -158,9 +150,7 @@ class RequestFormApi(DomainApi):
         return self.response(201, id=item.id, result=serialize(item, user, full=True))
 
     @expose("/<int:pk>/actions/<action>", methods=["POST"])
-    @protect()
-    @safe
-    @permission_name("action")
+    @guarded("action")
     def action(self, pk, action):
         """accept {note}, refuse {note: reason}, complete {note: result}, withdraw {note},
         forward {assignee_id, note}."""
@@ -180,9 +170,7 @@ class RequestFormApi(DomainApi):
         return self.response(200, result=serialize(item, user, full=True))
 
     @expose("/<int:pk>/files", methods=["POST"])
-    @protect()
-    @safe
-    @permission_name("upload")
+    @guarded("upload")
     def upload(self, pk):
         """Attach files (multipart, field `files`)."""
         item = self._visible(pk)
@@ -199,23 +187,16 @@ class RequestFormApi(DomainApi):
         return self.response(201, result=serialize(item, user, full=True)["files"])
 
     @expose("/<int:pk>/files/<int:file_id>", methods=["GET"])
-    @protect()
-    @safe
-    @permission_name("download")
+    @guarded("download")
     def download(self, pk, file_id):
         item = self._visible(pk)
         record = next((f for f in item.files if f.id == file_id), None) if item else None
         if record is None:
             return self.response_404()
-        return send_download(
-            path=file_path(current_app.config["DATA_DIR"], record.storage_name),
-            filename=record.original_name, mimetype=record.content_type,
-            object_type="request_form", object_id=item.id)
+        return storage.send_stored(record, "request_form", item.id)
 
     @expose("/inboxes", methods=["GET"])
-    @protect()
-    @safe
-    @permission_name("get")
+    @guarded("get")
     def inboxes(self):
         return self.response(200, result=[
             {"key": key, "label": str(label), "count": count}

@@ -91,7 +91,8 @@ def inbox_counts(session, user) -> list[tuple[str, object, int]]:
 def search_condition(text: str):
     """Accent- and case-insensitive: 'hoa giai' finds 'Hòa giải', 'dat dai' finds 'đất đai'."""
     words = fold(text or "").split()
-    return and_(*[RequestForm.search_text.like(f"%{w}%") for w in words]) if words else True
+    conditions = [RequestForm.search_text.contains(w, autoescape=True) for w in words]
+    return and_(*conditions) if conditions else True
 
 
 def refresh_search_text(request):
@@ -399,13 +400,15 @@ ACTIONS = {
     "withdraw": lambda s, u, r, note=None, **_: withdraw(s, u, r, note),
     "forward": lambda s, u, r, note=None, assignee_id=None, **_: forward(s, u, r, assignee_id,
                                                                          note),
+    "attach": lambda s, u, r, uploads=(), **_: attach_files(s, u, r, uploads),
 }
 
 
-def act(session, user, request, action, note=None, assignee_id=None):
-    """One entry point for the web and the API: the action by name (not `attach`)."""
+def act(session, user, request, action, note=None, assignee_id=None, uploads=()):
+    """One entry point for the web and the API: the action by name (`uploads`: the files of
+    `attach`)."""
     handler = ACTIONS.get(action)
     if handler is None:
         raise DomainError(_l("Không có thao tác này."))
-    handler(session, user, request, note=note, assignee_id=assignee_id)
+    handler(session, user, request, note=note, assignee_id=assignee_id, uploads=uploads)
 

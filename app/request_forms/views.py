@@ -1,8 +1,7 @@
 """Web pages for request forms (phiếu yêu cầu): the grid with inboxes and search, the
 "Tạo phiếu yêu cầu" form, the request page with its actions, files and history."""
-from flask import abort, current_app, flash, g, redirect, request, url_for
+from flask import abort, flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
-from flask_appbuilder.models.sqla.filters import BaseFilter
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -10,11 +9,10 @@ from markupsafe import Markup
 from wtforms import MultipleFileField, SelectField, StringField, TextAreaField
 from wtforms.validators import Optional
 
+from app.core import storage
 from app.core.errors import DomainError
-from app.core.downloads import send_download
-from app.core.files import file_path
 from app.core.forms import VietnameseDateField
-from app.core.views import EofficeModelView, VietnameseInterface
+from app.core.views import EofficeModelView, GridFilter, link_to, VietnameseInterface
 from app.extensions import db
 from app.request_forms import services, workflow
 from app.request_forms.access import get_visible, visible_requests
@@ -60,29 +58,10 @@ class ActionForm(FlaskForm):
 
 # ---------------------------------------------------------------- grid
 
-class VisibleFilter(BaseFilter):
-    """Base filter of the grid: the visibility rule, the chosen inbox and the search box."""
-    name = "visible"
-    arg_name = "visible"
-
-    def apply(self, query, _value):
-        query = query.filter(visible_requests(g.user))
-        box = request.args.get("box")
-        if box:
-            try:
-                inbox = services.inbox_query(g.user, box)
-            except DomainError:
-                abort(404)
-            query = query.filter(RequestForm.id.in_(inbox.with_only_columns(RequestForm.id)))
-        text = (request.args.get("q") or "").strip()
-        if text:
-            query = query.filter(services.search_condition(text))
-        return query
-
-
-def _link(item):
-    return Markup('<a href="{}">{}</a>').format(
-        url_for("RequestFormWorkView.show", request_id=item.id), item.subject)
+VisibleFilter = GridFilter.of(
+    visible_requests, search=services.search_condition,
+    box=lambda user, box: RequestForm.id.in_(
+        services.inbox_query(user, box).with_only_columns(RequestForm.id)))
 
 
 def _status(item):
@@ -100,13 +79,12 @@ def _addressee(item):
 
 
 # The grid's columns that need a URL or today's date.
-RequestForm.link = property(_link)
-RequestForm.status = property(_status)
-RequestForm.addressee = property(_addressee)
 
 
 class RequestFormView(EofficeModelView):
     """Danh sách phiếu yêu cầu (grid). Forms are created and handled on their own pages."""
+    computed_columns = {"link": link_to("RequestFormWorkView.show", "request_id", "subject"),
+                        "status": _status, "addressee": _addressee}
     route_base = "/request/list"
     datamodel = VietnameseInterface(RequestForm)
     class_permission_name = "RequestForm"
@@ -244,13 +222,10 @@ class RequestFormWorkView(BaseView):
         if not form.validate():
             abort(400)
         try:
-            if action == "attach":
-                uploads = [(f.read(), f.filename) for f in (form.files.data or [])
-                           if f and f.filename]
-                services.attach_files(db.session, g.user, item, uploads)
-            else:
-                services.act(db.session, g.user, item, action, note=form.note.data,
-                             assignee_id=form.assignee_id.data)
+            uploads = [(f.read(), f.filename) for f in (form.files.data or [])
+                       if f and f.filename]  # the files of `attach`
+            services.act(db.session, g.user, item, action, note=form.note.data,
+                         assignee_id=form.assignee_id.data, uploads=uploads)
         except services.FormErrors as error:
             db.session.rollback()
             item = self._request_or_404(request_id)
@@ -270,10 +245,7 @@ class RequestFormWorkView(BaseView):
         record = next((f for f in item.files if f.id == file_id), None)
         if record is None:
             abort(404)
-        return send_download(
-            path=file_path(current_app.config["DATA_DIR"], record.storage_name),
-            filename=record.original_name, mimetype=record.content_type,
-            object_type="request_form", object_id=item.id)
+        return storage.send_stored(record, "request_form", item.id)
 
 
 def register_views(appbuilder):

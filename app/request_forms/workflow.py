@@ -9,12 +9,11 @@ The UI and the API offer exactly the actions this table allows.
 The addressee acts: the person addressed; for a unit, the unit's leader (Lãnh đạo đơn vị or
 Lãnh đạo văn phòng of that unit) — or, once the leader has passed it to a person of the unit,
 that person. The leader may pass it (again) while it is open."""
-from collections.abc import Callable
-from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 
 from app.request_forms.access import UNIT_LEADER_ROLES
+from app.core.workflow import Transition
 from app.security.access import has_role
 from app.request_forms.models import ACCEPTED, DONE, REFUSED, SENT, WITHDRAWN
 
@@ -47,13 +46,6 @@ def can_pass_on(user, request):
 def sender_or_handler(user, request):
     return is_sender(user, request) or handles(user, request)
 
-
-@dataclass(frozen=True)
-class Transition:
-    new_state: str | None  # None: the state does not change
-    may: Callable
-    label: object
-    note: str = ""  # "required": the action needs a note (reason, result); "optional"
 
 
 TRANSITIONS = {

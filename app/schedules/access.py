@@ -9,9 +9,15 @@
 - A personal week belongs to its person and needs no approval. A private item shows its
   details only to the person and the leaders (agency, office, the person's unit leader);
   others see the time as busy.
-- Published weeks are seen by everyone logged in (Art. 6.2b, 7.2b, 8.2b)."""
+- Published weeks are seen by everyone logged in (Art. 6.2b, 7.2b, 8.2b).
+
+`visible_weeks(user)` is that rule as a SQL condition, used by every query that lists weeks
+(the week views, "Lịch của tôi", print, .xlsx, REST); `can_see_week(user, week)` is the same
+rule for one week already loaded (tests/test_schedules.py checks that they agree)."""
+from sqlalchemy import and_, false, or_
+
 from app.security.access import has_role
-from app.schedules.models import AGENCY, PERSON, UNIT
+from app.schedules.models import AGENCY, PERSON, UNIT, ScheduleWeek
 from app.security import roles as r
 
 AGENCY_PERMISSION_VIEW = "AgencySchedule"
@@ -67,6 +73,21 @@ def can_see_week(user, week) -> bool:
     if week.level == AGENCY:
         return can_compile_agency(user) or can_approve_agency(user)
     return leads_unit(user, week.department_id) or has_role(user, *AGENCY_LEADERS)
+
+
+def visible_weeks(user):
+    """A SQL condition on ScheduleWeek: the weeks `user` may see (the rule of can_see_week)."""
+    if user is None:
+        return false()
+    seen = [ScheduleWeek.version > 0, ScheduleWeek.level == PERSON]
+    if can_compile_agency(user) or can_approve_agency(user):
+        seen.append(ScheduleWeek.level == AGENCY)
+    if has_role(user, *AGENCY_LEADERS):
+        seen.append(ScheduleWeek.level == UNIT)
+    elif user.department_id is not None and has_role(user, *UNIT_LEADERS):
+        seen.append(and_(ScheduleWeek.level == UNIT,
+                         ScheduleWeek.department_id == user.department_id))
+    return or_(*seen)
 
 
 def can_see_private(user, owner) -> bool:

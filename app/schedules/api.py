@@ -1,12 +1,14 @@
 """REST API /api/v1/schedule/: a week's items as the caller may see them (published weeks;
 the week being built for its builders; private items of others as busy), adding, changing and
-cancelling items, and the workflow — the same services and rules as the pages."""
+cancelling items, copying last week into a unit's or one's own week, and the workflow — the
+same services and rules as the pages. An item's session follows its start time (Sáng before
+12:00, Chiều from 12:00, Tối from 18:00): `session` may be left out; one that contradicts the
+time is corrected and said so in `warnings`."""
 from flask import request
-from flask_appbuilder.api import expose, safe
-from flask_appbuilder.security.decorators import permission_name, protect
+from flask_appbuilder.api import expose
 from flask_babel import gettext as _
 
-from app.core.api import DomainApi
+from app.core.api import NOT_AN_OBJECT, DomainApi, guarded, json_object
 from app.core.errors import DomainError, FormErrors
 from app.core.timefmt import format_datetime, today_local
 from app.extensions import db
@@ -51,13 +53,11 @@ class ScheduleApi(DomainApi):
     resource_name = "schedule"
     class_permission_name = "Schedule"
     method_permission_name = {"get_week": "read", "post": "write", "put": "write",
-                              "delete": "write", "action": "write"}
+                              "delete": "write", "action": "write", "copy_previous": "write"}
     openapi_spec_tag = "Lịch công tác"
 
     @expose("/", methods=["GET"])
-    @protect()
-    @safe
-    @permission_name("get")
+    @guarded("get")
     def get_week(self):
         """A week's schedule.
         ---
@@ -85,28 +85,26 @@ class ScheduleApi(DomainApi):
                              result=[serialize_row(row) for row in rows])
 
     @expose("/", methods=["POST"])
-    @protect()
-    @safe
-    @permission_name("post")
+    @guarded("post")
     def post(self):
         """Add an item: JSON {scope, year, week, day (yyyy-mm-dd), session, start_time,
         end_time, content, chair_id, people: [ids], units: [ids], room_id, place, …}."""
         user = self.caller()
-        body = request.get_json(silent=True)
-        if not isinstance(body, dict):
-            return self.response_400(message=_("Nội dung phải là một đối tượng JSON."))
+        body = json_object()
+        if body is None:
+            return self.response_400(message=str(NOT_AN_OBJECT))
         scope = services.Scope.parse(str(body.get("scope") or "agency"), user)
         if scope is None or not scope.exists(db.session):
             return self.response_400(message=_("Phạm vi lịch không hợp lệ."))
         try:
             week = services.open_week(db.session, user, scope, _int(body.get("year")),
                                       _int(body.get("week")))
-            items = services.add_items(db.session, user, week, self._data(body))
+            data = self._data(body)
+            items = services.add_items(db.session, user, week, data)
         except DomainError as error:
             return self._errors(error)
-        conflicts = services.find_conflicts(db.session, user, [], items)
         return self.response(201, ids=[i.id for i in items],
-                             warnings=sorted({str(m) for ms in conflicts.values() for m in ms}))
+                             warnings=_warnings(user, items, data))
 
     @staticmethod
     def _data(body):
@@ -123,27 +121,25 @@ class ScheduleApi(DomainApi):
         return item
 
     @expose("/<int:pk>", methods=["PUT"])
-    @protect()
-    @safe
-    @permission_name("put")
+    @guarded("put")
     def put(self, pk):
         user = self.caller()
         item = self._item(pk, user)
         if item is None:
             return self.response_404()
-        body = request.get_json(silent=True)
-        if not isinstance(body, dict):
-            return self.response_400(message=_("Nội dung phải là một đối tượng JSON."))
+        body = json_object()
+        if body is None:
+            return self.response_400(message=str(NOT_AN_OBJECT))
         try:
-            saved = services.update_item(db.session, user, item, self._data(body))
+            data = self._data(body)
+            saved = services.update_item(db.session, user, item, data)
         except DomainError as error:
             return self._errors(error)
-        return self.response(200, id=saved.id, pending=saved.pending)
+        return self.response(200, id=saved.id, pending=saved.pending,
+                             warnings=_warnings(user, [saved], data))
 
     @expose("/<int:pk>", methods=["DELETE"])
-    @protect()
-    @safe
-    @permission_name("delete")
+    @guarded("delete")
     def delete(self, pk):
         """Cancel an item (removed if never published; marked for cancellation if it was)."""
         user = self.caller()
@@ -156,10 +152,36 @@ class ScheduleApi(DomainApi):
             return self._errors(error)
         return self.response(200, message=_("Đã hủy mục lịch."))
 
+    @expose("/copy-previous", methods=["POST"])
+    @guarded("copy_previous")
+    def copy_previous(self):
+        """Copy last week's items into a unit's or one's own week ("Sao chép tuần trước"):
+        JSON {scope: unit-<id> | mine | person-<own id>, year, week}. Items already in the
+        week (same day, start time and content) and days gone by are left out.
+        ---
+        post:
+          responses:
+            201: {description: "the new items' ids and how many were left out"}
+            400: {description: not a JSON object, or an unknown scope}
+            422: {description: "refused, with the reason in Vietnamese"}
+        """
+        user = self.caller()
+        body = json_object()
+        if body is None:
+            return self.response_400(message=str(NOT_AN_OBJECT))
+        scope = services.Scope.parse(str(body["scope"]), user) if body.get("scope") else None
+        if scope is None or not scope.exists(db.session):
+            return self.response_400(message=_("Phạm vi lịch không hợp lệ."))
+        try:
+            copied = services.copy_previous_week(db.session, user, scope, _int(body.get("year")),
+                                                 _int(body.get("week")))
+        except DomainError as error:
+            return self._errors(error)
+        return self.response(201, ids=[i.id for i in copied.items],
+                             already_there=copied.already_there, past=copied.past)
+
     @expose("/week/<int:pk>/actions/<action>", methods=["POST"])
-    @protect()
-    @safe
-    @permission_name("action")
+    @guarded("action")
     def action(self, pk, action):
         """submit, approve, return {note: reason}, withdraw, publish (unit weeks)."""
         user = self.caller()
@@ -174,6 +196,14 @@ class ScheduleApi(DomainApi):
         except DomainError as error:
             return self._errors(error)
         return self.response(200, result=serialize_week(week, user))
+
+
+def _warnings(user, items, data):
+    """Conflicts of people and rooms, and the session corrected from the start time."""
+    conflicts = services.find_conflicts(db.session, user, [], items)
+    warnings = sorted({str(m) for ms in conflicts.values() for m in ms})
+    notice = services.session_notice(data)
+    return warnings + [notice] if notice else warnings
 
 
 def _int(value):

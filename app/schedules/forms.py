@@ -1,20 +1,26 @@
-"""Reading an item from a form or a JSON body: dates dd/mm/yyyy (or yyyy-mm-dd), times HH:mm.
-The same reader serves the web form and the REST API, so both give the same messages."""
-from datetime import date, datetime, time
+"""Reading an item from a form or a JSON body: dates dd/mm/yyyy (or yyyy-mm-dd) through the one
+date parser (app.core.dates), times HH:mm. The same reader serves the web form and the REST API,
+so both give the same messages."""
+from datetime import date, time
 
 from flask_babel import gettext as _
 
+from app.core.dates import parse_date as _core_parse_date
+from app.core.errors import FormErrors
+
 
 def parse_date(text):
-    text = (text or "").strip() if isinstance(text, str) else text
-    if isinstance(text, date):
-        return text
-    for pattern in ("%d/%m/%Y", "%Y-%m-%d"):
-        try:
-            return datetime.strptime(text, pattern).date()
-        except (TypeError, ValueError):
-            continue
-    raise ValueError
+    """A date from dd/mm/yyyy or yyyy-mm-dd (app.core.dates); ValueError when it is empty or
+    not a date, so that the caller puts the schedules' own message next to its field."""
+    if isinstance(text, str):
+        text = text.strip()
+    try:
+        value = _core_parse_date(text, "day")
+    except FormErrors:
+        raise ValueError from None
+    if not isinstance(value, date):
+        raise ValueError
+    return value
 
 
 def parse_time(text):

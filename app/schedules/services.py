@@ -1,12 +1,14 @@
 """Weekly schedules: finding and opening weeks, saving items (as adjustments once published),
-the workflow, the rows a person may see, and conflicts of people and rooms."""
+the session of an item (from its start time), copying last week, the workflow, the rows a
+person may see ("Lịch của tôi": every item they chair or attend), and conflicts of people and
+rooms."""
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
 from flask_appbuilder.security.sqla.models import Permission, PermissionView, Role, ViewMenu
 
@@ -28,6 +30,7 @@ MAX_CONTENT = 4000
 EVENT_LABELS = {
     "submit": _l("Trình duyệt"), "approve": _l("Duyệt và ban hành"), "return": _l("Trả lại"),
     "withdraw": _l("Rút lại để sửa"), "publish": _l("Ban hành"),
+    "copy": _l("Sao chép lịch tuần trước"),
 }
 
 
@@ -144,6 +147,34 @@ def open_week(session, user, scope: Scope, year: int, week: int,
     return created
 
 
+# ---------------------------------------------------------------- sessions
+
+# The start time decides the session (an item may end in the next one): Sáng before 12:00,
+# Chiều from 12:00 to before 18:00, Tối from 18:00.
+AFTERNOON_FROM, EVENING_FROM = time(12, 0), time(18, 0)
+SESSION_HOURS = _l("Buổi theo giờ bắt đầu: Sáng trước 12:00, Chiều từ 12:00 đến trước 18:00, "
+                   "Tối từ 18:00.")
+
+
+def session_of(start: time) -> str:
+    """morning / afternoon / evening of an item starting at `start`."""
+    if start < AFTERNOON_FROM:
+        return "morning"
+    return "afternoon" if start < EVENING_FROM else "evening"
+
+
+def session_notice(data: dict) -> str | None:
+    """The message shown when the session chosen contradicts the start time (the item is saved
+    with the session of its start time); None when they agree or none was chosen. Web and
+    REST show the same."""
+    chosen, start = data.get("session"), data.get("start_time")
+    if chosen not in SESSIONS or not isinstance(start, time) or session_of(start) == chosen:
+        return None
+    return _("Buổi được xếp theo giờ bắt đầu: %(time)s thuộc buổi %(session)s (không phải buổi "
+             "%(chosen)s như đã chọn).", time=start.strftime("%H:%M"),
+             session=SESSIONS[session_of(start)], chosen=SESSIONS[chosen])
+
+
 # ---------------------------------------------------------------- items
 
 ITEM_FIELDS = ("day", "session", "start_time", "end_time", "content", "chair_id", "chair_text",
@@ -175,10 +206,15 @@ def validate_item(session, week: ScheduleWeek, data: dict, today=None) -> dict:
         errors["day"] = [_("Ngày phải thuộc tuần %(week)s (từ %(start)s đến %(end)s).",
                            week=f"{week.week:02d}", start=days[0].strftime("%d/%m/%Y"),
                            end=days[-1].strftime("%d/%m/%Y"))]
-    if clean["session"] not in SESSIONS:
+    if clean["session"] in (None, ""):
+        clean["session"] = None  # from the start time, below
+    elif clean["session"] not in SESSIONS:
         errors["session"] = [_("Chọn buổi: Sáng, Chiều hoặc Tối.")]
     if not isinstance(clean["start_time"], time):
         errors["start_time"] = [_("Nhập giờ bắt đầu theo dạng HH:mm.")]
+    elif "session" not in errors:
+        # The start time decides; a contradicting choice is corrected (session_notice says so).
+        clean["session"] = session_of(clean["start_time"])
     if clean["end_time"] is not None and not isinstance(clean["end_time"], time):
         errors["end_time"] = [_("Nhập giờ kết thúc theo dạng HH:mm.")]
     elif isinstance(clean["start_time"], time) and clean["end_time"] is not None \
@@ -334,6 +370,97 @@ def has_changes(week) -> bool:
     return any(i.pending or i.cancel_pending for i in week.items)
 
 
+# ---------------------------------------------------------------- copying last week
+
+@dataclass
+class Copied:
+    """What copy_previous_week did: the new items, and how many of last week's it left out."""
+    items: list
+    already_there: int = 0  # the same day, start time and content is already in the week
+    past: int = 0  # their day this week has gone by
+
+
+def copy_previous_week(session, user, scope: Scope, year: int, week: int,
+                       today=None) -> Copied:
+    """Copy last week's items of a unit's or a person's week into this week, 7 days later.
+
+    Into a unit week still being prepared (never published): the copies wait, like every item
+    of the week, for the leader to publish it. A published unit week is refused (change it item
+    by item, as an adjustment). A personal week has no approval: its copies show at once.
+    Copied: what last week shows (waiting changes and cancelled items left out), without its
+    reason of backfill. Left out: items already in this week (same day, start time and
+    content: clicking twice copies nothing twice), and items whose day has gone by. Nothing
+    left to copy is refused with the reason."""
+    if scope.level not in (UNIT, PERSON):
+        raise DomainError(_l("Chỉ sao chép được lịch đơn vị và lịch cá nhân."))
+    target = open_week(session, user, scope, year, week)
+    _editable(user, target)
+    if _adjusting(target):
+        raise DomainError(_l("Lịch tuần %(week)s đã ban hành nên không sao chép được lịch tuần "
+                             "trước vào; hãy thêm hoặc sửa từng mục (được lưu thành điều "
+                             "chỉnh).", week=f"{week:02d}/{year}"))
+    today = today or today_local()
+    monday = iso_week_days(year, week)[0]
+    last_year, last_week = week_of(monday - timedelta(days=7))
+    source = find_week(session, scope, last_year, last_week)
+    originals = sorted(
+        (i for i in (source.items if source is not None else [])
+         if not i.pending and i.change != CANCELLED),
+        key=lambda i: (i.day, i.start_time, i.id))
+    if not originals:
+        raise DomainError(_l("Tuần trước (tuần %(week)s) không có mục lịch nào để sao chép.",
+                             week=f"{last_week:02d}/{last_year}"))
+    present = {_identity(i.day, i.start_time, i.content) for i in target.items
+               if i.change != CANCELLED and not i.cancel_pending}
+    result = Copied(items=[])
+    series = {}
+    for original in originals:
+        day = original.day + timedelta(days=7)
+        if day < today:
+            result.past += 1
+            continue
+        if _identity(day, original.start_time, original.content) in present:
+            result.already_there += 1
+            continue
+        clean = validate_item(session, target, {**_copy_values(original), "day": day}, today)
+        item = ScheduleItem(week_record=target, created_by_id=user.id, pending=False,
+                            series=series.setdefault(original.series, str(uuid.uuid4()))
+                            if original.series else None)
+        _apply(item, clean)
+        session.add(item)
+        result.items.append(item)
+    if not result.items:
+        if not result.past:
+            raise DomainError(_l("Các mục của tuần trước đã có trong tuần này (có thể đã sao "
+                                 "chép trước đó): không có gì để sao chép thêm."))
+        if not result.already_there:
+            raise DomainError(_l("Các ngày tương ứng của tuần này đã qua: không có mục nào để "
+                                 "sao chép."))
+        raise DomainError(_l("Không có gì để sao chép: %(there)s mục của tuần trước đã có trong "
+                             "tuần này, %(past)s mục rơi vào ngày đã qua.",
+                             there=result.already_there, past=result.past))
+    note = _("%(n)s mục, từ tuần %(week)s", n=len(result.items),
+             week=f"{last_week:02d}/{last_year}")
+    session.add(ScheduleEvent(week_record=target, actor_id=user.id, action="copy", note=note))
+    session.flush()
+    record(session, "schedule.copy", object_type="schedule_week", object_id=target.id,
+           summary=f"{target!r}: {EVENT_LABELS['copy']} ({note})")
+    session.commit()  # one unit of work: the week (if new), the copies and the history line
+    return result
+
+
+def _identity(day, start, content):
+    return day, start, nfc((content or "").strip())
+
+
+def _copy_values(item) -> dict:
+    """An item's values as validate_item takes them (a copy of the item)."""
+    values = {name: getattr(item, name) for name in ITEM_FIELDS}
+    values.update(people=[p.id for p in item.people], units=[u.id for u in item.units],
+                  backfill_reason=None, repeat_until=None)
+    return values
+
+
 # ---------------------------------------------------------------- workflow
 
 def act(session, user, week, action, note=None) -> None:
@@ -458,41 +585,81 @@ class Row:
         return (item.day, item.start_time, {AGENCY: 0, UNIT: 1, PERSON: 2}[self.level], item.id)
 
 
+def own_scope(scope: "Scope | None", user) -> bool:
+    """Whether the view is the user's own week ("Lịch của tôi")."""
+    return scope is not None and scope.level == PERSON and scope.owner_id == user.id
+
+
+def attends(user):
+    """A SQL condition on ScheduleItem: items of any schedule (agency, unit, someone's) that
+    `user` chairs or attends — named among the people, or their unit among the units."""
+    condition = [ScheduleItem.chair_id == user.id,
+                 ScheduleItem.people.any(EofficeUser.id == user.id)]
+    if user.department_id is not None:
+        condition.append(ScheduleItem.units.any(Department.id == user.department_id))
+    return or_(*condition)
+
+
+def own_week(user):
+    """A SQL condition on ScheduleWeek: the user's personal weeks."""
+    return and_(ScheduleWeek.level == PERSON, ScheduleWeek.owner_id == user.id)
+
+
 def weeks_for_view(session, user, scope: Scope | None, year, week) -> list[ScheduleWeek]:
-    """The weeks shown: one scope, or (scope None) the combined view — the agency, every
-    unit, and the user's own week."""
-    query = select(ScheduleWeek).where(ScheduleWeek.year == year, ScheduleWeek.week == week)
-    if scope is not None:
-        found = find_week(session, scope, year, week)
-        weeks = [found] if found is not None else []
+    """The weeks shown, as the user may see them (access.visible_weeks): one scope; the user's
+    own ("Lịch của tôi": their week and every week with an item they chair or attend); or
+    (scope None) the combined view — the agency, every unit, and the user's own week."""
+    query = select(ScheduleWeek).where(ScheduleWeek.year == year, ScheduleWeek.week == week,
+                                       access.visible_weeks(user))
+    if scope is None:
+        query = query.where(or_(ScheduleWeek.level.in_((AGENCY, UNIT)), own_week(user)))
+    elif own_scope(scope, user):
+        query = query.where(or_(own_week(user), ScheduleWeek.items.any(attends(user))))
     else:
-        weeks = session.scalars(query.where(or_(
-            ScheduleWeek.level.in_((AGENCY, UNIT)),
-            ScheduleWeek.owner_id == user.id))).all()
-    return [w for w in weeks if access.can_see_week(user, w)]
+        query = query.where(ScheduleWeek.level == scope.level,
+                            _same(ScheduleWeek.department_id, scope.department_id),
+                            _same(ScheduleWeek.owner_id, scope.owner_id))
+    return list(session.scalars(query.order_by(ScheduleWeek.id)))
+
+
+def view_rows(session, user, scope, year, week, editing=True):
+    """(the week record of the scope shown, or None; its rows). The week being built shows its
+    waiting changes to those who build or approve it (editing=False: print, .xlsx — what was
+    published); "Lịch của tôi" shows the user's week and the items they chair or attend."""
+    weeks = weeks_for_view(session, user, scope, year, week)
+    current = (next((w for w in weeks if scope_of(w) == scope), None)
+               if scope is not None else None)
+    shown = current if editing and current is not None and access.sees_changes(
+        user, current) else None
+    only = None
+    if own_scope(scope, user):
+        only = attends(user) if current is None else or_(ScheduleItem.week_id == current.id,
+                                                          attends(user))
+    return current, rows_of(session, user, weeks, shown, only)
 
 
 def week_view(session, user, scope, year, week):
     """(the week record when one scope is shown, its rows with conflicts) — the week page and
     the API show the same thing: waiting changes only to those who build or approve it."""
-    weeks = weeks_for_view(session, user, scope, year, week)
-    current = weeks[0] if scope is not None and weeks else None
-    editing = current if current is not None and access.sees_changes(user, current) else None
-    rows = rows_of(session, user, weeks, editing)
+    current, rows = view_rows(session, user, scope, year, week)
     conflicts = find_conflicts(session, user, rows)
     for row in rows:
         row.conflicts = conflicts.get(row.item.id, [])
     return current, rows
 
 
-def rows_of(session, user, weeks, editing_week=None) -> list[Row]:
+def rows_of(session, user, weeks, editing_week=None, only=None) -> list[Row]:
     """The rows of these weeks as the user may see them. The week being edited shows its
-    waiting changes; every other week shows what was published."""
+    waiting changes; every other week shows what was published. `only`: a further SQL
+    condition on the items."""
     ids = [w.id for w in weeks]
     if not ids:
         return []
+    query = select(ScheduleItem).where(ScheduleItem.week_id.in_(ids))
+    if only is not None:
+        query = query.where(only)
     items = session.scalars(
-        select(ScheduleItem).where(ScheduleItem.week_id.in_(ids))
+        query
         .options(selectinload(ScheduleItem.people), selectinload(ScheduleItem.units),
                  selectinload(ScheduleItem.room), selectinload(ScheduleItem.chair),
                  selectinload(ScheduleItem.preparing_unit),
@@ -590,10 +757,8 @@ def feed_items(session, user=None, department_id=None, since=None, until=None):
     if department_id is not None:
         conditions.append((ScheduleWeek.level == UNIT) &
                           (ScheduleWeek.department_id == department_id))
-    if user is not None:
-        conditions.append((ScheduleWeek.level == PERSON) & (ScheduleWeek.owner_id == user.id))
-        conditions.append(ScheduleItem.chair_id == user.id)
-        conditions.append(ScheduleItem.people.any(EofficeUser.id == user.id))
+    if user is not None:  # the same items as "Lịch của tôi"
+        conditions += [own_week(user), attends(user)]
     query = (select(ScheduleItem).join(ScheduleWeek)
              .where(or_(*conditions), ScheduleWeek.version > 0,
                     ScheduleItem.pending.is_(False))

@@ -1,6 +1,6 @@
-"""Web pages of the weekly schedules: the week view (one scope or combined), the item form,
-the workflow buttons, the printable page and .xlsx, and the calendar-feed addresses."""
-import io
+"""Web pages of the weekly schedules: the week view (one scope, the combined view or "Lịch của
+tôi"), the item form, "Thêm mục lịch" wherever the person may add, copying last week, the
+workflow buttons, the printable page and .xlsx, and the calendar-feed addresses."""
 from datetime import timedelta
 
 from flask import Response, abort, current_app, flash, g, redirect, request, url_for
@@ -8,21 +8,20 @@ from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font, Side
 from sqlalchemy import select
 
 from app.catalogs.models import MeetingRoom
+from app.core.dates import parse_date
 from app.core.errors import DomainError, FormErrors
-from app.core.downloads import send_download
 from app.core.timefmt import WEEKDAYS, format_date, format_datetime, iso_week_days, today_local
-from app.core.xlsx import append_row
+from app.core.xlsx import Shown, send_spreadsheet
 from app.extensions import db
 from app.org.models import Department, EofficeUser
 from app.schedules import access, feeds, services, workflow
 from app.schedules.forms import item_data
 from app.schedules.models import (
-    AGENCY, CHANGES, LEVELS, SESSIONS, STATES, ScheduleItem, ScheduleWeek,
+    AGENCY, CHANGES, LEVELS, PERSON, SESSIONS, STATES, SUBMITTED, UNIT, ScheduleItem,
+    ScheduleWeek,
 )
 
 COLUMNS = [_l("Thứ/ngày"), _l("Buổi"), _l("Giờ"), _l("Nội dung"), _l("Chủ trì"),
@@ -44,10 +43,8 @@ def week_args():
     week = request.args.get("week", today_week, type=int)
     if request.args.get("date"):
         try:
-            from app.schedules.forms import parse_date
-
-            year, week = services.week_of(parse_date(request.args["date"]))
-        except ValueError:
+            year, week = services.week_of(parse_date(request.args["date"].strip(), "date"))
+        except FormErrors:
             flash(_("Ngày không hợp lệ; nhập theo dạng dd/mm/yyyy."), "warning")
     if not services.valid_week(year, week):
         abort(404)
@@ -93,7 +90,8 @@ class ScheduleView(BaseView):
     method_permission_name = {"index": "read", "week": "read", "print_week": "read",
                               "export": "read", "feeds": "read", "new_item": "write",
                               "edit_item": "write", "cancel_item": "write",
-                              "restore_item": "write", "act": "write", "new_feed": "write"}
+                              "restore_item": "write", "act": "write", "new_feed": "write",
+                              "copy_previous": "write"}
     default_view = "index"
 
     @expose("/")
@@ -109,6 +107,7 @@ class ScheduleView(BaseView):
         current, rows = services.week_view(session, g.user, scope, year, week)
         can_build = scope is not None and access.can_build_scope(
             g.user, scope.level, scope.department_id, scope.owner_id)
+        agency_published = services.agency_published(session, year, week)
         days = iso_week_days(year, week)
         previous_week = services.week_of(days[0] - timedelta(days=7))
         next_week = services.week_of(days[0] + timedelta(days=7))
@@ -125,33 +124,31 @@ class ScheduleView(BaseView):
             status_labels=STATUS_LABELS, form=FlaskForm(),
             units=_units(session), people=_people(session),
             weekday_label=lambda day: f"{WEEKDAYS[day.weekday()]} {format_date(day)}",
-            event_labels=services.EVENT_LABELS,
-            agency_published=services.agency_published(session, year, week))
+            event_labels=services.EVENT_LABELS, agency_published=agency_published,
+            add_targets=_add_targets(session, g.user, scope, year, week, agency_published),
+            can_copy=_can_copy(g.user, scope, current, can_build, agency_published),
+            show_level=scope is None or services.own_scope(scope, g.user))
 
     @expose("/print")
     @has_access
     def print_week(self):
         session = db.session
         scope, year, week = week_args()
-        weeks = services.weeks_for_view(session, g.user, scope, year, week)
-        rows = services.rows_of(session, g.user, weeks)
+        current, rows = services.view_rows(session, g.user, scope, year, week, editing=False)
         return self.render_template(
             "schedules/print.html", title=week_title(session, scope, year, week),
             agency=current_app.config["AGENCY_NAME"], columns=COLUMNS,
             table=[cell_values(row) for row in rows],
-            statuses=[row.status for row in rows], week=weeks[0] if scope and weeks else None)
+            statuses=[row.status for row in rows], week=current)
 
     @expose("/export")
     @has_access
     def export(self):
         session = db.session
         scope, year, week = week_args()
-        weeks = services.weeks_for_view(session, g.user, scope, year, week)
-        rows = services.rows_of(session, g.user, weeks)
+        _current, rows = services.view_rows(session, g.user, scope, year, week, editing=False)
         title = week_title(session, scope, year, week)
-        return _xlsx(current_app.config["AGENCY_NAME"], title,
-                     [cell_values(row) for row in rows],
-                     f"Lich cong tac tuan {week:02d}-{year}.xlsx")
+        return _xlsx(current_app.config["AGENCY_NAME"], title, rows, year, week)
 
     # -- items
     def _week_for_new(self):
@@ -172,7 +169,7 @@ class ScheduleView(BaseView):
         return self.render_template(
             "schedules/item_form.html", title=_("Sửa mục lịch") if item else _("Thêm mục lịch"),
             week=week, item=item, values=values, errors=errors or {}, form=FlaskForm(),
-            sessions=SESSIONS,
+            sessions=SESSIONS, session_hours=services.SESSION_HOURS,
             person_options=[(str(p.id), p.full_name + (f" – {p.department.code}"
                                                        if p.department else ""))
                             for p in _people(session)],
@@ -191,7 +188,8 @@ class ScheduleView(BaseView):
             return redirect(url_for("ScheduleView.week", **request.args))
         if request.method == "GET":
             day = request.args.get("day", "")
-            return self._render_form(week, values={"day": day, "session": "morning"})
+            # The session follows the start time unless the person chooses one.
+            return self._render_form(week, values={"day": day, "session": ""})
         return self._save(week, None)
 
     @expose("/item/<int:item_id>/edit", methods=["GET", "POST"])
@@ -233,6 +231,9 @@ class ScheduleView(BaseView):
         conflicts = services.find_conflicts(db.session, g.user, [], saved)
         flash(_("Đã lưu mục lịch.") if len(saved) == 1
               else _("Đã lưu %(n)s mục lịch (lặp lại hằng ngày).", n=len(saved)), "success")
+        notice = services.session_notice(data)
+        if notice:
+            flash(notice, "warning")
         for message in sorted({m for messages in conflicts.values() for m in messages}):
             flash(_("Cảnh báo trùng lịch: %(message)s", message=message), "warning")
         return redirect(_week_url(week))
@@ -266,6 +267,32 @@ class ScheduleView(BaseView):
             db.session.rollback()
             flash(str(error), "danger")
         return redirect(_week_url(week))
+
+    @expose("/week/copy-previous", methods=["POST"])
+    @has_access
+    def copy_previous(self):
+        """"Sao chép tuần trước": last week's items into the week shown (scope, year, week in
+        the address), for a unit's week and one's own."""
+        scope, year, week = week_args()
+        if scope is None:
+            abort(404)
+        back = url_for("ScheduleView.week", scope=scope.key, year=year, week=week)
+        if not FlaskForm().validate_on_submit():
+            flash(_("Biểu mẫu đã hết hạn; vui lòng thử lại."), "danger")
+            return redirect(back)
+        try:
+            copied = services.copy_previous_week(db.session, g.user, scope, year, week)
+        except FormErrors as error:
+            db.session.rollback()
+            flash(" ".join(str(m) for messages in error.errors.values() for m in messages),
+                  "danger")
+            return redirect(back)
+        except DomainError as error:
+            db.session.rollback()
+            flash(str(error), "warning")
+            return redirect(back)
+        flash(_copied_message(copied), "success")
+        return redirect(back)
 
     # -- workflow
     @expose("/week/<int:week_id>/act", methods=["POST"])
@@ -330,7 +357,7 @@ class ScheduleFeedView(BaseView):
         if feed is None:
             abort(404)
         return Response(feeds.calendar_for(db.session, feed),
-                        mimetype="text/calendar; charset=utf-8",
+                        content_type="text/calendar; charset=utf-8",
                         headers={"Cache-Control": "private, max-age=300"})
 
 
@@ -362,6 +389,51 @@ class AgencyScheduleView(BaseView):
                                     weeks=waiting, week_url=_week_url)
 
 
+def _add_targets(session, user, scope, year, week, agency_published):
+    """[(scope key, label)] of the weeks the user may add an item to from this page: the
+    scope shown, or in the combined view each week they build (the agency's, their unit's,
+    their own). Not a week waiting for approval, nor a unit's or one's own before the agency's
+    week is published (Art. 7.2a, 8.2a)."""
+    if scope is not None:
+        candidates = [(scope, None)]
+    else:
+        candidates = [(services.Scope(AGENCY), _("lịch cơ quan"))]
+        if user.department_id is not None:
+            candidates.append((services.Scope(UNIT, department_id=user.department_id),
+                               _("lịch đơn vị %(unit)s", unit=user.department.name)))
+        candidates.append((services.Scope(PERSON, owner_id=user.id), _("lịch của tôi")))
+    targets = []
+    for candidate, label in candidates:
+        if not access.can_build_scope(user, candidate.level, candidate.department_id,
+                                      candidate.owner_id):
+            continue
+        if candidate.level != AGENCY and not agency_published:
+            continue
+        existing = services.find_week(session, candidate, year, week)
+        if existing is not None and existing.state == SUBMITTED:
+            continue
+        targets.append((candidate.key, label))
+    return targets
+
+
+def _can_copy(user, scope, current, can_build, agency_published):
+    """"Sao chép tuần trước" on a unit's week or one's own, while it may take the copies."""
+    if scope is None or not can_build or not agency_published:
+        return False
+    if scope.level == UNIT:
+        return current is None or not current.is_published
+    return services.own_scope(scope, user)
+
+
+def _copied_message(copied):
+    message = _("Đã sao chép %(n)s mục lịch từ tuần trước.", n=len(copied.items))
+    if copied.already_there:
+        message += " " + _("Bỏ qua %(n)s mục đã có trong tuần này.", n=copied.already_there)
+    if copied.past:
+        message += " " + _("Bỏ qua %(n)s mục rơi vào ngày đã qua.", n=copied.past)
+    return message
+
+
 def _week_url(week):
     return url_for("ScheduleView.week", scope=services.scope_of(week).key, year=week.year,
                    week=week.week)
@@ -378,7 +450,10 @@ def _units(session):
 
 
 def _values_of(item):
-    return {"day": format_date(item.day), "session": item.session,
+    # The session follows the start time (the form's "Theo giờ bắt đầu"); an older item whose
+    # session contradicts its time shows it, and saving says how it is corrected.
+    session = "" if item.session == services.session_of(item.start_time) else item.session
+    return {"day": format_date(item.day), "session": session,
             "start_time": item.start_time.strftime("%H:%M"),
             "end_time": item.end_time.strftime("%H:%M") if item.end_time else "",
             "content": item.content, "chair_id": str(item.chair_id or ""),
@@ -391,35 +466,19 @@ def _values_of(item):
             "private": "y" if item.private else ""}
 
 
-def _xlsx(agency, title, table, filename):
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "Lich cong tac"
-    bold = Font(bold=True)
-    append_row(sheet, [agency.upper()])
-    append_row(sheet, [title])
-    sheet.append([])
-    append_row(sheet, [str(c) for c in COLUMNS])
-    for row in table:
-        append_row(sheet, row)
-    thin = Side(style="thin")
-    for row in sheet.iter_rows(min_row=4, max_row=sheet.max_row, max_col=len(COLUMNS)):
-        for cell in row:
-            cell.border = Border(top=thin, bottom=thin, left=thin, right=thin)
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-    for cell in sheet[4]:
-        cell.font = bold
-    for line in (1, 2):
-        sheet.cell(row=line, column=1).font = bold
-    for index, width in enumerate([16, 8, 12, 48, 20, 32, 20, 20, 20]):
-        sheet.column_dimensions[chr(ord("A") + index)].width = width
-    sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return send_download(
-        data=buffer.getvalue(), filename=filename, object_type="schedule_week",
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+def _xlsx(agency, title, rows, year, week):
+    """The week as .xlsx (app.core.xlsx.spreadsheet): the day is a date cell that reads
+    "Thứ Hai 05/01/2026"."""
+    name = _("Lịch công tác tuần %(week)s-%(year)s", week=f"{week:02d}", year=year)
+
+    def values(row):
+        day = row.item.day
+        return [Shown(day, f'"{WEEKDAYS[day.weekday()]}" dd/mm/yyyy')] + cell_values(row)[1:]
+
+    return send_spreadsheet(
+        filename=f"{name}.xlsx", object_type="schedule_week", name=name,
+        cover=[agency.upper(), title], tables=[(COLUMNS, (values(row) for row in rows))],
+        widths=[16, 8, 12, 48, 20, 32, 20, 20, 20])
 
 
 def register_views(appbuilder):

@@ -9,11 +9,9 @@ The pages and the API offer exactly the actions this table allows.
 
 Changing a published week puts it back to "draft" as an adjustment: the published items stay
 as they are until the adjustment is approved (or, for a unit, published)."""
-from collections.abc import Callable
-from dataclasses import dataclass
-
 from flask_babel import lazy_gettext as _l
 
+from app.core.workflow import NOTE_REQUIRED, Transition
 from app.schedules.access import can_approve_agency, can_build
 from app.schedules.models import AGENCY, DRAFT, PUBLISHED, RETURNED, SUBMITTED, UNIT
 
@@ -30,22 +28,13 @@ def unit_leader(user, week):
     return week.level == UNIT and can_build(user, week)
 
 
-@dataclass(frozen=True)
-class Transition:
-    new_state: str
-    may: Callable
-    label: object
-    note_required: bool = False
-    style: str = "primary"
-
-
 TRANSITIONS = {
     (DRAFT, "submit"): Transition(SUBMITTED, agency_builder, _l("Trình duyệt")),
     (RETURNED, "submit"): Transition(SUBMITTED, agency_builder, _l("Trình duyệt")),
     (SUBMITTED, "approve"): Transition(PUBLISHED, agency_approver, _l("Duyệt và ban hành"),
                                        style="success"),
     (SUBMITTED, "return"): Transition(RETURNED, agency_approver, _l("Trả lại"),
-                                      note_required=True, style="warning"),
+                                      note=NOTE_REQUIRED, style="warning"),
     (SUBMITTED, "withdraw"): Transition(DRAFT, agency_builder, _l("Rút lại để sửa"),
                                         style="default"),
     (DRAFT, "publish"): Transition(PUBLISHED, unit_leader, _l("Ban hành"), style="success"),

@@ -1,10 +1,9 @@
 """REST API /api/v1/stats/: the dashboard's figures as JSON for other systems (the province's
 reports, Art. 4.1), with the same rules: the caller's visibility, a unit leader's unit."""
 from flask import request
-from flask_appbuilder.api import expose, safe
-from flask_appbuilder.security.decorators import permission_name, protect
+from flask_appbuilder.api import expose
 
-from app.core.api import DomainApi
+from app.core.api import DomainApi, guarded
 from app.core.timefmt import format_datetime
 from app.extensions import db
 from app.stats import cache, figures
@@ -25,9 +24,7 @@ class StatsApi(DomainApi):
                 "unit_id": scope.unit_id}
 
     @expose("/", methods=["GET"])
-    @protect()
-    @safe
-    @permission_name("get")
+    @guarded("get")
     def index(self):
         """The headline numbers and the keys of the figures.
         ---
@@ -49,9 +46,7 @@ class StatsApi(DomainApi):
                              figures=list(figures.FIGURES) + ["idle_people"])
 
     @expose("/<name>", methods=["GET"])
-    @protect()
-    @safe
-    @permission_name("get")
+    @guarded("get")
     def figure(self, name):
         """One figure: labels and series of counts (with the drill-down links).
         ---

@@ -1,20 +1,17 @@
 """The reports of a period (Decree 30, Appendix VI outputs; Art. 9.1d): each one is a title and
 sections of (heading, columns, rows), shown as a printable page (A4 landscape, like the
 registers in app.documents.registers) or written as .xlsx. The figures are those of
-app.stats.figures, so the report and the dashboard never disagree."""
-import io
-from dataclasses import dataclass, field
+app.stats.figures, so the report and the dashboard never disagree. Rows hold values of their
+kind (numbers, dates): the spreadsheet keeps them, the page shows them as text (`shown`)."""
+from dataclasses import dataclass, field, replace
 
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font, Side
-from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import func, select
 
-from app.core.downloads import send_download
-from app.core.timefmt import format_date, format_datetime
+from app.core.timefmt import format_date
+from app.core.xlsx import Table, cell_text, send_spreadsheet
 from app.documents import services as incoming
 from app.dossiers.access import visible_dossier
 from app.dossiers.models import STATUSES as DOSSIER_STATUSES
@@ -95,8 +92,7 @@ def overdue_report(session, scope):
         rows.append([department.name if department else _("Chưa rõ đơn vị"),
                      person.full_name if person else _("Đơn vị chưa giao cho người cụ thể"),
                      document.arrival_number, document.number_symbol, document.excerpt,
-                     str(line.role_label), format_date(line.deadline or document.deadline),
-                     days])
+                     str(line.role_label), line.deadline or document.deadline, days])
     rows.sort(key=lambda row: (row[0], row[1], -row[7]))
     return Report("overdue", _("DANH SÁCH VĂN BẢN ĐẾN QUÁ HẠN THEO ĐƠN VỊ, CÁ NHÂN"), scope, [
         Section(_("Văn bản đến quá hạn"),
@@ -124,7 +120,7 @@ def dossiers_report(session, scope):
         rows.append([index, dossier.code, dossier.title,
                      dossier.retention.name if dossier.retention else "",
                      f"{owner.full_name}" + (f" ({unit})" if unit else ""),
-                     format_date(dossier.start_date), format_date(dossier.end_date), count,
+                     dossier.start_date, dossier.end_date, count,
                      str(DOSSIER_STATUSES.get(dossier.status, dossier.status))])
     return Report("dossiers", _("MỤC LỤC HỒ SƠ"), scope, [
         Section(_("Hồ sơ công việc"),
@@ -148,52 +144,37 @@ def unit_name(session, scope):
     return session.scalar(select(Department.name).where(Department.id == scope.unit_id)) or ""
 
 
+# The spreadsheet of each report: its sheet's name (31 characters at most) and its columns'
+# widths in characters (the sections share the columns; 16 after the last given).
+SHEETS = {
+    "incoming": (_l("Giải quyết văn bản đến"), [44, 14, 14, 14, 14, 14, 14]),
+    "outgoing": (_l("Văn bản đi"), [36, 14, 14, 14, 14, 14, 14]),
+    "activity": (_l("Hoạt động cán bộ, công chức"), [36, 14, 14, 14, 14, 14, 14]),
+    "overdue": (_l("Văn bản đến quá hạn"), [24, 22, 8, 16, 44, 12, 11, 10]),
+    "dossiers": (_l("Mục lục hồ sơ"), [6, 14, 44, 12, 28, 11, 11, 9, 14]),
+}
+
+
+def shown(report):
+    """The report with its cells as the page shows them (dates dd/mm/yyyy)."""
+    return replace(report, sections=[
+        replace(section, rows=[[cell_text(value) for value in row] for row in section.rows])
+        for section in report.sections])
+
+
 def xlsx_response(report, unit=""):
-    """The report as a spreadsheet: streamed rows (write-only workbook, constant memory)."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(report.key)
-    sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.paperSize = Worksheet.PAPERSIZE_A4
-    bold, thin = Font(bold=True), Side(style="thin")
-    border = Border(top=thin, bottom=thin, left=thin, right=thin)
-
-    def cells(values, font=None, framed=False):
-        row = []
-        for value in values:
-            cell = _cell(sheet, value)
-            if font:
-                cell.font = font
-            if framed:
-                cell.border = border
-                cell.alignment = Alignment(wrap_text=True, vertical="top")
-            row.append(cell)
-        return row
-
-    sheet.append(cells([current_app.config["AGENCY_NAME"].upper()], bold))
-    sheet.append(cells([report.title], bold))
-    sheet.append(cells([report.subtitle + (f" – {unit}" if unit else "")]))
+    """The report as a spreadsheet (app.core.xlsx.spreadsheet): the cover, then each section
+    with its heading; streamed rows (write-only workbook, constant memory)."""
+    name, widths = SHEETS.get(report.key, (report.title, None))
+    cover = [current_app.config["AGENCY_NAME"].upper(), report.title,
+             report.subtitle + (f" – {unit}" if unit else "")]
     if report.note:
-        sheet.append(cells([report.note]))
-    for section in report.sections:
-        sheet.append([])
-        sheet.append(cells([section.heading], bold))
-        sheet.append(cells(section.headers, bold, framed=True))
-        for row in section.rows:
-            sheet.append(cells(row, framed=True))
-        if not section.rows:
-            sheet.append([_("Không có dữ liệu trong khoảng thời gian này.")])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
+        cover.append(report.note)
+    empty = _("Không có dữ liệu trong khoảng thời gian này.")
     period = report.scope.period
-    name = f"{report.title.capitalize()} {period.start:%d-%m-%Y} – {period.end:%d-%m-%Y}.xlsx"
-    return send_download(
-        data=buffer.getvalue(), filename=name, object_type="report", object_id=report.key,
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-
-
-def _cell(sheet, value):
-    from app.core.xlsx import text_cell
-
-    if hasattr(value, "strftime"):
-        value = format_datetime(value)
-    return text_cell(sheet, value)
+    return send_spreadsheet(
+        filename=f"{report.title.capitalize()} {period.start:%d-%m-%Y} – "
+                 f"{period.end:%d-%m-%Y}.xlsx",
+        object_type="report", object_id=report.key, name=name, cover=cover,
+        tables=[Table(section.headers, section.rows, heading=section.heading, empty=empty)
+                for section in report.sections], widths=widths)

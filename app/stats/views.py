@@ -77,7 +77,8 @@ class StatsReportView(BaseView):
         unit = reports.unit_name(db.session, scope)
         if request.args.get("format") == "xlsx":
             return reports.xlsx_response(report, unit)
-        return self.render_template("stats/report.html", title=title, report=report, kind=kind,
+        return self.render_template("stats/report.html", title=title,
+                                    report=reports.shown(report), kind=kind,
                                     kinds=reports.REPORTS, units=figures.units(db.session),
                                     args=request.args, whole_agency=_whole_agency(),
                                     unit_name=unit, scope=scope, error=None)

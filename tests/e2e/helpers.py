@@ -1,5 +1,7 @@
-"""Small Playwright helpers shared by the journeys."""
+"""Small Playwright helpers shared by the journeys (the only home of such helpers)."""
 import re
+
+from playwright.sync_api import expect
 
 
 def exactly(text: str) -> re.Pattern:
@@ -17,3 +19,35 @@ def open_menu(page, category: str, item: str) -> None:
     menu.locator("a.dropdown-toggle").click()
     with page.expect_navigation():
         menu.locator(".dropdown-menu a", has_text=exactly(item)).click()
+
+
+def expect_flash(page, text: str) -> None:
+    expect(page.locator(".alert").filter(has_text=text).first).to_be_visible()
+
+
+def switch_user(page, live_server, login_as, username: str) -> None:
+    from tests.e2e.conftest import logout
+
+    logout(page, live_server)
+    login_as(username)
+    expect(navbar(page)).to_contain_text("Đăng xuất")
+
+
+def choose(page, select_id: str, label: str) -> None:
+    """Pick an option of a select2-enhanced <select> by its visible label, through select2."""
+    container = page.locator(f"select#{select_id} + .select2-container")
+    container.click()
+    search = page.locator(".select2-container--open input.select2-search__field")
+    if search.count():
+        search.press_sequentially(label[:12])
+    page.locator(".select2-results__option", has_text=exactly(label)).click()
+    expect(page.locator(f"select#{select_id} option:checked")).to_have_text(exactly(label))
+
+
+def enter_date(field, value: str) -> None:
+    """Enter a dd/mm/yyyy date as the form asks. Should the field be a native date input,
+    enter it as its picker does (the browser then submits yyyy-mm-dd)."""
+    if field.get_attribute("type") == "date":
+        day, month, year = value.split("/")
+        value = f"{year}-{month}-{day}"
+    field.fill(value)

@@ -6,7 +6,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import exactly, navbar, open_menu
+from tests.e2e.helpers import exactly, expect_flash, navbar, open_menu
 
 pytestmark = pytest.mark.browser
 
@@ -16,18 +16,10 @@ CATALOGS_MENU = "Danh mục"
 ACCESS_DENIED = "Không có quyền truy cập"
 
 
-
-
-
-
 def grid_row(page, cell_text: str):
     """The grid row having a cell that reads exactly `cell_text`."""
     return page.locator("table tbody tr").filter(
         has=page.locator("td", has_text=exactly(cell_text)))
-
-
-def expect_flash(page, text: str) -> None:
-    expect(page.locator(".alert").filter(has_text=text).first).to_be_visible()
 
 
 # a. The clerk keeps the catalogs: a new document type, from the login page to the grid.

@@ -10,8 +10,7 @@ from datetime import datetime, timedelta
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import logout
-from tests.e2e.helpers import exactly, navbar, open_menu
+from tests.e2e.helpers import choose, enter_date, exactly, expect_flash, open_menu, switch_user
 
 from app.core.pdf import make_demo_pdf
 from app.core.timefmt import local_now
@@ -36,40 +35,6 @@ REPLY = "45/SNV-CCHC"
 def marker():
     """A word no other document carries: the journey finds its document by it."""
     return "hanhtrinh" + "".join(random.choices(string.ascii_lowercase + string.digits, k=6))
-
-
-
-
-
-
-def expect_flash(page, text: str) -> None:
-    expect(page.locator(".alert").filter(has_text=text).first).to_be_visible()
-
-
-def switch_user(page, live_server, login_as, username: str) -> None:
-    logout(page, live_server)
-    login_as(username)
-    expect(navbar(page)).to_contain_text("Đăng xuất")
-
-
-def choose(page, select_id: str, label: str) -> None:
-    """Pick an option of a select2-enhanced <select> by its visible label, through select2."""
-    container = page.locator(f"select#{select_id} + .select2-container")
-    container.click()
-    search = page.locator(".select2-container--open input.select2-search__field")
-    if search.count():
-        search.press_sequentially(label[:12])
-    page.locator(".select2-results__option", has_text=exactly(label)).click()
-    expect(page.locator(f"select#{select_id} option:checked")).to_have_text(exactly(label))
-
-
-def enter_date(field, value: str) -> None:
-    """Enter a dd/mm/yyyy date as the form asks. Should the field be a native date input,
-    enter it as its picker does (the browser then submits yyyy-mm-dd)."""
-    if field.get_attribute("type") == "date":
-        day, month, year = value.split("/")
-        value = f"{year}-{month}-{day}"
-    field.fill(value)
 
 
 def shown_date(field) -> str:

@@ -13,8 +13,7 @@ import pytest
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
-from tests.e2e.conftest import logout
-from tests.e2e.helpers import exactly, navbar, open_menu
+from tests.e2e.helpers import choose, exactly, expect_flash, open_menu, switch_user
 
 from app.core.pdf import make_demo_pdf
 
@@ -55,27 +54,6 @@ def docx_bytes(text: str) -> bytes:
             '<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
             f'<w:body><w:p><w:r><w:t>{text}</w:t></w:r></w:p></w:body></w:document>'))
     return buffer.getvalue()
-
-
-def expect_flash(page, text: str) -> None:
-    expect(page.locator(".alert").filter(has_text=text).first).to_be_visible()
-
-
-def switch_user(page, live_server, login_as, username: str) -> None:
-    logout(page, live_server)
-    login_as(username)
-    expect(navbar(page)).to_contain_text("Đăng xuất")
-
-
-def choose(page, select_id: str, label: str) -> None:
-    """Pick an option of a select2-enhanced <select> by its visible label, through select2."""
-    container = page.locator(f"select#{select_id} + .select2-container")
-    container.click()
-    search = page.locator(".select2-container--open input.select2-search__field")
-    if search.count():
-        search.press_sequentially(label[:12])
-    page.locator(".select2-results__option", has_text=exactly(label)).click()
-    expect(page.locator(f"select#{select_id} option:checked")).to_have_text(exactly(label))
 
 
 def state_label(page):

@@ -13,8 +13,7 @@ from sqlalchemy import delete, select
 from app.core.timefmt import iso_week_days, today_local
 from app.extensions import db
 from app.schedules.models import ScheduleWeek
-from tests.e2e.conftest import logout
-from tests.e2e.helpers import exactly, navbar, open_menu
+from tests.e2e.helpers import exactly, open_menu, switch_user
 
 pytestmark = pytest.mark.browser
 
@@ -49,12 +48,6 @@ def fill_item(page, day, start, end, content):
     page.locator("#start_time").fill(start)
     page.locator("#end_time").fill(end)
     page.locator("#content").fill(content)
-
-
-def switch_user(page, live_server, login_as, username):
-    logout(page, live_server)
-    login_as(username)
-    expect(navbar(page)).to_contain_text("Đăng xuất")
 
 
 def test_weekly_schedule_journey(page, live_server, login_as, shot, next_week, app):
