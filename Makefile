@@ -12,13 +12,13 @@ CATALOGS := $(wildcard translations/*/LC_MESSAGES/messages.po)
 
 # The demo agency's electronic ID (liên thông demo and worker), unless one is given.
 run: export EXCHANGE_ORGAN_ID ?= 000.00.04.H30
-run: install translations
+run: install translations poppler
 	$(FLASK) eoffice setup --demo
 	$(VENV)/bin/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - run:app
 
 # Two processes (pytest-xdist), one database each; a test file stays in one process.
 PYTEST_ARGS ?= -n 2 --dist loadfile
-test: install-test translations browser office
+test: install-test translations browser office poppler
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 install: $(VENV)/.installed
@@ -52,6 +52,16 @@ office:
 	  if [ "$$(id -u)" = 0 ]; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libreoffice-calc-nogui >/dev/null; \
 	  else echo "LibreOffice is missing: sudo apt-get install -y libreoffice-calc-nogui (its checks of the .xlsx exports will be skipped)"; fi; }
+
+# The arrival stamp ("ĐẾN") looks for a blank space on a picture of the first page and shows
+# the clerk that picture: both made by poppler's pdftoppm (Debian's poppler-utils). Without
+# it the stamp reads the text layer and the page's images only, and the preview has no picture.
+.PHONY: poppler
+poppler:
+	@command -v pdftoppm >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null; \
+	  else echo "pdftoppm is missing: sudo apt-get install -y poppler-utils (the arrival stamp's preview shows no page)"; fi; }
 
 # Benchmarks (bench/): DOCS documents (generated once under bench/data/), our views against
 # stock Flask-AppBuilder; DATABASE_URL picks PostgreSQL. SQLAlchemy's compiled extensions are

@@ -51,6 +51,9 @@ class Config:
     SQLALCHEMY_DATABASE_URI = None
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     DATA_DIR = os.environ.get("DATA_DIR", str(INSTANCE_PATH / "data"))
+    # Where `flask files check --fix` moves stored files no row references (never deleted);
+    # empty: a folder "quarantine" beside DATA_DIR (app/ops/files_check.py).
+    FILES_QUARANTINE_DIR = os.environ.get("FILES_QUARANTINE_DIR", "")
     PORT = int(os.environ.get("PORT", "8080"))
     WORKERS = int(os.environ.get("WORKERS", "2"))  # gunicorn workers (check-deploy reads it)
     BEHIND_HTTPS = os.environ.get("BEHIND_HTTPS", "0") == "1"
@@ -93,9 +96,12 @@ class Config:
     # sets one, and how many working days before a deadline a document is "due soon".
     DEFAULT_PROCESSING_DAYS = int(os.environ.get("DEFAULT_PROCESSING_DAYS", "10"))
     DUE_SOON_DAYS = int(os.environ.get("DUE_SOON_DAYS", "2"))
-    # Where the "ĐẾN" box goes on the first page: millimetres from the left and from the top.
+    # Where the "ĐẾN" box goes on the first page: a blank space of the top half found by
+    # app.core.stamp_place (ARRIVAL_STAMP_AUTO=0: never looked for), else this position,
+    # millimetres from the left and from the top; the clerk may move it on the preview.
     ARRIVAL_STAMP_POSITION = tuple(
         float(x) for x in os.environ.get("ARRIVAL_STAMP_POSITION", "15,45").split(","))
+    ARRIVAL_STAMP_AUTO = os.environ.get("ARRIVAL_STAMP_AUTO", "1") == "1"
     # Backups (Art. 10.2, app/ops): archives in BACKUP_DIR (empty: INSTANCE_DIR/backups), made
     # every week on BACKUP_WEEKDAY (0 = Monday … 6 = Sunday) after BACKUP_TIME (Vietnam time),
     # the BACKUP_KEEP newest kept. The schedule never runs in tests (TESTING) or CLI commands.

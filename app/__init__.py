@@ -199,9 +199,10 @@ def init_views(app: Flask) -> None:
 def init_cli(app: Flask) -> None:
     from app.audit.cli import audit
     from app.cli import check_deploy_command, eoffice
-    from app.ops.cli import backup
+    from app.ops.cli import backup, files
 
     app.cli.add_command(eoffice)
     app.cli.add_command(audit)
     app.cli.add_command(backup)
+    app.cli.add_command(files)
     app.cli.add_command(check_deploy_command)

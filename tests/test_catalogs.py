@@ -209,3 +209,85 @@ def test_grid_search_ignores_vietnamese_case(login_as, db_session):
     client = login_as("vanthu")
     html = client.get("/agencyview/list/?_flt_2_name=đồng văn").get_data(as_text=True)
     assert "BAN QUẢN LÝ KHU CÔNG NGHIỆP ĐỒNG VĂN" in html
+
+
+# ---------------------------------------------------------------- the search box (?q=)
+
+def grid_cells(client, url):
+    response = client.get(url)
+    assert response.status_code == 200
+    return [c.strip() for c in re.findall(r"<td>(.*?)</td>", response.get_data(as_text=True),
+                                          re.S)]
+
+
+@pytest.mark.parametrize("typed", ["giay", "GIẤY", "giấy", "moi giay", "Giấy mời", "gm"])
+def test_search_box_finds_without_accents_or_case(login_as, typed):
+    client = login_as("vanthu")
+    cells = grid_cells(client, f"/documenttypeview/list/?q={typed}&psize_DocumentTypeView=100")
+    assert "Giấy mời" in cells, typed
+    assert "Quyết định" not in cells  # only what holds every typed word
+
+
+def test_search_box_is_contains_over_the_main_columns(login_as):
+    client = login_as("vanthu")
+    cells = grid_cells(client, "/agencyview/list/?q=noi vu&psize_AgencyView=100")
+    assert "Bộ Nội vụ" in cells and "Sở Nội vụ tỉnh Hà Nam" in cells  # inside the name
+    assert "Ủy ban nhân dân tỉnh Hà Nam" not in cells
+    by_code = grid_cells(client, "/agencyview/list/?q=000.00.00.h30&psize_AgencyView=100")
+    assert "Ủy ban nhân dân tỉnh Hà Nam" in by_code  # the electronic ID, any case
+    fields = grid_cells(client, "/fieldview/list/?q=cchc&psize_FieldView=100")
+    assert "Cải cách hành chính" in fields and "Tổ chức cán bộ" not in fields
+
+
+@pytest.mark.parametrize("typed", ["50%", "%", "_", "5_%"])
+def test_percent_and_underscore_are_taken_literally(login_as, db_session, typed):
+    marker = uuid.uuid4().hex[:6]
+    literal, other = f"Phòng họp 50% tầng {marker}", f"Phòng họp 500 chỗ {marker}"
+    db_session.add_all([m.MeetingRoom(name=literal), m.MeetingRoom(name=other)])
+    db_session.commit()
+    client = login_as("vanthu")
+    cells = grid_cells(client, f"/meetingroomview/list/?q={typed.replace('%', '%25')}"
+                               "&psize_MeetingRoomView=100")
+    assert other not in cells, typed  # never a wildcard
+    assert (literal in cells) == (typed in ("50%", "%")), typed
+    # FAB's filters (for experts) too: "Chứa", "Bắt đầu bằng"
+    for flt in ("_flt_2_name", "_flt_0_name"):
+        cells = grid_cells(client, f"/meetingroomview/list/?{flt}={typed.replace('%', '%25')}"
+                                   "&psize_MeetingRoomView=100")
+        assert other not in cells, (flt, typed)
+
+
+def test_every_catalog_grid_has_the_search_box(login_as):
+    from app.catalogs.views import CATALOGS
+
+    client = login_as("vanthu")
+    for _name, _label, _icon, view, _api in CATALOGS:
+        html = client.get(f"/{view.__name__.lower()}/list/?q=zzzz-khong-co").get_data(
+            as_text=True)
+        assert 'name="q" value="zzzz-khong-co"' in html, view.__name__
+        assert "Lọc theo điều kiện" in html and "Bỏ tìm kiếm" in html
+        assert "<b>Không có dữ liệu</b>" in html, view.__name__  # nothing holds it
+
+
+def test_paging_keeps_the_search(login_as, db_session):
+    marker = uuid.uuid4().hex[:6]
+    db_session.add_all([m.MeetingRoom(name=f"Phòng trang {marker} {i:02}") for i in range(30)])
+    db_session.commit()
+    client = login_as("vanthu")
+    html = client.get(f"/meetingroomview/list/?q=PHONG TRANG {marker}").get_data(as_text=True)
+    assert len(re.findall(f"Phòng trang {marker}", html)) == 25
+    second = re.search(r'href="([^"]*page_MeetingRoomView=1[^"]*)"', html).group(1)
+    assert "q=PHONG" in second  # the next page searches the same
+    rest = client.get(second.replace("&amp;", "&")).get_data(as_text=True)
+    assert len(re.findall(f"Phòng trang {marker}", rest)) == 5
+
+
+def test_rest_filters_take_percent_literally(client, api_as, db_session):
+    marker = uuid.uuid4().hex[:6]
+    db_session.add_all([m.MeetingRoom(name=f"Phòng 50% {marker}"),
+                        m.MeetingRoom(name=f"Phòng 500 {marker}")])
+    db_session.commit()
+    response = client.get("/api/v1/meeting_room/?q=(filters:!((col:name,opr:ct,value:'50%25'))"
+                          ",page_size:100)", headers=api_as("vanthu"))
+    names = [row["name"] for row in response.get_json()["result"]]
+    assert f"Phòng 50% {marker}" in names and f"Phòng 500 {marker}" not in names

@@ -13,11 +13,16 @@ from pathlib import Path
 import pytest
 from PIL import Image
 from pypdf import PdfReader, PdfWriter
+from pypdf.errors import PdfReadError
 from reportlab.pdfgen import canvas
+from sqlalchemy import func, select
 
 from app.core.errors import DomainError
 from app.core.files import check_upload, content_disposition, file_path, save_file
+from app.core.models import DocumentFile
 from app.core.pdf import make_demo_pdf, register_fonts, stamp_arrival
+from tests.conftest import form_of
+from tests.incoming_helpers import entry
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 MB = 1024 * 1024
@@ -112,6 +117,132 @@ def test_pdf_with_only_an_owner_password_is_accepted(demo_pdf):
     out = io.BytesIO()
     writer.write(out)
     assert check_upload(out.getvalue(), "a.pdf", max_bytes=MB).page_count == 2
+
+
+# --- check_upload: encrypted and slightly damaged PDFs (tests/data/pdf, see SOURCES.md) -------
+
+SAMPLES = Path(__file__).resolve().parent / "data" / "pdf"
+PASSWORD_MESSAGE = "Tệp PDF được bảo vệ bằng mật khẩu"
+DAMAGED_MESSAGE = "Tệp PDF bị hỏng hoặc không đọc được."
+
+
+def sample(name):
+    return (SAMPLES / name).read_bytes()
+
+
+@pytest.mark.parametrize("name", [
+    "aes256-user-password.pdf",  # AES-256 (R6), user and owner passwords
+    "aes128-user-password.pdf",  # AES-128 (R4)
+    # AES-256 with a user password and an EMPTY owner password: pypdf's decrypt("") succeeds
+    # (as owner) although every viewer asks for the password (pdf.js's own test says so).
+    "aes256-user-password-empty-owner.pdf",
+])
+def test_pdf_with_a_user_password_gets_the_password_message(name):
+    message = refused(sample(name), name)
+    assert message.startswith(PASSWORD_MESSAGE) and "hỏng" not in message
+
+
+@pytest.mark.parametrize("name", [
+    "aes256-owner-password-only.pdf", "rc4-128-owner-password-only.pdf",
+    "rc4-40-owner-password-only.pdf"])
+def test_real_pdfs_with_only_an_owner_password_are_accepted_as_they_are(name):
+    data = sample(name)
+    info = check_upload(data, name, max_bytes=MB)
+    assert info.page_count == 1 and info.note is None
+    assert info.sha256 == hashlib.sha256(data).hexdigest()  # stored unchanged
+
+
+@pytest.mark.parametrize("algorithm", ["AES-128", "AES-256", "RC4-128"])
+def test_owner_password_only_in_every_algorithm_is_accepted(demo_pdf, algorithm):
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(demo_pdf)))
+    writer.encrypt("", owner_password="chu-so-huu", algorithm=algorithm)
+    out = io.BytesIO()
+    writer.write(out)
+    assert check_upload(out.getvalue(), "a.pdf", max_bytes=MB).page_count == 2
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(demo_pdf)))
+    writer.encrypt("mat-khau", owner_password="chu-so-huu", algorithm=algorithm)
+    out = io.BytesIO()
+    writer.write(out)
+    assert refused(out.getvalue()).startswith(PASSWORD_MESSAGE)
+
+
+def test_without_an_aes_library_encrypted_pdfs_are_not_called_damaged(monkeypatch, caplog):
+    """pypdf needs `cryptography` for AES; without it the reader raises DependencyError even
+    before any password is tried — the file is encrypted, not damaged, and the log says what
+    the server lacks."""
+    import logging
+
+    import pypdf._crypt_providers._fallback as fallback
+    import pypdf._encryption as encryption
+
+    logger = logging.getLogger("app.core.pdf")  # Alembic's logging setup may have disabled it
+    monkeypatch.setattr(logger, "disabled", False)
+    caplog.set_level(logging.ERROR, logger=logger.name)
+    for name in ("CryptAES", "aes_cbc_decrypt", "aes_cbc_encrypt", "aes_ecb_decrypt",
+                 "aes_ecb_encrypt"):
+        monkeypatch.setattr(encryption, name, getattr(fallback, name))
+    for name in ("aes256-owner-password-only.pdf", "aes256-user-password.pdf"):
+        assert refused(sample(name), name).startswith(PASSWORD_MESSAGE)
+    assert "cryptography" in caplog.text
+
+
+@pytest.mark.parametrize("name", ["broken-startxref.pdf", "xref-keyword-missing.pdf"])
+def test_slightly_damaged_pdf_is_accepted_unchanged_with_a_note(name):
+    """startxref pointing to the wrong offset; cross-reference entries without the `xref`
+    keyword: pypdf's strict mode refuses both, its lenient mode (like viewers) reads them."""
+    data = sample(name)
+    with pytest.raises(PdfReadError, match="xref"):  # what makes them "slightly damaged"
+        PdfReader(io.BytesIO(data), strict=True)
+    info = check_upload(data, "Công văn hỏng nhẹ.pdf", max_bytes=MB)
+    assert info.page_count == 1
+    assert info.sha256 == hashlib.sha256(data).hexdigest()  # the original bytes are kept
+    assert info.note.startswith("Tệp PDF «Công văn hỏng nhẹ.pdf» có lỗi nhẹ về cấu trúc")
+    assert "lưu nguyên tệp gốc" in info.note
+
+
+def test_unreadable_pdf_stays_refused_as_damaged():
+    # Fuzzed: no startxref, a page tree of 213 million pages. Neither mode reads it.
+    assert refused(sample("unreadable-no-startxref.pdf")).startswith(DAMAGED_MESSAGE)
+
+
+def _register_incoming(client, session, data, name):
+    """The clerk's registration form (tests/test_incoming.py posts it the same way)."""
+    values = {k: (v.strftime("%d/%m/%Y %H:%M") if k == "arrival_at" else
+                  v.strftime("%d/%m/%Y") if k == "document_date" else str(v))
+              for k, v in entry(session).items()}
+    page = client.get("/incoming/register").get_data(as_text=True)
+    return client.post("/incoming/register", data=form_of(
+        page, submit_now="y", files=[(io.BytesIO(data), name)], **values),
+        content_type="multipart/form-data", follow_redirects=True)
+
+
+def test_registering_an_incoming_document_with_such_pdfs(login_as, db_session, app):
+    """Through the web, as the clerk: the password-protected file is refused with the password
+    message and nothing is saved; the slightly damaged one is registered, stored byte for
+    byte, and the clerk is told."""
+    client = login_as("vanthu")
+    files = lambda: db_session.scalar(select(func.count(DocumentFile.id)))  # noqa: E731
+    before = files()
+    response = _register_incoming(client, db_session, sample("aes256-user-password.pdf"),
+                                  "Công văn có mật khẩu.pdf")
+    assert response.status_code == 422
+    assert PASSWORD_MESSAGE in response.get_data(as_text=True)
+    assert files() == before
+
+    data = sample("broken-startxref.pdf")
+    response = _register_incoming(client, db_session, data, "Công văn hỏng nhẹ.pdf")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "Đã vào sổ văn bản đến số" in html
+    assert "Tệp PDF «Công văn hỏng nhẹ.pdf» có lỗi nhẹ về cấu trúc" in html
+    db_session.expire_all()
+    record = db_session.scalar(select(DocumentFile).order_by(DocumentFile.id.desc()))
+    assert record.original_name == "Công văn hỏng nhẹ.pdf" and record.page_count == 1
+    assert file_path(app.config["DATA_DIR"], record.storage_name).read_bytes() == data
+
+
+def test_pdf_samples_are_small():
+    assert all(path.stat().st_size < 200_000 for path in SAMPLES.glob("*.pdf"))
+    assert (SAMPLES / "SOURCES.md").is_file()
 
 
 # --- check_upload: images, office files, limits ----------------------------------------------

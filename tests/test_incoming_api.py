@@ -113,3 +113,121 @@ def test_paging_parameters_out_of_range_are_harmless(client, api_as):
             response = client.get(f"/api/v1/{resource}/?{query}", headers=headers)
             assert response.status_code == 200, (resource, query)
             assert len(response.get_json()["result"]) <= 100
+
+
+# ---------------------------------------------------------------- issue 23: one request, dates
+
+
+def form_body(session, **overrides):
+    """The JSON body's fields as multipart text fields."""
+    return {key: str(value) for key, value in body(session, **overrides).items()}
+
+
+def test_one_request_registers_a_document_with_its_files(client, api_as, db_session):
+    clerk = api_as("vanthu")
+    data = form_body(db_session, excerpt="V/v vào sổ kèm tệp trong một yêu cầu")
+    pdf = make_demo_pdf("Một yêu cầu", ["Độc lập - Tự do - Hạnh phúc"], font_path=FONT)
+    created = client.post("/api/v1/incoming/", headers=clerk, data={
+        **data, "files": [(io.BytesIO(pdf), "Công văn kèm theo.pdf")]},
+        content_type="multipart/form-data")
+    assert created.status_code == 201, created.get_json()
+    result = created.get_json()["result"]
+    assert result["has_files"] is True and result["state"] == "submitted"
+    assert [(f["name"], f["page_count"]) for f in result["files"]] == [
+        ("Công văn kèm theo.pdf", 1)]
+    file_id = result["files"][0]["id"]
+    download = client.get(f"/api/v1/incoming/{created.get_json()['id']}/files/{file_id}",
+                          headers=clerk)
+    assert download.status_code == 200 and download.data == pdf
+
+
+def test_a_refused_file_refuses_the_whole_request(client, api_as, db_session):
+    from app.documents.models import IncomingDocument
+
+    data = form_body(db_session)
+    refused = client.post("/api/v1/incoming/", headers=api_as("vanthu"), data={
+        **data, "files": [(io.BytesIO(b"MZ\x90\x00" * 50), "virus.pdf")]},
+        content_type="multipart/form-data")
+    assert refused.status_code == 422 and "virus.pdf" in str(refused.get_json()["message"])
+    assert db_session.query(IncomingDocument).filter_by(
+        number_symbol=data["number_symbol"]).count() == 0
+    not_a_number = client.post("/api/v1/incoming/", headers=api_as("vanthu"),
+                               data=form_body(db_session, register_id="sổ 1"),
+                               content_type="multipart/form-data")
+    assert not_a_number.status_code == 422
+    assert not_a_number.get_json()["message"] == {"register_id": ["Phải là số nguyên."]}
+
+
+def test_a_document_without_files_says_so_until_they_arrive(client, api_as, login_as,
+                                                            db_session):
+    clerk = api_as("vanthu")
+    created = client.post("/api/v1/incoming/", headers=clerk, json=body(
+        db_session, excerpt="V/v chưa có tệp"))
+    pk = created.get_json()["id"]
+    assert created.get_json()["result"]["has_files"] is False
+    listed = client.get("/api/v1/incoming/?q=chua co tep", headers=clerk).get_json()["result"]
+    assert [row["has_files"] for row in listed if row["id"] == pk] == [False]
+    page = login_as("vanthu").get(f"/incoming/{pk}").get_data(as_text=True)
+    assert "Chưa có tệp" in page
+    grid = client.get("/incoming/list/list/?q=chua co tep").get_data(as_text=True)
+    assert 'class="label label-warning no-files">Chưa có tệp' in grid
+    pdf = make_demo_pdf("Tệp đến sau", ["Độc lập - Tự do - Hạnh phúc"], font_path=FONT)
+    client.post(f"/api/v1/incoming/{pk}/files", headers=clerk,
+                data={"files": (io.BytesIO(pdf), "Tệp đến sau.pdf")},
+                content_type="multipart/form-data")
+    assert client.get(f"/api/v1/incoming/{pk}", headers=clerk).get_json()[
+        "result"]["has_files"] is True
+    assert "Chưa có tệp" not in client.get(f"/incoming/{pk}").get_data(as_text=True)
+
+
+def test_a_year_out_of_range_is_422_in_vietnamese(client, api_as, db_session):
+    clerk = api_as("vanthu")
+    for field, value in (("document_date", "0001-01-01"), ("document_date", "9999-12-31"),
+                         ("document_date", "31/12/1899"), ("deadline", "2101-01-01"),
+                         ("arrival_at", "0001-01-01T00:00"), ("arrival_at", "9999-12-31T23:59"),
+                         ("arrival_at", "0001-01-01T00:00+07:00")):
+        response = client.post("/api/v1/incoming/", headers=clerk,
+                               json=body(db_session, **{field: value}))
+        assert response.status_code == 422, (field, value, response.get_json())
+        [message] = response.get_json()["message"][field]
+        assert "không hợp lệ: chỉ nhận năm từ 1900 đến 2100" in message, message
+    pk = client.post("/api/v1/incoming/", headers=clerk, json=body(db_session)).get_json()["id"]
+    edited = client.put(f"/api/v1/incoming/{pk}", headers=clerk,
+                        json={"arrival_at": "0001-01-01T00:00"})
+    assert edited.status_code == 422 and "arrival_at" in edited.get_json()["message"]
+
+
+def test_a_year_out_of_range_is_a_form_error_on_the_web(login_as, db_session):
+    from tests.conftest import form_of
+
+    client = login_as("vanthu")
+    page = client.get("/incoming/register").get_data(as_text=True)
+    data = {k: str(v) for k, v in body(db_session).items() if k != "submit"}
+    data.update(arrival_at=local_now().strftime("%d/%m/%Y %H:%M"), document_date="01/01/0001")
+    response = client.post("/incoming/register", data=form_of(page, **data))
+    assert response.status_code == 422
+    assert "Năm 1 không hợp lệ: chỉ nhận năm từ 1900 đến 2100." in response.get_data(
+        as_text=True)
+
+
+def test_the_late_entry_rule_applies_whether_or_not_the_key_is_sent(client, api_as,
+                                                                    db_session):
+    clerk = api_as("vanthu")
+    old = (local_now() - timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
+    dated = (local_now() - timedelta(days=5)).strftime("%Y-%m-%d")
+    expected = "Ngày đến đã qua hơn 24 giờ: đây là nhập bù sau sự cố, nhập lý do."
+    without_key = body(db_session, arrival_at=old, document_date=dated)
+    assert "backfill_reason" not in without_key
+    for sent in (without_key, body(db_session, arrival_at=old, document_date=dated,
+                                   backfill_reason="")):
+        response = client.post("/api/v1/incoming/", headers=clerk, json=sent)
+        assert response.status_code == 422, response.get_json()
+        assert response.get_json()["message"]["backfill_reason"] == [expected]
+    as_form = client.post("/api/v1/incoming/", headers=clerk, content_type="multipart/form-data",
+                          data=form_body(db_session, arrival_at=old, document_date=dated))
+    assert as_form.status_code == 422
+    assert as_form.get_json()["message"]["backfill_reason"] == [expected]
+    with_reason = client.post("/api/v1/incoming/", headers=clerk, json=body(
+        db_session, arrival_at=old, document_date=dated,
+        backfill_reason="Mất điện ba ngày, nhập bù theo sổ giấy."))
+    assert with_reason.status_code == 201, with_reason.get_json()

@@ -1,6 +1,10 @@
 """Legacy Vietnamese encodings (TCVN3/ABC, VNI) to Unicode NFC: every letter, both cases,
-checked against the code charts written out here letter by letter (not generated)."""
+checked against the code charts written out here letter by letter (not generated); the
+syllable checker and the detection per document, on strings typed here and on real legacy
+text (tests/data/legacy, SOURCES.md)."""
+import io
 import unicodedata
+from pathlib import Path
 
 import pytest
 
@@ -141,3 +145,212 @@ def test_legacy_text_with_windows_punctuation(legacy, encoding, unicode_text):
 def test_unicode_with_curly_quotes_is_left_alone(text):
     assert lt.detect_encoding(text) == "unicode"
     assert lt.to_unicode(text) == text
+
+
+# ---------------------------------------------------------------- the syllable checker
+
+@pytest.mark.parametrize("word", [
+    "Cộng", "hòa", "hoà", "xã", "hội", "chủ", "nghĩa", "Việt", "NAM", "quyết", "định", "khuya",
+    "khuỷu", "giữa", "gì", "nghiêng", "người", "được", "thuỷ", "thủy", "yêu", "uống", "quốc",
+    "Trường", "kỹ", "tháng", "Đồng", "giếng", "oanh", "huyện", "ngoài", "ước"])
+def test_vietnamese_syllables(word):
+    assert lt.is_syllable(word)
+
+
+@pytest.mark.parametrize("word", [
+    # what reading VNI text as TCVN3 gives (the bug of issue 20)
+    "Coọng", "hoứa", "xaừ", "nghúa", "Vieọt",
+    # impossible spellings: c/k, g/gh, ng/ngh, two tones, huyền before -t, no vowel, Latin-1
+    "kốm", "cơng", "ghà", "ngé", "hóà", "cồt", "chớnh", "ng", "café", "Céng", "Coäng", "Hµ"])
+def test_not_vietnamese_syllables(word):
+    assert not lt.is_syllable(word)
+
+
+# ---------------------------------------------------------------- detection, per document
+
+def test_vni_of_the_issue_is_read_as_vni_not_tcvn3():
+    legacy = "Coäng hoøa xaõ hoäi chuû nghóa Vieät Nam"
+    assert lt.detect([legacy]).encoding == "vni"
+    assert lt.to_unicode(legacy) == "Cộng hòa xã hội chủ nghĩa Việt Nam"
+    assert lt.to_unicode(legacy) != "Coọng hoứa xaừ hoọi chuỷ nghúa Vieọt Nam"
+
+
+# Typed here by hand in each encoding (not produced by unicode_to_*): short strings and
+# single words, where only syllables can tell TCVN3 from VNI.
+@pytest.mark.parametrize("legacy,encoding,unicode_text", [
+    ("Së Tµi chÝnh", "tcvn3", "Sở Tài chính"),
+    ("Sôû Taøi chính", "vni", "Sở Tài chính"),
+    ("C«ng v¨n", "tcvn3", "Công văn"),
+    ("Coâng vaên", "vni", "Công văn"),
+    ("C«ng", "tcvn3", "Công"), ("Coâng", "vni", "Công"),
+    ("Tµi", "tcvn3", "Tài"), ("Taøi", "vni", "Tài"),
+    ("ViÖt", "tcvn3", "Việt"), ("Vieät", "vni", "Việt"),
+    ("®\u00adîc", "tcvn3", "được"), ("ñöôïc", "vni", "được"),  # TCVN3's ư is a soft hyphen
+    ("§éc lËp", "tcvn3", "Độc lập"), ("Ñoäc laäp", "vni", "Độc lập"),
+    ("C«ng v¨n sè 12/SNV", "tcvn3", "Công văn số 12/SNV"),
+    ("Coâng vaên soá 12/SNV", "vni", "Công văn số 12/SNV"),
+])
+def test_short_legacy_strings(legacy, encoding, unicode_text):
+    detection = lt.detect([legacy])
+    assert (detection.encoding, detection.ambiguous) == (encoding, False)
+    assert lt.to_unicode(legacy) == unicode_text
+
+
+def test_tcvn3_capitals_typed_with_the_normal_font():
+    assert lt.to_unicode("CéNG HOµ X· HéI") == "CỘNG HOÀ XÃ HỘI"
+
+
+def test_unicode_words_do_not_stop_the_legacy_ones_around_them():
+    # Real cells of a social-insurance form (tests/data/legacy/vni_bhxh_forms.txt).
+    assert lt.to_unicode("Tồng số sổ BHXH ñeà nghò caáp:") == "Tồng số sổ BHXH đề nghị cấp:"
+    assert lt.to_unicode("Đơn vị cần ghi đầy đủ caùc tieâu chí töø coät 1 ñeán coät 26") == \
+        "Đơn vị cần ghi đầy đủ các tiêu chí từ cột 1 đến cột 26"
+
+
+@pytest.mark.parametrize("text,choices", [
+    ("Soá", ("unicode", "vni")),      # VNI "Số", or the syllable "soá" typed in Unicode?
+    ("Ghi chó", ("unicode", "tcvn3")),  # TCVN3 "Ghi chú", or Unicode "chó"?
+])
+def test_close_readings_are_offered_and_the_text_is_kept_meanwhile(text, choices):
+    detection = lt.detect([text])
+    assert detection.ambiguous and detection.choices == choices
+    assert lt.to_unicode(text) == text
+    assert lt.to_unicode(text, choices[1]) != text  # the person's choice is applied
+
+
+def test_explicit_encoding_is_obeyed():
+    assert lt.to_unicode("Ghi chó", "tcvn3") == "Ghi chú"
+    assert lt.to_unicode("Soá TT", "vni") == "Số TT"
+    assert lt.to_unicode("Coäng hoøa", "tcvn3") == "Coọng hoứa"  # asked for, so done
+    assert lt.to_unicode("Sở Tài chính", "tcvn3") == "Sở Tài chính"  # Unicode words stay
+
+
+# ---------------------------------------------------------------- real legacy text
+
+LEGACY_SAMPLES = Path(__file__).resolve().parent / "data" / "legacy"
+
+
+def legacy_sample(name):
+    """(lines as read, expected Unicode lines) of tests/data/legacy/<name> (SOURCES.md)."""
+    raw = (LEGACY_SAMPLES / f"{name}.txt").read_bytes()
+    lines = lt.decode_bytes(raw).splitlines()
+    expected = (LEGACY_SAMPLES / f"{name}.expected.txt").read_text("utf-8").splitlines()
+    assert len(lines) == len(expected) > 30
+    return lines, expected
+
+
+@pytest.mark.parametrize("name,encoding", [
+    ("tcvn3_jx_comments", "tcvn3"),  # an old 8-bit text file (Lua comments, .VnTime)
+    ("vni_bhxh_forms", "vni"),  # cells of two forms in VNI-Times, some cells Unicode
+])
+def test_real_documents(name, encoding):
+    lines, expected = legacy_sample(name)
+    detection = lt.detect(lines)
+    assert (detection.encoding, detection.ambiguous) == (encoding, False)
+    assert [lt.to_unicode(line, document=detection) for line in lines] == expected
+
+
+def test_real_lines_alone():
+    """Most lines read right even alone; the rest only within their document, like "Soá TT"
+    (VNI "Số TT", or Unicode "soá"?) and "MÑ" (VNI "MĐ", or TCVN3 "Mẹ"?)."""
+    for name in ("tcvn3_jx_comments", "vni_bhxh_forms"):
+        lines, expected = legacy_sample(name)
+        wrong = [line for line, want in zip(lines, expected, strict=True)
+                 if lt.to_unicode(line) != want]
+        assert wrong in ([], ["Soá TT", "Soá CMND", "MÑ V :", "ÑT :"])
+
+
+def test_a_file_mixing_unicode_cells_and_legacy_cells(tmp_path):
+    """Our own import template's headers are Unicode, some with Latin-1 letters only
+    ("Ngày tháng"); the rows are TCVN3. The headers stay, the rows are converted."""
+    from openpyxl import Workbook
+
+    from app.imports.reading import Table
+
+    lines, expected = legacy_sample("tcvn3_jx_comments")
+    headers = ["Ngày đến", "Số đến", "Tác giả", "Số, ký hiệu", "Ngày tháng",
+               "Tên loại và trích yếu nội dung", "Đơn vị hoặc người nhận", "Ghi chú"]
+    workbook = Workbook()
+    workbook.active.append(headers)
+    for line in lines:
+        workbook.active.append(["Ngày tháng", line])
+    path = tmp_path / "so.xlsx"
+    workbook.save(path)
+    table = Table(path.read_bytes(), "so.xlsx", max_bytes=10**6)
+    assert table.detection.encoding == "tcvn3"
+    rows = [cells for _line, cells in table.rows()]
+    assert rows[0] == headers
+    assert [cells[1] for cells in rows[1:]] == expected
+    assert {cells[0] for cells in rows[1:]} == {"Ngày tháng"}
+
+
+# ---------------------------------------------------------------- "Chuyển mã" and the import
+
+def _convert(client, token, text, **extra):
+    response = client.post("/text/convert", json={"text": text, **extra},
+                           headers={"X-CSRFToken": token})
+    assert response.status_code == 200
+    return response.get_json()
+
+
+def test_convert_button_offers_both_readings_when_in_doubt(login_as):
+    from tests.conftest import csrf_token
+
+    client = login_as("vanthu")
+    html = client.get("/incoming/register").get_data(as_text=True)
+    assert 'data-legacy-convert-choose="Chưa chắc chữ được gõ bằng bảng mã nào' in html
+    token = csrf_token(html)
+    assert _convert(client, token, "Coäng hoøa xaõ hoäi chuû nghóa Vieät Nam") == {
+        "text": "Cộng hòa xã hội chủ nghĩa Việt Nam", "encoding": "vni", "changed": True,
+        "label": "VNI (VNI-Times)"}  # clear: no choices
+    assert _convert(client, token, "Së Tµi chÝnh")["text"] == "Sở Tài chính"
+    doubtful = _convert(client, token, "Soá")
+    assert (doubtful["text"], doubtful["changed"]) == ("Soá", False)
+    assert doubtful["choices"] == [
+        {"encoding": "unicode", "label": "Unicode", "text": "Soá"},
+        {"encoding": "vni", "label": "VNI (VNI-Times)", "text": "Số"}]
+    chosen = _convert(client, token, "Soá", encoding="vni")
+    assert (chosen["text"], "choices" in chosen) == ("Số", False)
+
+
+def _xlsx(rows):
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    for row in rows:
+        workbook.active.append(row)
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def test_import_shows_both_readings_when_in_doubt_and_reads_as_chosen(login_as):
+    import re
+
+    from tests.conftest import csrf_token, form_of
+
+    client = login_as("vanthu")
+    # One 8-bit word only, "Soá": VNI for "Số", or the syllable "soá" typed in Unicode?
+    data = _xlsx([["Họ và tên", "Chức vụ", "Thẩm quyền ký"],
+                  ["Trần Văn Soá", "Phó Giám đốc", "KT"]])
+    page = client.get("/imports/").get_data(as_text=True)
+    response = client.post("/imports/", data=form_of(
+        page, kind="signers", encoding="auto", file=(io.BytesIO(data), "nguoi-ky.xlsx")),
+        content_type="multipart/form-data")
+    assert response.status_code == 302
+    token = re.search(r"/imports/([A-Za-z0-9_-]+)/mapping", response.headers["Location"])[1]
+    html = client.get(f"/imports/{token}/mapping").get_data(as_text=True)
+    assert "Chưa chắc chữ Việt trong tệp được gõ bằng bảng mã nào" in html
+    readings = re.findall(r'<tr class="import-reading" data-encoding="(\w+)">.*?<div>(.*?)</div>',
+                          html, flags=re.S)
+    assert readings == [("unicode", "Trần Văn Soá"), ("vni", "Trần Văn Số")]
+
+    chosen = client.post(f"/imports/{token}/encoding",
+                         data={"csrf_token": csrf_token(html), "encoding": "vni"})
+    assert chosen.status_code == 302 and chosen.headers["Location"].endswith("/mapping")
+    html = client.get(f"/imports/{token}/mapping").get_data(as_text=True)
+    assert "import-encoding-choice" not in html and "Bảng mã: VNI (VNI-Times)." in html
+    assert "<td>Trần Văn Số</td>" in html
+    refused = client.post(f"/imports/{token}/encoding",
+                          data={"csrf_token": csrf_token(html), "encoding": "ebcdic"})
+    assert refused.status_code == 400

@@ -1,11 +1,15 @@
 """Grids (web) and REST resources for the catalogs. Each pair shares one permission name."""
+from flask import request
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import true
 from wtforms import SelectField
 
 from app.catalogs import models as m
+from app.core import search
 from app.core.legacy_fields import LegacyConvertMixin
 from app.core.validation import api_validator, form_validator
-from app.core.views import EofficeApi, EofficeModelView, VietnameseInterface
+from app.core.views import EofficeApi, EofficeModelView, GridFilter, VietnameseInterface
 
 ACTIVE = _l("Đang dùng")
 PROCESSING_DAYS = _l("Hạn xử lý mặc định (ngày làm việc)")
@@ -13,7 +17,32 @@ PROCESSING_DAYS_HELP = _l("Hạn xử lý văn bản đến được gợi ý kh
                           "chung. Khi loại văn bản và độ khẩn cùng có hạn, hạn ngắn hơn được dùng.")
 
 
-class DocumentTypeView(LegacyConvertMixin, EofficeModelView):
+class CatalogView(EofficeModelView):
+    """A catalog's grid: one search box above it (`?q=`), "contains", whatever the case and
+    the accents ('giay' and 'GIẤY' find 'Giấy mời'), over `quick_search_columns` (folded as
+    the document search folds: app.core.search.folded_contains). FAB's filters stay below it,
+    folded away, for those who want them."""
+    list_template = "catalogs/list.html"
+    quick_search_columns = ("name",)
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        datamodel, columns = cls.datamodel, tuple(cls.quick_search_columns)
+        cls.base_filters = [["id", GridFilter.of(
+            visible=lambda _user: true(),
+            search=lambda text: search.folded_contains(datamodel.session, datamodel.obj,
+                                                       columns, text)), lambda: None]]
+
+    def render_template(self, template, **kwargs):
+        labels = [str(self.label_columns.get(c, c)) for c in self.quick_search_columns]
+        labels = ", ".join(label[:1].lower() + label[1:] for label in labels)
+        kwargs.update(q=request.args.get("q", ""),
+                      q_placeholder=_("Tìm theo %(columns)s (gõ có dấu hay không dấu đều được)",
+                                      columns=labels))
+        return super().render_template(template, **kwargs)
+
+
+class DocumentTypeView(LegacyConvertMixin, CatalogView):
     datamodel = VietnameseInterface(m.DocumentType)
     class_permission_name = "DocumentType"
     legacy_convert_columns = ["name"]
@@ -24,6 +53,7 @@ class DocumentTypeView(LegacyConvertMixin, EofficeModelView):
     add_columns = edit_columns = show_columns = ["name", "abbreviation", "kind",
                                                  "processing_days", "sort_order", "active"]
     search_columns = ["name", "abbreviation", "kind", "active"]
+    quick_search_columns = ("name", "abbreviation")
     base_order = ("sort_order", "asc")
     label_columns = {"name": _l("Tên loại văn bản"), "abbreviation": _l("Viết tắt"),
                      "kind": _l("Nhóm"), "sort_order": _l("Thứ tự"), "active": ACTIVE,
@@ -52,7 +82,7 @@ AGENCY_COLUMNS = ["name", "short_name", "electronic_id", "legacy_code", "address
                   "phone", "active"]
 
 
-class AgencyView(LegacyConvertMixin, EofficeModelView):
+class AgencyView(LegacyConvertMixin, CatalogView):
     datamodel = VietnameseInterface(m.Agency)
     class_permission_name = "Agency"
     legacy_convert_columns = ["name", "short_name", "address"]
@@ -62,6 +92,7 @@ class AgencyView(LegacyConvertMixin, EofficeModelView):
     list_columns = ["name", "short_name", "electronic_id", "email", "active"]
     add_columns = edit_columns = show_columns = AGENCY_COLUMNS
     search_columns = ["name", "short_name", "electronic_id", "legacy_code", "email"]
+    quick_search_columns = ("name", "short_name", "electronic_id", "legacy_code", "email")
     base_order = ("name", "asc")
     label_columns = {"name": _l("Tên cơ quan"), "short_name": _l("Tên viết tắt"),
                      "electronic_id": _l("Mã định danh điện tử"),
@@ -81,7 +112,7 @@ class AgencyApi(EofficeApi):
     validators_columns = {"electronic_id": api_validator(m.check_electronic_id)}
 
 
-class FieldView(LegacyConvertMixin, EofficeModelView):
+class FieldView(LegacyConvertMixin, CatalogView):
     datamodel = VietnameseInterface(m.Field)
     class_permission_name = "Field"
     legacy_convert_columns = ["name"]
@@ -90,6 +121,7 @@ class FieldView(LegacyConvertMixin, EofficeModelView):
     edit_title = _l("Sửa lĩnh vực")
     list_columns = add_columns = edit_columns = show_columns = ["code", "name", "active"]
     search_columns = ["code", "name"]
+    quick_search_columns = ("name", "code")
     base_order = ("name", "asc")
     label_columns = {"code": _l("Mã"), "name": _l("Tên lĩnh vực"), "active": ACTIVE}
 
@@ -103,7 +135,7 @@ class FieldApi(EofficeApi):
     order_columns = ["code", "name"]
 
 
-class UrgencyLevelView(EofficeModelView):
+class UrgencyLevelView(CatalogView):
     datamodel = VietnameseInterface(m.UrgencyLevel)
     class_permission_name = "UrgencyLevel"
     list_title = show_title = _l("Độ khẩn")
@@ -125,7 +157,7 @@ class UrgencyLevelApi(EofficeApi):
     add_columns = edit_columns = ["name", "priority", "is_urgent", "processing_days"]
 
 
-class SecrecyLevelView(EofficeModelView):
+class SecrecyLevelView(CatalogView):
     datamodel = VietnameseInterface(m.SecrecyLevel)
     class_permission_name = "SecrecyLevel"
     list_title = show_title = _l("Độ mật")
@@ -147,7 +179,7 @@ class SecrecyLevelApi(EofficeApi):
 SIGNER_COLUMNS = ["full_name", "position_title", "authority", "user", "active"]
 
 
-class SignerView(LegacyConvertMixin, EofficeModelView):
+class SignerView(LegacyConvertMixin, CatalogView):
     datamodel = VietnameseInterface(m.Signer)
     class_permission_name = "Signer"
     legacy_convert_columns = ["full_name", "position_title"]
@@ -157,6 +189,7 @@ class SignerView(LegacyConvertMixin, EofficeModelView):
     list_columns = ["full_name", "position_title", "authority", "active"]
     add_columns = edit_columns = show_columns = SIGNER_COLUMNS
     search_columns = ["full_name", "position_title", "authority"]
+    quick_search_columns = ("full_name", "position_title")
     base_order = ("full_name", "asc")
     label_columns = {"full_name": _l("Họ và tên"), "position_title": _l("Chức vụ"),
                      "authority": _l("Thẩm quyền ký"), "user": _l("Tài khoản"),
@@ -179,7 +212,7 @@ class SignerApi(EofficeApi):
 REGISTER_COLUMNS = ["name", "direction", "year", "is_secret", "document_type", "active"]
 
 
-class RegisterView(EofficeModelView):
+class RegisterView(CatalogView):
     datamodel = VietnameseInterface(m.Register)
     class_permission_name = "Register"
     list_title = show_title = _l("Sổ văn bản")
@@ -209,7 +242,7 @@ class RegisterApi(EofficeApi):
     validators_columns = {"year": api_validator(m.check_register_year)}
 
 
-class RetentionPeriodView(EofficeModelView):
+class RetentionPeriodView(CatalogView):
     datamodel = VietnameseInterface(m.RetentionPeriod)
     class_permission_name = "RetentionPeriod"
     list_title = show_title = _l("Thời hạn bảo quản")
@@ -228,7 +261,7 @@ class RetentionPeriodApi(EofficeApi):
     add_columns = edit_columns = ["name", "years"]
 
 
-class MeetingRoomView(EofficeModelView):
+class MeetingRoomView(CatalogView):
     datamodel = VietnameseInterface(m.MeetingRoom)
     class_permission_name = "MeetingRoom"
     list_title = show_title = _l("Phòng họp, địa điểm")
@@ -237,6 +270,7 @@ class MeetingRoomView(EofficeModelView):
     list_columns = add_columns = edit_columns = show_columns = ["name", "location", "capacity",
                                                                 "active"]
     search_columns = ["name", "location"]
+    quick_search_columns = ("name", "location")
     base_order = ("name", "asc")
     label_columns = {"name": _l("Tên phòng họp"), "location": _l("Vị trí"),
                      "capacity": _l("Sức chứa (người)"), "active": ACTIVE}
@@ -250,7 +284,7 @@ class MeetingRoomApi(EofficeApi):
     add_columns = edit_columns = ["name", "location", "capacity", "active"]
 
 
-class NewsCategoryView(EofficeModelView):
+class NewsCategoryView(CatalogView):
     datamodel = VietnameseInterface(m.NewsCategory)
     class_permission_name = "NewsCategory"
     list_title = show_title = _l("Chuyên mục tin")

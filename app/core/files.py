@@ -18,7 +18,7 @@ from flask_babel import lazy_gettext as _l
 from PIL import Image
 
 from app.core.errors import DomainError
-from app.core.pdf import open_pdf
+from app.core.pdf import PDF_REPAIRED, read_pdf
 from app.core.text import nfc
 
 TEXT_LIMIT = 200_000  # characters of extracted text kept for search
@@ -58,6 +58,7 @@ class StoredFile:
     content_type: str
     page_count: int | None = None
     text: str | None = None
+    note: str | None = None  # for the person who uploaded it (a PDF repaired while read)
 
 
 def check_upload(data: bytes, filename: str, *, max_bytes: int,
@@ -69,10 +70,10 @@ def check_upload(data: bytes, filename: str, *, max_bytes: int,
         limit = f"{max_bytes / (1024 * 1024):.1f}".removesuffix(".0").replace(".", ",")
         raise DomainError(_l("Tệp quá lớn: dung lượng tối đa là %(limit)s MB.", limit=limit))
 
-    kind, page_count, text = None, None, None
+    kind, page_count, text, repaired = None, None, None, False
     if data.startswith(b"%PDF-") and "pdf" in allowed:
         kind = "pdf"
-        page_count, text = _check_pdf(data)
+        page_count, text, repaired = _check_pdf(data)
     elif data.startswith(IMAGE_MAGIC) and "image" in allowed:
         kind, page_count = _check_image(data)
     elif data.startswith((ZIP_MAGIC, OLE_MAGIC)) and "office" in allowed:
@@ -83,19 +84,26 @@ def check_upload(data: bytes, filename: str, *, max_bytes: int,
                              kinds=kinds))
 
     content_type, extension = TYPES[kind]
+    original_name = clean_filename(filename, extension)
     return StoredFile(
         storage_name=uuid.uuid4().hex + extension,
-        original_name=clean_filename(filename, extension),
+        original_name=original_name,
         size=len(data),
         sha256=hashlib.sha256(data).hexdigest(),
         content_type=content_type,
         page_count=page_count,
         text=text,
+        note=str(PDF_REPAIRED) % {"name": original_name} if repaired else None,
     )
 
 
-def _check_pdf(data: bytes) -> tuple[int, str]:
-    reader = open_pdf(data)  # raises the encrypted / damaged messages
+def _check_pdf(data: bytes) -> tuple[int, str, bool]:
+    """(pages, text for search, repaired). A password-protected file is refused with its own
+    message, not as damaged; one with an owner password only (it opens without a password) is
+    accepted as it is; one that pypdf reads only leniently (broken cross-reference table…) is
+    accepted and stored unchanged — its bytes, signature and checksum are the sender's — with
+    a note for the clerk (StoredFile.note); an unreadable one is refused as damaged."""
+    reader, repaired = read_pdf(data)  # raises the encrypted / damaged messages
     parts, length = [], 0
     for page in reader.pages:
         try:
@@ -107,7 +115,7 @@ def _check_pdf(data: bytes) -> tuple[int, str]:
         if length > TEXT_LIMIT:
             break
     text = " ".join(nfc(" ".join(parts)).split())[:TEXT_LIMIT]
-    return len(reader.pages), text
+    return len(reader.pages), text, repaired
 
 
 DEFAULT_IMAGE_PIXELS = 40_000_000
@@ -296,24 +304,38 @@ def secure_instance(config) -> None:
                 make_private(database + suffix)
 
 
-def save_file(data_dir: str | Path, data: bytes, info: StoredFile) -> StoredFile:
-    """Write the bytes under data_dir/files/<ab>/<storage_name> atomically (mode 0600, the
-    folders 0700)."""
+UPLOAD_PREFIX = ".upload-"  # a file being stored: no row references it (app.ops.files_check)
+
+
+def write_temporary(data_dir: str | Path, data: bytes, info: StoredFile) -> tuple[Path, Path]:
+    """Write the bytes of a checked upload to a temporary name (".upload-…", mode 0600) in the
+    folder of its final name, synced to disk; (temporary path, final path). Nothing has the
+    final name yet: a process killed now leaves only a recognisable temporary file."""
     if hashlib.sha256(data).hexdigest() != info.sha256:
         raise ValueError("data does not match the checked upload")
-    path = file_path(data_dir, info.storage_name)
-    private_dir(path.parent)
-    # Write to a temporary file in the same folder, then rename: readers never see half a file.
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".upload-")
+    final = file_path(data_dir, info.storage_name)
+    private_dir(final.parent)
+    fd, temp = tempfile.mkstemp(dir=final.parent, prefix=UPLOAD_PREFIX)
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
         os.chmod(temp, PRIVATE_FILE)
-        os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
+        raise
+    return Path(temp), final
+
+
+def save_file(data_dir: str | Path, data: bytes, info: StoredFile) -> StoredFile:
+    """Write the bytes under data_dir/files/<ab>/<storage_name> at once (mode 0600, the
+    folders 0700): a temporary name, then a rename, so readers never see half a file."""
+    temp, final = write_temporary(data_dir, data, info)
+    try:
+        os.replace(temp, final)
+    except BaseException:
+        temp.unlink(missing_ok=True)
         raise
     return info
 

@@ -5,6 +5,8 @@ from sqlalchemy import select
 from wtforms import DateField, DateTimeField
 from wtforms.widgets import TextInput
 
+from app.core.dates import year_error
+
 DATE_FORMAT = "%d/%m/%Y"
 DATETIME_FORMAT = "%d/%m/%Y %H:%M"
 BAD_DATE = _l("Ngày phải có dạng dd/mm/yyyy, ví dụ 05/03/2026.")
@@ -29,6 +31,10 @@ class _TypedInTextBox:
             super().process_formdata(valuelist)
         except ValueError as error:
             raise ValueError(str(self.bad)) from error
+        message = year_error(self.data)  # the one year range of app.core.dates
+        if message:
+            self.data = None
+            raise ValueError(message)
 
 
 class VietnameseDateField(_TypedInTextBox, DateField):

@@ -9,6 +9,8 @@ LEGACY_CONVERT = {
     "data-legacy-convert-title": _l("Chuyển chữ gõ bằng phông TCVN3 (.VnTime) hoặc VNI sang "
                                     "Unicode"),
     "data-legacy-convert-same": _l("Không thấy chữ TCVN3/VNI."),
+    "data-legacy-convert-choose": _l("Chưa chắc chữ được gõ bằng bảng mã nào; chọn cách đọc "
+                                     "đúng:"),
 }
 
 

@@ -2,7 +2,7 @@
 outgoing documents, drafts, request forms, news), stored by app.core.storage."""
 from flask_appbuilder import Model
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Column, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import Column, DateTime, Float, ForeignKey, Integer, String, Text
 
 from app.core.timefmt import utcnow
 
@@ -26,6 +26,10 @@ class DocumentFile(Model):
     text = Column(Text)
     uploaded_by_id = Column(Integer, ForeignKey("ab_user.id", ondelete="RESTRICT"))
     uploaded_at = Column(DateTime, nullable=False, default=utcnow)
+    # Where the clerk put the arrival stamp on an incoming PDF (mm from the left and the top
+    # of the first page as displayed); empty: a blank space is found (app.core.stamp_place).
+    stamp_left_mm = Column(Float)
+    stamp_top_mm = Column(Float)
 
     @property
     def is_pdf(self):

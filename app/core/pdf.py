@@ -4,10 +4,13 @@ The stamp is drawn with reportlab on a transparent overlay and merged with pypdf
 received file itself is never changed: the stamped copy is a separate, derived file.
 """
 import io
+import logging
 from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
 from pypdf import PageObject, PasswordType, PdfReader, PdfWriter, Transformation
+from pypdf._encryption import AlgV4, AlgV5
+from pypdf.errors import DependencyError, FileNotDecryptedError
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.lib.utils import simpleSplit
@@ -15,6 +18,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
+from app.core import stamp_place
 from app.core.errors import DomainError
 from app.core.text import nfc
 
@@ -22,6 +26,10 @@ PDF_NOT_PDF = _l("Tệp không phải là tệp PDF.")
 PDF_ENCRYPTED = _l("Tệp PDF được bảo vệ bằng mật khẩu hoặc mã hóa nên hệ thống không đọc được. "
                    "Vui lòng tải lên bản không đặt mật khẩu.")
 PDF_DAMAGED = _l("Tệp PDF bị hỏng hoặc không đọc được. Vui lòng kiểm tra lại tệp và tải lên lại.")
+PDF_REPAIRED = _l("Tệp PDF «%(name)s» có lỗi nhẹ về cấu trúc; hệ thống đã tự sửa khi đọc và lưu "
+                  "nguyên tệp gốc. Nếu tệp hiển thị không đúng, đề nghị nơi gửi cung cấp lại bản "
+                  "khác.")
+_log = logging.getLogger(__name__)
 
 # The stamp's wording and size (Decree 30, Appendix; marked "verify" in DOMAIN.md): the stamp is
 # a legal form, always in Vietnamese whatever the interface language, so these are not _l().
@@ -35,33 +43,90 @@ DEMO_HEADER = ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - 
 
 
 def open_pdf(data: bytes) -> PdfReader:
-    """Parse a PDF fully enough to trust it, or raise DomainError with a Vietnamese message."""
+    """Parse a PDF fully enough to trust it, or raise DomainError with a Vietnamese message.
+    A slightly damaged file that pypdf reads only leniently is accepted (see read_pdf)."""
+    return read_pdf(data)[0]
+
+
+def read_pdf(data: bytes) -> tuple[PdfReader, bool]:
+    """(reader, repaired): the PDF parsed strictly, or — when only pypdf's lenient mode reads
+    it (a broken cross-reference table or trailer, unreadable metadata…), as viewers do —
+    leniently, with repaired=True; the bytes themselves are not changed. DomainError with
+    the encrypted or damaged message otherwise."""
     if not data.startswith(b"%PDF-"):
         raise DomainError(PDF_NOT_PDF)
     # An upload cut off in transit loses its end-of-file marker; pypdf would silently guess.
     if b"%%EOF" not in data.rstrip(b"\r\n\t \x00")[-1024:]:
         raise DomainError(PDF_DAMAGED)
     try:
-        reader = PdfReader(io.BytesIO(data))
+        return _read_pdf(data, strict=True), False
+    except DomainError as error:
+        if error.message is PDF_ENCRYPTED:
+            raise
+        strict_error = error  # no pages found: the lenient reading may find them
+    except Exception as error:  # pypdf raises many kinds of errors on malformed input
+        strict_error = error
+    try:
+        reader = _read_pdf(data, strict=False)
+    except DomainError:
+        raise
+    except Exception as error:
+        raise DomainError(PDF_DAMAGED) from error
+    _log.info("PDF read leniently only (%s)", strict_error)
+    return reader, True
+
+
+def _read_pdf(data: bytes, *, strict: bool) -> PdfReader:
+    try:
+        reader = PdfReader(io.BytesIO(data), strict=strict)
         if reader.is_encrypted and not _decrypt_without_password(reader):
             raise DomainError(PDF_ENCRYPTED)
         if not reader.pages:
             raise DomainError(PDF_DAMAGED)
         for page in reader.pages:  # touch every page so a broken page tree fails here
             _ = page.mediabox
-    except DomainError:
-        raise
-    except Exception as error:  # pypdf raises many kinds of errors on malformed input
-        raise DomainError(PDF_DAMAGED) from error
+        if strict:
+            _ = reader.metadata  # the document information dictionary, when it is broken
+    except DependencyError as error:
+        # AES (all PDFs encrypted since Acrobat 7) needs the `cryptography` package: without
+        # it pypdf cannot even check for an empty password. Say "encrypted", not "damaged",
+        # and tell the administrator.
+        _log.error("cannot read an AES-encrypted PDF: %s (install `cryptography`)", error)
+        raise DomainError(PDF_ENCRYPTED) from error
+    except FileNotDecryptedError as error:
+        raise DomainError(PDF_ENCRYPTED) from error
     return reader
 
 
 def _decrypt_without_password(reader: PdfReader) -> bool:
-    """PDFs with only an owner password (print/copy restrictions) open in any viewer: accept."""
+    """PDFs whose user password is empty — an owner password only restricts printing,
+    copying… (RC4, AES-128 or AES-256) — open in any viewer without a password: accept.
+    decrypt("") is not enough: it also succeeds with an empty *owner* password, on a file
+    whose user password is set (qpdf --encrypt secret "" 256), which viewers open only with
+    that password. DependencyError (no AES library) is left to the caller."""
     try:
-        return reader.decrypt("") != PasswordType.NOT_DECRYPTED
-    except Exception:  # e.g. AES without a crypto library: we cannot read it either way
+        if reader.decrypt("") == PasswordType.NOT_DECRYPTED:
+            return False
+        return _empty_user_password(reader)
+    except DependencyError:
+        raise
+    except Exception:  # a broken encryption dictionary: we cannot read it either way
         return False
+
+
+def _empty_user_password(reader: PdfReader) -> bool:
+    """Whether "" is the user password (pypdf's Encryption object; if its shape ever
+    changes, decrypt("") is trusted)."""
+    try:
+        encryption = reader._encryption
+        values = encryption.values
+        if encryption.V <= 4:
+            return bool(AlgV4.verify_user_password(
+                b"", encryption.R, encryption.Length, values.O, values.U, encryption.P,
+                encryption.id1_entry, encryption.EncryptMetadata))
+        return bool(AlgV5.verify_user_password(encryption.R, b"", values.U, values.UE))
+    except AttributeError:
+        return True
 
 
 def register_fonts(font_path: str) -> tuple[str, str]:
@@ -80,33 +145,34 @@ def register_fonts(font_path: str) -> tuple[str, str]:
 
 def stamp_arrival(pdf_bytes: bytes, *, agency_name: str, number: str | int, arrival_date: str,
                   routed_to: str = "", dossier: str = "", font_path: str,
-                  position_mm: tuple[float, float] | None = None) -> bytes:
+                  position_mm: tuple[float, float] | None = None,
+                  fallback_mm: tuple[float, float] | None = None,
+                  find_blank: bool = True) -> bytes:
     """A new PDF whose first page carries the arrival stamp; the other pages are unchanged.
 
-    `position_mm` is (from the left, from the top) of the box, in millimetres: the decree
-    wants it on a blank space below the number and symbol, which depends on the agency's
-    letters, so it is a setting (ARRIVAL_STAMP_POSITION)."""
+    Where: `position_mm` (from the left, from the top, in millimetres), the place the clerk
+    chose; else a blank space of the top of the page, as the decree wants (stamp_placement),
+    else `fallback_mm` (the setting ARRIVAL_STAMP_POSITION)."""
     reader = open_pdf(pdf_bytes)
+    placement = stamp_placement(pdf_bytes, reader, position_mm=position_mm,
+                                fallback_mm=fallback_mm, find_blank=find_blank)
     try:
         writer = PdfWriter(clone_from=reader)
     except Exception as error:
         raise DomainError(PDF_DAMAGED) from error
     page = writer.pages[0]
     box = page.cropbox  # the visible area; equals the mediabox unless the PDF crops it
-    rotation = page.rotation % 360 if page.rotation % 90 == 0 else 0
-    width, height = float(box.width), float(box.height)
-    if rotation in (90, 270):  # draw in the page's displayed orientation
-        width, height = height, width
+    rotation = stamp_place.page_rotation(page)
+    width, height = stamp_place.displayed_size(page)  # in the page's displayed orientation
 
-    margins = (position_mm[0] * mm, position_mm[1] * mm) if position_mm else \
-        (STAMP_MARGIN_LEFT, STAMP_MARGIN_TOP)
-    overlay = _draw_stamp(width, height, font_path, margins, [
-        nfc(str(agency_name or "")).upper(),
-        nfc(str(number if number is not None else "")),
-        nfc(arrival_date or ""),
-        nfc(routed_to or ""),
-        nfc(dossier or ""),
-    ])
+    overlay = _draw_stamp(width, height, font_path,
+                          (placement.left_mm * mm, placement.top_mm * mm), [
+                              nfc(str(agency_name or "")).upper(),
+                              nfc(str(number if number is not None else "")),
+                              nfc(arrival_date or ""),
+                              nfc(routed_to or ""),
+                              nfc(dossier or ""),
+                          ], over_print=not placement.found)
     page.merge_transformed_page(overlay, _displayed_to_user_space(box, rotation))
     page.compress_content_streams()
 
@@ -115,25 +181,46 @@ def stamp_arrival(pdf_bytes: bytes, *, agency_name: str, number: str | int, arri
     return out.getvalue()
 
 
-def _displayed_to_user_space(box, rotation: int) -> Transformation:
-    """Map coordinates on the page as displayed (origin bottom-left) to the page's user space.
+STAMP_MM = (STAMP_WIDTH / mm, STAMP_HEIGHT / mm)
 
-    /Rotate turns the page clockwise when shown, so the displayed top-left corner is a
-    different corner of the unrotated box for each rotation.
-    """
-    x0, y0 = float(box.left), float(box.bottom)
-    x1, y1 = float(box.right), float(box.top)
-    ctm = {
-        0: (1, 0, 0, 1, x0, y0),
-        90: (0, 1, -1, 0, x1, y0),
-        180: (-1, 0, 0, -1, x1, y1),
-        270: (0, -1, 1, 0, x0, y1),
-    }[rotation]
-    return Transformation(ctm)
+
+def stamp_placement(pdf_bytes: bytes, reader: PdfReader | None = None, *,
+                    position_mm: tuple[float, float] | None = None,
+                    fallback_mm: tuple[float, float] | None = None,
+                    find_blank: bool = True) -> stamp_place.Placement:
+    """Where the stamp goes on the first page (mm from its top-left corner as displayed): the
+    chosen position, else a blank space (app.core.stamp_place), else the fallback."""
+    reader = reader or open_pdf(pdf_bytes)
+    page = reader.pages[0]
+    fallback = fallback_mm or (STAMP_MARGIN_LEFT / mm, STAMP_MARGIN_TOP / mm)
+    if position_mm is not None:
+        left, top = _clamped(position_mm, stamp_place.size_mm(page))
+        return stamp_place.Placement(left, top, True, "chosen")
+    if find_blank:
+        return stamp_place.find_place(pdf_bytes, page, stamp_mm=STAMP_MM, fallback_mm=fallback)
+    left, top = _clamped(fallback, stamp_place.size_mm(page))
+    return stamp_place.Placement(left, top, False, "fallback")
+
+
+def _clamped(position_mm, page_mm) -> tuple[float, float]:
+    """The whole stamp on the page (a position saved for a page since replaced, a setting)."""
+    left = min(max(float(position_mm[0]), 0.0), max(0.0, page_mm[0] - STAMP_MM[0]))
+    top = min(max(float(position_mm[1]), 0.0), max(0.0, page_mm[1] - STAMP_MM[1]))
+    return left, top
+
+
+def _displayed_to_user_space(box, rotation: int) -> Transformation:
+    """Map coordinates on the page as displayed (origin bottom-left) to the page's user space
+    (app.core.stamp_place.display_matrix)."""
+    return Transformation(stamp_place.display_matrix(box, rotation))
 
 
 def _draw_stamp(page_width: float, page_height: float, font_path: str, margins,
-                values) -> PageObject:
+                values, over_print: bool = False) -> PageObject:
+    """The stamp on a transparent page of the displayed size, its top-left corner `margins`
+    (points) from the top-left corner of the page. White underneath, so that it reads on a
+    grey scan; `over_print` (no blank space was found: it lies on the letter) lets what is
+    underneath show through, so that the stamp never hides a line of the letter."""
     agency, number, date, routed_to, dossier = values
     regular, bold = register_fonts(font_path)
     buffer = io.BytesIO()
@@ -142,11 +229,13 @@ def _draw_stamp(page_width: float, page_height: float, font_path: str, margins,
     left = max(0.0, min(margins[0], page_width - STAMP_WIDTH))
     top = min(page_height, max(STAMP_HEIGHT, page_height - margins[1]))
     bottom = top - STAMP_HEIGHT
-    # White fill so the stamp stays readable over scanned content.
     c.setFillColorRGB(1, 1, 1)
+    if over_print:
+        c.setFillAlpha(STAMP_SEE_THROUGH)
     c.setStrokeColorRGB(*STAMP_INK)
     c.setLineWidth(1)
     c.rect(left, bottom, STAMP_WIDTH, STAMP_HEIGHT, fill=1, stroke=1)
+    c.setFillAlpha(1)
     c.setFillColorRGB(*STAMP_INK)
 
     pad = 2 * mm
@@ -178,6 +267,11 @@ def _draw_stamp(page_width: float, page_height: float, font_path: str, margins,
     c.showPage()
     c.save()
     return PdfReader(io.BytesIO(buffer.getvalue())).pages[0]
+
+
+# Opacity of the stamp's white ground when it lies on the letter: the letter's lines show
+# through, fainter than the stamp's ink.
+STAMP_SEE_THROUGH = 0.45
 
 
 def _draw_field(c, x, y, width, label, value, regular, bold, size=7.5):

@@ -210,6 +210,62 @@ def search(query, model, text: str, counting: bool = False) -> tuple[object, boo
     return (query.order_by(*rank(model, text)) if ranked else query), ranked
 
 
+# ---------------------------------------------------------------- small tables, typed text
+
+def folded_contains(session, model, columns, text: str):
+    """A SQL condition: the rows of a small table (a catalog: hundreds of rows) whose `columns`
+    together hold every typed word anywhere ("contains"), folded as the search box folds
+    ('giay' and 'GIẤY' find 'Giấy mời'). Compared in Python with `fold`, so that both
+    databases match alike and what is typed is never a pattern ('50%' is 50%); the matching
+    keys are computed once per request (a grid counts, then reads a page). No word: true."""
+    words = fold(text or "").split()
+    if not words:
+        return True
+    key = model.__mapper__.primary_key[0]
+    cache_key = ("folded_contains", model.__tablename__, tuple(columns), tuple(words))
+    cached = g.setdefault("folded_matches", {}) if has_request_context() else {}
+    if cache_key not in cached:
+        rows = session.execute(select(key, *[getattr(model, name) for name in columns]))
+        cached[cache_key] = [row[0] for row in rows if all(
+            word in fold(" ".join(str(value) for value in row[1:] if value is not None))
+            for word in words)]
+    return key.in_(cached[cache_key])
+
+
+def _escaped(base, method: str, negate: bool = False):
+    """One of FAB's text filters (same name, same place in the list, same URL argument) that
+    takes what was typed literally: % and _ match themselves (LIKE … ESCAPE)."""
+    from flask_appbuilder.models.sqla.filters import get_field_setup_query
+
+    def apply(self, query, value):
+        query, field = get_field_setup_query(query, self.model, self.column_name)
+        condition = getattr(field, method)(value, autoescape=True)
+        return query.filter(~condition if negate else condition)
+
+    return type(base.__name__, (base,), {"apply": apply, "__doc__": base.__doc__})
+
+
+def _escaped_converter():
+    from flask_appbuilder.models.sqla import filters as fab
+
+    swap = {fab.FilterStartsWith: _escaped(fab.FilterStartsWith, "istartswith"),
+            fab.FilterNotStartsWith: _escaped(fab.FilterNotStartsWith, "istartswith", True),
+            fab.FilterEndsWith: _escaped(fab.FilterEndsWith, "iendswith"),
+            fab.FilterNotEndsWith: _escaped(fab.FilterNotEndsWith, "iendswith", True),
+            fab.FilterContains: _escaped(fab.FilterContains, "icontains"),
+            fab.FilterNotContains: _escaped(fab.FilterNotContains, "icontains", True)}
+    table = tuple((test, [swap.get(f, f) for f in filters] if test in ("is_text", "is_string")
+                   else filters) for test, filters in fab.SQLAFilterConverter.conversion_table)
+    return type("EscapedFilterConverter", (fab.SQLAFilterConverter,),
+                {"conversion_table": table, "__doc__": "FAB's filters of the grids and the REST "
+                 "API, the text ones with LIKE patterns escaped (_escaped)."})
+
+
+# The filter converter of our grids and REST resources (VietnameseInterface): FAB's
+# "Bắt đầu bằng", "Chứa", … build LIKE patterns from what was typed without escaping % and _.
+EscapedFilterConverter = _escaped_converter()
+
+
 # ---------------------------------------------------------------- the index itself (DDL)
 
 def create_ddl(dialect: str, table: str) -> list[str]:

@@ -1,12 +1,16 @@
-"""Uploaded files of every domain: checked by parsing before anything is written, stored in
-the same transaction as the rows that use them, deleted again if that transaction fails."""
+"""Uploaded files of every domain: checked by parsing before anything is written, written
+under a temporary name, given their final name only once the transaction of the rows that use
+them has committed, removed again if that transaction fails."""
+import contextlib
+import os
 from contextlib import contextmanager
+from pathlib import Path
 
 from flask import current_app, flash, has_request_context
 
 from app.core.downloads import send_download
 from app.core.errors import DomainError
-from app.core.files import check_upload, file_path, save_file
+from app.core.files import check_upload, file_path, write_temporary
 from app.core.models import DocumentFile
 
 PDF_OR_IMAGE = ("pdf", "image")
@@ -36,21 +40,36 @@ def check_files(uploads, allowed=PDF_OR_IMAGE):
     return checked
 
 
+def _sync_folder(folder: Path) -> None:
+    """Make a rename in `folder` durable (POSIX); a failure here is not worth an error."""
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
 @contextmanager
 def saving_files(session):
-    """One transaction with the files written for it: commit, or roll back and delete them,
-    so that nothing is half saved. Yields `store(user, data, info) -> DocumentFile`.
-    Once committed, the notes of the stored files (StoredFile.note: a PDF repaired while
-    read) are flashed to the person who uploaded them."""
-    written = []
+    """One transaction with the files written for it, nothing half done: each file is
+    written under a temporary name, the transaction is committed, and only then is each file
+    renamed to its final name (the row's storage_name). If anything fails before or during the
+    commit, the transaction is rolled back and the temporary files are removed. A rename that
+    fails after the commit is logged and left to `flask files check` (the row's file is then
+    missing and the temporary file an orphan, both reported). Yields
+    `store(user, data, info) -> DocumentFile`. Once committed, the notes of the stored files
+    (StoredFile.note: a PDF repaired while read) are flashed to the person who uploaded them."""
+    data_dir = current_app.config["DATA_DIR"]
+    written = []  # (temporary path, final path, StoredFile)
 
     def store(user, data, info) -> DocumentFile:
-        saved = save_file(current_app.config["DATA_DIR"], data, info)
-        written.append(saved)
+        temp, final = write_temporary(data_dir, data, info)
+        written.append((temp, final, info))
         record = DocumentFile(
-            storage_name=saved.storage_name, original_name=saved.original_name,
-            size=saved.size, sha256=saved.sha256, content_type=saved.content_type,
-            page_count=saved.page_count, text=saved.text,
+            storage_name=info.storage_name, original_name=info.original_name,
+            size=info.size, sha256=info.sha256, content_type=info.content_type,
+            page_count=info.page_count, text=info.text,
             uploaded_by_id=user.id if user else None)
         session.add(record)
         return record
@@ -58,16 +77,29 @@ def saving_files(session):
     try:
         yield store
         session.commit()
-    except Exception:
-        session.rollback()
-        for saved in written:
-            file_path(current_app.config["DATA_DIR"], saved.storage_name).unlink(
-                missing_ok=True)
+    except BaseException:  # an error, or the worker stopped (SystemExit): nothing is kept
+        try:
+            session.rollback()
+        finally:
+            for temp, _final, _info in written:
+                with contextlib.suppress(OSError):
+                    temp.unlink(missing_ok=True)
         raise
+    for folder in {final.parent for _temp, final, _info in written}:
+        _sync_folder(folder)  # the temporary files' entries, before they are renamed
+    for temp, final, info in written:
+        try:
+            os.replace(temp, final)
+        except OSError:
+            current_app.logger.exception("Stored file %s committed but not renamed from %s; "
+                                         "`flask files check` reports it",
+                                         info.storage_name, temp)
+    for folder in {final.parent for _temp, final, _info in written}:
+        _sync_folder(folder)
     if has_request_context():
-        for saved in written:
-            if saved.note:
-                flash(saved.note, "warning")
+        for _temp, _final, info in written:
+            if info.note:
+                flash(info.note, "warning")
 
 
 def stored_path(record: DocumentFile):

@@ -96,6 +96,7 @@ class VietnameseInterface(SQLAInterface):
     related row of each line by a query of its own; at a million rows both show."""
 
     list_joins = ()  # many-to-one relationships the grid shows (set by EofficeModelView)
+    filter_converter_class = search.EscapedFilterConverter  # typed % and _ match themselves
     computed = {}  # columns a view computes from the row: name → function(row) (ditto)
 
     def _get_attr_value(self, item, col):

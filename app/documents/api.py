@@ -9,6 +9,7 @@ from app.core.api import NOT_AN_OBJECT, DomainApi, guarded, json_object
 from app.core.dates import parse_date, parse_datetime
 from app.core.downloads import file_missing, send_download
 from app.core.errors import DomainError
+from app.core.numbers import int_or_none
 from app.core.timefmt import format_date, format_datetime, to_local
 from app.documents import registers, services
 from app.documents.access import get_visible
@@ -26,6 +27,10 @@ def _moment(at, entered_at, reason) -> dict:
             "backfill_reason": reason}
 
 
+INTEGER_FIELDS = ("register_id", "agency_id", "document_type_id", "field_id", "urgency_id",
+                  "secrecy_id", "page_count")
+
+
 def data_from_json(body: dict) -> dict:
     """JSON body → the service's data dict (dates ISO or dd/mm/yyyy, Vietnam time)."""
     if not isinstance(body, dict):
@@ -36,11 +41,28 @@ def data_from_json(body: dict) -> dict:
     for key in ("document_date", "deadline"):
         if key in body:
             data[key] = parse_date(body.get(key), key)
-    for key in ("register_id", "agency_id", "document_type_id", "field_id", "urgency_id",
-                "secrecy_id", "page_count"):
+    for key in INTEGER_FIELDS:
         if data.get(key) not in (None, "") and not isinstance(data[key], int):
             raise services.FormErrors({key: [_("Phải là số nguyên.")]})
     return data
+
+
+def _form_body(form) -> dict:
+    """A multipart form's text fields as the JSON body would carry them: whole numbers as
+    integers (anything else is left as typed, and refused by data_from_json)."""
+    body = {key: form.get(key) for key in form}
+    for key in INTEGER_FIELDS:
+        number = int_or_none(body[key]) if key in body else None
+        if number is not None:
+            body[key] = number
+    return body
+
+
+def _flag(value) -> bool:
+    """A flag from JSON (true) or a form ("1", "true", "on")."""
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "on", "yes")
+    return bool(value)
 
 
 def serialize(document, full=False) -> dict:
@@ -68,6 +90,8 @@ def serialize(document, full=False) -> dict:
         "deadline": document.deadline.isoformat() if document.deadline else None,
         "deadline_display": format_date(document.deadline),
         "overdue": services.is_overdue(document),
+        # False until a file arrives ("Chưa có tệp"), e.g. between the two steps of the API.
+        "has_files": bool(document.files) if full else services.has_files(document),
     }
     if full:
         result.update({
@@ -149,16 +173,78 @@ class IncomingApi(DomainApi):
     @expose("/", methods=["POST"])
     @guarded("post")
     def post(self):
-        """Register an incoming document (JSON). `confirm_duplicate` and `submit` are flags."""
-        body = json_object()
-        if body is None:
-            return self.response_400(message=str(NOT_AN_OBJECT))
+        """Register an incoming document, with its files in the same request if wished.
+        ---
+        post:
+          description: >-
+            Vào sổ văn bản đến, in one transaction through the same service as the web form
+            (validation, the next arrival number, the files). Either a JSON body, or
+            multipart/form-data with the same fields as text plus one or more `files` (PDF or
+            images): the document and its files are saved together or not at all. A document
+            registered without files shows `has_files: false` ("Chưa có tệp") until files are
+            attached (POST /{pk}/files). Dates: yyyy-mm-dd or dd/mm/yyyy, arrival
+            yyyy-mm-ddTHH:MM (Vietnam time), years 1900-2100. An arrival older than
+            BACKFILL_AFTER_HOURS is a late entry (nhập bù) and needs `backfill_reason`.
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema: &registration
+                  type: object
+                  properties:
+                    register_id: {type: integer}
+                    arrival_at: {type: string, example: '2026-03-05T08:30'}
+                    channel: {type: string}
+                    agency_id: {type: integer}
+                    new_agency: {type: string, description: an issuing agency added by name}
+                    number_symbol: {type: string, example: 15/QĐ-UBND}
+                    document_date: {type: string, example: '2026-03-04'}
+                    document_type_id: {type: integer}
+                    excerpt: {type: string}
+                    signer_name: {type: string}
+                    signer_position: {type: string}
+                    field_id: {type: integer}
+                    urgency_id: {type: integer}
+                    secrecy_id: {type: integer}
+                    page_count: {type: integer}
+                    deadline: {type: string, example: '2026-03-19'}
+                    recipients: {type: string}
+                    notes: {type: string}
+                    backfill_reason: {type: string}
+                    confirm_duplicate: {type: boolean}
+                    submit: {type: boolean}
+              multipart/form-data:  # the same fields as text, and the files
+                schema:
+                  allOf:
+                  - *registration
+                  - type: object
+                    properties:
+                      files:
+                        type: array
+                        items: {type: string, format: binary}
+          responses:
+            201: {description: 'registered: {id, result}'}
+            400: {description: neither a JSON object nor a form}
+            403: {description: not a clerk}
+            422: {description: '{message: {field: [messages]}} in Vietnamese; nothing saved'}
+        """
+        if request.mimetype == "multipart/form-data":
+            body = _form_body(request.form)
+            uploads = [(f.read(), f.filename) for f in request.files.getlist("files")
+                       if f.filename]
+        else:
+            body, uploads = json_object(), []
+            if body is None:
+                return self.response_400(message=str(NOT_AN_OBJECT))
         user = self.caller()
         try:
             data = data_from_json(body)
+            # As the web form: the late-entry reason is always asked for, sent or not.
+            data.setdefault("backfill_reason", None)
             document = services.register_incoming(
-                db.session, user, data, confirm_duplicate=bool(body.get("confirm_duplicate")),
-                submit=bool(body.get("submit")))
+                db.session, user, data, uploads,
+                confirm_duplicate=_flag(body.get("confirm_duplicate")),
+                submit=_flag(body.get("submit")))
         except DomainError as error:
             return self._errors(error)
         return self.response(201, id=document.id, result=serialize(document, full=True))

@@ -194,7 +194,16 @@ def stamped_copy(document, record) -> bytes:
     return stamp_arrival(data, agency_name=config["AGENCY_NAME"], number=document.arrival_number,
                          arrival_date=format_datetime(document.arrival_at),
                          routed_to=str(lead.assignee) if lead else "", dossier="",
-                         font_path=config["PDF_FONT_PATH"],
-                         position_mm=config["ARRIVAL_STAMP_POSITION"])
+                         font_path=config["PDF_FONT_PATH"], **stamp_where(record))
+
+
+def stamp_where(record) -> dict:
+    """Where the stamp goes on this file (app.core.pdf.stamp_placement): where the clerk put
+    it, else a blank space of the first page, else ARRIVAL_STAMP_POSITION."""
+    config = current_app.config
+    chosen = (record.stamp_left_mm, record.stamp_top_mm) \
+        if record.stamp_left_mm is not None and record.stamp_top_mm is not None else None
+    return {"position_mm": chosen, "fallback_mm": config["ARRIVAL_STAMP_POSITION"],
+            "find_blank": config.get("ARRIVAL_STAMP_AUTO", True)}
 
 

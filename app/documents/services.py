@@ -5,7 +5,8 @@ from typing import NamedTuple
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, func, inspect, or_, select
+from sqlalchemy.orm import object_session
 
 from app.catalogs.models import Agency, DocumentType, Register, SecrecyLevel, UrgencyLevel
 from app.core import search, storage
@@ -13,6 +14,7 @@ from app.core.dates import parse_date, parse_datetime, to_date
 from app.core.forms import BAD_DATE, BAD_DATETIME
 from app.core.numbers import int_or_none
 from app.core.errors import DomainError, FormErrors
+from app.core.models import DocumentFile
 from app.core.text import fold, nfc, number_symbol_key
 from app.core.timefmt import (
     add_working_days, format_datetime, local_now, local_to_utc, to_local, today_local, utcnow,
@@ -68,6 +70,15 @@ def next_number_preview(session, register_id) -> int | None:
     register_id = row_id(register_id)  # as typed in the form: "99999999999999999999" finds none
     register = session.get(Register, register_id) if register_id else None
     return peek_next_number(session, register.id, register.year) if register else None
+
+
+def has_files(document) -> bool:
+    """Whether an entry has a file yet: one registered through the API's first step has none
+    ("Chưa có tệp") until its files are attached. Reads one row, not the files."""
+    if "files" in inspect(document).dict:  # already loaded
+        return bool(document.files)
+    return object_session(document).scalar(select(DocumentFile.id).where(
+        DocumentFile.incoming_id == document.id).limit(1)) is not None
 
 
 def find_duplicates(session, agency_id, number_symbol, document_date, exclude_id=None):

@@ -5,6 +5,7 @@ from flask import abort, flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 from sqlalchemy import select
 
 from app.audit.views import audit_of
@@ -34,9 +35,20 @@ VisibleFilter = GridFilter.of(  # `more`: the dashboard's links (drill-down para
         services.inbox_query(user, box).with_only_columns(IncomingDocument.id)))
 
 
+_show_link = link_to("IncomingWorkView.show", "document_id", "number_symbol")
+
+
+def _link_and_files(row):
+    """The number and symbol, linked; "Chưa có tệp" when the entry has no file yet."""
+    if services.has_files(row):
+        return _show_link(row)
+    return _show_link(row) + Markup(' <span class="label label-warning no-files">{}</span>'
+                                    ).format(_("Chưa có tệp"))
+
+
 class IncomingView(EofficeModelView):
     """Danh sách văn bản đến (grid). Reading only: entries are made through the register form."""
-    computed_columns = {"link": link_to("IncomingWorkView.show", "document_id", "number_symbol")}
+    computed_columns = {"link": _link_and_files}
     route_base = "/incoming/list"
     datamodel = VietnameseInterface(IncomingDocument)
     class_permission_name = "IncomingDocument"
@@ -318,8 +330,10 @@ def _assignment_lines(form):
 
 def register_views(appbuilder):
     from app.documents.api import IncomingApi
+    from app.documents.stamping import IncomingStampView
 
     appbuilder.add_api(IncomingApi)
+    appbuilder.add_view_no_menu(IncomingStampView)  # the arrival stamp's place (preview)
     appbuilder.add_view(IncomingView, "IncomingDocuments", label=_l("Văn bản đến"),
                         icon="fa-inbox", category="Documents",
                         category_label=_l("Văn bản"), category_icon="fa-folder-open")

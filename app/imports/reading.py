@@ -13,26 +13,26 @@ from openpyxl.utils.datetime import from_excel
 from app.core.errors import DomainError
 from app.core.files import OLE_MAGIC, ZIP_MAGIC, check_upload
 from app.core.legacy_text import (
-    VIETNAMESE_LETTERS, decode_bytes, detect_encoding, to_unicode, without_windows_punctuation,
+    Detection, decode_bytes, detect, has_legacy_words, reading_score, to_unicode,
 )
 from app.core.text import nfc
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 HEADER_SCAN = 30  # the header row is looked for among the first rows (titles above it)
-# Characters that are neither Vietnamese letters nor ASCII but are normal in official text.
-_PUNCTUATION = set("–—‘’“”…•°№«»§\u00a0")
-
-
-def _eight_bit(text: str) -> bool:
-    """Letters beyond ASCII, all within Latin-1: how TCVN3/VNI text looks."""
-    probe = without_windows_punctuation(text)
-    return not probe.isascii() and max(probe) <= "\u00ff"
+DETECT_ROWS = 2000  # rows read to decide the file's encoding
+LEGACY_SAMPLES = 50  # cells kept to show in each reading when the encoding is in doubt
+CSV_SAMPLE = 200_000  # characters compared to tell Windows-1258 from TCVN3/VNI
+MEMO_CELLS = 50_000  # converted cell texts remembered while the file is read
 
 
 class Table:
     """The rows of the first sheet (or of the CSV file), each a list of cells (str, int,
     float, datetime or None), text converted to Unicode NFC. `converted` counts the text
-    cells that were in TCVN3/VNI."""
+    cells that were in TCVN3/VNI.
+
+    With `encoding="auto"` the file is read as one document (legacy_text.detect over the text
+    of its first rows): `detection` says how, `samples` are a few of its legacy-looking cells,
+    to show in every plausible reading when the detection is in doubt."""
 
     def __init__(self, data: bytes, filename: str, *, max_bytes: int, encoding: str = "auto"):
         if not data:
@@ -45,7 +45,7 @@ class Table:
         if data.startswith(OLE_MAGIC):
             raise DomainError(_l("Tệp Excel 97-2003 (.xls) chưa được hỗ trợ: mở bằng Excel và "
                                  "lưu lại thành .xlsx hoặc .csv."))
-        self.dominant = None
+        self.detection, self.samples, self._memo = None, [], {}
         if self.is_xlsx:
             if check_upload(data, filename, max_bytes=max_bytes,
                             allowed=("office",)).content_type != XLSX:
@@ -59,23 +59,29 @@ class Table:
                 raise DomainError(_l("Chỉ nhận tệp Excel (.xlsx) hoặc tệp văn bản .csv."))
             self.text, self.file_encoding = decode_csv(data)
         if encoding == "auto":
-            self.dominant = self._dominant()
+            self.detection = self._detect()
 
-    def _dominant(self):
-        """'tcvn3' or 'vni' when the whole file is typed so (no cell has a letter beyond
-        Latin-1, and its text taken together reads as that encoding): short cells ("Ghi chó")
-        are then read the same way. A Unicode file with some legacy cells has none."""
-        cells = []
-        for line, row in enumerate(self._rows()):
-            for cell in row:
-                if isinstance(cell, str) and not cell.isascii():
-                    if not _eight_bit(cell):
-                        return None
-                    cells.append(cell)
-            if line >= HEADER_SCAN * 10:
-                break
-        encoding = detect_encoding(" ".join(cells)) if cells else "unicode"
-        return encoding if encoding in ("tcvn3", "vni") else None
+    def _detect(self) -> Detection:
+        """The whole file's reading, from the text of its first rows (Unicode cells among them
+        count for themselves only: see legacy_text.detect)."""
+        texts = []
+        try:
+            for line, row in enumerate(self._rows()):
+                for cell in row:
+                    if isinstance(cell, str) and not cell.isascii():
+                        cell = cell.strip()
+                        texts.append(cell)
+                        if len(self.samples) < LEGACY_SAMPLES and has_legacy_words(cell) \
+                                and cell not in self.samples:
+                            self.samples.append(cell)
+                if line >= DETECT_ROWS:
+                    break
+        except DomainError:
+            raise
+        except Exception as error:  # a workbook that opens but breaks while streamed
+            raise DomainError(_l("Không đọc được bảng tính: tệp hỏng hoặc không đúng định "
+                                 "dạng.")) from error
+        return detect(texts)
 
     def _rows(self):
         if not self.is_xlsx:
@@ -108,11 +114,11 @@ class Table:
             value = value.strip()
             if not value:
                 return None
-            encoding = self.encoding
-            if encoding == "auto":  # a legacy file's cells are read alike (short ones too)
-                encoding = self.dominant if self.dominant and _eight_bit(value) else \
-                    detect_encoding(value)
-            converted = to_unicode(value, encoding)
+            converted = self._memo.get(value)
+            if converted is None:
+                converted = to_unicode(value, self.encoding, document=self.detection)
+                if len(self._memo) < MEMO_CELLS:  # registers repeat their agencies, types…
+                    self._memo[value] = converted
             if converted != nfc(value):
                 self.converted += 1
             return converted
@@ -127,17 +133,10 @@ def _dialect(text: str):
         return csv.excel
 
 
-def oddness(text: str) -> int:
-    """How many characters are neither ASCII, Vietnamese letters nor usual punctuation:
-    what a wrong reading of the bytes produces (Céng hßa, Côòng hoÌa)."""
-    return sum(1 for c in nfc(text) if not c.isascii() and c not in VIETNAMESE_LETTERS
-               and c not in _PUNCTUATION)
-
-
 def decode_csv(data: bytes) -> tuple[str, str]:
     """(text, encoding read): UTF-8 (with or without BOM) when valid; otherwise the reading
-    that looks most Vietnamese: Windows-1258 (tones as combining marks) or the 8-bit font
-    encodings (bytes as Windows-1252, converted cell by cell later)."""
+    that looks most Vietnamese (legacy_text.reading_score): Windows-1258 (tones as combining
+    marks) or the 8-bit font encodings (bytes as Windows-1252, converted cell by cell later)."""
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
@@ -146,7 +145,9 @@ def decode_csv(data: bytes) -> tuple[str, str]:
         pass
     windows_1258 = nfc(data.decode("cp1258", errors="replace"))
     legacy = decode_bytes(data)
-    if oddness(windows_1258) <= oddness(to_unicode(legacy)):
+    sample = slice(0, CSV_SAMPLE)
+    legacy_encoding = detect(legacy[sample].splitlines()).encoding
+    if reading_score(windows_1258[sample]) >= reading_score(legacy[sample], legacy_encoding):
         return windows_1258, "cp1258"
     return legacy, "tcvn3/vni"
 

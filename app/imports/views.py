@@ -14,7 +14,7 @@ from openpyxl.utils import get_column_letter
 
 from app.core.downloads import send_download
 from app.core.errors import DomainError
-from app.core.legacy_text import ENCODINGS, detect_encoding, to_unicode
+from app.core.legacy_text import ENCODINGS, detect, to_unicode
 from app.core.xlsx import append_row
 from app.extensions import db
 from app.imports import services, store
@@ -44,7 +44,7 @@ class ImportView(BaseView):
     route_base = "/imports"
     class_permission_name = "Import"
     method_permission_name = {m: "write" for m in (
-        "upload", "mapping", "confirm", "result", "progress", "template")}
+        "upload", "mapping", "encoding", "confirm", "result", "progress", "template")}
     default_view = "upload"
 
     def _upload_or_404(self, token):
@@ -103,6 +103,7 @@ class ImportView(BaseView):
         kind = services.KINDS[meta["kind"]]
         try:
             table = _table(meta, data)
+            choices = encoding_choices(table)
             header_line, headers = services.find_header(table, kind)
             sample, total = [], 0
             for line, cells in table.rows():
@@ -117,7 +118,8 @@ class ImportView(BaseView):
         if request.method == "GET":
             mapping = meta.get("mapping") or services.guess_mapping(kind, headers)
             return self._render_mapping(token, meta, kind, headers, header_line, sample, total,
-                                        mapping, meta.get("options", {}), form)
+                                        mapping, meta.get("options", {}), form, choices=choices,
+                                        detected=table.detection)
         if not form.validate():
             abort(400)
         mapping = {}
@@ -130,7 +132,8 @@ class ImportView(BaseView):
         problems = services.check_mapping(kind, mapping, headers)
         if problems:
             return self._render_mapping(token, meta, kind, headers, header_line, sample, total,
-                                        mapping, options, form, problems), 422
+                                        mapping, options, form, problems, choices=choices,
+                                        detected=table.detection), 422
         try:
             analysis, _importer = services.analyse(
                 db.session, g.user, meta["kind"], _table(meta, data), header_line, mapping,
@@ -138,7 +141,8 @@ class ImportView(BaseView):
         except DomainError as error:
             db.session.rollback()
             return self._render_mapping(token, meta, kind, headers, header_line, sample, total,
-                                        mapping, options, form, [str(error)]), 422
+                                        mapping, options, form, [str(error)], choices=choices,
+                                        detected=table.detection), 422
         finally:
             db.session.rollback()  # the checks wrote nothing; end the read transaction
         store.update(token, {"mapping": mapping, "options": options,
@@ -148,10 +152,11 @@ class ImportView(BaseView):
             "imports/preview.html", title=_("Xem trước dữ liệu nhập"), meta=meta, kind=kind,
             analysis=analysis, columns=[c for c in kind.columns if c.key in mapping],
             actions=services.ACTIONS, token=token, form=FlaskForm(),
-            preview_rows=services.PREVIEW_ROWS, n=services.number)
+            preview_rows=services.PREVIEW_ROWS, n=services.number, choices=choices,
+            encodings=ENCODING_LABELS)
 
     def _render_mapping(self, token, meta, kind, headers, header_line, sample, total, mapping,
-                        options, form, problems=()):
+                        options, form, problems=(), choices=(), detected=None):
         letters = [f"{get_column_letter(i + 1)}: {h}" if h else get_column_letter(i + 1)
                    for i, h in enumerate(headers)]
         width = max([len(headers)] + [len(row) for row in sample])
@@ -160,7 +165,22 @@ class ImportView(BaseView):
             headers=letters, header_line=header_line, mapping=mapping, options=options,
             sample=[[text_of(c) for c in row] + [""] * (width - len(row)) for row in sample],
             width=width, total=services.number(total), problems=problems, form=form,
-            encodings=ENCODING_LABELS, token=token)
+            encodings=ENCODING_LABELS, token=token, choices=choices, detected=detected)
+
+    @expose("/<token>/encoding", methods=["POST"])
+    @has_access
+    def encoding(self, token):
+        """The clerk chooses how the file is read (the detection was in doubt, or wrong)."""
+        meta = self._upload_or_404(token)
+        if not FlaskForm().validate():
+            abort(400)
+        encoding = request.form.get("encoding", "")
+        if encoding not in ENCODINGS or meta.get("result"):
+            abort(400)
+        store.update(token, {"encoding": encoding})
+        flash(_("Đọc tệp theo bảng mã %(encoding)s.",
+                encoding=ENCODING_LABELS.get(encoding, encoding)), "info")
+        return redirect(url_for(".mapping", token=token))
 
     @staticmethod
     def _progress(token, phase):
@@ -232,8 +252,10 @@ class ImportView(BaseView):
 
 
 class LegacyTextView(BaseView):
-    """POST /text/convert {"text": …, "encoding": "auto"} → {"text", "encoding", "changed"}:
-    the "chuyển mã" button of text fields (static/js/legacy-convert.js)."""
+    """POST /text/convert {"text": …, "encoding": "auto"} → {"text", "encoding", "changed",
+    "label"}, and "choices" [{"encoding", "label", "text"}, …] when the text reads about as
+    well in several encodings (the person then chooses): the "chuyển mã" button of text fields
+    (static/js/legacy-convert.js)."""
     route_base = "/text"
     class_permission_name = "LegacyText"
     method_permission_name = {"convert": "read"}
@@ -249,10 +271,32 @@ class LegacyTextView(BaseView):
             return jsonify(message=_("Yêu cầu không hợp lệ.")), 400
         if len(text) > TEXT_LIMIT:
             return jsonify(message=_("Văn bản quá dài để chuyển mã.")), 400
-        detected = detect_encoding(text) if encoding == "auto" else encoding
-        converted = to_unicode(text, detected)
-        return jsonify(text=converted, encoding=detected, changed=converted != text,
-                       label=str(ENCODING_LABELS.get(detected, detected)))
+        detection = detect([text]) if encoding == "auto" else None
+        detected = detection.encoding if detection else encoding
+        converted = to_unicode(text, encoding, document=detection)
+        answer = {"text": converted, "encoding": detected, "changed": converted != text,
+                  "label": str(ENCODING_LABELS.get(detected, detected))}
+        if detection and detection.ambiguous:
+            answer["choices"] = [
+                {"encoding": choice, "label": str(ENCODING_LABELS[choice]),
+                 "text": to_unicode(text, choice)} for choice in detection.choices]
+        return jsonify(answer)
+
+
+def encoding_choices(table) -> list:
+    """When the file's encoding is in doubt: each plausible reading with a few of its cells so
+    read, for the clerk to choose ([] otherwise)."""
+    detection = table.detection
+    if not detection or not detection.ambiguous:
+        return []
+    readings = [[to_unicode(cell, choice) for choice in detection.choices]
+                for cell in table.samples]
+    readings = [cell for cell in readings if len(set(cell)) > 1][:SAMPLE_ROWS]
+    if not readings:
+        return []
+    return [{"encoding": choice, "label": ENCODING_LABELS[choice],
+             "cells": [cell[index] for cell in readings]}
+            for index, choice in enumerate(detection.choices)]
 
 
 def register_views(appbuilder):

@@ -21,10 +21,15 @@ the disk, chunk by chunk (AES-256-GCM, `cryptography`): `eoffice-….tar.gz.enc`
 its magic header, not by its name (see `_EncryptingWriter`). Verify and restore read both kinds.
 
 Runs are recorded in BACKUP_DIR/status.json (no table: no migration, and a restore never brings
-back a stale history). Only one process creates a backup at a time: `fcntl.flock` on
+back a stale history). A run never crashes: every step (lock, snapshot, archive, verify, prune,
+status file) turns a full disk or another OS error into a BackupError with a Vietnamese
+sentence (`os_error_message`), recorded as the run's error; when even status.json cannot be
+written (the disk is full), the failure is kept in the process's memory for the page
+(`last_run`) and logged. Only one process creates a backup at a time: `fcntl.flock` on
 BACKUP_DIR/.lock, non-blocking, so with several gunicorn workers one runs and the others skip.
 """
 import contextlib
+import errno
 import fcntl
 import hashlib
 import io
@@ -49,6 +54,7 @@ import click
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from app.core.faults import disk_full
 from app.core.files import PRIVATE_FILE, private_dir, private_empty_file
 from app.core.timefmt import VIETNAM
 
@@ -67,6 +73,8 @@ MANIFEST_LIMIT = 64 * 1024 * 1024
 CHUNK = 1024 * 1024
 
 STALE_AFTER = timedelta(days=7)  # the page warns when the newest backup is older
+LOW_SPACE = 10 * 1024 * 1024  # the page warns when BACKUP_DIR's disk has less free (or less
+#                               than the newest archive)
 RETRY_AFTER = timedelta(hours=1)  # the schedule retries a failed run after this
 CHECK_INTERVAL = 300  # seconds between two looks of the scheduler
 STARTUP_DELAY = 60  # seconds before the first look (let the server start)
@@ -78,6 +86,44 @@ class BackupError(Exception):
 
 class BackupBusy(BackupError):
     """Another process holds the backup lock."""
+
+
+# ---------------------------------------------------------------- OS errors, in words
+
+def os_error_message(error, step: str, path=None) -> str:
+    """A Vietnamese sentence for an OSError (or a database error) met while doing `step`
+    (never the raw "[Errno 28] No space left on device")."""
+    where = str(path or getattr(error, "filename", None) or "")
+    if disk_full(error):
+        return _("Không còn dung lượng trống trên ổ đĩa khi %(step)s (%(path)s). Hãy giải phóng "
+                 "dung lượng (xóa bớt bản sao lưu cũ, chép chúng ra nơi khác) hoặc đặt "
+                 "BACKUP_DIR sang ổ đĩa khác.", step=step, path=where)
+    code = getattr(error, "errno", None)
+    if code in (errno.EACCES, errno.EPERM):
+        return _("Không có quyền truy cập khi %(step)s (%(path)s): kiểm tra chủ sở hữu và quyền "
+                 "của thư mục.", step=step, path=where)
+    if code == errno.EROFS:
+        return _("Ổ đĩa chỉ cho phép đọc khi %(step)s (%(path)s).", step=step, path=where)
+    if code == errno.ENOENT:
+        return _("Không tìm thấy %(path)s khi %(step)s.", step=step, path=where)
+    if code == errno.EIO:
+        return _("Lỗi đọc/ghi ổ đĩa khi %(step)s (%(path)s): kiểm tra ổ đĩa.", step=step,
+                 path=where)
+    if isinstance(error, OSError):
+        return _("Lỗi hệ thống tệp khi %(step)s (%(path)s), mã lỗi %(code)s.", step=step,
+                 path=where, code=errno.errorcode.get(code, code))
+    return _("Lỗi cơ sở dữ liệu khi %(step)s: %(error)s", step=step, error=error)
+
+
+@contextlib.contextmanager
+def _step(step: str, path=None):
+    """OS and SQLite errors of a step become a BackupError with a sentence for people."""
+    try:
+        yield
+    except BackupError:
+        raise
+    except (OSError, sqlite3.Error) as error:
+        raise BackupError(os_error_message(error, step, path)) from error
 
 
 # ---------------------------------------------------------------- settings
@@ -421,6 +467,9 @@ def _run_pg(args: list[str], url, what: str) -> subprocess.CompletedProcess:
         raise BackupError(f"{what}: {error}") from error
     if result.returncode != 0:
         detail = (result.stderr or result.stdout or "").strip().splitlines()[-5:]
+        if "No space left on device" in " ".join(detail) or "Disk quota exceeded" in " ".join(
+                detail):
+            raise BackupError(os_error_message(OSError(errno.ENOSPC, "disk full"), what))
         raise BackupError(f"{what}: " + " | ".join(detail))
     return result
 
@@ -539,54 +588,64 @@ def _versions() -> dict:
 
 
 def create_backup(app) -> Path:
-    """Write one archive in BACKUP_DIR and return its path (see the module's docstring)."""
+    """Write one archive in BACKUP_DIR and return its path (see the module's docstring).
+    BackupError, in words, when a step fails (a full disk, no permission…)."""
     config = app.config
     url = config["SQLALCHEMY_DATABASE_URI"]
     kind = database_kind(url)
     key = encryption_key(config)
-    directory = _ensure_dir(backup_dir(config))
+    with _step(_("tạo thư mục sao lưu"), backup_dir(config)):
+        directory = _ensure_dir(backup_dir(config))
     data_dir = Path(config["DATA_DIR"])
     started = utc_now()
     with _work_dir(directory) as work:
         snapshot = work / "database"
-        revision = (snapshot_sqlite if kind == "sqlite" else snapshot_postgres)(url, snapshot)
-        fd, part = tempfile.mkstemp(prefix=PART_PREFIX, suffix=".tar.gz", dir=directory)
-        try:
-            with os.fdopen(fd, "wb") as raw, contextlib.ExitStack() as sealing:
-                target = raw
-                if key is not None:  # password hashes, TOTP secrets: never in clear text
-                    target = sealing.enter_context(_EncryptingWriter(raw, key))
-                with tarfile.open(fileobj=target, mode="w:gz", compresslevel=6,
-                                  format=tarfile.PAX_FORMAT) as tar:
-                    members = [_add_file(tar, snapshot, DB_MEMBERS[kind])]
-                    for path, name in data_files(data_dir, exclude=[directory]):
-                        member = _add_file(tar, path, name)
-                        if member:
-                            members.append(member)
-                    manifest = {
-                        "format": FORMAT,
-                        "application": config.get("APP_NAME"),
-                        "created_at": _iso(started),
-                        "alembic_revision": revision,
-                        "versions": _versions(),
-                        "database": {"kind": kind, "member": DB_MEMBERS[kind]},
-                        "files": len(members) - 1,
-                        "members": members,
-                    }
-                    body = json.dumps(manifest, ensure_ascii=False, indent=1).encode()
-                    info = tarfile.TarInfo(MANIFEST)
-                    info.size, info.mtime, info.mode = len(body), int(started.timestamp()), 0o600
-                    tar.addfile(info, io.BytesIO(body))
-                sealing.close()  # the last encrypted chunk
-                raw.flush()
-                os.fsync(raw.fileno())
-            os.chmod(part, PRIVATE_FILE)
-            final = _archive_name(directory, started, ENCRYPTED_SUFFIX if key else "")
-            os.replace(part, final)
-            _fsync_dir(directory)
-        except BaseException:
-            Path(part).unlink(missing_ok=True)
-            raise
+        with _step(_("chụp cơ sở dữ liệu"), work):
+            revision = (snapshot_sqlite if kind == "sqlite" else snapshot_postgres)(url,
+                                                                                 snapshot)
+        with _step(_("ghi tệp sao lưu"), directory):
+            return _write_archive(config, kind, key, directory, data_dir, started, snapshot,
+                                  revision)
+
+
+def _write_archive(config, kind, key, directory, data_dir, started, snapshot, revision) -> Path:
+    fd, part = tempfile.mkstemp(prefix=PART_PREFIX, suffix=".tar.gz", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as raw, contextlib.ExitStack() as sealing:
+            target = raw
+            if key is not None:  # password hashes, TOTP secrets: never in clear text
+                target = sealing.enter_context(_EncryptingWriter(raw, key))
+            with tarfile.open(fileobj=target, mode="w:gz", compresslevel=6,
+                              format=tarfile.PAX_FORMAT) as tar:
+                members = [_add_file(tar, snapshot, DB_MEMBERS[kind])]
+                for path, name in data_files(data_dir, exclude=[directory]):
+                    member = _add_file(tar, path, name)
+                    if member:
+                        members.append(member)
+                manifest = {
+                    "format": FORMAT,
+                    "application": config.get("APP_NAME"),
+                    "created_at": _iso(started),
+                    "alembic_revision": revision,
+                    "versions": _versions(),
+                    "database": {"kind": kind, "member": DB_MEMBERS[kind]},
+                    "files": len(members) - 1,
+                    "members": members,
+                }
+                body = json.dumps(manifest, ensure_ascii=False, indent=1).encode()
+                info = tarfile.TarInfo(MANIFEST)
+                info.size, info.mtime, info.mode = len(body), int(started.timestamp()), 0o600
+                tar.addfile(info, io.BytesIO(body))
+            sealing.close()  # the last encrypted chunk
+            raw.flush()
+            os.fsync(raw.fileno())
+        os.chmod(part, PRIVATE_FILE)
+        final = _archive_name(directory, started, ENCRYPTED_SUFFIX if key else "")
+        os.replace(part, final)
+        _fsync_dir(directory)
+    except BaseException:
+        Path(part).unlink(missing_ok=True)
+        raise
     return final
 
 
@@ -659,7 +718,10 @@ def _read_members(path: Path, work: Path, problems: list[str],
     except BackupError as error:  # encryption: wrong or missing key, damaged chunk
         problems.append(str(error))
     except (tarfile.TarError, EOFError, zlib.error, OSError) as error:
-        if current:
+        if isinstance(error, OSError) and error.errno is not None:  # not the archive's fault
+            problems.append(os_error_message(error, _("kiểm tra bản sao lưu"),
+                                             error.filename or path))
+        elif current:
             problems.append(_("Tệp sao lưu bị hỏng khi đọc thành phần «%(name)s»: %(error)s",
                               name=current, error=error))
         else:
@@ -971,6 +1033,17 @@ def list_backups(directory: Path) -> list[Archive]:
     return archives
 
 
+def free_space(directory: Path) -> int | None:
+    """Bytes free for us on the disk of BACKUP_DIR (of its nearest existing parent)."""
+    path = Path(directory).absolute()
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    try:
+        return shutil.disk_usage(path).free
+    except OSError:
+        return None
+
+
 def read_status(directory: Path) -> dict:
     try:
         status = json.loads((Path(directory) / STATUS_FILE).read_text(encoding="utf-8"))
@@ -990,26 +1063,31 @@ def _status_lock(directory: Path):
 
 
 def update_status(directory: Path, change) -> dict:
-    """Read status.json, apply change(status), write it back atomically."""
-    directory = _ensure_dir(Path(directory))
-    with _status_lock(directory):
-        status = read_status(directory)
-        change(status)
-        fd, temp = tempfile.mkstemp(prefix=".status-", dir=directory)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(status, f, ensure_ascii=False, indent=1)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(temp, directory / STATUS_FILE)
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
+    """Read status.json, apply change(status), write it back atomically. BackupError, in
+    words, when it cannot be written (a full disk: status.json stays as it was)."""
+    with _step(_("ghi tệp trạng thái %(name)s", name=STATUS_FILE),
+               Path(directory) / STATUS_FILE):
+        directory = _ensure_dir(Path(directory))
+        with _status_lock(directory):
+            status = read_status(directory)
+            change(status)
+            fd, temp = tempfile.mkstemp(prefix=".status-", dir=directory)
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as f:
+                    json.dump(status, f, ensure_ascii=False, indent=1)
+                    f.flush()
+                    os.fsync(f.fileno())
+                os.replace(temp, directory / STATUS_FILE)
+            except BaseException:
+                Path(temp).unlink(missing_ok=True)
+                raise
+    _UNRECORDED.pop(_key(directory), None)  # status.json is current again
     return status
 
 
 def record_verification(directory: Path, verification: Verification) -> None:
-    """Remember the result for an archive of BACKUP_DIR (the list shows it)."""
+    """Remember the result for an archive of BACKUP_DIR (the list shows it); when status.json
+    cannot be written, the result is only logged (the caller has it)."""
     directory = Path(directory)
     if verification.path.parent.resolve() != directory.resolve():
         return
@@ -1019,7 +1097,10 @@ def record_verification(directory: Path, verification: Verification) -> None:
             "ok": verification.ok, "at": _iso(utc_now()),
             "error": verification.message or None}
 
-    update_status(directory, change)
+    try:
+        update_status(directory, change)
+    except BackupError as error:
+        log.error("Verification of %s not recorded: %s", verification.path, error)
 
 
 def prune(directory: Path, keep: int) -> list[str]:
@@ -1027,6 +1108,20 @@ def prune(directory: Path, keep: int) -> list[str]:
     (failed archives newer than those stay, to be looked at). Also removes the leftovers of
     an interrupted run. Call with the backup lock held."""
     directory = Path(directory)
+    with _step(_("xóa các bản sao lưu cũ"), directory):
+        removed = _prune(directory, keep)
+
+    existing = {p.name for p in directory.iterdir()} if directory.is_dir() else set()
+
+    def change(status):
+        archives_known = status.get("archives", {})
+        status["archives"] = {k: v for k, v in archives_known.items() if k in existing}
+
+    update_status(directory, change)
+    return removed
+
+
+def _prune(directory: Path, keep: int) -> list[str]:
     archives = list_backups(directory)
     good = [a for a in archives if a.verified is not False]
     removed = []
@@ -1042,13 +1137,6 @@ def prune(directory: Path, keep: int) -> list[str]:
         elif leftover.name.startswith(WORK_PREFIX) and leftover.is_dir() and \
                 _time.time() - leftover.stat().st_mtime > 86400:
             shutil.rmtree(leftover, ignore_errors=True)
-    existing = {p.name for p in directory.iterdir()}
-
-    def change(status):
-        archives_known = status.get("archives", {})
-        status["archives"] = {k: v for k, v in archives_known.items() if k in existing}
-
-    update_status(directory, change)
     return removed
 
 
@@ -1059,18 +1147,21 @@ def exclusive_lock(directory: Path):
     """flock(LOCK_EX | LOCK_NB) on BACKUP_DIR/.lock: BackupBusy if another process has it.
     The lock goes with the process: a crashed run never leaves it behind."""
     directory = Path(directory)
-    try:
+    with _step(_("lấy khóa sao lưu"), directory / LOCK_FILE):
         fd = os.open(_ensure_dir(directory) / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
-    except OSError as error:
-        raise BackupError(_("Không ghi được vào thư mục sao lưu %(dir)s: %(error)s",
-                            dir=directory, error=error)) from error
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as error:
             raise BackupBusy(_("Một lần sao lưu khác đang chạy.")) from error
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
+        except OSError as error:
+            raise BackupError(os_error_message(error, _("lấy khóa sao lưu"),
+                                               directory / LOCK_FILE)) from error
+        try:  # the process id is for people; the lock is flock's, not the content's
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()}\n".encode())
+        except OSError as error:
+            log.warning("Backup lock: process id not written: %s", error)
         yield
     finally:
         os.close(fd)
@@ -1079,9 +1170,10 @@ def exclusive_lock(directory: Path):
 def is_running(directory: Path) -> bool:
     """Is a backup being made right now (by any process on this machine)?"""
     path = Path(directory) / LOCK_FILE
-    if not path.exists():
+    try:
+        fd = os.open(path, os.O_RDWR)
+    except OSError:  # none yet, or not ours to open
         return False
-    fd = os.open(path, os.O_RDWR)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -1107,9 +1199,36 @@ def _run_locked(app, trigger: str) -> dict:
                                 problems=verification.message))
         record["pruned"] = prune(directory, int(app.config.get("BACKUP_KEEP", 8)))
         record["result"] = "ok"
-    except Exception as error:  # recorded, shown on the page, logged
-        record["error"] = str(error) or error.__class__.__name__
+    except BackupError as error:  # a known failure, in words: recorded, shown, logged
+        record["error"] = str(error)
+        log.error("Backup failed: %s", error)
+    except Exception as error:  # recorded, shown on the page, logged with its traceback
+        if isinstance(error, OSError) or disk_full(error):
+            record["error"] = os_error_message(error, _("sao lưu"))
+        else:
+            record["error"] = _("Lỗi không lường trước khi sao lưu (%(kind)s: %(error)s); xem "
+                                "nhật ký máy chủ.", kind=error.__class__.__name__, error=error)
         log.exception("Backup failed: %s", error)
+    return _save_run(directory, record)
+
+
+def _new_record(trigger: str) -> dict:
+    return {"started_at": _iso(utc_now()), "trigger": trigger, "result": "error",
+            "path": None, "size": None, "verified": False, "error": None, "pruned": []}
+
+
+# Runs that status.json could not take (its disk is full), by folder: the page shows them.
+_UNRECORDED: dict[str, dict] = {}
+
+
+def _key(directory) -> str:
+    return os.path.abspath(directory)
+
+
+def _save_run(directory: Path, record: dict) -> dict:
+    """status.json's last_run (and last_success); when it cannot be written, the run counts
+    as failed (an archive nobody knows about is not a backup one can trust), is kept in
+    memory for the page and logged. Never raises."""
     record["finished_at"] = _iso(utc_now())
 
     def change(status):
@@ -1117,15 +1236,52 @@ def _run_locked(app, trigger: str) -> dict:
         if record["result"] == "ok":
             status["last_success"] = record
 
-    update_status(directory, change)
+    try:
+        update_status(directory, change)
+    except BackupError as error:
+        if record["result"] == "ok":
+            record["result"] = "error"
+            record["error"] = _("Đã tạo và kiểm tra %(name)s nhưng không ghi được trạng thái: "
+                                "%(error)s", name=Path(record["path"]).name, error=error)
+        elif str(error) not in (record["error"] or ""):
+            record["error"] = f"{record['error']} {error}"
+        _UNRECORDED[_key(directory)] = dict(record)
+        log.error("Backup run not recorded in %s: %s", STATUS_FILE, record["error"])
     return record
+
+
+def last_run(directory: Path) -> dict | None:
+    """The latest run: status.json's, or a newer one it could not take (kept in memory)."""
+    recorded = read_status(directory).get("last_run") or None
+    pending = _UNRECORDED.get(_key(directory))
+    if pending and (not recorded or (parse_iso(pending.get("started_at")) or utc_now())
+                    >= (parse_iso(recorded.get("started_at")) or utc_now())):
+        return pending
+    return recorded
+
+
+def _run_with_lock(app, trigger: str, still_due=None) -> dict | None:
+    """Take the lock and run; a lock that cannot be taken (a full disk, no permission) is a
+    failed run, recorded. BackupBusy when another process has it."""
+    directory = backup_dir(app.config)
+    try:
+        with exclusive_lock(directory):
+            if still_due is not None and not still_due():
+                return None
+            return _run_locked(app, trigger)
+    except BackupBusy:
+        raise
+    except BackupError as error:
+        log.error("Backup failed: %s", error)
+        record = _new_record(trigger)
+        record["error"] = str(error)
+        return _save_run(directory, record)
 
 
 def run_backup(app, trigger: str = "cli") -> dict:
     """Create, verify, prune, record: the run of the schedule, the CLI and the page.
-    BackupBusy when another process is doing it."""
-    with exclusive_lock(backup_dir(app.config)):
-        return _run_locked(app, trigger)
+    BackupBusy when another process is doing it; any other failure is in the record."""
+    return _run_with_lock(app, trigger)
 
 
 # ---------------------------------------------------------------- the weekly schedule
@@ -1159,8 +1315,8 @@ def last_times(directory: Path) -> tuple[datetime | None, datetime | None]:
     status file was lost."""
     status = read_status(directory)
     success = parse_iso((status.get("last_success") or {}).get("started_at"))
-    last_run = status.get("last_run") or {}
-    failure = parse_iso(last_run.get("started_at")) if last_run.get("result") == "error" \
+    latest = last_run(directory) or {}  # a failure status.json could not take counts too
+    failure = parse_iso(latest.get("started_at")) if latest.get("result") == "error" \
         else None
     good = [a for a in list_backups(directory) if a.verified is not False]
     if good and (success is None or good[0].created_at > success):
@@ -1176,11 +1332,9 @@ def run_if_due(app, now: datetime | None = None) -> dict | None:
     if not is_due(now, weekday, at, *last_times(directory)):
         return None
     try:
-        with exclusive_lock(directory):
-            # Another worker may have finished a run between our look and the lock.
-            if not is_due(now, weekday, at, *last_times(directory)):
-                return None
-            return _run_locked(app, "schedule")
+        # Another worker may have finished a run between our look and the lock.
+        return _run_with_lock(app, "schedule",
+                              lambda: is_due(now, weekday, at, *last_times(directory)))
     except BackupBusy:
         return None
 

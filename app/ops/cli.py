@@ -112,3 +112,29 @@ def restore_command(ctx, path, force):
     if head and restored.revision and head != restored.revision:
         click.echo(f"Lược đồ của bản sao lưu ({restored.revision}) khác phiên bản mã nguồn "
                    f"({head}): chạy `flask --app run.py eoffice setup` để nâng cấp.")
+
+
+@click.group("files")
+def files():
+    """Kiểm tra các tệp đã lưu (DATA_DIR) đối chiếu với cơ sở dữ liệu."""
+
+
+@files.command("check")
+@click.option("--fix", is_flag=True,
+              help="Chuyển các tệp thừa cũ hơn 1 giờ vào khu cách ly (không bao giờ xóa).")
+@click.pass_context
+@with_appcontext
+def files_check_command(ctx, fix):
+    """Liệt kê tệp trong DATA_DIR không thuộc bản ghi nào, bản ghi thiếu tệp và tệp sai mã
+    kiểm tra sha256; trả mã lỗi 1 khi có phát hiện. --fix: chuyển tệp thừa cũ hơn 1 giờ vào
+    FILES_QUARANTINE_DIR (mặc định: thư mục quarantine cạnh DATA_DIR)."""
+    from app.extensions import db
+    from app.ops import files_check
+
+    report = files_check.run_check(db.session, current_app.config, fix=fix)
+    data_dir = Path(current_app.config["DATA_DIR"]).resolve()
+    for finding in report.findings:
+        click.echo(files_check.describe(finding, data_dir))
+    click.echo(files_check.summary(report))
+    if not report.ok:
+        ctx.exit(1)

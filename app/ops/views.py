@@ -28,8 +28,7 @@ class BackupView(BaseView):
         config = current_app.config
         directory = ops.backup_dir(config)
         archives = ops.list_backups(directory)
-        status = ops.read_status(directory)
-        last_run = status.get("last_run") or None
+        last_run = ops.last_run(directory)
         now = ops.utc_now()
         newest = next((a for a in archives if a.verified is not False), None)
         warnings = []
@@ -43,6 +42,13 @@ class BackupView(BaseView):
             warnings.append(_("Lần sao lưu gần nhất (%(date)s) thất bại: %(error)s",
                               date=format_datetime(ops.parse_iso(last_run.get("started_at"))),
                               error=last_run.get("error") or ""))
+        free = ops.free_space(directory)
+        needed = max(newest.size if newest else 0, ops.LOW_SPACE)
+        if free is not None and free < needed:
+            warnings.append(_("Ổ đĩa chứa thư mục sao lưu chỉ còn trống %(free)s (cần ít nhất "
+                              "%(needed)s): lần sao lưu tới sẽ thất bại. Hãy giải phóng dung "
+                              "lượng hoặc đặt BACKUP_DIR sang ổ đĩa khác.",
+                              free=ops.human_size(free), needed=ops.human_size(needed)))
         try:
             weekday, at = ops.schedule_settings(config)
             schedule = _("%(day)s hằng tuần, lúc %(time)s", day=WEEKDAYS[weekday],
@@ -85,8 +91,13 @@ class BackupView(BaseView):
             with app.app_context():
                 try:
                     outcome["record"] = ops.run_backup(app, "web")
-                except Exception as error:  # BackupBusy, an unwritable folder…
-                    outcome["error"] = str(error) or error.__class__.__name__
+                except ops.BackupError as error:  # BackupBusy
+                    outcome["error"] = str(error)
+                except Exception as error:  # never a raw "[Errno 28] …" on the page
+                    app.logger.exception("Backup now: %s", error)
+                    outcome["error"] = ops.os_error_message(error, _("sao lưu")) \
+                        if isinstance(error, OSError) else _(
+                            "Sao lưu thất bại do một lỗi không lường trước; xem nhật ký máy chủ.")
 
         thread = threading.Thread(target=work, name="eoffice-backup-now", daemon=True)
         thread.start()
@@ -107,8 +118,12 @@ class BackupView(BaseView):
 
 
 def register_views(appbuilder):
-    """The page, in the security menu; and the weekly schedule of a serving process (not in
-    tests nor CLI commands: see ops.start_scheduler)."""
+    """The page, in the security menu; the weekly schedule of a serving process (not in
+    tests nor CLI commands: see ops.start_scheduler); the administrators' notice of a full
+    disk (app.ops.alerts)."""
+    from app.ops.alerts import init_alerts
+
     appbuilder.add_view(BackupView, "Backups", label=_l("Sao lưu dữ liệu"), icon="fa-database",
                         category="Security")
+    init_alerts(current_app._get_current_object())
     ops.start_scheduler(current_app._get_current_object())
