@@ -657,3 +657,20 @@ def test_the_page_warns_when_archives_are_not_encrypted(backups_of, login_as, mo
     assert "backup-unencrypted" in client.get("/backups/").get_data(as_text=True)
     monkeypatch.setitem(app.config, "BACKUP_ENCRYPTION_KEY", KEY)
     assert "backup-unencrypted" not in client.get("/backups/").get_data(as_text=True)
+
+
+def test_the_backup_runs_the_file_check_and_the_page_shows_it(backups_of, login_as, app,
+                                                              monkeypatch, tmp_path):
+    """After a backup the file check runs (app.ops.files_check): here DATA_DIR holds one file
+    no row references, and the page says so."""
+    data_dir = tmp_path / "data"
+    (data_dir / "files" / "ab").mkdir(parents=True)
+    (data_dir / "files" / "ab" / "abandoned.pdf").write_bytes(b"%PDF-1.4 left behind")
+    monkeypatch.setitem(app.config, "DATA_DIR", str(data_dir))
+    client = login_as("quantri")
+    html = client.get("/backups/").get_data(as_text=True)
+    html = client.post("/backups/run", data=form_of(html), follow_redirects=True).get_data(
+        as_text=True)
+    check = ops.read_status(backups_of)["last_run"]["files_check"]
+    assert check["ok"] is False and check["orphans"] == 1
+    assert "Kiểm tra tệp dữ liệu" in html and "1 tệp không thuộc bản ghi nào" in html

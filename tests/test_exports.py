@@ -423,6 +423,8 @@ def test_catalog_info_has_no_catalog_header_as_description(client, api_as):
         declared = api.description_columns or {}
         for info in fields:
             assert info["label"] and "Content-Type" not in info["label"]
+            # the grid's Vietnamese label, not FAB's name made from the column ("Name")
+            assert info["label"] == str(_view.label_columns[info["name"]]), (api, info)
             if info["name"] in declared:
                 assert info["description"] == str(declared[info["name"]])
             else:

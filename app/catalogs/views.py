@@ -324,6 +324,8 @@ CATALOGS = [
 
 def register_views(appbuilder):
     for name, label, icon, view, api in CATALOGS:
+        # The API's columns carry the grid's Vietnamese labels (its `_info`, its errors).
+        api.label_columns = {"id": _l("Mã số"), **view.label_columns, **(api.label_columns or {})}
         appbuilder.add_view(view, name, label=label, icon=icon, category="Catalogs",
                             category_label=_l("Danh mục"), category_icon="fa-list")
         appbuilder.add_api(api)

@@ -228,6 +228,9 @@ class EofficeModelView(ModelView):
                                          if self.datamodel.is_relation_many_to_one(c)]
             self.datamodel.computed = dict(self.computed_columns)
 
+    def prepare_rows(self, rows):
+        """Load at once what the computed columns need for the page's rows (no query per row)."""
+
     def _get_list_widget(self, filters, actions=None, order_column="", order_direction="",
                          page=None, page_size=None, widgets=None, **kwargs):
         """FAB's list, with a "more than COUNT_CAP" count and a last page read backwards
@@ -245,6 +248,7 @@ class EofficeModelView(ModelView):
                                            page_size=page_size)
         if last:
             rows.reverse()
+        self.prepare_rows(rows)
         widgets["list"] = self.list_widget(
             label_columns=self.label_columns, include_columns=self.list_columns,
             value_columns=self.datamodel.get_values(rows, self.list_columns),

@@ -39,8 +39,10 @@ _show_link = link_to("IncomingWorkView.show", "document_id", "number_symbol")
 
 
 def _link_and_files(row):
-    """The number and symbol, linked; "Chưa có tệp" when the entry has no file yet."""
-    if services.has_files(row):
+    """The number and symbol, linked; "Chưa có tệp" when the entry has no file yet (the page's
+    rows with files are read at once by IncomingView.prepare_rows)."""
+    with_files = g.get("incoming_with_files")
+    if (row.id in with_files) if with_files is not None else services.has_files(row):
         return _show_link(row)
     return _show_link(row) + Markup(' <span class="label label-warning no-files">{}</span>'
                                     ).format(_("Chưa có tệp"))
@@ -74,6 +76,9 @@ class IncomingView(EofficeModelView):
         "document_date": _l("Ngày văn bản"),
     }
     formatters_columns = {"urgency": urgency_badge, "arrival_at": format_datetime}
+
+    def prepare_rows(self, rows):
+        g.incoming_with_files = services.ids_with_files(db.session, [r.id for r in rows])
 
     @expose("/show/<int:pk>")
     @has_access

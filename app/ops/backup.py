@@ -1198,6 +1198,7 @@ def _run_locked(app, trigger: str) -> dict:
             raise BackupError(_("Bản sao lưu vừa tạo không vượt qua kiểm tra: %(problems)s",
                                 problems=verification.message))
         record["pruned"] = prune(directory, int(app.config.get("BACKUP_KEEP", 8)))
+        record["files_check"] = check_files(app)
         record["result"] = "ok"
     except BackupError as error:  # a known failure, in words: recorded, shown, logged
         record["error"] = str(error)
@@ -1210,6 +1211,21 @@ def _run_locked(app, trigger: str) -> dict:
                                 "nhật ký máy chủ.", kind=error.__class__.__name__, error=error)
         log.exception("Backup failed: %s", error)
     return _save_run(directory, record)
+
+
+def check_files(app) -> dict:
+    """The file check (app.ops.files_check) after a backup: what it found, for status.json and
+    the page; a failure of the check is recorded, never a failure of the backup."""
+    from app.extensions import db
+    from app.ops import files_check
+
+    try:
+        with app.app_context():
+            return files_check.run_check(db.session, app.config).as_dict()
+    except Exception as error:  # the backup itself is sound: say why the check did not run
+        log.exception("File check after the backup failed: %s", error)
+        return {"ok": False, "error": _("Không kiểm tra được tệp dữ liệu (%(error)s); chạy "
+                                        "«flask files check».", error=error)}
 
 
 def _new_record(trigger: str) -> dict:
