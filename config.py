@@ -199,5 +199,8 @@ class Config:
             options = dict(values.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
             options["connect_args"] = {"prepare_threshold": None,
                                        **options.get("connect_args", {})}
+            # A pooled connection is checked before use: after a database restart nobody saw,
+            # the first request reconnects instead of failing (tests/faults).
+            options.setdefault("pool_pre_ping", True)
             values["SQLALCHEMY_ENGINE_OPTIONS"] = options
         return values

@@ -34,7 +34,8 @@ def seed_command():
 @eoffice.command("demo")
 @with_appcontext
 def demo_command():
-    """Create the demo agency, its units and people, and one account per role (idempotent)."""
+    """Create the demo agency, its people and documents, step by step: the finished steps are
+    recorded (INSTANCE_DIR/demo-steps.json) and skipped; a step cut off earlier is refused."""
     from app.demo import create_demo
 
     create_demo(current_app)

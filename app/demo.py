@@ -1,10 +1,25 @@
 """Demo data for `make run`: a Sở-style agency, its units, about twenty people across the six
-roles, and one well-known account per role. Idempotent: what exists is left alone."""
+roles, and one well-known account per role. Idempotent: what exists is left alone.
+
+The demo is made in steps (STEP_CHECKS), each of which commits as it goes. Every step that
+finishes is recorded in INSTANCE_DIR/demo-steps.json, under a key of the database: a later run
+skips the recorded steps, runs the ones that have no data yet, and refuses clearly when a step
+has data but no record, i.e. a previous run stopped in the middle of it (a full disk, say)."""
+import errno
+import hashlib
+import importlib
+import json
 import os
 import secrets
+import tempfile
+from collections.abc import Callable
+from datetime import datetime, time
 from pathlib import Path
+from typing import NamedTuple
 
 import click
+import sqlalchemy as sa
+from sqlalchemy import func, select
 
 from app.catalogs.models import Field, Signer
 from app.catalogs.seed import seed_catalogs
@@ -97,7 +112,8 @@ def _write_passwords(app, created):
     return path
 
 
-def create_demo(app):
+def create_accounts_demo(app):
+    """The agency, its units and positions, the demo people and the signers."""
     session = db.session
     seed_catalogs(session)
     _departments(session)
@@ -134,34 +150,237 @@ def create_demo(app):
     elif created:
         click.echo(f"Đã tạo {len(created)} tài khoản mẫu với mật khẩu DEMO_PASSWORD.")
 
-    from app.documents.demo import create_incoming_demo  # after the accounts exist
 
-    create_incoming_demo(app)
 
-    from app.outgoing.demo import create_outgoing_demo
+# --- The steps, and the record of the finished ones -----------------------------------------
 
-    create_outgoing_demo(app)
+def _any(session, model, *where) -> bool:
+    return bool(session.scalar(select(func.count()).select_from(model).where(*where)))
 
-    from app.request_forms.demo import create_request_demo
 
-    create_request_demo(app)
+def _accounts_exist(session):
+    return _any(session, EofficeUser, EofficeUser.username.in_([p[0] for p in PEOPLE]))
 
-    from app.dossiers.demo import create_dossier_demo
 
-    create_dossier_demo(app)
+def _incoming_exist(session):
+    from app.documents.models import IncomingDocument
 
-    from app.stats.demo import create_usage_demo
+    return _any(session, IncomingDocument)
 
-    create_usage_demo(app)
 
-    from app.schedules.demo import create_schedule_demo
+def _outgoing_exist(session):
+    from app.outgoing.models import Draft
 
-    create_schedule_demo(app)
+    return _any(session, Draft)
 
-    from app.news.demo import create_news_demo
 
-    create_news_demo(app)
+def _requests_exist(session):
+    from app.request_forms.models import RequestForm
 
-    from app.exchange.demo import create_exchange_demo  # after the incoming and outgoing demos
+    return _any(session, RequestForm)
 
-    create_exchange_demo(app)
+
+def _dossiers_exist(session):  # the step's own test, of any year (the demo may be older)
+    from app.dossiers.models import Dossier, DossierPlanItem
+
+    return _any(session, DossierPlanItem) or _any(session, Dossier)
+
+
+def _usage_exist(session):  # logins before today: only the demo writes them on a new database
+    from app.audit.models import AuditEvent
+    from app.core.timefmt import local_to_utc, today_local
+
+    start = local_to_utc(datetime.combine(today_local(), time.min))
+    return _any(session, AuditEvent, AuditEvent.action == "login", AuditEvent.at < start)
+
+
+def _schedules_exist(session):
+    from app.schedules.models import ScheduleWeek
+
+    return _any(session, ScheduleWeek)
+
+
+def _news_exist(session):
+    from app.news.models import NewsItem
+
+    return _any(session, NewsItem)
+
+
+def _exchange_exist(session):
+    from app.exchange.models import ExchangePartner
+
+    return _any(session, ExchangePartner)
+
+
+class Step(NamedTuple):
+    name: str  # the key in the record
+    label: str  # as the step prints it ("Văn bản đến mẫu: đã có dữ liệu, bỏ qua.")
+    function: str  # "module:function", looked up when the step runs (tests replace it)
+    exists: Callable  # (session) -> bool: the step's data is there (cheap)
+    # Run again even when recorded: the step adds only what the date calls for and skips what
+    # exists (the schedule of this week and the next, on a demo made weeks ago).
+    refresh: bool = False
+    # May finish without data (the exchange demo without EXCHANGE_ORGAN_ID): a database made
+    # before the record is complete without it.
+    optional: bool = False
+
+
+# In order: each step needs the ones before it (the exchange demo, the incoming documents).
+STEP_CHECKS = [
+    Step("accounts", "Cơ quan, đơn vị và tài khoản mẫu", "app.demo:create_accounts_demo",
+         _accounts_exist),
+    Step("incoming", "Văn bản đến mẫu", "app.documents.demo:create_incoming_demo",
+         _incoming_exist),
+    Step("outgoing", "Văn bản đi mẫu", "app.outgoing.demo:create_outgoing_demo",
+         _outgoing_exist),
+    Step("requests", "Phiếu yêu cầu mẫu", "app.request_forms.demo:create_request_demo",
+         _requests_exist),
+    Step("dossiers", "Hồ sơ công việc mẫu", "app.dossiers.demo:create_dossier_demo",
+         _dossiers_exist),
+    Step("usage", "Lượt đăng nhập mẫu", "app.stats.demo:create_usage_demo", _usage_exist),
+    Step("schedules", "Lịch công tác mẫu", "app.schedules.demo:create_schedule_demo",
+         _schedules_exist, refresh=True),
+    Step("news", "Tin tức mẫu", "app.news.demo:create_news_demo", _news_exist),
+    Step("exchange", "Liên thông mẫu", "app.exchange.demo:create_exchange_demo",
+         _exchange_exist, optional=True),
+]
+STEPS_FILE = "demo-steps.json"
+
+
+def _resolve(function: str) -> Callable:
+    module, name = function.split(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def _database_key(app) -> str:
+    return hashlib.sha256(str(app.config["SQLALCHEMY_DATABASE_URI"]).encode()).hexdigest()[:16]
+
+
+def database_label(app) -> str:
+    """The demo database as an operator finds it: the SQLite file, or the URL without the
+    password."""
+    url = sa.engine.make_url(str(app.config["SQLALCHEMY_DATABASE_URI"]))
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        return str(Path(url.database))
+    return url.render_as_string(hide_password=True)
+
+
+class StepRecord:
+    """INSTANCE_DIR/demo-steps.json: {database key: {"database": …, "done": [step names]}},
+    rewritten whole through a temporary file and os.replace (never half written)."""
+
+    def __init__(self, app):
+        self.path = Path(app.config["INSTANCE_DIR"]) / STEPS_FILE
+        self.key = _database_key(app)
+        self.label = database_label(app)
+
+    def _read_all(self) -> dict:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError) as error:
+            raise click.ClickException(
+                f"Không đọc được {self.path} (ghi nhận các bước dữ liệu mẫu đã xong): {error}. "
+                "Xóa tệp này cùng cơ sở dữ liệu mẫu rồi chạy lại `make run`.") from error
+        return data if isinstance(data, dict) else {}
+
+    def read(self) -> list[str] | None:
+        """The steps recorded as done for this database; None: no record at all."""
+        entry = self._read_all().get(self.key)
+        return list(entry.get("done", [])) if isinstance(entry, dict) else None
+
+    def write(self, done: list[str]) -> None:
+        data = self._read_all()
+        data[self.key] = {"database": self.label, "done": done}
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(prefix=f".{STEPS_FILE}.", dir=self.path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(data, handle, ensure_ascii=False, indent=1)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temp, self.path)
+        except BaseException:
+            Path(temp).unlink(missing_ok=True)
+            raise
+
+
+def _disk_full(error: BaseException) -> bool:
+    while error is not None:
+        if isinstance(error, OSError) and error.errno == errno.ENOSPC:
+            return True
+        if "no space left" in str(error).lower() or "database or disk is full" in str(error):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
+def _start_over(app, first=False) -> str:
+    return (f"{'X' if first else 'x'}óa cơ sở dữ liệu mẫu ({database_label(app)}) rồi chạy "
+            "lại `make run` (hoặc `flask eoffice setup --demo`).")
+
+
+def _stopped_midway(app, step: Step) -> click.ClickException:
+    return click.ClickException(
+        f"Dữ liệu mẫu «{step.label}» dừng giữa chừng ở lần chạy trước (có thể do hết dung lượng "
+        f"đĩa), dữ liệu mẫu chưa đầy đủ. {_start_over(app, first=True)}")
+
+
+def _write_record(app, record: StepRecord, done: list[str], step: Step | None) -> None:
+    try:
+        record.write(done)
+    except OSError as error:
+        reason = "hết dung lượng đĩa" if _disk_full(error) else str(error)
+        where = f" sau bước «{step.label}»" if step else ""
+        raise click.ClickException(
+            f"Không ghi được {record.path}{where} ({reason}). Giải phóng dung lượng đĩa, "
+            f"{_start_over(app)}") from error
+
+
+def create_demo(app):
+    """Run the steps of STEP_CHECKS that are not recorded as done (see the module's doc)."""
+    session = db.session
+    record = StepRecord(app)
+    done = record.read()
+    present = {step.name: step.exists(session) for step in STEP_CHECKS}
+    session.rollback()  # end the read transaction: the steps open their own
+    if done is not None and not any(present.values()):
+        done = None  # the database was made anew (deleted, as the refusal says): start over
+    if done is None:
+        have = [step for step in STEP_CHECKS if present[step.name]]
+        needed = [step for step in STEP_CHECKS if not step.optional]
+        if have and all(present[step.name] for step in needed):
+            # Made before the steps were recorded, and complete: adopt it as it is.
+            done = [step.name for step in have]
+        elif have:  # a partial demo of before the record: the last step it reached stopped
+            raise _stopped_midway(app, have[-1])
+        else:
+            done = []
+        _write_record(app, record, done, None)  # before any data: a crash leaves a record
+    for step in STEP_CHECKS:
+        if step.name in done and not step.refresh:
+            continue
+        if step.name not in done and step.exists(session):
+            session.rollback()
+            raise _stopped_midway(app, step)
+        session.rollback()
+        try:
+            _resolve(step.function)(app)
+        except Exception as error:
+            try:
+                db.session.rollback()
+            except Exception:  # noqa: BLE001 - the database may be gone with the disk
+                pass
+            reason = ("hết dung lượng đĩa" if _disk_full(error)
+                      else f"{type(error).__name__}: {error}")
+            raise click.ClickException(
+                f"Tạo dữ liệu mẫu «{step.label}» không thành công ({reason}); dữ liệu mẫu còn "
+                f"dở dang. Giải phóng dung lượng đĩa nếu cần, {_start_over(app)}") from error
+        session = db.session
+        if step.name not in done and step.exists(session):
+            # Recorded only with its data: a step that made nothing (the exchange demo
+            # without EXCHANGE_ORGAN_ID) is tried again next time.
+            done.append(step.name)
+            _write_record(app, record, done, step)
+        session.rollback()

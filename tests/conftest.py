@@ -41,6 +41,10 @@ def pdf(text="Văn bản thử nghiệm", pages=1):
 # PostgreSQL pass of CI skips them instead of running them a second time.
 own_sqlite = pytest.mark.skipif(bool(os.environ.get("TEST_DATABASE_URL")),
                                 reason="uses SQLite databases of its own: run once, on SQLite")
+# Tests that bring their own servers (a PostgreSQL cluster, a gunicorn) run once, in the
+# SQLite pass, for the same reason.
+runs_once = pytest.mark.skipif(bool(os.environ.get("TEST_DATABASE_URL")),
+                               reason="brings its own servers: run once, in the SQLite pass")
 
 
 def reset_postgres(url):
