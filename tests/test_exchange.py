@@ -130,6 +130,7 @@ MALFORMED = {
     "no code number": (lambda t: _set(t, "CodeNumber", ""), "CodeNumber"),
     "code notation too long": (lambda t: _set(t, "CodeNotation", "X" * 31), "CodeNotation"),
     "bad date": (lambda t: _set(t, "PromulgationDate", "2026/13/45"), "PromulgationDate"),
+    "year out of range": (lambda t: _set(t, "PromulgationDate", "0001/01/01"), "Năm 1"),
     "future date": (lambda t: t.replace(f"{date.today() - timedelta(days=1):%Y/%m/%d}",
                                         f"{date.today() + timedelta(days=30):%Y/%m/%d}"),
                     "PromulgationDate"),

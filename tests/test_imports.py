@@ -8,6 +8,7 @@ import json
 import re
 import time
 import unicodedata
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -155,6 +156,9 @@ def test_dates_and_numbers():
     for bad in ("31/02/2015", "5/3/15", "hôm qua"):
         with pytest.raises(ValueError):
             reading.parse_datetime(bad)
+    for out_of_range in ("01/01/0001", "9999-12-31", datetime(1, 1, 1, 8, 0)):
+        with pytest.raises(ValueError, match="chỉ nhận năm từ 1900 đến 2100"):
+            reading.parse_datetime(out_of_range)
     assert reading.parse_int(12.0) == 12 and reading.parse_int(" 012 ") == 12
     with pytest.raises(ValueError):
         reading.parse_int("12a")

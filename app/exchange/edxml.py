@@ -26,6 +26,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 from flask_babel import lazy_gettext as _l
 
+from app.core.dates import year_error
 from app.core.legacy_text import to_unicode
 
 NS = "http://www.mic.gov.vn/TBT/QCVN_102_2016"
@@ -315,6 +316,9 @@ class _Reader:
         parsed = parse(value)
         if parsed is None:
             self.problem(path, str(message) % {"v": value[:30]})
+        elif year_error(parsed):  # year 1 or 9999: refused like on every other channel
+            self.problem(path, year_error(parsed))
+            return None
         return parsed
 
     def organ(self, element, where) -> Organ:

@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from openpyxl import load_workbook
 from openpyxl.utils.datetime import from_excel
 
+from app.core.dates import year_error
 from app.core.errors import DomainError
 from app.core.files import OLE_MAGIC, ZIP_MAGIC, check_upload
 from app.core.legacy_text import (
@@ -161,7 +162,15 @@ _ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::\d{2}(?:\.
 
 def parse_datetime(value) -> datetime:
     """A date cell (a real Excel date, an Excel day number, or text dd/mm/yyyy [HH:mm],
-    yyyy-mm-dd) → datetime; ValueError with a Vietnamese message."""
+    yyyy-mm-dd) → datetime; ValueError with a Vietnamese message, also for a year out of the
+    range every channel takes (app.core.dates)."""
+    parsed = _cell_datetime(value)
+    if year_error(parsed):
+        raise ValueError(year_error(parsed))
+    return parsed
+
+
+def _cell_datetime(value) -> datetime:
     if isinstance(value, datetime):
         return value.replace(tzinfo=None, microsecond=0)
     if isinstance(value, date):
