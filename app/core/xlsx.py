@@ -61,8 +61,8 @@ def cell_value(value):
     hold."""
     if value is None or isinstance(value, bool):
         return value
-    if isinstance(value, datetime.datetime):
-        return to_local(value).replace(tzinfo=None)
+    if isinstance(value, datetime.datetime):  # whole seconds: 22:52:59.9996 is no "22:53"
+        return to_local(value).replace(tzinfo=None, microsecond=0)
     if isinstance(value, _NATIVE):
         return value
     return ILLEGAL_CHARACTERS_RE.sub("", str(value))  # str(): a lazily translated label
