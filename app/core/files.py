@@ -307,6 +307,17 @@ def secure_instance(config) -> None:
 UPLOAD_PREFIX = ".upload-"  # a file being stored: no row references it (app.ops.files_check)
 
 
+def sync_folder(folder: str | Path) -> None:
+    """Make a rename or a new file in `folder` durable (POSIX); a failure here is not worth an
+    error."""
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
 def write_temporary(data_dir: str | Path, data: bytes, info: StoredFile) -> tuple[Path, Path]:
     """Write the bytes of a checked upload to a temporary name (".upload-…", mode 0600) in the
     folder of its final name, synced to disk; (temporary path, final path). Nothing has the

@@ -4,13 +4,12 @@ them has committed, removed again if that transaction fails."""
 import contextlib
 import os
 from contextlib import contextmanager
-from pathlib import Path
 
 from flask import current_app, flash, has_request_context
 
 from app.core.downloads import send_download
 from app.core.errors import DomainError
-from app.core.files import check_upload, file_path, write_temporary
+from app.core.files import check_upload, file_path, sync_folder, write_temporary
 from app.core.models import DocumentFile
 
 PDF_OR_IMAGE = ("pdf", "image")
@@ -38,16 +37,6 @@ def check_files(uploads, allowed=PDF_OR_IMAGE):
     if errors:
         raise FileErrors(errors)
     return checked
-
-
-def _sync_folder(folder: Path) -> None:
-    """Make a rename in `folder` durable (POSIX); a failure here is not worth an error."""
-    with contextlib.suppress(OSError):
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 @contextmanager
@@ -86,7 +75,7 @@ def saving_files(session):
                     temp.unlink(missing_ok=True)
         raise
     for folder in {final.parent for _temp, final, _info in written}:
-        _sync_folder(folder)  # the temporary files' entries, before they are renamed
+        sync_folder(folder)  # the temporary files' entries, before they are renamed
     for temp, final, info in written:
         try:
             os.replace(temp, final)
@@ -95,7 +84,7 @@ def saving_files(session):
                                          "`flask files check` reports it",
                                          info.storage_name, temp)
     for folder in {final.parent for _temp, final, _info in written}:
-        _sync_folder(folder)
+        sync_folder(folder)
     if has_request_context():
         for _temp, _final, info in written:
             if info.note:

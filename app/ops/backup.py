@@ -55,7 +55,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from app.core.faults import disk_full
-from app.core.files import PRIVATE_FILE, private_dir, private_empty_file
+from app.core.files import PRIVATE_FILE, private_dir, private_empty_file, sync_folder
 from app.core.timefmt import VIETNAM
 
 log = logging.getLogger(__name__)
@@ -197,15 +197,6 @@ def human_size(size: int | None) -> str:
             return f"{text.replace('.', ',')} {unit}"
         value /= 1024
     return str(size)
-
-
-def _fsync_dir(path: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 def _ensure_dir(path: Path) -> Path:
@@ -642,7 +633,7 @@ def _write_archive(config, kind, key, directory, data_dir, started, snapshot, re
         os.chmod(part, PRIVATE_FILE)
         final = _archive_name(directory, started, ENCRYPTED_SUFFIX if key else "")
         os.replace(part, final)
-        _fsync_dir(directory)
+        sync_folder(directory)
     except BaseException:
         Path(part).unlink(missing_ok=True)
         raise
