@@ -175,6 +175,8 @@ def init_views(app: Flask) -> None:
     from app.notifications.views import register_views as notifications
     from app.request_forms.views import register_views as request_forms
     from app.schedules.views import register_views as schedules
+    from app.security.panel import register_views as panel
+    from app.security.people import register_views as people
     from app.stats.views import register_views as stats
 
     appbuilder = app.appbuilder
@@ -193,6 +195,8 @@ def init_views(app: Flask) -> None:
         imports(appbuilder)
         audit(appbuilder)
         ops(appbuilder)
+        panel(appbuilder)
+        people(appbuilder)
         appbuilder.post_init()
 
 

@@ -26,7 +26,8 @@ DOWNLOAD = re.compile(r"download|export|/pdf|/files/<|stamped|/image/<|/images/<
 # its FileColumn (no model of ours has one: UPLOAD_FOLDER is empty). The calendar feeds
 # (/schedule/feed/<token>.ics) are polled by calendar programs every few minutes with a
 # person's secret address: a line per poll would bury the trail, so they are not audited.
-NOT_DOWNLOADS = re.compile(r"^(UserGroup|Permission|PermissionView|Role|ViewMenu)ModelView\.")
+NOT_DOWNLOADS = re.compile(
+    r"^(Eoffice)?(UserGroup|Group|Permission|PermissionView|Role|ViewMenu)(Model)?View\.")
 
 
 def user(session, username):
@@ -77,6 +78,8 @@ def issued_outgoing(session):
 
 # endpoint → (account, is REST, url builder(session))
 CASES = {
+    "PeopleView.template": ("quantri", False, lambda s: "/people/import/template.xlsx"),
+    "PeopleView.export": ("quantri", False, lambda s: "/people/inactive/export"),
     "IncomingWorkView.download": ("vanthu", False, lambda s: "/incoming/{}/files/{}".format(
         *incoming_pdf(s))),
     "IncomingWorkView.stamped": ("vanthu", False, lambda s: "/incoming/{}/files/{}/stamped"

@@ -21,7 +21,9 @@ from app.catalogs.models import Agency, Register, Signer
 from app.core.legacy_text import unicode_to_tcvn3, unicode_to_vni
 from app.documents.models import COMPLETED, IncomingDocument, RegisterCounter
 from app.documents.numbering import peek_next_number
-from app.imports import reading, services, store
+from app.core import sheets as reading
+from app.core import upload_store as store
+from app.imports import services
 from app.outgoing.models import OutgoingDocument
 from tests.conftest import csrf_token, form_of
 

@@ -265,7 +265,7 @@ def test_a_file_mixing_unicode_cells_and_legacy_cells(tmp_path):
     ("Ngày tháng"); the rows are TCVN3. The headers stay, the rows are converted."""
     from openpyxl import Workbook
 
-    from app.imports.reading import Table
+    from app.core.sheets import Table
 
     lines, expected = legacy_sample("tcvn3_jx_comments")
     headers = ["Ngày đến", "Số đến", "Tác giả", "Số, ký hiệu", "Ngày tháng",

@@ -324,7 +324,7 @@ def test_an_administrator_account_cannot_also_be_clerk_or_leader(app, login_as, 
     assert [r.name for r in person(db_session, username).roles] == ["Chuyên viên"]
 
 
-def test_a_role_change_is_recorded_with_the_whole_before_and_after(app, login_as, db_session):
+def test_a_role_change_is_recorded_as_exactly_what_was_added_and_removed(app, login_as, db_session):
     username = new_person(app, db_session)
     target = person(db_session, username)
     admin = login_as("quantri")
@@ -335,7 +335,7 @@ def test_a_role_change_is_recorded_with_the_whole_before_and_after(app, login_as
         AuditEvent.object_type == "ab_user", AuditEvent.object_id == str(target.id),
         AuditEvent.action == "update", AuditEvent.changes.is_not(None)))]
     assert [c["roles"] for c in changes if "roles" in c] == [
-        [["Chuyên viên"], ["Chuyên viên", "Văn thư"]]]
+        {"added": ["Văn thư"], "removed": []}]  # exactly what changed; Chuyên viên is kept
 
 
 # ---------------------------------------------------------------- 15. nothing kept in caches

@@ -27,3 +27,6 @@ class AuditEvent(Model):
     # row's canonical fields; prev_hash = row_hash of the row before it (id order).
     prev_hash = Column(String(64))
     row_hash = Column(String(64))
+    # The summary and the actor's name folded (app.core.text.fold) for the accent-insensitive
+    # search of the trail's grid; written with the row, outside the chain (derived from it).
+    search_text = Column(Text)

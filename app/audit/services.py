@@ -33,7 +33,20 @@ NOISE_FIELDS = {"search_text", "text", "updated_at", "changed_on", "last_login",
 
 def _readable(value):
     """A related record as people read it; records without their own wording are skipped."""
-    return type(value).__repr__ is not object.__repr__
+    from app.audit.labels import has_own_wording
+
+    return has_own_wording(value)
+
+
+def _summary(obj, identity=None):
+    """A record's wording for the trail: its own (`__str__`/`__repr__`) when its model has one,
+    else its type and id ("Lịch sử hồ sơ #12"), never "<… object at 0x…>"."""
+    from app.audit.labels import record_name, type_label
+
+    if _readable(obj):
+        return record_name(obj)[:500]
+    table = inspect(obj).mapper.local_table.name
+    return f"{type_label(table)} #{identity}" if identity else type_label(table)
 
 ACTION_LABELS = {
     "create": _l("Tạo mới"), "update": _l("Sửa"), "delete": _l("Xóa"),
@@ -46,6 +59,9 @@ ACTION_LABELS = {
     "2fa_enabled": _l("Bật xác thực hai bước"), "2fa_disabled": _l("Tắt xác thực hai bước"),
     "2fa_reset": _l("Đặt lại xác thực hai bước"),
     "import": _l("Nhập từ tệp"),
+    "permissions_changed": _l("Phân quyền theo chức năng"),
+    "role_created": _l("Tạo vai trò"),
+    "backup_verified": _l("Kiểm tra bản sao lưu"),
 }
 
 
@@ -114,13 +130,12 @@ def _changes(state):
                                                                     for v in related):
             continue  # e.g. file links: their own rows are recorded
         if isinstance(attribute, RelationshipProperty) and attribute.uselist:
-            # A collection (a person's roles): the whole list before and after, not only
-            # what was added or removed.
-            kept = list(history.unchanged)
-            before = sorted(map(str, kept + list(history.deleted)))
-            after = sorted(map(str, kept + list(history.added)))
-            if before != after:
-                changes[key] = [before, after]
+            # A collection (a person's roles): exactly what was added and removed, against
+            # the collection as it is in the database (FAB assigns a whole new list, whose
+            # history then knows nothing of the entries kept).
+            change = _collection_change(state, attribute)
+            if change:
+                changes[key] = change
             continue
         before = history.deleted[0] if len(history.deleted) == 1 else list(history.deleted)
         after = history.added[0] if len(history.added) == 1 else list(history.added)
@@ -128,6 +143,42 @@ def _changes(state):
             continue
         changes[key] = [_plain(before), _plain(after)]
     return changes
+
+
+DESCRIBERS = {}  # a class of related records → how one reads in the trail
+
+
+def describe_as(cls, describe) -> None:
+    """How records of `cls` read in a collection's change (e.g. a role's permissions, in
+    Vietnamese: app.security.labels registers it; the trail imports no package above it)."""
+    DESCRIBERS[cls] = describe
+
+
+def _describe(item) -> str:
+    describe = DESCRIBERS.get(type(item))
+    return str(describe(item)) if describe else str(item)
+
+
+def _collection_change(state, attribute):
+    """{"added": [...], "removed": [...]} of a collection relationship, comparing the rows
+    in the database (read before the flush writes) with the collection as it is now."""
+    from sqlalchemy.orm import with_parent
+
+    session = state.session
+    target = attribute.mapper
+    key_of = target.primary_key_from_instance
+    with session.no_autoflush:
+        stored = session.scalars(select(target.class_).where(
+            with_parent(state.obj(), getattr(state.class_, attribute.key)))).all()
+        current = list(getattr(state.obj(), attribute.key) or [])
+        before = {tuple(key_of(item)): item for item in stored}
+        after = {key if None not in key else ("new", id(item)): item
+                 for item in current for key in [tuple(key_of(item))]}
+        added = sorted(_describe(item) for key, item in after.items() if key not in before)
+        removed = sorted(_describe(item) for key, item in before.items() if key not in after)
+    if not added and not removed:
+        return None
+    return {"added": [_plain(v) for v in added], "removed": [_plain(v) for v in removed]}
 
 
 def _identity(obj):
@@ -146,13 +197,15 @@ def _audit_changes(session, _flush_context, _instances):
             continue
         changes = _changes(inspect(obj))
         if changes:
-            pending.append(("update", table, _identity(obj), str(obj)[:500], changes))
+            pending.append(("update", table, _identity(obj), _summary(obj, _identity(obj)),
+                            changes))
             if secrecy.is_secret_now(session, obj):
                 classified.add((table, _identity(obj)))
     for obj in list(session.deleted):
         table = inspect(obj).mapper.local_table.name
         if table not in NOT_AUDITED:
-            pending.append(("delete", table, _identity(obj), str(obj)[:500], None))
+            pending.append(("delete", table, _identity(obj), _summary(obj, _identity(obj)),
+                            None))
     secret = classified | secrecy.secret_keys(session, [(t, i) for _a, t, i, _s, _c in pending])
     for action, table, identity, summary, changes in pending:
         record(session, action, object_type=table, object_id=identity, summary=summary,
@@ -176,7 +229,7 @@ def _audit_created(session, _flush_context):
         session.add(AuditEvent(
             at=utcnow(), actor_id=_actor()[0], actor_name=_actor()[1], ip=_ip(),
             action="create", object_type=key[0], object_id=key[1],
-            summary=secrecy.REDACTED_TEXT if key in secret else str(obj)[:500]))
+            summary=secrecy.REDACTED_TEXT if key in secret else _summary(obj, key[1])))
 
 
 
@@ -240,6 +293,14 @@ def _next_id(connection, last_id):
     return last_id + 1
 
 
+def search_text(summary, actor_name) -> str:
+    """What the grid's search box looks through, folded (app.core.text.fold); the action and
+    the object type are matched through their labels (app.audit.views)."""
+    from app.core.text import fold
+
+    return fold(" ".join(v for v in (summary, actor_name) if v))
+
+
 @event.listens_for(AuditEvent, "before_insert")
 def _chain_row(_mapper, connection, target):
     """Every inserted row is chained, whoever adds it (record(), the hooks, the demo). All
@@ -255,6 +316,7 @@ def _chain_row(_mapper, connection, target):
         target.at = target.at.replace(tzinfo=None)
     target.prev_hash = tail[1]
     target.row_hash = chain_hash(tail[1], target)
+    target.search_text = search_text(target.summary, target.actor_name)
     info["audit_chain_tail"] = (target.id, target.row_hash)
 
 

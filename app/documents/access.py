@@ -6,32 +6,28 @@ from sqlalchemy.orm import aliased
 
 from app.catalogs.models import SecrecyLevel
 from app.documents.models import PENDING, IncomingAssignment, IncomingDocument
-from app.security import roles as r
-from app.security.access import has_role, role_names
+from app.security.access import may
 
-SEES_ALL = {r.AGENCY_LEADER, r.OFFICE_LEADER, r.CLERK}
-SEES_OWN = {r.UNIT_LEADER, r.OFFICER}
 
 
 def visible_incoming(user):
     """A SQL condition on IncomingDocument: the documents `user` may see. Deny by default.
 
-    Agency leaders, office leaders and clerks see all. A unit leader sees documents of their
-    fields or assigned to their unit or to them; an officer those of their fields or assigned to
-    them. Secret documents (Mật and above) only by assignment. Documents not yet registered
-    only the clerks and leaders who see all."""
+    Whoever may read all (agency leaders, office leaders and clerks: `can_read_all`) sees all.
+    Others who read incoming documents see those of their fields or assigned to them, and with
+    `can_read_unit` (unit leaders) those assigned to their unit. Secret documents (Mật and
+    above) only by assignment. Documents not yet registered only those who see all."""
     if user is None or not getattr(user, "is_authenticated", False):
         return false()
-    names = role_names(user)
-    if names & SEES_ALL:
+    if may(user, "can_read_all", "IncomingDocument"):
         return true()
-    if not names & SEES_OWN:
+    if not may(user, "can_read", "IncomingDocument"):
         return false()
     doc = IncomingDocument
     # An alias, so the condition also works in queries that join the assignments themselves.
     line = aliased(IncomingAssignment)
     assigned = [exists().where(line.document_id == doc.id, line.user_id == user.id)]
-    if r.UNIT_LEADER in names and user.department_id:
+    if may(user, "can_read_unit", "IncomingDocument") and user.department_id:
         assigned.append(exists().where(line.document_id == doc.id,
                                        line.department_id == user.department_id))
     field_ids = [field.id for field in user.fields]
@@ -45,12 +41,8 @@ def visible_incoming(user):
 # document (README, Roles). Unit leaders and officers follow their own work in their inboxes
 # and the overdue list, scoped by visible_incoming; a register page would give them the
 # numbering (and so the count) of registers they do not keep, the secret ones included.
-REGISTER_READERS = SEES_ALL
-
-
 def may_read_registers(user) -> bool:
-    return bool(user is not None and getattr(user, "is_authenticated", False)
-                and has_role(user, *REGISTER_READERS))
+    return may(user, "can_read_registers", "IncomingDocument")
 
 
 def get_visible(session, user, document_id):

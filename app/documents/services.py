@@ -20,6 +20,7 @@ from app.core.timefmt import (
     add_working_days, format_datetime, local_now, local_to_utc, to_local, today_local, utcnow,
 )
 from app.documents import workflow
+from app.security.access import may
 from app.documents.access import visible_incoming
 from app.documents.models import (
     COMPLETED, COOPERATE, DONE, FYI, IN_PROGRESS, LEAD, OPEN, PENDING, REGISTERED, RETURNED,
@@ -276,7 +277,7 @@ def register_incoming(session, user, data: dict, uploads=(), *, confirm_duplicat
                       submit=False, state=REGISTERED):
     """Vào sổ: validate, take the next arrival number and insert, in one transaction.
     `state=PENDING` records an electronic arrival waiting for registration (no number)."""
-    if state == REGISTERED and not workflow.is_clerk(user, None):
+    if state == REGISTERED and not workflow.registers(user, None):
         raise DomainError(_l("Chỉ văn thư được vào sổ văn bản đến."))
     data = validate(session, data, confirm_duplicate=confirm_duplicate,
                     require_register=state == REGISTERED)
@@ -323,7 +324,7 @@ def update_incoming(session, user, document, data: dict, uploads=(), *,
                     confirm_duplicate=False, partial=False):
     """The clerk corrects an entry; the number and the register stay. `partial`: `data` holds
     only the fields that change (the API's PUT), the others keep their values."""
-    if not workflow.is_clerk(user, document):
+    if not workflow.registers(user, document):
         raise DomainError(_l("Chỉ văn thư được sửa thông tin vào sổ."))
     if partial:
         data = {**current_data(document), **data}
@@ -345,7 +346,7 @@ def update_incoming(session, user, document, data: dict, uploads=(), *,
 
 def attach_files(session, user, document, uploads):
     """Add files to an entry (clerk)."""
-    if not workflow.is_clerk(user, document):
+    if not workflow.registers(user, document):
         raise DomainError(_l("Chỉ văn thư được thêm tệp vào văn bản đến."))
     checked = check_files(uploads)
     with storage.saving_files(session) as store:
@@ -378,9 +379,13 @@ def register_pending(session, user, document, register_id):
 
 def _apply(session, user, document, action, line=None, note=None, moment=None):
     transition = workflow.transition_for(document, action)
-    if transition is None or not transition.may(user, document, line):
+    if transition is None:
         raise DomainError(_l("Bạn không thể thực hiện thao tác này với văn bản ở trạng thái "
                              "hiện tại."))
+    if not transition.may(user, document, line):
+        raise DomainError(_l("Bạn không thể thực hiện thao tác này: “%(action)s” không thuộc "
+                             "quyền của bạn hoặc không phải việc được giao cho bạn.",
+                             action=transition.label))
     from_state = document.state
     if transition.new_state:
         document.state = transition.new_state
@@ -595,8 +600,7 @@ def act(session, user, document, action: str, data: dict) -> None:
 def _my_lines(user):
     """Assignment lines held by the user: theirs, or their unit's while they lead it."""
     mine = IncomingAssignment.user_id == user.id
-    if workflow.has_role(user, workflow.r.UNIT_LEADER, workflow.r.OFFICE_LEADER) and \
-            user.department_id:
+    if may(user, "can_delegate", "IncomingDocument") and user.department_id:
         mine = or_(mine, and_(IncomingAssignment.user_id.is_(None),
                               IncomingAssignment.department_id == user.department_id))
     return mine
@@ -618,7 +622,7 @@ def inbox_query(user, box: str):
     if box == "to_process":
         query = base.where(IncomingDocument.id.in_(work.where(
             IncomingAssignment.state == OPEN)))
-        if workflow.has_role(user, workflow.r.AGENCY_LEADER):
+        if workflow.directs(user, None):
             query = base.where(or_(IncomingDocument.id.in_(work.where(
                 IncomingAssignment.state == OPEN)), IncomingDocument.state == SUBMITTED))
         return query
@@ -639,10 +643,10 @@ def inbox_query(user, box: str):
             _my_lines(user), IncomingAssignment.role == FYI)
         return base.where(IncomingDocument.id.in_(fyi))
     if box == "waiting_registration":
-        return base.where(IncomingDocument.state == PENDING) if workflow.is_clerk(
+        return base.where(IncomingDocument.state == PENDING) if workflow.registers(
             user, None) else base.where(False)
     if box == "to_submit":
-        return base.where(IncomingDocument.state == REGISTERED) if workflow.is_clerk(
+        return base.where(IncomingDocument.state == REGISTERED) if workflow.submits(
             user, None) else base.where(False)
     if box == "waiting_direction":
         return base.where(IncomingDocument.state == SUBMITTED)
@@ -666,7 +670,7 @@ UNCOUNTED_INBOXES = {"processed", "fyi"}
 def inbox_counts(session, user) -> list[tuple[str, object, int | None]]:
     """[(box, label, count)] of the user's inboxes; count None for UNCOUNTED_INBOXES."""
     boxes = list(INBOXES)
-    if workflow.is_clerk(user, None):
+    if workflow.registers(user, None):
         boxes = CLERK_INBOXES + boxes
     counted = [key for key, _label in boxes if key not in UNCOUNTED_INBOXES]
     # One statement for all the boxes (each a scalar subquery): shown on every grid page.

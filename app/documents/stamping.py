@@ -43,7 +43,7 @@ def stampable_file(session, user, document_id, file_id):
 def save_stamp_position(session, user, document, record, left_mm, top_mm, data: bytes):
     """Keep where the clerk put the stamp on `record` (`data`: its content), the whole stamp on
     the first page; DomainError (Vietnamese) otherwise. One unit of work."""
-    if not workflow.is_clerk(user, document):
+    if not workflow.registers(user, document):
         raise DomainError(NOT_CLERK)
     page = open_pdf(data).pages[0]
     left, top = stamp_place.check_position(left_mm, top_mm, stamp_place.size_mm(page), STAMP_MM)
@@ -53,7 +53,7 @@ def save_stamp_position(session, user, document, record, left_mm, top_mm, data: 
 
 def forget_stamp_position(session, user, document, record):
     """Back to the place the application finds. One unit of work."""
-    if not workflow.is_clerk(user, document):
+    if not workflow.registers(user, document):
         raise DomainError(NOT_CLERK)
     record.stamp_left_mm = record.stamp_top_mm = None
     session.commit()
@@ -78,7 +78,7 @@ class IncomingStampView(BaseView):
         found = stampable_file(db.session, g.user, document_id, file_id)
         if found is None:
             abort(404)
-        if not workflow.is_clerk(g.user, found[0]):
+        if not workflow.registers(g.user, found[0]):
             abort(403)
         return found
 

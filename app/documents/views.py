@@ -90,7 +90,7 @@ class IncomingView(EofficeModelView):
         kwargs.update(
             inboxes=services.inbox_counts(db.session, g.user),
             box=request.args.get("box", ""), q=request.args.get("q", ""),
-            can_register=workflow.is_clerk(g.user, None),
+            can_register=workflow.registers(g.user, None),
         )
         return super().render_template(template, **kwargs)
 

@@ -7,19 +7,22 @@ against that line: only whoever holds it may act on it."""
 from flask_babel import lazy_gettext as _l
 
 from app.core.workflow import Transition
-from app.security.access import has_role
+from app.security.access import may
 from app.documents.models import (
     COMPLETED, FYI, IN_PROGRESS, OPEN, PENDING, REGISTERED, SUBMITTED,
 )
-from app.security import roles as r
 
 
-def is_clerk(user, _document, _line=None):
-    return has_role(user, r.CLERK)
+def registers(user, _document, _line=None):
+    return may(user, "can_write", "IncomingDocument")
 
 
-def is_agency_leader(user, _document, _line=None):
-    return has_role(user, r.AGENCY_LEADER)
+def submits(user, _document, _line=None):
+    return may(user, "can_submit", "IncomingDocument")
+
+
+def directs(user, _document, _line=None):
+    return may(user, "can_direct", "IncomingDocument")
 
 
 def holds(user, document, line):
@@ -38,7 +41,7 @@ def holds(user, document, line):
 def leads_unit_of(user, line):
     return (line is not None and line.user_id is None and line.department_id is not None
             and line.department_id == user.department_id
-            and has_role(user, r.UNIT_LEADER, r.OFFICE_LEADER))
+            and may(user, "can_delegate", "IncomingDocument"))
 
 
 def holds_work(user, document, line):
@@ -54,10 +57,10 @@ def can_delegate(user, document, line):
 
 
 TRANSITIONS = {
-    (PENDING, "register"): Transition(REGISTERED, is_clerk, _l("Vào sổ")),
-    (REGISTERED, "submit"): Transition(SUBMITTED, is_clerk, _l("Trình lãnh đạo")),
-    (SUBMITTED, "assign"): Transition(IN_PROGRESS, is_agency_leader, _l("Cho ý kiến chỉ đạo")),
-    (IN_PROGRESS, "assign"): Transition(None, is_agency_leader, _l("Bổ sung chỉ đạo")),
+    (PENDING, "register"): Transition(REGISTERED, registers, _l("Vào sổ")),
+    (REGISTERED, "submit"): Transition(SUBMITTED, submits, _l("Trình lãnh đạo")),
+    (SUBMITTED, "assign"): Transition(IN_PROGRESS, directs, _l("Cho ý kiến chỉ đạo")),
+    (IN_PROGRESS, "assign"): Transition(None, directs, _l("Bổ sung chỉ đạo")),
     (IN_PROGRESS, "delegate"): Transition(None, can_delegate, _l("Giao chuyên viên"),
                                           needs_line=True),
     (IN_PROGRESS, "progress"): Transition(None, holds_work, _l("Cập nhật tiến độ"),
@@ -67,7 +70,7 @@ TRANSITIONS = {
     (IN_PROGRESS, "acknowledge"): Transition(None, holds_fyi, _l("Đã xem"), needs_line=True),
     (SUBMITTED, "acknowledge"): Transition(None, holds_fyi, _l("Đã xem"), needs_line=True),
     (COMPLETED, "acknowledge"): Transition(None, holds_fyi, _l("Đã xem"), needs_line=True),
-    (COMPLETED, "reopen"): Transition(IN_PROGRESS, is_agency_leader, _l("Mở lại")),
+    (COMPLETED, "reopen"): Transition(IN_PROGRESS, directs, _l("Mở lại")),
 }
 
 

@@ -8,11 +8,9 @@ document only to whoever may see that document."""
 from sqlalchemy import false, or_, select, true
 
 from app.documents.access import visible_incoming
-from app.security.access import role_names
+from app.security.access import may
 from app.dossiers.models import Dossier
-from app.security import roles as r
 
-SEES_ALL = {r.AGENCY_LEADER, r.OFFICE_LEADER, r.CLERK}
 ID_MAX = 2**31 - 1  # an INTEGER key on both databases; larger numbers find nothing
 
 
@@ -30,21 +28,19 @@ def row_id(value):
 def visible_dossier(user):
     """A SQL condition on Dossier: the dossiers `user` may see. Deny by default.
 
-    Agency leaders, office leaders and clerks see all. A unit leader sees the dossiers of
-    their unit and of their fields (and their own); an officer their own dossiers and those
-    of their fields. The network administrator sees none."""
-    if user is None or not getattr(user, "is_authenticated", False):
+    Agency leaders, office leaders and clerks see all (`can_read_all`). Others who keep
+    dossiers see their own and those of their fields, a unit leader (`can_read_unit`) also
+    those of their unit. The network administrator sees none."""
+    if user is None or not getattr(user, "is_authenticated", False) or \
+            not may(user, "can_read", "Dossier"):
         return false()
-    names = role_names(user)
-    if names & SEES_ALL:
+    if may(user, "can_read_all", "Dossier"):
         return true()
-    conditions = []
-    if names & {r.UNIT_LEADER, r.OFFICER}:
-        conditions.append(Dossier.owner_id == user.id)
-        field_ids = [field.id for field in user.fields]
-        if field_ids:
-            conditions.append(Dossier.field_id.in_(field_ids))
-    if r.UNIT_LEADER in names and user.department_id:
+    conditions = [Dossier.owner_id == user.id]
+    field_ids = [field.id for field in user.fields]
+    if field_ids:
+        conditions.append(Dossier.field_id.in_(field_ids))
+    if may(user, "can_read_unit", "Dossier") and user.department_id:
         conditions.append(Dossier.department_id == user.department_id)
     return or_(*conditions) if conditions else false()
 

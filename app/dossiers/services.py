@@ -16,7 +16,7 @@ from app.core import search
 from app.core.errors import DomainError, FormErrors
 from app.core.text import fold, nfc
 from app.core.timefmt import today_local, utcnow
-from app.security.access import has_role
+from app.security.access import may
 from app.documents.models import IncomingDocument
 from app.dossiers import access, workflow
 from app.dossiers.models import (
@@ -25,7 +25,6 @@ from app.dossiers.models import (
 )
 from app.org.models import EofficeUser
 from app.outgoing.models import Draft, OutgoingDocument
-from app.security import roles as r
 
 TITLE_MAX, CODE_MAX, HEADING_MAX, SHEETS_MAX, ITEM_NOTES_MAX = 500, 30, 200, 30, 500
 CLOSED_MESSAGE = _l("Hồ sơ đã đóng nên không thể sửa, thêm hoặc bỏ văn bản. Nếu cần, đề nghị "
@@ -234,7 +233,7 @@ def validate(session, user, data: dict, dossier=None) -> dict:
         errors.setdefault("owner_id", []).append(_l("Người lập hồ sơ không hợp lệ."))
     elif owner.id != user.id and not (dossier is not None and owner.id == dossier.owner_id) \
             and not workflow.is_office_leader(user) and not (
-                has_role(user, r.UNIT_LEADER) and user.department_id
+                may(user, "can_read_unit", "Dossier") and user.department_id
                 and owner.department_id == user.department_id):
         errors.setdefault("owner_id", []).append(_l(
             "Bạn chỉ có thể giao hồ sơ cho chính mình hoặc cho người của đơn vị mình phụ "
@@ -623,7 +622,7 @@ def assignable_owners(session, user):
     query = select(EofficeUser).where(EofficeUser.active.is_(True))
     if workflow.is_office_leader(user):
         pass
-    elif has_role(user, r.UNIT_LEADER) and user.department_id:
+    elif may(user, "can_read_unit", "Dossier") and user.department_id:
         query = query.where(EofficeUser.department_id == user.department_id)
     else:
         query = query.where(EofficeUser.id == user.id)

@@ -5,8 +5,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.core.workflow import NOTE_REQUIRED, Transition
 from app.dossiers.models import CLOSED, HANDED_OVER, OPEN
-from app.security import roles as r
-from app.security.access import has_role
+from app.security.access import may
 
 # Decree 30/2020 (Art. 28–31): dossiers kept 5 years or more are handed to the agency archive.
 # A setting (DOSSIER_HANDOVER_MIN_YEARS) so that a correction is one edit.
@@ -31,7 +30,7 @@ def owns(user, dossier):
 def leads_unit_of(user, dossier):
     """The user leads the dossier's unit (a unit leader, or the office leader for the office)."""
     return (dossier.department_id is not None and dossier.department_id == user.department_id
-            and has_role(user, r.UNIT_LEADER, r.OFFICE_LEADER))
+            and may(user, "can_lead_unit", "Dossier"))
 
 
 def owner_or_unit_leader(user, dossier):
@@ -39,11 +38,13 @@ def owner_or_unit_leader(user, dossier):
 
 
 def is_office(user, _dossier=None):
-    return has_role(user, r.OFFICE_LEADER, r.CLERK)
+    """The office keeps the dossier plan and hands dossiers over to the archive."""
+    return may(user, "can_write", "DossierPlan")
 
 
 def is_office_leader(user, _dossier=None):
-    return has_role(user, r.OFFICE_LEADER)
+    """Keeps the agency's dossiers in order: edits any, gives any to anyone."""
+    return may(user, "can_keep_all", "Dossier")
 
 
 def is_archivable(dossier) -> bool:
@@ -64,7 +65,7 @@ def can_edit(user, dossier) -> bool:
 
 
 def can_create(user) -> bool:
-    return has_role(user, r.OFFICER, r.UNIT_LEADER, r.OFFICE_LEADER, r.AGENCY_LEADER, r.CLERK)
+    return may(user, "can_write", "Dossier")
 
 
 # ---------------------------------------------------------------- the transition table

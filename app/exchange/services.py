@@ -438,10 +438,9 @@ def import_file(session, user, data: bytes):
 
 
 def require_clerk(user):
-    from app.security import roles as r
-    from app.security.access import has_role
+    from app.security.access import may
 
-    if not has_role(user, r.CLERK):
+    if not may(user, "can_write", "Exchange"):
         raise DomainError(_l("Chỉ văn thư thực hiện liên thông văn bản."))
 
 

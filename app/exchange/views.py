@@ -20,8 +20,7 @@ from app.exchange.models import (
 from app.extensions import db
 from app.outgoing.access import visible_outgoing
 from app.outgoing.models import OutgoingDocument
-from app.security import roles as r
-from app.security.access import has_role
+from app.security.access import may
 
 LIMIT = 100  # rows per table on the overview page
 
@@ -43,7 +42,7 @@ class ExchangeView(BaseView):
         return self.render_template(
             "exchange/index.html", title=_("Liên thông văn bản"), inbound=inbound,
             outbox=outbox, business_types=BUSINESS_TYPES, codes=STATUS_CODES,
-            can_write=has_role(g.user, r.CLERK), form=FlaskForm())
+            can_write=may(g.user, "can_write", "Exchange"), form=FlaskForm())
 
     @expose("/import", methods=["GET", "POST"])
     @has_access

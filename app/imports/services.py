@@ -30,7 +30,7 @@ from app.core.text import fold, nfc, number_symbol_key
 from app.core.timefmt import local_now, local_to_utc
 from app.documents.models import COMPLETED, IncomingDocument, IncomingEvent
 from app.documents.numbering import raise_counter
-from app.imports.reading import HEADER_SCAN, Table, parse_datetime, parse_int, text_of
+from app.core.sheets import HEADER_SCAN, Table, parse_datetime, parse_int, text_of
 from app.org.models import Department
 
 MAX_ROWS = 50_000

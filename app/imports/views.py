@@ -17,8 +17,9 @@ from app.core.errors import DomainError
 from app.core.legacy_text import ENCODINGS, detect, to_unicode
 from app.core.xlsx import append_row
 from app.extensions import db
-from app.imports import services, store
-from app.imports.reading import XLSX, Table, text_of
+from app.core import upload_store as store
+from app.imports import services
+from app.core.sheets import XLSX, Table, text_of
 
 ENCODING_LABELS = {
     "auto": _l("Tự nhận biết"), "unicode": _l("Unicode"), "tcvn3": _l("TCVN3 (ABC, .VnTime)"),

@@ -578,9 +578,10 @@ def _versions() -> dict:
     return versions
 
 
-def create_backup(app) -> Path:
+def create_backup(app, trigger: str | None = None, user: str | None = None) -> Path:
     """Write one archive in BACKUP_DIR and return its path (see the module's docstring).
-    BackupError, in words, when a step fails (a full disk, no permission…)."""
+    BackupError, in words, when a step fails (a full disk, no permission…). `trigger`
+    ("web", "cli", "schedule") and `user` (who pressed "Sao lưu ngay") go in the manifest."""
     config = app.config
     url = config["SQLALCHEMY_DATABASE_URI"]
     kind = database_kind(url)
@@ -596,10 +597,11 @@ def create_backup(app) -> Path:
                                                                                  snapshot)
         with _step(_("ghi tệp sao lưu"), directory):
             return _write_archive(config, kind, key, directory, data_dir, started, snapshot,
-                                  revision)
+                                  revision, {"trigger": trigger, "created_by": user})
 
 
-def _write_archive(config, kind, key, directory, data_dir, started, snapshot, revision) -> Path:
+def _write_archive(config, kind, key, directory, data_dir, started, snapshot, revision,
+                   origin=None) -> Path:
     fd, part = tempfile.mkstemp(prefix=PART_PREFIX, suffix=".tar.gz", dir=directory)
     try:
         with os.fdopen(fd, "wb") as raw, contextlib.ExitStack() as sealing:
@@ -617,6 +619,7 @@ def _write_archive(config, kind, key, directory, data_dir, started, snapshot, re
                     "format": FORMAT,
                     "application": config.get("APP_NAME"),
                     "created_at": _iso(started),
+                    **{k: v for k, v in (origin or {}).items() if v},  # trigger, created_by
                     "alembic_revision": revision,
                     "versions": _versions(),
                     "database": {"kind": kind, "member": DB_MEMBERS[kind]},
@@ -704,21 +707,31 @@ def _read_members(path: Path, work: Path, problems: list[str],
                     except (ValueError, UnicodeDecodeError):
                         problems.append(_("manifest.json không đọc được (JSON hỏng)."))
                 current = None
-    except FileNotFoundError:
-        problems.append(_("Không thấy tệp %(path)s.", path=path))
-    except BackupError as error:  # encryption: wrong or missing key, damaged chunk
-        problems.append(str(error))
-    except (tarfile.TarError, EOFError, zlib.error, OSError) as error:
-        if isinstance(error, OSError) and error.errno is not None:  # not the archive's fault
-            problems.append(os_error_message(error, _("kiểm tra bản sao lưu"),
-                                             error.filename or path))
-        elif current:
-            problems.append(_("Tệp sao lưu bị hỏng khi đọc thành phần «%(name)s»: %(error)s",
-                              name=current, error=error))
-        else:
-            problems.append(_("Tệp sao lưu bị hỏng hoặc không phải tệp .tar.gz: %(error)s",
-                              error=error))
+    except _READ_ERRORS as error:
+        problems.append(_read_error(error, path, current))
     return seen, manifest
+
+
+_READ_ERRORS = (BackupError, tarfile.TarError, EOFError, zlib.error, OSError)
+
+
+def _read_error(error, path, current: str | None) -> str:
+    """What went wrong reading an archive, in words (`current`: the member being read)."""
+    if isinstance(error, FileNotFoundError):
+        return _("Không thấy tệp %(path)s.", path=path)
+    if isinstance(error, BackupError):  # encryption: wrong or missing key, damaged chunk
+        return str(error)
+    if isinstance(error, OSError) and error.errno is not None:  # not the archive's fault
+        return os_error_message(error, _("kiểm tra bản sao lưu"), error.filename or path)
+    if current:
+        return _("Tệp sao lưu bị hỏng khi đọc thành phần «%(name)s»: %(error)s",
+                 name=current, error=error)
+    return _("Tệp sao lưu bị hỏng hoặc không phải tệp .tar.gz: %(error)s", error=error)
+
+
+def _manifest_shape_ok(manifest) -> bool:
+    return isinstance(manifest, dict) and manifest.get("format") == FORMAT and isinstance(
+        manifest.get("members"), list) and isinstance(manifest.get("database"), dict)
 
 
 def _check_manifest(manifest, seen: dict, problems: list[str]) -> dict | None:
@@ -726,8 +739,7 @@ def _check_manifest(manifest, seen: dict, problems: list[str]) -> dict | None:
         if not any("manifest" in p for p in problems):
             problems.append(_("Thiếu manifest.json trong tệp sao lưu."))
         return None
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT or not isinstance(
-            manifest.get("members"), list) or not isinstance(manifest.get("database"), dict):
+    if not _manifest_shape_ok(manifest):
         problems.append(_("manifest.json không đúng định dạng."))
         return None
     listed = {}
@@ -819,6 +831,169 @@ def verify_backup(path, work: Path | None = None, key: bytes | None = None) -> V
             verification.manifest = manifest
             verification.revision = manifest.get("alembic_revision")
             _check_database(manifest, work, problems)
+    return verification
+
+
+# ---------------------------------------------------------------- the manifest, for the page
+
+@dataclass
+class ManifestSummary:
+    """What the archive's manifest says, without its whole member list in memory: the other
+    keys (`head`), the first `limit` members, the counts and sizes of all of them."""
+    path: Path
+    encrypted: bool = False
+    problems: list[str] = field(default_factory=list)
+    head: dict | None = None  # the manifest without "members"
+    members: list[dict] = field(default_factory=list)  # the first `limit` ones
+    count: int = 0  # every member listed (database snapshot included)
+    data_files: int = 0
+    data_size: int = 0
+    database_size: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.head is not None and not self.problems
+
+
+_BLANK = re.compile(r"[ \t\n\r]*")
+
+
+def _walk_manifest(text: str, on_member) -> dict:
+    """The manifest's top-level keys but "members", whose entries go one by one to
+    `on_member` (100,000 files make a list one should not build for a page). ValueError on
+    anything that is not one JSON object."""
+    decoder = json.JSONDecoder()
+
+    def skip(i):
+        return _BLANK.match(text, i).end()
+
+    def expect(i, char):
+        i = skip(i)
+        if text[i:i + 1] != char:
+            raise ValueError(f"«{char}» expected at {i}")
+        return skip(i + 1)
+
+    def items(i, close, read_one):
+        if text[i:i + 1] == close:
+            return skip(i + 1)
+        while True:
+            i = skip(read_one(i))
+            if text[i:i + 1] != ",":
+                return expect(i, close)
+            i = skip(i + 1)
+
+    head = {}
+
+    def member(i):
+        entry, i = decoder.raw_decode(text, i)
+        on_member(entry)
+        return i
+
+    def pair(i):
+        key, i = decoder.raw_decode(text, i)
+        if not isinstance(key, str):
+            raise ValueError("a key that is not a string")
+        i = expect(i, ":")
+        if key == "members" and text[i:i + 1] == "[":
+            head["members"] = []  # present (and a list); its entries went to on_member
+            return items(skip(i + 1), "]", member)
+        head[key], i = decoder.raw_decode(text, i)
+        return i
+
+    end = items(expect(0, "{"), "}", pair)
+    if end != len(text):
+        raise ValueError("extra data")
+    return head
+
+
+def read_manifest(path, key: bytes | None = None, limit: int = 200) -> ManifestSummary:
+    """The manifest of an archive, for people to read (the page "Sao lưu dữ liệu"): one
+    streamed pass over the archive (the manifest is its last member), nothing checked against
+    it (that is `verify_backup`'s job), problems in words (a missing key, a cut-off file)."""
+    path = Path(path)
+    summary = ManifestSummary(path=path, encrypted=is_encrypted(path))
+    problems, body, current = summary.problems, None, None
+    try:
+        with open_archive(path, key) as stream, \
+                tarfile.open(fileobj=stream, mode="r|gz") as tar:
+            for member in tar:  # the data are skipped, never kept
+                current = member.name
+                if member.name == MANIFEST and member.isfile():
+                    if member.size > MANIFEST_LIMIT:
+                        raise BackupError(_("manifest.json quá lớn."))
+                    body = tar.extractfile(member).read()
+                current = None
+    except _READ_ERRORS as error:
+        problems.append(_read_error(error, path, current))
+    if body is None:
+        if not problems:
+            problems.append(_("Thiếu manifest.json trong tệp sao lưu."))
+        return summary
+    database = {}
+
+    def on_member(entry):
+        summary.count += 1
+        if not isinstance(entry, dict) or not {"name", "size", "sha256"} <= entry.keys() \
+                or not isinstance(entry["size"], int):
+            if not any("mục không đầy đủ" in p for p in problems):
+                problems.append(_("manifest.json có một mục không đầy đủ."))
+            return
+        if str(entry["name"]).startswith(DATA_PREFIX):
+            summary.data_files += 1
+            summary.data_size += entry["size"]
+        else:
+            database[entry["name"]] = entry["size"]
+        if len(summary.members) < limit:
+            summary.members.append({k: entry[k] for k in ("name", "size", "sha256")})
+
+    try:
+        head = _walk_manifest(body.decode("utf-8"), on_member)
+    except (ValueError, UnicodeDecodeError):
+        problems.append(_("manifest.json không đọc được (JSON hỏng)."))
+        return summary
+    if not _manifest_shape_ok(head):
+        problems.append(_("manifest.json không đúng định dạng."))
+        return summary
+    del head["members"]
+    summary.head = head
+    summary.database_size = database.get(head["database"].get("member"))
+    return summary
+
+
+def encryption_problem(path, key: bytes | None) -> str | None:
+    """Why an archive cannot be read with this key (an encrypted one and no key, or another
+    key), in words; None when it can (or is not encrypted, or cannot be opened at all)."""
+    try:
+        with open_archive(path, key):
+            return None
+    except BackupError as error:
+        return str(error)
+    except OSError:
+        return None  # said by whoever reads it
+
+
+def verify_and_record(app, path, *, actor_id=None, actor_name=None) -> Verification:
+    """"Kiểm tra bản sao lưu" of the page: verify an archive of BACKUP_DIR, remember the
+    result for the list (status.json), and write one "backup_verified" line in the audit
+    trail (committed here). BackupError (nothing recorded) when the archive cannot be read
+    with the configured key: that says nothing about the archive."""
+    from app.audit.services import record
+    from app.extensions import db
+
+    key = encryption_key(app.config)
+    problem = encryption_problem(path, key)
+    if problem:
+        raise BackupError(problem)
+    verification = verify_backup(path, key=key)
+    record_verification(backup_dir(app.config), verification)
+    summary = _("Bản sao lưu %(name)s hợp lệ.", name=verification.path.name) \
+        if verification.ok else _("Bản sao lưu %(name)s KHÔNG hợp lệ: %(problems)s",
+                                   name=verification.path.name,
+                                   problems=verification.message)
+    record(db.session, "backup_verified", object_type="backup",
+           object_id=verification.path.name, summary=summary, actor_id=actor_id,
+           actor_name=actor_name, secret=False)
+    db.session.commit()
     return verification
 
 
@@ -1086,7 +1261,7 @@ def record_verification(directory: Path, verification: Verification) -> None:
     def change(status):
         status.setdefault("archives", {})[verification.path.name] = {
             "ok": verification.ok, "at": _iso(utc_now()),
-            "error": verification.message or None}
+            "error": verification.message or None, "problems": verification.problems}
 
     try:
         update_status(directory, change)
@@ -1174,13 +1349,13 @@ def is_running(directory: Path) -> bool:
     return False
 
 
-def _run_locked(app, trigger: str) -> dict:
+def _run_locked(app, trigger: str, user: str | None = None) -> dict:
     directory = backup_dir(app.config)
     started = utc_now()
     record = {"started_at": _iso(started), "trigger": trigger, "result": "error",
               "path": None, "size": None, "verified": False, "error": None, "pruned": []}
     try:
-        path = create_backup(app)
+        path = create_backup(app, trigger, user)
         record.update(path=str(path), size=path.stat().st_size)
         verification = verify_backup(path, key=encryption_key(app.config))
         record_verification(directory, verification)
@@ -1267,7 +1442,8 @@ def last_run(directory: Path) -> dict | None:
     return recorded
 
 
-def _run_with_lock(app, trigger: str, still_due=None) -> dict | None:
+def _run_with_lock(app, trigger: str, still_due=None,
+                   user: str | None = None) -> dict | None:
     """Take the lock and run; a lock that cannot be taken (a full disk, no permission) is a
     failed run, recorded. BackupBusy when another process has it."""
     directory = backup_dir(app.config)
@@ -1275,7 +1451,7 @@ def _run_with_lock(app, trigger: str, still_due=None) -> dict | None:
         with exclusive_lock(directory):
             if still_due is not None and not still_due():
                 return None
-            return _run_locked(app, trigger)
+            return _run_locked(app, trigger, user)
     except BackupBusy:
         raise
     except BackupError as error:
@@ -1285,10 +1461,11 @@ def _run_with_lock(app, trigger: str, still_due=None) -> dict | None:
         return _save_run(directory, record)
 
 
-def run_backup(app, trigger: str = "cli") -> dict:
-    """Create, verify, prune, record: the run of the schedule, the CLI and the page.
-    BackupBusy when another process is doing it; any other failure is in the record."""
-    return _run_with_lock(app, trigger)
+def run_backup(app, trigger: str = "cli", user: str | None = None) -> dict:
+    """Create, verify, prune, record: the run of the schedule, the CLI and the page (`user`:
+    who pressed the button). BackupBusy when another process is doing it; any other failure
+    is in the record."""
+    return _run_with_lock(app, trigger, user=user)
 
 
 # ---------------------------------------------------------------- the weekly schedule

@@ -1,10 +1,15 @@
 """The administrator's page "Sao lưu dữ liệu" (menu Security → Backups, permission class
 "Backup"): the last backup, the archives, a warning when the newest is old or the last run
-failed, and "Sao lưu ngay"."""
+failed, and "Sao lưu ngay"; a page per archive (its manifest, its last check, "Kiểm tra bản
+sao lưu", the download, how to restore on the command line)."""
+import os
 import threading
+from contextlib import nullcontext
+from collections import OrderedDict
 from datetime import timedelta
 
-from flask import abort, current_app, flash, redirect, url_for
+from flask import (abort, copy_current_request_context, current_app, flash, g, redirect,
+                   url_for)
 from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -14,12 +19,79 @@ from app.core.timefmt import WEEKDAYS, format_datetime
 from app.ops import backup as ops
 
 WAIT_SECONDS = 20  # "Sao lưu ngay" waits this long for the result, then lets it run on
+FILES_SHOWN = 200  # the archive page lists this many of its files, and says how many in all
+
+TRIGGERS = {"web": _l("nút «Sao lưu ngay» trên trang này"),
+            "cli": _l("dòng lệnh (flask backup create)"),
+            "schedule": _l("lịch sao lưu tự động hằng tuần")}
+
+# Reading a manifest means reading the whole archive (it is the last member): the summaries
+# of the last few archives looked at, by (path, size, mtime, key set), in this process.
+_SUMMARIES: "OrderedDict[tuple, ops.ManifestSummary]" = OrderedDict()
+_SUMMARIES_KEPT = 8
+_summaries_lock = threading.Lock()
+
+
+def _summary(path, key):
+    try:
+        stat = os.stat(path)
+    except FileNotFoundError:  # pruned since the listing
+        abort(404)
+    cache_key = (str(path), stat.st_size, stat.st_mtime_ns, key)
+    with _summaries_lock:
+        if cache_key in _SUMMARIES:
+            _SUMMARIES.move_to_end(cache_key)
+            return _SUMMARIES[cache_key]
+    summary = ops.read_manifest(path, key=key, limit=FILES_SHOWN)
+    if summary.head is not None or summary.problems and not summary.encrypted:
+        with _summaries_lock:  # not "no key" answers: setting the key must show it
+            _SUMMARIES[cache_key] = summary
+            while len(_SUMMARIES) > _SUMMARIES_KEPT:
+                _SUMMARIES.popitem(last=False)
+    return summary
+
+
+def _archive_or_404(name):
+    """An archive of BACKUP_DIR by its name in the list; never a path."""
+    directory = ops.backup_dir(current_app.config)
+    archive = next((a for a in ops.list_backups(directory) if a.name == name), None) \
+        if ops.ARCHIVE_NAME.match(name or "") else None
+    if archive is None:
+        abort(404)
+    return directory, archive
+
+
+def _in_background(name, step, job, app=None):
+    """Run job() in a thread (a large archive must not hold the request past the server's
+    timeout) and wait up to WAIT_SECONDS: (done, result, Vietnamese error or None). `app`: run
+    inside its context (a job that does not carry the request's own)."""
+    outcome = {}
+    logger = current_app.logger
+
+    def work():
+        try:
+            with app.app_context() if app is not None else nullcontext():
+                outcome["result"] = job()
+        except ops.BackupError as error:  # busy; no key, another key, a wrong key setting
+            outcome["error"] = str(error)
+        except Exception as error:  # never a raw "[Errno 28] …" on the page
+            logger.exception("%s: %s", name, error)
+            outcome["error"] = ops.os_error_message(error, step) \
+                if isinstance(error, OSError) else _(
+                    "Việc %(step)s thất bại do một lỗi không lường trước; xem nhật ký máy chủ.",
+                    step=step)
+
+    thread = threading.Thread(target=work, name=name, daemon=True)
+    thread.start()
+    thread.join(WAIT_SECONDS)
+    return not thread.is_alive(), outcome.get("result"), outcome.get("error")
 
 
 class BackupView(BaseView):
     route_base = "/backups"
     class_permission_name = "Backup"
-    method_permission_name = {"index": "read", "run": "write", "download": "read"}
+    method_permission_name = {"index": "read", "run": "write", "download": "read",
+                              "show": "read", "verify": "write"}
     default_view = "index"
 
     @expose("/")
@@ -71,13 +143,59 @@ class BackupView(BaseView):
     def download(self, name):
         """One archive of BACKUP_DIR, as it is on the disk (encrypted when it was made with a
         key); only names of the list, never a path. In the audit trail like every download."""
-        directory = ops.backup_dir(current_app.config)
-        archive = next((a for a in ops.list_backups(directory) if a.name == name), None) \
-            if ops.ARCHIVE_NAME.match(name or "") else None
-        if archive is None:
-            abort(404)
+        _directory, archive = _archive_or_404(name)
         return send_download(path=archive.path, filename=archive.name, object_type="backup",
                              mimetype="application/octet-stream")
+
+    @expose("/<name>")
+    @has_access
+    def show(self, name):
+        """One archive: its manifest (the first FILES_SHOWN files and how many in all), its
+        last check, "Kiểm tra bản sao lưu", the download, the restore command. Reading only:
+        a GET never verifies."""
+        directory, archive = _archive_or_404(name)
+        problem = None
+        try:
+            key = ops.encryption_key(current_app.config)
+        except ops.BackupError as error:
+            key, problem = None, str(error)
+        summary = None if problem else _summary(archive.path, key)
+        check = ops.read_status(directory).get("archives", {}).get(archive.name) or {}
+        head = (summary.head if summary else None) or {}
+        trigger = head.get("trigger")
+        return self.render_template(
+            "ops/backup_archive.html", title=_("Bản sao lưu %(name)s", name=archive.name),
+            archive=archive, summary=summary, head=head, problem=problem, check=check,
+            trigger=TRIGGERS.get(trigger, trigger), human_size=ops.human_size,
+            parse_iso=ops.parse_iso, files_shown=FILES_SHOWN,
+            encrypted=summary.encrypted if summary else ops.is_encrypted(archive.path))
+
+    @expose("/verify/<name>", methods=["POST"])
+    @has_access
+    def verify(self, name):
+        """"Kiểm tra bản sao lưu": verify_backup in a thread (a large archive takes time), the
+        page waits up to WAIT_SECONDS; recorded for the list and in the audit trail."""
+        _directory, archive = _archive_or_404(name)
+        app = current_app._get_current_object()
+        user = getattr(g, "user", None)
+        actor = {"actor_id": getattr(user, "id", None),
+                 "actor_name": getattr(user, "username", None)}
+        done, verification, error = _in_background(
+            "eoffice-backup-verify", _("kiểm tra bản sao lưu"),
+            copy_current_request_context(  # the audit line gets the client's address
+                lambda: ops.verify_and_record(app, archive.path, **actor)))
+        if not done:
+            flash(_("Đang kiểm tra %(name)s; tải lại trang sau ít phút để xem kết quả.",
+                    name=archive.name), "info")
+        elif error:
+            flash(error, "warning")
+        elif verification.ok:
+            flash(_("Bản sao lưu %(name)s hợp lệ: mọi thành phần đúng mã kiểm tra, bản sao cơ "
+                    "sở dữ liệu mở được.", name=archive.name), "success")
+        else:
+            flash(_("Bản sao lưu %(name)s KHÔNG hợp lệ: %(problems)s", name=archive.name,
+                    problems=verification.message), "danger")
+        return redirect(url_for(".show", name=archive.name))
 
     @expose("/run", methods=["POST"])
     @has_access
@@ -85,28 +203,14 @@ class BackupView(BaseView):
         """Sao lưu ngay: in a thread (a large instance must not hold the request past the
         server's timeout); the page waits up to WAIT_SECONDS for the result."""
         app = current_app._get_current_object()
-        outcome = {}
-
-        def work():
-            with app.app_context():
-                try:
-                    outcome["record"] = ops.run_backup(app, "web")
-                except ops.BackupError as error:  # BackupBusy
-                    outcome["error"] = str(error)
-                except Exception as error:  # never a raw "[Errno 28] …" on the page
-                    app.logger.exception("Backup now: %s", error)
-                    outcome["error"] = ops.os_error_message(error, _("sao lưu")) \
-                        if isinstance(error, OSError) else _(
-                            "Sao lưu thất bại do một lỗi không lường trước; xem nhật ký máy chủ.")
-
-        thread = threading.Thread(target=work, name="eoffice-backup-now", daemon=True)
-        thread.start()
-        thread.join(WAIT_SECONDS)
-        record = outcome.get("record")
-        if thread.is_alive():
+        user = getattr(getattr(g, "user", None), "username", None)
+        done, record, error = _in_background(
+            "eoffice-backup-now", _("sao lưu"), lambda: ops.run_backup(app, "web", user=user),
+            app=app)
+        if not done:
             flash(_("Đang sao lưu; tải lại trang sau ít phút để xem kết quả."), "info")
-        elif "error" in outcome:
-            flash(outcome["error"], "warning")
+        elif error:
+            flash(error, "warning")
         elif record and record["result"] == "ok":
             flash(_("Đã sao lưu và kiểm tra: %(name)s (%(size)s).",
                     name=record["path"].rsplit("/", 1)[-1],

@@ -3,14 +3,10 @@ on every path (grid, page, actions, files, search, REST, registers, dossiers).""
 from sqlalchemy import and_, exists, false, or_, select, true
 
 from app.catalogs.models import SecrecyLevel, Signer
-from app.security.access import role_names
+from app.security.access import may
 from app.outgoing.models import (
     APPROVED, ISSUED, INTERNAL_UNIT, INTERNAL_USER, Draft, OutgoingDocument, OutgoingRecipient,
 )
-from app.security import roles as r
-
-LEADERS = {r.AGENCY_LEADER, r.OFFICE_LEADER}
-STAFF = {r.UNIT_LEADER, r.OFFICER}
 
 
 def _not_secret(secrecy_column):
@@ -22,39 +18,33 @@ def _authenticated(user):
 
 
 def visible_draft(user):
-    """Leaders see every draft; the clerk those approved for issuance and issued; the drafter
-    their own; the intended signer those they will sign; a unit leader their unit's; anyone
-    the non-secret drafts of their fields."""
-    if not _authenticated(user):
+    """Leaders see every draft (`can_read_all`); the clerk, who issues, those approved for
+    issuance and issued; the drafter their own; the intended signer those they will sign; a
+    unit leader their unit's (`can_read_unit`); anyone the non-secret drafts of their fields."""
+    if not _authenticated(user) or not may(user, "can_read", "Draft"):
         return false()
-    names = role_names(user)
-    if names & LEADERS:
+    if may(user, "can_read_all", "Draft"):
         return true()
     conditions = [Draft.drafter_id == user.id,
                   Draft.signer_id.in_(select(Signer.id).where(Signer.user_id == user.id))]
-    if r.CLERK in names:
+    if may(user, "can_write", "OutgoingDocument"):
         conditions.append(Draft.state.in_([APPROVED, ISSUED]))
-    if r.UNIT_LEADER in names and user.department_id:
+    if may(user, "can_read_unit", "Draft") and user.department_id:
         conditions.append(Draft.drafting_department_id == user.department_id)
     field_ids = [field.id for field in user.fields]
-    if field_ids and names & STAFF:
+    if field_ids:
         conditions.append(and_(Draft.field_id.in_(field_ids), _not_secret(Draft.secrecy_id)))
-    if not names & (STAFF | {r.CLERK}):
-        return false()
     return or_(*conditions)
 
 
 def visible_outgoing(user):
-    """Leaders and clerks see every outgoing document; others what they drafted, what was sent
-    to them or to their unit, their unit's (unit leaders), and the non-secret ones of their
-    fields."""
-    if not _authenticated(user):
+    """Leaders and clerks see every outgoing document (`can_read_all`); others what they
+    drafted, what was sent to them or to their unit, their unit's (unit leaders,
+    `can_read_unit`), and the non-secret ones of their fields."""
+    if not _authenticated(user) or not may(user, "can_read", "OutgoingDocument"):
         return false()
-    names = role_names(user)
-    if names & (LEADERS | {r.CLERK}):
+    if may(user, "can_read_all", "OutgoingDocument"):
         return true()
-    if not names & STAFF:
-        return false()
     doc = OutgoingDocument
     conditions = [
         doc.draft_id.in_(select(Draft.id).where(Draft.drafter_id == user.id)),
@@ -66,7 +56,7 @@ def visible_outgoing(user):
         conditions.append(exists().where(OutgoingRecipient.document_id == doc.id,
                                          OutgoingRecipient.kind == INTERNAL_UNIT,
                                          OutgoingRecipient.department_id == user.department_id))
-        if r.UNIT_LEADER in names:
+        if may(user, "can_read_unit", "OutgoingDocument"):
             conditions.append(doc.drafting_department_id == user.department_id)
     field_ids = [field.id for field in user.fields]
     if field_ids:

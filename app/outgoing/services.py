@@ -16,8 +16,7 @@ from app.documents.numbering import begin_numbering, peek_next_number, take_next
 from app.org.models import Department, EofficeUser
 from app.outgoing import symbols, workflow
 from app.outgoing.access import visible_outgoing
-from app.security import roles as r
-from app.security.access import has_role
+from app.security.access import may
 from app.outgoing.models import (
     APPROVED, DISPATCH_PENDING, DISPATCHED, DRAFTER_FILE, DRAFTING, EXTERNAL, INTERNAL_UNIT,
     INTERNAL_USER, ISSUED, ISSUED_STATE, RECALLED, REPLACED, SIGNED_SCAN, SIGNER_REVIEW,
@@ -247,7 +246,7 @@ def apply(session, user, draft, action, note=None):
             raise FormErrors({"state": problems})
     from_state = draft.state
     draft.state = transition.new_state
-    if action == "submit" and has_role(user, r.UNIT_LEADER, r.OFFICE_LEADER) \
+    if action == "submit" and may(user, "can_review_unit", "Draft") \
             and user.department_id == draft.drafting_department_id:
         draft.state = SIGNER_REVIEW  # the unit's leader drafted it: straight to the signer
     if action == "approve":
@@ -387,7 +386,7 @@ def refresh_search_text(document):
 
 def mark_dispatched(session, user, document, recipient_id, when=None):
     """The clerk records that a paper copy left for an external agency."""
-    if not workflow.is_clerk(user):
+    if not workflow.issues(user):
         raise DomainError(_l("Chỉ văn thư ghi nhận việc gửi văn bản."))
     recipient = next((x for x in document.recipients if str(x.id) == str(recipient_id)), None)
     if recipient is None:
@@ -411,7 +410,7 @@ def mark_read(session, user, document):
 
 def recall(session, user, document, reason):
     """Thu hồi (Decree 30 Art. 18): frozen, marked, metadata kept; recipients see it marked."""
-    if not (workflow.is_clerk(user) or has_role(user, r.AGENCY_LEADER)):
+    if not workflow.recalls(user):
         raise DomainError(_l("Chỉ lãnh đạo cơ quan hoặc văn thư thu hồi văn bản."))
     if document.state != ISSUED_STATE:
         raise DomainError(_l("Văn bản này không còn ở trạng thái đã phát hành."))
@@ -459,7 +458,7 @@ def draft_boxes(user):
     from app.catalogs.models import Signer as SignerModel
 
     boxes = [("mine", _l("Dự thảo của tôi"), Draft.drafter_id == user.id)]
-    if has_role(user, r.UNIT_LEADER, r.OFFICE_LEADER):
+    if may(user, "can_review_unit", "Draft"):
         boxes.append(("unit_review", _l("Chờ tôi duyệt (đơn vị)"),
                       (Draft.state == UNIT_REVIEW)
                       & (Draft.drafting_department_id == user.department_id)
@@ -467,9 +466,9 @@ def draft_boxes(user):
     boxes.append(("to_sign", _l("Chờ tôi ký duyệt"),
                   (Draft.state == SIGNER_REVIEW) & Draft.signer_id.in_(
                       select(SignerModel.id).where(SignerModel.user_id == user.id))))
-    if workflow.is_clerk(user):
+    if workflow.issues(user):
         boxes.append(("to_issue", _l("Chờ phát hành"), Draft.state == APPROVED))
-    if has_role(user, r.OFFICE_LEADER, r.AGENCY_LEADER):
+    if may(user, "can_read_all", "Draft"):
         boxes.append(("in_chain", _l("Đang trình duyệt"),
                       Draft.state.in_([UNIT_REVIEW, SIGNER_REVIEW, APPROVED])))
     return boxes

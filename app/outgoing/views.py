@@ -317,10 +317,9 @@ class OutgoingWorkView(BaseView):
             replaces=get_visible_outgoing(db.session, g.user, document.replaces_id)
             if document.replaces_id else None,
             file_roles=FILE_ROLES, EXTERNAL=EXTERNAL, ISSUED=ISSUED_STATE,
-            can_recall=workflow.is_clerk(g.user) or workflow.has_role(
-                g.user, workflow.r.AGENCY_LEADER),
+            can_recall=workflow.recalls(g.user),
             audit=audit_of(db.session, "outgoing_document", document.id),
-            is_clerk=workflow.is_clerk(g.user))
+            is_clerk=workflow.issues(g.user))
 
     @expose("/<int:document_id>/files/<int:file_id>")
     @has_access

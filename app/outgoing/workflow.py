@@ -5,9 +5,8 @@ by the person who will sign it; only the clerk issues, and only what was approve
 from flask_babel import lazy_gettext as _l
 
 from app.core.workflow import Transition
-from app.security.access import has_role
+from app.security.access import may
 from app.outgoing.models import APPROVED, DRAFTING, ISSUED, SIGNER_REVIEW, UNIT_REVIEW
-from app.security import roles as r
 
 
 def is_drafter(user, draft):
@@ -16,7 +15,7 @@ def is_drafter(user, draft):
 
 def leads_drafting_unit(user, draft):
     return (draft.drafting_department_id == user.department_id
-            and has_role(user, r.UNIT_LEADER, r.OFFICE_LEADER)
+            and may(user, "can_review_unit", "Draft")
             and draft.drafter_id != user.id)
 
 
@@ -25,8 +24,13 @@ def is_signer(user, draft):
             and draft.drafter_id != user.id)
 
 
-def is_clerk(user, _draft=None):
-    return has_role(user, r.CLERK)
+def issues(user, _draft=None):
+    """Numbers and issues what was approved (the clerk, Art. 9.1b)."""
+    return may(user, "can_write", "OutgoingDocument")
+
+
+def recalls(user, _document=None):
+    return may(user, "can_recall", "OutgoingDocument")
 
 
 
@@ -38,7 +42,7 @@ TRANSITIONS = {
     (UNIT_REVIEW, "return"): Transition(DRAFTING, leads_drafting_unit, _l("Trả lại")),
     (SIGNER_REVIEW, "approve"): Transition(APPROVED, is_signer, _l("Duyệt, chuyển phát hành")),
     (SIGNER_REVIEW, "return"): Transition(DRAFTING, is_signer, _l("Trả lại")),
-    (APPROVED, "issue"): Transition(ISSUED, is_clerk, _l("Phát hành")),
+    (APPROVED, "issue"): Transition(ISSUED, issues, _l("Phát hành")),
 }
 
 EVENT_LABELS = {

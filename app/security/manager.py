@@ -2,24 +2,32 @@
 from flask import (abort, current_app, flash, g, has_app_context, has_request_context, redirect,
                    request, url_for)
 from flask_appbuilder import expose, has_access
+from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.filters import FilterNotEqual
+from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.sqla.manager import SecurityManager
-from flask_appbuilder.security.sqla.models import (
-    Permission, PermissionView, ViewMenu, assoc_permissionview_role,
-)
 from flask_appbuilder.security.views import UserDBModelView
+from flask_appbuilder.widgets import ListWidget
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
 from werkzeug.security import check_password_hash
+from wtforms import StringField
 
 from app.audit.services import record
+from app.core import search
+from app.core.search import folded_contains
 from app.core.timefmt import utcnow
 from app.core.validation import form_validator
 from app.core.views import Formatters
 from app.org.models import EofficeUser
 from app.security import accounts, sessions, twofactor
+from app.security.access import permissions_of
+from app.security.permissions import account_duties_problem
 from app.security.api import EofficeSecurityApi
+from app.security.fab_views import (
+    EofficeGroupView, EofficePermissionView, EofficePermissionViewView, EofficeRoleView,
+    EofficeViewMenuView, relabel,
+)
 from app.security.views import AccountView, EofficeAuthDBView, EofficeResetMyPasswordView
 
 PROFILE_COLUMNS = ["department", "position", "fields", "phone"]
@@ -34,48 +42,144 @@ PROFILE_LABELS = {
     "account_status": _l("Tình trạng tài khoản"),
     "two_factor_status": _l("Xác thực hai bước"),
 }
+# Every column FAB labels in English (UserModelView.label_columns, and what it would make up
+# from the model's other columns for a search filter).
+ACCOUNT_LABELS = {
+    "get_full_name": _l("Họ và tên"),
+    "username": _l("Tên đăng nhập"),
+    "password": _l("Mật khẩu"),
+    "conf_password": _l("Nhập lại mật khẩu"),
+    "active": _l("Đang hoạt động"),
+    "email": _l("Thư điện tử"),
+    "roles": _l("Vai trò"),
+    "groups": _l("Nhóm"),
+    "last_login": _l("Lần đăng nhập cuối"),
+    "login_count": _l("Số lần đăng nhập"),
+    "fail_login_count": _l("Số lần đăng nhập sai"),
+    "created_on": _l("Ngày tạo"),
+    "created_by": _l("Người tạo"),
+    "changed_on": _l("Ngày sửa"),
+    "changed_by": _l("Người sửa"),
+    "locked_until": _l("Khóa đến"),
+    "compromised_at": _l("Báo lộ mật khẩu lúc"),
+    "must_change_password": _l("Phải đổi mật khẩu"),
+    "session_version": _l("Phiên bản phiên đăng nhập"),
+    "otp_secret": _l("Khóa xác thực hai bước"),
+    "otp_last_step": _l("Mã xác thực dùng lần cuối"),
+}
+# FAB's descriptions speak of LDAP and OID logins this application does not have.
+ACCOUNT_DESCRIPTIONS = {
+    "first_name": _l("Tên gọi, ví dụ: Lan."),
+    "last_name": _l("Họ và tên đệm, ví dụ: Đỗ Thị."),
+    "username": _l("Tên dùng để đăng nhập; không trùng với người khác."),
+    "password": _l("Mật khẩu tạm thời: người dùng phải đổi ở lần đăng nhập đầu tiên."),
+    "conf_password": _l("Nhập lại mật khẩu để xác nhận."),
+    "active": _l("Bỏ chọn để vô hiệu hóa tài khoản: người đó không đăng nhập được nữa, "
+                 "nhưng hồ sơ, văn bản và nhật ký vẫn giữ tên của họ."),
+    "email": _l("Địa chỉ thư điện tử công vụ của người dùng."),
+    "roles": _l("Vai trò quyết định những việc người dùng được làm."),
+    "groups": _l("Người dùng có thêm các vai trò của nhóm."),
+}
 ACCOUNT_COLUMNS = ["last_name", "first_name", "username", "active", "email", "roles"]
 
 
+class UserListWidget(ListWidget):
+    """FAB's list with "Vô hiệu hóa" / "Kích hoạt lại" on each row."""
+    template = "security/user_list.html"
+
+
+class FilterFoldedName(BaseFilter):
+    """The user list's search on a person's name, without accents or case: 'do thi lan' and
+    'Lan' find Đỗ Thị Lan (app.core.search.folded_contains, the catalogs' search)."""
+    name = _l("Chứa (không phân biệt dấu)")
+    arg_name = "name_folded"
+
+    def apply(self, query, value):
+        if not (value or "").strip():
+            return query
+        return query.filter(folded_contains(query.session, EofficeUser,
+                                            ["last_name", "first_name"], value))
+
+
+class UserFilterConverter(search.EscapedFilterConverter):
+    def convert(self, col_name):
+        if col_name == "full_name":
+            return [FilterFoldedName(col_name, self.datamodel)]
+        return super().convert(col_name)
+
+
+class UserInterface(SQLAInterface):
+    """The users' datamodel: FAB's, with "full_name" searchable (FilterFoldedName)."""
+    filter_converter_class = UserFilterConverter
+
+    def get_filters(self, search_columns=None, search_filters=None):
+        filters = super().get_filters(search_columns, search_filters)
+        # FAB finds a filter from the address among the model's columns (_all_filters)
+        filters._all_filters = {**filters._all_filters,
+                                "full_name": self.filter_converter_class(self).convert(
+                                    "full_name")}
+        return filters
+
+
 class EofficeUserView(UserDBModelView):
-    """Users in the security panel, with department, position, fields and phone."""
-    label_columns = {**UserDBModelView.label_columns, **PROFILE_LABELS}
+    """Users in the security panel, with department, position, fields and phone. An account
+    is disabled, never deleted: the audit trail and the documents name the people."""
+    list_title = _l("Danh sách người dùng")
+    show_title = _l("Xem người dùng")
+    add_title = _l("Thêm người dùng")
+    edit_title = _l("Sửa người dùng")
+    user_info_title = _l("Thông tin tài khoản của bạn")
+    label_columns = {**UserDBModelView.label_columns, **ACCOUNT_LABELS, **PROFILE_LABELS}
+    description_columns = ACCOUNT_DESCRIPTIONS
     list_columns = ["full_name", "username", "department", "position", "roles", "active",
                     "account_status"]
     order_columns = ["username", "active"]
-    search_columns = ["first_name", "last_name", "username", "email", "active", "roles",
-                      "department", "position", "fields", "last_login"]
+    search_columns = ["full_name", "first_name", "last_name", "username", "email", "active",
+                      "roles", "department", "position", "fields", "last_login"]
+    search_form_extra_fields = {"full_name": StringField(_l("Họ và tên"))}
     add_columns = ACCOUNT_COLUMNS + PROFILE_COLUMNS + ["password", "conf_password"]
     edit_columns = ACCOUNT_COLUMNS + PROFILE_COLUMNS
     show_fieldsets = [
-        (_l("User info"), {"fields": ["username", "active", "roles", "login_count",
+        (_l("Tài khoản"), {"fields": ["username", "active", "roles", "login_count",
                                       "two_factor_status"]}),
-        (_l("Personal Info"), {"fields": ["last_name", "first_name", "email", "phone"],
-                               "expanded": True}),
+        (_l("Thông tin cá nhân"), {"fields": ["last_name", "first_name", "email", "phone"],
+                                   "expanded": True}),
         (_l("Công tác"), {"fields": PROFILE_COLUMNS[:3], "expanded": True}),
-        (_l("Audit Info"), {"fields": ["last_login", "fail_login_count", "created_on",
-                                       "created_by", "changed_on", "changed_by"],
-                            "expanded": False}),
+        (_l("Theo dõi"), {"fields": ["last_login", "fail_login_count", "created_on",
+                                     "created_by", "changed_on", "changed_by"],
+                          "expanded": False}),
     ]
     user_show_fieldsets = show_fieldsets[:3]
-    show_template = "account/user_show.html"
+    show_template = "security/user_show.html"
+    list_widget = UserListWidget
     base_order = ("username", "asc")
-    exclude_route_methods = {"download"}  # FAB's file route; users have no files
+    # FAB's file route (users have no files) and delete: an account is disabled instead
+    # (deactivate, activate below), the people stay in the audit trail and the documents.
+    exclude_route_methods = {"download", "delete"}
+    # Disabling and enabling an account is editing it (can_edit).
+    method_permission_name = {"deactivate": "edit", "activate": "edit"}
     # FAB's roles_or_groups_required reads a "groups" field this form has not: a 500 when no
     # role is chosen (found by tests/test_overflow_sweep.py).
     validators_columns = {"roles": [form_validator(
         lambda roles: None if roles else _l("Chọn ít nhất một vai trò."))]}
     # Public is the role of anonymous visitors, never of a person.
-    add_form_query_rel_fields = edit_form_query_rel_fields = {
+    add_form_query_rel_fields = edit_form_query_rel_fields = search_form_query_rel_fields = {
         "roles": [["name", FilterNotEqual, "Public"]],
     }
 
     def __init__(self, **kwargs):
         self.formatters_columns = Formatters()
         super().__init__(**kwargs)
+        relabel([self.add_form, self.edit_form], "department",
+                blank_text=_l("— Chọn đơn vị —"))
+        relabel([self.add_form, self.edit_form], "position",
+                blank_text=_l("— Chọn chức vụ —"))
+        relabel([self.search_form], "department", blank_text=_l("— Chọn đơn vị —"))
+        relabel([self.search_form], "position", blank_text=_l("— Chọn chức vụ —"))
 
     def _get_show_widget(self, pk, item, **kwargs):
         # The page offers "Mở khóa" while the account is locked after failed logins.
+        g.shown_user = item  # "Vô hiệu hóa" or "Kích hoạt lại" (security/user_show.html)
         g.shown_locked_until = item.locked_until if item is not None and item.locked_until \
             and item.locked_until > utcnow() else None
         return super()._get_show_widget(pk, item, **kwargs)
@@ -118,6 +222,41 @@ class EofficeUserView(UserDBModelView):
             flash(_("%(name)s chưa bật xác thực hai bước.", name=user.username), "info")
         return redirect(url_for(".show", pk=pk))
 
+    @expose("/deactivate/<int:pk>", methods=["POST"])
+    @has_access
+    def deactivate(self, pk):
+        """Disable an account instead of deleting it: the person cannot log in (web and API)
+        and their open sessions end; the change of `active` is in the audit trail."""
+        return self._set_active(pk, False)
+
+    @expose("/activate/<int:pk>", methods=["POST"])
+    @has_access
+    def activate(self, pk):
+        """Enable a disabled account again."""
+        return self._set_active(pk, True)
+
+    def _set_active(self, pk, active):
+        user = self.datamodel.get(pk, self._base_filters)
+        if user is None:
+            abort(404)
+        if not active and user.id == getattr(g.user, "id", None):
+            flash(_("Bạn không thể vô hiệu hóa tài khoản của chính mình."), "danger")
+        elif bool(user.active) == active:
+            flash(_("Tài khoản %(name)s đang hoạt động.", name=user.username) if active else
+                  _("Tài khoản %(name)s đã bị vô hiệu hóa từ trước.", name=user.username), "info")
+        else:
+            user.active = active
+            user.changed_on = utcnow()
+            user.changed_by_fk = getattr(g.user, "id", None)
+            if not active:
+                accounts.end_sessions(user)  # a session opened before ends now
+            self.datamodel.session.commit()
+            flash(_("Đã kích hoạt lại tài khoản %(name)s.", name=user.username) if active else
+                  _("Đã vô hiệu hóa tài khoản %(name)s: người này không đăng nhập được nữa.",
+                    name=user.username), "info")
+        return redirect(request.referrer if _same_site(request.referrer)
+                        else url_for(".show", pk=pk))
+
     @expose("/unlock/<int:pk>", methods=["POST"])
     @has_access
     def unlock(self, pk):
@@ -133,14 +272,22 @@ class EofficeUserView(UserDBModelView):
         return redirect(url_for(".show", pk=pk))
 
 
+def _same_site(url):
+    """The page the button was on (list or show page), when it is one of ours."""
+    from urllib.parse import urlsplit
+
+    if not url:
+        return False
+    parts = urlsplit(url)
+    return parts.netloc == request.host and parts.path.startswith(request.script_root + "/users/")
+
+
 def check_separation_of_duties(db_session, user):
     """Art. 10.1a: the network administrator assigns rights, he does not read documents.
     He cannot change his own roles (no one grants himself a clerk's or a leader's reading),
     and an account cannot be both administrator and clerk or leader. Refused before anything
     is saved (FAB shows the message and keeps the record as it was)."""
     from sqlalchemy import inspect
-
-    from app.security import roles as r
 
     history = inspect(user).attrs.roles.history
     before = g.get("roles_before")  # read before the form filled the record (process_form)
@@ -153,10 +300,8 @@ def check_separation_of_duties(db_session, user):
             before != after:
         message = _("Bạn không thể tự thay đổi vai trò của chính mình: nhờ một quản trị "
                     "mạng khác.")
-    elif r.ADMIN in after and after & set(r.DOCUMENT_ROLES):
-        message = _("Tách bạch nhiệm vụ: tài khoản Quản trị mạng không được đồng thời giữ "
-                    "vai trò %(roles)s. Hãy dùng một tài khoản riêng cho công việc văn bản.",
-                    roles=", ".join(sorted(after & set(r.DOCUMENT_ROLES))))
+    else:
+        message = account_duties_problem(user.roles)
     if message:
         db_session.rollback()
         raise ValueError(message)
@@ -169,11 +314,38 @@ class EofficeSecurityManager(SecurityManager):
     resetmypasswordview = EofficeResetMyPasswordView
     authdbview = EofficeAuthDBView
     security_api = EofficeSecurityApi
+    rolemodelview = EofficeRoleView
+    groupmodelview = EofficeGroupView
+    permissionmodelview = EofficePermissionView
+    viewmenumodelview = EofficeViewMenuView
+    permissionviewmodelview = EofficePermissionViewView
+
+    # The menu entries of FAB's security pages: the names stay (app.security.roles grants
+    # menu_access on them), the labels are ours; FAB's raw permission lists come last, under
+    # "Nâng cao" (app/templates/appbuilder/navbar_menu.html).
+    MENU_LABELS = {"List Users": _l("Người dùng"), "List Roles": _l("Vai trò"),
+                   "List Groups": _l("Nhóm người dùng"),
+                   "Base Permissions": _l("Các loại quyền"),
+                   "Views/Menus": _l("Chức năng và menu"),
+                   "Permission on Views/Menus": _l("Quyền trên từng chức năng")}
+    ADVANCED_MENUS = ("Base Permissions", "Views/Menus", "Permission on Views/Menus")
+
+    def __init__(self, appbuilder):
+        super().__init__(appbuilder)
+        self.userdbmodelview.datamodel = UserInterface(self.user_model)
 
     def register_views(self):
         super().register_views()
         if not current_app.config.get("FAB_ADD_SECURITY_VIEWS", True):
             return
+        security = self.appbuilder.menu.find("Security")
+        if security is not None:
+            security.label = _l("Quản trị hệ thống")
+            security.childs = [item for item in security.childs if item.name != "-"]
+            for item in security.childs:
+                item.label = self.MENU_LABELS.get(item.name, item.label)
+                if item.name in self.ADVANCED_MENUS:
+                    item.section = _l("Nâng cao")
         self.appbuilder.add_view_no_menu(AccountView)
         if self.is_auth_limited:  # FAB limits only the login form: the API login too
             for view in self.appbuilder.baseviews:
@@ -239,7 +411,8 @@ class EofficeSecurityManager(SecurityManager):
         def token_still_valid(_header, data):
             user = self.get_user_by_id(int(data["sub"])) if str(data.get("sub")).isdecimal() \
                 else None
-            return user is not None and data.get("sv") == user.session_version and \
+            return user is not None and user.is_active and \
+                data.get("sv") == user.session_version and \
                 not accounts.is_locked(user) and not user.must_change_password
 
         @manager.token_verification_failed_loader
@@ -258,18 +431,9 @@ class EofficeSecurityManager(SecurityManager):
     def _permission_pairs(self, user):
         if not has_request_context() or getattr(user, "id", None) is None:
             return None
-        roles = self.get_user_roles(user)
-        if any(role.name in self.builtin_roles for role in roles):
+        if any(role.name in self.builtin_roles for role in self.get_user_roles(user)):
             return None
-        cache = request.environ.setdefault("eoffice.permissions", {})
-        key = (user.id, tuple(sorted(role.id for role in roles)))
-        if key not in cache:
-            cache[key] = set(self.session.execute(
-                select(Permission.name, ViewMenu.name)
-                .select_from(PermissionView).join(Permission).join(ViewMenu)
-                .join(assoc_permissionview_role)
-                .where(assoc_permissionview_role.c.role_id.in_(key[1]))).all())
-        return cache[key]
+        return permissions_of(user)
 
     def _has_view_access(self, user, permission_name, view_name):
         pairs = self._permission_pairs(user)

@@ -6,7 +6,10 @@ the permissions listed here. `sync_roles` makes the database match it; it runs a
 administrator in the security panel, are left as they are.
 
 A grant is {resource: permissions}; a resource is a view's `class_permission_name` or a menu
-name (permission `menu_access`). Later issues extend the same tables.
+name (permission `menu_access`). Besides the permissions its routes check, a resource has the
+duties of CAPABILITIES, which the domains ask for (app.security.access.may) instead of a role's
+name: so a role made by the network administrator in the permission matrix (app.security.panel,
+the rows of app.security.functions) works exactly like the built-in ones.
 """
 from flask_appbuilder.security.sqla.models import Permission, PermissionView, Role, ViewMenu
 
@@ -33,8 +36,36 @@ CATALOG_MENUS = ["Catalogs", "DocumentTypes", "Registers", "Agencies", "Fields",
 ORGANISATION = ["Department", "Position"]
 INCOMING = ["IncomingDocument"]
 INCOMING_MENUS = ["Documents", "IncomingDocuments", "IncomingOverdue"]
-INCOMING_CLERK_MENUS = ["IncomingRegister", "IncomingBook"]
 ORGANISATION_MENUS = ["Organisation", "Departments", "Positions"]
+
+# Duties no route checks by itself: the domains ask for them (app.security.access.may).
+CAPABILITIES = {
+    "IncomingDocument": [
+        "can_read_all",        # every incoming document (otherwise: fields and assignments)
+        "can_read_unit",       # the documents assigned to one's unit
+        "can_submit",          # present a registered document to the leader (Art. 23.1c)
+        "can_direct",          # direct and assign the processing, reopen (Art. 6.1a)
+        "can_delegate",        # pass the unit's line on to its officers (Art. 7.1b)
+        "can_read_registers",  # the registers: incoming, outgoing, tracking (Art. 9.1)
+    ],
+    "Draft": [
+        "can_read_all",        # every draft
+        "can_read_unit",       # the drafts of one's unit
+        "can_review_unit",     # approve or return the unit's drafts (Art. 7.1a)
+    ],
+    "Dossier": [
+        "can_read_all",        # every dossier
+        "can_read_unit",       # the dossiers of one's unit; give one to its people
+        "can_lead_unit",       # change and close the dossiers of the unit one leads
+        "can_keep_all",        # change any dossier, give it to anyone (the office leader)
+    ],
+    "StatsReport": ["can_read_all"],  # the figures of the whole agency and of any unit
+    "OutgoingDocument": [
+        "can_read_all",        # every outgoing document (otherwise: drafted, received, fields)
+        "can_read_unit",       # the documents one's unit drafted
+        "can_recall",          # recall an issued document (Decree 30 Art. 18)
+    ],
+}
 
 # Art. 3: everyone has their own account, sees it and changes their password.
 OWN_ACCOUNT = {
@@ -49,9 +80,10 @@ OWN_ACCOUNT = {
 
 # Art. 10.1a, 10.3: the network administrator assigns rights and keeps the user list current.
 SECURITY_PANEL = {
-    "EofficeUserView": ["can_list", "can_show", "can_add", "can_edit", "can_delete",
+    "EofficeUserView": ["can_list", "can_show", "can_add", "can_edit",
                         "resetpasswords", "can_reset_two_factor", "can_unlock"],
     "ResetPasswordView": ["can_this_form_get", "can_this_form_post"],
+    "PermissionMatrix": ["can_read", "can_write", "menu_access"],
     "RoleModelView": ["can_list", "can_show", "can_add", "can_edit", "can_delete", "copyrole"],
     "UserGroupModelView": ["can_list", "can_show", "can_add", "can_edit", "can_delete"],
     "PermissionModelView": ["can_list"],
@@ -61,6 +93,9 @@ SECURITY_PANEL = {
     "SwaggerView": ["can_show"],
     "Security": MENU, "List Users": MENU, "List Roles": MENU, "List Groups": MENU,
     "Base Permissions": MENU, "Views/Menus": MENU, "Permission on Views/Menus": MENU,
+    "People": ["can_read", "can_write"],
+    "ImportUsers": ["menu_access"],
+    "InactiveUsers": ["menu_access"],
 }
 # Art. 10.3 / ASVS 7: the administrator and the leaders read the audit trail.
 AUDIT = {"AuditTrail": ["can_read", "menu_access"], "Security": MENU}
@@ -82,19 +117,29 @@ def _merge(*grants):
 # Art. 6.1, 7.1b, 8.1b: leaders and officers read incoming documents (which ones: the rule in
 # app.documents.access) and act on them as app.documents.workflow allows.
 READS_INCOMING = _merge(_grant(INCOMING, READ), _grant(INCOMING_MENUS, MENU))
+# The registers (incoming, outgoing, tracking): the clerk who keeps them, the leaders who see
+# every document (app.documents.access.may_read_registers).
+REGISTERS = _merge({"IncomingDocument": ["can_read_registers"]},
+                   _grant(["IncomingBook"], MENU))
 
 # Drafts and outgoing documents (Art. 7.1a, 8.1a, 9.1b): filled by the outgoing module.
 _DRAFTS = _merge(_grant(["Draft"], READ_WRITE), _grant(["OutgoingDocument"], READ),
                  _grant(["Drafts", "NewDraft", "OutgoingDocuments"], MENU))
 OUTGOING_GRANTS = {
     ADMIN: {},
-    AGENCY_LEADER: _merge(_DRAFTS, _grant(["DraftCheck", "OutgoingBook"], MENU)),
-    OFFICE_LEADER: _merge(_DRAFTS, _grant(["DraftCheck", "OutgoingBook"], MENU)),
-    UNIT_LEADER: _DRAFTS,
+    AGENCY_LEADER: _merge(_DRAFTS, _grant(["DraftCheck", "OutgoingBook"], MENU),
+                          {"Draft": ["can_read_all"],
+                           "OutgoingDocument": ["can_read_all", "can_recall"]}),
+    OFFICE_LEADER: _merge(_DRAFTS, _grant(["DraftCheck", "OutgoingBook"], MENU),
+                          {"Draft": ["can_read_all", "can_review_unit"],
+                           "OutgoingDocument": ["can_read_all"]}),
+    UNIT_LEADER: _merge(_DRAFTS, {"Draft": ["can_read_unit", "can_review_unit"],
+                                  "OutgoingDocument": ["can_read_unit"]}),
     OFFICER: _DRAFTS,
     # Art. 9.1b: the clerk issues approved drafts and keeps the outgoing register.
     CLERK: _merge(_grant(["Draft", "OutgoingDocument"], READ_WRITE),
-                  _grant(["Drafts", "DraftCheck", "OutgoingDocuments", "OutgoingBook"], MENU)),
+                  _grant(["Drafts", "DraftCheck", "OutgoingDocuments", "OutgoingBook"], MENU),
+                  {"OutgoingDocument": ["can_read_all", "can_recall"]}),
 }
 # Work dossiers (Art. 7.1a, 8.1a) and the dossier plan: everyone who works on documents keeps
 # dossiers (which ones: app.dossiers.access; close, hand over, reopen: the transition table in
@@ -103,7 +148,10 @@ DOSSIER_GRANTS = {
     role: {} if role == ADMIN else _merge(
         _grant(["Dossier"], READ_WRITE),
         _grant(["DossierPlan"], READ_WRITE if role in (OFFICE_LEADER, CLERK) else READ),
-        _grant(["Work", "Dossiers", "DossierPlans"], MENU))
+        _grant(["Work", "Dossiers", "DossierPlans"], MENU),
+        {"Dossier": {AGENCY_LEADER: ["can_read_all"], CLERK: ["can_read_all"],
+                     OFFICE_LEADER: ["can_read_all", "can_lead_unit", "can_keep_all"],
+                     UNIT_LEADER: ["can_read_unit", "can_lead_unit"]}.get(role, [])})
     for role in ROLES
 }
 # Request forms (Art. 7.1a, 8.1a): filled by the request-forms module.
@@ -143,9 +191,11 @@ NEWS_GRANTS = {
 # administrator neither (the administrator follows logins in the audit trail).
 _REPORTS = _merge(_grant(["StatsReport"], READ), _grant(["Statistics", "StatsReports"], MENU))
 _DASHBOARD = _merge(_REPORTS, _grant(["Stats"], READ), _grant(["StatsDashboard"], MENU))
+_WHOLE_AGENCY = {"StatsReport": ["can_read_all"]}
 STATS_GRANTS = {role: {} for role in ROLES} | {
-    AGENCY_LEADER: _DASHBOARD, OFFICE_LEADER: _DASHBOARD, UNIT_LEADER: _DASHBOARD,
-    CLERK: _REPORTS,
+    AGENCY_LEADER: _merge(_DASHBOARD, _WHOLE_AGENCY),
+    OFFICE_LEADER: _merge(_DASHBOARD, _WHOLE_AGENCY), UNIT_LEADER: _DASHBOARD,
+    CLERK: _merge(_REPORTS, _WHOLE_AGENCY),
 }
 
 # Liên thông văn bản (Art. 9.1a, 9.1b, 10.1d): the clerk keeps the partner catalog, imports
@@ -168,14 +218,18 @@ ROLE_PERMISSIONS = {
     ADMIN: _merge(OWN_ACCOUNT, SECURITY_PANEL, AUDIT,
                   _grant(ORGANISATION, READ_WRITE), _grant(ORGANISATION_MENUS, MENU),
                   _grant(["Backup"], READ_WRITE), _grant(["Backups"], MENU)),  # Art. 10.2
-    AGENCY_LEADER: _merge(OWN_ACCOUNT, READS_INCOMING, _grant(["IncomingBook"], MENU), AUDIT),
-    OFFICE_LEADER: _merge(OWN_ACCOUNT, READS_INCOMING, _grant(["IncomingBook"], MENU), AUDIT),
-    UNIT_LEADER: _merge(OWN_ACCOUNT, READS_INCOMING),
+    AGENCY_LEADER: _merge(OWN_ACCOUNT, READS_INCOMING, REGISTERS, AUDIT, {
+        "IncomingDocument": ["can_read_all", "can_direct"]}),
+    OFFICE_LEADER: _merge(OWN_ACCOUNT, READS_INCOMING, REGISTERS, AUDIT, {
+        "IncomingDocument": ["can_read_all", "can_delegate"]}),
+    UNIT_LEADER: _merge(OWN_ACCOUNT, READS_INCOMING, {
+        "IncomingDocument": ["can_read_unit", "can_delegate"]}),
     OFFICER: _merge(OWN_ACCOUNT, READS_INCOMING),
     # Art. 9.1a: the clerk registers incoming documents; 9.1c: keeps the catalogs.
     CLERK: _merge(OWN_ACCOUNT, _grant(CATALOGS, READ_WRITE), _grant(CATALOG_MENUS, MENU),
-                  _grant(ORGANISATION, READ), _grant(INCOMING, READ_WRITE),
-                  _grant(INCOMING_MENUS + INCOMING_CLERK_MENUS, MENU)),
+                  _grant(ORGANISATION, READ), _grant(INCOMING, READ_WRITE), REGISTERS,
+                  {"IncomingDocument": ["can_read_all", "can_submit"]},
+                  _grant(INCOMING_MENUS + ["IncomingRegister"], MENU)),
 }
 for _grants in (OUTGOING_GRANTS, DOSSIER_GRANTS, REQUEST_GRANTS, SCHEDULE_GRANTS, NEWS_GRANTS,
                 STATS_GRANTS, EXCHANGE_GRANTS, IMPORT_GRANTS):
@@ -197,6 +251,10 @@ def sync_roles(appbuilder):
     for role_name in ROLES + [sm.auth_role_public]:
         if sm.find_role(role_name) is None:
             sm.add_role(role_name)
+    for view in appbuilder.baseviews:  # the duties join the resource's own permissions
+        duties = CAPABILITIES.get(getattr(view, "class_permission_name", None))
+        if duties and view.base_permissions is not None:
+            view.base_permissions = sorted(set(view.base_permissions) | set(duties))
     appbuilder.add_permissions(update_perms=True)
     sm.security_cleanup(appbuilder.baseviews, appbuilder.menu)
 

@@ -21,7 +21,7 @@ from app.core.sqltime import date_month, local_date, local_month
 from app.core.timefmt import format_date, local_to_utc, today_local, utcnow
 from app.documents import services as incoming
 from app.documents.access import visible_incoming
-from app.security.access import role_names
+from app.security.access import may
 from app.documents.models import DONE, FYI, PENDING, IncomingAssignment, IncomingDocument
 from app.dossiers.access import visible_dossier
 from app.dossiers.models import STATUSES as DOSSIER_STATUSES
@@ -36,7 +36,11 @@ from app.request_forms.models import STATES as REQUEST_STATES
 from app.request_forms.models import RequestForm
 from app.security import roles as r
 
-WHOLE_AGENCY = {r.AGENCY_LEADER, r.OFFICE_LEADER, r.CLERK}
+
+
+def whole_agency(user) -> bool:
+    """Reads the figures of the whole agency and of any unit (leaders, the clerk)."""
+    return may(user, "can_read_all", "StatsReport")
 DEFAULT_MONTHS = 12
 MAX_DAYS = 366 * 10
 TOP_AGENCIES = 10
@@ -122,7 +126,7 @@ class Scope:
         """Agency and office leaders and clerks choose a unit or the whole agency; a unit
         leader always sees their own unit; anyone else only their own unit too."""
         period = Period.from_args(args)
-        if role_names(user) & WHOLE_AGENCY:
+        if whole_agency(user):
             raw = (args.get("unit") or "").strip()
             if not raw:
                 return cls(user, None, period)

@@ -22,7 +22,7 @@ def _scope_or_error(view, template, title, **extra):
 
 
 def _whole_agency():
-    return bool(figures.role_names(g.user) & figures.WHOLE_AGENCY)
+    return figures.whole_agency(g.user)
 
 
 class StatsView(BaseView):

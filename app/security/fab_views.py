@@ -1,0 +1,193 @@
+"""FAB's security pages (roles, groups and the raw permission lists) in plain Vietnamese: the
+permissions and the views read through app.security.labels, never as FAB's names. Each class
+keeps the class_permission_name of the FAB view it extends (app.security.roles grants on those
+names)."""
+from flask import current_app, redirect
+from flask_appbuilder.actions import action
+from flask_appbuilder.models.sqla.filters import FilterNotEqual
+from flask_appbuilder.security.views import (
+    PermissionModelView, PermissionViewModelView, RoleModelView, UserGroupModelView,
+    ViewMenuModelView,
+)
+from flask_appbuilder.widgets import ListWidget, ShowWidget
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
+
+from app.core.views import Formatters
+from app.security.labels import (
+    permission_label, permission_view_label, permission_view_sort_key, resource_label,
+)
+
+
+def person_label(user):
+    """A person in a dropdown, family name first (FAB's own User reads 'Hùng Nguyễn Văn')."""
+    return f"{user.last_name or ''} {user.first_name or ''}".strip() or user.username
+
+
+def not_public():
+    """FAB's role of anonymous visitors: never a person's nor a group's (app.security.roles
+    keeps it without permissions)."""
+    return [["name", FilterNotEqual, current_app.appbuilder.sm.auth_role_public]]
+
+
+def relabel(form_classes, column, get_label=None, sort_key=None, blank_text=None):
+    """Give a generated form's related field its Vietnamese option labels (FAB builds the
+    QuerySelect fields with the row's repr as label and '__None' as the blank choice)."""
+    for form in form_classes:
+        field = getattr(form, column, None) if form is not None else None
+        if field is None or not hasattr(field, "kwargs"):
+            continue
+        if get_label is not None:
+            field.kwargs["get_label"] = get_label
+        if sort_key is not None and "query_func" in field.kwargs:
+            query = field.kwargs["query_func"]
+            field.kwargs["query_func"] = lambda query=query: sorted(query(), key=sort_key)
+        if blank_text is not None:
+            field.kwargs["blank_text"] = blank_text
+
+
+def permissions_cell(permissions):
+    """A role's permissions in a list: how many, the labels folded under it."""
+    labels = [permission_view_label(pv) for pv in sorted(permissions, key=permission_view_sort_key)]
+    if not labels:
+        return _("(chưa có quyền nào)")
+    return Markup("<details><summary>{}</summary>{}</details>").format(
+        _("%(count)s quyền", count=len(labels)),
+        Markup("<br>").join(labels))
+
+
+def permissions_lines(permissions):
+    """A role's permissions on its page: one a line, grouped by function."""
+    labels = [permission_view_label(pv) for pv in sorted(permissions, key=permission_view_sort_key)]
+    return "\n".join(labels) if labels else _("(chưa có quyền nào)")
+
+
+class PlainListWidget(ListWidget):
+    """FAB's list (with our formatters) instead of FAB's role list, which prints the raw
+    values."""
+    template = "appbuilder/general/widgets/list.html"
+
+
+class PlainShowWidget(ShowWidget):
+    template = "appbuilder/general/widgets/show.html"
+
+
+class EofficeRoleView(RoleModelView):
+    class_permission_name = "RoleModelView"
+    list_title = _l("Danh sách vai trò")
+    show_title = _l("Xem vai trò")
+    add_title = _l("Thêm vai trò")
+    edit_title = _l("Sửa vai trò")
+    list_widget = PlainListWidget
+    show_widget = PlainShowWidget
+    label_columns = {"name": _l("Tên vai trò"), "permissions": _l("Quyền"),
+                     "user": _l("Người dùng"), "groups": _l("Nhóm")}
+    description_columns = {"permissions": _l(
+        "Chọn các quyền của vai trò. Vai trò theo quy chế được đặt lại theo quy định mỗi khi "
+        "hệ thống khởi động; để phân quyền cho một chức năng, dùng trang Phân quyền theo "
+        "chức năng.")}
+    search_columns = ["name", "permissions", "user"]
+    base_filters = None  # set in __init__: the Public role is not listed
+    exclude_route_methods = {"download"}  # FAB's file route; roles have no files
+
+    def __init__(self, **kwargs):
+        self.base_filters = not_public()
+        self.formatters_columns = Formatters({"permissions": permissions_cell})
+        super().__init__(**kwargs)
+        self.show_formatters = Formatters({"permissions": permissions_lines})
+        relabel([self.add_form, self.edit_form, self.search_form], "permissions",
+                get_label=permission_view_label, sort_key=permission_view_sort_key)
+        relabel([self.search_form], "user", get_label=person_label)
+
+    def _get_show_widget(self, pk, item, **kwargs):
+        widgets = super()._get_show_widget(pk, item, **kwargs)
+        widgets["show"].template_args["formatters_columns"] = self.show_formatters
+        return widgets
+
+    @action("copyrole", _l("Sao chép vai trò"), _l("Sao chép các vai trò đã chọn?"),
+            icon="fa-copy", single=False)
+    def copy_role(self, items):
+        self.update_redirect()
+        for item in items:
+            copy = item.__class__()
+            copy.name = _("%(name)s (bản sao)", name=item.name)[:64]
+            copy.permissions = list(item.permissions)
+            self.datamodel.add(copy)
+        return redirect(self.get_redirect())
+
+    def pre_delete(self, item):
+        if item.user:
+            self.update_redirect()
+            raise ValueError(_("Vai trò đang có người dùng, không thể xóa."))
+
+
+class EofficeGroupView(UserGroupModelView):
+    class_permission_name = "UserGroupModelView"
+    list_title = _l("Danh sách nhóm người dùng")
+    show_title = _l("Xem nhóm người dùng")
+    add_title = _l("Thêm nhóm người dùng")
+    edit_title = _l("Sửa nhóm người dùng")
+    label_columns = {"name": _l("Tên nhóm"), "label": _l("Tên hiển thị"),
+                     "description": _l("Mô tả"), "users": _l("Thành viên"),
+                     "roles": _l("Vai trò")}
+    description_columns = {
+        "name": _l("Tên ngắn gọn, không trùng với nhóm khác."),
+        "users": _l("Mỗi thành viên có thêm các vai trò của nhóm."),
+    }
+    search_columns = ["name", "label", "description", "users", "roles"]
+    exclude_route_methods = {"download"}  # FAB's file route; groups have no files
+
+    def __init__(self, **kwargs):
+        self.add_form_query_rel_fields = self.edit_form_query_rel_fields = \
+            self.search_form_query_rel_fields = {"roles": not_public()}
+        self.formatters_columns = Formatters({
+            "users": lambda users: ", ".join(person_label(u) for u in users or []),
+        })
+        super().__init__(**kwargs)
+        relabel([self.add_form, self.edit_form, self.search_form], "users",
+                get_label=person_label)
+
+    def pre_delete(self, item):
+        if item.users:
+            self.update_redirect()
+            raise ValueError(_("Nhóm đang có thành viên, không thể xóa."))
+
+
+class EofficePermissionView(PermissionModelView):
+    class_permission_name = "PermissionModelView"
+    list_title = _l("Các loại quyền")
+    show_title = add_title = edit_title = list_title
+    label_columns = {"name": _l("Quyền")}
+
+    def __init__(self, **kwargs):
+        self.formatters_columns = Formatters({"name": permission_label})
+        super().__init__(**kwargs)
+
+
+class EofficeViewMenuView(ViewMenuModelView):
+    class_permission_name = "ViewMenuModelView"
+    list_title = _l("Chức năng và menu")
+    show_title = add_title = edit_title = list_title
+    label_columns = {"name": _l("Chức năng / menu")}
+
+    def __init__(self, **kwargs):
+        self.formatters_columns = Formatters({"name": resource_label})
+        super().__init__(**kwargs)
+
+
+class EofficePermissionViewView(PermissionViewModelView):
+    class_permission_name = "PermissionViewModelView"
+    list_title = _l("Quyền trên từng chức năng")
+    show_title = add_title = edit_title = list_title
+    label_columns = {"permission": _l("Quyền"), "view_menu": _l("Chức năng / menu"),
+                     "role": _l("Vai trò")}
+    search_columns = ["permission", "view_menu", "role"]
+
+    def __init__(self, **kwargs):
+        self.search_form_query_rel_fields = {"role": not_public()}
+        self.formatters_columns = Formatters({"permission": permission_label,
+                                              "view_menu": resource_label})
+        super().__init__(**kwargs)
+        relabel([self.search_form], "permission", get_label=permission_label)
+        relabel([self.search_form], "view_menu", get_label=resource_label)

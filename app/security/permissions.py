@@ -1,0 +1,224 @@
+"""The permission matrix as operations: read it, preview a change, save it, make a role, and
+what one person may do. Each writing function is one unit of work (it commits)."""
+import hashlib
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+
+from flask_appbuilder.security.sqla.models import Permission, PermissionView, Role, ViewMenu
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.orm import object_session
+
+from app.audit.services import record
+from app.core.errors import DomainError
+from app.core.text import nfc
+from app.security import roles as r
+from app.security.functions import BY_KEY, FUNCTIONS, functions_of, pairs_for
+
+# Functions that read every document, a unit's documents, or direct, register and issue them:
+# never with a function of the security panel on one role or one account (Art. 10.1a, the
+# network administrator assigns rights, he does not read documents). An officer's own scope
+# (fields, assignments) is not among them: an administrator may also work as an officer.
+DOCUMENT_KEYS = {
+    "incoming.read_unit", "incoming.read_all", "incoming.register", "incoming.submit",
+    "incoming.direct", "incoming.delegate", "registers", "drafts.read_unit",
+    "drafts.review_unit", "drafts.read_all", "drafts.check", "outgoing.read_unit",
+    "outgoing.read_all", "outgoing.issue", "outgoing.recall", "dossiers.read_unit",
+    "dossiers.lead_unit", "dossiers.read_all", "dossiers.keep_all", "exchange.read",
+    "exchange.work",
+}
+ADMIN_KEYS = {f.key for f in FUNCTIONS if f.admin}
+NAME_MAX = 64  # ab_role.name
+RESERVED = set(r.ROLES) | {"Public", "Admin"}
+
+
+@dataclass
+class Column:
+    role: Role
+    builtin: bool
+    keys: set[str]
+    people: int = 0
+
+
+@dataclass
+class Change:
+    role: Role
+    added: list = field(default_factory=list)  # Function
+    removed: list = field(default_factory=list)
+    people: int = 0
+
+
+def _role_pairs(session, role_ids):
+    rows = session.execute(
+        select(Role.id, Permission.name, ViewMenu.name)
+        .select_from(Role).join(Role.permissions).join(PermissionView.permission)
+        .join(PermissionView.view_menu).where(Role.id.in_(role_ids))).all()
+    pairs = {role_id: set() for role_id in role_ids}
+    for role_id, permission, resource in rows:
+        pairs[role_id].add((permission, resource))
+    return pairs
+
+
+def _people(session):
+    from app.org.models import EofficeUser
+
+    link = EofficeUser.roles.property.secondary
+    return dict(session.execute(select(link.c.role_id, func.count()).group_by(link.c.role_id))
+                .all())
+
+
+def columns(session, public_role_name="Public") -> list[Column]:
+    """Built-in roles first (in the regulation's order), then the others by name."""
+    roles = list(session.scalars(select(Role).where(Role.name != public_role_name)))
+    order = {name: i for i, name in enumerate(r.ROLES)}
+    roles.sort(key=lambda role: (order.get(role.name, len(order)), role.name))
+    pairs = _role_pairs(session, [role.id for role in roles])
+    people = _people(session)
+    return [Column(role, role.name in r.ROLES,
+                   {f.key for f in functions_of(pairs[role.id])}, people.get(role.id, 0))
+            for role in roles]
+
+
+def digest(columns_) -> str:
+    """A fingerprint of the custom roles' functions, to refuse a save from a stale preview."""
+    text = "|".join(f"{c.role.id}:{','.join(sorted(c.keys))}" for c in columns_
+                    if not c.builtin)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _mixed(keys, message) -> None:
+    if keys & ADMIN_KEYS and keys & DOCUMENT_KEYS:
+        raise DomainError(message % {
+            "admin": ", ".join(str(BY_KEY[k].label) for k in sorted(keys & ADMIN_KEYS)),
+            "docs": ", ".join(str(BY_KEY[k].label) for k in sorted(keys & DOCUMENT_KEYS))})
+
+
+def check_duties(keys) -> None:
+    """Art. 10.1a on one role: not both the security panel and documents."""
+    _mixed(set(keys), str(_l("Tách bạch nhiệm vụ: một vai trò không được vừa có chức năng "
+                             "quản trị hệ thống vừa có chức năng xử lý văn bản (%(admin)s; "
+                             "%(docs)s).")))
+
+
+def account_duties_problem(roles) -> str | None:
+    """Art. 10.1a on one account, whatever its roles are called: None, or why its roles
+    together may not go on one account (a role of the matrix with the administrator's)."""
+    roles = list(roles)
+    session = next((object_session(role) for role in roles if object_session(role)), None)
+    with session.no_autoflush if session is not None else nullcontext():
+        # asked before a save: loading the permissions must not flush the change itself
+        pairs = {(pv.permission.name, pv.view_menu.name) for role in roles
+                 for pv in role.permissions}
+    try:
+        _mixed({f.key for f in functions_of(pairs)}, str(_l(
+            "Tách bạch nhiệm vụ: một tài khoản không được vừa có chức năng quản trị hệ thống "
+            "(%(admin)s) vừa có chức năng xử lý văn bản (%(docs)s). Hãy dùng hai tài khoản "
+            "riêng.")))
+    except DomainError as error:
+        return str(error)
+    return None
+
+
+def preview(session, wanted: dict[int, set[str]]) -> list[Change]:
+    """What saving `wanted` ({role id: function keys}) would change, custom roles only.
+    DomainError for a built-in or unknown role, an unknown function or mixed duties."""
+    by_id = {c.role.id: c for c in columns(session)}
+    changes = []
+    for role_id, keys in wanted.items():
+        column = by_id.get(role_id)
+        if column is None:
+            raise DomainError(_l("Vai trò không còn tồn tại; hãy tải lại trang."))
+        unknown = set(keys) - BY_KEY.keys()
+        if unknown:
+            raise DomainError(_l("Chức năng không có trong bảng phân quyền."))
+        if column.builtin:
+            if set(keys) != column.keys:
+                raise DomainError(_l(
+                    "Vai trò %(name)s do quy chế quy định, không sửa được trên bảng này.",
+                    name=column.role.name))
+            continue
+        try:
+            check_duties(set(keys))
+        except DomainError as error:
+            raise DomainError(f"{column.role.name}: {error}") from None
+        added = [BY_KEY[k] for k in BY_KEY if k in keys and k not in column.keys]
+        removed = [BY_KEY[k] for k in BY_KEY if k in column.keys and k not in keys]
+        if added or removed:
+            changes.append(Change(column.role, added, removed, column.people))
+    return changes
+
+
+def save(session, appbuilder, wanted: dict[int, set[str]], expected_digest: str) -> list[Change]:
+    """Give each custom role exactly the permissions of its functions; one unit of work,
+    each changed role a line in the audit trail. A preview older than the last save of
+    someone else is refused (nothing is saved)."""
+    if digest(columns(session)) != expected_digest:
+        raise DomainError(_l("Bảng phân quyền đã được người khác thay đổi sau khi bạn xem "
+                             "trước. Hãy xem lại các thay đổi rồi lưu."))
+    changes = preview(session, wanted)
+    existing = {(pv.permission.name, pv.view_menu.name): pv
+                for pv in session.scalars(select(PermissionView))}
+    for change in changes:
+        keys = {k for k in BY_KEY if k in wanted[change.role.id]}
+        wanted_pairs = pairs_for(keys, appbuilder)
+        missing = wanted_pairs - existing.keys()
+        if missing:  # a permission the last `flask eoffice setup` did not register
+            raise DomainError(_l("Thiếu quyền trong cơ sở dữ liệu: hãy chạy lại "
+                                 "`flask eoffice setup` rồi thử lại."))
+        change.role.permissions = sorted((existing[p] for p in wanted_pairs),
+                                         key=lambda pv: pv.id)
+        record(session, "permissions_changed", object_type="ab_role",
+               object_id=change.role.id, summary=change.role.name,
+               changes={"functions": {"added": [str(f.label) for f in change.added],
+                                      "removed": [str(f.label) for f in change.removed]}})
+    session.commit()
+    return changes
+
+
+def create_role(session, appbuilder, name: str, copy_from: int | None = None) -> Role:
+    """A new role, empty or with the functions of another role. One unit of work."""
+    name = nfc(" ".join((name or "").split()))
+    if not name:
+        raise DomainError(_l("Nhập tên vai trò."))
+    if len(name) > NAME_MAX:
+        raise DomainError(_l("Tên vai trò dài quá %(n)s ký tự.", n=NAME_MAX))
+    if name in RESERVED or session.scalar(select(Role.id).where(
+            func.lower(Role.name) == name.lower())) is not None:
+        raise DomainError(_l("Đã có vai trò tên “%(name)s”.", name=name))
+    keys = set()
+    if copy_from:
+        source = next((c for c in columns(session) if c.role.id == copy_from), None)
+        if source is None:
+            raise DomainError(_l("Vai trò để sao chép không còn tồn tại."))
+        keys = source.keys
+        check_duties(keys)
+    existing = {(pv.permission.name, pv.view_menu.name): pv
+                for pv in session.scalars(select(PermissionView))}
+    role = Role(name=name)
+    role.permissions = [existing[p] for p in sorted(pairs_for(keys, appbuilder))
+                        if p in existing]
+    session.add(role)
+    session.flush()
+    record(session, "role_created", object_type="ab_role", object_id=role.id, summary=name,
+           changes={"functions": {"added": [str(BY_KEY[k].label) for k in sorted(keys)],
+                                  "removed": []}} if keys else None)
+    session.commit()
+    return role
+
+
+@dataclass
+class PersonFunction:
+    function: object
+    roles: list
+
+
+def person_functions(session, person) -> list[PersonFunction]:
+    """What one person may do: the union of their roles' functions, with the roles giving
+    each (in the matrix's order)."""
+    roles = list(person.roles)
+    pairs = _role_pairs(session, [role.id for role in roles])
+    given = {}
+    for role in roles:
+        for function in functions_of(pairs[role.id]):
+            given.setdefault(function.key, []).append(role.name)
+    return [PersonFunction(f, given[f.key]) for f in FUNCTIONS if f.key in given]
