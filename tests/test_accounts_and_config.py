@@ -158,7 +158,8 @@ def test_an_impossible_id_is_a_404_not_a_500(login_as):
 
 # Keys the frameworks define (Flask, FAB, Flask-Limiter): read by our code, not ours to declare.
 FRAMEWORK_KEYS = {"DEBUG", "TESTING", "AUTH_DB_FAKE_PASSWORD_HASH_CHECK",
-                  "FAB_ADD_SECURITY_VIEWS", "RATELIMIT_KEY_PREFIX"}
+                  "FAB_ADD_SECURITY_VIEWS", "RATELIMIT_KEY_PREFIX",
+                  "FAB_PASSWORD_HASH_METHOD", "FAB_PASSWORD_HASH_SALT_LENGTH"}
 
 
 def test_every_setting_the_code_reads_is_declared_in_config():

@@ -144,6 +144,8 @@ def test_a_person_with_the_role_is_shown_what_they_may_do(app, login_as):
     assert "Tiếp nhận, vào sổ, sửa thông tin và đóng dấu đến" in html
     assert "do vai trò" in html and "Văn thư" in html
     assert "Quản lý người dùng" not in html
+    assert f'href="/rights/person/{clerk_id}"' in client.get(
+        f"/users/show/{clerk_id}").get_data(as_text=True)  # from the person's page
     assert client.get("/rights/person/999999").status_code == 404
     assert client.get(f"/rights/person/{2**40}").status_code == 404
     assert client.get("/rights/person?user=abc").status_code == 302

@@ -305,3 +305,23 @@ def test_inactive_accounts_and_their_export(login_as, db_session):
     line = db_session.scalar(select(AuditEvent).where(AuditEvent.action == "download")
                              .order_by(AuditEvent.id.desc()))
     assert line.actor_name == "quantri" and line.object_type == "ab_user"
+
+
+def test_the_last_login_is_kept_in_utc_whatever_the_servers_zone(login_as, db_session,
+                                                                  monkeypatch):
+    """FAB writes the server's local time; every time in the database is UTC (the inactive
+    list and the dashboard compare it with UTC). A server set to Vietnam time must not make
+    someone who logged in now look seven hours away."""
+    import time
+
+    monkeypatch.setenv("TZ", "Asia/Ho_Chi_Minh")
+    time.tzset()
+    try:
+        login_as("lanhdaovp")
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    db_session.expire_all()
+    last = db_session.scalar(select(EofficeUser.last_login).where(
+        EofficeUser.username == "lanhdaovp"))
+    assert abs(utcnow().replace(tzinfo=None) - last) < timedelta(minutes=2)

@@ -448,9 +448,15 @@ def changes_text(table, changes, names=None) -> str:
                      for label, text in changes_lines(table, changes, names))
 
 
+# Framework records named in English: the role of visitors not logged in.
+FRAMEWORK_NAMES = {("ab_role", "Public"): _l("Khách (chưa đăng nhập)")}
+
+
 def summary_text(row) -> str:
     """The stored summary, an old object repr replaced by the type label and the id."""
     summary = row.summary or ""
+    if (row.object_type, summary) in FRAMEWORK_NAMES:
+        return str(FRAMEWORK_NAMES[(row.object_type, summary)])
     if OBJECT_REPR.search(summary):
         named = f"{type_label(row.object_type)} #{row.object_id}" if row.object_id else \
             type_label(row.object_type)

@@ -375,6 +375,7 @@ class EofficeSecurityManager(SecurityManager):
             accounts.login_failed(session_db, user)
             return
         user.locked_until = None
+        user.last_login = utcnow()  # FAB writes the server's local time; every time here is UTC
         record(session_db, "login", object_type="ab_user", object_id=user.id,
                summary=user.username, actor_id=user.id, actor_name=user.username)
         session_db.commit()  # the web session itself starts at login_user (sessions.start)
