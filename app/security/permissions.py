@@ -148,6 +148,18 @@ def preview(session, wanted: dict[int, set[str]]) -> list[Change]:
     return changes
 
 
+def _permission_rows(session, appbuilder, keys) -> list:
+    """The permission rows of these functions (and their menu categories); DomainError when
+    the database lacks one (`flask eoffice setup` not run since the code changed)."""
+    existing = {(pv.permission.name, pv.view_menu.name): pv
+                for pv in session.scalars(select(PermissionView))}
+    wanted = pairs_for({k for k in BY_KEY if k in keys}, appbuilder)
+    if wanted - existing.keys():
+        raise DomainError(_l("Thiếu quyền trong cơ sở dữ liệu: hãy chạy lại "
+                             "`flask eoffice setup` rồi thử lại."))
+    return sorted((existing[p] for p in wanted), key=lambda pv: pv.id)
+
+
 def save(session, appbuilder, wanted: dict[int, set[str]], expected_digest: str) -> list[Change]:
     """Give each custom role exactly the permissions of its functions; one unit of work,
     each changed role a line in the audit trail. A preview older than the last save of
@@ -156,17 +168,9 @@ def save(session, appbuilder, wanted: dict[int, set[str]], expected_digest: str)
         raise DomainError(_l("Bảng phân quyền đã được người khác thay đổi sau khi bạn xem "
                              "trước. Hãy xem lại các thay đổi rồi lưu."))
     changes = preview(session, wanted)
-    existing = {(pv.permission.name, pv.view_menu.name): pv
-                for pv in session.scalars(select(PermissionView))}
     for change in changes:
-        keys = {k for k in BY_KEY if k in wanted[change.role.id]}
-        wanted_pairs = pairs_for(keys, appbuilder)
-        missing = wanted_pairs - existing.keys()
-        if missing:  # a permission the last `flask eoffice setup` did not register
-            raise DomainError(_l("Thiếu quyền trong cơ sở dữ liệu: hãy chạy lại "
-                                 "`flask eoffice setup` rồi thử lại."))
-        change.role.permissions = sorted((existing[p] for p in wanted_pairs),
-                                         key=lambda pv: pv.id)
+        change.role.permissions = _permission_rows(session, appbuilder,
+                                                   wanted[change.role.id])
         record(session, "permissions_changed", object_type="ab_role",
                object_id=change.role.id, summary=change.role.name,
                changes={"functions": {"added": [str(f.label) for f in change.added],
@@ -192,11 +196,8 @@ def create_role(session, appbuilder, name: str, copy_from: int | None = None) ->
             raise DomainError(_l("Vai trò để sao chép không còn tồn tại."))
         keys = source.keys
         check_duties(keys)
-    existing = {(pv.permission.name, pv.view_menu.name): pv
-                for pv in session.scalars(select(PermissionView))}
     role = Role(name=name)
-    role.permissions = [existing[p] for p in sorted(pairs_for(keys, appbuilder))
-                        if p in existing]
+    role.permissions = _permission_rows(session, appbuilder, keys)
     session.add(role)
     session.flush()
     record(session, "role_created", object_type="ab_role", object_id=role.id, summary=name,
