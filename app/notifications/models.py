@@ -1,7 +1,7 @@
-"""In-application notices (thông báo): one row per recipient, read or not."""
+"""In-application notices (thông báo): one row per recipient, read or not, done or not."""
 from flask_appbuilder import Model
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Column, DateTime, ForeignKey, Index, Integer, String
+from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Index, Integer, String, false
 
 from app.core.timefmt import utcnow
 
@@ -9,13 +9,21 @@ from app.core.timefmt import utcnow
 class Notification(Model):
     __tablename__ = "notification"
     __label__ = _l("thông báo")
-    __table_args__ = (Index("ix_notification_user_unread", "user_id", "read_at"),)
+    __table_args__ = (Index("ix_notification_user_unread", "user_id", "read_at"),
+                      Index("ix_notification_user_subject", "user_id", "subject", "done_at"))
 
     id = Column(Integer, primary_key=True)
     # A notice is personal and disposable: it goes with its account.
     user_id = Column(Integer, ForeignKey("ab_user.id", ondelete="CASCADE"), nullable=False)
-    kind = Column(String(40), nullable=False)  # e.g. "schedule.published", "news.returned"
+    kind = Column(String(40), nullable=False)  # e.g. "schedule.published", "incoming.assigned"
     message = Column(String(500), nullable=False)
     url = Column(String(500))  # where the notice leads (a path inside this application)
     created_at = Column(DateTime, nullable=False, default=utcnow, index=True)  # UTC
     read_at = Column(DateTime)
+    # What the notice is about ("incoming:12", "draft:7"): when the person acts on it, their
+    # notices about it are done (app.notifications.services.settle), not only read.
+    subject = Column(String(60))
+    done_at = Column(DateTime)
+    # Urgent notices are mailed at once, the others in the daily digest.
+    urgent = Column(Boolean, nullable=False, default=False, server_default=false())
+    emailed_at = Column(DateTime)

@@ -6,9 +6,12 @@ from app.core.timefmt import utcnow
 from app.notifications.models import Notification
 
 
-def notify(session, recipients, message, url=None, kind="info", exclude=None):
+def notify(session, recipients, message, url=None, kind="info", exclude=None, *,
+           subject=None, urgent=False):
     """Add one notice for each recipient (users or user ids), once each, except `exclude`
-    (usually the person who acted: nobody needs to be told what they just did)."""
+    (usually the person who acted: nobody needs to be told what they just did). `subject`
+    ("incoming:12", "draft:7"): what it is about, settled when the person acts on it;
+    `urgent`: mailed at once rather than in the daily digest."""
     excluded = _id(exclude) if exclude is not None else None
     seen = set()
     for recipient in recipients:
@@ -17,7 +20,7 @@ def notify(session, recipients, message, url=None, kind="info", exclude=None):
             continue
         seen.add(user_id)
         session.add(Notification(user_id=user_id, kind=kind, message=str(message)[:500],
-                                 url=_internal(url)))
+                                 url=_internal(url), subject=subject, urgent=bool(urgent)))
     return len(seen)
 
 
@@ -40,6 +43,19 @@ def mark_read(session, user_id, notification_id=None) -> int:
     count = session.execute(statement.values(read_at=utcnow())).rowcount
     session.commit()
     return count
+
+
+def settle(session, user, subject) -> None:
+    """The person acted on `subject`: their open notices about it are done (and read). Called
+    by a domain in the same transaction as the action; commits nothing."""
+    user_id = _id(user)
+    if user_id is None or not subject:
+        return
+    now = utcnow()
+    session.execute(update(Notification).where(
+        Notification.user_id == user_id, Notification.subject == subject,
+        Notification.done_at.is_(None)).values(done_at=now, read_at=func.coalesce(
+            Notification.read_at, now)).execution_options(synchronize_session=False))
 
 
 def _id(recipient):
