@@ -81,6 +81,9 @@ class Config:
     # package is marked failed.
     EXCHANGE_MAX_BYTES = int(os.environ.get("EXCHANGE_MAX_BYTES", str(MAX_CONTENT_LENGTH)))
     EXCHANGE_MAX_ATTEMPTS = int(os.environ.get("EXCHANGE_MAX_ATTEMPTS", "8"))
+    # Files chosen in a form sent back with an error are kept on the server for the next
+    # round (app/core/kept_uploads.py, DATA_DIR/kept) this many hours, then deleted.
+    KEPT_UPLOAD_HOURS = int(os.environ.get("KEPT_UPLOAD_HOURS", "24"))
     # Spreadsheets imported (app/imports): largest file.
     IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(20 * 1024 * 1024)))
     # Nhập bù (Art. 5.4): an arrival older than BACKFILL_AFTER_HOURS, or a routing step dated
@@ -96,6 +99,9 @@ class Config:
     # sets one, and how many working days before a deadline a document is "due soon".
     DEFAULT_PROCESSING_DAYS = int(os.environ.get("DEFAULT_PROCESSING_DAYS", "10"))
     DUE_SOON_DAYS = int(os.environ.get("DUE_SOON_DAYS", "2"))
+    # The office leader's check of a draft (Art. 7.1d, /drafts/check): 1 = a draft must be
+    # marked "Đã kiểm tra" before its signer approves it and the clerk issues it.
+    OFFICE_CHECK_REQUIRED = os.environ.get("OFFICE_CHECK_REQUIRED", "0") == "1"
     # Where the "ĐẾN" box goes on the first page: a blank space of the top half found by
     # app.core.stamp_place (ARRIVAL_STAMP_AUTO=0: never looked for), else this position,
     # millimetres from the left and from the top; the clerk may move it on the preview.
@@ -114,6 +120,23 @@ class Config:
     # (`python -c "import os, base64; print(base64.b64encode(os.urandom(32)).decode())"`).
     # Keep it off the machine too: without it no encrypted archive can be restored.
     BACKUP_ENCRYPTION_KEY = os.environ.get("BACKUP_ENCRYPTION_KEY", "")
+    # Notices (app/notifications): the daily deadline notices and the mail, run by a worker
+    # of the serving process every NOTICE_INTERVAL seconds (`flask eoffice notices` by hand).
+    # Email through the agency's SMTP relay: MAIL_SERVER empty = no email at all. MAIL_SECURITY
+    # none | starttls | ssl (MAIL_PORT defaults 25 | 587 | 465); MAIL_USERNAME empty = no
+    # login. Urgent notices are mailed at once; the rest in one digest a day per person after
+    # MAIL_DIGEST_HOUR (Vietnam time). Links in mails start with PUBLIC_URL (https://vpdt.…).
+    NOTICE_WORKER_ENABLED = os.environ.get("NOTICE_WORKER_ENABLED", "1") == "1"
+    NOTICE_INTERVAL = int(os.environ.get("NOTICE_INTERVAL", "60"))
+    PUBLIC_URL = os.environ.get("PUBLIC_URL", "")
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "0"))
+    MAIL_SECURITY = os.environ.get("MAIL_SECURITY", "starttls")
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
+    MAIL_FROM = os.environ.get("MAIL_FROM", "")
+    MAIL_DIGEST_HOUR = int(os.environ.get("MAIL_DIGEST_HOUR", "7"))
+    MAIL_TIMEOUT = int(os.environ.get("MAIL_TIMEOUT", "30"))  # seconds
 
     # Flask-AppBuilder
     AUTH_TYPE = AUTH_DB

@@ -198,6 +198,9 @@ def init_views(app: Flask) -> None:
         panel(appbuilder)
         people(appbuilder)
         appbuilder.post_init()
+    from app.cli import start_notice_worker
+
+    start_notice_worker(app)  # deadline notices and mail (app.notifications.worker)
 
 
 def init_cli(app: Flask) -> None:

@@ -56,6 +56,41 @@ def setup_command(ctx, demo):
         ctx.invoke(demo_command)
 
 
+def notice_scans():
+    """The daily deadline scans of the notice worker (app.notifications.worker): the wiring
+    knows the domains, the notifications do not."""
+    from app.documents.reminders import remind_incoming
+    from app.dossiers.reminders import remind_dossiers
+
+    return (remind_incoming, remind_dossiers)
+
+
+def start_notice_worker(app):
+    from app.notifications.worker import start
+
+    return start(app, notice_scans())
+
+
+@eoffice.command("notices")
+@click.option("--digest/--no-digest", default=None,
+              help="Gửi ngay (hoặc không gửi) thư tổng hợp hằng ngày; mặc định: sau giờ "
+                   "MAIL_DIGEST_HOUR.")
+@with_appcontext
+def notices_command(digest):
+    """Nhắc hạn xử lý (sắp đến hạn, quá hạn) và gửi email thông báo ngay bây giờ."""
+    from app.notifications.worker import run_once
+
+    counts = run_once(current_app, notice_scans(), scan=True, digest=digest)
+    if counts is None:
+        click.echo("Một tiến trình khác đang gửi thông báo; thử lại sau.")
+        raise SystemExit(1)
+    click.echo(f"Nhắc hạn: {counts['reminders']} thông báo mới; email khẩn: {counts['urgent']};"
+               f" thư tổng hợp: {counts['digests']}.")
+    if counts["mail_error"]:
+        click.echo(f"Không gửi được email (sẽ thử lại): {counts['mail_error']}")
+        raise SystemExit(1)
+
+
 # Secret keys that must never reach production (docs, examples, tests).
 KNOWN_WEAK_KEYS = {"", "x", "secret", "changeme", "dev",
                    "test-secret-key-0123456789abcdef0123456789"}
@@ -102,6 +137,9 @@ def deployment_problems(app) -> list[str]:
                         f"(TOTP_REQUIRED_ROLES).")
     if "BACKUP_SCHEDULE_ENABLED" in config and not config["BACKUP_SCHEDULE_ENABLED"]:
         problems.append("Chưa bật sao lưu định kỳ hằng tuần (BACKUP_SCHEDULE_ENABLED).")
+    if config.get("MAIL_SERVER") and not config.get("PUBLIC_URL"):
+        problems.append("Đã cấu hình gửi email (MAIL_SERVER) nhưng chưa đặt PUBLIC_URL: liên "
+                        "kết trong thư sẽ thiếu địa chỉ trang.")
     with app.app_context():
         demo = db.session.scalar(select(func.count(EofficeUser.id)).where(
             EofficeUser.username.in_(DEMO_ACCOUNTS), EofficeUser.active.is_(True)))

@@ -17,6 +17,7 @@ class HomeView(IndexView):
             return redirect(url_for(self.appbuilder.sm.auth_view.__class__.__name__ + ".login"))
         return self.render_template(
             self.index_template, appbuilder=self.appbuilder, inboxes=self._inboxes(),
+            urgent_overdue=self._urgent_overdue(),
             alerts=self._account_alerts(), work=self._work_counters(),
             news_items=self._news(), **self._schedule())
 
@@ -40,6 +41,23 @@ class HomeView(IndexView):
         if not self._can("can_read", "IncomingDocument"):
             return []
         return services.inbox_counts(db.session, g.user)
+
+    def _urgent_overdue(self):
+        """Urgent documents past their deadline still waiting for this person's direction (or,
+        for the clerk, to be presented): a warning above the tiles."""
+        from flask_babel import gettext as _
+
+        from app.documents import deadlines, workflow
+
+        if not self._can("can_read", "IncomingDocument"):
+            return None
+        count = deadlines.urgent_overdue_waiting(db.session, g.user)
+        if not count:
+            return None
+        if workflow.directs(g.user, None):
+            return _("%(n)s văn bản khẩn đã quá hạn xử lý vẫn đang chờ đồng chí cho ý kiến "
+                     "chỉ đạo.", n=count)
+        return _("%(n)s văn bản khẩn đã quá hạn xử lý vẫn đang chờ trình lãnh đạo.", n=count)
 
     def _work_counters(self):
         """[(module label, [(label, count, url)])]: the other modules' lists that hold work,

@@ -16,8 +16,10 @@ from app.dossiers.access import visible_dossier
 from app.dossiers.models import Dossier
 from app.news.models import NewsImage, NewsItem
 from app.org.models import EofficeUser
-from app.outgoing.models import Draft, DraftVersion, OutgoingDocument, OutgoingFile
+from app.outgoing.models import DRAFTING, Draft, DraftVersion, OutgoingDocument, OutgoingFile
+from app.outgoing.services import upload_version
 from app.request_forms.models import RequestForm
+from tests.conftest import pdf
 
 # Routes that serve a file, found by their address or name.
 DOWNLOAD = re.compile(r"download|export|/pdf|/files/<|stamped|/image/<|/images/<|template|"
@@ -170,6 +172,113 @@ def test_each_download_writes_exactly_one_audit_line(endpoint, client, login_as,
     line = db_session.scalar(select(AuditEvent).where(AuditEvent.action == "download")
                              .order_by(AuditEvent.id.desc()))
     assert line.actor_name == username and line.object_type
+
+
+# The same routes asked for the viewer in the page (`?view=1`, templates/_pdf_viewer.html):
+# the PDF inline and one "view_file" line ("Xem tệp") instead of a "download" line.
+def pdf_draft_version(session):
+    """A draft's version in PDF (the demo's drafts are .docx: one is added when missing)."""
+    query = (select(DraftVersion.draft_id, DraftVersion.id, Draft.drafter_id)
+             .join(Draft, Draft.id == DraftVersion.draft_id)
+             .join(DocumentFile, DocumentFile.id == DraftVersion.file_id)
+             .where(DocumentFile.content_type == "application/pdf").order_by(DraftVersion.id))
+    row = session.execute(query).first()
+    if row is None:
+        draft = session.scalar(select(Draft).where(Draft.state == DRAFTING).order_by(Draft.id))
+        upload_version(session, draft.drafter, draft, [(pdf("Dự thảo"), "du-thao.pdf")])
+        row = session.execute(query).first()
+    return row[0], row[1], session.get(EofficeUser, row[2]).username
+
+
+def outgoing_pdf(session):
+    return session.execute(select(OutgoingFile.document_id, OutgoingFile.file_id)
+                           .join(DocumentFile, DocumentFile.id == OutgoingFile.file_id)
+                           .where(DocumentFile.content_type == "application/pdf")
+                           .order_by(OutgoingFile.id)).first()
+
+
+def office_draft_version(session):
+    row = session.execute(select(DraftVersion.draft_id, DraftVersion.id, Draft.drafter_id)
+                          .join(Draft, Draft.id == DraftVersion.draft_id)
+                          .join(DocumentFile, DocumentFile.id == DraftVersion.file_id)
+                          .where(DocumentFile.content_type != "application/pdf")
+                          .order_by(DraftVersion.id)).first()
+    return row[0], row[1], session.get(EofficeUser, row[2]).username
+
+
+VIEWS = {
+    "IncomingWorkView.download": CASES["IncomingWorkView.download"],
+    "IncomingApi.download": CASES["IncomingApi.download"],
+    "OutgoingWorkView.download": ("vanthu", False, lambda s: "/outgoing/{}/files/{}".format(
+        *outgoing_pdf(s))),
+    "OutgoingApi.download": ("vanthu", True, lambda s: "/api/v1/outgoing/{}/files/{}".format(
+        *outgoing_pdf(s))),
+    "DraftWorkView.version": (lambda s: pdf_draft_version(s)[2], False,
+                              lambda s: "/drafts/{}/versions/{}".format(
+                                  *pdf_draft_version(s)[:2])),
+    "DossierWorkView.pdf": CASES["DossierWorkView.pdf"],
+}
+
+
+def audit_lines(session, action):
+    return session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.action == action))
+
+
+@pytest.mark.parametrize("endpoint", sorted(VIEWS))
+def test_a_pdf_read_in_the_page_writes_one_view_line(endpoint, app, client, login_as, api_as,
+                                                     db_session):
+    account, rest, url_of = VIEWS[endpoint]
+    with app.test_request_context():  # a draft's PDF version may be uploaded first
+        username = account(db_session) if callable(account) else account
+        url = url_of(db_session) + "?view=1"
+    headers = api_as(username) if rest else {}
+    if not rest:
+        login_as(username)
+    db_session.rollback()
+    views, before = audit_lines(db_session, "view_file"), downloads(db_session)
+    response = client.get(url, headers=headers)
+    assert response.status_code == 200, (url, response.get_data(as_text=True)[:300])
+    assert response.mimetype == "application/pdf"
+    assert response.get_data().startswith(b"%PDF")
+    assert response.headers["Content-Disposition"].startswith("inline")
+    db_session.rollback()
+    assert (audit_lines(db_session, "view_file"), downloads(db_session)) == (views + 1, before)
+    line = db_session.scalar(select(AuditEvent).order_by(AuditEvent.id.desc()))
+    assert line.action == "view_file" and line.actor_name == username
+
+
+def test_a_file_that_is_not_a_pdf_is_never_served_for_the_viewer(client, login_as, db_session):
+    """An office file asked with ?view=1 is still an attachment, audited as a download."""
+    draft_id, version_id, username = office_draft_version(db_session)
+    login_as(username)
+    db_session.rollback()
+    views, before = audit_lines(db_session, "view_file"), downloads(db_session)
+    response = client.get(f"/drafts/{draft_id}/versions/{version_id}?view=1")
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"].startswith("attachment")
+    db_session.rollback()
+    assert (audit_lines(db_session, "view_file"), downloads(db_session)) == (views, before + 1)
+
+
+def test_the_view_of_a_document_one_cannot_see_is_the_same_404_as_its_download(
+        client, login_as, db_session):
+    from app.documents.access import visible_incoming
+
+    officer = user(db_session, "chuyenvien")
+    document_id, file_id = db_session.execute(
+        select(IncomingDocument.id, DocumentFile.id)
+        .join(DocumentFile, DocumentFile.incoming_id == IncomingDocument.id)
+        .where(IncomingDocument.id.not_in(select(IncomingDocument.id).where(
+            visible_incoming(officer))), DocumentFile.content_type == "application/pdf")
+        .order_by(IncomingDocument.id)).first()
+    login_as("chuyenvien")
+    db_session.rollback()
+    views = audit_lines(db_session, "view_file")
+    url = f"/incoming/{document_id}/files/{file_id}"
+    assert client.get(url).status_code == 404
+    assert client.get(url + "?view=1").status_code == 404
+    db_session.rollback()
+    assert audit_lines(db_session, "view_file") == views
 
 
 def test_a_get_that_is_not_a_download_writes_no_audit_line(login_as, db_session):

@@ -119,8 +119,10 @@ TABLE_FIELD_LABELS = {
         "signer_name": _l("Người ký"), "signer_position": _l("Chức vụ người ký"),
         "created_at": _l("Thời điểm vào sổ"), "created_by": _l("Người vào sổ"),
         "created_by_id": _l("Người vào sổ"),
+        "submitted_to": _l("Trình lãnh đạo"), "submitted_to_id": _l("Trình lãnh đạo"),
     },
     "incoming_assignment": {
+        "instruction": _l("Ý kiến chỉ đạo của dòng"),
         "assigned_at": _l("Thời điểm phân công"), "assigned_by": _l("Người phân công"),
         "assigned_by_id": _l("Người phân công"), "role": _l("Vai trò xử lý"),
         "user": _l("Người xử lý"), "user_id": _l("Người xử lý"),

@@ -20,9 +20,11 @@ from app.core import downloads
 from app.core.timefmt import utcnow
 
 # Records whose changes are not worth a line: the trail itself, per-document histories
-# (already a trail), counters and FAB's internal permission rows.
+# (already a trail), counters, a person's notices and their bookkeeping, and FAB's internal
+# permission rows.
 NOT_AUDITED = {"audit_event", "incoming_event", "draft_event", "register_counter",
-               "notification", "schedule_event", "news_event", "news_revision",
+               "notification", "notification_mail", "notification_reminder",
+               "schedule_event", "news_event", "news_revision",
                "ab_permission", "ab_view_menu", "ab_permission_view", "ab_register_user",
                "login_session"}
 SECRET_FIELDS = {"password", "otp_secret", "token"}
@@ -56,6 +58,7 @@ ACTION_LABELS = {
     "password_changed": _l("Đổi mật khẩu"), "password_reset": _l("Đặt lại mật khẩu"),
     "compromised": _l("Báo lộ mật khẩu"), "unlocked": _l("Mở khóa tài khoản"),
     "download": _l("Tải tệp"), "session_ended": _l("Kết thúc phiên làm việc"),
+    "view_file": _l("Xem tệp"),  # read in the page's PDF viewer (app.core.downloads)
     "2fa_enabled": _l("Bật xác thực hai bước"), "2fa_disabled": _l("Tắt xác thực hai bước"),
     "2fa_reset": _l("Đặt lại xác thực hai bước"),
     "import": _l("Nhập từ tệp"),
@@ -391,13 +394,14 @@ def _row_problem(row, previous_id, previous_hash):
     return None
 
 
-def record_download(object_type, object_id, filename) -> None:
-    """One "download" line, committed in its own short transaction (app.core.downloads: a
-    download must not commit or flush the request's own session)."""
+def record_download(object_type, object_id, filename, action="download") -> None:
+    """One "download" line (or "view_file": read in the page's viewer), committed in its own
+    short transaction (app.core.downloads: a download must not commit or flush the request's
+    own session)."""
     from app.extensions import db
 
     with Session(db.engine) as session:
-        record(session, "download", object_type=object_type, object_id=object_id,
+        record(session, action, object_type=object_type, object_id=object_id,
                summary=filename)
         session.commit()
 

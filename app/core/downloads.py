@@ -13,10 +13,17 @@ session is neither committed nor flushed by a download.
 """
 from pathlib import Path
 
-from flask import Response, abort, jsonify, request, send_file
+from flask import Response, abort, has_request_context, jsonify, request, send_file
 from flask_babel import gettext as _
 
 from app.core.files import content_disposition
+
+def view_requested() -> bool:
+    """`?view=1` on a file's route: the file is asked for the viewer in the page
+    (templates/_pdf_viewer.html), not to be saved. The same route, so the same visibility; the
+    audit line then says "Xem tệp" ("view_file") rather than "Tải tệp"."""
+    return has_request_context() and request.args.get("view") == "1"
+
 
 def is_api_request() -> bool:
     return request.path.startswith("/api/")
@@ -40,32 +47,35 @@ _download_recorder = None
 
 
 def set_download_recorder(recorder) -> None:
-    """`recorder(object_type, object_id, filename)` writes one "download" line."""
+    """`recorder(object_type, object_id, filename, action)` writes one line, action "download"
+    or "view_file" (read in the page's viewer)."""
     global _download_recorder
     _download_recorder = recorder
 
 
-def audit_download(object_type, object_id, filename) -> None:
-    """One "download" line, committed in its own short transaction (see the module's note)."""
+def audit_download(object_type, object_id, filename, action="download") -> None:
+    """One "download" (or "view_file") line, committed in its own short transaction (see the
+    module's note)."""
     if _download_recorder is None:  # never serve a file unaudited
         raise RuntimeError("No audit recorder for downloads: import app.models first.")
-    _download_recorder(object_type, object_id, filename)
+    _download_recorder(object_type, object_id, filename, action)
 
 
 def send_download(*, filename: str, object_type: str, object_id=None, path=None, data=None,
                   mimetype: str = "application/octet-stream", inline: bool = False,
-                  max_age: int | None = None) -> Response:
+                  view: bool = False, max_age: int | None = None) -> Response:
     """Serve `path` (a stored file) or `data` (bytes, or an iterable of bytes for a streamed
-    export) as `filename`, after writing the audit line. A missing stored file is a 404."""
+    export) as `filename`, after writing the audit line. A missing stored file is a 404.
+    `view`: for the viewer in the page (`view_requested()`): inline, audited as "view_file"."""
     if (path is None) == (data is None):
         raise TypeError("send_download needs exactly one of path and data")
     if path is not None and not Path(path).is_file():
         return file_missing()
-    audit_download(object_type, object_id, filename)
+    audit_download(object_type, object_id, filename, "view_file" if view else "download")
     if path is not None:
         response = send_file(path, mimetype=mimetype, max_age=max_age)
     else:
         response = Response(data, mimetype=mimetype)
-    response.headers["Content-Disposition"] = content_disposition(filename, inline=inline)
+    response.headers["Content-Disposition"] = content_disposition(filename, inline=inline or view)
     response.audited_download = True  # what the tests (and a reader) look for
     return response

@@ -2,9 +2,15 @@
 our own origin (scripts only from our files or with this response's nonce), no sniffing, no
 framing, a strict referrer policy, HSTS when served over HTTPS; nothing but our own static
 files may be stored by a browser or a proxy (Cache-Control: no-store)."""
+import mimetypes
 import secrets
 
 from flask import g, request
+
+# PDF.js (static/vendor/pdfjs) is shipped as ES modules (.mjs): a browser runs a module only
+# when it is served as JavaScript, whatever the server's own /etc/mime.types says.
+mimetypes.add_type("text/javascript", ".mjs")
+mimetypes.add_type("application/wasm", ".wasm")
 
 STATIC_ENDPOINTS = {"static", "appbuilder.static"}
 
@@ -24,7 +30,10 @@ def init_security_headers(app):
     def add_headers(response):
         policy = "; ".join([
             "default-src 'self'",
-            f"script-src 'self' 'nonce-{csp_nonce()}'",
+            # 'wasm-unsafe-eval': compiling WebAssembly only (never JavaScript's eval), for
+            # the PDF viewer's image decoders (JBIG2, JPEG 2000 of scanned documents:
+            # static/vendor/pdfjs/wasm) in its worker, which is our own file ('self').
+            f"script-src 'self' 'nonce-{csp_nonce()}' 'wasm-unsafe-eval'",
             "style-src 'self' 'unsafe-inline'",  # FAB's markup uses style attributes
             "img-src 'self' data:",
             "font-src 'self'",

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 from flask import current_app, flash, has_request_context
 
-from app.core.downloads import send_download
+from app.core.downloads import send_download, view_requested
 from app.core.errors import DomainError
 from app.core.files import check_upload, file_path, sync_folder, write_temporary
 from app.core.models import DocumentFile
@@ -102,7 +102,10 @@ def read_file(record: DocumentFile) -> bytes:
 
 def send_stored(record: DocumentFile, object_type, object_id, **options):
     """A stored file under its original name and content type, audited as a download of
-    (object_type, object_id); `options` as for send_download (inline, max_age)."""
+    (object_type, object_id); `options` as for send_download (inline, view, max_age). A PDF
+    asked with `?view=1` goes to the viewer in the page (inline, audited as "Xem tệp"); any
+    other file is always an attachment."""
+    options.setdefault("view", record.is_pdf and view_requested())
     return send_download(path=stored_path(record), filename=record.original_name,
                          mimetype=record.content_type, object_type=object_type,
                          object_id=object_id, **options)

@@ -7,6 +7,7 @@ from sqlalchemy.orm import aliased
 from app.catalogs.models import SecrecyLevel
 from app.documents.models import PENDING, IncomingAssignment, IncomingDocument
 from app.security.access import may
+from app.security.delegation import principals
 
 
 
@@ -26,10 +27,17 @@ def visible_incoming(user):
     doc = IncomingDocument
     # An alias, so the condition also works in queries that join the assignments themselves.
     line = aliased(IncomingAssignment)
-    assigned = [exists().where(line.document_id == doc.id, line.user_id == user.id)]
-    if may(user, "can_read_unit", "IncomingDocument") and user.department_id:
+    # The person's own, and while they stand in for someone (ủy quyền), that person's.
+    people = principals(user)
+    assigned = [exists().where(line.document_id == doc.id,
+                               line.user_id.in_([person.id for person in people]))]
+    if people[1:]:
+        assigned.append(doc.submitted_to_id.in_([person.id for person in people[1:]]))
+    units = sorted({person.department_id for person in people if person.department_id
+                    and may(person, "can_read_unit", "IncomingDocument")})
+    if units:
         assigned.append(exists().where(line.document_id == doc.id,
-                                       line.department_id == user.department_id))
+                                       line.department_id.in_(units)))
     field_ids = [field.id for field in user.fields]
     not_secret = doc.secrecy_id.in_(select(SecrecyLevel.id).where(SecrecyLevel.level == 0))
     in_my_fields = and_(doc.field_id.in_(field_ids), not_secret) if field_ids else false()

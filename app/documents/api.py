@@ -3,6 +3,7 @@
 from flask import request
 from flask_appbuilder.api import expose
 from flask_babel import gettext as _
+from sqlalchemy.orm import object_session
 
 from app.core import storage
 from app.core.api import NOT_AN_OBJECT, DomainApi, guarded, json_object
@@ -11,7 +12,7 @@ from app.core.downloads import file_missing, send_download
 from app.core.errors import DomainError
 from app.core.numbers import int_or_none
 from app.core.timefmt import format_date, format_datetime, to_local
-from app.documents import registers, services
+from app.documents import registers, replies, services
 from app.documents.access import get_visible
 from app.documents.models import IncomingDocument
 from app.extensions import db
@@ -65,7 +66,9 @@ def _flag(value) -> bool:
     return bool(value)
 
 
-def serialize(document, full=False) -> dict:
+def serialize(document, full=False, caller=None) -> dict:
+    """The document as the API gives it; `full` with its routing, and the replies `caller`
+    may see."""
     result = {
         "id": document.id,
         "state": document.state,
@@ -98,6 +101,9 @@ def serialize(document, full=False) -> dict:
             "signer_name": document.signer_name, "signer_position": document.signer_position,
             "page_count": document.page_count, "recipients": document.recipients,
             "notes": document.notes, "direction": document.direction,
+            "submitted_to": {"id": document.submitted_to_id,
+                             "name": document.submitted_to.full_name}
+            if document.submitted_to else None,
             "result_note": document.result_note, "reply_reference": document.reply_reference,
             "files": [{"id": f.id, "name": f.original_name, "size": f.size, "sha256": f.sha256,
                        "content_type": f.content_type, "page_count": f.page_count}
@@ -105,6 +111,7 @@ def serialize(document, full=False) -> dict:
             "assignments": [{"id": a.id, "parent_id": a.parent_id, "role": a.role,
                              "department_id": a.department_id, "user_id": a.user_id,
                              "assignee": str(a.assignee), "state": a.state,
+                             "instruction": a.instruction,
                              "deadline": a.deadline.isoformat() if a.deadline else None,
                              "progress_note": a.progress_note, "result_note": a.result_note,
                              "assigned": _moment(a.assigned_at, a.entered_at,
@@ -118,8 +125,47 @@ def serialize(document, full=False) -> dict:
                          "entered_at": format_datetime(e.entered_at) or None,
                          "backfill_reason": e.backfill_reason}
                         for e in document.events],
+            "replies": [{"kind": r.kind, "id": r.id, "label": r.label,
+                         "state_label": r.state_label, "url": r.url,
+                         "number_symbol": r.number_symbol}
+                        for r in replies.replies_of(object_session(document), caller, document)]
+            if caller is not None else [],
         })
     return result
+
+
+def _rows(body, key):
+    rows = body.get(key)
+    if rows is None:
+        return []
+    if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
+        raise services.FormErrors({key: [_("Phải là danh sách các đối tượng.")]})
+    return rows
+
+
+def _lines(body) -> list:
+    """The direction's rows of a JSON body: [{role, department_id | user_id, deadline,
+    instruction}]."""
+    lines = []
+    for row in _rows(body, "lines"):
+        for key in ("department_id", "user_id"):
+            if row.get(key) is not None and (isinstance(row[key], bool) or
+                                             not isinstance(row[key], int)):
+                raise services.FormErrors({"lines": [_("Phải là số nguyên.")]})
+        lines.append({**row, "deadline": parse_date(row.get("deadline"), "lines")})
+    return lines
+
+
+def _officers(body) -> list:
+    """A unit leader's hand-out in a JSON body: [{user_id, lead, deadline, instruction}]."""
+    officers = []
+    for row in _rows(body, "officers"):
+        if isinstance(row.get("user_id"), bool) or not isinstance(row.get("user_id"), int):
+            raise services.FormErrors({"officers": [_("Phải là số nguyên.")]})
+        officers.append({"user_id": row["user_id"], "lead": row.get("lead") is True,
+                         "deadline": parse_date(row.get("deadline"), "officers"),
+                         "instruction": row.get("instruction")})
+    return officers
 
 
 class IncomingApi(DomainApi):
@@ -127,7 +173,7 @@ class IncomingApi(DomainApi):
     class_permission_name = "IncomingDocument"
     method_permission_name = {
         "get_list": "read", "get": "read", "download": "read", "stamped": "read",
-        "action": "read", "inboxes": "read", "post": "write", "put": "write",
+        "action": "read", "bulk": "read", "inboxes": "read", "post": "write", "put": "write",
         "upload": "write",
     }
     openapi_spec_tag = "Văn bản đến"
@@ -168,7 +214,7 @@ class IncomingApi(DomainApi):
         document = self._visible(pk)
         if document is None:
             return self.response_404()
-        return self.response(200, result=serialize(document, full=True))
+        return self.response(200, result=serialize(document, full=True, caller=self.caller()))
 
     @expose("/", methods=["POST"])
     @guarded("post")
@@ -269,11 +315,15 @@ class IncomingApi(DomainApi):
     @expose("/<int:pk>/actions/<action>", methods=["POST"])
     @guarded("action")
     def action(self, pk, action):
-        """Routing: submit, assign {direction, lines:[{role, department_id|user_id,
-        deadline}], deadline}, delegate {line_id, officer_id, deadline}, progress/complete/
-        return {line_id, note[, reply_reference]}, acknowledge {line_id}, reopen, register
-        {register_id}. Assign, delegate and complete also take `occurred_at` (ISO, Vietnam
-        time) and `backfill_reason`: a step done during an outage, entered afterwards."""
+        """Routing: submit {leader_id (default: the deputy in charge of the field, else the
+        head)}, assign {direction, lines:[{role (lead, cooperate, fyi, follow),
+        department_id|user_id, deadline, instruction}], deadline}, delegate {line_id,
+        officers:[{user_id, lead, deadline, instruction}]} (or one officer_id, deadline,
+        note), progress/complete/return {line_id, note[, reply_reference | reply_id: the
+        issued outgoing document answering it]}, acknowledge {line_id (default: all the
+        caller's unread FYI lines)}, reopen, register {register_id}. Assign, delegate and
+        complete also take `occurred_at` (ISO, Vietnam time) and `backfill_reason`: a step
+        done during an outage, entered afterwards."""
         document = self._visible(pk)
         if document is None:
             return self.response_404()
@@ -283,13 +333,35 @@ class IncomingApi(DomainApi):
         if action not in services.ACTIONS:
             return self.response_404()
         try:
-            lines = [{**line, "deadline": parse_date(line.get("deadline"), "lines")}
-                     for line in body.get("lines") or [] if isinstance(line, dict)]
             services.act(db.session, self.caller(), document, action,
-                         services.routing_data(body, lines))
+                         services.routing_data(body, _lines(body), _officers(body)))
         except DomainError as error:
             return self._errors(error)
-        return self.response(200, result=serialize(document, full=True))
+        return self.response(200, result=serialize(document, full=True, caller=self.caller()))
+
+    @expose("/bulk/<action>", methods=["POST"])
+    @guarded("bulk")
+    def bulk(self, action):
+        """The grid's daily batches: submit {ids, leader_id}, assign {ids, direction, lines,
+        deadline}, acknowledge {ids}; each document in its own unit of work. 200 with
+        {done: [ids], failed: [{document, message}], message} (the summary in Vietnamese)."""
+        body = json_object()
+        if body is None:
+            return self.response_400(message=str(NOT_AN_OBJECT))
+        if action not in services.BULK_ACTIONS:
+            return self.response_404()
+        ids = body.get("ids")
+        try:
+            if not isinstance(ids, list):
+                raise services.FormErrors({"ids": [_("Phải là danh sách mã văn bản.")]})
+            result = services.bulk_act(db.session, self.caller(), ids, action,
+                                       services.routing_data(body, _lines(body)))
+        except DomainError as error:
+            return self._errors(error)
+        return self.response(200, done=[d.id for d in result.done],
+                             failed=[{"document": label, "message": str(message)}
+                                     for label, message in result.failed],
+                             message=result.summary(action))
 
     @expose("/<int:pk>/files", methods=["POST"])
     @guarded("upload")

@@ -88,6 +88,10 @@ class IncomingDocument(Model):
     recipients = Column(String(500))  # đơn vị hoặc người nhận, as on the paper register
     notes = Column(Text)
     direction = Column(Text)  # the leader's latest direction (ý kiến chỉ đạo)
+    # The leader the clerk presented it to (trình): who must direct it (their "chờ chỉ đạo");
+    # other leaders who direct may still take it over (app.documents.workflow).
+    submitted_to_id = Column(Integer, ForeignKey("ab_user.id"), index=True)
+    submitted_to = relationship(EofficeUser, foreign_keys=[submitted_to_id])
     completed_at = Column(DateTime)
     result_note = Column(Text)
     reply_reference = Column(String(100))  # số, ký hiệu văn bản trả lời
@@ -123,10 +127,16 @@ class IncomingDocument(Model):
         return f"{self.number_symbol} – {self.excerpt[:60]}"
 
 
-LEAD, COOPERATE, FYI = "lead", "cooperate", "fyi"
-ASSIGNMENT_ROLES = {LEAD: _l("Chủ trì"), COOPERATE: _l("Phối hợp"), FYI: _l("Nhận để biết")}
+LEAD, COOPERATE, FYI, FOLLOW = "lead", "cooperate", "fyi", "follow"
+ASSIGNMENT_ROLES = {LEAD: _l("Chủ trì"), COOPERATE: _l("Phối hợp"), FYI: _l("Nhận để biết"),
+                    FOLLOW: _l("Nắm tình hình")}
+WORK_ROLES = (LEAD, COOPERATE)  # the lines that are work: counted, due, overdue
 OPEN, DONE, RETURNED = "open", "done", "returned"
-ASSIGNMENT_STATES = {OPEN: _l("Đang xử lý"), DONE: _l("Đã xử lý"), RETURNED: _l("Trả lại")}
+# A "nắm tình hình" line (a leader follows the document, no task) is neither open work nor
+# done work: its own state, so that no count of work or of lateness ever includes it.
+FOLLOWING = "following"
+ASSIGNMENT_STATES = {OPEN: _l("Đang xử lý"), DONE: _l("Đã xử lý"), RETURNED: _l("Trả lại"),
+                     FOLLOWING: _l("Theo dõi")}
 
 
 class IncomingAssignment(Model):
@@ -152,6 +162,7 @@ class IncomingAssignment(Model):
     user = relationship(EofficeUser, foreign_keys=[user_id])
     deadline = Column(Date)
     state = Column(String(10), nullable=False, default=OPEN)
+    instruction = Column(Text)  # ý kiến chỉ đạo for this line (the leader's, the unit leader's)
     progress_note = Column(Text)
     result_note = Column(Text)
     assigned_by_id = Column(Integer, ForeignKey("ab_user.id", ondelete="RESTRICT"))
@@ -171,6 +182,10 @@ class IncomingAssignment(Model):
 
     @property
     def state_label(self):
+        if self.role == FYI and self.state == DONE:
+            return _l("Đã xem")
+        if self.role == FYI and self.state == OPEN:
+            return _l("Chưa xem")
         return ASSIGNMENT_STATES.get(self.state, self.state)
 
     @property

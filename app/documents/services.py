@@ -4,29 +4,36 @@ from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
 from flask import current_app
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, func, inspect, or_, select
-from sqlalchemy.orm import object_session
+from sqlalchemy.orm import aliased, object_session, selectinload
 
 from app.catalogs.models import Agency, DocumentType, Register, SecrecyLevel, UrgencyLevel
 from app.core import search, storage
 from app.core.dates import parse_date, parse_datetime, to_date
 from app.core.forms import BAD_DATE, BAD_DATETIME
-from app.core.numbers import int_or_none
+from app.core.numbers import int_or_none, row_id
 from app.core.errors import DomainError, FormErrors
 from app.core.models import DocumentFile
-from app.core.text import fold, nfc, number_symbol_key
+from app.core.text import fold, nfc, number_symbol_key, vietnamese_sort_key
 from app.core.timefmt import (
-    add_working_days, format_datetime, local_now, local_to_utc, to_local, today_local, utcnow,
+    add_working_days, format_date, format_datetime, local_now, local_to_utc, to_local,
+    today_local, utcnow,
 )
-from app.documents import workflow
-from app.security.access import may
+from app.documents import replies, workflow
+from app.security.access import holders_of, may
+from app.security.delegation import INBOX, delegation_for, principals, record_acted_for
+from app.documents import deadlines
+from app.documents.deadlines import effective_deadline, overdue_line  # noqa: F401 (their home)
 from app.documents.access import visible_incoming
 from app.documents.models import (
-    COMPLETED, COOPERATE, DONE, FYI, IN_PROGRESS, LEAD, OPEN, PENDING, REGISTERED, RETURNED,
-    SUBMITTED, IncomingAssignment, IncomingDocument, IncomingEvent,
+    COMPLETED, COOPERATE, DONE, FOLLOW, FOLLOWING, FYI, IN_PROGRESS, LEAD, OPEN, PENDING,
+    REGISTERED, RETURNED, SUBMITTED, WORK_ROLES, IncomingAssignment, IncomingDocument,
+    IncomingEvent,
 )
 from app.documents.numbering import begin_numbering, peek_next_number, take_next_number
+from app.notifications.services import notify, settle
 from app.org.models import Department, EofficeUser
 
 FIELDS = ["register_id", "arrival_at", "channel", "agency_id", "number_symbol", "document_date",
@@ -257,6 +264,9 @@ def _event(document, user, action, from_state, note=None, moment=None):
                                          note=str(note) if note else None, at=moment.at,
                                          entered_at=moment.entered_at,
                                          backfill_reason=moment.reason))
+    session = object_session(document)
+    if session is not None and user is not None and document.id is not None:
+        settle(session, user, f"incoming:{document.id}")  # their notices about it are done
 
 
 def refresh_search_text(document):
@@ -308,7 +318,7 @@ def register_incoming(session, user, data: dict, uploads=(), *, confirm_duplicat
         refresh_search_text(document)
         _event(document, user, "register" if number else "receive", None)
         if submit and number:
-            _apply(session, user, document, "submit")
+            _submit(session, user, document)  # to the default leader (default_leader)
     return document
 
 
@@ -386,10 +396,35 @@ def _apply(session, user, document, action, line=None, note=None, moment=None):
         raise DomainError(_l("Bạn không thể thực hiện thao tác này: “%(action)s” không thuộc "
                              "quyền của bạn hoặc không phải việc được giao cho bạn.",
                              action=transition.label))
+    delegation = _stood_in_for(session, user, document, action, line)
+    if delegation is not None:  # marked in the history and the audit trail
+        note = f"{note} — {delegation.acting_note()}" if note else delegation.acting_note()
+        record_acted_for(session, delegation, "incoming_document", document.id,
+                         str(transition.label))
     from_state = document.state
     if transition.new_state:
         document.state = transition.new_state
     _event(document, user, action, from_state, note, moment)
+
+
+def _stood_in_for(session, user, document, action, line):
+    """The delegation (ủy quyền) under which `user` takes this step, if it is someone else's:
+    their line, their unit's line, or the direction of a document presented to them."""
+    if line is not None:
+        if line.user_id is not None:
+            owner = line.user_id
+        elif workflow.leads_unit_of(user, line):
+            return None
+        else:
+            owner = next((person.id for person in principals(user)[1:]
+                          if workflow.leads_unit_of(person, line)), None)
+    elif action == "assign" and document.state == SUBMITTED:
+        owner = document.submitted_to_id
+    else:
+        return None
+    if owner is None or owner == user.id:
+        return None
+    return delegation_for(session, user, owner, INBOX)
 
 
 def _line(document, line_id):
@@ -399,16 +434,130 @@ def _line(document, line_id):
     raise DomainError(_l("Không tìm thấy dòng phân công."))
 
 
-def submit(session, user, document):
-    _apply(session, user, document, "submit")
+# -- who is told (app.notifications): the person who must act now, with a link to the page
+
+def title_of(document) -> str:
+    """'số 12/2026 (15/UBND-NC)' (the arrival number, then the sender's number/symbol): how a
+    notice names the document, after "Văn bản đến"."""
+    if document.arrival_number:
+        return _("số %(number)s/%(year)s (%(symbol)s)", number=document.arrival_number,
+                 year=document.arrival_year, symbol=document.number_symbol)
+    return document.number_symbol
+
+
+def _tell(session, document, recipients, message, kind, user):
+    notify(session, recipients, message, f"/incoming/{document.id}", kind=f"incoming.{kind}",
+           exclude=user, subject=f"incoming:{document.id}", urgent=document.is_urgent)
+
+
+def _unit_leaders(session, department_id) -> list:
+    """Whoever leads the unit (passes its lines on): a unit's line is theirs to hand out."""
+    return list(session.scalars(select(EofficeUser).where(
+        EofficeUser.department_id == department_id,
+        EofficeUser.id.in_(holders_of("can_delegate", "IncomingDocument")))))
+
+
+def _holders(session, line) -> list:
+    return [line.user] if line.user_id else _unit_leaders(session, line.department_id)
+
+
+# -- presenting to a leader (trình)
+
+def leaders(session) -> list:
+    """The people who direct incoming documents (can_direct), the agency head first (the
+    position listed first, then the name)."""
+    found = session.scalars(select(EofficeUser).where(
+        EofficeUser.id.in_(holders_of("can_direct", "IncomingDocument")))
+        .options(selectinload(EofficeUser.position))).all()
+    return sorted(found, key=lambda p: (p.position.sort_order if p.position else 10**6,
+                                        vietnamese_sort_key(p.full_name)))
+
+
+def default_leader(session, document, candidates=None):
+    """Whom the clerk presents to unless they choose: the deputy in charge of the document's
+    field (user_field), else the agency head."""
+    candidates = leaders(session) if candidates is None else candidates
+    if not candidates:
+        return None
+    if document is not None and document.field_id:
+        for person in candidates[1:] + candidates[:1]:  # a deputy before the head
+            if any(field.id == document.field_id for field in person.fields):
+                return person
+    return candidates[0]
+
+
+def _leader(session, document, leader_id):
+    if leader_id in (None, ""):
+        leader = default_leader(session, document)
+        if leader is None:
+            raise FormErrors({"leader_id": [_l("Chưa có lãnh đạo nào được giao chỉ đạo văn "
+                                               "bản đến.")]})
+        return leader
+    leader = session.get(EofficeUser, row_id(leader_id)) \
+        if isinstance(leader_id, int) and row_id(leader_id) else None
+    if leader is None or not leader.active or not may(leader, "can_direct", "IncomingDocument"):
+        raise FormErrors({"leader_id": [_l("Chọn một lãnh đạo có quyền chỉ đạo văn bản.")]})
+    return leader
+
+
+def _submit(session, user, document, leader_id=None):
+    leader = _leader(session, document, leader_id)
+    _apply(session, user, document, "submit", note=_l("Trình %(name)s", name=leader.full_name))
+    document.submitted_to_id = leader.id
+    _tell(session, document, [leader], _(
+        "Văn bản đến %(title)s trình đồng chí cho ý kiến chỉ đạo: %(excerpt)s",
+        title=title_of(document), excerpt=document.excerpt[:200]), "submitted", user)
+
+
+def submit(session, user, document, leader_id=None):
+    """Trình: to the chosen leader (default_leader when none is chosen)."""
+    _submit(session, user, document, leader_id)
     session.commit()
+
+
+# -- the leader's direction: several lines at once, each with its instruction and deadline
+
+ROLE_WORDS = {LEAD: _l("chủ trì"), COOPERATE: _l("phối hợp"), FYI: _l("nhận để biết"),
+              FOLLOW: _l("nắm tình hình")}
+
+
+def _instruction(value, errors, key="lines"):
+    if value is not None and not isinstance(value, str):
+        errors[key] = [_l("Ý kiến chỉ đạo phải là chuỗi ký tự.")]
+        return None
+    text = nfc((value or "").strip()) or None
+    if text and len(text) > 2000:
+        errors[key] = [_l("Ý kiến chỉ đạo dài quá %(n)s ký tự.", n=2000)]
+    return text
+
+
+def _check_target(session, line, errors):
+    """The unit or person of a line exists and is active; "nắm tình hình" is a person's."""
+    department_id, user_id = line.get("department_id"), line.get("user_id")
+    if department_id and user_id:
+        errors["lines"] = [_l("Mỗi dòng phân công cần một đơn vị hoặc một người.")]
+    elif department_id:
+        unit = session.get(Department, row_id(department_id)) \
+            if isinstance(department_id, int) and row_id(department_id) else None
+        if unit is None or not unit.active:
+            errors["lines"] = [_l("Đơn vị được phân công không tồn tại hoặc đã ngừng.")]
+    elif user_id:
+        person = session.get(EofficeUser, row_id(user_id)) \
+            if isinstance(user_id, int) and row_id(user_id) else None
+        if person is None or not person.active:
+            errors["lines"] = [_l("Người được phân công không tồn tại hoặc đã nghỉ.")]
+    if line.get("role") == FOLLOW and not user_id:
+        errors["lines"] = [_l("“Nắm tình hình” giao cho một người (lãnh đạo), không cho đơn "
+                              "vị.")]
 
 
 def assign(session, user, document, direction: str, lines: list[dict], deadline=None, *,
            occurred_at=None, backfill_reason=None):
-    """The leader's direction: lines of {role, department_id | user_id, deadline}; exactly one
-    lead (chủ trì) across the document's open work. `occurred_at` (Vietnam time) and
-    `backfill_reason`: a direction given during an outage, typed in afterwards (nhập bù)."""
+    """The leader's direction: lines of {role, department_id | user_id, deadline,
+    instruction}; exactly one lead (chủ trì) across the document's open work. Roles: lead,
+    cooperate, fyi (nhận để biết: done when read), follow (nắm tình hình: no task).
+    `occurred_at` (Vietnam time) and `backfill_reason`: a direction given during an outage,
+    typed in afterwards (nhập bù)."""
     direction = nfc((direction or "").strip())
     errors = {}
     moment = _step_moment_into(errors, occurred_at, backfill_reason, document.arrival_at, _l(
@@ -422,53 +571,120 @@ def assign(session, user, document, direction: str, lines: list[dict], deadline=
     if lines and len(leads) + existing_lead != 1:
         errors["lines"] = [_l("Mỗi văn bản có đúng một đơn vị hoặc người chủ trì.")]
     arrival = to_local(document.arrival_at).date()
+    seen = set()
     for line in lines:
-        if line.get("role") not in (LEAD, COOPERATE, FYI):
+        if not isinstance(line.get("role"), str) or line["role"] not in ROLE_WORDS:
             errors["lines"] = [_l("Vai trò phân công không hợp lệ.")]
         if not (line.get("department_id") or line.get("user_id")):
             errors["lines"] = [_l("Mỗi dòng phân công cần một đơn vị hoặc một người.")]
+        else:
+            _check_target(session, line, errors)
+        target = (line.get("department_id"), line.get("user_id"))
+        if target in seen:
+            errors["lines"] = [_l("Một đơn vị hoặc người chỉ được phân công một lần.")]
+        seen.add(target)
+        line["instruction"] = _instruction(line.get("instruction"), errors)
         line_deadline = line.get("deadline") or deadline or document.deadline
         if line_deadline and line_deadline < arrival:
             errors["lines"] = [_l("Hạn xử lý không thể trước ngày đến.")]
     if errors:
         raise FormErrors(errors)
+    # another leader takes it over: the one it was presented to has nothing left to do
+    taken_from = document.submitted_to_id if document.state == SUBMITTED and \
+        document.submitted_to_id != user.id else None
     _apply(session, user, document, "assign", note=direction or None, moment=moment)
+    if taken_from:
+        settle(session, taken_from, f"incoming:{document.id}")
     if direction:
         document.direction = direction
     if deadline:
         document.deadline = deadline
     for line in lines:
-        document.assignments.append(IncomingAssignment(
+        no_task = line["role"] in (FYI, FOLLOW)
+        new = IncomingAssignment(
             role=line["role"], department_id=line.get("department_id"),
-            user_id=line.get("user_id"),
-            deadline=None if line["role"] == FYI else (
-                line.get("deadline") or deadline or document.deadline),
+            user_id=line.get("user_id"), instruction=line.get("instruction"),
+            state=FOLLOWING if line["role"] == FOLLOW else OPEN,
+            deadline=None if no_task else (line.get("deadline") or deadline or document.deadline),
             assigned_by_id=user.id, assigned_at=moment.at, entered_at=moment.entered_at,
-            backfill_reason=moment.reason))
+            backfill_reason=moment.reason)
+        document.assignments.append(new)
+        session.flush()
+        _tell(session, document, _holders(session, new), _assigned_message(document, new),
+              "assigned", user)
     session.commit()
 
 
-def delegate(session, user, document, line_id, officer_id, deadline=None, note=None, *,
-             occurred_at=None, backfill_reason=None):
-    """A unit leader passes the unit's line to one of its people (now, or, nhập bù, at the
-    real time `occurred_at` with its reason)."""
+def _assigned_message(document, line):
+    role = ROLE_WORDS.get(line.role, line.role)
+    unit = "" if line.user_id else _(" (đơn vị %(unit)s)", unit=line.department.name)
+    text = _("Văn bản đến %(title)s được giao %(role)s%(unit)s: %(excerpt)s",
+             title=title_of(document), role=role, unit=unit, excerpt=document.excerpt[:160])
+    if line.deadline and line.role in WORK_ROLES:
+        text += _(" – hạn %(date)s", date=format_date(line.deadline))
+    if line.instruction:
+        text += _(" – ý kiến: %(text)s", text=line.instruction[:160])
+    return text
+
+
+# -- the unit leader passes the unit's line to several officers at once
+
+def delegate(session, user, document, line_id, officer_id=None, deadline=None, note=None, *,
+             officers=None, occurred_at=None, backfill_reason=None):
+    """A unit leader passes the unit's line to its people: `officers` [{user_id, lead,
+    deadline, instruction}] (or one `officer_id` with `deadline` and `note` as instruction);
+    now, or (nhập bù) at the real time `occurred_at` with its reason. For the unit's lead line
+    exactly one of them leads (the first unless one is marked `lead`), the others co-operate;
+    for a co-operating line all co-operate."""
     line = _line(document, line_id)
-    officer = session.get(EofficeUser, officer_id) if officer_id else None
+    if officers is None:
+        officers = [{"user_id": officer_id, "deadline": deadline, "instruction": note}] \
+            if officer_id is not None else []
     errors = {}
-    if officer is None or officer.department_id != line.department_id:
-        errors["officer_id"] = [_l("Chọn một người của đơn vị.")]
-    if deadline and line.deadline and deadline > line.deadline:
-        errors["deadline"] = [_l("Hạn giao không thể sau hạn của đơn vị.")]
+    chosen, seen = [], set()
+    for row in officers:
+        person_id = row.get("user_id")
+        person = session.get(EofficeUser, row_id(person_id)) \
+            if isinstance(person_id, int) and row_id(person_id) else None
+        if person is None or not person.active or person.department_id != line.department_id:
+            errors["officer_id"] = [_l("Chọn một người của đơn vị.")]
+            continue
+        if person.id in seen:
+            errors["officer_id"] = [_l("Mỗi người chỉ được giao một lần.")]
+        seen.add(person.id)
+        row_deadline = row.get("deadline")
+        if row_deadline and line.deadline and row_deadline > line.deadline:
+            errors["deadline"] = [_l("Hạn giao không thể sau hạn của đơn vị.")]
+        chosen.append((person, row_deadline, _instruction(row.get("instruction"), errors,
+                                                          "note"), bool(row.get("lead"))))
+    if not officers:
+        errors["officer_id"] = [_l("Chọn ít nhất một người của đơn vị.")]
+    marked = [c for c in chosen if c[3]]
+    if line.role != LEAD and marked:
+        errors["officer_id"] = [_l("Đơn vị chỉ phối hợp: không giao ai chủ trì.")]
+    elif len(marked) > 1:
+        errors["officer_id"] = [_l("Chỉ một người chủ trì.")]
     moment = _step_moment_into(errors, occurred_at, backfill_reason, **_after_line(line))
     if errors:
         raise FormErrors(errors)
+    lead = (marked[0] if marked else chosen[0])[0] if line.role == LEAD else None
+    names = ", ".join(person.full_name for person, *_rest in chosen)
     _apply(session, user, document, "delegate", line,
-           nfc((note or "").strip()) or _l("Giao cho %(name)s", name=officer.full_name),
-           moment)
-    document.assignments.append(IncomingAssignment(
-        parent_id=line.id, role=line.role, department_id=line.department_id,
-        user_id=officer.id, deadline=deadline or line.deadline, assigned_by_id=user.id,
-        assigned_at=moment.at, entered_at=moment.entered_at, backfill_reason=moment.reason))
+           _l("Giao cho %(names)s", names=names), moment)
+    for person, row_deadline, instruction, _mark in chosen:
+        child = IncomingAssignment(
+            parent_id=line.id, role=LEAD if person is lead else COOPERATE,
+            department_id=line.department_id, user_id=person.id, instruction=instruction,
+            deadline=row_deadline or line.deadline, assigned_by_id=user.id,
+            assigned_at=moment.at, entered_at=moment.entered_at, backfill_reason=moment.reason)
+        document.assignments.append(child)
+        _tell(session, document, [person], _(
+            "%(name)s giao đồng chí %(role)s văn bản đến %(title)s%(deadline)s%(text)s",
+            name=user.full_name, role=ROLE_WORDS[child.role], title=title_of(document),
+            deadline=_(" – hạn %(date)s", date=format_date(child.deadline))
+            if child.deadline else "",
+            text=_(" – ý kiến: %(text)s", text=instruction[:160]) if instruction else ""),
+            "delegated", user)
     session.commit()
 
 
@@ -490,38 +706,61 @@ def _close(line, moment, result_note=None):
         line.result_note = result_note
 
 
+def _open_work(document, parent_id=None, *, top=False):
+    return [a for a in document.assignments if a.state == OPEN and a.role in WORK_ROLES
+            and (a.parent_id is None if top else a.parent_id == parent_id)]
+
+
 def complete(session, user, document, line_id, result_note, reply_reference=None, *,
-             occurred_at=None, backfill_reason=None):
+             reply_id=None, occurred_at=None, backfill_reason=None):
     """An assignee completes their line; the lead completing it completes the document.
-    `occurred_at` and `backfill_reason`: work finished during an outage (nhập bù)."""
+    A unit's line is done through its officers: the lead line when its lead officer
+    completes, a co-operating line when its last officer does. The co-operating lines still
+    open when the document completes stay open (they are told and finish their part).
+    `reply_id`: the issued answer (app.documents.replies) whose number fills the reply's
+    reference. `occurred_at` and `backfill_reason`: work finished during an outage."""
     line = _line(document, line_id)
     result_note = nfc((result_note or "").strip())
     errors = {} if result_note else {"note": [_l("Nhập kết quả xử lý.")]}
+    if reply_id not in (None, ""):
+        reply = replies.issued_reply(session, user, document, reply_id)
+        if reply is None:
+            errors["reply_id"] = [_l("Văn bản trả lời phải là văn bản đi đã phát hành trả lời "
+                                     "văn bản này.")]
+        else:
+            reply_reference = reply.number_symbol
     moment = _step_moment_into(errors, occurred_at, backfill_reason, **_after_line(line))
     if errors:
         raise FormErrors(errors)
     _apply(session, user, document, "complete", line, result_note, moment)
     _close(line, moment, result_note)
     parent = next((a for a in document.assignments if a.id == line.parent_id), None)
-    if parent is not None and parent.state == OPEN:  # the unit's line is done through its officer
-        _close(parent, moment, result_note)
+    if parent is not None and parent.state == OPEN and (
+            line.role == LEAD or (parent.role != LEAD and not _open_work(document, parent.id))):
+        _close(parent, moment, result_note)  # the unit's line is done through its officers
         line = parent
-    if line.role == LEAD and line.parent_id is None:
-        for other in document.assignments:  # the co-operating work ends with the document
-            if other.state == OPEN and other.role != FYI:
-                _close(other, moment, other.result_note or str(_l("Văn bản đã hoàn thành.")))
+    if line.role == LEAD and line.parent_id is None and document.state == IN_PROGRESS:
         from_state = document.state
         document.state = COMPLETED
         document.completed_at = moment.at
         document.result_note = result_note
         document.reply_reference = nfc((reply_reference or "").strip()) or None
         _event(document, user, "document_completed", from_state, moment=moment)
+        still_open = [a for a in document.assignments
+                      if a.state == OPEN and a.role == COOPERATE
+                      and not _open_work(document, a.id)]
+        recipients = [p for a in still_open for p in _holders(session, a)]
+        _tell(session, document, recipients, _(
+            "Văn bản đến %(title)s đã hoàn thành (đơn vị chủ trì đã xử lý xong). Phần phối "
+            "hợp của đồng chí vẫn mở: cập nhật kết quả khi xong.",
+            title=title_of(document)), "completed", user)
     session.commit()
 
 
 def return_line(session, user, document, line_id, reason):
     """An assignee returns their line with a reason: to the unit leader who passed it on, or,
-    for the unit's or person's lead line, back to the agency leader for a new direction."""
+    for the unit's or person's lead line, back to the agency leader who assigned it, for a new
+    direction (it is presented to them again)."""
     line = _line(document, line_id)
     reason = nfc((reason or "").strip())
     if not reason:
@@ -531,14 +770,32 @@ def return_line(session, user, document, line_id, reason):
     if line.role == LEAD and line.parent_id is None:
         from_state = document.state
         document.state = SUBMITTED
+        if line.assigned_by_id:
+            document.submitted_to_id = line.assigned_by_id
         _event(document, user, "returned_to_leader", from_state, reason)
+    if line.assigned_by_id:
+        _tell(session, document, [line.assigned_by_id], _(
+            "%(name)s trả lại văn bản đến %(title)s: %(reason)s", name=user.full_name,
+            title=title_of(document), reason=reason[:200]), "returned", user)
     session.commit()
 
 
-def acknowledge(session, user, document, line_id):
-    line = _line(document, line_id)
+def _acknowledge(session, user, document, line):
     _apply(session, user, document, "acknowledge", line)
     line.state, line.completed_at = DONE, utcnow()
+
+
+def acknowledge(session, user, document, line_id=None):
+    """Đã xem: an FYI line is done once read. Without `line_id`: the user's unread FYI lines
+    on the document (the page posts this when its holder opens it)."""
+    if line_id not in (None, ""):
+        lines = [_line(document, line_id)]
+    else:
+        lines = [a for a in document.assignments if workflow.holds_fyi(user, document, a)]
+        if not lines:
+            raise DomainError(_l("Không có văn bản nhận để biết nào chờ đồng chí xem."))
+    for line in lines:
+        _acknowledge(session, user, document, line)
     session.commit()
 
 
@@ -548,21 +805,35 @@ def reopen(session, user, document, note=None):
     session.commit()
 
 
-def routing_data(source, lines=(), *, form=False) -> dict:
+def routing_data(source, lines=(), officers=(), *, form=False) -> dict:
     """The fields of a routing action, read the same way from a web form and a JSON body
-    (`source.get`); `lines`: the direction's rows, which the two channels shape differently.
-    Dates dd/mm/yyyy or ISO; the real time of a backfill (nhập bù) in Vietnam time. `form`:
-    the messages speak of the form's formats."""
+    (`source.get`); `lines`: the direction's rows, `officers`: the rows of a unit leader's
+    hand-out, which the two channels shape differently. Dates dd/mm/yyyy or ISO; the real
+    time of a backfill (nhập bù) in Vietnam time. `form`: the messages speak of the form's
+    formats."""
     bad_date, bad_time = (BAD_DATE, BAD_DATETIME) if form else (None, None)
     return {"line_id": source.get("line_id"), "direction": source.get("direction"),
-            "lines": list(lines), "deadline": parse_date(source.get("deadline"), "deadline",
-                                                         bad_date),
+            "lines": list(lines), "officers": list(officers) or None,
+            "deadline": parse_date(source.get("deadline"), "deadline", bad_date),
             "officer_id": int_or_none(source.get("officer_id")), "note": source.get("note"),
+            "leader_id": _id_or_error(source.get("leader_id"), "leader_id"),
             "reply_reference": source.get("reply_reference"),
+            "reply_id": _id_or_error(source.get("reply_id"), "reply_id"),
             "register_id": int_or_none(source.get("register_id")),
             "occurred_at": parse_datetime(source.get("occurred_at"), "occurred_at",
                                           bad_time),
             "backfill_reason": source.get("backfill_reason")}
+
+
+def _id_or_error(value, key):
+    """A record's id as typed (a form's text, a JSON number); empty: None; anything else is
+    refused with a message rather than read as "none chosen"."""
+    if value in (None, ""):
+        return None
+    number = int_or_none(value) if not isinstance(value, bool) else None
+    if number is None or number <= 0:
+        raise FormErrors({key: [_l("Mã không hợp lệ.")]})
+    return number
 
 
 def _backfill(data):
@@ -571,14 +842,16 @@ def _backfill(data):
 
 
 ACTIONS = {  # action name → the step, with the fields of routing_data it takes
-    "submit": lambda s, u, d, x: submit(s, u, d),
+    "submit": lambda s, u, d, x: submit(s, u, d, x.get("leader_id")),
     "assign": lambda s, u, d, x: assign(s, u, d, x.get("direction"), x.get("lines") or [],
                                         x.get("deadline"), **_backfill(x)),
     "delegate": lambda s, u, d, x: delegate(s, u, d, x.get("line_id"), x.get("officer_id"),
-                                            x.get("deadline"), x.get("note"), **_backfill(x)),
+                                            x.get("deadline"), x.get("note"),
+                                            officers=x.get("officers"), **_backfill(x)),
     "progress": lambda s, u, d, x: record_progress(s, u, d, x.get("line_id"), x.get("note")),
     "complete": lambda s, u, d, x: complete(s, u, d, x.get("line_id"), x.get("note"),
-                                            x.get("reply_reference"), **_backfill(x)),
+                                            x.get("reply_reference"),
+                                            reply_id=x.get("reply_id"), **_backfill(x)),
     "return": lambda s, u, d, x: return_line(s, u, d, x.get("line_id"), x.get("note")),
     "acknowledge": lambda s, u, d, x: acknowledge(s, u, d, x.get("line_id")),
     "reopen": lambda s, u, d, x: reopen(s, u, d, x.get("note")),
@@ -595,27 +868,89 @@ def act(session, user, document, action: str, data: dict) -> None:
     handler(session, user, document, data)
 
 
+# -- the grid's daily batches: one action on several documents
+
+BULK_ACTIONS = {"submit": (_l("Đã trình %(n)s văn bản"), _l("không trình được")),
+                "assign": (_l("Đã phân công %(n)s văn bản"), _l("không phân công được")),
+                "acknowledge": (_l("Đã đánh dấu đã xem %(n)s văn bản"),
+                                _l("không đánh dấu được"))}
+
+
+class BulkResult(NamedTuple):
+    done: list      # the documents acted on
+    failed: list    # [(label of the document, message)]
+
+    def summary(self, action) -> str:
+        """"Đã trình 5 văn bản; 1 văn bản không trình được: 12/UBND (lý do)"."""
+        did, failed = BULK_ACTIONS[action]
+        text = str(did % {"n": len(self.done)})
+        if self.failed:
+            text += _("; %(n)s văn bản %(failed)s: %(list)s", n=len(self.failed),
+                      failed=failed, list="; ".join(f"{label} ({message})"
+                                                    for label, message in self.failed))
+        return text
+
+
+def bulk_act(session, user, document_ids, action, data) -> BulkResult:
+    """The same action on each selected document the user may see: one unit of work per
+    document (act), so a refused one is rolled back whole and the others stand. Each assign
+    gets its own copy of the lines."""
+    if action not in BULK_ACTIONS:
+        raise DomainError(_l("Không có thao tác này."))
+    ids = []
+    for value in document_ids or []:
+        number = int_or_none(value) if not isinstance(value, bool) else None
+        if number is None or number <= 0:
+            raise FormErrors({"ids": [_l("Mã văn bản không hợp lệ.")]})
+        if number not in ids:
+            ids.append(number)
+    if not ids:
+        raise FormErrors({"ids": [_l("Chọn ít nhất một văn bản.")]})
+    if len(ids) > 200:
+        raise FormErrors({"ids": [_l("Mỗi lần tối đa %(n)s văn bản.", n=200)]})
+    user_id = user.id
+    done, failed = [], []
+    for document_id in ids:
+        user = session.get(EofficeUser, user_id)  # fresh after a rollback
+        document = session.scalar(select(IncomingDocument).where(
+            IncomingDocument.id == document_id, visible_incoming(user)))
+        if document is None:
+            failed.append((f"#{document_id}", _("không tìm thấy")))
+            continue
+        label = document.number_symbol
+        try:
+            act(session, user, document, action,
+                {**data, "line_id": None, "lines": [dict(x) for x in data.get("lines") or []]})
+        except FormErrors as error:
+            session.rollback()
+            failed.append((label, " ".join(str(m) for ms in error.errors.values()
+                                           for m in ms)))
+        except DomainError as error:
+            session.rollback()
+            failed.append((label, str(error)))
+        else:
+            done.append(document)
+    return BulkResult(done, failed)
+
+
 # ---------------------------------------------------------------- inboxes and overdue
+# What is overdue and due soon, for whom, and what each place counts: app.documents.deadlines
+# (one rule). Its SQL pieces stay importable from here.
+
+
 
 def _my_lines(user):
     """Assignment lines held by the user: theirs, or their unit's while they lead it."""
-    mine = IncomingAssignment.user_id == user.id
-    if may(user, "can_delegate", "IncomingDocument") and user.department_id:
-        mine = or_(mine, and_(IncomingAssignment.user_id.is_(None),
-                              IncomingAssignment.department_id == user.department_id))
-    return mine
-
-
-def effective_deadline():
-    return func.coalesce(IncomingAssignment.deadline, IncomingDocument.deadline)
+    return deadlines.held_by(user)
 
 
 def inbox_query(user, box: str):
     """The documents of one inbox: to_process, due_soon, overdue, processed, fyi,
-    waiting_registration (clerk), waiting_direction (agency leader), to_submit (clerk)."""
+    waiting_registration (clerk), waiting_direction (agency leader), to_submit (clerk).
+    due_soon and overdue: the documents late or nearly through what the user holds, lines and
+    documents waiting for their direction or presentation alike (app.documents.deadlines)."""
     base = select(IncomingDocument).where(visible_incoming(user))
     today = today_local()
-    due_soon_until = add_working_days(today, current_app.config["DUE_SOON_DAYS"])
     work = select(IncomingAssignment.document_id).join(IncomingDocument).where(
         _my_lines(user), IncomingAssignment.role != FYI,
         IncomingDocument.state == IN_PROGRESS)
@@ -627,12 +962,10 @@ def inbox_query(user, box: str):
                 IncomingAssignment.state == OPEN)), IncomingDocument.state == SUBMITTED))
         return query
     if box == "due_soon":
-        return base.where(IncomingDocument.id.in_(work.where(
-            IncomingAssignment.state == OPEN, effective_deadline() >= today,
-            effective_deadline() <= due_soon_until)))
+        return base.where(deadlines.due_soon_document(
+            today, deadlines.due_soon_until(today), user))
     if box == "overdue":
-        return base.where(IncomingDocument.id.in_(work.where(
-            IncomingAssignment.state == OPEN, effective_deadline() < today)))
+        return base.where(deadlines.overdue_document(today, user))
     if box == "processed":
         done = select(IncomingAssignment.document_id).where(
             _my_lines(user), IncomingAssignment.role != FYI,
@@ -642,6 +975,10 @@ def inbox_query(user, box: str):
         fyi = select(IncomingAssignment.document_id).where(
             _my_lines(user), IncomingAssignment.role == FYI)
         return base.where(IncomingDocument.id.in_(fyi))
+    if box == "follow":  # "nắm tình hình": followed, never work
+        follow = select(IncomingAssignment.document_id).where(
+            _my_lines(user), IncomingAssignment.role == FOLLOW)
+        return base.where(IncomingDocument.id.in_(follow))
     if box == "waiting_registration":
         return base.where(IncomingDocument.state == PENDING) if workflow.registers(
             user, None) else base.where(False)
@@ -659,12 +996,13 @@ INBOXES = [
     ("overdue", _l("Quá hạn")),
     ("processed", _l("Đã xử lý")),
     ("fyi", _l("Nhận để biết")),
+    ("follow", _l("Theo dõi")),
 ]
 CLERK_INBOXES = [("waiting_registration", _l("Chờ vào sổ")), ("to_submit", _l("Chờ trình"))]
 
 
 # Boxes of finished work grow for ever (a decade of lines per person): they get no count.
-UNCOUNTED_INBOXES = {"processed", "fyi"}
+UNCOUNTED_INBOXES = {"processed", "fyi", "follow"}
 
 
 def inbox_counts(session, user) -> list[tuple[str, object, int | None]]:
@@ -680,29 +1018,111 @@ def inbox_counts(session, user) -> list[tuple[str, object, int | None]]:
     return [(key, label, counts.get(key)) for key, label in boxes]
 
 
-def overdue_lines(session, user):
-    """Open work lines past their deadline on documents the user may see, with the unit and
-    person responsible and the days late: [(department, person, line, document, days)]."""
+def inbox_count(session, user, box: str) -> int:
+    """How many documents one inbox holds (the same number as its badge)."""
+    return session.scalar(select(func.count()).select_from(inbox_query(user, box).subquery()))
+
+
+class OverdueItem(NamedTuple):
+    """One overdue piece of work on the overdue page and in the overdue report."""
+    department: object  # the unit holding the line (None for a document waiting)
+    person: object  # the person holding it (the leader it was presented to), or None
+    line: object  # the assignment line, None for a document waiting
+    document: object
+    days: int  # days late
+    kind: str  # deadlines.LINE, DIRECTION (Chờ chỉ đạo) or PRESENTATION (Chờ trình)
+    deadline: date
+
+    @property
+    def task(self):
+        """What is late: the line's role, or the step the document waits for."""
+        if self.kind == deadlines.DIRECTION:
+            return _l("Chờ chỉ đạo")
+        if self.kind == deadlines.PRESENTATION:
+            return _l("Chờ trình")
+        return self.line.role_label
+
+    @property
+    def urgent(self):
+        return self.document.is_urgent
+
+
+OVERDUE_GROUPS = {deadlines.DIRECTION: _l("Chờ chỉ đạo của lãnh đạo"),
+                  deadlines.PRESENTATION: _l("Chờ trình lãnh đạo (văn thư)")}
+
+
+def overdue_lines(session, user, *, unit_id=None, offset=0, limit=None) -> list[OverdueItem]:
+    """The overdue work on the documents the user may see (of one unit: `unit_id`), a page of
+    it (`offset`, `limit`): the documents waiting for a direction first, then those waiting to
+    be presented, then the lines by unit and person, the oldest deadline first. A line passed
+    to an officer shows through the officer's line (app.documents.deadlines.overdue_items)."""
     today = today_local()
-    rows = session.execute(
-        select(IncomingAssignment, IncomingDocument)
-        .join(IncomingDocument)
-        .where(visible_incoming(user), overdue_line(today))
-        .order_by(effective_deadline())
-    ).all()
+    items = deadlines.overdue_items(today, visible_incoming(user), unit_id)
+    holder = aliased(EofficeUser)
+    query = (select(items.c.kind, items.c.document_id, items.c.line_id, items.c.unit_id,
+                    items.c.person_id, items.c.deadline)
+             .select_from(items)
+             .outerjoin(Department, Department.id == items.c.unit_id)
+             .outerjoin(holder, holder.id == items.c.person_id)
+             .order_by(items.c.rank, items.c.unit_id.is_(None), Department.sort_order,
+                       Department.name, items.c.person_id.is_not(None), holder.first_name,
+                       holder.last_name, items.c.person_id, items.c.deadline,
+                       items.c.document_id, items.c.line_id)
+             .offset(offset))
+    if limit is not None:
+        query = query.limit(limit)
+    rows = session.execute(query).all()
+
+    def loaded(model, ids):
+        ids = {i for i in ids if i is not None}
+        return {r.id: r for r in session.scalars(select(model).where(model.id.in_(ids)))} \
+            if ids else {}
+
+    documents = loaded(IncomingDocument, [r.document_id for r in rows])
+    lines = loaded(IncomingAssignment, [r.line_id for r in rows])
+    people = loaded(EofficeUser, [r.person_id for r in rows])
+    units = loaded(Department, [r.unit_id for r in rows])
     result = []
-    for line, document in rows:
-        if any(child.parent_id == line.id and child.state == OPEN
-               for child in document.assignments):
-            continue  # the officer's line carries it
-        deadline = line.deadline or document.deadline
-        department = line.department or (line.user.department if line.user else None)
-        result.append((department, line.user, line, document, (today - deadline).days))
+    for row in rows:
+        document = documents[row.document_id]
+        deadline = row.deadline if isinstance(row.deadline, date) else \
+            date.fromisoformat(str(row.deadline)[:10])
+        person = people.get(row.person_id)
+        if row.kind == deadlines.DIRECTION:
+            person = document.submitted_to
+        result.append(OverdueItem(units.get(row.unit_id), person, lines.get(row.line_id),
+                                  document, (today - deadline).days, row.kind, deadline))
     return result
 
 
+def overdue_summary(session, user, *, unit_id=None) -> tuple[int, list]:
+    """(documents, groups) of the overdue work the user may see (of one unit): how many
+    documents are overdue (the dashboard's headline), and per group — documents waiting for a
+    direction, waiting to be presented, then each unit — [(kind, unit or None, documents,
+    pieces of work)], in the order of overdue_lines. A document late in two units counts in
+    each."""
+    today = today_local()
+    items = deadlines.overdue_items(today, visible_incoming(user), unit_id)
+    total = deadlines.overdue_count(session, user, today, unit_id)
+    rows = session.execute(
+        select(items.c.kind, items.c.unit_id, func.min(items.c.rank),
+               func.count(func.distinct(items.c.document_id)), func.count())
+        .group_by(items.c.kind, items.c.unit_id)).all()
+    units = {d.id: d for d in session.scalars(select(Department).where(
+        Department.id.in_({r[1] for r in rows if r[1] is not None})))} if rows else {}
+
+    def order(row):
+        unit = units.get(row[1])
+        return (row[2], unit is None, unit.sort_order if unit else 0,
+                unit.name if unit else "")
+
+    return total, [(kind, units.get(unit_id), documents, count)
+                   for kind, unit_id, _rank, documents, count in sorted(rows, key=order)]
+
+
 # ---------------------------------------------------------------- processing status (Art. 6.1b)
-# One rule for the overdue page, the leaders' dashboard, the reports and the list's drill-down.
+# The status of each tracked line, for the dashboard's charts, the reports and the list's
+# drill-down; "overdue" here is app.documents.deadlines.overdue_line, as everywhere.
 
 ON_TIME, LATE, IN_TIME, OVERDUE = "on_time", "late", "in_time", "overdue"
 PROCESSING_STATUSES = {
@@ -713,16 +1133,10 @@ PROCESSING_STATUSES = {
 }
 
 
-def overdue_line(today):
-    """An open work line (not FYI) of a document being processed, past its deadline."""
-    return and_(IncomingDocument.state == IN_PROGRESS, IncomingAssignment.state == OPEN,
-                IncomingAssignment.role != FYI, effective_deadline() < today)
-
-
 def tracked_line():
     """The lines whose processing is measured: work (not FYI), completed or still open on a
     document being processed (a returned line was handed back; its successor counts)."""
-    return and_(IncomingAssignment.role != FYI, or_(
+    return and_(IncomingAssignment.role.in_(deadlines.WORK_ROLES), or_(
         IncomingAssignment.state == DONE,
         and_(IncomingAssignment.state == OPEN, IncomingDocument.state == IN_PROGRESS)))
 
@@ -801,9 +1215,9 @@ def drill_down_conditions(args) -> list:
 
 
 def is_overdue(document, today=None) -> bool:
-    today = today or today_local()
-    return bool(document.deadline and document.state != COMPLETED and document.deadline < today
-                and document.state != PENDING)
+    """The document is overdue (app.documents.deadlines: an open work line past its deadline,
+    or waiting for a direction or to be presented past the document's deadline)."""
+    return deadlines.is_overdue(document, today)
 
 
 def search_condition(text: str):

@@ -1,7 +1,7 @@
 """Web pages for incoming documents: the grid (with inboxes and search), registration, the
 document page with its routing actions, files, the overdue list and the registers."""
 
-from flask import abort, flash, g, redirect, request, url_for
+from flask import abort, flash, g, jsonify, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -14,14 +14,15 @@ from app.core.downloads import file_missing, send_download
 from app.core.errors import DomainError
 from app.core.dates import parse_date, to_date
 from app.core.forms import BAD_DATE
+from app.core.kept_uploads import KeptUploads
 from app.core.text import vietnamese_sort_key
 from app.core.timefmt import format_date, format_datetime, local_now, to_local
 from app.core.views import EofficeModelView, GridFilter, link_to, VietnameseInterface, urgency_badge
-from app.documents import registers, services, workflow
+from app.documents import registers, replies, services, workflow
 from app.documents.access import get_visible, may_read_registers, visible_incoming
 from app.documents.forms import IncomingForm, NoteForm
 from app.documents.models import (
-    ASSIGNMENT_ROLES, CHANNELS, FYI, PENDING, STATES, DocumentFile, IncomingDocument,
+    ASSIGNMENT_ROLES, CHANNELS, FYI, LEAD, PENDING, STATES, DocumentFile, IncomingDocument,
 )
 from app.extensions import db
 from app.org.models import EofficeUser
@@ -48,9 +49,48 @@ def _link_and_files(row):
                                     ).format(_("Chưa có tệp"))
 
 
+def _select_box(row):
+    """A row's checkbox for the grid's daily batches: it belongs to the bulk form above the
+    grid (the `form` attribute), which posts the selected ids to IncomingWorkView.bulk."""
+    return Markup('<input type="checkbox" class="bulk-select" name="ids" value="{}" '
+                  'form="incoming-bulk" aria-label="{}">').format(
+        row.id, _("Chọn văn bản %(symbol)s", symbol=row.number_symbol))
+
+
+def _state_and_deadline(row):
+    """The state, marked "Quá hạn" or "Sắp đến hạn" by the one rule (app.documents.deadlines;
+    the page's rows are read at once by IncomingView.prepare_rows). An urgent document late
+    while it waits for a direction (or to be presented) stands out."""
+    from app.documents import deadlines
+    from app.documents.models import REGISTERED, SUBMITTED
+
+    marks = g.get("incoming_deadlines")
+    status = marks.get(row.id) if marks is not None else deadlines.status_of(row)
+    state = Markup("{}").format(row.state_label)
+    if status == deadlines.DUE_SOON:
+        return state + Markup(' <span class="label label-warning due-soon">{}</span>').format(
+            _("Sắp đến hạn"))
+    if status != deadlines.OVERDUE:
+        return state
+    text = {SUBMITTED: _("Quá hạn chờ chỉ đạo"),
+            REGISTERED: _("Quá hạn chờ trình")}.get(row.state, _("Quá hạn"))
+    if row.is_urgent and row.state in deadlines.WAITING_STATES:
+        return state + Markup(' <span class="label label-danger overdue urgent-overdue">'
+                              '<i class="fa fa-triangle-exclamation" aria-hidden="true"></i> '
+                              '{}</span>').format(text)
+    return state + Markup(' <span class="label label-danger overdue">{}</span>').format(text)
+
+
+def deadline_marks(session, ids):
+    from app.documents import deadlines
+
+    return deadlines.grid_marks(session, ids)
+
+
 class IncomingView(EofficeModelView):
     """Danh sách văn bản đến (grid). Reading only: entries are made through the register form."""
-    computed_columns = {"link": _link_and_files}
+    computed_columns = {"link": _link_and_files, "select": _select_box,
+                        "state_label": _state_and_deadline}
     route_base = "/incoming/list"
     datamodel = VietnameseInterface(IncomingDocument)
     class_permission_name = "IncomingDocument"
@@ -60,7 +100,7 @@ class IncomingView(EofficeModelView):
     base_filters = [["id", VisibleFilter, lambda: None]]
     base_order = ("arrival_at", "desc")
     page_size = 25
-    list_columns = ["arrival_number", "arrival_at", "link", "agency", "document_type",
+    list_columns = ["select", "arrival_number", "arrival_at", "link", "agency", "document_type",
                     "excerpt", "urgency", "deadline", "state_label"]
     order_columns = ["arrival_number", "arrival_at", "agency", "deadline", "document_date"]
     # Related-record filters fill their dropdowns on demand (app.core.views.ChoicesOnDemand):
@@ -73,12 +113,14 @@ class IncomingView(EofficeModelView):
         "excerpt": _l("Trích yếu"), "urgency": _l("Độ khẩn"), "deadline": _l("Hạn xử lý"),
         "state_label": _l("Trạng thái"), "register": _l("Sổ văn bản"), "field": _l("Lĩnh vực"),
         "secrecy": _l("Độ mật"), "state": _l("Trạng thái"), "channel": _l("Hình thức nhận"),
-        "document_date": _l("Ngày văn bản"),
+        "document_date": _l("Ngày văn bản"), "select": _l("Chọn"),
     }
     formatters_columns = {"urgency": urgency_badge, "arrival_at": format_datetime}
 
     def prepare_rows(self, rows):
-        g.incoming_with_files = services.ids_with_files(db.session, [r.id for r in rows])
+        # the files ("Chưa có tệp") and the deadline marks of the page's rows: one statement
+        g.incoming_with_files, g.incoming_deadlines = deadline_marks(
+            db.session, [r.id for r in rows])
 
     @expose("/show/<int:pk>")
     @has_access
@@ -91,6 +133,7 @@ class IncomingView(EofficeModelView):
             inboxes=services.inbox_counts(db.session, g.user),
             box=request.args.get("box", ""), q=request.args.get("q", ""),
             can_register=workflow.registers(g.user, None),
+            bulk=_bulk_choices(g.user),
         )
         return super().render_template(template, **kwargs)
 
@@ -101,13 +144,15 @@ class IncomingView(EofficeModelView):
 # ---------------------------------------------------------------- work pages
 
 WRITE = {"register", "edit"}
+OVERDUE_PAGE_SIZE = 50
 
 
 class IncomingWorkView(BaseView):
     route_base = "/incoming"
     class_permission_name = "IncomingDocument"
     method_permission_name = {
-        **{m: "read" for m in ("show", "act", "download", "stamped", "overdue", "book")},
+        **{m: "read" for m in ("show", "act", "bulk", "bulk_panel", "download", "stamped",
+                               "overdue", "book")},
         # the next number of a register is the clerk's, who registers (not the readers')
         **{m: "write" for m in WRITE | {"preview"}},
     }
@@ -120,9 +165,10 @@ class IncomingWorkView(BaseView):
             abort(404)
         return document
 
-    def _render_form(self, form, document=None, errors=None, duplicates=None):
+    def _render_form(self, form, document=None, errors=None, duplicates=None, kept=None):
+        errors = kept.keep(errors) if kept is not None else errors  # files chosen: kept
         return self.render_template(
-            "incoming/form.html", form=form, document=document, errors=errors or {},
+            "incoming/form.html", form=form, document=document, errors=errors or {}, kept=kept,
             duplicates=duplicates or [], title=_("Sửa văn bản đến") if document
             else _("Vào sổ văn bản đến"),
             preview=services.next_number_preview(db.session, form.register_id.data)
@@ -146,9 +192,6 @@ class IncomingWorkView(BaseView):
                 errors.setdefault(name, list(messages))
         return errors, duplicates
 
-    def _uploads(self, form):
-        return [(f.read(), f.filename) for f in (form.files.data or []) if f and f.filename]
-
     # -- registration
     @expose("/register", methods=["GET", "POST"])
     @has_access
@@ -161,19 +204,21 @@ class IncomingWorkView(BaseView):
             form.urgency_id.data = form.urgency_id.choices[0][0]
             form.secrecy_id.data = form.secrecy_id.choices[0][0]
             return self._render_form(form)
-        if not form.validate():
+        kept = KeptUploads.from_request(g.user, "incoming")
+        if not form.validate() or kept.errors:
             errors, duplicates = self._form_errors(form)
-            return self._render_form(form, errors=errors, duplicates=duplicates), 422
+            return self._render_form(form, errors=errors, duplicates=duplicates, kept=kept), 422
         try:
             document = services.register_incoming(
-                db.session, g.user, form.data_for_service(), self._uploads(form),
+                db.session, g.user, form.data_for_service(), kept.uploads,
                 confirm_duplicate=form.confirm_duplicate.data, submit=form.submit_now.data)
         except services.FormErrors as error:
             return self._render_form(form, errors=error.errors,
-                                     duplicates=error.duplicates), 422
+                                     duplicates=error.duplicates, kept=kept), 422
         except DomainError as error:
             flash(str(error), "danger")
-            return self._render_form(form), 422
+            return self._render_form(form, kept=kept), 422
+        kept.done()
         flash(_("Đã vào sổ văn bản đến số %(number)s.", number=document.arrival_number),
               "success")
         return redirect(url_for(".show", document_id=document.id))
@@ -191,19 +236,22 @@ class IncomingWorkView(BaseView):
                 value = getattr(document, name)
                 form[name].data = str(value) if value else ""
             return self._render_form(form, document)
-        if not form.validate():
+        kept = KeptUploads.from_request(g.user, f"incoming:{document.id}")
+        if not form.validate() or kept.errors:
             errors, duplicates = self._form_errors(form, document)
-            return self._render_form(form, document, errors=errors, duplicates=duplicates), 422
+            return self._render_form(form, document, errors=errors, duplicates=duplicates,
+                                     kept=kept), 422
         try:
             services.update_incoming(db.session, g.user, document, form.data_for_service(),
-                                     self._uploads(form),
+                                     kept.uploads,
                                      confirm_duplicate=form.confirm_duplicate.data)
         except services.FormErrors as error:
             return self._render_form(form, document, errors=error.errors,
-                                     duplicates=error.duplicates), 422
+                                     duplicates=error.duplicates, kept=kept), 422
         except DomainError as error:
             flash(str(error), "danger")
-            return self._render_form(form, document), 422
+            return self._render_form(form, document, kept=kept), 422
+        kept.done()
         flash(_("Đã cập nhật văn bản đến."), "success")
         return redirect(url_for(".show", document_id=document.id))
 
@@ -228,24 +276,34 @@ class IncomingWorkView(BaseView):
     @has_access
     def show(self, document_id):
         document = self._document_or_404(document_id)
-        people = sorted(db.session.scalars(select(EofficeUser).where(
-            EofficeUser.active.is_(True))), key=lambda p: vietnamese_sort_key(p.full_name))
+        people = _people()
+        actions = workflow.document_actions(g.user, document)
+        leaders = services.leaders(db.session) if any(a == "submit" for a, _label in actions) \
+            else []
         return self.render_template(
             "incoming/show.html", document=document, title=_("Văn bản đến"),
-            actions=workflow.document_actions(g.user, document),
+            actions=actions,
             line_actions={line.id: workflow.line_actions(g.user, document, line)
                           for line in document.assignments},
             departments=services.departments(db.session), people=people,
             roles=ASSIGNMENT_ROLES, channels=dict(CHANNELS), states=STATES,
             overdue=services.is_overdue(document), note_form=NoteForm(),
             registers=registers.incoming_registers(db.session) if document.state == PENDING
-            else [], FYI=FYI, event_labels=workflow.EVENT_LABELS,
+            else [], FYI=FYI, LEAD=LEAD, event_labels=workflow.EVENT_LABELS,
+            leaders=leaders, default_leader=services.default_leader(
+                db.session, document, leaders) if leaders else None,
+            replies=replies.replies_of(db.session, g.user, document),
+            unread_fyi=any(workflow.holds_fyi(g.user, document, line)
+                           for line in document.assignments),
             audit=audit_of(db.session, "incoming_document", document.id))
 
     @expose("/<int:document_id>/do/<action>", methods=["POST"])
     @has_access
     def act(self, document_id, action):
+        """One routing action. Asked by the page's script (the FYI holder's "Đã xem" on
+        opening: header X-Requested-With: fetch), it answers JSON instead of a page."""
         document = self._document_or_404(document_id)
+        by_script = request.headers.get("X-Requested-With") == "fetch"
         form = NoteForm()
         if not form.validate():
             abort(400)
@@ -253,21 +311,56 @@ class IncomingWorkView(BaseView):
             abort(404)
         try:
             data = services.routing_data(request.form, _assignment_lines(request.form),
-                                         form=True)
+                                         _officer_rows(request.form), form=True)
             data.update(note=form.note.data, reply_reference=form.reply_reference.data)
             services.act(db.session, g.user, document, action, data)
-        except services.FormErrors as error:
-            db.session.rollback()
-            for messages in error.errors.values():
-                for message in messages:
-                    flash(str(message), "danger")
-            return redirect(url_for(".show", document_id=document_id))
         except DomainError as error:
             db.session.rollback()
-            flash(str(error), "danger")
+            messages = [str(m) for ms in error.errors.values() for m in ms] \
+                if isinstance(error, services.FormErrors) else [str(error)]
+            if by_script:
+                return jsonify(ok=False, messages=messages), 422
+            for message in messages:
+                flash(message, "danger")
             return redirect(url_for(".show", document_id=document_id))
+        if by_script:
+            return jsonify(ok=True)
         flash(_("Đã ghi nhận."), "success")
         return redirect(url_for(".show", document_id=document_id))
+
+    @expose("/bulk-panel")
+    @has_access
+    def bulk_panel(self):
+        """The bulk form's choices, fetched when the clerk or a leader first ticks a row."""
+        return self.render_template("incoming/_bulk_panel.html", bulk=_bulk_choices(g.user, True))
+
+    @expose("/bulk", methods=["POST"])
+    @has_access
+    def bulk(self):
+        """The grid's daily batches: present, assign to the same people, mark read — the
+        selected documents, each in its own unit of work (services.bulk_act)."""
+        if not NoteForm().validate():
+            abort(400)
+        # the button's value, or the hidden copy the grid's script keeps (incoming-bulk.js)
+        action = next((v for v in request.form.getlist("bulk_action") if v), "")
+        back = request.form.get("next") or ""
+        back = back if back.startswith("/incoming/list/") else url_for("IncomingView.list")
+        if action not in services.BULK_ACTIONS:
+            abort(404)
+        try:
+            data = services.routing_data(request.form, _assignment_lines(request.form),
+                                         form=True)
+            result = services.bulk_act(db.session, g.user, request.form.getlist("ids"),
+                                       action, data)
+        except DomainError as error:
+            db.session.rollback()
+            messages = [str(m) for ms in error.errors.values() for m in ms] \
+                if isinstance(error, services.FormErrors) else [str(error)]
+            for message in messages:
+                flash(message, "danger")
+            return redirect(back)
+        flash(result.summary(action), "warning" if result.failed else "success")
+        return redirect(back)
 
     # -- files
     def _file_or_404(self, document, file_id):
@@ -302,13 +395,37 @@ class IncomingWorkView(BaseView):
     @expose("/overdue")
     @has_access
     def overdue(self):
-        rows = services.overdue_lines(db.session, g.user)
-        groups = {}
-        for department, person, line, document, days in rows:
-            groups.setdefault(department, {}).setdefault(person, []).append(
-                (line, document, days))
-        return self.render_template("incoming/overdue.html", groups=groups, total=len(rows),
-                                    title=_("Văn bản đến quá hạn"))
+        """Văn bản đến quá hạn: everything late that the person may see (of one unit with
+        `?unit=`, as the dashboard's unit), counted per group first, then a page of the work
+        itself; beside it how much of it is theirs (the home tile, the inbox badge)."""
+        from app.core.numbers import row_id
+        from app.org.models import Department
+
+        unit_id = row_id(request.args.get("unit"))
+        unit = db.session.get(Department, unit_id) if unit_id else None
+        if unit_id and unit is None:
+            flash(_("Không có đơn vị này: hiển thị toàn bộ phạm vi xem."), "warning")
+        unit_id = unit.id if unit else None
+        total, groups = services.overdue_summary(db.session, g.user, unit_id=unit_id)
+        pieces = sum(count for *_rest, count in groups)
+        pages = max((pieces + OVERDUE_PAGE_SIZE - 1) // OVERDUE_PAGE_SIZE, 1)
+        page = min(max(row_id(request.args.get("page")) or 1, 1), pages)
+        items = services.overdue_lines(db.session, g.user, unit_id=unit_id,
+                                       offset=(page - 1) * OVERDUE_PAGE_SIZE,
+                                       limit=OVERDUE_PAGE_SIZE)
+        sections = []  # [(kind, unit, [(person, [item])])] in the page's order
+        for item in items:
+            if not sections or sections[-1][:2] != (item.kind, item.department):
+                sections.append((item.kind, item.department, []))
+            people = sections[-1][2]
+            if not people or people[-1][0] != item.person:
+                people.append((item.person, []))
+            people[-1][1].append(item)
+        return self.render_template(
+            "incoming/overdue.html", title=_("Văn bản đến quá hạn"), total=total,
+            groups=groups, sections=sections, unit=unit, page=page, pages=pages,
+            pieces=pieces, mine=services.inbox_count(db.session, g.user, "overdue"),
+            group_labels=services.OVERDUE_GROUPS, LINE=services.deadlines.LINE)
 
     @expose("/book")
     @has_access
@@ -316,21 +433,63 @@ class IncomingWorkView(BaseView):
         return registers.book_response(self, request.args)
 
 
+def _people():
+    return sorted(db.session.scalars(select(EofficeUser).where(EofficeUser.active.is_(True))),
+                  key=lambda p: vietnamese_sort_key(p.full_name))
+
+
+def _bulk_choices(user, full=False):
+    """What the grid's bulk form offers this person (the service checks each document); with
+    `full`, the choices the panel lists (leaders, units, people), fetched on demand."""
+    submits, directs = workflow.submits(user, None), workflow.directs(user, None)
+    choices = {"acknowledge": True, "submit": submits, "assign": directs}
+    if full:
+        choices.update(
+            leaders=services.leaders(db.session) if submits else [],
+            departments=services.departments(db.session) if directs else [],
+            people=_people() if directs else [], roles=ASSIGNMENT_ROLES)
+    return choices
+
+
+def _at(values, index):
+    return values[index] if index < len(values) else ""
+
+
 def _assignment_lines(form):
     """Rows of the direction form: role[], target[] ('d:<unit id>' or 'u:<user id>'),
-    line_deadline[]."""
+    line_deadline[], instruction[] (ý kiến chỉ đạo of the row)."""
     lines = []
-    for role, target, deadline in zip(form.getlist("role"), form.getlist("target"),
-                                      form.getlist("line_deadline"), strict=False):
+    deadlines, instructions = form.getlist("line_deadline"), form.getlist("instruction")
+    for index, (role, target) in enumerate(zip(form.getlist("role"), form.getlist("target"),
+                                               strict=False)):
         if not role or not target:
             continue
         kind, _sep, ident = target.partition(":")
-        if kind not in ("d", "u") or not ident.isdecimal():
+        if kind not in ("d", "u") or not ident.isdecimal() or int(ident) >= 2**31:
             raise services.FormErrors({"lines": [_l("Đơn vị hoặc người không hợp lệ.")]})
         lines.append({"role": role, "department_id": int(ident) if kind == "d" else None,
                       "user_id": int(ident) if kind == "u" else None,
-                      "deadline": parse_date(deadline, "lines", BAD_DATE)})
+                      "deadline": parse_date(_at(deadlines, index), "lines", BAD_DATE),
+                      "instruction": _at(instructions, index)})
     return lines
+
+
+def _officer_rows(form):
+    """Rows of a unit leader's hand-out: officer_id[], officer_deadline[],
+    officer_instruction[], and officer_lead (the index of the row that leads)."""
+    rows = []
+    deadlines = form.getlist("officer_deadline")
+    instructions = form.getlist("officer_instruction")
+    lead = form.get("officer_lead", "")
+    for index, ident in enumerate(form.getlist("officer_id")):
+        if not ident:
+            continue
+        if not ident.isdecimal() or int(ident) >= 2**31:
+            raise services.FormErrors({"officer_id": [_l("Chọn một người của đơn vị.")]})
+        rows.append({"user_id": int(ident), "lead": lead == str(index),
+                     "deadline": parse_date(_at(deadlines, index), "deadline", BAD_DATE),
+                     "instruction": _at(instructions, index)})
+    return rows
 
 
 def register_views(appbuilder):

@@ -10,6 +10,7 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import object_session as session_of
 
 from app.catalogs.models import Field, RetentionPeriod
 from app.core import search
@@ -38,6 +39,8 @@ def _event(dossier, user, action, from_status=None, note=None):
     dossier.events.append(DossierEvent(
         actor_id=user.id if user else None, action=action, from_status=from_status,
         to_status=dossier.status, note=str(note)[:2000] if note else None, at=utcnow()))
+    if dossier.id is not None:  # the overdue notice is done once the dossier no longer is
+        _tell_dossier(session_of(dossier), dossier, user)
 
 
 def _check_editable(user, dossier):
@@ -690,3 +693,16 @@ def find_documents(session, user, dossier, text="", limit=15, kinds=None) -> lis
                                    doc.created_at.date() if doc.created_at else None,
                                    f"{_type_name(doc)}: {doc.excerpt}"))
     return found
+
+
+# ---------------------------------------------------------------- notices (app.notifications)
+
+def _tell_dossier(session, dossier, user):
+    """The actor's notices about the dossier are done; everyone's overdue notice is done once
+    the dossier is closed or its deadline moved (app.dossiers.reminders gives them)."""
+    from app.notifications.services import settle, settle_all
+
+    subject = f"dossier:{dossier.id}"
+    settle(session, user, subject)
+    if not is_overdue(dossier):
+        settle_all(session, subject, ("dossier.overdue",))

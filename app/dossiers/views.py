@@ -15,7 +15,7 @@ from wtforms.validators import Optional
 from app.catalogs.models import Field, RetentionPeriod
 from app.core.db import vi_order
 from app.core.errors import DomainError
-from app.core.downloads import send_download
+from app.core.downloads import send_download, view_requested
 from app.core.forms import VietnameseDateField
 from app.core.timefmt import today_local
 from app.core.validation import BoundedIntegerField, form_validator
@@ -333,7 +333,7 @@ class DossierWorkView(BaseView):
         data, _contents_pages = dossier_pdf(db.session, g.user, dossier)
         return send_download(data=data, filename=pdf_filename(dossier),
                              mimetype="application/pdf", object_type="dossier",
-                             object_id=dossier.id)
+                             object_id=dossier.id, view=view_requested())  # ?view=1: the viewer
 
 
 # ---------------------------------------------------------------- the dossier plan

@@ -14,6 +14,7 @@ from wtforms.validators import Optional
 
 from app.core.errors import DomainError
 from app.core.forms import VietnameseDateTimeField
+from app.core.kept_uploads import KeptUploads
 from app.extensions import db
 from app.news import services, workflow
 from app.news.access import get_visible, get_visible_image, writes_news
@@ -60,9 +61,12 @@ class NewsForm(FlaskForm):
                 "publish_at": self.publish_at.data, "remove_cover": self.remove_cover.data,
                 "backfill_reason": self.backfill_reason.data}
 
-    def cover_upload(self):
-        upload = self.cover.data
-        return (upload.read(), upload.filename) if upload and upload.filename else None
+
+
+def _kept_cover(purpose):
+    """The cover chosen now, or the one kept from the form's previous round (kept_uploads)."""
+    return KeptUploads.from_request(g.user, purpose, "cover", check=services.check_image,
+                                    single=True)
 
 
 class ActionForm(FlaskForm):
@@ -147,26 +151,27 @@ class NewsView(BaseView):
         return redirect(url_for(".show", news_id=news_id))
 
     # -- the form
-    def _render_form(self, form, item=None, errors=None, status=200):
+    def _render_form(self, form, item=None, errors=None, status=200, kept=None):
+        errors = kept.keep(errors) if kept is not None else errors  # the cover chosen: kept
         return self.render_template(
-            "news/form.html", form=form, item=item, errors=errors or {},
+            "news/form.html", form=form, item=item, errors=errors or {}, kept=kept,
             title=_("Sửa tin") if item else _("Viết tin"), accept_images=ACCEPT_IMAGES,
             title_max=TITLE_MAX, summary_max=SUMMARY_MAX,
             body_html=Markup(clean_html(form.body.data))), status
 
-    def _save(self, form, item=None):
+    def _save(self, form, kept, item=None):
         """Validate and save; the form again with every message if anything is wrong."""
         errors = {} if form.validate() else {k: list(v) for k, v in form.errors.items()}
         data = form.data_for_service()
         try:
-            if errors:  # typing errors (a date): report the rules' messages too
+            if errors or kept.errors:  # typing errors (a date): the rules' messages too
                 services.validate(db.session, g.user, data, item)
                 raise services.FormErrors({})
             if item is None:
-                item = services.create_news(db.session, g.user, data, form.cover_upload())
+                item = services.create_news(db.session, g.user, data, kept.upload)
             else:
                 services.update_news(db.session, g.user, item, data, form.version.data,
-                                     form.cover_upload())
+                                     kept.upload)
         except services.FormErrors as error:
             db.session.rollback()
             for name, messages in error.errors.items():
@@ -183,9 +188,11 @@ class NewsView(BaseView):
         form = NewsForm().load_choices(db.session)
         if request.method == "GET":
             return self._render_form(form)
-        item, errors = self._save(form)
+        kept = _kept_cover("news")
+        item, errors = self._save(form, kept)
         if errors:
-            return self._render_form(form, errors=errors, status=422)
+            return self._render_form(form, errors=errors, status=422, kept=kept)
+        kept.done()
         flash(_("Đã lưu tin (nháp)."), "success")
         return redirect(url_for(".show", news_id=item.id))
 
@@ -200,9 +207,11 @@ class NewsView(BaseView):
         if request.method == "GET":
             form.fill_from(item)
             return self._render_form(form, item)
-        saved, errors = self._save(form, item)
+        kept = _kept_cover(f"news:{item.id}")
+        saved, errors = self._save(form, kept, item)
         if errors:
-            return self._render_form(form, self._item_or_404(news_id), errors, 422)
+            return self._render_form(form, self._item_or_404(news_id), errors, 422, kept)
+        kept.done()
         flash(_("Đã lưu."), "success")
         return redirect(url_for(".show", news_id=saved.id))
 

@@ -1,30 +1,61 @@
-"""The bell: the notices page, opening a notice (marks it read), marking all as read."""
-from flask import abort, g, redirect, request, url_for
+"""The bell: the notices page (open ones or all), opening a notice (marks it read), marking
+all as read, and each person's email settings."""
+from flask import abort, current_app, flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms import BooleanField
 
 from app.extensions import db
 from app.notifications import services
 from app.notifications.models import Notification
 
 PAGE_SIZE = 50
+SHOW = {"open": _l("Chưa xử lý"), "all": _l("Tất cả")}
+
+
+class MailSettingsForm(FlaskForm):
+    digest = BooleanField(_l("Nhận thư tổng hợp hằng ngày các việc đang chờ tôi"))
+    urgent = BooleanField(_l("Nhận email ngay khi có việc khẩn hoặc quá hạn"))
 
 
 class NotificationView(BaseView):
     route_base = "/notifications"
     class_permission_name = "Notification"
-    method_permission_name = {"index": "read", "open": "read", "read_all": "read"}
+    method_permission_name = {"index": "read", "open": "read", "read_all": "read",
+                              "settings": "read"}
     default_view = "index"
 
     @expose("/")
     @has_access
     def index(self):
-        page = max(request.args.get("page", 0, type=int), 0)
-        notices = services.notices_of(db.session, g.user.id, PAGE_SIZE + 1, page * PAGE_SIZE)
+        page = min(max(request.args.get("page", 0, type=int), 0), 10**6)
+        show = request.args.get("show") if request.args.get("show") in SHOW else "all"
+        notices = services.notices_of(db.session, g.user.id, PAGE_SIZE + 1, page * PAGE_SIZE,
+                                      open_only=show == "open")
         return self.render_template(
             "notifications/list.html", title=_l("Thông báo"), form=FlaskForm(),
-            notices=notices[:PAGE_SIZE], page=page, has_next=len(notices) > PAGE_SIZE)
+            notices=notices[:PAGE_SIZE], page=page, has_next=len(notices) > PAGE_SIZE,
+            show=show, shows=SHOW)
+
+    @expose("/settings", methods=["GET", "POST"])
+    @has_access
+    def settings(self):
+        """Email settings of the person: the daily digest, the urgent mails (opt-out)."""
+        form = MailSettingsForm()
+        if request.method == "POST":
+            if not form.validate_on_submit():
+                abort(400)
+            services.save_mail_settings(db.session, g.user.id, form.digest.data,
+                                        form.urgent.data)
+            flash(_("Đã lưu cài đặt nhận email."), "success")
+            return redirect(url_for("NotificationView.settings"))
+        form.digest.data, form.urgent.data = services.mail_settings(db.session, g.user.id)
+        return self.render_template(
+            "notifications/settings.html", title=_l("Cài đặt nhận email"), form=form,
+            email=g.user.email, mail_enabled=bool(current_app.config.get("MAIL_SERVER")),
+            digest_hour=current_app.config.get("MAIL_DIGEST_HOUR"))
 
     @expose("/<int:notification_id>", methods=["POST"])
     @has_access

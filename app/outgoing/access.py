@@ -4,6 +4,7 @@ from sqlalchemy import and_, exists, false, or_, select, true
 
 from app.catalogs.models import SecrecyLevel, Signer
 from app.security.access import may
+from app.security.delegation import SIGN, acting_for
 from app.outgoing.models import (
     APPROVED, ISSUED, INTERNAL_UNIT, INTERNAL_USER, Draft, OutgoingDocument, OutgoingRecipient,
 )
@@ -20,13 +21,15 @@ def _authenticated(user):
 def visible_draft(user):
     """Leaders see every draft (`can_read_all`); the clerk, who issues, those approved for
     issuance and issued; the drafter their own; the intended signer those they will sign; a
-    unit leader their unit's (`can_read_unit`); anyone the non-secret drafts of their fields."""
+    unit leader their unit's (`can_read_unit`); anyone the non-secret drafts of their fields;
+    a deputy those of the people who delegated their signing to them (today)."""
     if not _authenticated(user) or not may(user, "can_read", "Draft"):
         return false()
     if may(user, "can_read_all", "Draft"):
         return true()
+    signers = [user.id, *acting_for(user, SIGN)]
     conditions = [Draft.drafter_id == user.id,
-                  Draft.signer_id.in_(select(Signer.id).where(Signer.user_id == user.id))]
+                  Draft.signer_id.in_(select(Signer.id).where(Signer.user_id.in_(signers)))]
     if may(user, "can_write", "OutgoingDocument"):
         conditions.append(Draft.state.in_([APPROVED, ISSUED]))
     if may(user, "can_read_unit", "Draft") and user.department_id:

@@ -36,8 +36,26 @@ def serialize_draft(draft, full=False):
                          "actor": str(e.actor or "")} for e in draft.events],
             "missing_for_issuance": [str(p) for p in services.missing_for_issuance(draft)],
             "outgoing_id": draft.outgoing.id if draft.outgoing else None,
+            # the office's check (Art. 7.1d)
+            "checked": draft.is_checked,
+            "checked_at": draft.checked_at.isoformat() if draft.checked_at else None,
+            "checked_by": str(draft.checked_by or "") or None,
+            "checked_version": draft.checked_version,
+            "approved_under_delegation": draft.approved_delegation.acting_note()
+            if draft.approved_delegation else None,
         })
     return result
+
+
+def _reply_of(user, draft):
+    """The incoming document a draft answers, if the caller may see it."""
+    from app.documents.access import get_visible as get_visible_incoming
+
+    incoming = get_visible_incoming(db.session, user, draft.reply_to_id) \
+        if draft.reply_to_id else None
+    return {"id": incoming.id, "label": services.reply_label(incoming),
+            "arrival_number": incoming.arrival_number, "arrival_year": incoming.arrival_year,
+            "number_symbol": incoming.number_symbol} if incoming else None
 
 
 def serialize_outgoing(document, full=False):
@@ -49,6 +67,9 @@ def serialize_outgoing(document, full=False):
         "excerpt": document.excerpt, "document_type": document.document_type.name,
         "signer": f"{document.signer_authority} {document.signer_position} "
                   f"{document.signer_name}".strip(),
+        "signature": document.signature_block,
+        "signed_under_delegation": document.delegation.acting_note()
+        if document.delegation else None,
     }
     if full:
         result.update({
@@ -88,10 +109,12 @@ class DraftApi(DomainApi):
     @expose("/<int:pk>", methods=["GET"])
     @guarded("get")
     def get(self, pk):
-        draft = get_visible_draft(db.session, self.caller(), pk)
+        user = self.caller()
+        draft = get_visible_draft(db.session, user, pk)
         if draft is None:
             return self.response_404()
-        return self.response(200, result=serialize_draft(draft, full=True))
+        return self.response(200, result={**serialize_draft(draft, full=True),
+                                          "reply_to": _reply_of(user, draft)})
 
     @expose("/", methods=["POST"])
     @guarded("post")
@@ -139,7 +162,8 @@ class DraftApi(DomainApi):
     @expose("/<int:pk>/actions/<action>", methods=["POST"])
     @guarded("action")
     def action(self, pk, action):
-        """submit, forward, return {note}, approve, comment {note}."""
+        """submit, forward, return {note}, approve, comment {note}; the office's check:
+        check, office_return {note}."""
         user = self.caller()
         draft = get_visible_draft(db.session, user, pk)
         if draft is None:

@@ -32,7 +32,8 @@ class DraftForm(FlaskForm):
     internal_user_ids = SelectMultipleField(_l("Nơi nhận nội bộ: cá nhân"),
                                             validators=[Optional()])
     external_agency_ids = SelectMultipleField(_l("Nơi nhận bên ngoài"), validators=[Optional()])
-    reply_to_id = BoundedIntegerField(_l("Trả lời văn bản đến (mã)"), validators=[Optional()])
+    # kept hidden: the page shows the incoming document's arrival number and number/symbol
+    reply_to_id = BoundedIntegerField(_l("Trả lời văn bản đến"), validators=[Optional()])
     notes = TextAreaField(_l("Ghi chú"), validators=[Optional()], render_kw=LEGACY_CONVERT)
     files = MultipleFileField(_l("Tệp dự thảo (Word, PDF)"))
     version_note = StringField(_l("Ghi chú phiên bản"), validators=[Optional()])
@@ -66,6 +67,18 @@ class DraftForm(FlaskForm):
         data.update(excerpt=self.excerpt.data, notes=self.notes.data,
                     reply_to_id=self.reply_to_id.data)
         return data
+
+    def fill_reply(self, prefill: dict):
+        """A reply to an incoming document (app.outgoing.services.reply_prefill): the sending
+        agency as recipient (when it is in the catalog's active list), field and excerpt."""
+        self.reply_to_id.data = prefill["reply_to_id"]
+        self.excerpt.data = prefill["excerpt"]
+        offered = {value for value, _label in self.field_id.choices}
+        if prefill.get("field_id") and str(prefill["field_id"]) in offered:
+            self.field_id.data = str(prefill["field_id"])
+        agencies = {value for value, _label in self.external_agency_ids.choices}
+        self.external_agency_ids.data = [str(x) for x in prefill.get("external_agency_ids", [])
+                                         if str(x) in agencies]
 
     def fill_from(self, draft):
         for name in ("document_type_id", "field_id", "urgency_id", "secrecy_id", "signer_id",

@@ -14,6 +14,7 @@ from app.core.models import DocumentFile
 from app.core.timefmt import utcnow
 from app.documents.models import IncomingDocument
 from app.org.models import Department, EofficeUser
+from app.security.delegation import Delegation
 
 # Draft states; transitions in app.outgoing.workflow.
 DRAFTING = "drafting"          # being written (or returned to the drafter)
@@ -90,6 +91,15 @@ class Draft(Model):
     notes = Column(Text)
     created_at = Column(DateTime, nullable=False, default=utcnow, index=True)
     updated_at = Column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+    # The office leader's check (Art. 7.1d): who marked it checked, when, and which version;
+    # a new version or an edit clears it (what was checked is what gets issued).
+    checked_at = Column(DateTime, index=True)
+    checked_by_id = Column(Integer, ForeignKey("ab_user.id"))
+    checked_by = relationship(EofficeUser, foreign_keys=[checked_by_id])
+    checked_version = Column(Integer)
+    # Approved by a deputy acting for the signer (app.security.delegation).
+    approved_delegation_id = Column(Integer, ForeignKey("delegation.id"))
+    approved_delegation = relationship(Delegation)
 
     versions = relationship("DraftVersion", back_populates="draft",
                             order_by="DraftVersion.number", cascade="all, delete-orphan")
@@ -101,6 +111,10 @@ class Draft(Model):
     @property
     def state_label(self):
         return DRAFT_STATES.get(self.state, self.state)
+
+    @property
+    def is_checked(self) -> bool:
+        return self.checked_at is not None
 
     @property
     def latest_version(self):
@@ -209,6 +223,11 @@ class OutgoingDocument(Model):
     replaces_id = Column(Integer, ForeignKey("outgoing_document.id", ondelete="RESTRICT"))
     replaces = relationship("OutgoingDocument", remote_side=[id], foreign_keys=[replaces_id])
     search_text = Column(Text, nullable=False, default="")
+    # Signed by a deputy under a delegation: for whom (the delegator's title and name).
+    delegation_id = Column(Integer, ForeignKey("delegation.id"))
+    delegation = relationship(Delegation)
+    signed_for = Column(String(100))
+    signed_for_name = Column(String(100))
 
     recipients = relationship("OutgoingRecipient", back_populates="document",
                               order_by="OutgoingRecipient.id", cascade="all, delete-orphan")
@@ -222,6 +241,15 @@ class OutgoingDocument(Model):
     @property
     def is_secret(self):
         return bool(self.secrecy and self.secrecy.level > 0)
+
+    @property
+    def signature_block(self) -> str:
+        """The signature as printed: "KT. GIÁM ĐỐC / PHÓ GIÁM ĐỐC" under a delegation,
+        otherwise the authority and the position ("KT. Phó Giám đốc")."""
+        if self.signed_for:
+            return f"{self.signer_authority} {self.signed_for.upper()} / " \
+                   f"{self.signer_position.upper()}".strip()
+        return f"{self.signer_authority} {self.signer_position}".strip()
 
     def file_of(self, role):
         return next((f.file for f in self.files if f.role == role), None)

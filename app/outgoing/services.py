@@ -13,6 +13,8 @@ from app.core.errors import DomainError, FormErrors
 from app.core.text import fold, nfc, number_symbol_key
 from app.core.timefmt import utcnow
 from app.documents.numbering import begin_numbering, peek_next_number, take_next_number
+from app.notifications.services import notify, people_of, quote, settle, settle_all
+from app.security.access import people_with
 from app.org.models import Department, EofficeUser
 from app.outgoing import symbols, workflow
 from app.outgoing.access import visible_outgoing
@@ -34,6 +36,7 @@ def _event(draft, user, action, from_state, note=None):
     draft.events.append(DraftEvent(actor_id=user.id, action=action, from_state=from_state,
                                    to_state=draft.state, note=str(note) if note else None,
                                    at=utcnow()))
+    _tell_draft(draft, user, from_state, note)
 
 
 def _clean(data):
@@ -139,6 +142,8 @@ def _check_draft_files(uploads):
 
 
 def _add_versions(draft, store, user, checked, note=None):
+    if checked:
+        _clear_check(draft)  # the office checked another version
     for data, info in checked:
         number = len(draft.versions) + 1
         draft.versions.append(DraftVersion(number=number, file=store(user, data, info),
@@ -157,6 +162,7 @@ def update_draft(session, user, draft, data: dict, uploads=(), note=None):
         for key in DRAFT_FIELDS:
             setattr(draft, key, data.get(key))
         _set_recipients(session, draft, data)
+        _clear_check(draft)  # what the office checked has changed
         _event(draft, user, "edit", draft.state)
         _add_versions(draft, store, user, checked, note)
     return draft
@@ -185,27 +191,47 @@ def comment(session, user, draft, note):
 
 
 def missing_for_issuance(draft) -> list:
-    """The office leader's final check (Art. 7.1d): what is still missing or inconsistent."""
+    """The office leader's final check (Art. 7.1d): what is still missing or inconsistent in
+    the draft's form before it may be issued (Decree 30, Annex I)."""
     problems = []
-    if not draft.excerpt:
+    excerpt = (draft.excerpt or "").strip()
+    if not excerpt:
         problems.append(_l("Chưa có trích yếu."))
     if draft.document_type is None:
         problems.append(_l("Chưa chọn loại văn bản."))
+    elif not draft.document_type.active:
+        problems.append(_l("Loại văn bản «%(type)s» không còn dùng.",
+                           type=draft.document_type.name))
+    elif excerpt and is_official_letter(draft.document_type) \
+            and not fold(excerpt).startswith("v/v"):
+        problems.append(_l("Trích yếu của công văn phải bắt đầu bằng «V/v»."))
     if draft.signer is None:
         problems.append(_l("Chưa chọn người ký."))
     elif not draft.signer.active:
         problems.append(_l("Người ký không còn hiệu lực."))
+    elif draft.signer.user_id is None:
+        problems.append(_l("Người ký chưa gắn với tài khoản nên không duyệt được."))
     if not draft.versions:
         problems.append(_l("Chưa có tệp dự thảo."))
     if not (draft.internal_units or draft.internal_users or draft.external_agencies):
         problems.append(_l("Chưa có nơi nhận."))
     if draft.field is None:
         problems.append(_l("Chưa chọn lĩnh vực."))
-    if draft.is_secret and draft.external_agencies and draft.secrecy.level >= 2:
+    if draft.urgency is None:
+        problems.append(_l("Chưa chọn độ khẩn."))
+    if draft.secrecy is None:
+        problems.append(_l("Chưa chọn độ mật."))
+    elif draft.is_secret and draft.external_agencies and draft.secrecy.level >= 2:
         problems.append(_l("Văn bản Tối mật, Tuyệt mật không gửi qua mạng; chỉ gửi bản giấy."))
     if draft.replaces is not None and draft.replaces.state != ISSUED_STATE:
         problems.append(_l("Văn bản được thay thế không còn ở trạng thái đã phát hành."))
     return problems
+
+
+def is_official_letter(document_type) -> bool:
+    """Công văn (no abbreviation of its own): its excerpt reads "V/v …" (Decree 30, Annex I)."""
+    return document_type is not None and not document_type.abbreviation \
+        and fold(document_type.name) == "cong van"
 
 
 def submit_problems(draft) -> list:
@@ -218,7 +244,8 @@ def submit_problems(draft) -> list:
     return problems
 
 
-ACTIONS = ("comment", "submit", "forward", "return", "approve")  # issuing has its own form
+ACTIONS = ("comment", "submit", "forward", "return", "approve",  # issuing has its own form
+           "check", "office_return")  # the office's check (Art. 7.1d)
 
 
 def act(session, user, draft, action: str, note=None) -> None:
@@ -227,8 +254,61 @@ def act(session, user, draft, action: str, note=None) -> None:
         raise DomainError(_l("Không có thao tác này."))
     if action == "comment":
         comment(session, user, draft, note)
+    elif action in ("check", "office_return"):
+        office_check(session, user, draft, action, note)
     else:
         apply(session, user, draft, action, note)
+
+
+# ---------------------------------------------------------------- the office's check
+
+def office_check_required() -> bool:
+    """OFFICE_CHECK_REQUIRED: the office must have checked a draft before it is approved
+    and issued (the agency's choice; off by default)."""
+    return bool(current_app.config.get("OFFICE_CHECK_REQUIRED"))
+
+
+def _clear_check(draft):
+    draft.checked_at = draft.checked_by_id = draft.checked_version = None
+
+
+def _not_checked_problem(draft):
+    if office_check_required() and not draft.is_checked:
+        return _l("Văn phòng chưa kiểm tra thể thức dự thảo này (Điều 7.1d): chờ lãnh đạo văn "
+                  "phòng kiểm tra trước khi duyệt, phát hành.")
+    return None
+
+
+def office_check(session, user, draft, action, note=None):
+    """The office leader's check (Art. 7.1d). "check": the draft's form is right — recorded
+    with who, when and which version, in its history; the state does not change. A draft
+    with problems is not marked checked. "office_return": back to the drafter with the
+    comments (required), the check cleared, the drafter notified (as for any return)."""
+    transition = workflow.transition_for(draft, action)
+    if transition is None or not transition.may(user, draft):
+        raise DomainError(_l("Bạn không thể kiểm tra dự thảo ở bước này: chỉ lãnh đạo văn "
+                             "phòng kiểm tra dự thảo đang trình duyệt hoặc chờ phát hành."))
+    note = nfc((note or "").strip())
+    from_state = draft.state
+    if action == "check":
+        if draft.is_checked:
+            raise DomainError(_l("Dự thảo này đã được kiểm tra."))
+        problems = missing_for_issuance(draft)
+        if problems:
+            raise FormErrors({"state": [_l("Chưa thể xác nhận đã kiểm tra: %(p)s",
+                                           p=" ".join(str(p) for p in problems))]})
+        version = draft.latest_version
+        draft.checked_at, draft.checked_by_id = utcnow(), user.id
+        draft.checked_version = version.number if version else None
+        _event(draft, user, "check", from_state,
+               note or (_l("Phiên bản %(n)s", n=version.number) if version else None))
+    else:
+        if not note:
+            raise FormErrors({"note": [_l("Nhập ý kiến khi trả lại dự thảo.")]})
+        draft.state = transition.new_state
+        _clear_check(draft)
+        _event(draft, user, "office_return", from_state, note)  # the drafter is told there
+    session.commit()
 
 
 def apply(session, user, draft, action, note=None):
@@ -244,18 +324,39 @@ def apply(session, user, draft, action, note=None):
         problems = submit_problems(draft)
         if problems:
             raise FormErrors({"state": problems})
+    if action == "approve":
+        problems = missing_for_issuance(draft)
+        unchecked = _not_checked_problem(draft)
+        if problems or unchecked:
+            raise FormErrors({"state": problems + ([unchecked] if unchecked else [])})
+    delegation = _signer_delegation(session, user, draft) \
+        if action in ("approve", "return") and draft.state == SIGNER_REVIEW else None
     from_state = draft.state
     draft.state = transition.new_state
     if action == "submit" and may(user, "can_review_unit", "Draft") \
             and user.department_id == draft.drafting_department_id:
         draft.state = SIGNER_REVIEW  # the unit's leader drafted it: straight to the signer
     if action == "approve":
-        problems = missing_for_issuance(draft)
-        if problems:
-            draft.state = from_state
-            raise FormErrors({"state": problems})
+        draft.approved_delegation_id = delegation.id if delegation else None
+    if delegation is not None:
+        marked = delegation.acting_note()
+        note = f"{marked}. {note}" if note else marked[:1].upper() + marked[1:]
+        from app.security.delegation import record_acted_for
+
+        record_acted_for(session, delegation, "draft", draft.id,
+                         workflow.EVENT_LABELS.get(action, action))
     _event(draft, user, action, from_state, note or None)
     session.commit()
+
+
+def _signer_delegation(session, user, draft):
+    """The delegation under which `user` approves or returns the draft for its signer, or
+    None when they are the signer themselves."""
+    if not workflow.signs_for(user, draft):
+        return None
+    from app.security.delegation import SIGN, delegation_for
+
+    return delegation_for(session, user, draft.signer.user_id, SIGN)
 
 
 # ---------------------------------------------------------------- issuance
@@ -287,8 +388,9 @@ def issue(session, user, draft, *, register_id, issued_date: date, place: str,
                              "phát hành."))
     errors = {}
     problems = missing_for_issuance(draft)
-    if problems:
-        errors["state"] = problems
+    unchecked = _not_checked_problem(draft)
+    if problems or unchecked:
+        errors["state"] = problems + ([unchecked] if unchecked else [])
     register = session.get(Register, register_id) if register_id else None
     if register is None or register.direction != "out" or not register.active:
         errors["register_id"] = [_l("Chọn sổ văn bản đi đang dùng.")]
@@ -338,14 +440,16 @@ def issue(session, user, draft, *, register_id, issued_date: date, place: str,
             raise FormErrors({"symbol": [_l(
                 "Số, ký hiệu %(s)s đã có trong năm (số và ký hiệu phải duy nhất trong năm): "
                 "sửa ký hiệu, ví dụ thêm ký hiệu riêng của sổ này.", s=display)]})
-        signer = draft.signer
+        signer = _signature(session, draft)
         document = OutgoingDocument(
             draft_id=draft.id, register_id=register.id, year=register.year, number=number,
             symbol=symbol, number_symbol=display, number_symbol_key=key,
             issued_date=issued_date, place=place, document_type_id=draft.document_type_id,
             excerpt=draft.excerpt, field_id=draft.field_id, urgency_id=draft.urgency_id,
-            secrecy_id=draft.secrecy_id, signer_name=signer.full_name,
-            signer_position=signer.position_title, signer_authority=signer.authority,
+            secrecy_id=draft.secrecy_id, signer_name=signer["name"],
+            signer_position=signer["position"], signer_authority=signer["authority"],
+            delegation_id=signer["delegation_id"], signed_for=signer["signed_for"],
+            signed_for_name=signer["signed_for_name"],
             drafting_department_id=draft.drafting_department_id, copies=copies,
             archive_holder=nfc(archive_holder) if archive_holder else None,
             issued_by_id=user.id, issued_at=utcnow(), replaces_id=draft.replaces_id)
@@ -374,7 +478,29 @@ def issue(session, user, draft, *, register_id, issued_date: date, place: str,
         _event(draft, user, "issue", from_state, display)
         session.flush()
         refresh_search_text(document)
+        _tell_recipients(session, user, document)
     return document
+
+
+def _signature(session, draft) -> dict:
+    """Who signed, as printed: the draft's signer; or, when a deputy approved it under a
+    delegation, the deputy with the delegation's mark (KT./TUQ.) for the signer's title —
+    "KT. GIÁM ĐỐC / PHÓ GIÁM ĐỐC"."""
+    signer, delegation = draft.signer, draft.approved_delegation
+    if delegation is None:
+        return {"name": signer.full_name, "position": signer.position_title,
+                "authority": signer.authority, "delegation_id": None, "signed_for": None,
+                "signed_for_name": None}
+    deputy = delegation.to_user
+    entries = list(session.scalars(select(Signer).where(Signer.user_id == deputy.id,
+                                                        Signer.active).order_by(Signer.id)))
+    entry = next((e for e in entries if e.authority == delegation.signing_form),
+                 entries[0] if entries else None)
+    position = entry.position_title if entry else (deputy.position.name if deputy.position
+                                                    else "")
+    return {"name": deputy.full_name, "position": position,
+            "authority": delegation.signing_form, "delegation_id": delegation.id,
+            "signed_for": signer.position_title, "signed_for_name": signer.full_name}
 
 
 def refresh_search_text(document):
@@ -404,6 +530,7 @@ def mark_read(session, user, document):
         if mine and recipient.read_at is None:
             recipient.read_at = utcnow()
             changed = True
+    changed |= bool(settle(session, user, f"outgoing:{document.id}"))  # its notice is done
     if changed:
         session.commit()
 
@@ -421,6 +548,28 @@ def recall(session, user, document, reason):
     for recipient in document.recipients:
         recipient.read_at = None  # shows again as unread: the recipients are notified
     session.commit()
+
+
+def reply_label(incoming) -> str:
+    """How a reply names the incoming document it answers: "Trả lời văn bản đến số
+    12/2026 — 45/UBND-VP" (the arrival number first: the office finds it in its register)."""
+    if incoming.arrival_number:
+        return str(_l("Trả lời văn bản đến số %(n)s/%(y)s — %(s)s", n=incoming.arrival_number,
+                      y=incoming.arrival_year, s=incoming.number_symbol))
+    return str(_l("Trả lời văn bản %(s)s", s=incoming.number_symbol))
+
+
+def reply_prefill(incoming) -> dict:
+    """What a reply draft starts with: the sending agency as its external recipient, the
+    field, and the excerpt "V/v trả lời văn bản số … ngày dd/mm/yyyy của …"."""
+    from app.core.timefmt import format_date
+
+    excerpt = _l("V/v trả lời văn bản số %(s)s ngày %(d)s của %(a)s", s=incoming.number_symbol,
+                 d=format_date(incoming.document_date), a=incoming.agency.name
+                 if incoming.agency else "")
+    return {"reply_to_id": incoming.id, "excerpt": nfc(str(excerpt)),
+            "field_id": incoming.field_id,
+            "external_agency_ids": [incoming.agency_id] if incoming.agency_id else []}
 
 
 def start_replacement(session, user, document, data: dict):
@@ -463,9 +612,15 @@ def draft_boxes(user):
                       (Draft.state == UNIT_REVIEW)
                       & (Draft.drafting_department_id == user.department_id)
                       & (Draft.drafter_id != user.id)))
+    from app.security.delegation import SIGN, acting_for
+
+    signers = [user.id, *acting_for(user, SIGN)]  # and those who delegated signing to me
     boxes.append(("to_sign", _l("Chờ tôi ký duyệt"),
-                  (Draft.state == SIGNER_REVIEW) & Draft.signer_id.in_(
-                      select(SignerModel.id).where(SignerModel.user_id == user.id))))
+                  (Draft.state == SIGNER_REVIEW) & Draft.signer_id.in_(select(SignerModel.id).where(
+                      SignerModel.user_id.in_(signers)))))
+    if workflow.checks(user):
+        boxes.append(("to_check", _l("Chờ văn phòng kiểm tra"),
+                      Draft.state.in_(workflow.CHECK_STATES) & Draft.checked_at.is_(None)))
     if workflow.issues(user):
         boxes.append(("to_issue", _l("Chờ phát hành"), Draft.state == APPROVED))
     if may(user, "can_read_all", "Draft"):
@@ -499,3 +654,63 @@ def choices(session):
     }
 
 
+# ---------------------------------------------------------------- notices (app.notifications)
+
+# The notices that wait for a step of the chain: done for everyone once the step is taken.
+DRAFT_WAITING = ("draft.review", "draft.sign", "draft.returned", "draft.to_issue")
+
+
+def _tell_draft(draft, user, from_state, note=None):
+    """Called with every recorded step of a draft: the actor's notices about it are done; when
+    the draft moved, the previous step's notices are done for everyone and whoever the draft
+    now waits for is told."""
+    from sqlalchemy.orm import object_session
+
+    session = object_session(draft)
+    if session is None or draft.id is None:
+        return
+    subject = f"draft:{draft.id}"
+    settle(session, user, subject)
+    if from_state is None or from_state == draft.state:
+        return
+    settle_all(session, subject, DRAFT_WAITING)
+    name, url = quote(draft.excerpt, secret=draft.is_secret), f"/drafts/{draft.id}"
+    urgent = bool(draft.urgency and draft.urgency.is_urgent)
+    if draft.state == UNIT_REVIEW:
+        notify(session, people_with(session, "can_review_unit", "Draft",
+                                    draft.drafting_department_id),
+               _l("Dự thảo %(name)s của %(who)s đang chờ bạn duyệt.", name=name,
+                  who=user.full_name), url, "draft.review", exclude=user, subject=subject,
+               urgent=urgent)
+    elif draft.state == SIGNER_REVIEW and draft.signer is not None:
+        notify(session, [draft.signer.user_id],
+               _l("Dự thảo %(name)s đang chờ bạn ký, duyệt.", name=name), url, "draft.sign",
+               exclude=user, subject=subject, urgent=urgent)
+    elif draft.state == DRAFTING:
+        notify(session, [draft.drafter_id],
+               _l("Dự thảo %(name)s bị trả lại: %(reason)s", name=name, reason=note or ""),
+               url, "draft.returned", exclude=user, subject=subject, urgent=urgent)
+    elif draft.state == APPROVED:
+        notify(session, people_with(session, "can_write", "OutgoingDocument"),
+               _l("Dự thảo %(name)s đã được duyệt, chờ phát hành.", name=name), url,
+               "draft.to_issue", exclude=user, subject=subject, urgent=urgent)
+    elif draft.state == ISSUED:
+        notify(session, [draft.drafter_id],
+               _l("Dự thảo %(name)s đã được phát hành, số %(number)s.", name=name,
+                  number=note or ""), url, "draft.issued", exclude=user)
+
+
+def _tell_recipients(session, user, document):
+    """The people of the internal recipient units, and the internal recipient people: an
+    outgoing document came to them (done when they open it: mark_read)."""
+    units = [r.department_id for r in document.recipients if r.kind == INTERNAL_UNIT]
+    people = [r.user_id for r in document.recipients if r.kind == INTERNAL_USER]
+    name = quote(document.excerpt, secret=document.is_secret)
+    urgent = bool(document.urgency and document.urgency.is_urgent)
+    for whom, message in ((people, _l("Văn bản đi số %(number)s %(name)s gửi đến bạn.",
+                                      number=document.number_symbol, name=name)),
+                          ([p for p in people_of(session, units) if p not in people],
+                           _l("Văn bản đi số %(number)s %(name)s gửi đến đơn vị bạn.",
+                              number=document.number_symbol, name=name))):
+        notify(session, whom, message, f"/outgoing/{document.id}", "outgoing.received",
+               exclude=user, subject=f"outgoing:{document.id}", urgent=urgent)

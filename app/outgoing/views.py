@@ -7,7 +7,8 @@ from sqlalchemy import select
 
 from app.audit.views import audit_of
 from app.core.errors import DomainError, FormErrors
-from app.core.storage import send_stored
+from app.core.kept_uploads import KeptUploads
+from app.core.storage import ANY_DOCUMENT, PDF_OR_IMAGE, send_stored
 from app.core.timefmt import local_now
 from app.core.views import EofficeModelView, GridFilter, link_to, VietnameseInterface, urgency_badge
 from app.documents.access import get_visible as get_visible_incoming
@@ -46,7 +47,12 @@ class DraftView(EofficeModelView):
                      "drafting_department": _l("Đơn vị soạn thảo"), "drafter": _l("Người soạn"),
                      "signer": _l("Người ký"), "urgency": _l("Độ khẩn"),
                      "state_label": _l("Trạng thái"), "updated_at": _l("Cập nhật"),
-                     "field": _l("Lĩnh vực"), "state": _l("Trạng thái")}
+                     "field": _l("Lĩnh vực"), "state": _l("Trạng thái"),
+                     # the office's check and the approval under delegation (audit trail)
+                     "checked_at": _l("Văn phòng kiểm tra lúc"),
+                     "checked_by": _l("Người kiểm tra thể thức"),
+                     "checked_version": _l("Phiên bản đã kiểm tra"),
+                     "approved_delegation": _l("Duyệt theo ủy quyền")}
     formatters_columns = {"urgency": urgency_badge}
 
     @expose("/show/<int:pk>")
@@ -86,7 +92,10 @@ class OutgoingView(EofficeModelView):
                      "signer_name": _l("Người ký"), "urgency": _l("Độ khẩn"),
                      "state_label": _l("Trạng thái"), "register": _l("Sổ văn bản"),
                      "field": _l("Lĩnh vực"), "state": _l("Trạng thái"),
-                     "drafting_department": _l("Đơn vị soạn thảo")}
+                     "drafting_department": _l("Đơn vị soạn thảo"),
+                     # signed by a deputy under a delegation (audit trail)
+                     "delegation": _l("Ký theo ủy quyền"), "signed_for": _l("Ký thay cho chức vụ"),
+                     "signed_for_name": _l("Ký thay cho")}
     formatters_columns = {"urgency": urgency_badge}
 
     @expose("/show/<int:pk>")
@@ -112,8 +121,9 @@ def _flash_errors(error):
         flash(str(error), "danger")
 
 
-def _uploads(field):
-    return [(f.read(), f.filename) for f in (field.data or []) if f and f.filename]
+def _kept(purpose, field="files", allowed=ANY_DOCUMENT):
+    """The files of the form, those kept from its previous round included (core.kept_uploads)."""
+    return KeptUploads.from_request(g.user, purpose, field, allowed=allowed)
 
 
 class DraftWorkView(BaseView):
@@ -130,10 +140,16 @@ class DraftWorkView(BaseView):
             abort(404)
         return draft
 
-    def _form_page(self, form, draft=None, errors=None, status=200):
-        return self.render_template("drafts/form.html", form=form, draft=draft,
+    def _form_page(self, form, draft=None, errors=None, status=200, kept=None):
+        errors = kept.keep(errors) if kept is not None else errors  # files chosen: kept
+        # the incoming document answered, shown by its arrival number (if the user sees it)
+        reply_to = get_visible_incoming(db.session, g.user, form.reply_to_id.data) \
+            if form.reply_to_id.data else None
+        return self.render_template("drafts/form.html", form=form, draft=draft, kept=kept,
                                     errors=errors or {}, title=_("Sửa dự thảo") if draft
-                                    else _("Soạn văn bản dự thảo")), status
+                                    else _("Soạn văn bản dự thảo"), reply_to=reply_to,
+                                    reply_label=services.reply_label(reply_to)
+                                    if reply_to else None), status
 
     @expose("/new", methods=["GET", "POST"])
     @has_access
@@ -143,17 +159,25 @@ class DraftWorkView(BaseView):
             form.drafting_department_id.data = str(g.user.department_id or "")
             form.urgency_id.data = form.urgency_id.choices[0][0]
             form.secrecy_id.data = form.secrecy_id.choices[0][0]
-            if request.args.get("reply_to", type=int):
-                form.reply_to_id.data = request.args.get("reply_to", type=int)
+            if request.args.get("reply_to"):
+                incoming = get_visible_incoming(db.session, g.user,
+                                                request.args.get("reply_to", type=int))
+                if incoming is None:
+                    flash(_("Không tìm thấy văn bản đến cần trả lời, hoặc bạn không có quyền "
+                            "xem văn bản này: dự thảo được soạn như văn bản mới."), "warning")
+                else:
+                    form.fill_reply(services.reply_prefill(incoming))
             return self._form_page(form)
-        if not form.validate():
-            return self._form_page(form, errors=form.errors, status=422)
+        kept = _kept("draft")
+        if not form.validate() or kept.errors:
+            return self._form_page(form, errors=form.errors, status=422, kept=kept)
         try:
             draft = services.create_draft(db.session, g.user, form.data_for_service(),
-                                          _uploads(form.files), form.version_note.data)
+                                          kept.uploads, form.version_note.data)
         except FormErrors as error:
             db.session.rollback()
-            return self._form_page(form, errors=error.errors, status=422)
+            return self._form_page(form, errors=error.errors, status=422, kept=kept)
+        kept.done()
         flash(_("Đã lưu dự thảo."), "success")
         return redirect(url_for(".show", draft_id=draft.id))
 
@@ -165,17 +189,19 @@ class DraftWorkView(BaseView):
         if request.method == "GET":
             form.fill_from(draft)
             return self._form_page(form, draft)
-        if not form.validate():
-            return self._form_page(form, draft, errors=form.errors, status=422)
+        kept = _kept(f"draft:{draft.id}")
+        if not form.validate() or kept.errors:
+            return self._form_page(form, draft, errors=form.errors, status=422, kept=kept)
         try:
             services.update_draft(db.session, g.user, draft, form.data_for_service(),
-                                  _uploads(form.files), form.version_note.data)
+                                  kept.uploads, form.version_note.data)
         except FormErrors as error:
             db.session.rollback()
-            return self._form_page(form, draft, errors=error.errors, status=422)
+            return self._form_page(form, draft, errors=error.errors, status=422, kept=kept)
         except DomainError as error:
             _flash_errors(error)
             return redirect(url_for(".show", draft_id=draft_id))
+        kept.done()
         flash(_("Đã lưu dự thảo."), "success")
         return redirect(url_for(".show", draft_id=draft.id))
 
@@ -183,11 +209,12 @@ class DraftWorkView(BaseView):
     @has_access
     def show(self, draft_id):
         draft = self._draft_or_404(draft_id)
+        # a reference is shown only to whoever may see the record it points to
+        reply_to = get_visible_incoming(db.session, g.user, draft.reply_to_id) \
+            if draft.reply_to_id else None
         return self.render_template(
             "drafts/show.html", draft=draft, title=_("Văn bản dự thảo"),
-            # a reference is shown only to whoever may see the record it points to
-            reply_to=get_visible_incoming(db.session, g.user, draft.reply_to_id)
-            if draft.reply_to_id else None,
+            reply_to=reply_to, reply_label=services.reply_label(reply_to) if reply_to else None,
             replaces=get_visible_outgoing(db.session, g.user, draft.replaces_id)
             if draft.replaces_id else None,
             actions=workflow.actions_for(g.user, draft),
@@ -201,13 +228,17 @@ class DraftWorkView(BaseView):
         draft = self._draft_or_404(draft_id)
         if action not in services.ACTIONS:
             abort(404)
+        back = url_for(".check", checked=request.form.get("checked") or None) \
+            if request.form.get("back") == "check" else url_for(".show", draft_id=draft_id)
         try:
             services.act(db.session, g.user, draft, action, request.form.get("note"))
         except DomainError as error:
             _flash_errors(error)
-            return redirect(url_for(".show", draft_id=draft_id))
-        flash(_("Đã ghi nhận."), "success")
-        return redirect(url_for(".show", draft_id=draft_id))
+            return redirect(back)
+        flash({"check": _("Đã ghi nhận: dự thảo đã được văn phòng kiểm tra."),
+               "office_return": _("Đã trả lại dự thảo cho người soạn thảo.")}.get(
+            action, _("Đã ghi nhận.")), "success")
+        return redirect(back)
 
     @expose("/<int:draft_id>/upload", methods=["POST"])
     @has_access
@@ -234,16 +265,23 @@ class DraftWorkView(BaseView):
     @expose("/check")
     @has_access
     def check(self):
-        """The office leader's final check (Art. 7.1d): drafts in the chain with what is still
-        missing or inconsistent."""
-        from app.outgoing.models import APPROVED, SIGNER_REVIEW, UNIT_REVIEW
-
-        drafts = db.session.scalars(select(Draft).where(
-            visible_draft(g.user), Draft.state.in_([UNIT_REVIEW, SIGNER_REVIEW, APPROVED]))
-            .order_by(Draft.updated_at.desc())).all()
-        rows = [(d, services.missing_for_issuance(d)) for d in drafts]
-        return self.render_template("drafts/check.html", rows=rows,
-                                    title=_("Kiểm tra thể thức trước khi phát hành"))
+        """The office leader's final check (Art. 7.1d): drafts in the chain, what is still
+        missing or inconsistent in each, whether the office checked it; ?checked=0 the ones
+        not checked yet, ?checked=1 the checked ones."""
+        checked = request.args.get("checked", "")
+        query = select(Draft).where(visible_draft(g.user), Draft.state.in_(
+            workflow.CHECK_STATES))
+        if checked == "0":
+            query = query.where(Draft.checked_at.is_(None))
+        elif checked == "1":
+            query = query.where(Draft.checked_at.isnot(None))
+        drafts = db.session.scalars(query.order_by(Draft.updated_at.desc())).all()
+        rows = [(d, services.missing_for_issuance(d), workflow.actions_for(g.user, d))
+                for d in drafts]
+        return self.render_template(
+            "drafts/check.html", rows=rows, checked=checked,
+            may_check=workflow.checks(g.user), required=services.office_check_required(),
+            title=_("Kiểm tra thể thức trước khi phát hành"))
 
     @expose("/<int:draft_id>/issue", methods=["GET", "POST"])
     @has_access
@@ -260,15 +298,16 @@ class DraftWorkView(BaseView):
             form.place.data = current_app.config["ISSUE_PLACE"]
             form.symbol.data = services.proposed_symbol(db.session, draft, today.year)
         errors = {}
+        kept = _kept(f"issue:{draft.id}", "scan", PDF_OR_IMAGE)
         if request.method == "POST":
-            if form.validate():
+            if form.validate() and not kept.errors:
                 try:
                     document = services.issue(
                         db.session, g.user, draft, register_id=int(form.register_id.data or 0),
                         issued_date=form.issued_date.data, place=form.place.data,
                         symbol=form.symbol.data, copies=form.copies.data,
                         archive_holder=form.archive_holder.data,
-                        scan_uploads=_uploads(form.scan))
+                        scan_uploads=kept.uploads)
                 except FormErrors as error:
                     db.session.rollback()
                     errors = error.errors
@@ -276,16 +315,18 @@ class DraftWorkView(BaseView):
                     _flash_errors(error)
                     return redirect(url_for(".show", draft_id=draft_id))
                 else:
+                    kept.done()
                     flash(_("Đã phát hành văn bản số %(n)s.", n=document.number_symbol),
                           "success")
                     return redirect(url_for("OutgoingWorkView.show", document_id=document.id))
             else:
                 errors = form.errors
             draft = self._draft_or_404(draft_id)
+            errors = kept.keep(errors)  # the scans chosen: kept for the next round
         register_id = form.register_id.data or (form.register_id.choices[0][0]
                                                 if form.register_id.choices else None)
         return self.render_template(
-            "drafts/issue.html", draft=draft, form=form, errors=errors,
+            "drafts/issue.html", draft=draft, form=form, errors=errors, kept=kept,
             title=_("Phát hành văn bản"),
             next_number=services.next_outgoing_number(db.session, int(register_id))
             if register_id else None,
@@ -312,8 +353,11 @@ class OutgoingWorkView(BaseView):
     def show(self, document_id):
         document = self._document_or_404(document_id)
         services.mark_read(db.session, g.user, document)
+        reply_to = get_visible_incoming(db.session, g.user, document.draft.reply_to_id) \
+            if document.draft is not None and document.draft.reply_to_id else None
         return self.render_template(
             "outgoing/show.html", document=document, title=_("Văn bản đi"),
+            reply_to=reply_to, reply_label=services.reply_label(reply_to) if reply_to else None,
             replaces=get_visible_outgoing(db.session, g.user, document.replaces_id)
             if document.replaces_id else None,
             file_roles=FILE_ROLES, EXTERNAL=EXTERNAL, ISSUED=ISSUED_STATE,

@@ -4,8 +4,9 @@ by the person who will sign it; only the clerk issues, and only what was approve
 
 from flask_babel import lazy_gettext as _l
 
-from app.core.workflow import Transition
+from app.core.workflow import NOTE_REQUIRED, Transition
 from app.security.access import may
+from app.security.delegation import SIGN, acting_for
 from app.outgoing.models import APPROVED, DRAFTING, ISSUED, SIGNER_REVIEW, UNIT_REVIEW
 
 
@@ -20,8 +21,23 @@ def leads_drafting_unit(user, draft):
 
 
 def is_signer(user, draft):
-    return (draft.signer is not None and draft.signer.user_id == user.id
-            and draft.drafter_id != user.id)
+    """The draft's signer, or a deputy the signer delegated signing to for today
+    (app.security.delegation); never the drafter."""
+    if draft.signer is None or draft.signer.user_id is None or draft.drafter_id == user.id:
+        return False
+    return draft.signer.user_id == user.id or signs_for(user, draft)
+
+
+def signs_for(user, draft) -> bool:
+    """Whether the user approves and signs this draft as a deputy, under a delegation."""
+    return (draft.signer is not None and draft.signer.user_id is not None
+            and draft.signer.user_id != user.id
+            and draft.signer.user_id in acting_for(user, SIGN))
+
+
+def checks(user, _draft=None):
+    """The office leader's check of form and presentation before issuance (Art. 7.1d)."""
+    return may(user, "can_check", "Draft")
 
 
 def issues(user, _draft=None):
@@ -43,7 +59,15 @@ TRANSITIONS = {
     (SIGNER_REVIEW, "approve"): Transition(APPROVED, is_signer, _l("Duyệt, chuyển phát hành")),
     (SIGNER_REVIEW, "return"): Transition(DRAFTING, is_signer, _l("Trả lại")),
     (APPROVED, "issue"): Transition(ISSUED, issues, _l("Phát hành")),
+    # The office's check (Art. 7.1d) of a draft in the chain: "checked" keeps the state,
+    # "returned by the office" sends it back to the drafter with the comments.
+    **{(state, "check"): Transition(None, checks, _l("Đã kiểm tra"))
+       for state in (UNIT_REVIEW, SIGNER_REVIEW, APPROVED)},
+    **{(state, "office_return"): Transition(
+        DRAFTING, checks, _l("Trả lại người soạn thảo"), note=NOTE_REQUIRED, style="warning")
+       for state in (UNIT_REVIEW, SIGNER_REVIEW, APPROVED)},
 }
+CHECK_STATES = (UNIT_REVIEW, SIGNER_REVIEW, APPROVED)
 
 EVENT_LABELS = {
     "create": _l("Tạo dự thảo"),
@@ -55,6 +79,8 @@ EVENT_LABELS = {
     "return": _l("Trả lại"),
     "approve": _l("Duyệt, chuyển phát hành"),
     "issue": _l("Phát hành"),
+    "check": _l("Văn phòng đã kiểm tra"),
+    "office_return": _l("Văn phòng trả lại"),
 }
 
 
@@ -70,4 +96,5 @@ def allowed(user, draft, action) -> bool:
 def actions_for(user, draft):
     """[(action, label)] the user may take now; editing is offered separately."""
     return [(action, t.label) for (state, action), t in TRANSITIONS.items()
-            if state == draft.state and action != "edit" and t.may(user, draft)]
+            if state == draft.state and action != "edit" and t.may(user, draft)
+            and not (action == "check" and draft.is_checked)]

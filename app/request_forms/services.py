@@ -10,7 +10,8 @@ from sqlalchemy import and_, func, or_, select, update
 from app.core import storage
 from app.core.errors import DomainError, FormErrors
 from app.core.text import fold, nfc, vietnamese_sort_key
-from app.core.timefmt import add_working_days, today_local, utcnow
+from app.core.timefmt import add_working_days, format_date, today_local, utcnow
+from app.notifications.services import notify, quote, settle, settle_all
 from app.org.models import Department, EofficeUser
 from app.request_forms import workflow
 from app.request_forms.access import (
@@ -262,6 +263,7 @@ def _event(request, user, action, from_state, note=None):
     request.events.append(RequestFormEvent(
         actor_id=user.id if user else None, action=action, from_state=from_state,
         to_state=request.state, note=str(note) if note else None, at=utcnow()))
+    _tell_request(request, user, action, note)
 
 
 def create_request(session, user, data: dict, uploads=()) -> RequestForm:
@@ -371,6 +373,7 @@ def forward(session, user, request, assignee_id, note=None):
     passed = str(_l("Giao cho %(name)s", name=person.full_name))
     _apply(session, user, request, "forward", f"{passed}: {note}" if note else passed)
     request.assignee_id = person.id
+    _tell_request(request, user, "passed")
     session.flush()
     session.expire(request, ["assignee"])
     refresh_search_text(request)
@@ -412,3 +415,55 @@ def act(session, user, request, action, note=None, assignee_id=None, uploads=())
         raise DomainError(_l("Không có thao tác này."))
     handler(session, user, request, note=note, assignee_id=assignee_id, uploads=uploads)
 
+
+# ---------------------------------------------------------------- notices (app.notifications)
+
+def _handlers(session, request) -> list[int]:
+    """Who answers the request now (app.request_forms.workflow.handles): the person
+    addressed, the person it was passed to, or the leaders of the unit addressed."""
+    if request.target_user_id is not None:
+        return [request.target_user_id]
+    if request.assignee_id is not None:
+        return [request.assignee_id]
+    return [p.id for p in unit_people(session, request) if workflow.leads_target_unit(p, request)]
+
+
+def _tell_request(request, user, action, note=None):
+    """Called with every recorded step (and once more, "passed", when a leader passes it on):
+    the actor's notices about the request are done; the addressee is told of a new request or
+    one passed to them, the sender of its answer; a closed request waits for nobody."""
+    from sqlalchemy.orm import object_session
+
+    session = object_session(request)
+    if session is None or request.id is None:
+        return
+    subject, url = f"request_form:{request.id}", f"/request/{request.id}"
+    name = quote(request.subject)
+    settle(session, user, subject)
+    if action in ("forward", "complete", "refuse", "withdraw"):
+        settle_all(session, subject, ("request_form.received",))
+    if action == "send":
+        message = (_l("Phiếu yêu cầu %(name)s của %(who)s gửi đến bạn, hạn %(deadline)s.",
+                      name=name, who=user.full_name, deadline=format_date(request.deadline))
+                   if request.target_user_id else
+                   _l("Phiếu yêu cầu %(name)s của %(who)s gửi đến đơn vị bạn, hạn "
+                      "%(deadline)s.", name=name, who=user.full_name,
+                      deadline=format_date(request.deadline)))
+        notify(session, _handlers(session, request), message, url, "request_form.received",
+               exclude=user, subject=subject)
+    elif action == "passed":
+        notify(session, [request.assignee_id],
+               _l("Phiếu yêu cầu %(name)s được giao cho bạn xử lý, hạn %(deadline)s.",
+                  name=name, deadline=format_date(request.deadline)),
+               url, "request_form.received", exclude=user, subject=subject)
+    elif action in ("complete", "refuse"):
+        message = (_l("Phiếu yêu cầu %(name)s đã được hoàn thành: %(result)s", name=name,
+                      result=note or "") if action == "complete" else
+                   _l("Phiếu yêu cầu %(name)s bị từ chối: %(reason)s", name=name,
+                      reason=note or ""))
+        notify(session, [request.sender_id], message, url, "request_form.answered",
+               exclude=user)
+    elif action == "withdraw":
+        notify(session, _handlers(session, request),
+               _l("Phiếu yêu cầu %(name)s đã được người gửi thu hồi.", name=name), url,
+               "request_form.withdrawn", exclude=user)

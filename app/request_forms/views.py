@@ -12,6 +12,7 @@ from wtforms.validators import Optional
 from app.core import storage
 from app.core.errors import DomainError
 from app.core.forms import VietnameseDateField
+from app.core.kept_uploads import KeptUploads
 from app.core.views import EofficeModelView, GridFilter, link_to, VietnameseInterface
 from app.extensions import db
 from app.request_forms import services, workflow
@@ -44,9 +45,6 @@ class RequestFormForm(FlaskForm):
         return {"subject": self.subject.data, "content": self.content.data,
                 "deadline": self.deadline.data, "target_department_id": department_id,
                 "target_user_id": user_id, "dossier_id": self.dossier_id.data or None}
-
-    def uploads(self):
-        return [(f.read(), f.filename) for f in (self.files.data or []) if f and f.filename]
 
 
 class ActionForm(FlaskForm):
@@ -136,10 +134,11 @@ class RequestFormWorkView(BaseView):
         return item
 
     # -- the form
-    def _render_form(self, form, errors=None, status=200):
+    def _render_form(self, form, errors=None, status=200, kept=None):
+        errors = kept.keep(errors) if kept is not None else errors  # files chosen: kept
         leaders, others = services.target_people(db.session, g.user)
         return self.render_template(
-            "request_forms/form.html", form=form, errors=errors or {},
+            "request_forms/form.html", form=form, errors=errors or {}, kept=kept,
             title=_("Tạo phiếu yêu cầu"), units=services.target_units(db.session),
             leaders=leaders, people=others, accept_files=ACCEPT_FILES,
             selected_target=form.target.data or ""), status
@@ -152,7 +151,8 @@ class RequestFormWorkView(BaseView):
             form.target.data = request.args.get("target", "")
             form.dossier_id.data = request.args.get("dossier_id", "")
             return self._render_form(form)
-        valid = form.validate()
+        kept = KeptUploads.from_request(g.user, "request", allowed=storage.ANY_DOCUMENT)
+        valid = form.validate() and not kept.errors
         errors = {name: list(messages) for name, messages in form.errors.items()}
         try:
             data = form.data_for_service()
@@ -166,16 +166,17 @@ class RequestFormWorkView(BaseView):
             except services.FormErrors as error:
                 for name, messages in error.errors.items():
                     errors.setdefault(name, list(messages))
-            return self._render_form(form, errors, 422)
+            return self._render_form(form, errors, 422, kept)
         try:
-            item = services.create_request(db.session, g.user, data, form.uploads())
+            item = services.create_request(db.session, g.user, data, kept.uploads)
         except services.FormErrors as error:
             db.session.rollback()
-            return self._render_form(form, error.errors, 422)
+            return self._render_form(form, error.errors, 422, kept)
         except DomainError as error:
             db.session.rollback()
             flash(str(error), "danger")
-            return self._render_form(form, status=422)
+            return self._render_form(form, status=422, kept=kept)
+        kept.done()
         flash(_("Đã gửi phiếu yêu cầu."), "success")
         return redirect(url_for(".show", request_id=item.id))
 
@@ -195,10 +196,11 @@ class RequestFormWorkView(BaseView):
         except BuildError:
             return None
 
-    def _render_show(self, item, errors=None, failed_action=None, status=200):
+    def _render_show(self, item, errors=None, failed_action=None, status=200, kept=None):
+        errors = kept.keep(errors) if kept is not None else errors  # files chosen: kept
         actions = workflow.available_actions(g.user, item)
         return self.render_template(
-            "request_forms/show.html", item=item, title=_("Phiếu yêu cầu"),
+            "request_forms/show.html", item=item, title=_("Phiếu yêu cầu"), kept=kept,
             actions=actions, action_form=ActionForm(), errors=errors or {},
             failed_action=failed_action, typed_note=request.form.get("note", ""),
             unit_people=[p for p in services.unit_people(db.session, item)
@@ -221,19 +223,22 @@ class RequestFormWorkView(BaseView):
         form = ActionForm()
         if not form.validate():
             abort(400)
+        kept = KeptUploads.from_request(g.user, f"request:{item.id}",
+                                        allowed=storage.ANY_DOCUMENT)  # the files of `attach`
         try:
-            uploads = [(f.read(), f.filename) for f in (form.files.data or [])
-                       if f and f.filename]  # the files of `attach`
+            if kept.errors:
+                raise services.FormErrors({})
             services.act(db.session, g.user, item, action, note=form.note.data,
-                         assignee_id=form.assignee_id.data, uploads=uploads)
+                         assignee_id=form.assignee_id.data, uploads=kept.uploads)
         except services.FormErrors as error:
             db.session.rollback()
             item = self._request_or_404(request_id)
-            return self._render_show(item, error.errors, action, 422)
+            return self._render_show(item, error.errors, action, 422, kept)
         except DomainError as error:
             db.session.rollback()
             flash(str(error), "danger")
             return redirect(url_for(".show", request_id=request_id))
+        kept.done()
         flash(_("Đã ghi nhận."), "success")
         return redirect(url_for(".show", request_id=request_id))
 

@@ -10,7 +10,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
-from flask_appbuilder.security.sqla.models import Permission, PermissionView, Role, ViewMenu
 
 from app.audit.services import record
 from app.catalogs.models import MeetingRoom
@@ -19,6 +18,7 @@ from app.core.text import nfc
 from app.core.timefmt import iso_week_days, today_local, utcnow
 from app.notifications.services import notify
 from app.org.models import Department, EofficeUser
+from app.security.access import people_with
 from app.schedules import access, workflow
 from app.schedules.models import (
     ADDED, AGENCY, CANCELLED, CHANGED, DRAFT, LEVELS, PERSON, PUBLISHED, SESSIONS, SUBMITTED,
@@ -525,8 +525,7 @@ def _announce(session, user, week, action, first_time, note):
     url = week_path(week)
     name = week_name(session, week)
     if action == "submit":
-        notify(session, users_with_permission(session, "can_approve",
-                                              access.AGENCY_PERMISSION_VIEW),
+        notify(session, people_with(session, "can_approve", access.AGENCY_PERMISSION_VIEW),
                _("%(name)s đang chờ duyệt.", name=name), url, "schedule.submitted", exclude=user)
     elif action == "return":
         notify(session, [week.submitted_by_id], _("%(name)s bị trả lại: %(reason)s", name=name,
@@ -541,14 +540,6 @@ def _announce(session, user, week, action, first_time, note):
                                                  EofficeUser.department_id == week.department_id))
         kind = "schedule.published" if first_time else "schedule.adjusted"
         notify(session, session.scalars(audience).all(), message, url, kind, exclude=user)
-
-
-def users_with_permission(session, permission, view_name):
-    return session.scalars(
-        select(EofficeUser.id).join(EofficeUser.roles).join(Role.permissions)
-        .join(PermissionView.permission).join(PermissionView.view_menu)
-        .where(Permission.name == permission, ViewMenu.name == view_name,
-               EofficeUser.active.is_(True)).distinct()).all()
 
 
 def week_path(week) -> str:

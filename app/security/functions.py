@@ -34,6 +34,7 @@ def _menus(*names):
 
 INCOMING = _l("Văn bản đến")
 OUTGOING = _l("Văn bản đi và dự thảo")
+DELEGATION = _l("Ủy quyền")
 DOSSIERS = _l("Hồ sơ công việc")
 REQUESTS = _l("Phiếu yêu cầu")
 SCHEDULES = _l("Lịch công tác")
@@ -103,9 +104,13 @@ FUNCTIONS = [
               {"Draft": ["can_review_unit"]}),
     _function("drafts.read_all", OUTGOING, _l("Xem mọi dự thảo, theo dõi dự thảo đang trình"),
               {"Draft": ["can_read_all"]}),
-    _function("drafts.check", OUTGOING,
-              _l("Kiểm tra thể thức, kỹ thuật trình bày dự thảo (Điều 7.1d)"),
+    _function("drafts.check_list", OUTGOING,
+              _l("Xem danh sách kiểm tra dự thảo trước khi phát hành"),
               _menus("DraftCheck")),
+    _function("drafts.check", OUTGOING,
+              _l("Kiểm tra thể thức, kỹ thuật trình bày dự thảo, trả lại người soạn thảo "
+                 "(Điều 7.1d)"),
+              {"Draft": ["can_check"]}),
     _function("outgoing.read", OUTGOING,
               _l("Xem văn bản đi đã soạn, được gửi đến mình và thuộc lĩnh vực phụ trách"),
               {"OutgoingDocument": ["can_read"]}, _menus("OutgoingDocuments")),
@@ -118,6 +123,13 @@ FUNCTIONS = [
               {"OutgoingDocument": ["can_write"]}),
     _function("outgoing.recall", OUTGOING, _l("Thu hồi văn bản đã phát hành"),
               {"OutgoingDocument": ["can_recall"]}),
+    # -- Ủy quyền
+    _function("delegation.own", DELEGATION,
+              _l("Ủy quyền xử lý văn bản, ký văn bản của mình cho cấp phó khi vắng mặt"),
+              {"Delegation": r.READ_WRITE}, _menus("Delegations")),
+    _function("delegation.manage_all", DELEGATION,
+              _l("Ghi nhận, thu hồi ủy quyền cho mọi người (văn phòng)"),
+              {"Delegation": ["can_manage_all"]}),
     # -- Hồ sơ công việc
     _function("dossiers.work", DOSSIERS, _l("Lập, cập nhật hồ sơ công việc; xem danh mục hồ sơ"),
               {"Dossier": r.READ_WRITE, "DossierPlan": r.READ},

@@ -60,6 +60,8 @@ PERMISSION_LABELS = {
     "can_sign": _l("Ký duyệt"),
     "can_lead_unit": _l("Sửa, đóng hồ sơ của đơn vị mình lãnh đạo"),
     "can_keep_all": _l("Sửa mọi hồ sơ, giao hồ sơ cho bất kỳ ai"),
+    "can_check": _l("Kiểm tra thể thức trước khi phát hành"),
+    "can_manage_all": _l("Quản lý của mọi người"),
 }
 
 # ---------------------------------------------------------------- views (class_permission_name)
@@ -117,6 +119,7 @@ VIEW_LABELS = {
     "Backup": _l("Sao lưu dữ liệu"),
     "PermissionMatrix": _l("Phân quyền theo chức năng"),  # its view and its menu entry
     "People": _l("Quản lý người dùng (nhập từ Excel, tài khoản không hoạt động)"),
+    "Delegation": _l("Ủy quyền"),
 }
 
 # ---------------------------------------------------------------- menus (menu_access)
@@ -153,6 +156,7 @@ MENU_LABELS = {
     "Drafts": _in(_DOCUMENTS, _l("Văn bản dự thảo")),
     "NewDraft": _in(_DOCUMENTS, _l("Soạn dự thảo")),
     "DraftCheck": _in(_DOCUMENTS, _l("Kiểm tra trước phát hành")),
+    "Delegations": _in(_DOCUMENTS, _l("Ủy quyền")),
     "OutgoingDocuments": _in(_DOCUMENTS, _l("Văn bản đi")),
     "OutgoingBook": _in(_DOCUMENTS, _l("Sổ đăng ký văn bản đi")),
     "ExchangeImport": _in(_DOCUMENTS, _l("Nhập gói tin edXML")),

@@ -137,6 +137,9 @@ class PermissionMatrixView(BaseView):
 
 
 def register_views(appbuilder):
+    from app.security.delegation_views import register_views as delegations
+
+    delegations(appbuilder)  # Ủy quyền (a menu entry under Documents)
     appbuilder.add_view(PermissionMatrixView, "PermissionMatrix",
                         label=_l("Phân quyền theo chức năng"), icon="fa-table-cells",
                         category="Security")

@@ -22,10 +22,11 @@ from app.security.functions import BY_KEY, FUNCTIONS, functions_of, pairs_for
 DOCUMENT_KEYS = {
     "incoming.read_unit", "incoming.read_all", "incoming.register", "incoming.submit",
     "incoming.direct", "incoming.delegate", "registers", "drafts.read_unit",
-    "drafts.review_unit", "drafts.read_all", "drafts.check", "outgoing.read_unit",
+    "drafts.review_unit", "drafts.read_all", "drafts.check", "drafts.check_list",
+    "outgoing.read_unit",
     "outgoing.read_all", "outgoing.issue", "outgoing.recall", "dossiers.read_unit",
     "dossiers.lead_unit", "dossiers.read_all", "dossiers.keep_all", "exchange.read",
-    "exchange.work",
+    "exchange.work", "delegation.manage_all",
 }
 ADMIN_KEYS = {f.key for f in FUNCTIONS if f.admin}
 NAME_MAX = 64  # ab_role.name

@@ -52,7 +52,9 @@ CAPABILITIES = {
         "can_read_all",        # every draft
         "can_read_unit",       # the drafts of one's unit
         "can_review_unit",     # approve or return the unit's drafts (Art. 7.1a)
+        "can_check",           # the office's check of form before issuance (Art. 7.1d)
     ],
+    "Delegation": ["can_manage_all"],  # record and revoke delegations for anyone (the office)
     "Dossier": [
         "can_read_all",        # every dossier
         "can_read_unit",       # the dossiers of one's unit; give one to its people
@@ -131,7 +133,7 @@ OUTGOING_GRANTS = {
                           {"Draft": ["can_read_all"],
                            "OutgoingDocument": ["can_read_all", "can_recall"]}),
     OFFICE_LEADER: _merge(_DRAFTS, _grant(["DraftCheck", "OutgoingBook"], MENU),
-                          {"Draft": ["can_read_all", "can_review_unit"],
+                          {"Draft": ["can_read_all", "can_review_unit", "can_check"],
                            "OutgoingDocument": ["can_read_all"]}),
     UNIT_LEADER: _merge(_DRAFTS, {"Draft": ["can_read_unit", "can_review_unit"],
                                   "OutgoingDocument": ["can_read_unit"]}),
@@ -214,6 +216,14 @@ IMPORT_GRANTS = {role: {"LegacyText": ["can_read"]} for role in ROLES}
 IMPORT_GRANTS[CLERK] = _merge(IMPORT_GRANTS[CLERK], {"Import": ["can_write"]},
                               _grant(["ImportData"], MENU))
 
+# Ủy quyền (app.security.delegation): a leader away delegates their inbox and signing to a
+# deputy for a period; the office records and revokes them for anyone.
+_DELEGATES = _merge(_grant(["Delegation"], READ_WRITE), _grant(["Delegations"], MENU))
+DELEGATION_GRANTS = {role: {} for role in ROLES} | {
+    AGENCY_LEADER: _DELEGATES, UNIT_LEADER: _DELEGATES,
+    OFFICE_LEADER: _merge(_DELEGATES, {"Delegation": ["can_manage_all"]}),
+}
+
 ROLE_PERMISSIONS = {
     ADMIN: _merge(OWN_ACCOUNT, SECURITY_PANEL, AUDIT,
                   _grant(ORGANISATION, READ_WRITE), _grant(ORGANISATION_MENUS, MENU),
@@ -232,7 +242,7 @@ ROLE_PERMISSIONS = {
                   _grant(INCOMING_MENUS + ["IncomingRegister"], MENU)),
 }
 for _grants in (OUTGOING_GRANTS, DOSSIER_GRANTS, REQUEST_GRANTS, SCHEDULE_GRANTS, NEWS_GRANTS,
-                STATS_GRANTS, EXCHANGE_GRANTS, IMPORT_GRANTS):
+                STATS_GRANTS, EXCHANGE_GRANTS, IMPORT_GRANTS, DELEGATION_GRANTS):
     for _role, _grant_of_role in _grants.items():
         ROLE_PERMISSIONS[_role] = _merge(ROLE_PERMISSIONS[_role], _grant_of_role)
 

@@ -2,7 +2,8 @@
 5.2). Each one is a grouped query computed by the database under the reader's visibility rules
 (app.*.access) and, for a unit leader, restricted to their unit; Python only lays the counted
 groups out as labels and series. The processing status of incoming work is the documents
-module's rule (app.documents.services.line_status), the same as the overdue page's."""
+module's rule (app.documents.services.line_status), the same as the overdue page's; what is
+overdue is app.documents.deadlines (the headline is the overdue page's total)."""
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from urllib.parse import urlencode
@@ -19,6 +20,7 @@ from app.core.dates import to_date
 from app.core.errors import DomainError
 from app.core.sqltime import date_month, local_date, local_month
 from app.core.timefmt import format_date, local_to_utc, today_local, utcnow
+from app.documents import deadlines
 from app.documents import services as incoming
 from app.documents.access import visible_incoming
 from app.security.access import may
@@ -489,12 +491,8 @@ def summary(session, scope):
                               .where(*_incoming_scope(scope)))
     issued = session.scalar(select(func.count(OutgoingDocument.id))
                             .where(*_outgoing_scope(scope)))
-    where = [visible_incoming(scope.user), incoming.overdue_line(scope.today)]
-    if scope.unit_id is not None:
-        where.append(incoming.line_of_unit(scope.unit_id))
-    overdue = session.scalar(select(func.count(distinct(IncomingDocument.id)))
-                             .select_from(IncomingAssignment).join(IncomingDocument)
-                             .where(*where))
+    # the overdue page's total for the same reader and unit (app.documents.deadlines)
+    overdue = deadlines.overdue_count(session, scope.user, scope.today, scope.unit_id)
     return {"incoming": received, "outgoing": issued, "overdue_documents": overdue}
 
 

@@ -82,22 +82,25 @@ def activity_report(session, scope):
 
 
 def overdue_report(session, scope):
-    """Danh sách văn bản đến quá hạn theo đơn vị và cá nhân (today, whatever the period)."""
+    """Danh sách văn bản đến quá hạn theo đơn vị và cá nhân (today, whatever the period): the
+    overdue page's work, by the one rule (app.documents.deadlines) — the documents waiting for
+    a direction or to be presented first, then the lines by unit and person."""
+    total, _groups = incoming.overdue_summary(session, scope.user, unit_id=scope.unit_id)
     rows = []
-    for department, person, line, document, days in incoming.overdue_lines(session,
-                                                                           scope.user):
-        if scope.unit_id is not None and (department is None or
-                                          department.id != scope.unit_id):
-            continue
-        rows.append([department.name if department else _("Chưa rõ đơn vị"),
-                     person.full_name if person else _("Đơn vị chưa giao cho người cụ thể"),
-                     document.arrival_number, document.number_symbol, document.excerpt,
-                     str(line.role_label), line.deadline or document.deadline, days])
-    rows.sort(key=lambda row: (row[0], row[1], -row[7]))
+    for item in incoming.overdue_lines(session, scope.user, unit_id=scope.unit_id):
+        if item.line is None:
+            unit = str(incoming.OVERDUE_GROUPS[item.kind])
+            person = item.person.full_name if item.person else ""
+        else:
+            unit = item.department.name if item.department else _("Chưa rõ đơn vị")
+            person = item.person.full_name if item.person else \
+                _("Đơn vị chưa giao cho người cụ thể")
+        rows.append([unit, person, item.document.arrival_number, item.document.number_symbol,
+                     item.document.excerpt, str(item.task), item.deadline, item.days])
     return Report("overdue", _("DANH SÁCH VĂN BẢN ĐẾN QUÁ HẠN THEO ĐƠN VỊ, CÁ NHÂN"), scope, [
-        Section(_("Văn bản đến quá hạn"),
+        Section(_("Văn bản đến quá hạn: %(n)s văn bản", n=total),
                 [_("Đơn vị"), _("Cá nhân"), _("Số đến"), _("Số, ký hiệu"), _("Trích yếu"),
-                 _("Vai trò"), _("Hạn xử lý"), _("Số ngày quá hạn")], rows)],
+                 _("Việc"), _("Hạn xử lý"), _("Số ngày quá hạn")], rows)],
         note=_("Tính đến ngày %(d)s, không phụ thuộc khoảng thời gian.",
                d=format_date(scope.today)))
 

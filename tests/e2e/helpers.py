@@ -51,3 +51,16 @@ def enter_date(field, value: str) -> None:
         day, month, year = value.split("/")
         value = f"{year}-{month}-{day}"
     field.fill(value)
+
+
+def click_confirmed(page, button) -> None:
+    """Press a button; when it asks first (data-confirm: the dialog of static/js/confirm.js),
+    check the dialog shows its question and answer OK. Wrap in page.expect_navigation() as for
+    a click."""
+    question = button.get_attribute("data-confirm")
+    button.click()
+    if question:
+        dialog = page.locator("#eoffice-confirm")
+        expect(dialog).to_be_visible()
+        expect(dialog.locator("#eoffice-confirm-text")).to_have_text(question)
+        dialog.locator(".confirm-ok").click()

@@ -12,7 +12,7 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import logout
-from tests.e2e.helpers import open_menu
+from tests.e2e.helpers import click_confirmed, open_menu
 
 pytestmark = pytest.mark.browser
 
@@ -42,7 +42,7 @@ def open_item(page, base, title, box):
 
 def press(page, action):
     with page.expect_navigation():
-        page.locator(f"button.action-{action}").click()
+        click_confirmed(page, page.locator(f"button.action-{action}"))
     expect(page.locator(".alert-success")).to_contain_text("Đã ghi nhận")
 
 

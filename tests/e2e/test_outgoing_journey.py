@@ -13,7 +13,8 @@ import pytest
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
-from tests.e2e.helpers import choose, exactly, expect_flash, open_menu, switch_user
+from tests.e2e.helpers import (choose, click_confirmed, exactly, expect_flash, open_menu,
+                               switch_user)
 
 from app.core.pdf import make_demo_pdf
 
@@ -75,7 +76,7 @@ def history_steps(page) -> list[tuple[str, str, str]]:
 
 def act(page, action: str, flash: str = "Đã ghi nhận.") -> None:
     with page.expect_navigation():
-        page.locator(f"button.action-{action}").click()
+        click_confirmed(page, page.locator(f"button.action-{action}"))
     expect_flash(page, flash)
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import delete, select
 from app.core.timefmt import iso_week_days, today_local
 from app.extensions import db
 from app.schedules.models import ScheduleWeek
-from tests.e2e.helpers import exactly, open_menu, switch_user
+from tests.e2e.helpers import click_confirmed, exactly, open_menu, switch_user
 
 pytestmark = pytest.mark.browser
 
@@ -83,7 +83,7 @@ def test_weekly_schedule_journey(page, live_server, login_as, shot, next_week, a
     page.goto(f"{live_server}/schedule/week?scope=agency&year={year}&week={week}")
     expect(page.locator("tr.schedule-row").filter(has_text=meeting)).to_be_visible()
     with page.expect_navigation():
-        page.locator("form.act-approve button").click()
+        click_confirmed(page, page.locator("form.act-approve button"))
     expect(page.locator(".week-state")).to_have_text(exactly("Đã ban hành"))
     shot(page, "schedule-2-published")
 
@@ -113,7 +113,7 @@ def test_weekly_schedule_journey(page, live_server, login_as, shot, next_week, a
         page.locator("form.schedule-item-form button[type=submit]").click()
     expect(page.locator("tr.schedule-row").filter(has_text=unit_meeting)).to_be_visible()
     with page.expect_navigation():
-        page.locator("form.act-publish button").click()
+        click_confirmed(page, page.locator("form.act-publish button"))
     expect(page.locator(".week-state")).to_have_text(exactly("Đã ban hành"))
 
     # 5. The combined view shows the agency's and the unit's items, each with its schedule.

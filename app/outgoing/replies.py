@@ -1,0 +1,30 @@
+"""The drafts and issued documents answering an incoming document, for its page and for the
+completion that names the reply (app.documents.replies holds the hook; it cannot import this
+domain). Visibility: the outgoing domain's own rules (app.outgoing.access)."""
+from sqlalchemy import select
+
+from app.documents import replies
+from app.outgoing.access import visible_draft, visible_outgoing
+from app.outgoing.models import Draft, OutgoingDocument
+
+
+def replies_to(session, user, incoming_id) -> list[replies.Reply]:
+    drafts = session.scalars(select(Draft).where(
+        Draft.reply_to_id == incoming_id, visible_draft(user)).order_by(Draft.id)).all()
+    issued = {d.id: d for d in session.scalars(select(OutgoingDocument).where(
+        OutgoingDocument.draft_id.in_(select(Draft.id).where(Draft.reply_to_id == incoming_id)),
+        visible_outgoing(user)).order_by(OutgoingDocument.id))}
+    result = []
+    for draft in drafts:
+        if draft.outgoing is not None and draft.outgoing.id in issued:
+            continue  # shown as the issued document below
+        result.append(replies.Reply("draft", draft.id, draft.excerpt[:120],
+                                    str(draft.state_label), f"/drafts/{draft.id}", None))
+    for document in issued.values():
+        result.append(replies.Reply(
+            "outgoing", document.id, f"{document.number_symbol} – {document.excerpt[:100]}",
+            str(document.state_label), f"/outgoing/{document.id}", document.number_symbol))
+    return result
+
+
+replies.register(replies_to)
