@@ -11,10 +11,16 @@ from app.core.timefmt import local_now
 def ids(session):
     year = local_now().year
     return {
+        # the agency's own registers of the year (the first made), never one another test
+        # made for a single document type or closed
         "register": session.scalar(select(Register.id).where(
-            Register.direction == "in", Register.year == year, Register.is_secret.is_(False))),
+            Register.direction == "in", Register.year == year, Register.is_secret.is_(False),
+            Register.active.is_(True), Register.document_type_id.is_(None))
+            .order_by(Register.id)),
         "secret_register": session.scalar(select(Register.id).where(
-            Register.direction == "in", Register.year == year, Register.is_secret.is_(True))),
+            Register.direction == "in", Register.year == year, Register.is_secret.is_(True),
+            Register.active.is_(True), Register.document_type_id.is_(None))
+            .order_by(Register.id)),
         "agency": session.scalar(select(Agency.id).where(Agency.electronic_id == "000.00.00.H30")),
         "type": session.scalar(select(DocumentType.id).where(DocumentType.name == "Công văn")),
         "urgency": session.scalar(select(UrgencyLevel.id).where(UrgencyLevel.priority == 0)),

@@ -1,6 +1,7 @@
 """Drafts, approval, the office check, issuance, distribution, recall — as the roles act."""
 import io
 import threading
+import traceback
 import uuid
 
 import pytest
@@ -230,8 +231,8 @@ def test_concurrent_issuance_never_collides(app, scratch_register):
                     register_id=register_id, issued_date=local_now().date(), place="Hà Nam",
                     symbol=symbol, scan_uploads=[(pdf(), "scan.pdf")])
                 numbers.append(document.number)
-            except Exception as error:
-                errors.append(repr(error))
+            except Exception:
+                errors.append(traceback.format_exc())  # where, if it ever fails
             finally:
                 db.session.remove()
 

@@ -307,6 +307,42 @@ def secure_instance(config) -> None:
 UPLOAD_PREFIX = ".upload-"  # a file being stored: no row references it (app.ops.files_check)
 
 
+
+@contextlib.contextmanager
+def process_lock(path: str | Path):
+    """One process at a time on this machine (a background worker's round): yields True
+    when this process took the flock on `path`, False when another process holds it."""
+    import fcntl
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield True
+    finally:
+        os.close(fd)
+
+
+def write_private(path: str | Path, data: bytes, prefix: str) -> None:
+    """Write `data` to `path` atomically (readers never see half a file), mode 0600; the
+    temporary name starts with `prefix`."""
+    path = Path(path)
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=prefix)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.chmod(temp, PRIVATE_FILE)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
 def sync_folder(folder: str | Path) -> None:
     """Make a rename or a new file in `folder` durable (POSIX); a failure here is not worth an
     error."""

@@ -17,10 +17,8 @@ In a view:
     service(…, kept.uploads) …; kept.done()
 """
 import json
-import os
 import re
 import secrets
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,8 +27,9 @@ from flask import current_app, request
 from flask_babel import lazy_gettext as _l
 
 from app.core.errors import DomainError
-from app.core.files import PRIVATE_FILE, UPLOAD_PREFIX, check_upload, clean_filename, \
-    private_dir
+from app.core.files import (
+    UPLOAD_PREFIX, check_upload, clean_filename, private_dir, write_private,
+)
 
 DEFAULT_HOURS = 24
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{20,64}")
@@ -48,16 +47,7 @@ def max_age() -> int:
 
 
 def _write(path: Path, data: bytes) -> None:
-    """Atomically, mode 0600; the temporary name is one backups skip (".upload-…")."""
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=UPLOAD_PREFIX)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(temp, PRIVATE_FILE)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    write_private(path, data, UPLOAD_PREFIX)
 
 
 def purge(now=None) -> int:

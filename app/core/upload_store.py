@@ -3,16 +3,14 @@ DATA_DIR/imports/<random>.data with <random>.json (its owner, kind, name, the ch
 the preview's count, then the import's summary). Only the owner reaches it; the file is
 deleted after the import, everything after a day."""
 import json
-import os
 import re
 import secrets
-import tempfile
 import time
 from pathlib import Path
 
 from flask import current_app
 
-from app.core.files import PRIVATE_FILE, private_dir
+from app.core.files import private_dir, write_private
 
 MAX_AGE = 24 * 3600
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{20,64}")
@@ -23,16 +21,7 @@ def _folder() -> Path:
 
 
 def _write(path: Path, data: bytes) -> None:
-    """Atomically (readers never see half a file), mode 0600."""
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".import-")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(temp, PRIVATE_FILE)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    write_private(path, data, ".import-")
 
 
 def purge(now=None) -> int:

@@ -7,11 +7,8 @@ and a non-blocking `flock` on INSTANCE_DIR/exchange.lock lets one of them run a 
 round each message is claimed by a conditional UPDATE (pending → sending, with a lease) before
 it is sent, so even two machines sharing a PostgreSQL database never send one message twice.
 A partner that receives a package twice anyway (a lost answer) stores it once."""
-import contextlib
-import fcntl
 import json
 import logging
-import os
 import threading
 import urllib.error
 import urllib.request
@@ -21,6 +18,7 @@ from pathlib import Path
 import click
 from sqlalchemy import or_, select, update
 
+from app.core.files import process_lock
 from app.core.timefmt import utcnow
 from app.exchange import services
 from app.exchange.models import PENDING, SENDING, ExchangeOutbox
@@ -31,21 +29,9 @@ TIMEOUT = 30  # seconds for one HTTP exchange with a partner
 _started = threading.Event()
 
 
-@contextlib.contextmanager
 def round_lock(app):
     """True when this process holds the round lock (else another process is running one)."""
-    path = Path(app.config["INSTANCE_DIR"]) / "exchange.lock"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
-            return
-        yield True
-    finally:
-        os.close(fd)
+    return process_lock(Path(app.config["INSTANCE_DIR"]) / "exchange.lock")
 
 
 def run_once(app, post=None) -> dict | None:

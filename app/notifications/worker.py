@@ -12,10 +12,7 @@ is tried again at the next pass, never at the cost of a request (mail is never s
 
 The scans come from the wiring (app.cli.notice_scans): this domain does not import the
 documents or the dossiers, they call it."""
-import contextlib
-import fcntl
 import logging
-import os
 import smtplib
 import threading
 from datetime import datetime, timedelta
@@ -24,6 +21,7 @@ from pathlib import Path
 import click
 from sqlalchemy import and_, func, or_, select, update
 
+from app.core.files import process_lock
 from app.core.timefmt import VIETNAM, utcnow
 from app.notifications import mail
 from app.notifications.models import Notification, NotificationMail
@@ -36,21 +34,9 @@ _started = threading.Event()
 _scanned_on = {}  # {id(app): the Vietnam date of this process's last scan}
 
 
-@contextlib.contextmanager
 def pass_lock(app):
     """True when this process holds the lock (else another process is running a pass)."""
-    path = Path(app.config["INSTANCE_DIR"]) / "notices.lock"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
-            return
-        yield True
-    finally:
-        os.close(fd)
+    return process_lock(Path(app.config["INSTANCE_DIR"]) / "notices.lock")
 
 
 def run_once(app, scans=(), *, now=None, scan=None, digest=None) -> dict | None:
