@@ -45,6 +45,10 @@ own_sqlite = pytest.mark.skipif(bool(os.environ.get("TEST_DATABASE_URL")),
 # SQLite pass, for the same reason.
 runs_once = pytest.mark.skipif(bool(os.environ.get("TEST_DATABASE_URL")),
                                reason="brings its own servers: run once, in the SQLite pass")
+# Browser tests of what the page's own scripts do (the PDF viewer, confirmations, the form
+# guard) behave the same on any database: run once, in the SQLite pass, too.
+browser_only = pytest.mark.skipif(bool(os.environ.get("TEST_DATABASE_URL")),
+                                  reason="the browser's own behaviour: run once, on SQLite")
 
 
 def reset_postgres(url):
