@@ -1,5 +1,7 @@
 """Liên thông văn bản (QCVN 102:2016 edXML): partner agencies, the outbox of packages and
 status messages we send, the packages we received, and the statuses our recipients sent back."""
+import json
+
 from flask_appbuilder import Model
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
@@ -29,6 +31,10 @@ BUSINESS_TYPES = {NEW: _l("Văn bản mới"), RECALL: _l("Thu hồi"), UPDATE: 
                   REPLACE: _l("Thay thế")}
 
 
+DIRECT, PLATFORM = "direct", "platform"
+CHANNELS = {DIRECT: _l("Trực tiếp (điểm – điểm)"), PLATFORM: _l("Qua trục liên thông")}
+
+
 class ExchangePartner(Model):
     """An agency we exchange with directly over HTTP: its endpoint and the two secrets.
     `outbound_token` is what we present to it (it must be sent, so it is kept as given);
@@ -44,6 +50,9 @@ class ExchangePartner(Model):
     outbound_token = Column(String(200))
     inbound_token_hash = Column(String(64), unique=True)
     active = Column(Boolean, nullable=False, default=True, server_default=false())
+    # How packages reach it: "direct" (its endpoint_url, point to point) or "platform" (the
+    # national document exchange platform or a provincial axis, app.exchange.platform).
+    channel = Column(String(10), nullable=False, default=DIRECT, server_default=DIRECT)
     notes = Column(String(500))
     created_at = Column(DateTime, nullable=False, default=utcnow)
 
@@ -84,6 +93,7 @@ class ExchangeOutbox(Model):
     next_attempt_at = Column(DateTime, nullable=False, default=utcnow)
     claimed_until = Column(DateTime)  # a worker is sending it until then
     last_error = Column(Text)
+    platform_id = Column(String(100))  # the platform's id of the message, once sent through it
     remote_status = Column(String(2))  # the recipient's latest status code (packages)
     remote_note = Column(Text)
     created_at = Column(DateTime, nullable=False, default=utcnow)
@@ -98,6 +108,10 @@ class ExchangeOutbox(Model):
         return STATUS_CODES.get(self.remote_status, "") if self.remote_status else ""
 
 
+SIGNATURE_STATES = {"valid": _l("Chữ ký số hợp lệ, chứng thư được tin cậy"),
+                    "untrusted": _l("Chữ ký số đúng nội dung, chứng thư chưa được tin cậy"),
+                    "invalid": _l("Chữ ký số không hợp lệ: gói tin đã bị thay đổi hoặc hỏng")}
+
 # Inbound states
 RECEIVED, QUEUED, REGISTERED, RETURNED, APPLIED = (
     "received", "queued", "registered", "returned", "applied")
@@ -107,12 +121,14 @@ INBOUND_STATES = {RECEIVED: _l("Đã nhận, chờ xử lý"), QUEUED: _l("Chờ
 
 
 class ExchangeInbound(Model):
-    """A package we accepted (by the network or from a file). Received twice, it is stored
-    once: (sender, DocumentId, BussinessDocType) is unique."""
+    """One arrival of a package (by the network, the platform or a file). The same package
+    received again is stored once (`repeats` counts the copies); a package sent again after
+    we returned it, or a different package under a DocumentId still waiting, is a new arrival
+    linked to the earlier one (`previous_id`, `sequence` 1, 2 …)."""
     __tablename__ = "exchange_inbound"
     __label__ = _l("văn bản liên thông đến")
     __table_args__ = (UniqueConstraint("from_organ_id", "document_key", "business_type",
-                                       name="uq_exchange_inbound_document"),)
+                                       "sequence", name="uq_exchange_inbound_arrival"),)
 
     id = Column(Integer, primary_key=True)
     partner_id = Column(Integer, ForeignKey("exchange_partner.id", ondelete="SET NULL"))
@@ -134,10 +150,34 @@ class ExchangeInbound(Model):
     last_event_id = Column(Integer, nullable=False, default=0)  # routing events reported
     received_at = Column(DateTime, nullable=False, default=utcnow)
     processed_at = Column(DateTime)
+    sequence = Column(Integer, nullable=False, default=0, server_default="0")
+    previous_id = Column(Integer, ForeignKey("exchange_inbound.id"))
+    previous = relationship("ExchangeInbound", remote_side=[id])
+    # What is odd in the package, for the clerk: JSON [{"element", "field", "message"}].
+    warnings = Column(Text)
+    signature_state = Column(String(12))  # XML-DSig: None (unsigned), valid, untrusted, invalid
+    signature_note = Column(Text)
+    repeats = Column(Integer, nullable=False, default=0, server_default="0")
+    last_repeat_at = Column(DateTime)
+    error = Column(Text)  # why processing failed (retried each round; never returned by itself)
+    platform_id = Column(String(100))  # the platform's id of the package, when it came that way
 
     @property
     def state_label(self):
         return INBOUND_STATES.get(self.state, self.state)
+
+    @property
+    def warning_list(self) -> list:
+        """[{"element", "field", "message"}] (field: the registration form's field or "")."""
+        try:
+            return json.loads(self.warnings) if self.warnings else []
+        except ValueError:
+            return []
+
+    @property
+    def signature_label(self):
+        return SIGNATURE_STATES.get(self.signature_state, "") if self.signature_state else \
+            _l("Không có chữ ký số XML")
 
 
 class ExchangeStatus(Model):
