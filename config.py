@@ -81,6 +81,14 @@ class Config:
     # package is marked failed.
     EXCHANGE_MAX_BYTES = int(os.environ.get("EXCHANGE_MAX_BYTES", str(MAX_CONTENT_LENGTH)))
     EXCHANGE_MAX_ATTEMPTS = int(os.environ.get("EXCHANGE_MAX_ATTEMPTS", "8"))
+    # XML-DSig (app/exchange/xmldsig.py): our signing key, PEM key + certificate or PKCS#12
+    # (empty: packages go out unsigned), and the PEM bundle of trusted CAs (root and
+    # intermediate) a partner's signature must chain to to be "valid".
+    EXCHANGE_SIGNING_KEY_FILE = os.environ.get("EXCHANGE_SIGNING_KEY_FILE", "")
+    EXCHANGE_SIGNING_CERT_FILE = os.environ.get("EXCHANGE_SIGNING_CERT_FILE", "")
+    EXCHANGE_SIGNING_P12_FILE = os.environ.get("EXCHANGE_SIGNING_P12_FILE", "")
+    EXCHANGE_SIGNING_P12_PASSWORD = os.environ.get("EXCHANGE_SIGNING_P12_PASSWORD", "")
+    EXCHANGE_TRUST_FILE = os.environ.get("EXCHANGE_TRUST_FILE", "")
     # Files chosen in a form sent back with an error are kept on the server for the next
     # round (app/core/kept_uploads.py, DATA_DIR/kept) this many hours, then deleted.
     KEPT_UPLOAD_HOURS = int(os.environ.get("KEPT_UPLOAD_HOURS", "24"))
@@ -95,6 +103,13 @@ class Config:
     EXCHANGE_LEGACY_ID = os.environ.get("EXCHANGE_LEGACY_ID", "")  # older QCVN 102 code
     EXCHANGE_WORKER_ENABLED = os.environ.get("EXCHANGE_WORKER_ENABLED", "1") == "1"
     EXCHANGE_INTERVAL = int(os.environ.get("EXCHANGE_INTERVAL", "60"))  # seconds
+    # Trục liên thông văn bản quốc gia (VDXP) or a provincial LGSP axis (app/exchange/platform.py):
+    # its base URL (empty: not used), the system ID and secret it issued to us, and seconds
+    # to wait for one answer.
+    EXCHANGE_PLATFORM_URL = os.environ.get("EXCHANGE_PLATFORM_URL", "")
+    EXCHANGE_PLATFORM_SYSTEM_ID = os.environ.get("EXCHANGE_PLATFORM_SYSTEM_ID", "")
+    EXCHANGE_PLATFORM_SECRET = os.environ.get("EXCHANGE_PLATFORM_SECRET", "")
+    EXCHANGE_PLATFORM_TIMEOUT = float(os.environ.get("EXCHANGE_PLATFORM_TIMEOUT", "30"))
     # Incoming documents: default processing deadline when neither the type nor the urgency
     # sets one, and how many working days before a deadline a document is "due soon".
     DEFAULT_PROCESSING_DAYS = int(os.environ.get("DEFAULT_PROCESSING_DAYS", "10"))

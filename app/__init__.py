@@ -206,8 +206,10 @@ def init_views(app: Flask) -> None:
 def init_cli(app: Flask) -> None:
     from app.audit.cli import audit
     from app.cli import check_deploy_command, eoffice
+    from app.exchange.cli import exchange
     from app.ops.cli import backup, files
 
+    eoffice.add_command(exchange)  # flask eoffice exchange platform-…
     app.cli.add_command(eoffice)
     app.cli.add_command(audit)
     app.cli.add_command(backup)

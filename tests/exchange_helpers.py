@@ -1,6 +1,7 @@
 """Helpers for the exchange tests: a small valid PDF, a valid package from a partner, and
 partner rows with known secrets."""
 import io
+import re
 import uuid
 from datetime import date, datetime, timedelta
 
@@ -34,7 +35,7 @@ def sample_package(**overrides) -> edxml.Package:
         recipients=[edxml.Organ(OURS, name="Sở Nội vụ tỉnh Hà Nam")],
         code_number=str(uuid.uuid4().int % 10000 + 10), code_notation="STC-NS",
         promulgation_date=date.today() - timedelta(days=1), place="Hà Nam",
-        type_kind=1, type_detail="", type_name="Công văn",
+        type_kind=1, type_detail="0", type_name="Công văn",
         subject="V/v hướng dẫn lập dự toán ngân sách năm 2027",
         content="Nội dung chính", signer_competence="KT. GIÁM ĐỐC",
         signer_position="Phó Giám đốc", signer_name="Trần Văn Bình",
@@ -60,3 +61,21 @@ def ensure_partner(session, organ_id, token, endpoint="http://127.0.0.1:9/api/v1
     partner.inbound_token_hash, partner.active = hash_token(token), True
     session.commit()
     return partner
+
+
+def valid_package(app, **overrides) -> str:
+    """A valid package from FINANCE to us, as text, for the tests that alter it."""
+    with app.test_request_context():
+        return edxml.build_package(sample_package(**overrides)).decode()
+
+
+def set_text(text, tag, value):
+    """The first <edXML:tag> element's text replaced."""
+    return re.sub(rf"<edXML:{tag}>[^<]*</edXML:{tag}>|<edXML:{tag} />",
+                  f"<edXML:{tag}>{value}</edXML:{tag}>", text, count=1)
+
+
+def drop(text, tag):
+    """The first <edXML:tag> element removed."""
+    return re.sub(rf"<edXML:{tag}>.*?</edXML:{tag}>|<edXML:{tag} />", "", text, count=1,
+                  flags=re.S)

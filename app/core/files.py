@@ -29,6 +29,7 @@ KIND_LABELS = {
     "pdf": _l("PDF"),
     "image": _l("ảnh JPEG, PNG, TIFF"),
     "office": _l("Word, Excel, OpenDocument (.doc, .docx, .xls, .xlsx, .odt)"),
+    "archive": _l("tệp nén .zip"),
 }
 
 # Parsed kind -> (content type, extension of the stored file).
@@ -42,6 +43,8 @@ TYPES = {
     "odt": ("application/vnd.oasis.opendocument.text", ".odt"),
     "doc": ("application/msword", ".doc"),
     "xls": ("application/vnd.ms-excel", ".xls"),
+    "zip": ("application/zip", ".zip"),  # kept as received (liên thông), never unpacked
+    "other": ("application/octet-stream", ".bin"),  # likewise: for download only
 }
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -78,6 +81,8 @@ def check_upload(data: bytes, filename: str, *, max_bytes: int,
         kind, page_count = _check_image(data)
     elif data.startswith((ZIP_MAGIC, OLE_MAGIC)) and "office" in allowed:
         kind = _office_kind(data)
+        if kind is None and data.startswith(ZIP_MAGIC) and "archive" in allowed:
+            kind = "zip"
     if kind is None:
         kinds = ", ".join(str(KIND_LABELS[k]) for k in allowed if k in KIND_LABELS)
         raise DomainError(_l("Định dạng tệp không được chấp nhận. Chỉ nhận tệp: %(kinds)s.",
@@ -95,6 +100,25 @@ def check_upload(data: bytes, filename: str, *, max_bytes: int,
         text=text,
         note=str(PDF_REPAIRED) % {"name": original_name} if repaired else None,
     )
+
+
+def check_received(data: bytes, filename: str, *, max_bytes: int) -> tuple[StoredFile, str]:
+    """A file another agency's system sent (liên thông) is kept whatever it is: its kind is
+    read from its content (the declared type is only a hint); one the upload checks refuse —
+    a damaged or password-protected PDF, an image too large to open, an unknown format — is
+    kept as it came, for download only (never opened, unpacked or indexed), with the reason
+    for the clerk (second value, "" when none). Empty or over `max_bytes`: DomainError."""
+    try:
+        return check_upload(data, filename, max_bytes=max_bytes,
+                            allowed=("pdf", "image", "office", "archive")), ""
+    except DomainError as error:
+        if not data or len(data) > max_bytes:
+            raise
+        content_type, extension = TYPES["other"]
+        return StoredFile(storage_name=uuid.uuid4().hex + extension,
+                          original_name=clean_filename(filename, extension), size=len(data),
+                          sha256=hashlib.sha256(data).hexdigest(),
+                          content_type=content_type), str(error)
 
 
 def _check_pdf(data: bytes) -> tuple[int, str, bool]:

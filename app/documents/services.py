@@ -33,7 +33,7 @@ from app.documents.models import (
     IncomingEvent,
 )
 from app.documents.numbering import begin_numbering, peek_next_number, take_next_number
-from app.notifications.services import notify, settle
+from app.notifications.services import notify, settle, settle_all
 from app.org.models import Department, EofficeUser
 
 FIELDS = ["register_id", "arrival_at", "channel", "agency_id", "number_symbol", "document_date",
@@ -307,16 +307,8 @@ def register_incoming(session, user, data: dict, uploads=(), *, confirm_duplicat
         document.arrival_year = register.year if number else None
         document.arrival_number = number
         document.created_by_id = user.id if user else None
-        if not document.deadline:
-            document.deadline = default_deadline(session, data["arrival_at"].date(),
-                                                 data["document_type_id"], data["urgency_id"])
-        session.add(document)
-        _store_files(document, store, user, checked)
-        if not document.page_count:
-            document.page_count = sum(f.page_count or 0 for f in document.files) or None
-        session.flush()
-        refresh_search_text(document)
-        _event(document, user, "register" if number else "receive", None)
+        _insert(session, document, data["arrival_at"], store, user, checked,
+                "register" if number else "receive")
         if submit and number:
             _submit(session, user, document)  # to the default leader (default_leader)
     return document
@@ -365,25 +357,78 @@ def attach_files(session, user, document, uploads):
         _event(document, user, "update", document.state, _l("Thêm tệp đính kèm"))
 
 
-def register_pending(session, user, document, register_id):
-    """Vào sổ a document that arrived electronically: it gets its number now."""
+def record_arrival(session, data: dict, checked_files=()):
+    """An electronic arrival (liên thông) waiting for the clerk, Chờ vào sổ: recorded with what
+    the sender's package says even when it is incomplete or odd — the rules of a register
+    entry (`validate`) apply when the clerk registers it, with the corrections made then.
+    `data` holds FIELDS (a missing text is "", a missing document date the arrival's);
+    `checked_files` are [(bytes, StoredFile)] already checked by the caller. No number; one
+    unit of work."""
+    data = _clean(data)
+    with storage.saving_files(session) as store:
+        document = IncomingDocument(**{k: data.get(k) for k in FIELDS if k != "register_id"})
+        document.number_symbol = document.number_symbol or ""
+        document.excerpt = document.excerpt or ""
+        document.document_date = document.document_date or data["arrival_at"].date()
+        document.arrival_at = local_to_utc(data["arrival_at"])
+        document.number_symbol_key = number_symbol_key(document.number_symbol)
+        document.state = PENDING
+        _insert(session, document, data["arrival_at"], store, None, checked_files, "receive")
+    return document
+
+
+def _insert(session, document, arrival, store, user, checked, action):
+    """A new entry: the default deadline when none is given, its files, the page count from
+    them when not typed, its search text and its first history line."""
+    if not document.deadline:
+        document.deadline = default_deadline(session, arrival.date(),
+                                             document.document_type_id, document.urgency_id)
+    session.add(document)
+    _store_files(document, store, user, checked)
+    if not document.page_count:
+        document.page_count = sum(f.page_count or 0 for f in document.files) or None
+    session.flush()
+    refresh_search_text(document)
+    _event(document, user, action, None)
+
+
+def register_pending(session, user, document, register_id, data=None, uploads=(), *,
+                     confirm_duplicate=True):
+    """Vào sổ a document that arrived electronically: it gets its number now. With `data`
+    (the registration form), the clerk's corrections are saved in the same transaction, under
+    every rule of a register entry; files added with them are checked and kept."""
     if not workflow.allowed(user, document, "register"):
         raise DomainError(_l("Không thể vào sổ văn bản này."))
-    register = session.get(Register, register_id)
-    data = {k: getattr(document, k) for k in FIELDS}
+    if not isinstance(register_id, int) or not 0 < register_id < 2**31:
+        register_id = None  # validate() says "Chọn sổ văn bản đến." with the other rules
+    corrected = data is not None
+    data = {**current_data(document), **(data or {})}
     data["register_id"] = register_id
-    data["arrival_at"] = to_local(document.arrival_at).replace(tzinfo=None)
-    validate(session, data, document=document, confirm_duplicate=True)
+    data = validate(session, data, document=document, confirm_duplicate=confirm_duplicate)
+    register = session.get(Register, register_id)
+    checked = check_files(uploads)
     document_id = document.id
     begin_numbering(session)
-    number = take_next_number(session, register.id, register.year)
-    document = session.get(IncomingDocument, document_id)
-    document.register_id, document.arrival_year = register.id, register.year
-    document.arrival_number = number
-    from_state = document.state
-    document.state = REGISTERED
-    _event(document, user, "register", from_state)
-    session.commit()
+    with storage.saving_files(session) as store:
+        number = take_next_number(session, register.id, register.year)
+        document = session.get(IncomingDocument, document_id)
+        if corrected:
+            if not data.get("agency_id"):  # quick-added in the form, in this transaction
+                data["agency_id"] = agency_quick_add(session, data["new_agency"]).id
+            for key in FIELDS:
+                if key not in ("register_id", "arrival_at", "backfill_reason") and key in data:
+                    setattr(document, key, data[key])
+            document.number_symbol_key = number_symbol_key(data["number_symbol"])
+            _store_files(document, store, user, checked)
+            if not document.page_count:
+                document.page_count = sum(f.page_count or 0 for f in document.files) or None
+            refresh_search_text(document)
+        document.register_id, document.arrival_year = register.id, register.year
+        document.arrival_number = number
+        from_state = document.state
+        document.state = REGISTERED
+        _event(document, user, "register", from_state)
+        settle_all(session, f"incoming:{document.id}", kinds=["incoming.arrived"])
     return document
 
 

@@ -15,6 +15,7 @@ from app.core.errors import DomainError
 from app.core.dates import parse_date, to_date
 from app.core.forms import BAD_DATE
 from app.core.kept_uploads import KeptUploads
+from app.core.numbers import int_or_none
 from app.core.text import vietnamese_sort_key
 from app.core.timefmt import format_date, format_datetime, local_now, to_local
 from app.core.views import EofficeModelView, GridFilter, link_to, VietnameseInterface, urgency_badge
@@ -174,17 +175,17 @@ class IncomingWorkView(BaseView):
             preview=services.next_number_preview(db.session, form.register_id.data)
             if not document else None)
 
-    def _form_errors(self, form, document=None):
+    def _form_errors(self, form, document=None, register_now=False):
         """Typing errors (a wrong date) and the rules' messages together, in one round."""
         errors = {name: list(messages) for name, messages in form.errors.items()}
         duplicates = []
         try:
             data = form.data_for_service()
-            if document is not None:
+            if document is not None and not register_now:
                 data["register_id"] = document.register_id
             services.validate(db.session, data, document=document,
                               confirm_duplicate=form.confirm_duplicate.data,
-                              require_register=document is None or
+                              require_register=document is None or register_now or
                               document.state != services.PENDING)
         except services.FormErrors as error:
             duplicates = error.duplicates
@@ -229,22 +230,33 @@ class IncomingWorkView(BaseView):
         document = self._document_or_404(document_id)
         form = IncomingForm(obj=None if request.method == "POST" else document)
         form.load_choices(db.session)
+        pending = document.state == services.PENDING
         if request.method == "GET":
             form.arrival_at.data = to_local(document.arrival_at).replace(tzinfo=None)
             for name in ("register_id", "agency_id", "document_type_id", "field_id",
                          "urgency_id", "secrecy_id"):
                 value = getattr(document, name)
                 form[name].data = str(value) if value else ""
+            if pending:  # registered from this form: this year's ordinary register first
+                form.register_id.data = next((str(v) for v, _label in
+                                              form.register_id.choices if v), "")
             return self._render_form(form, document)
         kept = KeptUploads.from_request(g.user, f"incoming:{document.id}")
+        register_now = pending and request.form.get("register_now") == "1"
         if not form.validate() or kept.errors:
-            errors, duplicates = self._form_errors(form, document)
+            errors, duplicates = self._form_errors(form, document, register_now)
             return self._render_form(form, document, errors=errors, duplicates=duplicates,
                                      kept=kept), 422
         try:
-            services.update_incoming(db.session, g.user, document, form.data_for_service(),
-                                     kept.uploads,
-                                     confirm_duplicate=form.confirm_duplicate.data)
+            if register_now:  # the clerk's corrections and the number, in one transaction
+                document = services.register_pending(
+                    db.session, g.user, document, int_or_none(form.register_id.data),
+                    form.data_for_service(), kept.uploads,
+                    confirm_duplicate=form.confirm_duplicate.data)
+            else:
+                services.update_incoming(db.session, g.user, document,
+                                         form.data_for_service(), kept.uploads,
+                                         confirm_duplicate=form.confirm_duplicate.data)
         except services.FormErrors as error:
             return self._render_form(form, document, errors=error.errors,
                                      duplicates=error.duplicates, kept=kept), 422
@@ -252,7 +264,11 @@ class IncomingWorkView(BaseView):
             flash(str(error), "danger")
             return self._render_form(form, document, kept=kept), 422
         kept.done()
-        flash(_("Đã cập nhật văn bản đến."), "success")
+        if register_now:
+            flash(_("Đã vào sổ văn bản đến số %(number)s.", number=document.arrival_number),
+                  "success")
+        else:
+            flash(_("Đã cập nhật văn bản đến."), "success")
         return redirect(url_for(".show", document_id=document.id))
 
     @expose("/preview")

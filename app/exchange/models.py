@@ -110,12 +110,14 @@ class ExchangeOutbox(Model):
 
 SIGNATURE_STATES = {"valid": _l("Chữ ký số hợp lệ, chứng thư được tin cậy"),
                     "untrusted": _l("Chữ ký số đúng nội dung, chứng thư chưa được tin cậy"),
-                    "invalid": _l("Chữ ký số không hợp lệ: gói tin đã bị thay đổi hoặc hỏng")}
+                    "invalid": _l("Chữ ký số không hợp lệ: gói tin đã bị thay đổi hoặc hỏng"),
+                    "unchecked": _l("Có chữ ký nhưng không theo chuẩn XML-DSig, không kiểm tra "
+                                    "được")}
 
 # Inbound states
 RECEIVED, QUEUED, REGISTERED, RETURNED, APPLIED = (
     "received", "queued", "registered", "returned", "applied")
-INBOUND_STATES = {RECEIVED: _l("Đã nhận, chờ xử lý"), QUEUED: _l("Chờ vào sổ"),
+INBOUND_STATES = {RECEIVED: _l("Đã nhận, chờ xử lý"), QUEUED: _l("Chờ tiếp nhận"),
                   REGISTERED: _l("Đã vào sổ"), RETURNED: _l("Đã trả lại"),
                   APPLIED: _l("Đã áp dụng")}
 
@@ -155,7 +157,8 @@ class ExchangeInbound(Model):
     previous = relationship("ExchangeInbound", remote_side=[id])
     # What is odd in the package, for the clerk: JSON [{"element", "field", "message"}].
     warnings = Column(Text)
-    signature_state = Column(String(12))  # XML-DSig: None (unsigned), valid, untrusted, invalid
+    # XML-DSig: None (unsigned), valid, untrusted, invalid, unchecked (not XML-DSig)
+    signature_state = Column(String(12))
     signature_note = Column(Text)
     repeats = Column(Integer, nullable=False, default=0, server_default="0")
     last_repeat_at = Column(DateTime)

@@ -10,7 +10,11 @@ once (idempotent on sender + DocumentId + type) and processed by the worker: a n
 lands in the clerk's "Chờ vào sổ" queue, a recall or replacement freezes and marks the
 received document. Statuses 01–06 go back to the sender as the document moves on."""
 import hashlib
+import io
+import json
+import re
 import secrets
+import zipfile
 from datetime import timedelta
 
 from flask import current_app
@@ -21,15 +25,19 @@ from sqlalchemy.exc import IntegrityError
 from app.catalogs.models import Agency, DocumentType, SecrecyLevel, UrgencyLevel
 from app.core import storage
 from app.core.errors import DomainError
+from app.core.files import check_received
 from app.core.text import fold, nfc
-from app.core.timefmt import local_now, local_to_utc, to_local, utcnow
+from app.core.timefmt import format_date, local_now, local_to_utc, to_local, utcnow
 from app.documents import services as incoming_services
 from app.documents.models import IncomingEvent
-from app.exchange import edxml
+from app.security.access import people_with
+from app.exchange import edxml, xmldsig
 from app.exchange.models import (
-    APPLIED, NEW, PENDING, QUEUED, RECALL, RECEIVED, REGISTERED, REPLACE, RETURNED, SENT,
+    APPLIED, NEW, PENDING, PLATFORM, QUEUED, RECALL, RECEIVED, REGISTERED, REPLACE, RETURNED,
+    SENT,
     FAILED, ExchangeInbound, ExchangeOutbox, ExchangePartner, ExchangeStatus,
 )
+from app.notifications.services import notify, settle_all
 from app.outgoing.models import (
     DISPATCH_PENDING, DISPATCHED, EXTERNAL, ISSUED_STATE, RECALLED, RECEIVED as DELIVERED,
     SIGNED_SCAN, OutgoingDocument, OutgoingRecipient,
@@ -85,9 +93,13 @@ def agency_codes(agency) -> set:
 
 
 def partner_for_organ(session, organ_id: str):
+    """The active partner with this code (electronic ID or older code, any case)."""
+    code = (organ_id or "").upper()
+    if not code:
+        return None
     return session.scalar(select(ExchangePartner).join(Agency).where(
         ExchangePartner.active,
-        or_(Agency.electronic_id == organ_id, func.upper(Agency.legacy_code) == organ_id)))
+        or_(Agency.electronic_id == code, func.upper(Agency.legacy_code) == code)).limit(1))
 
 
 # ---------------------------------------------------------------- building our packages
@@ -102,6 +114,15 @@ def _short(text, limit):
     """Strict in what we send: a field over the edXML limit is cut with an ellipsis."""
     text = nfc(text or "")
     return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
+
+
+def type_detail(doc_type) -> str:
+    """DocumentType/TypeDetail: a number, as every real package seen writes it (the national
+    SDK reads it as one): 0 for Công văn (as they all do), else the type's place in our
+    catalog. TypeName says which type it is; receivers (ours too) match on the name."""
+    if fold(doc_type.name) == "cong van":
+        return "0"
+    return str(doc_type.sort_order or doc_type.id)
 
 
 def package_for(document, agencies, *, business_type=NEW, reason="", replaces=(),
@@ -122,11 +143,13 @@ def package_for(document, agencies, *, business_type=NEW, reason="", replaces=()
                 f"cid:{index + 1}", record.original_name, record.content_type,
                 storage.read_file(record), str(_l("Bản quét có chữ ký, đóng dấu"))))
     doc_type = document.document_type
+    ours = {sender.organ_id, (current_app.config.get("EXCHANGE_LEGACY_ID") or "").upper()}
+    recipients = [_organ_of(a) for a in agencies]
     return edxml.Package(
-        sender=sender, recipients=[_organ_of(a) for a in agencies],
+        sender=sender, recipients=[o for o in recipients if o.organ_id.upper() not in ours],
         code_number=f"{document.number:02d}", code_notation=document.symbol,
         promulgation_date=document.issued_date, place=document.place,
-        type_kind=doc_type.kind, type_detail=doc_type.abbreviation or "",
+        type_kind=doc_type.kind, type_detail=type_detail(doc_type),
         type_name=doc_type.name, subject=_short(document.excerpt, 500),
         content=_short(document.excerpt, 500) if len(document.excerpt) > 500 else "",
         signer_competence=document.signer_authority or "",
@@ -143,14 +166,21 @@ def package_for(document, agencies, *, business_type=NEW, reason="", replaces=()
 
 def export_package(document) -> bytes:
     """An issued document as an .edxml file, addressed to its external recipients."""
+    ours = {our_organ().organ_id}
     agencies = [r.agency for r in document.recipients if r.kind == EXTERNAL and r.agency
-                and agency_codes(r.agency)]
+                and agency_codes(r.agency) - ours]
     if not agencies:
         raise DomainError(_l("Văn bản không có nơi nhận bên ngoài có mã định danh điện tử."))
     try:
-        return edxml.build_package(package_for(document, agencies))
+        return signed(edxml.build_package(package_for(document, agencies)))
     except edxml.PackageError as error:
         raise DomainError(_l("Không lập được gói tin: %(e)s", e=error)) from error
+
+
+def signed(data: bytes) -> bytes:
+    """What we send, with the agency's XML-DSig signature when its key is configured
+    (app.exchange.xmldsig); DomainError naming the setting when the key cannot be used."""
+    return xmldsig.sign(data)
 
 
 def _outbox(session, partner, kind, document_key, payload, **fields):
@@ -163,7 +193,8 @@ def _outbox(session, partner, kind, document_key, payload, **fields):
 
 def enqueue_issued(session) -> int:
     """Packages for external recipients not yet queued (issued documents, partners with an
-    endpoint). A document we cannot package is queued as failed, with the reason."""
+    endpoint or reached through the platform). A document we cannot package is queued as
+    failed, with the reason."""
     sent = select(ExchangeOutbox.recipient_id).where(ExchangeOutbox.recipient_id.is_not(None))
     rows = session.execute(
         select(OutgoingRecipient, ExchangePartner)
@@ -172,8 +203,11 @@ def enqueue_issued(session) -> int:
         .where(OutgoingRecipient.kind == EXTERNAL,
                OutgoingRecipient.status == DISPATCH_PENDING,
                OutgoingDocument.state == ISSUED_STATE,
-               ExchangePartner.active, ExchangePartner.endpoint_url.is_not(None),
-               ExchangePartner.endpoint_url != "", OutgoingRecipient.id.not_in(sent))
+               ExchangePartner.active,
+               or_(ExchangePartner.channel == "platform",  # models.PLATFORM: via the platform
+                   (ExchangePartner.endpoint_url.is_not(None))
+                   & (ExchangePartner.endpoint_url != "")),
+               OutgoingRecipient.id.not_in(sent))
     ).all()
     for recipient, partner in rows:
         document = recipient.document
@@ -194,7 +228,7 @@ def enqueue_issued(session) -> int:
                                   reason=_l("Thay thế văn bản %(s)s", s=document.replaces)
                                   if replaces else "", replaces=replaces)
             _outbox(session, partner, "package", package.document_id,
-                    edxml.build_package(package), **fields)
+                    signed(edxml.build_package(package)), **fields)
         except (DomainError, edxml.PackageError) as error:
             row = _outbox(session, partner, "package", "", "", **fields)
             row.state, row.last_error = FAILED, str(error)
@@ -225,9 +259,16 @@ def enqueue_recalls(session) -> int:
         package = package_for(document, [row.recipient.agency], business_type=RECALL,
                               reason=document.recall_reason or _l("Thu hồi văn bản"),
                               with_files=False)
-        _outbox(session, row.partner, "package", package.document_id,
-                edxml.build_package(package), outgoing_id=document.id,
-                recipient_id=row.recipient_id, business_type=RECALL)
+        try:
+            payload = signed(edxml.build_package(package))
+        except DomainError as error:
+            failed = _outbox(session, row.partner, "package", package.document_id, "",
+                             outgoing_id=document.id, recipient_id=row.recipient_id,
+                             business_type=RECALL)
+            failed.state, failed.last_error = FAILED, str(error)
+            continue
+        _outbox(session, row.partner, "package", package.document_id, payload,
+                outgoing_id=document.id, recipient_id=row.recipient_id, business_type=RECALL)
         count += 1
     session.commit()
     return count
@@ -236,66 +277,96 @@ def enqueue_recalls(session) -> int:
 # ---------------------------------------------------------------- receiving
 
 def _agency_for(session, organ: edxml.Organ, *, create: bool):
+    """The sender in our agency catalog: by its codes, then by its name; with `create`, added
+    (its code kept as the electronic ID when it has the national shape, else as its older
+    code) — the clerk can change it in the registration form."""
+    code = organ.organ_id.upper()
     agency = session.scalar(select(Agency).where(or_(
-        Agency.electronic_id == organ.organ_id, func.upper(Agency.legacy_code) == organ.organ_id)))
+        Agency.electronic_id == code, func.upper(Agency.legacy_code) == code))
+        .limit(1)) if code else None
     if agency is not None or not create:
         return agency
     name = nfc(organ.name or organ.organ_id)[:200]
-    agency = session.scalar(select(Agency).where(func.lower(Agency.name) == name.lower()))
+    agency = session.scalar(select(Agency).where(func.lower(Agency.name) == name.lower())
+                            .limit(1))
     if agency is None:
         agency = Agency(name=name, address=organ.address[:300] or None,
                         email=organ.email[:320] or None)
         session.add(agency)
-    if edxml.ELECTRONIC_ID.match(organ.organ_id) and not agency.electronic_id:
-        agency.electronic_id = organ.organ_id
-    elif not agency.legacy_code:
-        agency.legacy_code = organ.organ_id
+    taken = code and session.scalar(select(Agency.id).where(Agency.electronic_id == code))
+    if edxml.ELECTRONIC_ID.match(code) and not agency.electronic_id and not taken:
+        agency.electronic_id = code
+    elif organ.organ_id and not agency.legacy_code:
+        agency.legacy_code = organ.organ_id[:30]
     session.flush()
     return agency
 
 
-def check_package(session, package: edxml.Package, partner=None):
-    """Our rules beyond the format: sent by the partner who authenticated, addressed to us,
-    dated in the past, with scans that pass the upload checks; a recall or a replacement
-    names a document we received from that sender. PackageError lists every problem."""
-    problems = []
-    ours = our_organ().organ_id
-    legacy = (current_app.config.get("EXCHANGE_LEGACY_ID") or "").upper()
-    if not any(o.organ_id in (ours, legacy) for o in package.recipients):
-        problems.append(_l("To: gói tin không gửi đến cơ quan này (%(id)s).", id=ours))
-    if partner is not None and package.sender.organ_id not in agency_codes(partner.agency):
-        problems.append(_l("From/OrganId: «%(id)s» không phải mã của cơ quan đã xác thực "
-                           "(%(name)s).", id=package.sender.organ_id, name=partner.agency))
-    if package.promulgation_date and package.promulgation_date > local_now().date():
-        problems.append(_l("PromulgationInfo/PromulgationDate: ngày ban hành ở tương lai."))
-    if package.business_type == NEW or package.business_type == REPLACE:
-        try:
-            storage.check_files([(a.data, a.name) for a in package.attachments])
-        except storage.FileErrors as error:
-            problems += [_l("Attachment: %(e)s", e=m) for m in error.messages]
-    targets = [package.document_id] if package.business_type == RECALL else \
-        package.replaces if package.business_type == REPLACE else []
-    for target in targets:
+def _ours(package) -> bool:
+    """Addressed to us: one of the recipients is us, by our electronic ID, our older code or
+    (IDs not always following the national shape) our name."""
+    config = current_app.config
+    codes = {our_organ().organ_id, (config.get("EXCHANGE_LEGACY_ID") or "").upper()} - {""}
+    name = fold(config.get("AGENCY_NAME") or "")
+    return any(o.organ_id.upper() in codes or (name and o.name and fold(o.name) == name)
+               for o in package.recipients)
+
+
+def check_package(session, package: edxml.Package, partner=None) -> list:
+    """Our rules beyond the format. Refused (PackageError) only when nothing can come of it:
+    addressed to other agencies only, or a recall of a document we never received. The rest
+    comes back as warnings (edxml.Finding) for the clerk: a sender that is not the partner who
+    authenticated, a date in the future, a replacement of a document we do not have."""
+    warnings = []
+    if package.recipients and not _ours(package):
+        raise edxml.PackageError([_l(
+            "To: gói tin gửi đến %(to)s, không gửi đến cơ quan này (%(id)s).",
+            to=", ".join(o.organ_id or o.name for o in package.recipients)[:300],
+            id=our_organ().organ_id)])
+    if partner is not None and package.sender.organ_id.upper() not in \
+            agency_codes(partner.agency):
+        warnings.append(edxml.Finding("From/OrganId", str(_l(
+            "«%(id)s» không phải mã của cơ quan đã xác thực khi gửi (%(name)s); văn bản được "
+            "ghi nhận là của %(name)s", id=package.sender.organ_id or package.sender.name,
+            name=partner.agency)), "agency_id"))
+    today = local_now().date()
+    if package.promulgation_date and package.promulgation_date > today:
+        warnings.append(edxml.Finding("PromulgationInfo/PromulgationDate", str(_l(
+            "ngày ban hành %(day)s ở tương lai", day=format_date(package.promulgation_date))),
+            "document_date"))
+    if package.business_type == RECALL and \
+            _received(session, package.sender.organ_id, package.key) is None:
+        raise edxml.PackageError([_l("Bussiness: không có văn bản «%(id)s» đã nhận từ cơ quan "
+                                     "gửi để thu hồi.", id=package.key)])
+    for target in package.replaces if package.business_type == REPLACE else []:
         if _received(session, package.sender.organ_id, target) is None:
-            problems.append(_l("Bussiness: không có văn bản «%(id)s» đã nhận từ cơ quan gửi "
-                               "để thu hồi hoặc thay thế.", id=target))
-    if package.business_type == 2:
-        problems.append(_l("Bussiness/BussinessDocType: cập nhật (2) chưa được hỗ trợ; gửi "
-                           "văn bản thay thế (3)."))
-    if problems:
-        raise edxml.PackageError(problems)
+            warnings.append(edxml.Finding("Bussiness/ReplacementInfoList", str(_l(
+                "văn bản bị thay thế «%(id)s» chưa từng nhận từ cơ quan gửi", id=target)), ""))
+    return warnings
+
+
+def _arrivals(session, organ_id, document_key) -> list:
+    """The arrivals of that document from that sender that were not returned, latest first."""
+    return list(session.scalars(select(ExchangeInbound).where(
+        func.upper(ExchangeInbound.from_organ_id) == (organ_id or "").upper(),
+        ExchangeInbound.document_key == document_key,
+        ExchangeInbound.business_type.in_([NEW, REPLACE]), ExchangeInbound.state != RETURNED)
+        .order_by(ExchangeInbound.sequence.desc(), ExchangeInbound.id.desc())))
 
 
 def _received(session, organ_id, document_key):
-    return session.scalar(select(ExchangeInbound).where(
-        ExchangeInbound.from_organ_id == organ_id, ExchangeInbound.document_key == document_key,
-        ExchangeInbound.business_type.in_([NEW, REPLACE])))
+    """The latest arrival of that document from that sender that was not returned."""
+    arrivals = _arrivals(session, organ_id, document_key)
+    return arrivals[0] if arrivals else None
 
 
-def receive(session, data: bytes, *, partner=None, source="network"):
-    """A package or a status from a partner (or a file): validated in full, then stored once.
-    Returns the ExchangeInbound (packages) or the ExchangeStatus (statuses); PackageError
-    (nothing stored) or Duplicate."""
+def receive(session, data: bytes, *, partner=None, source="network", platform_id=None):
+    """A package or a status from a partner, the platform or a file. A package is stored with
+    what is odd in it (warnings for the clerk) unless it cannot be registered at all
+    (PackageError, nothing stored). The same package received again is stored once: Duplicate,
+    and the copy is counted on the arrival the clerk sees. Sent again after we returned it, or
+    different under a DocumentId already here, it is a new arrival linked to the earlier one.
+    Returns the ExchangeInbound (packages) or the ExchangeStatus (statuses)."""
     limit = current_app.config.get("EXCHANGE_MAX_BYTES", 4 * current_app.config[
         "MAX_UPLOAD_BYTES"])
     if len(data) > limit:
@@ -304,20 +375,46 @@ def receive(session, data: bytes, *, partner=None, source="network"):
     message = edxml.read(data)
     if isinstance(message, edxml.Status):
         return apply_status(session, message, partner)
-    check_package(session, message, partner)
-    key = message.document_id
-    if session.scalar(select(ExchangeInbound.id).where(
-            ExchangeInbound.from_organ_id == message.sender.organ_id,
-            ExchangeInbound.document_key == key,
-            ExchangeInbound.business_type == message.business_type)):
+    warnings = list(message.warnings) + check_package(session, message, partner)
+    partner = partner or partner_for_organ(session, message.sender.organ_id)
+    organ_id = message.sender.organ_id or fold(message.sender.name)[:30].upper()
+    if partner is not None and organ_id.upper() not in agency_codes(partner.agency):
+        organ_id = next(iter(sorted(agency_codes(partner.agency))))
+    key, digest = message.key, hashlib.sha256(data).hexdigest()
+    earlier = list(session.scalars(select(ExchangeInbound).where(
+        ExchangeInbound.from_organ_id == organ_id, ExchangeInbound.document_key == key,
+        ExchangeInbound.business_type == message.business_type)
+        .order_by(ExchangeInbound.sequence)))
+    same = next((row for row in earlier if row.sha256 == digest and row.state != RETURNED),
+                None)
+    if same is not None:
+        same.repeats, same.last_repeat_at = same.repeats + 1, utcnow()
+        session.commit()
         raise Duplicate(_l("Gói tin đã được nhận trước đây (DocumentId %(id)s).", id=key))
+    previous = earlier[-1] if earlier else None
+    if previous is not None and previous.state == RETURNED:
+        warnings.append(edxml.Finding("DocumentId", str(_l(
+            "gửi lại văn bản đã trả lại ngày %(day)s (lý do: %(reason)s)",
+            day=format_date(to_local(previous.processed_at or previous.received_at)),
+            reason=previous.reason or "")), ""))
+    elif previous is not None:
+        warnings.append(edxml.Finding("DocumentId", str(_l(
+            "cùng mã văn bản với gói tin nhận ngày %(day)s (%(state)s) nhưng nội dung khác: "
+            "có thể là bản gửi lại có sửa; đối chiếu trước khi vào sổ",
+            day=format_date(to_local(previous.received_at)), state=previous.state_label)),
+            "number_symbol"))
+    signature = _verify_signature(data)
     inbound = ExchangeInbound(
-        partner=partner or partner_for_organ(session, message.sender.organ_id),
-        source=source, from_organ_id=message.sender.organ_id,
-        from_name=message.sender.name[:200], document_key=key,
-        business_type=message.business_type, subject=message.subject[:500],
-        payload=data.decode("utf-8", errors="replace"),
-        sha256=hashlib.sha256(data).hexdigest(), state=RECEIVED, received_at=utcnow())
+        partner=partner, source=source, from_organ_id=organ_id,
+        from_name=(message.sender.name or str(partner.agency if partner else ""))[:200],
+        document_key=key, business_type=message.business_type,
+        subject=message.subject[:500], payload=data.decode("utf-8", errors="replace"),
+        sha256=digest, state=RECEIVED, received_at=utcnow(),
+        sequence=(previous.sequence + 1) if previous is not None else 0, previous=previous,
+        warnings=json.dumps([w.as_dict() for w in warnings], ensure_ascii=False)
+        if warnings else None, platform_id=platform_id,
+        signature_state=signature.state if signature else None,
+        signature_note=signature.note if signature else None)
     session.add(inbound)
     try:
         session.commit()
@@ -326,6 +423,21 @@ def receive(session, data: bytes, *, partner=None, source="network"):
         raise Duplicate(_l("Gói tin đã được nhận trước đây (DocumentId %(id)s).", id=key)) \
             from error
     return inbound
+
+
+FOREIGN_SIGNATURE = re.compile(rb"<(?:[\w.-]+:)?Signature[\s>]")
+
+
+def _verify_signature(data: bytes):
+    """The XML-DSig result of a package (app.exchange.xmldsig), None when unsigned. The
+    national SDK writes its <Signature> outside the XML-DSig namespace: such a signature
+    cannot be checked, and the clerk is told so rather than shown "unsigned"."""
+    check = xmldsig.verify(data)
+    if check is None and FOREIGN_SIGNATURE.search(data):
+        return xmldsig.Check("unchecked", note=str(_l(
+            "Gói tin có phần tử Signature nhưng không theo chuẩn XML-DSig (không thuộc không "
+            "gian tên http://www.w3.org/2000/09/xmldsig#): không kiểm tra được chữ ký.")))
+    return check
 
 
 def _choose_type(session, package):
@@ -338,51 +450,130 @@ def _choose_type(session, package):
             or next((t for t in types if fold(t.name) == "cong van"), None) or types[0])
 
 
+def _unwrapped(attachment, limit):
+    """The national platform's SDK sends every file as a .zip holding that one file (named by
+    a UUID): the file inside, under the attachment's name, or None when it is not that."""
+    if not attachment.data.startswith(b"PK\x03\x04"):
+        return None
+    try:
+        with zipfile.ZipFile(io.BytesIO(attachment.data)) as archive:
+            members = [m for m in archive.infolist() if not m.is_dir()]
+            if len(members) != 1 or members[0].file_size > limit:
+                return None
+            inner = archive.read(members[0])
+    except (zipfile.BadZipFile, OSError, ValueError, RuntimeError, NotImplementedError):
+        return None  # damaged or encrypted: kept as it came
+    name = attachment.name
+    inner_suffix = members[0].filename.rsplit(".", 1)[-1] if "." in members[0].filename \
+        else ""
+    if name.lower().endswith(".zip") or "." not in name:
+        name = f"{name.removesuffix('.zip')}.{inner_suffix}" if inner_suffix else name
+    return edxml.Attachment(attachment.content_id, name, attachment.content_type, inner,
+                            attachment.description)
+
+
+def _files(package, warnings):
+    """Every attachment kept: its kind read from its content, the declared type a hint."""
+    limit = current_app.config.get("EXCHANGE_MAX_BYTES", 4 * current_app.config[
+        "MAX_UPLOAD_BYTES"])
+    checked = []
+    for attachment in package.attachments:
+        where = f"Attachment[{attachment.content_id or attachment.name}]"
+        inner = _unwrapped(attachment, limit)
+        if inner is not None:
+            attachment = inner
+            warnings.append(edxml.Finding(where, str(_l(
+                "«%(name)s» đến dưới dạng tệp .zip chứa một tệp; đã lấy tệp bên trong",
+                name=attachment.name)), ""))
+        try:
+            info, refused = check_received(attachment.data, attachment.name, max_bytes=limit)
+        except DomainError as error:
+            warnings.append(edxml.Finding(where, f"«{attachment.name}»: {error}", "files"))
+            continue
+        if refused:
+            warnings.append(edxml.Finding(where, str(_l(
+                "«%(name)s» được giữ nguyên để tải về nhưng không mở được: %(why)s",
+                name=attachment.name, why=refused)), "files"))
+        elif attachment.content_type and inner is None and \
+                _same_type(attachment.content_type) != _same_type(info.content_type):
+            warnings.append(edxml.Finding(where, str(_l(
+                "«%(name)s» khai báo «%(declared)s» nhưng nội dung là «%(real)s»",
+                name=attachment.name, declared=attachment.content_type[:60],
+                real=info.content_type)), "files"))
+        checked.append((attachment.data, info))
+    return checked
+
+
+def _same_type(content_type):
+    content_type = content_type.split(";")[0].strip().lower()
+    return {"image/jpg": "image/jpeg", "image/pjpeg": "image/jpeg", "image/tif": "image/tiff",
+            "application/x-pdf": "application/pdf"}.get(content_type, content_type)
+
+
 def process(session, inbound) -> None:
-    """Turn a stored package into its effect; statuses 01 (or 02 with the reason) go back."""
+    """Turn a stored package into its effect: a new document waits in the clerk's queue
+    (Chờ vào sổ) with what the package says, its odd values left for the clerk to correct
+    (warnings shown beside the fields); status 01 goes back. Nothing is returned to the sender
+    without the clerk (return_inbound)."""
     package = edxml.read(inbound.payload.encode())
     if package.business_type in FROZEN_STATES:
         _freeze(session, inbound, package)
     if package.business_type == RECALL:
         return
-    agency = _agency_for(session, package.sender, create=True)
-    session.commit()  # a new agency must outlive register_incoming's fresh transaction
+    warnings = [edxml.Finding(**w) for w in inbound.warning_list]
+    sender = inbound.partner.agency if inbound.partner is not None and \
+        inbound.from_organ_id.upper() in agency_codes(inbound.partner.agency) else \
+        _agency_for(session, package.sender, create=True)
     urgency = session.scalar(select(UrgencyLevel).where(
         UrgencyLevel.priority <= min(package.priority, 3)).order_by(UrgencyLevel.priority.desc()))
     secrecy = session.scalar(select(SecrecyLevel).order_by(SecrecyLevel.level))
     position = " ".join(x for x in (package.signer_competence, package.signer_position) if x)
+    arrival = to_local(inbound.received_at).replace(tzinfo=None, microsecond=0)
+    document_date = package.promulgation_date
+    if document_date and document_date > arrival.date():
+        document_date = None  # the warning says which date the package gave
+    deadline = package.due_date
+    if deadline and deadline < arrival.date():
+        warnings.append(edxml.Finding("DueDate", str(_l(
+            "hạn xử lý %(day)s đã qua khi văn bản đến; dùng hạn mặc định, sửa nếu cần",
+            day=format_date(deadline))), "deadline"))
+        deadline = None
+    if package.type_name and fold(_choose_type(session, package).name) != \
+            fold(package.type_name):
+        warnings.append(edxml.Finding("DocumentType/TypeName", str(_l(
+            "loại «%(name)s» không có trong danh mục; tạm chọn «%(chosen)s»",
+            name=package.type_name, chosen=_choose_type(session, package).name)),
+            "document_type_id"))
+    checked = _files(package, warnings)
     data = {
-        "arrival_at": to_local(inbound.received_at).replace(tzinfo=None, microsecond=0),
-        "channel": "exchange", "agency_id": agency.id, "number_symbol": package.number_symbol,
-        "document_date": package.promulgation_date,
+        "arrival_at": arrival, "channel": "exchange", "agency_id": sender.id,
+        "number_symbol": package.number_symbol[:60], "document_date": document_date,
         "document_type_id": _choose_type(session, package).id,
-        "excerpt": package.subject, "signer_name": package.signer_name or None,
+        "excerpt": package.subject[:1000], "signer_name": package.signer_name[:100] or None,
         "signer_position": position[:100] or None, "urgency_id": urgency.id if urgency else None,
         "secrecy_id": secrecy.id if secrecy else None, "page_count": package.page_amount,
-        "deadline": package.due_date, "notes": package.content or None,
+        "deadline": deadline, "notes": package.content or None,
     }
+    inbound.warnings = json.dumps([w.as_dict() for w in warnings], ensure_ascii=False) \
+        if warnings else None
     inbound_id = inbound.id
-    try:
-        document = incoming_services.register_incoming(
-            session, None, data, [(a.data, a.name) for a in package.attachments],
-            confirm_duplicate=True, state=incoming_services.PENDING)
-    except DomainError as error:
-        session.rollback()
-        inbound = session.get(ExchangeInbound, inbound_id)
-        reasons = getattr(error, "errors", None)
-        reason = "; ".join(str(m) for v in reasons.values() for m in v) if reasons \
-            else str(error)
-        _refuse(session, inbound, reason)
-        return
+    document = incoming_services.record_arrival(session, data, checked)
     inbound = session.get(ExchangeInbound, inbound_id)
-    inbound.incoming_id, inbound.state = document.id, QUEUED
+    inbound.incoming_id, inbound.state, inbound.error = document.id, QUEUED, None
     inbound.processed_at = utcnow()
     inbound.last_event_id = max((e.id for e in document.events), default=0)
     send_status(session, inbound, "01")
+    notify(session, people_with(session, "can_write", "Exchange"), _l(
+        "Văn bản liên thông đến chờ vào sổ: %(symbol)s của %(sender)s%(odd)s",
+        symbol=document.number_symbol or "—", sender=inbound.from_name or inbound.from_organ_id,
+        odd=_l(" (%(n)s điểm cần kiểm tra)", n=len(warnings)) if warnings else ""),
+        f"/incoming/{document.id}", kind="incoming.arrived", subject=f"incoming:{document.id}",
+        urgent=bool(urgency and urgency.priority))
     session.commit()
 
 
 def _refuse(session, inbound, reason):
+    """Trả lại (02), decided by the clerk."""
     inbound.state, inbound.reason, inbound.processed_at = RETURNED, reason, utcnow()
     send_status(session, inbound, "02", reason)
     session.commit()
@@ -391,20 +582,18 @@ def _refuse(session, inbound, reason):
 def _freeze(session, inbound, package):
     """Recall (1) or replacement (3): the received document is frozen and marked, its
     metadata kept; the clerk sees why in its history."""
-    targets = [package.document_id] if package.business_type == RECALL else package.replaces
+    targets = [package.key] if package.business_type == RECALL else package.replaces
     for target in targets:
-        earlier = _received(session, package.sender.organ_id, target)
-        if earlier is None:
-            continue
-        earlier.reason = package.business_reason
-        document = earlier.incoming
-        if document is not None:
+        for earlier in _arrivals(session, inbound.from_organ_id, target):
+            earlier.reason = package.business_reason
+            document = earlier.incoming
+            if document is None or document.state in FROZEN_STATES.values():
+                continue
             from_state = document.state
             document.state = FROZEN_STATES[package.business_type]
             document.events.append(IncomingEvent(
                 action=document.state, from_state=from_state, to_state=document.state,
-                note=f"{package.business_reason} ({package.document_id})"[:2000],
-                at=utcnow()))
+                note=f"{package.business_reason} ({package.key})"[:2000], at=utcnow()))
     inbound.state, inbound.processed_at = APPLIED, utcnow()
     inbound.reason = package.business_reason
     session.commit()
@@ -418,11 +607,12 @@ def process_received(session) -> int:
         inbound = session.get(ExchangeInbound, inbound_id)
         try:
             process(session, inbound)
-        except Exception as error:  # one bad row must not stop the others
-            session.rollback()
+        except Exception as error:  # one bad row must not stop the others; never returned
+            session.rollback()  # by itself: kept, with the reason, and tried again next round
             current_app.logger.exception("exchange: processing inbound %s", inbound_id)
             inbound = session.get(ExchangeInbound, inbound_id)
-            _refuse(session, inbound, str(error))
+            inbound.error = str(error)[:2000] or error.__class__.__name__
+            session.commit()
     return len(ids)
 
 
@@ -445,18 +635,24 @@ def require_clerk(user):
 
 
 def return_inbound(session, user, inbound, reason):
-    """Trả lại (status 02): a package waiting in the queue goes back to its sender with the
-    reason; the waiting entry (which has no number) is removed."""
+    """Trả lại (status 02), the clerk's decision: a package waiting in the queue (or one that
+    could not be processed) goes back to its sender with the reason; the waiting entry (which
+    has no number) is removed, and so are the other clerks' notices about it."""
     require_clerk(user)
     reason = nfc((reason or "").strip())
     if not reason:
         raise incoming_services.FormErrors({"reason": [_l("Nhập lý do trả lại.")]})
+    if len(reason) > 500:
+        raise incoming_services.FormErrors({"reason": [_l("Lý do trả lại tối đa 500 ký tự.")]})
     document = inbound.incoming
-    if inbound.state != QUEUED or document is None or document.state != \
-            incoming_services.PENDING:
+    waiting = inbound.state == QUEUED and document is not None and \
+        document.state == incoming_services.PENDING
+    if not waiting and not (inbound.state == RECEIVED and document is None):
         raise DomainError(_l("Chỉ trả lại được văn bản đang chờ vào sổ."))
-    stored = [f.storage_name for f in document.files]
-    session.delete(document)
+    stored = [f.storage_name for f in document.files] if document is not None else []
+    if document is not None:
+        settle_all(session, f"incoming:{document.id}", kinds=["incoming.arrived"])
+        session.delete(document)
     inbound.incoming_id = None
     _refuse(session, inbound, reason)
     from app.core.files import file_path
@@ -478,14 +674,21 @@ def send_status(session, inbound, code, description="", staff_name=""):
     we can reach; a package from a file has nobody to tell)."""
     partner = inbound.partner or partner_for_organ(session, inbound.from_organ_id)
     inbound.last_status = code
-    if partner is None or not partner.endpoint_url:
+    if partner is None or not (partner.endpoint_url or partner.channel == PLATFORM):
         return None
     status = edxml.Status(document_id=inbound.document_key, sender=our_organ(), code=code,
                           timestamp=local_now().replace(tzinfo=None, microsecond=0),
                           description=_short(description, 500),
                           staff=edxml.Staff(staff=staff_name[:100]))
-    return _outbox(session, partner, "status", inbound.document_key,
-                   edxml.build_status(status), status_code=code, inbound_id=inbound.id)
+    try:
+        payload = signed(edxml.build_status(status))
+    except DomainError as error:  # the key cannot be used: shown failed, with the reason
+        row = _outbox(session, partner, "status", inbound.document_key, "", status_code=code,
+                      inbound_id=inbound.id)
+        row.state, row.last_error = FAILED, str(error)
+        return row
+    return _outbox(session, partner, "status", inbound.document_key, payload,
+                   status_code=code, inbound_id=inbound.id)
 
 
 def sync_statuses(session) -> int:
@@ -516,13 +719,14 @@ def apply_status(session, status: edxml.Status, partner=None):
     """A recipient's status about a package we sent: recorded and shown on the outgoing
     record; repeated, it changes nothing."""
     organ = status.sender.organ_id
-    if partner is not None and organ not in agency_codes(partner.agency):
+    if partner is not None and organ.upper() not in agency_codes(partner.agency):
         raise edxml.PackageError([_l("Status/From/OrganId: «%(id)s» không phải mã của cơ quan "
                                      "đã xác thực.", id=organ)])
     query = select(ExchangeOutbox).where(
         ExchangeOutbox.kind == "package", ExchangeOutbox.document_key == status.document_id,
         ExchangeOutbox.business_type.in_([NEW, REPLACE]))
-    rows = [row for row in session.scalars(query) if organ in agency_codes(row.partner.agency)]
+    rows = [row for row in session.scalars(query)
+            if organ.upper() in agency_codes(row.partner.agency)]
     if not rows:
         raise edxml.PackageError([_l("Status/ResponseFor: không có văn bản «%(id)s» đã gửi "
                                      "đến cơ quan này.", id=status.document_id)])

@@ -6,7 +6,7 @@ from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
@@ -15,14 +15,15 @@ from app.core.downloads import send_download
 from app.core.views import EofficeModelView, VietnameseInterface
 from app.exchange import edxml, services, worker
 from app.exchange.models import (
-    BUSINESS_TYPES, STATUS_CODES, ExchangeInbound, ExchangeOutbox, ExchangePartner,
+    BUSINESS_TYPES, INBOUND_STATES, QUEUED, RECEIVED, REGISTERED, RETURNED, STATUS_CODES,
+    ExchangeInbound, ExchangeOutbox, ExchangePartner,
 )
 from app.extensions import db
 from app.outgoing.access import visible_outgoing
 from app.outgoing.models import OutgoingDocument
 from app.security.access import may
 
-LIMIT = 100  # rows per table on the overview page
+LIMIT = 50  # rows per page of the overview's tables
 
 
 class ExchangeView(BaseView):
@@ -35,12 +36,26 @@ class ExchangeView(BaseView):
     @expose("/")
     @has_access
     def index(self):
-        inbound = list(db.session.scalars(select(ExchangeInbound).order_by(
-            ExchangeInbound.id.desc()).limit(LIMIT)))
-        outbox = list(db.session.scalars(select(ExchangeOutbox).order_by(
-            ExchangeOutbox.id.desc()).limit(LIMIT)))
+        state = request.args.get("state", "")
+        state = state if state in INBOUND_STATES else ""
+        page = min(max(request.args.get("page", 1, type=int), 1), 10_000)
+        q = request.args.get("q", "").strip()[:120]
+        query = select(ExchangeInbound).order_by(ExchangeInbound.id.desc())
+        sent = select(ExchangeOutbox).order_by(ExchangeOutbox.id.desc())
+        if state:
+            query = query.where(ExchangeInbound.state == state)
+        if q:  # a DocumentId, a number/symbol or words of the excerpt
+            query = query.where(or_(ExchangeInbound.document_key.contains(q, autoescape=True),
+                                    ExchangeInbound.subject.contains(q, autoescape=True)))
+            sent = sent.where(ExchangeOutbox.document_key.contains(q, autoescape=True))
+        inbound = list(db.session.scalars(query.offset((page - 1) * LIMIT).limit(LIMIT + 1)))
+        outbox = list(db.session.scalars(sent.limit(LIMIT)))
         return self.render_template(
-            "exchange/index.html", title=_("Liên thông văn bản"), inbound=inbound,
+            "exchange/index.html", title=_("Liên thông văn bản"), inbound=inbound[:LIMIT],
+            more=len(inbound) > LIMIT, page=page, state=state, q=q,
+            inbound_filters=[("", _("Tất cả")), (QUEUED, _("Chờ tiếp nhận")),
+                             (RECEIVED, _("Chưa xử lý")), (REGISTERED, _("Đã vào sổ")),
+                             (RETURNED, _("Đã trả lại"))],
             outbox=outbox, business_types=BUSINESS_TYPES, codes=STATUS_CODES,
             can_write=may(g.user, "can_write", "Exchange"), form=FlaskForm())
 
@@ -193,10 +208,22 @@ def panels():
     def incoming_exchange(document):
         return services.queue_entry(db.session, document.id)
 
+    def exchange_notices(document):
+        """The package's warnings by registration form field ("" for the rest), for the form
+        of a document waiting in the queue."""
+        entry = services.queue_entry(db.session, document.id) if document is not None and \
+            document.state == "pending" else None
+        notices = {}
+        for warning in entry.warning_list if entry is not None else []:
+            notices.setdefault(warning.get("field") or "", []).append(
+                f"{warning.get('element')}: {warning.get('message')}")
+        return notices
+
     def outgoing_exchange(document):
         return services.statuses_of(db.session, document.id)
 
     return {"incoming_exchange": incoming_exchange, "outgoing_exchange": outgoing_exchange,
+            "exchange_notices": exchange_notices,
             "exchange_codes": STATUS_CODES}
 
 

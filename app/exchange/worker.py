@@ -1,6 +1,9 @@
 """The exchange worker: outside any request, every EXCHANGE_INTERVAL seconds, it queues what
 must be sent (new issued documents, recalls, statuses), processes what was received, and
-sends the outbox with retries and back-off.
+sends the outbox with retries and back-off: to each partner over HTTP (point to point) or,
+for partners whose channel is "platform", through the national document exchange platform
+(app.exchange.platform), which the round also polls for what it holds for us (when
+EXCHANGE_PLATFORM_URL is set).
 
 Never twice: like the weekly backup (app.ops.backup), every gunicorn worker starts the thread
 and a non-blocking `flock` on INSTANCE_DIR/exchange.lock lets one of them run a round; within a
@@ -20,8 +23,8 @@ from sqlalchemy import or_, select, update
 
 from app.core.files import process_lock
 from app.core.timefmt import utcnow
-from app.exchange import services
-from app.exchange.models import PENDING, SENDING, ExchangeOutbox
+from app.exchange import platform, services
+from app.exchange.models import PENDING, PLATFORM, SENDING, ExchangeOutbox
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=5)  # a message claimed by a crashed worker is retried after this
@@ -44,12 +47,25 @@ def run_once(app, post=None) -> dict | None:
             return None
         with app.app_context():
             session = db.session
-            counts = {"received": services.process_received(session),
+            counts = {}
+            if platform.configured(app):  # one process: under the round lock
+                counts["platform"] = _poll_platform(session, app)
+            counts.update({"received": services.process_received(session),
                       "queued": services.enqueue_issued(session),
                       "recalls": services.enqueue_recalls(session),
-                      "statuses": services.sync_statuses(session)}
+                      "statuses": services.sync_statuses(session)})
             counts["sent"] = send_due(session, post or http_post)
             return counts
+
+
+def _poll_platform(session, app) -> dict:
+    """What the platform holds for us; an outage of the platform never stops the round."""
+    try:
+        return platform.poll(session, app=app)
+    except Exception as error:  # the platform down, or misconfigured: next round
+        session.rollback()
+        log.warning("Exchange platform poll: %s", error)
+        return {"error": str(error)}
 
 
 def claim(session, row_id) -> bool:
@@ -78,6 +94,14 @@ def send_due(session, post) -> int:
         row = session.get(ExchangeOutbox, row_id)
         session.refresh(row)
         partner = row.partner
+        if partner.channel == PLATFORM:  # through the national / provincial platform
+            ok, error, retry = platform.send(session, row)
+            if ok:
+                services.mark_sent(session, row)
+                sent += 1
+            else:
+                services.mark_sent(session, row, error=error, retry=retry)
+            continue
         try:
             code, body = post(partner.endpoint_url, partner.outbound_token or "", row.payload)
         except Exception as error:  # network down, partner off: try again later
