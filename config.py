@@ -110,6 +110,8 @@ class Config:
     EXCHANGE_PLATFORM_SYSTEM_ID = os.environ.get("EXCHANGE_PLATFORM_SYSTEM_ID", "")
     EXCHANGE_PLATFORM_SECRET = os.environ.get("EXCHANGE_PLATFORM_SECRET", "")
     EXCHANGE_PLATFORM_TIMEOUT = float(os.environ.get("EXCHANGE_PLATFORM_TIMEOUT", "30"))
+    EXCHANGE_PLATFORM_RETRIES = int(os.environ.get("EXCHANGE_PLATFORM_RETRIES", "3"))
+    EXCHANGE_PLATFORM_BACKOFF = float(os.environ.get("EXCHANGE_PLATFORM_BACKOFF", "0.5"))
     # Incoming documents: default processing deadline when neither the type nor the urgency
     # sets one, and how many working days before a deadline a document is "due soon".
     DEFAULT_PROCESSING_DAYS = int(os.environ.get("DEFAULT_PROCESSING_DAYS", "10"))

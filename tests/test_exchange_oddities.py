@@ -21,6 +21,7 @@ from app.exchange.models import (
 from app.notifications.models import Notification
 from app.org.models import EofficeUser
 from tests.conftest import form_of
+from tests.incoming_helpers import ids
 from tests.exchange_helpers import (
     FINANCE, FINANCE_TOKEN, OURS, PROVINCE, drop, ensure_partner, sample_package, set_text,
     valid_package,
@@ -424,3 +425,29 @@ def test_clerks_are_told_and_the_notice_settles(app, client, db_session, partner
                  data=form_of(show, register_id=register_id))
     db_session.rollback()
     assert db_session.get(Notification, notice.id).done_at is not None
+
+
+def test_rest_registers_from_the_queue_with_corrections(app, client, db_session, partner,
+                                                       api_as):
+    """The same service through REST with a token: the queue shows the warnings, and the
+    corrections and the number are one unit of work."""
+    text = set_text(valid_package(app), "Subject", "")
+    inbound_id = post(client, text.encode()).get_json()["id"]
+    run_worker(app)
+    headers = api_as("vanthu")
+    queue = client.get("/api/v1/exchange/queue?state=queued&page_size=100", headers=headers)
+    row = next(r for r in queue.get_json()["result"] if r["id"] == inbound_id)
+    assert [w["field"] for w in row["warnings"] if w["element"] == "Subject"] == ["excerpt"]
+    register_id = ids(db_session)["register"]
+    refused = client.post(f"/api/v1/exchange/queue/{inbound_id}/register", headers=headers,
+                          json={"register_id": register_id, "fields": {}})
+    assert refused.status_code == 422 and "excerpt" in refused.get_json()["message"]
+    done = client.post(f"/api/v1/exchange/queue/{inbound_id}/register", headers=headers,
+                       json={"register_id": register_id,
+                             "fields": {"excerpt": "V/v góp ý dự thảo quy chế"}})
+    assert done.status_code == 200, done.get_data(as_text=True)
+    db_session.rollback()
+    document = db_session.get(IncomingDocument, row["incoming_id"])
+    assert document.state == "registered" and document.excerpt == "V/v góp ý dự thảo quy chế"
+    assert document.arrival_number == done.get_json()["arrival_number"]
+

@@ -10,11 +10,12 @@ from flask_appbuilder.api import expose, safe
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from app.core.api import DomainApi, guarded
+from app.core.api import NOT_AN_OBJECT, DomainApi, guarded, json_object
 from app.core.errors import DomainError
 from app.core.downloads import send_download
 from app.core.timefmt import format_datetime
 from app.documents import services as incoming_services
+from app.documents.api import data_from_json
 from app.exchange import edxml, services
 from app.exchange.models import ExchangeInbound, ExchangeOutbox, ExchangeStatus
 from app.extensions import db
@@ -29,7 +30,14 @@ def serialize_inbound(inbound) -> dict:
             "subject": inbound.subject, "source": inbound.source,
             "incoming_id": inbound.incoming_id, "reason": inbound.reason,
             "last_status": inbound.last_status,
-            "received_at": format_datetime(inbound.received_at)}
+            "received_at": format_datetime(inbound.received_at),
+            "warnings": inbound.warning_list, "previous_id": inbound.previous_id,
+            "sequence": inbound.sequence, "repeats": inbound.repeats,
+            "last_repeat_at": format_datetime(inbound.last_repeat_at),
+            "signature": {"state": inbound.signature_state,
+                          "label": str(inbound.signature_label),
+                          "note": inbound.signature_note},
+            "error": inbound.error, "platform_id": inbound.platform_id}
 
 
 def serialize_outbox(row) -> dict:
@@ -108,16 +116,23 @@ class ExchangeApi(DomainApi):
     @expose("/queue/<int:pk>/register", methods=["POST"])
     @guarded("register")
     def register(self, pk):
-        """Vào sổ a queued package: {"register_id": …} (status 03 goes back)."""
+        """Vào sổ a queued package: {"register_id": …, "fields": {corrections, as PUT
+        /api/v1/incoming/<id> takes them}, "confirm_duplicate": bool} — the corrections and
+        the number in one transaction (status 03 goes back)."""
         inbound = self._inbound(pk)
         if inbound is None or inbound.incoming is None:
             return self.response_404()
-        body = request.get_json(silent=True) or {}
+        body = json_object()
+        if body is None:
+            return self.response_400(message=str(NOT_AN_OBJECT))
         try:
             if not isinstance(body.get("register_id"), int):
                 raise incoming_services.FormErrors({"register_id": [_("Chọn sổ văn bản đến.")]})
+            fields = body.get("fields")
             document = incoming_services.register_pending(
-                db.session, self.caller(), inbound.incoming, body["register_id"])
+                db.session, self.caller(), inbound.incoming, body["register_id"],
+                data_from_json(fields) if fields is not None else None,
+                confirm_duplicate=fields is None or bool(body.get("confirm_duplicate")))
         except DomainError as error:
             return self._errors(error)
         return self.response(200, id=document.id, arrival_number=document.arrival_number)

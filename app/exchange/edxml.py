@@ -1,8 +1,10 @@
 """edXML packages (QCVN 102:2016/BTTTT, DOMAIN.md §2): building what we send and reading what
-partners send, with our own rules. Strict in what we build (build() validates its own output
-with the reader), tolerant in what we read (both namespaces, `yyyy/MM/dd` or ISO dates, short
-legacy agency codes, unaccented or TCVN3/VNI text), and precise when refusing: every problem
-is reported with the element it concerns.
+partners send. Strict in what we build (our own reader must find nothing odd in it), tolerant
+in what we read: real systems write other namespaces, leading junk, short or numeric organ IDs,
+`yyyy/MM/dd`, ISO or `dd/MM/yyyy` dates, unaccented or TCVN3/VNI text, statuses inside
+MessageHeader. A package is refused (PackageError) only when nothing can be registered from
+it; everything else odd is a Finding (element, Vietnamese message, the registration form's
+field) that goes with the package to the clerk.
 
 Partner XML is parsed with defusedxml and no DTD at all: external entities (XXE) and entity
 expansion (billion laughs) are refused before anything is read.
@@ -13,7 +15,9 @@ Layout written (and read):
       edXMLHeader: MessageHeader, TraceHeaderList (TraceHeader*, Bussiness)
       edXMLBody: edXMLManifest (Reference*)
     AttachmentEncoded: Attachment* (base64)
-A status message is an edXMLEnvelope whose header holds a Status element.
+A status message (the national SDK's layout, which we write) is a MessageHeader holding From,
+ResponseFor, StaffInfo, StatusCode, Description and Timestamp; an edXMLHeader/Status element
+(an older layout) is read too.
 """
 import base64
 import binascii
@@ -180,8 +184,9 @@ def _code(organ_id: str) -> str:
 
 def _organ(parent, name, organ: Organ):
     element = _sub(parent, name)
-    for tag, value in (("OrganId", (organ.organ_id or "").strip()), ("OrganizationInCharge", organ.in_charge),
-                       ("OrganName", organ.name), ("OrganAdd", organ.address),
+    for tag, value in (("OrganId", (organ.organ_id or "").strip()),
+                       ("OrganizationInCharge", organ.in_charge), ("OrganName", organ.name),
+                       ("OrganAdd", organ.address),
                        ("Email", organ.email), ("Telephone", organ.phone), ("Fax", organ.fax),
                        ("Website", organ.website)):
         _sub(element, tag, value or "")

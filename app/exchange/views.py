@@ -6,6 +6,7 @@ from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms import SelectField
 from sqlalchemy import or_, select
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
@@ -15,8 +16,8 @@ from app.core.downloads import send_download
 from app.core.views import EofficeModelView, VietnameseInterface
 from app.exchange import edxml, services, worker
 from app.exchange.models import (
-    BUSINESS_TYPES, INBOUND_STATES, QUEUED, RECEIVED, REGISTERED, RETURNED, STATUS_CODES,
-    ExchangeInbound, ExchangeOutbox, ExchangePartner,
+    BUSINESS_TYPES, CHANNELS, DIRECT, INBOUND_STATES, QUEUED, RECEIVED, REGISTERED, RETURNED,
+    STATUS_CODES, ExchangeInbound, ExchangeOutbox, ExchangePartner,
 )
 from app.extensions import db
 from app.outgoing.access import visible_outgoing
@@ -152,25 +153,33 @@ class ExchangeView(BaseView):
 
 
 class ExchangePartnerView(EofficeModelView):
-    computed_columns = {"token_form": lambda partner: _token_form(partner)}
+    computed_columns = {"token_form": lambda partner: _token_form(partner),
+                        "channel_label": lambda partner: CHANNELS.get(partner.channel, "")}
     datamodel = VietnameseInterface(ExchangePartner)
     class_permission_name = "ExchangePartner"
     list_title = show_title = _l("Cơ quan liên thông")
     add_title = _l("Thêm cơ quan liên thông")
     edit_title = _l("Sửa cơ quan liên thông")
-    list_columns = ["agency", "endpoint_url", "active", "token_form"]
-    add_columns = edit_columns = ["agency", "endpoint_url", "outbound_token", "active", "notes"]
-    show_columns = ["agency", "endpoint_url", "active", "notes", "created_at"]
+    list_columns = ["agency", "channel_label", "endpoint_url", "active", "token_form"]
+    add_columns = edit_columns = ["agency", "channel", "endpoint_url", "outbound_token",
+                                  "active", "notes"]
+    show_columns = ["agency", "channel_label", "endpoint_url", "active", "notes", "created_at"]
     search_columns = ["agency", "endpoint_url", "active"]
     label_columns = {"agency": _l("Cơ quan"), "endpoint_url": _l("Địa chỉ nhận gói tin"),
                      "outbound_token": _l("Mã xác thực do cơ quan đó cấp"),
                      "active": _l("Đang liên thông"), "notes": _l("Ghi chú"),
-                     "created_at": _l("Ngày tạo"), "token_form": _l("Mã xác thực của họ")}
+                     "created_at": _l("Ngày tạo"), "token_form": _l("Mã xác thực của họ"),
+                     "channel": _l("Đường gửi"), "channel_label": _l("Đường gửi")}
     description_columns = {
         "endpoint_url": _l("Ví dụ https://vanban.snv.hanam.gov.vn/api/v1/exchange/inbox; để "
                            "trống nếu chỉ trao đổi bằng tệp."),
         "outbound_token": _l("Chuỗi bí mật cơ quan đó cấp cho chúng ta để gửi gói tin đến họ."),
+        "channel": _l("Trực tiếp: đến địa chỉ nhận gói tin của họ; qua trục liên thông: qua "
+                      "trục quốc gia hoặc trục của tỉnh (EXCHANGE_PLATFORM_URL)."),
     }
+    edit_form_extra_fields = add_form_extra_fields = {
+        "channel": SelectField(_l("Đường gửi"), choices=list(CHANNELS.items()),
+                               default=DIRECT)}
 
     def pre_add(self, item):
         self._check(item)
@@ -182,6 +191,7 @@ class ExchangePartnerView(EofficeModelView):
 
     @staticmethod
     def _check(item):
+        item.channel = item.channel if item.channel in CHANNELS else DIRECT
         url = (item.endpoint_url or "").strip()
         if url and not url.startswith(("http://", "https://")):
             raise DomainError(_l("Địa chỉ nhận gói tin phải bắt đầu bằng http:// hoặc "
