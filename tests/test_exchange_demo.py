@@ -115,3 +115,23 @@ def test_outgoing_documents_show_their_recipients_statuses(app, demo_outbox, log
 def test_nothing_is_left_for_the_worker(demo_outbox):
     # Sent or failed: the worker sends pending messages only (and never runs in tests).
     assert PENDING not in {row.state for row in demo_outbox}
+
+
+def test_an_odd_package_waits_with_its_warnings(app, db_session, login_as):
+    """The demo's package written as real systems write them: in the queue, not returned, its
+    scan unwrapped from the .zip, the Word draft kept, each oddity named for the clerk."""
+    from app.exchange.demo import ODD
+
+    inbound = db_session.scalar(select(ExchangeInbound).where(
+        ExchangeInbound.from_organ_id == ODD[0],
+        ExchangeInbound.document_key.endswith(f",{ODD[1]}/{ODD[2]}")))
+    assert inbound.state == QUEUED and inbound.source == "file"
+    elements = {w["element"] for w in inbound.warning_list}
+    assert {"PromulgationInfo/PromulgationDate", "OtherInfo/PageAmount", "DueDate"} <= elements
+    files = {f.original_name: f.content_type for f in inbound.incoming.files}
+    assert files == {
+        f"{ODD[1]}-{ODD[2]}.pdf": "application/pdf",
+        "Dự thảo hướng dẫn.docx":
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
+    show = login_as("vanthu").get(f"/incoming/{inbound.incoming_id}").get_data(as_text=True)
+    assert "Kiểm tra và vào sổ" in show and "PromulgationDate" in show

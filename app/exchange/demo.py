@@ -210,6 +210,62 @@ def _outbox(session):
     return len(rows) - failed, failed
 
 
+# A package imported from a file, written as real systems write them (the national SDK's
+# habits): no date, PageAmount 0, a due date already past, the scan wrapped in a .zip, a Word
+# draft beside it declared as a zip. It waits in the queue with its warnings.
+ODD = ("000.00.33.H30", "1025", "UBND-VP", "V/v đề nghị hướng dẫn tuyển dụng công chức cấp xã "
+       "năm {year}", "Trần Văn Sơn")
+
+
+def _odd_package(session, ours) -> bytes:
+    import io
+    import re
+    import zipfile
+
+    organ_id, number, notation, subject, signer = ODD
+    agency = session.scalar(select(Agency).where(Agency.electronic_id == organ_id))
+    today = local_now().date()
+    pdf = make_demo_pdf("CÔNG VĂN", [agency.name.upper(), f"Số: {number}/{notation}",
+                                     subject.format(year=today.year), "KT. CHỦ TỊCH",
+                                     "PHÓ CHỦ TỊCH", signer],
+                        font_path=current_app.config["PDF_FONT_PATH"])
+
+    def zipped(name, data):
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr(name, data)
+        return buffer.getvalue()
+    draft = zipped("word/document.xml", "<w:document/>")  # a (tiny) .docx is a zip itself
+    package = edxml.Package(
+        sender=edxml.Organ(organ_id, name=agency.name), recipients=[edxml.Organ(
+            ours, name=current_app.config["AGENCY_NAME"])],
+        code_number=number, code_notation=notation, promulgation_date=today,
+        subject=subject.format(year=today.year), type_name="Công văn",
+        signer_competence="KT. CHỦ TỊCH", signer_position="Phó Chủ tịch", signer_name=signer,
+        due_date=today - timedelta(days=3), page_amount=1,
+        staff=edxml.Staff("Văn phòng", CLERKS[organ_id]),
+        traces=[(organ_id, local_now().replace(tzinfo=None, microsecond=0))],
+        attachments=[
+            edxml.Attachment("cid:1", f"{number}-{notation}.pdf", "application/zip",
+                             zipped("7f3c2e.pdf", pdf), "Bản quét có chữ ký, đóng dấu"),
+            edxml.Attachment("cid:2", "Dự thảo hướng dẫn.docx", "application/zip", draft,
+                             "Dự thảo kèm theo")])
+    text = edxml.build_package(package, check=False).decode()
+    text = re.sub(r"<edXML:PromulgationDate>[^<]*</edXML:PromulgationDate>", "", text)
+    text = re.sub(r"<edXML:PageAmount>1</edXML:PageAmount>",
+                  "<edXML:PageAmount>0</edXML:PageAmount>", text)
+    return text.encode()
+
+
+def _odd_inbound(session, ours) -> int:
+    """The odd package, imported by the clerk from a file into the queue."""
+    if ODD[0] not in {code for code, _networked, _clerk in PARTNERS}:
+        return 0
+    inbound = services.receive(session, _odd_package(session, ours), source="file")
+    services.process(session, inbound)
+    return 1
+
+
 def create_exchange_demo(app) -> dict:
     session = db.session
     if session.scalar(select(func.count(ExchangePartner.id))):
@@ -231,6 +287,7 @@ def create_exchange_demo(app) -> dict:
         return {}
     partners = _partners(session)
     queued, returned = _inbound(session, partners, ours, clerk)
+    queued += _odd_inbound(session, ours)
     sent, failed = _outbox(session)
     click.echo(f"Liên thông mẫu: {len(partners)} cơ quan liên thông, {queued} văn bản chờ vào "
                f"sổ, {returned} văn bản trả lại; văn bản đi: {sent} gói tin đã gửi, {failed} "

@@ -479,14 +479,15 @@ def _files(package, warnings):
     checked = []
     for attachment in package.attachments:
         where = f"Attachment[{attachment.content_id or attachment.name}]"
-        inner = _unwrapped(attachment, limit)
-        if inner is not None:
-            attachment = inner
-            warnings.append(edxml.Finding(where, str(_l(
-                "«%(name)s» đến dưới dạng tệp .zip chứa một tệp; đã lấy tệp bên trong",
-                name=attachment.name)), ""))
         try:
             info, refused = check_received(attachment.data, attachment.name, max_bytes=limit)
+            inner = _unwrapped(attachment, limit) if info.content_type == ZIP else None
+            if inner is not None:  # a plain .zip of one file (not a .docx): the file inside
+                attachment = inner
+                info, refused = check_received(inner.data, inner.name, max_bytes=limit)
+                warnings.append(edxml.Finding(where, str(_l(
+                    "«%(name)s» đến dưới dạng tệp .zip chứa một tệp; đã lấy tệp bên trong",
+                    name=attachment.name)), ""))
         except DomainError as error:
             warnings.append(edxml.Finding(where, f"«{attachment.name}»: {error}", "files"))
             continue
@@ -495,7 +496,9 @@ def _files(package, warnings):
                 "«%(name)s» được giữ nguyên để tải về nhưng không mở được: %(why)s",
                 name=attachment.name, why=refused)), "files"))
         elif attachment.content_type and inner is None and \
-                _same_type(attachment.content_type) != _same_type(info.content_type):
+                _same_type(attachment.content_type) != _same_type(info.content_type) and \
+                not (_same_type(attachment.content_type) == ZIP and
+                     info.content_type in ZIP_BASED):
             warnings.append(edxml.Finding(where, str(_l(
                 "«%(name)s» khai báo «%(declared)s» nhưng nội dung là «%(real)s»",
                 name=attachment.name, declared=attachment.content_type[:60],
@@ -504,10 +507,18 @@ def _files(package, warnings):
     return checked
 
 
+ZIP = "application/zip"
+ZIP_BASED = {  # declared as application/zip, these are not mislabelled: they are zip files
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/vnd.oasis.opendocument.text"}
+
+
 def _same_type(content_type):
     content_type = content_type.split(";")[0].strip().lower()
     return {"image/jpg": "image/jpeg", "image/pjpeg": "image/jpeg", "image/tif": "image/tiff",
-            "application/x-pdf": "application/pdf"}.get(content_type, content_type)
+            "application/x-pdf": "application/pdf",
+            "application/x-zip-compressed": ZIP}.get(content_type, content_type)
 
 
 def process(session, inbound) -> None:
