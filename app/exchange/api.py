@@ -97,7 +97,8 @@ class ExchangeApi(DomainApi):
         except DomainError as error:
             return self._errors(error)
         if isinstance(result, ExchangeStatus):
-            return self.response(200, message=_("Đã ghi nhận trạng thái."), code=result.code)
+            return self.response(200, message=_("Đã ghi nhận trạng thái."),
+                                 status_code=result.code)
         return self.response(created, message=_("Đã nhận gói tin."), id=result.id,
                              document_id=result.document_key, result=serialize_inbound(result))
 

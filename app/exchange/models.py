@@ -166,8 +166,22 @@ class ExchangeInbound(Model):
     platform_id = Column(String(100))  # the platform's id of the package, when it came that way
 
     @property
+    def current_state(self):
+        """Registered as soon as the clerk registers it (the worker's next round, which sends
+        03, records it on the row)."""
+        if self.state == QUEUED and self.incoming is not None and \
+                self.incoming.state != "pending":
+            return REGISTERED
+        return self.state
+
+    @property
     def state_label(self):
-        return INBOUND_STATES.get(self.state, self.state)
+        return INBOUND_STATES.get(self.current_state, self.state)
+
+    @property
+    def excerpt(self):
+        """What the clerk registered it as, else the package's Subject."""
+        return (self.incoming.excerpt if self.incoming is not None else "") or self.subject
 
     @property
     def warning_list(self) -> list:

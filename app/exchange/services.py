@@ -543,6 +543,16 @@ def process(session, inbound) -> None:
     document_date = package.promulgation_date
     if document_date and document_date > arrival.date():
         document_date = None  # the warning says which date the package gave
+    if document_date is None:  # the entry needs one: the arrival's, until the clerk corrects
+        filled = str(_l("ngày văn bản đang tạm điền là ngày đến %(day)s; sửa theo ngày ghi "
+                        "trên văn bản", day=format_date(arrival.date())))
+        said = next((w for w in warnings if w.field == "document_date"), None)
+        if said is not None:  # one remark beside the field: what is odd, then what was done
+            warnings[warnings.index(said)] = edxml.Finding(
+                said.element, f"{said.message}; {filled}", said.field)
+        else:
+            warnings.append(edxml.Finding("PromulgationInfo/PromulgationDate", filled,
+                                          "document_date"))
     deadline = package.due_date
     if deadline and deadline < arrival.date():
         warnings.append(edxml.Finding("DueDate", str(_l(
@@ -680,15 +690,16 @@ def queue_entry(session, document_id):
 
 # ---------------------------------------------------------------- statuses
 
-def send_status(session, inbound, code, description="", staff_name=""):
+def send_status(session, inbound, code, description="", staff_name="", at=None):
     """Queue a status message about a received package to its sender (when it is a partner
     we can reach; a package from a file has nobody to tell)."""
     partner = inbound.partner or partner_for_organ(session, inbound.from_organ_id)
     inbound.last_status = code
     if partner is None or not (partner.endpoint_url or partner.channel == PLATFORM):
         return None
+    moment = to_local(at) if at is not None else local_now()  # when the step happened
     status = edxml.Status(document_id=inbound.document_key, sender=our_organ(), code=code,
-                          timestamp=local_now().replace(tzinfo=None, microsecond=0),
+                          timestamp=moment.replace(tzinfo=None, microsecond=0),
                           description=_short(description, 500),
                           staff=edxml.Staff(staff=staff_name[:100]))
     try:
@@ -720,7 +731,7 @@ def sync_statuses(session) -> int:
                 inbound.state = REGISTERED
             if code and code > (inbound.last_status or "00"):
                 actor = event.actor.full_name if event.actor else ""
-                send_status(session, inbound, code, event.note or "", actor)
+                send_status(session, inbound, code, event.note or "", actor, at=event.at)
                 count += 1
     session.commit()
     return count
@@ -735,7 +746,7 @@ def apply_status(session, status: edxml.Status, partner=None):
                                      "đã xác thực.", id=organ)])
     query = select(ExchangeOutbox).where(
         ExchangeOutbox.kind == "package", ExchangeOutbox.document_key == status.document_id,
-        ExchangeOutbox.business_type.in_([NEW, REPLACE]))
+        ExchangeOutbox.business_type.in_([NEW, REPLACE])).order_by(ExchangeOutbox.id)
     rows = [row for row in session.scalars(query)
             if organ.upper() in agency_codes(row.partner.agency)]
     if not rows:
@@ -765,7 +776,8 @@ def statuses_of(session, outgoing_id):
         .order_by(ExchangeOutbox.id)))
     history = {}
     for status in session.scalars(select(ExchangeStatus).where(
-            ExchangeStatus.outbox_id.in_([r.id for r in rows])).order_by(ExchangeStatus.at)):
+            ExchangeStatus.outbox_id.in_([r.id for r in rows])).order_by(ExchangeStatus.at,
+                                                                         ExchangeStatus.id)):
         history.setdefault(status.outbox_id, []).append(status)
     return [(row, history.get(row.id, [])) for row in rows]
 

@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField
 from sqlalchemy import or_, select
+from sqlalchemy.orm import contains_eager
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
@@ -19,6 +20,7 @@ from app.exchange.models import (
     BUSINESS_TYPES, CHANNELS, DIRECT, INBOUND_STATES, QUEUED, RECEIVED, REGISTERED, RETURNED,
     STATUS_CODES, ExchangeInbound, ExchangeOutbox, ExchangePartner,
 )
+from app.documents.models import IncomingDocument
 from app.extensions import db
 from app.outgoing.access import visible_outgoing
 from app.outgoing.models import OutgoingDocument
@@ -41,13 +43,22 @@ class ExchangeView(BaseView):
         state = state if state in INBOUND_STATES else ""
         page = min(max(request.args.get("page", 1, type=int), 1), 10_000)
         q = request.args.get("q", "").strip()[:120]
-        query = select(ExchangeInbound).order_by(ExchangeInbound.id.desc())
+        query = select(ExchangeInbound).outerjoin(
+            IncomingDocument, IncomingDocument.id == ExchangeInbound.incoming_id).options(
+            contains_eager(ExchangeInbound.incoming)).order_by(ExchangeInbound.id.desc())
         sent = select(ExchangeOutbox).order_by(ExchangeOutbox.id.desc())
-        if state:
+        waiting = IncomingDocument.state == "pending"
+        if state == QUEUED:  # as ExchangeInbound.current_state: registered once the clerk did
+            query = query.where(ExchangeInbound.state == QUEUED, waiting)
+        elif state == REGISTERED:
+            query = query.where(or_(ExchangeInbound.state == REGISTERED,
+                                    (ExchangeInbound.state == QUEUED) & ~waiting))
+        elif state:
             query = query.where(ExchangeInbound.state == state)
-        if q:  # a DocumentId, a number/symbol or words of the excerpt
+        if q:  # a DocumentId, a number/symbol or words of the excerpt (as registered too)
             query = query.where(or_(ExchangeInbound.document_key.contains(q, autoescape=True),
-                                    ExchangeInbound.subject.contains(q, autoescape=True)))
+                                    ExchangeInbound.subject.contains(q, autoescape=True),
+                                    IncomingDocument.excerpt.contains(q, autoescape=True)))
             sent = sent.where(ExchangeOutbox.document_key.contains(q, autoescape=True))
         inbound = list(db.session.scalars(query.offset((page - 1) * LIMIT).limit(LIMIT + 1)))
         outbox = list(db.session.scalars(sent.limit(LIMIT)))

@@ -215,15 +215,16 @@ def test_clerk_registers_an_odd_package_from_the_queue(app, db_session, page, li
     assert registered.state != "pending" and str(registered.arrival_number) == number
     assert registered.excerpt == EXCERPT
 
-    # 6. After the exchange worker's next round (status 03 told to the sender), the queue
-    # lists it as registered.
+    # 6. The queue lists it as registered at once, with its number; the exchange worker's
+    # next round tells the sender (03).
     sent = worker_round(app)
     codes = [edxml.read(payload.encode()).code for payload in sent
              if "StatusCode" in payload and key in payload]
     # 01 (Đã đến) from the arrival, 03 (Đã vào sổ) from the clerk's registration
     assert codes == ["01", "03"], f"Sở Tài chính was told {codes}"
     row = search_queue(page, live_server, key, "Đã vào sổ")
-    expect(row.locator("td").nth(5)).to_have_text(exactly("Đã vào sổ"))
+    expect(row.locator("td").nth(5)).to_have_text(
+        exactly(f"Đã vào sổ – số đến {number}"))
     expect(row.locator(f"a[href$='/incoming/{document_id}']")).to_be_visible()
     shot(page, "exchange-06-queue-registered")
 

@@ -4,6 +4,7 @@ lands in B's "Chờ vào sổ" queue; B registers, assigns and completes it and 
 shows "Đã vào sổ", then "Hoàn thành"; a duplicate and a malformed package are refused; B answers
 with a letter of its own; A recalls its letter and B's copy is frozen. The workers are run
 one round at a time (worker.run_once) instead of waiting for their timers."""
+import re
 import threading
 from datetime import date
 
@@ -144,9 +145,11 @@ def test_a_document_goes_from_a_to_b_and_statuses_come_back(pair):
     inbox = f"{b.url}/api/v1/exchange/inbox"
     code, body = worker.http_post(inbox, TOKEN_TO_B, payload)
     assert code == 409
-    code, body = worker.http_post(inbox, TOKEN_TO_B, payload.replace(
-        "<edXML:Subject>", "<edXML:Subject>" + "x" * 600, 1))
-    assert code == 422 and b"Subject" in body
+    elsewhere = re.sub(r"<edXML:To>.*?</edXML:To>", "<edXML:To><edXML:OrganId>000.00.99.H30"
+                       "</edXML:OrganId><edXML:OrganName>Sở Y tế</edXML:OrganName></edXML:To>",
+                       payload, flags=re.S)
+    code, body = worker.http_post(inbox, TOKEN_TO_B, elsewhere)
+    assert code == 422 and b"To" in body  # not addressed to B: the one refusal of this kind
     assert worker.http_post(inbox, "not-a-partner-token-0123456789", payload)[0] == 401
 
     # B's worker puts it in the queue and tells A it arrived (01).
