@@ -306,7 +306,8 @@ def _algorithm_of(signature) -> str:
 
 
 def _facts(certificate, algorithm) -> dict:
-    return {"who": f"«{_signer(certificate)}»" if _signer(certificate) else _l("người ký (chứng thư không ghi tên)"),
+    return {"who": f"«{_signer(certificate)}»" if _signer(certificate)
+            else _l("người ký (chứng thư không ghi tên)"),
             "alg": algorithm or _l("thuật toán không rõ"),
             "start": format_date(certificate.not_valid_before_utc),
             "end": format_date(certificate.not_valid_after_utc)}
