@@ -170,8 +170,9 @@ class IncomingWorkView(BaseView):
         errors = kept.keep(errors) if kept is not None else errors  # files chosen: kept
         return self.render_template(
             "incoming/form.html", form=form, document=document, errors=errors or {}, kept=kept,
-            duplicates=duplicates or [], title=_("Sửa văn bản đến") if document
-            else _("Vào sổ văn bản đến"),
+            duplicates=duplicates or [],
+            title=_("Sửa văn bản đến") if document and document.state != PENDING
+            else _("Vào sổ văn bản đến"),  # a document waiting in the queue is registered here
             preview=services.next_number_preview(db.session, form.register_id.data)
             if not document else None)
 
