@@ -719,19 +719,23 @@ def sync_statuses(session) -> int:
     count = 0
     inbounds = list(session.scalars(select(ExchangeInbound).where(
         ExchangeInbound.state.in_([QUEUED, REGISTERED]),
-        ExchangeInbound.incoming_id.is_not(None))))
+        ExchangeInbound.incoming_id.is_not(None),  # 06 is the last word: no longer followed
+        or_(ExchangeInbound.last_status.is_(None), ExchangeInbound.last_status < "06"))))
     for inbound in inbounds:
         events = session.scalars(select(IncomingEvent).where(
             IncomingEvent.document_id == inbound.incoming_id,
             IncomingEvent.id > inbound.last_event_id).order_by(IncomingEvent.id))
+        said = ""  # the latest note: a completion without one reports the officer's result
         for event in events:
             inbound.last_event_id = event.id
+            said = event.note or said
             code = EVENT_STATUS.get(event.action)
             if code == "03":
                 inbound.state = REGISTERED
             if code and code > (inbound.last_status or "00"):
                 actor = event.actor.full_name if event.actor else ""
-                send_status(session, inbound, code, event.note or "", actor, at=event.at)
+                note = event.note or (said if code == "06" else "")
+                send_status(session, inbound, code, note, actor, at=event.at)
                 count += 1
     session.commit()
     return count
