@@ -49,7 +49,6 @@ LIMITS = {"OrganName": 200, "Subject": 500, "Content": 500, "CodeNumber": 11,
           "Position": 100, "FullName": 50, "Appendix": 250, "BussinessDocReason": 500,
           "Description": 500, "AttachmentName": 255, "TypeDetail": 20}
 MANIFEST_VERSION = "1.0"
-ALLOWED_TYPES = {"application/pdf", "image/jpeg", "image/png", "image/tiff"}
 
 
 class PackageError(Exception):

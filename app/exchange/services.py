@@ -68,6 +68,12 @@ def our_organ() -> edxml.Organ:
                        phone=config.get("EXCHANGE_ORGAN_PHONE", ""))
 
 
+def our_codes() -> set:
+    """Our electronic ID and our older QCVN 102 code (EXCHANGE_LEGACY_ID), upper case."""
+    legacy = (current_app.config.get("EXCHANGE_LEGACY_ID") or "").strip().upper()
+    return {our_organ().organ_id} | ({legacy} if legacy else set())
+
+
 def hash_token(token: str) -> str:
     return hashlib.sha256((token or "").encode()).hexdigest()
 
@@ -143,8 +149,7 @@ def package_for(document, agencies, *, business_type=NEW, reason="", replaces=()
                 f"cid:{index + 1}", record.original_name, record.content_type,
                 storage.read_file(record), str(_l("Bản quét có chữ ký, đóng dấu"))))
     doc_type = document.document_type
-    ours = {sender.organ_id, (current_app.config.get("EXCHANGE_LEGACY_ID") or "").upper()}
-    recipients = [_organ_of(a) for a in agencies]
+    recipients, ours = [_organ_of(a) for a in agencies], our_codes()
     return edxml.Package(
         sender=sender, recipients=[o for o in recipients if o.organ_id.upper() not in ours],
         code_number=f"{document.number:02d}", code_notation=document.symbol,
@@ -166,7 +171,7 @@ def package_for(document, agencies, *, business_type=NEW, reason="", replaces=()
 
 def export_package(document) -> bytes:
     """An issued document as an .edxml file, addressed to its external recipients."""
-    ours = {our_organ().organ_id}
+    ours = our_codes()
     agencies = [r.agency for r in document.recipients if r.kind == EXTERNAL and r.agency
                 and agency_codes(r.agency) - ours]
     if not agencies:
@@ -305,9 +310,7 @@ def _agency_for(session, organ: edxml.Organ, *, create: bool):
 def _ours(package) -> bool:
     """Addressed to us: one of the recipients is us, by our electronic ID, our older code or
     (IDs not always following the national shape) our name."""
-    config = current_app.config
-    codes = {our_organ().organ_id, (config.get("EXCHANGE_LEGACY_ID") or "").upper()} - {""}
-    name = fold(config.get("AGENCY_NAME") or "")
+    codes, name = our_codes(), fold(current_app.config.get("AGENCY_NAME") or "")
     return any(o.organ_id.upper() in codes or (name and o.name and fold(o.name) == name)
                for o in package.recipients)
 
