@@ -12,13 +12,15 @@ CATALOGS := $(wildcard translations/*/LC_MESSAGES/messages.po)
 
 # The demo agency's electronic ID (liên thông demo and worker), unless one is given.
 run: export EXCHANGE_ORGAN_ID ?= 000.00.04.H30
-run: install translations poppler
+# The demo leaders sign with the demo CA's keys ("chỉ để thử nghiệm").
+run: export SIGNING_DEMO_PERSONAL_KEYS ?= 1
+run: install translations poppler signing
 	$(FLASK) eoffice setup --demo
 	$(VENV)/bin/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - run:app
 
 # Two processes (pytest-xdist), one database each; a test file stays in one process.
 PYTEST_ARGS ?= -n 2 --dist loadfile
-test: install-test translations browser office poppler
+test: install-test translations browser office poppler signing
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 install: $(VENV)/.installed
@@ -56,7 +58,17 @@ office:
 # The arrival stamp ("ĐẾN") looks for a blank space on a picture of the first page and shows
 # the clerk that picture: both made by poppler's pdftoppm (Debian's poppler-utils). Without
 # it the stamp reads the text layer and the page's images only, and the preview has no picture.
-.PHONY: poppler
+.PHONY: poppler signing
+# Ký số: the agency's key on a PKCS#11 token (Debian's SoftHSM2 in tests and the demo; a real
+# token or HSM in production) and Liberation Serif, metric-compatible with Times New Roman, for
+# the agency signature's appearance (Decree 30, Appendix I). Without SoftHSM2 the demo keeps the
+# agency key in a PKCS#12 file and the token tests are skipped.
+signing:
+	@{ command -v softhsm2-util >/dev/null && test -f /usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf; } || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq softhsm2 fonts-liberation2 >/dev/null; \
+	  else echo "softhsm2 or fonts-liberation2 is missing: sudo apt-get install -y softhsm2 fonts-liberation2 (the agency key stays in a PKCS#12 file; token tests are skipped)"; fi; }
+
 poppler:
 	@command -v pdftoppm >/dev/null || { \
 	  if [ "$$(id -u)" = 0 ]; then \

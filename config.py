@@ -89,6 +89,29 @@ class Config:
     EXCHANGE_SIGNING_P12_FILE = os.environ.get("EXCHANGE_SIGNING_P12_FILE", "")
     EXCHANGE_SIGNING_P12_PASSWORD = os.environ.get("EXCHANGE_SIGNING_P12_PASSWORD", "")
     EXCHANGE_TRUST_FILE = os.environ.get("EXCHANGE_TRUST_FILE", "")
+    # Ký số (PAdES, app/core/pades.py and app/security/signing.py). The agency's key: on a
+    # PKCS#11 token or HSM (module, token label, PIN, key label; the certificate is found by
+    # the same label) or, for small setups and the demo, in a PKCS#12 file.
+    SIGNING_AGENCY_PKCS11_MODULE = os.environ.get("SIGNING_AGENCY_PKCS11_MODULE", "")
+    SIGNING_AGENCY_PKCS11_TOKEN = os.environ.get("SIGNING_AGENCY_PKCS11_TOKEN", "")
+    SIGNING_AGENCY_PKCS11_PIN = os.environ.get("SIGNING_AGENCY_PKCS11_PIN", "")
+    SIGNING_AGENCY_PKCS11_KEY_LABEL = os.environ.get("SIGNING_AGENCY_PKCS11_KEY_LABEL", "")
+    SIGNING_AGENCY_P12_FILE = os.environ.get("SIGNING_AGENCY_P12_FILE", "")
+    SIGNING_AGENCY_P12_PASSWORD = os.environ.get("SIGNING_AGENCY_P12_PASSWORD", "")
+    # RFC 3161 time-stamping authority (PAdES-B-T); empty: signatures are PAdES-B-B, and the
+    # document page says so.
+    SIGNING_TSA_URL = os.environ.get("SIGNING_TSA_URL", "")
+    # Remote signing service of the signers (Cloud Signature Consortium API v2): its base URL
+    # (…/csc/v2 is appended by the client) and the bearer token the e-office presents to it.
+    SIGNING_CSC_URL = os.environ.get("SIGNING_CSC_URL", "")
+    SIGNING_CSC_TOKEN = os.environ.get("SIGNING_CSC_TOKEN", "")
+    # Revocation (CRL/OCSP) of the certificates in received PDFs: fetched from the addresses
+    # the certificates name, waiting this many seconds; 0 does not fetch (an intranet without
+    # access to the CAs): such signatures are "Không xác định", never a false "Hợp lệ".
+    SIGNING_FETCH_TIMEOUT = int(os.environ.get("SIGNING_FETCH_TIMEOUT", "5"))
+    # The demo's personal keys (`make run` only): each demo leader signs with a key of the
+    # demo CA kept on the server, marked "chỉ để thử nghiệm". Never on in production.
+    SIGNING_DEMO_PERSONAL_KEYS = os.environ.get("SIGNING_DEMO_PERSONAL_KEYS", "0") == "1"
     # Files chosen in a form sent back with an error are kept on the server for the next
     # round (app/core/kept_uploads.py, DATA_DIR/kept) this many hours, then deleted.
     KEPT_UPLOAD_HOURS = int(os.environ.get("KEPT_UPLOAD_HOURS", "24"))

@@ -2,6 +2,7 @@
 from app.audit import models as audit  # noqa: F401
 from app.audit import services as audit_hooks  # noqa: F401  (the session hook that records)
 from app.catalogs import models as catalogs  # noqa: F401
+from app.copies import models as copies  # noqa: F401
 from app.core import models as core  # noqa: F401  (the shared file record)
 from app.documents import models as documents  # noqa: F401
 from app.dossiers import models as dossiers  # noqa: F401
@@ -13,5 +14,6 @@ from app.outgoing import models as outgoing  # noqa: F401
 from app.request_forms import models as request_forms  # noqa: F401
 from app.schedules import models as schedules  # noqa: F401
 from app.security import models as security  # noqa: F401
+from app.security import certificates  # noqa: F401  (trust anchors, personal certificates)
 # Not a model: the outgoing domain tells the incoming page which drafts answer it.
 from app.outgoing import replies as outgoing_replies  # noqa: F401,E402

@@ -30,6 +30,13 @@ class DocumentFile(Model):
     # of the first page as displayed); empty: a blank space is found (app.core.stamp_place).
     stamp_left_mm = Column(Float)
     stamp_top_mm = Column(Float)
+    # Digital signatures in a PDF (app.core.pades, kept by app.security.signing): None = not
+    # checked (not a PDF, or stored before checking existed); "unsigned"; "valid"; "invalid";
+    # "unknown" (intact, but the chain or the revocation could not be established). The report
+    # is JSON (pades.Report.to_json): each signature's signer, time, scope and reasons.
+    signature_state = Column(String(10), index=True)
+    signature_report = Column(Text)
+    signature_checked_at = Column(DateTime)
 
     @property
     def is_pdf(self):

@@ -3,8 +3,10 @@
 The stamp is drawn with reportlab on a transparent overlay and merged with pypdf, so the
 received file itself is never changed: the stamped copy is a separate, derived file.
 """
+import functools
 import io
 import logging
+import threading
 from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
@@ -129,6 +131,23 @@ def _empty_user_password(reader: PdfReader) -> bool:
         return True
 
 
+# reportlab's TrueType fonts are shared objects that are not safe across threads (a subset is
+# cut from the font file through one shared read position): two clerks stamping or printing at
+# the same moment could otherwise get a KeyError from deep inside the font. Every reportlab
+# drawing in the application is made under this lock (it is short: one page or a contents list).
+REPORTLAB_LOCK = threading.RLock()
+
+
+def one_drawing_at_a_time(function):
+    """Run `function` (which draws with reportlab) under REPORTLAB_LOCK."""
+    @functools.wraps(function)
+    def locked(*args, **kwargs):
+        with REPORTLAB_LOCK:
+            return function(*args, **kwargs)
+    return locked
+
+
+@one_drawing_at_a_time
 def register_fonts(font_path: str) -> tuple[str, str]:
     """Register the TTF (and its -Bold sibling if present) once; return (regular, bold) names."""
     path = Path(font_path)
@@ -215,6 +234,7 @@ def _displayed_to_user_space(box, rotation: int) -> Transformation:
     return Transformation(stamp_place.display_matrix(box, rotation))
 
 
+@one_drawing_at_a_time
 def _draw_stamp(page_width: float, page_height: float, font_path: str, margins,
                 values, over_print: bool = False) -> PageObject:
     """The stamp on a transparent page of the displayed size, its top-left corner `margins`
@@ -319,6 +339,7 @@ def _truncate(text, font, size, width):
     return text.rstrip() + "…"
 
 
+@one_drawing_at_a_time
 def make_demo_pdf(title: str, lines: list[str], *, font_path: str, pages: int = 1) -> bytes:
     """A small real A4 PDF in Vietnamese, for demo data and tests."""
     regular, bold = register_fonts(font_path)

@@ -26,7 +26,7 @@ from xml.sax.saxutils import escape
 
 from app.core.errors import DomainError
 from app.core.files import open_image
-from app.core.pdf import open_pdf, register_fonts
+from app.core.pdf import one_drawing_at_a_time, open_pdf, register_fonts
 from app.core.storage import read_file
 from app.core.text import nfc
 from app.core.timefmt import format_date, today_local
@@ -67,9 +67,9 @@ def _files_of(row):
     if row.kind == INCOMING:
         return [f for f in document.files if _usable(f)]
     if row.kind == OUTGOING:
-        from app.outgoing.models import DRAFTER_FILE, SIGNED_SCAN
+        from app.outgoing.models import DRAFTER_FILE, SIGNED_PDF, SIGNED_SCAN
 
-        for role in (SIGNED_SCAN, DRAFTER_FILE):
+        for role in (SIGNED_PDF, SIGNED_SCAN, DRAFTER_FILE):  # the electronic original first
             record = document.file_of(role)
             if _usable(record):
                 return [record]
@@ -79,6 +79,7 @@ def _files_of(row):
     return [record] if _usable(record) else []
 
 
+@one_drawing_at_a_time
 def image_to_pdf(data: bytes) -> bytes:
     """Each frame of a JPEG/PNG/TIFF as one A4 page (landscape for wide images), fitted
     inside 10 mm margins."""
@@ -139,6 +140,7 @@ def _p(text, style):
     return Paragraph(escape(nfc(str(text or ""))).replace("\n", "<br/>"), style)
 
 
+@one_drawing_at_a_time
 def _contents_pdf(dossier, rows, parts, first_page, font_path) -> bytes:
     """The contents page(s); documents start at page `first_page` of the merged file."""
     regular, bold = register_fonts(font_path)

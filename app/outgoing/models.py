@@ -2,7 +2,8 @@
 from flask_appbuilder import Model
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
-    Column, Date, DateTime, ForeignKey, Integer, String, Table, Text, UniqueConstraint,
+    Boolean, Column, Date, DateTime, ForeignKey, Integer, String, Table, Text, UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import relationship
 
@@ -100,6 +101,16 @@ class Draft(Model):
     # Approved by a deputy acting for the signer (app.security.delegation).
     approved_delegation_id = Column(Integer, ForeignKey("delegation.id"))
     approved_delegation = relationship(Delegation)
+    # Signed digitally by the signer (ký số, Decree 30 Art. 8): the signed PDF, which version of
+    # the draft it is, who signed, when and how ("csc": remote signing service; "upload": signed
+    # with the signer's own token software and uploaded). A new version clears it.
+    signed_file_id = Column(Integer, ForeignKey("document_file.id"))
+    signed_file = relationship(DocumentFile, foreign_keys=[signed_file_id])
+    signed_version = Column(Integer)
+    signed_by_id = Column(Integer, ForeignKey("ab_user.id"))
+    signed_by = relationship(EofficeUser, foreign_keys=[signed_by_id])
+    signed_at = Column(DateTime)
+    signing_method = Column(String(10))
 
     versions = relationship("DraftVersion", back_populates="draft",
                             order_by="DraftVersion.number", cascade="all, delete-orphan")
@@ -228,6 +239,9 @@ class OutgoingDocument(Model):
     delegation = relationship(Delegation)
     signed_for = Column(String(100))
     signed_for_name = Column(String(100))
+    # Issued electronically: the signer's digital signature and the agency's (no paper scan);
+    # the issued PDF is the file of role SIGNED_PDF.
+    electronic = Column(Boolean, nullable=False, default=False, server_default=false())
 
     recipients = relationship("OutgoingRecipient", back_populates="document",
                               order_by="OutgoingRecipient.id", cascade="all, delete-orphan")
@@ -258,9 +272,10 @@ class OutgoingDocument(Model):
         return f"{self.number_symbol} – {self.excerpt[:60]}"
 
 
-DRAFTER_FILE, SIGNED_SCAN = "drafter_file", "signed_scan"
+DRAFTER_FILE, SIGNED_SCAN, SIGNED_PDF = "drafter_file", "signed_scan", "signed_pdf"
 FILE_ROLES = {DRAFTER_FILE: _l("Tệp của người soạn thảo"),
-              SIGNED_SCAN: _l("Bản quét có chữ ký, đóng dấu")}
+              SIGNED_SCAN: _l("Bản quét có chữ ký, đóng dấu"),
+              SIGNED_PDF: _l("Văn bản điện tử có chữ ký số")}
 
 
 class OutgoingFile(Model):

@@ -1,0 +1,53 @@
+"""Electronic copies (bản sao điện tử) and their yearly numbering ("Số: 05/SY-SNV")."""
+from flask_appbuilder import Model
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Column, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import relationship
+
+from app.core.models import DocumentFile
+from app.core.timefmt import utcnow
+from app.documents.models import IncomingDocument
+from app.org.models import EofficeUser
+
+SAO_Y = "SAO Y"
+COPY_FORMS = {SAO_Y: _l("Sao y")}
+
+
+class ElectronicCopyCounter(Model):
+    """The last copy number of a year (numbers restart each year, like the registers')."""
+    __tablename__ = "electronic_copy_counter"
+    __label__ = _l("số bản sao")
+
+    year = Column(Integer, primary_key=True, autoincrement=False)
+    last_number = Column(Integer, nullable=False, default=0)
+
+
+class ElectronicCopy(Model):
+    __tablename__ = "electronic_copy"
+    __label__ = _l("bản sao điện tử")
+    __table_args__ = (UniqueConstraint("year", "number", name="uq_electronic_copy_number"),)
+
+    id = Column(Integer, primary_key=True)
+    year = Column(Integer, nullable=False)
+    number = Column(Integer, nullable=False)
+    number_symbol = Column(String(60), nullable=False)  # as printed: "05/SY-SNV"
+    form = Column(String(20), nullable=False, default=SAO_Y)
+    # What was copied, as the clerk names it (type, number and symbol, date, excerpt of the
+    # original), and the incoming document it belongs to, if any.
+    original = Column(Text, nullable=False)
+    incoming_id = Column(Integer, ForeignKey("incoming_document.id", ondelete="SET NULL"),
+                         index=True)
+    incoming = relationship(IncomingDocument)
+    recipients = Column(Text)  # Nơi nhận
+    source_file_id = Column(Integer, ForeignKey("document_file.id", ondelete="RESTRICT"),
+                            nullable=False)
+    source_file = relationship(DocumentFile, foreign_keys=[source_file_id])
+    copy_file_id = Column(Integer, ForeignKey("document_file.id", ondelete="RESTRICT"),
+                          nullable=False)
+    copy_file = relationship(DocumentFile, foreign_keys=[copy_file_id])
+    made_by_id = Column(Integer, ForeignKey("ab_user.id", ondelete="RESTRICT"), nullable=False)
+    made_by = relationship(EofficeUser)
+    made_at = Column(DateTime, nullable=False, default=utcnow)
+
+    def __repr__(self):
+        return self.number_symbol
