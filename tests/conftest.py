@@ -51,6 +51,21 @@ browser_only = pytest.mark.skipif(bool(os.environ.get("TEST_DATABASE_URL")),
                                   reason="the browser's own behaviour: run once, on SQLite")
 
 
+# The longest test files start first (`make test` runs two processes, a file in one of them):
+# what is left at the end is short files that spread over both, instead of one process still
+# running a long browser journey while the other waits. Only the order of files changes.
+LONG_FILES = ("test_api_fuzz.py", "test_killed_upload.py", "test_notices_journey.py",
+              "test_bench_generate.py", "test_accounts_and_config.py", "test_outgoing_journey.py",
+              "test_news_journey.py", "test_incoming_journey.py", "test_incoming_demo.py",
+              "test_overflow_sweep.py", "test_routing_journey.py", "test_schedule_journey.py",
+              "test_surface.py", "test_postgres_restart.py", "test_admin_journey.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    rank = {name: index for index, name in enumerate(LONG_FILES)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(LONG_FILES)))
+
+
 def reset_postgres(url):
     engine = sa.create_engine(url)
     with engine.begin() as conn:
