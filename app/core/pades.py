@@ -55,6 +55,7 @@ AGENCY_FONT_SIZE = 10
 SIGNER_FONT_SIZE = 9
 FIELD_FONT_SIZE = 13  # the number and date lines are Times 13–14 in Appendix I
 MM = 72 / 25.4
+NUMBER_WIDTH, DATE_WIDTH = 30 * MM, 45 * MM  # the shortest number and date fields
 
 # -------------------------------------------------------------------------------- reasons
 # Every reason a verification can give: code → Vietnamese text (params interpolated).
@@ -776,17 +777,20 @@ def _signer_box(data: bytes, page_index: int, page_box, appearance: Appearance):
 
 
 def _render_box(width: float, height: float, lines: list[str], *, size: float, color,
-                image: bytes | None = None, align_middle: bool = False) -> bytes:
+                image: bytes | None = None, align_middle: bool = False,
+                background=None) -> bytes:
     """A one-page PDF of the box's size showing `lines` (and the image on the left), drawn
     with reportlab with the TrueType font embedded (subset): Vietnamese marks render in every
     viewer. pyHanko imports the page as the appearance's form XObject."""
     from app.core.pdf import REPORTLAB_LOCK, register_fonts
     with REPORTLAB_LOCK:
         return _draw_box(width, height, lines, size=size, color=color, image=image,
-                         align_middle=align_middle, fonts=register_fonts(_font_path()))
+                         align_middle=align_middle, fonts=register_fonts(_font_path()),
+                         background=background)
 
 
-def _draw_box(width, height, lines, *, size, color, image, align_middle, fonts) -> bytes:
+def _draw_box(width, height, lines, *, size, color, image, align_middle, fonts,
+              background=None) -> bytes:
     from reportlab.lib.utils import ImageReader, simpleSplit
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfgen import canvas
@@ -796,6 +800,9 @@ def _draw_box(width, height, lines, *, size, color, image, align_middle, fonts) 
     regular, _ = fonts
     buffer = io.BytesIO()
     c = canvas.Canvas(buffer, pagesize=(width, height), invariant=True, pageCompression=1)
+    if background is not None:  # a filled field hides the blanks typed under it
+        c.setFillColorRGB(*background)
+        c.rect(0, 0, width, height, stroke=0, fill=1)
     left = 2.0
     if image:
         try:
@@ -899,16 +906,19 @@ def _field_places(data: bytes, page_box) -> dict[str, tuple[float, float, float,
         if y < y1 + (y2 - y1) / 2:
             continue  # the top half of the page only
         compact = " ".join(text.split())
+        # The field runs from after the label to the end of the line as typed ("Số:    /QĐ-SNV",
+        # "ngày    tháng    năm 2026") and, once filled, covers it with the number and symbol
+        # or the date as issued (white ground): at least NUMBER_WIDTH or DATE_WIDTH long.
         if "Số:" in compact and number[0] == x1 + 25 * MM:
             start = x + _prefix_width(text.strip(), shown, size, compact[:compact.index(
                 "Số:") + 3]) + 0.4 * size
-            number = (start, y - size * 0.3, min(start + 70 * MM, x2 - 5 * MM),
-                      y - size * 0.3 + height)
+            end = max(x + shown + 1, start + NUMBER_WIDTH)
+            number = (start, y - size * 0.3, min(end, x2 - 5 * MM), y - size * 0.3 + height)
         elif "ngày" in compact and date[0] == x1 + (x2 - x1) / 2 + 5 * MM and x > x1 + 60 * MM:
             start = x + _prefix_width(text.strip(), shown, size, compact[:compact.index(
                 "ngày") + 4]) + 0.4 * size
-            date = (start, y - size * 0.3, min(start + 55 * MM, x2 - 5 * MM),
-                    y - size * 0.3 + height)
+            end = max(x + shown + 1, start + DATE_WIDTH)
+            date = (start, y - size * 0.3, min(end, x2 - 5 * MM), y - size * 0.3 + height)
     return {NUMBER_FIELD: number, DATE_FIELD: date}
 
 
@@ -1029,7 +1039,8 @@ def _fill_fields(writer, values: dict[str, str]) -> None:
             widget = widget_ref.get_object()
             x1, y1, x2, y2 = (float(v) for v in widget["/Rect"])
             drawn = _render_box(abs(x2 - x1), abs(y2 - y1), [wanted[name]],
-                                size=FIELD_FONT_SIZE, color=(0, 0, 0), align_middle=True)
+                                size=FIELD_FONT_SIZE, color=(0, 0, 0), align_middle=True,
+                                background=(1, 1, 1))
             widget[generic.pdf_name("/AP")] = generic.DictionaryObject(
                 {generic.pdf_name("/N"): _import_page(writer, drawn)})
             if widget_ref is not ref:
