@@ -101,10 +101,12 @@ class Config:
     # RFC 3161 time-stamping authority (PAdES-B-T); empty: signatures are PAdES-B-B, and the
     # document page says so.
     SIGNING_TSA_URL = os.environ.get("SIGNING_TSA_URL", "")
-    # Remote signing service of the signers (Cloud Signature Consortium API v2): its base URL
-    # (…/csc/v2 is appended by the client) and the bearer token the e-office presents to it.
+    # Remote signing service of the signers (Cloud Signature Consortium API, the v1 calls
+    # pyHanko's client speaks): its base URL (…/csc/v1 is appended), the bearer token the
+    # e-office presents to it, and how long one call may take (seconds).
     SIGNING_CSC_URL = os.environ.get("SIGNING_CSC_URL", "")
     SIGNING_CSC_TOKEN = os.environ.get("SIGNING_CSC_TOKEN", "")
+    SIGNING_CSC_TIMEOUT = int(os.environ.get("SIGNING_CSC_TIMEOUT", "30"))
     # Revocation (CRL/OCSP) of the certificates in received PDFs: fetched from the addresses
     # the certificates name, waiting this many seconds; 0 does not fetch (an intranet without
     # access to the CAs): such signatures are "Không xác định", never a false "Hợp lệ".

@@ -32,6 +32,9 @@ def init_files(app: Flask) -> None:
 
     secure_instance(app.config)
     Image.MAX_IMAGE_PIXELS = app.config["MAX_IMAGE_PIXELS"]
+    from app.security.signature_checks import init_signature_checks  # PDFs' signatures
+
+    init_signature_checks(app)
 
 
 def init_request_hygiene(app: Flask) -> None:
@@ -164,6 +167,7 @@ def init_extensions(app: Flask) -> None:
 def init_views(app: Flask) -> None:
     from app.audit.views import register_views as audit
     from app.catalogs.views import register_views as catalogs
+    from app.copies.views import register_views as copies
     from app.documents.views import register_views as documents
     from app.exchange.views import register_views as exchange
     from app.imports.views import register_views as imports
@@ -184,6 +188,7 @@ def init_views(app: Flask) -> None:
         documents(appbuilder)
         outgoing(appbuilder)
         dossiers(appbuilder)
+        copies(appbuilder)
         request_forms(appbuilder)
         schedules(appbuilder)
         news(appbuilder)

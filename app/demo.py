@@ -162,6 +162,23 @@ def _accounts_exist(session):
     return _any(session, EofficeUser, EofficeUser.username.in_([p[0] for p in PEOPLE]))
 
 
+def create_signing_demo(app):
+    """The demo CA and keys (app.security.demo_signing), then one electronic copy made with
+    the agency's key (app.copies.demo)."""
+    from app.copies.demo import create_copies_demo
+    from app.security.demo_signing import create_signing_demo as keys
+
+    made = keys(app)
+    create_copies_demo(app)
+    return made
+
+
+def _signing_exist(session):
+    from app.security.demo_signing import demo_signing_exists
+
+    return demo_signing_exists(session)
+
+
 def _incoming_exist(session):
     from app.documents.models import IncomingDocument
 
@@ -233,6 +250,9 @@ STEP_CHECKS = [
          _incoming_exist),
     Step("outgoing", "Văn bản đi mẫu", "app.outgoing.demo:create_outgoing_demo",
          _outgoing_exist),
+    # Optional: a demo made before it is complete without it (the step then runs once).
+    Step("signing", "Khóa ký số mẫu", "app.demo:create_signing_demo",
+         _signing_exist, optional=True),
     Step("requests", "Phiếu yêu cầu mẫu", "app.request_forms.demo:create_request_demo",
          _requests_exist),
     Step("dossiers", "Hồ sơ công việc mẫu", "app.dossiers.demo:create_dossier_demo",

@@ -2,6 +2,7 @@
 TEST_DATABASE_URL is set), the demo accounts, and helpers that log in as a role would."""
 import os
 import re
+from contextlib import contextmanager
 
 import pytest
 import sqlalchemy as sa
@@ -121,6 +122,9 @@ def app(database_url, tmp_path_factory):
         "TESTING": True,
         # Hundreds of logins from 127.0.0.1: the per-IP limit has its own tests.
         "RATELIMIT_ENABLED": False,
+        # Never a real outside endpoint: signed PDFs from elsewhere name their CAs' CRL and
+        # OCSP addresses; the checks of revocation fetching have their own local servers.
+        "SIGNING_FETCH_TIMEOUT": 0,
     })
     runner = app.test_cli_runner()
     result = runner.invoke(args=["eoffice", "setup", "--demo"])
@@ -171,6 +175,17 @@ def scratch_register(app):
         db.session.execute(sa.update(Register).where(Register.id.in_(made))
                            .values(active=False))
         db.session.commit()
+
+
+@contextmanager
+def app_settings(app, **values):
+    """Some settings of the shared app for the time of a `with` block, then as they were."""
+    saved = {key: app.config.get(key) for key in values}
+    app.config.update(values)
+    try:
+        yield
+    finally:
+        app.config.update(saved)
 
 
 @pytest.fixture

@@ -112,6 +112,8 @@ TABLE_FIELD_LABELS = {
         "size": _l("Dung lượng (byte)"), "sha256": _l("Mã băm SHA-256"),
         "storage_name": _l("Tên lưu trữ"), "stamp_left_mm": _l("Dấu đến: cách lề trái (mm)"),
         "stamp_top_mm": _l("Dấu đến: cách lề trên (mm)"), "incoming": _l("Văn bản đến"),
+        "signature_state": _l("Chữ ký số"), "signature_report": _l("Kết quả kiểm tra chữ ký số"),
+        "signature_checked_at": _l("Kiểm tra chữ ký số lúc"),
     },
     "incoming_document": {
         "arrival_year": _l("Năm đến"), "assignments": _l("Phân công xử lý"),
@@ -196,6 +198,7 @@ VALUE_DICTS = {
     ("incoming_assignment", "state"): "ASSIGNMENT_STATES",
     ("incoming_assignment", "role"): "ASSIGNMENT_ROLES",
     ("draft", "state"): "DRAFT_STATES", ("outgoing_document", "state"): "OUTGOING_STATES",
+    ("draft", "signing_method"): "SIGNING_METHODS", ("electronic_copy", "form"): "COPY_FORMS",
     ("outgoing_file", "role"): "FILE_ROLES", ("outgoing_recipient", "status"): "DISPATCH_STATES",
     ("document_type", "kind"): "DOCUMENT_KINDS",
     ("dossier", "status"): "STATUSES", ("dossier_event", "from_status"): "STATUSES",
@@ -208,6 +211,9 @@ VALUE_DICTS = {
 }
 # Codes no domain dict words.
 VALUE_LABELS = {
+    ("document_file", "signature_state"): {
+        "valid": _l("Hợp lệ"), "invalid": _l("Không hợp lệ"), "unknown": _l("Không xác định"),
+        "unsigned": _l("Không có chữ ký số")},
     ("outgoing_recipient", "kind"): {"unit": _l("Đơn vị trong cơ quan"),
                                      "user": _l("Cá nhân trong cơ quan"),
                                      "external": _l("Cơ quan bên ngoài")},

@@ -23,6 +23,7 @@ from app.core.timefmt import utcnow
 # (already a trail), counters, a person's notices and their bookkeeping, and FAB's internal
 # permission rows.
 NOT_AUDITED = {"audit_event", "incoming_event", "draft_event", "register_counter",
+               "electronic_copy_counter",
                "notification", "notification_mail", "notification_reminder",
                "schedule_event", "news_event", "news_revision",
                "ab_permission", "ab_view_menu", "ab_permission_view", "ab_register_user",
@@ -30,7 +31,9 @@ NOT_AUDITED = {"audit_event", "incoming_event", "draft_event", "register_counter
 SECRET_FIELDS = {"password", "otp_secret", "token"}
 # Fields that change as a side effect and would only bury the real changes.
 NOISE_FIELDS = {"search_text", "text", "updated_at", "changed_on", "last_login",
-                "login_count", "fail_login_count", "session_version"}
+                "login_count", "fail_login_count", "session_version",
+                # the signature check's details and time (its result, signature_state, stays)
+                "signature_report", "signature_checked_at"}
 
 
 def _readable(value):

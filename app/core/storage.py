@@ -15,6 +15,28 @@ from app.core.models import DocumentFile
 PDF_OR_IMAGE = ("pdf", "image")
 ANY_DOCUMENT = ("pdf", "image", "office")
 
+# Called with (session, record, data) for every file stored by `saving_files`, before the
+# transaction commits: a domain above the kernel adds what it keeps about a file (the digital
+# signatures of a PDF: app.security.signature_checks) without the kernel naming it. A callback
+# that fails is logged and skipped: it never makes an upload fail.
+_stored_callbacks = []
+
+
+def on_stored(callback) -> None:
+    """Register `callback(session, record, data)` (once: registering it again changes
+    nothing)."""
+    if callback not in _stored_callbacks:
+        _stored_callbacks.append(callback)
+
+
+def _after_store(session, record, data) -> None:
+    for callback in _stored_callbacks:
+        try:
+            callback(session, record, data)
+        except Exception:  # noqa: BLE001 (a check never refuses the file)
+            current_app.logger.exception("storage: callback %r failed on %s", callback,
+                                         record.original_name)
+
 
 class FileErrors(DomainError):
     """One message per refused file, for the `files` field."""
@@ -61,6 +83,7 @@ def saving_files(session):
             page_count=info.page_count, text=info.text,
             uploaded_by_id=user.id if user else None)
         session.add(record)
+        _after_store(session, record, data)
         return record
 
     try:

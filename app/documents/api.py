@@ -14,8 +14,9 @@ from app.core.numbers import int_or_none
 from app.core.timefmt import format_date, format_datetime, to_local
 from app.documents import registers, replies, services
 from app.documents.access import get_visible
-from app.documents.models import IncomingDocument
+from app.documents.models import DocumentFile, IncomingDocument
 from app.extensions import db
+from app.security.signature_checks import signature_condition
 
 
 def _moment(at, entered_at, reason) -> dict:
@@ -191,6 +192,8 @@ class IncomingApi(DomainApi):
           - {in: query, name: q, schema: {type: string}, description: accent-insensitive search}
           - {in: query, name: box, schema: {type: string}, description: inbox key}
           - {in: query, name: state, schema: {type: string}}
+          - {in: query, name: signature, schema: {type: string, enum: [valid, invalid, unknown,
+              unsigned, unchecked]}, description: digital signatures of the files}
           - {in: query, name: after_id, schema: {type: integer}, description: keyset paging}
           - {in: query, name: page_size, schema: {type: integer}}
           responses:
@@ -206,6 +209,14 @@ class IncomingApi(DomainApi):
             query = query.where(services.search_condition(args["q"]))
         if args.get("state"):
             query = query.where(IncomingDocument.state == args["state"])
+        if args.get("signature"):
+            signed = signature_condition(args["signature"],
+                                         DocumentFile.incoming_id == IncomingDocument.id)
+            if signed is None:
+                return self.response_400(message=_(
+                    "Giá trị lọc chữ ký số không hợp lệ (valid, invalid, unknown, unsigned, "
+                    "unchecked)."))
+            query = query.where(signed)
         return self.page(query, IncomingDocument, serialize)
 
     @expose("/<int:pk>", methods=["GET"])

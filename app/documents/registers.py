@@ -16,8 +16,9 @@ from app.core.pdf import stamp_arrival
 from app.core.timefmt import format_date, format_datetime, local_to_utc, to_local, today_local
 from app.core.xlsx import Table, cell_text, send_spreadsheet
 from app.documents.access import may_read_registers, visible_incoming
-from app.documents.models import COOPERATE, LEAD, IncomingDocument
+from app.documents.models import COOPERATE, LEAD, DocumentFile, IncomingDocument
 from app.extensions import db
+from app.security.signature_checks import signature_summaries
 
 
 def incoming_registers(session):
@@ -68,7 +69,7 @@ INCOMING_COLUMNS = [
     ("Đơn vị hoặc người nhận", receivers),
     ("Ngày chuyển", passed_on_day),
     ("Ký nhận", lambda d: ""),
-    ("Ghi chú", lambda d: d.notes or ""),
+    ("Ghi chú", lambda d: notes_with_signatures(d)),
 ]
 # Sổ theo dõi giải quyết văn bản đến, 7 columns
 TRACKING_COLUMNS = [
@@ -97,15 +98,27 @@ WIDTHS = {"Ngày đến": 11, "Số đến": 8, "Tác giả": 26, "Số, ký hi�
           "Số, ký hiệu văn bản trả lời": 16}
 
 
+def notes_with_signatures(document) -> str:
+    """Ghi chú: the clerk's notes, then the digital signatures of the signed files (Decree 30
+    Art. 21.2), read with the rows (book_rows)."""
+    signed = getattr(document, "signature_summaries", None) or []
+    return "\n".join(part for part in [document.notes or "", *signed] if part)
+
+
 def book_rows(session, user, register, date_from, date_to):
     start = local_to_utc(datetime.combine(date_from, time.min))
     end = local_to_utc(datetime.combine(date_to + timedelta(days=1), time.min))
-    return list(session.scalars(
-        select(IncomingDocument).where(
-            visible_incoming(user), IncomingDocument.register_id == register.id,
-            IncomingDocument.arrival_number.is_not(None),
-            IncomingDocument.arrival_at >= start, IncomingDocument.arrival_at < end)
-        .order_by(IncomingDocument.arrival_number)))
+    conditions = [visible_incoming(user), IncomingDocument.register_id == register.id,
+                  IncomingDocument.arrival_number.is_not(None),
+                  IncomingDocument.arrival_at >= start, IncomingDocument.arrival_at < end]
+    rows = list(session.scalars(select(IncomingDocument).where(*conditions)
+                                .order_by(IncomingDocument.arrival_number)))
+    # The signed files' summaries of the same rows: one statement, not one per row.
+    summaries = signature_summaries(session, DocumentFile.incoming_id,
+                                    select(IncomingDocument.id).where(*conditions))
+    for document in rows:
+        document.signature_summaries = summaries.get(document.id, [])
+    return rows
 
 
 def book_response(view, args):

@@ -27,12 +27,20 @@ from app.documents.models import (
 )
 from app.extensions import db
 from app.org.models import EofficeUser
+from app.security.signature_checks import register_file_owner, signature_condition
 
 
 # ---------------------------------------------------------------- grid
 
-VisibleFilter = GridFilter.of(  # `more`: the dashboard's links (drill-down parameters)
-    visible_incoming, ranked=IncomingDocument, more=services.drill_down_conditions,
+def _more_conditions(args) -> list:
+    """The dashboard's drill-down parameters and the "Chữ ký số" filter (`signature`)."""
+    signed = signature_condition(args.get("signature"),
+                                 DocumentFile.incoming_id == IncomingDocument.id)
+    return services.drill_down_conditions(args) + ([signed] if signed is not None else [])
+
+
+VisibleFilter = GridFilter.of(  # `more`: the dashboard's links and the signature filter
+    visible_incoming, ranked=IncomingDocument, more=_more_conditions,
     box=lambda user, box: IncomingDocument.id.in_(
         services.inbox_query(user, box).with_only_columns(IncomingDocument.id)))
 
@@ -513,6 +521,11 @@ def register_views(appbuilder):
     from app.documents.api import IncomingApi
     from app.documents.stamping import IncomingStampView
 
+    register_file_owner(  # Chữ ký số: a file's stored check, for those who see its document
+        "incoming", owns=lambda record: record.incoming_id is not None,
+        find=lambda session, user, record: get_visible(session, user, record.incoming_id),
+        resource="IncomingDocument",
+        page=lambda document: url_for("IncomingWorkView.show", document_id=document.id))
     appbuilder.add_api(IncomingApi)
     appbuilder.add_view_no_menu(IncomingStampView)  # the arrival stamp's place (preview)
     appbuilder.add_view(IncomingView, "IncomingDocuments", label=_l("Văn bản đến"),

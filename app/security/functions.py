@@ -92,6 +92,12 @@ FUNCTIONS = [
               _l("Xem, in, xuất sổ đăng ký văn bản đến, đi và sổ theo dõi giải quyết"),
               {"IncomingDocument": ["can_read_registers"]},
               _menus("IncomingBook", "OutgoingBook")),
+    _function("copies.read", INCOMING,
+              _l("Xem bản sao điện tử (sao y) của văn bản đến được xem"),
+              {"ElectronicCopy": ["can_read"]}, _menus("ElectronicCopies")),
+    _function("copies.make", INCOMING,
+              _l("Sao y điện tử bản giấy, ký số của cơ quan; xem mọi bản sao"),
+              {"ElectronicCopy": ["can_write"]}, _menus("ElectronicCopyNew")),
     # -- Văn bản đi, dự thảo (Decree 30 Art. 10–18)
     _function("drafts.work", OUTGOING, _l("Xem, xử lý dự thảo trong phạm vi của mình"),
               {"Draft": r.READ_WRITE}, _menus("Drafts")),
@@ -190,6 +196,12 @@ FUNCTIONS = [
                  "thông báo"), r.OWN_ACCOUNT),
     _function("legacy_text", OWN, _l("Chuyển mã chữ TCVN3/VNI sang Unicode"),
               {"LegacyText": r.READ}),
+    _function("signatures.read", OWN,
+              _l("Kiểm tra chữ ký số của tệp PDF; xem kết quả kiểm tra chữ ký số của tệp "
+                 "được xem"), {"SignatureCheck": r.READ}),
+    _function("signatures.recheck", OWN,
+              _l("Kiểm tra lại chữ ký số của tệp đã lưu (khi đã thêm chứng thư tin cậy)"),
+              {"SignatureCheck": ["can_write"]}),
     # -- Quản trị hệ thống (Art. 10): only on accounts without a document role
     _function("admin.users", ADMIN,
               _l("Quản lý người dùng: thêm, sửa, vô hiệu hóa, đặt lại mật khẩu, mở khóa"),
@@ -218,6 +230,10 @@ FUNCTIONS = [
               _menus("Departments", "Positions"), admin=True),
     _function("admin.backups", ADMIN, _l("Sao lưu dữ liệu"), {"Backup": r.READ_WRITE},
               _menus("Backups"), admin=True),
+    _function("admin.certificates", ADMIN,
+              _l("Quản lý chứng thư số: chứng thư tin cậy, chứng thư số cá nhân"),
+              {"Certificate": r.READ_WRITE},
+              _menus("TrustAnchors", "PersonalCertificates"), admin=True),
     _function("audit", ADMIN, _l("Xem nhật ký hệ thống"),
               {"AuditTrail": ["can_read", "menu_access"]}),
 ]

@@ -120,6 +120,9 @@ VIEW_LABELS = {
     "PermissionMatrix": _l("Phân quyền theo chức năng"),  # its view and its menu entry
     "People": _l("Quản lý người dùng (nhập từ Excel, tài khoản không hoạt động)"),
     "Delegation": _l("Ủy quyền"),
+    "SignatureCheck": _l("Kiểm tra chữ ký số"),
+    "ElectronicCopy": _l("Bản sao điện tử (sao y)"),
+    "Certificate": _l("Chứng thư số (tin cậy, cá nhân)"),
 }
 
 # ---------------------------------------------------------------- menus (menu_access)
@@ -148,9 +151,13 @@ MENU_LABELS = {
     "Backups": _in(_SECURITY, _l("Sao lưu dữ liệu")),
     "ImportUsers": _in(_SECURITY, _l("Nhập người dùng từ Excel")),
     "InactiveUsers": _in(_SECURITY, _l("Tài khoản không hoạt động")),
+    "TrustAnchors": _in(_SECURITY, _l("Chứng thư số tin cậy")),
+    "PersonalCertificates": _in(_SECURITY, _l("Chứng thư số cá nhân")),
     "Documents": _DOCUMENTS,
     "IncomingDocuments": _in(_DOCUMENTS, _l("Văn bản đến")),
     "IncomingRegister": _in(_DOCUMENTS, _l("Vào sổ văn bản đến")),
+    "ElectronicCopies": _in(_DOCUMENTS, _l("Sổ sao văn bản điện tử")),
+    "ElectronicCopyNew": _in(_DOCUMENTS, _l("Sao y điện tử")),
     "IncomingOverdue": _in(_DOCUMENTS, _l("Văn bản đến quá hạn")),
     "IncomingBook": _in(_DOCUMENTS, _l("Sổ đăng ký văn bản đến")),
     "Drafts": _in(_DOCUMENTS, _l("Văn bản dự thảo")),

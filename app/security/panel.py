@@ -137,9 +137,13 @@ class PermissionMatrixView(BaseView):
 
 
 def register_views(appbuilder):
+    from app.security.certificate_views import register_views as certificates
     from app.security.delegation_views import register_views as delegations
+    from app.security.signature_api import register_views as signature_views
 
     delegations(appbuilder)  # Ủy quyền (a menu entry under Documents)
+    certificates(appbuilder)  # Chứng thư số: trust anchors, people's certificates
+    signature_views(appbuilder)  # Chữ ký số: verify, stored results, check again (REST)
     appbuilder.add_view(PermissionMatrixView, "PermissionMatrix",
                         label=_l("Phân quyền theo chức năng"), icon="fa-table-cells",
                         category="Security")

@@ -98,6 +98,9 @@ SECURITY_PANEL = {
     "People": ["can_read", "can_write"],
     "ImportUsers": ["menu_access"],
     "InactiveUsers": ["menu_access"],
+    # Chứng thư số (ký số): trust anchors and people's certificates
+    "Certificate": ["can_read", "can_write"],
+    "TrustAnchors": MENU, "PersonalCertificates": MENU,
 }
 # Art. 10.3 / ASVS 7: the administrator and the leaders read the audit trail.
 AUDIT = {"AuditTrail": ["can_read", "menu_access"], "Security": MENU}
@@ -223,6 +226,19 @@ DELEGATION_GRANTS = {role: {} for role in ROLES} | {
     AGENCY_LEADER: _DELEGATES, UNIT_LEADER: _DELEGATES,
     OFFICE_LEADER: _merge(_DELEGATES, {"Delegation": ["can_manage_all"]}),
 }
+# Chữ ký số (app.security.signature_checks, Decree 30 Art. 21.2): everyone may have a PDF's
+# signatures verified and read the stored result of a file they see; the clerk, who receives,
+# checks a stored file again (e.g. after a trust anchor was added).
+SIGNATURE_GRANTS = {role: {"SignatureCheck": ["can_read"]} for role in ROLES}
+SIGNATURE_GRANTS[CLERK] = {"SignatureCheck": READ_WRITE}
+
+# Sao y điện tử (Decree 30 Art. 25–27): the clerk digitises paper originals into signed copies
+# and keeps their book; whoever reads incoming documents reads the copies of those they see
+# (which ones: app.copies.access).
+_COPIES_READ = _merge(_grant(["ElectronicCopy"], READ), _grant(["ElectronicCopies"], MENU))
+COPY_GRANTS = {role: {} if role == ADMIN else _COPIES_READ for role in ROLES}
+COPY_GRANTS[CLERK] = _merge(_grant(["ElectronicCopy"], READ_WRITE),
+                            _grant(["ElectronicCopies", "ElectronicCopyNew"], MENU))
 
 ROLE_PERMISSIONS = {
     ADMIN: _merge(OWN_ACCOUNT, SECURITY_PANEL, AUDIT,
@@ -242,7 +258,8 @@ ROLE_PERMISSIONS = {
                   _grant(INCOMING_MENUS + ["IncomingRegister"], MENU)),
 }
 for _grants in (OUTGOING_GRANTS, DOSSIER_GRANTS, REQUEST_GRANTS, SCHEDULE_GRANTS, NEWS_GRANTS,
-                STATS_GRANTS, EXCHANGE_GRANTS, IMPORT_GRANTS, DELEGATION_GRANTS):
+                STATS_GRANTS, EXCHANGE_GRANTS, IMPORT_GRANTS, DELEGATION_GRANTS,
+                SIGNATURE_GRANTS, COPY_GRANTS):
     for _role, _grant_of_role in _grants.items():
         ROLE_PERMISSIONS[_role] = _merge(ROLE_PERMISSIONS[_role], _grant_of_role)
 
