@@ -28,8 +28,10 @@ DOWNLOAD = re.compile(r"download|export|/pdf|/files/<|stamped|/image/<|/images/<
 # its FileColumn (no model of ours has one: UPLOAD_FOLDER is empty). The calendar feeds
 # (/schedule/feed/<token>.ics) are polled by calendar programs every few minutes with a
 # person's secret address: a line per poll would bury the trail, so they are not audited.
+# SignatureApi.get_file answers a file's stored signature check (JSON), not the file.
 NOT_DOWNLOADS = re.compile(
-    r"^(Eoffice)?(UserGroup|Group|Permission|PermissionView|Role|ViewMenu)(Model)?View\.")
+    r"^(Eoffice)?(UserGroup|Group|Permission|PermissionView|Role|ViewMenu)(Model)?View\."
+    r"|^SignatureApi\.get_file$")
 
 
 def user(session, username):
@@ -78,8 +80,19 @@ def issued_outgoing(session):
     return session.scalar(select(OutgoingDocument.id).order_by(OutgoingDocument.id))
 
 
+def electronic_copy(session):
+    """The demo's electronic copy (app.copies.demo: made with the demo's agency key)."""
+    from app.copies.models import ElectronicCopy
+
+    return session.scalar(select(ElectronicCopy.id).order_by(ElectronicCopy.id))
+
+
 # endpoint → (account, is REST, url builder(session))
 CASES = {
+    "ElectronicCopyView.download": ("vanthu", False,
+                                    lambda s: f"/copies/{electronic_copy(s)}/files/copy"),
+    "ElectronicCopyApi.download": ("vanthu", True,
+                                   lambda s: f"/api/v1/copies/{electronic_copy(s)}/files/copy"),
     "PeopleView.template": ("quantri", False, lambda s: "/people/import/template.xlsx"),
     "PeopleView.export": ("quantri", False, lambda s: "/people/inactive/export"),
     "IncomingWorkView.download": ("vanthu", False, lambda s: "/incoming/{}/files/{}".format(

@@ -26,7 +26,8 @@ DOCUMENT_TYPES = ("incoming_document", "outgoing_document", "draft")
 # The tables whose rows belong to a document (the queries below say how).
 TRACKED_TYPES = frozenset(DOCUMENT_TYPES + (
     "incoming_assignment", "document_file", "draft_version", "outgoing_file",
-    "outgoing_recipient", "dossier_item", "exchange_outbox", "exchange_inbound"))
+    "outgoing_recipient", "dossier_item", "exchange_outbox", "exchange_inbound",
+    "electronic_copy"))
 
 
 def _secret_levels():
@@ -37,6 +38,7 @@ def _secret_levels():
 
 def _secret_ids_queries():
     """{object_type: a SELECT of the ids of that table's rows that concern a secret document}."""
+    from app.copies.models import ElectronicCopy
     from app.core.models import DocumentFile
     from app.documents.models import IncomingAssignment, IncomingDocument
     from app.dossiers.models import DossierItem
@@ -49,6 +51,9 @@ def _secret_ids_queries():
     incoming = select(IncomingDocument.id).where(IncomingDocument.secrecy_id.in_(levels))
     outgoing = select(OutgoingDocument.id).where(OutgoingDocument.secrecy_id.in_(levels))
     drafts = select(Draft.id).where(Draft.secrecy_id.in_(levels))
+    copies = select(ElectronicCopy.id).where(ElectronicCopy.incoming_id.in_(incoming))
+    copy_files = select(ElectronicCopy.source_file_id).where(ElectronicCopy.id.in_(copies)) \
+        .union(select(ElectronicCopy.copy_file_id).where(ElectronicCopy.id.in_(copies)))
     return {
         "incoming_document": (IncomingDocument.id, IncomingDocument.id.in_(incoming)),
         "outgoing_document": (OutgoingDocument.id, OutgoingDocument.id.in_(outgoing)),
@@ -60,7 +65,8 @@ def _secret_ids_queries():
             DocumentFile.id.in_(select(DraftVersion.file_id).where(
                 DraftVersion.draft_id.in_(drafts))),
             DocumentFile.id.in_(select(OutgoingFile.file_id).where(
-                OutgoingFile.document_id.in_(outgoing))))),
+                OutgoingFile.document_id.in_(outgoing))),
+            DocumentFile.id.in_(copy_files))),
         "draft_version": (DraftVersion.id, DraftVersion.draft_id.in_(drafts)),
         "outgoing_file": (OutgoingFile.id, OutgoingFile.document_id.in_(outgoing)),
         "outgoing_recipient": (OutgoingRecipient.id, OutgoingRecipient.document_id.in_(outgoing)),
@@ -69,6 +75,7 @@ def _secret_ids_queries():
                                              DossierItem.draft_id.in_(drafts))),
         "exchange_outbox": (ExchangeOutbox.id, ExchangeOutbox.outgoing_id.in_(outgoing)),
         "exchange_inbound": (ExchangeInbound.id, ExchangeInbound.incoming_id.in_(incoming)),
+        "electronic_copy": (ElectronicCopy.id, ElectronicCopy.id.in_(copies)),
     }
 
 

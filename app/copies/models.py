@@ -4,6 +4,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Column, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import relationship
 
+from app.audit.labels import TABLE_FIELD_LABELS
 from app.core.models import DocumentFile
 from app.core.timefmt import utcnow
 from app.documents.models import IncomingDocument
@@ -11,6 +12,18 @@ from app.org.models import EofficeUser
 
 SAO_Y = "SAO Y"
 COPY_FORMS = {SAO_Y: _l("Sao y")}
+# How the audit trail names a copy's fields (app.audit.labels).
+TABLE_FIELD_LABELS.setdefault("electronic_copy", {}).update({
+    "year": _l("Năm"), "number": _l("Số bản sao"), "number_symbol": _l("Số, ký hiệu bản sao"),
+    "form": _l("Hình thức sao"), "original": _l("Văn bản được sao"),
+    "incoming": _l("Văn bản đến"), "incoming_id": _l("Văn bản đến"),
+    "recipients": _l("Nơi nhận"), "source_file": _l("Bản quét bản gốc"),
+    "source_file_id": _l("Bản quét bản gốc"), "copy_file": _l("Bản sao điện tử"),
+    "copy_file_id": _l("Bản sao điện tử"), "made_by": _l("Người sao"),
+    "made_by_id": _l("Người sao"), "made_at": _l("Thời điểm sao"),
+})
+TABLE_FIELD_LABELS.setdefault("electronic_copy_counter", {}).update({
+    "year": _l("Năm"), "last_number": _l("Số bản sao cuối cùng")})
 
 
 class ElectronicCopyCounter(Model):

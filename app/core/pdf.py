@@ -148,6 +148,33 @@ def one_drawing_at_a_time(function):
 
 
 @one_drawing_at_a_time
+def image_to_pdf(data: bytes) -> bytes:
+    """A scan as a PDF (dossiers, electronic copies): each frame of a JPEG/PNG/TIFF as one A4
+    page (landscape for wide images), fitted inside 10 mm margins."""
+    from PIL import ImageSequence
+    from reportlab.lib.pagesizes import landscape
+    from reportlab.lib.utils import ImageReader
+
+    from app.core.files import open_image  # app.core.files imports this module
+
+    buffer = io.BytesIO()
+    c = canvas.Canvas(buffer, pagesize=A4, invariant=True)
+    with open_image(data) as image:  # a bomb is refused before it is decoded
+        for frame in ImageSequence.Iterator(image):
+            picture = frame.convert("RGB")
+            width, height = picture.size
+            page = landscape(A4) if width > height else A4
+            c.setPageSize(page)
+            room_w, room_h = page[0] - 20 * mm, page[1] - 20 * mm
+            scale = min(room_w / width, room_h / height)
+            w, h = width * scale, height * scale
+            c.drawImage(ImageReader(picture), (page[0] - w) / 2, (page[1] - h) / 2, w, h)
+            c.showPage()
+    c.save()
+    return buffer.getvalue()
+
+
+@one_drawing_at_a_time
 def register_fonts(font_path: str) -> tuple[str, str]:
     """Register the TTF (and its -Bold sibling if present) once; return (regular, bold) names."""
     path = Path(font_path)

@@ -12,21 +12,18 @@ import io
 from dataclasses import dataclass, field
 
 from flask import current_app
-from PIL import Image, ImageSequence
+from PIL import Image
 from pypdf import PdfReader, PdfWriter
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER
-from reportlab.lib.pagesizes import A4, landscape
+from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.lib.utils import ImageReader
-from reportlab.pdfgen import canvas
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 from xml.sax.saxutils import escape
 
 from app.core.errors import DomainError
-from app.core.files import open_image
-from app.core.pdf import one_drawing_at_a_time, open_pdf, register_fonts
+from app.core.pdf import image_to_pdf, one_drawing_at_a_time, open_pdf, register_fonts
 from app.core.storage import read_file
 from app.core.text import nfc
 from app.core.timefmt import format_date, today_local
@@ -77,27 +74,6 @@ def _files_of(row):
     version = document.latest_version
     record = version.file if version else None
     return [record] if _usable(record) else []
-
-
-@one_drawing_at_a_time
-def image_to_pdf(data: bytes) -> bytes:
-    """Each frame of a JPEG/PNG/TIFF as one A4 page (landscape for wide images), fitted
-    inside 10 mm margins."""
-    buffer = io.BytesIO()
-    c = canvas.Canvas(buffer, pagesize=A4, invariant=True)
-    with open_image(data) as image:  # a bomb is refused before it is decoded
-        for frame in ImageSequence.Iterator(image):
-            picture = frame.convert("RGB")
-            width, height = picture.size
-            page = landscape(A4) if width > height else A4
-            c.setPageSize(page)
-            room_w, room_h = page[0] - 20 * mm, page[1] - 20 * mm
-            scale = min(room_w / width, room_h / height)
-            w, h = width * scale, height * scale
-            c.drawImage(ImageReader(picture), (page[0] - w) / 2, (page[1] - h) / 2, w, h)
-            c.showPage()
-    c.save()
-    return buffer.getvalue()
 
 
 def _part(row) -> Part:
