@@ -134,7 +134,8 @@ def type_detail(doc_type) -> str:
 def package_for(document, agencies, *, business_type=NEW, reason="", replaces=(),
                 with_files=True) -> edxml.Package:
     """The edXML package of an issued document for these recipient agencies: the signed scan
-    only (Art. 9.1b), never the drafter's file."""
+    only (Art. 9.1b), never the drafter's file; for an electronic document, the PDF with the
+    signer's and the agency's digital signatures (ký số)."""
     sender = our_organ()
     issuer = document.issued_by
     staff = edxml.Staff(department=str(document.drafting_department or "")[:200],
@@ -143,11 +144,14 @@ def package_for(document, agencies, *, business_type=NEW, reason="", replaces=()
                         mobile=(getattr(issuer, "phone", "") or "") if issuer else "")
     attachments = []
     if with_files:
-        for index, link in enumerate(f for f in document.files if f.role == SIGNED_SCAN):
+        from app.outgoing.models import FILE_ROLES, SIGNED_PDF
+
+        role = SIGNED_PDF if getattr(document, "electronic", False) else SIGNED_SCAN
+        for index, link in enumerate(f for f in document.files if f.role == role):
             record = link.file
             attachments.append(edxml.Attachment(
                 f"cid:{index + 1}", record.original_name, record.content_type,
-                storage.read_file(record), str(_l("Bản quét có chữ ký, đóng dấu"))))
+                storage.read_file(record), str(FILE_ROLES[role])))
     doc_type = document.document_type
     recipients, ours = [_organ_of(a) for a in agencies], our_codes()
     return edxml.Package(

@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from app.core.api import NOT_AN_OBJECT, DomainApi, guarded, json_object
 from app.core.dates import parse_date
+from app.core.downloads import send_download
 from app.core.errors import DomainError
 from app.core.storage import send_stored
 from app.extensions import db
@@ -13,7 +14,7 @@ from app.outgoing import services
 from app.outgoing.access import (
     get_visible_draft, get_visible_outgoing, visible_draft, visible_outgoing,
 )
-from app.outgoing.models import Draft, OutgoingDocument
+from app.outgoing.models import SIGNING_METHODS, Draft, OutgoingDocument
 
 
 
@@ -43,8 +44,25 @@ def serialize_draft(draft, full=False):
             "checked_version": draft.checked_version,
             "approved_under_delegation": draft.approved_delegation.acting_note()
             if draft.approved_delegation else None,
+            # ký số by the signer (the last step of approval)
+            "signed": serialize_signature(draft),
         })
     return result
+
+
+def serialize_signature(draft):
+    """The signer's digital signature of the draft, or None."""
+    record = draft.signed_file
+    if record is None:
+        return None
+    return {"version": draft.signed_version, "by_id": draft.signed_by_id,
+            "by": str(draft.signed_by or "") or None,
+            "at": draft.signed_at.isoformat() if draft.signed_at else None,
+            "method": draft.signing_method,
+            "method_label": str(SIGNING_METHODS.get(draft.signing_method, "")) or None,
+            "current": services.is_signed(draft),
+            "file": {"id": record.id, "name": record.original_name, "sha256": record.sha256,
+                     "signature_state": record.signature_state}}
 
 
 def _reply_of(user, draft):
@@ -73,8 +91,10 @@ def serialize_outgoing(document, full=False):
     }
     if full:
         result.update({
+            "electronic": bool(document.electronic),
             "files": [{"id": f.file_id, "role": f.role, "name": f.file.original_name,
-                       "sha256": f.file.sha256} for f in document.files],
+                       "sha256": f.file.sha256, "signature_state": f.file.signature_state}
+                      for f in document.files],
             "recipients": [{"id": x.id, "kind": x.kind, "name": x.name, "status": x.status}
                            for x in document.recipients],
             "recall_reason": document.recall_reason, "replaces_id": document.replaces_id,
@@ -87,7 +107,8 @@ class DraftApi(DomainApi):
     class_permission_name = "Draft"
     method_permission_name = {"get_list": "read", "get": "read", "post": "write",
                               "put": "write", "action": "write", "upload": "write",
-                              "issue": "write"}
+                              "issue": "write", "to_sign": "write", "sign": "write",
+                              "signed": "write", "signed_copy": "read"}
     openapi_spec_tag = "Văn bản dự thảo"
 
     @expose("/", methods=["GET"])
@@ -179,11 +200,74 @@ class DraftApi(DomainApi):
             return self._errors(error)
         return self.response(200, result=serialize_draft(draft, full=True))
 
+    @expose("/<int:pk>/to-sign", methods=["GET"])
+    @guarded("to_sign")
+    def to_sign(self, pk):
+        """The latest version prepared for signing (PDF with the empty number and date
+        fields), for the signer's own signing software."""
+        user = self.caller()
+        draft = get_visible_draft(db.session, user, pk)
+        if draft is None:
+            return self.response_404()
+        try:
+            data, name = services.prepared_for_signing(db.session, user, draft)
+        except DomainError as error:
+            return self._errors(error)
+        return send_download(data=data, filename=name, mimetype="application/pdf",
+                             object_type="draft", object_id=draft.id)
+
+    @expose("/<int:pk>/sign", methods=["POST"])
+    @guarded("sign")
+    def sign(self, pk):
+        """Sign and approve: JSON {"method": "remote"} (the remote signing service)."""
+        user = self.caller()
+        draft = get_visible_draft(db.session, user, pk)
+        if draft is None:
+            return self.response_404()
+        body = json_object(optional=True)
+        if body is None:
+            return self.response_400(message=str(NOT_AN_OBJECT))
+        if body.get("method", "remote") != "remote":
+            return self.response_400(message=_(
+                "Chỉ ký qua dịch vụ ký số từ xa ở đây (\"method\": \"remote\"); bản ký bằng "
+                "thiết bị ký số gửi lên POST /api/v1/draft/<id>/signed."))
+        try:
+            services.sign_remote(db.session, user, draft)
+        except DomainError as error:
+            return self._errors(error)
+        return self.response(200, result=serialize_draft(draft, full=True))
+
+    @expose("/<int:pk>/signed", methods=["POST"])
+    @guarded("signed")
+    def signed(self, pk):
+        """The prepared PDF signed with the signer's own token (multipart field `file`)."""
+        user = self.caller()
+        draft = get_visible_draft(db.session, user, pk)
+        if draft is None:
+            return self.response_404()
+        upload = request.files.get("file")
+        try:
+            services.accept_signed(db.session, user, draft, (upload.read(), upload.filename)
+                                   if upload and upload.filename else None)
+        except DomainError as error:
+            return self._errors(error)
+        return self.response(200, result=serialize_draft(draft, full=True))
+
+    @expose("/<int:pk>/signed-copy", methods=["GET"])
+    @guarded("signed_copy")
+    def signed_copy(self, pk):
+        """The PDF the signer signed."""
+        draft = get_visible_draft(db.session, self.caller(), pk)
+        if draft is None or draft.signed_file is None:
+            return self.response_404()
+        return send_stored(draft.signed_file, "draft", draft.id)
+
     @expose("/<int:pk>/issue", methods=["POST"])
     @guarded("issue")
     def issue(self, pk):
         """Issue an approved draft (clerk): multipart with register_id, issued_date, place,
-        symbol?, copies?, archive_holder?, and the signed scan in `scan`."""
+        symbol?, copies?, archive_holder?, and the signed scan in `scan` (not needed when the
+        signer signed the draft digitally: the agency's signature is added)."""
         user = self.caller()
         draft = get_visible_draft(db.session, user, pk)
         if draft is None:

@@ -272,6 +272,11 @@ class OutgoingDocument(Model):
         return f"{self.number_symbol} – {self.excerpt[:60]}"
 
 
+# How the signer signed a draft digitally (Draft.signing_method).
+SIGNING_METHODS = {"csc": _l("qua dịch vụ ký số từ xa"),
+                   "upload": _l("bằng thiết bị ký số của người ký, tải lên"),
+                   "demo": _l("bằng khóa thử nghiệm (chỉ để thử nghiệm)")}
+
 DRAFTER_FILE, SIGNED_SCAN, SIGNED_PDF = "drafter_file", "signed_scan", "signed_pdf"
 FILE_ROLES = {DRAFTER_FILE: _l("Tệp của người soạn thảo"),
               SIGNED_SCAN: _l("Bản quét có chữ ký, đóng dấu"),

@@ -21,7 +21,8 @@ from app.outgoing.access import visible_outgoing
 from app.security.access import may
 from app.outgoing.models import (
     APPROVED, DISPATCH_PENDING, DISPATCHED, DRAFTER_FILE, DRAFTING, EXTERNAL, INTERNAL_UNIT,
-    INTERNAL_USER, ISSUED, ISSUED_STATE, RECALLED, REPLACED, SIGNED_SCAN, SIGNER_REVIEW,
+    INTERNAL_USER, ISSUED, ISSUED_STATE, RECALLED, REPLACED, SIGNED_PDF, SIGNED_SCAN,
+    SIGNER_REVIEW,
     UNIT_REVIEW, Draft, DraftEvent, DraftVersion, OutgoingDocument, OutgoingFile,
     OutgoingRecipient,
 )
@@ -144,6 +145,7 @@ def _check_draft_files(uploads):
 def _add_versions(draft, store, user, checked, note=None):
     if checked:
         _clear_check(draft)  # the office checked another version
+        _clear_signature(draft)  # the signature covered what the signer saw, not this
     for data, info in checked:
         number = len(draft.versions) + 1
         draft.versions.append(DraftVersion(number=number, file=store(user, data, info),
@@ -163,6 +165,7 @@ def update_draft(session, user, draft, data: dict, uploads=(), note=None):
             setattr(draft, key, data.get(key))
         _set_recipients(session, draft, data)
         _clear_check(draft)  # what the office checked has changed
+        _clear_signature(draft)  # and so has what the signer signed
         _event(draft, user, "edit", draft.state)
         _add_versions(draft, store, user, checked, note)
     return draft
@@ -338,6 +341,8 @@ def apply(session, user, draft, action, note=None):
         draft.state = SIGNER_REVIEW  # the unit's leader drafted it: straight to the signer
     if action == "approve":
         draft.approved_delegation_id = delegation.id if delegation else None
+    if action in ("approve", "return") and from_state == SIGNER_REVIEW:
+        _clear_signature(draft)  # approved on paper, or sent back: no earlier signature stands
     if delegation is not None:
         marked = delegation.acting_note()
         note = f"{marked}. {note}" if note else marked[:1].upper() + marked[1:]
@@ -357,6 +362,267 @@ def _signer_delegation(session, user, draft):
     from app.security.delegation import SIGN, delegation_for
 
     return delegation_for(session, user, draft.signer.user_id, SIGN)
+
+
+# ---------------------------------------------------------------- digital signing (ký số)
+# Decree 30/2020 Art. 8 and 13: the competent person signs the electronic document digitally;
+# Art. 15–16: the clerk numbers and dates it and adds the agency's signature at issuance. The
+# signer signs the latest version (a PDF) as "the last step of approval": signing approves, in
+# one unit of work. Two ways: the remote signing service (CSC API, or the demo keys), or the
+# signer's own token software on the PDF prepared here, uploaded back. The paper path (approve,
+# then the clerk uploads the signed scan) stays for those who need it.
+
+SIGNER_FIELD, AGENCY_FIELD = "ky_nguoi_ky", "ky_co_quan"
+NOT_A_PDF = _l("Phiên bản mới nhất của dự thảo không phải tệp PDF: chuyển dự thảo sang PDF và "
+               "tải lên thành phiên bản mới để ký số (tệp Word vẫn được giữ để sửa).")
+NOT_DERIVED = _l("Tệp tải lên không phải bản dự thảo đã duyệt (nội dung khác với bản để ký).")
+NOT_ALLOWED_TO_SIGN = _l("Bạn không thể thực hiện thao tác này với dự thảo ở bước hiện tại.")
+
+
+def _clear_signature(draft):
+    """A new version or an edit: the signature covered what the signer saw, not this."""
+    draft.signed_file = None
+    draft.signed_file_id = draft.signed_version = draft.signed_by_id = None
+    draft.signed_at = draft.signing_method = None
+
+
+def is_signed(draft) -> bool:
+    """The signer signed the draft's latest version digitally (issued electronically)."""
+    version = draft.latest_version
+    return bool(draft.signed_file_id and version is not None
+                and draft.signed_version == version.number)
+
+
+def signing_time_text(moment=None) -> str:
+    """"Thời gian ký: 03.12.2026 14:05:09 +07:00", in Vietnam time, as a signature shows it."""
+    from app.core.timefmt import to_local
+
+    local = to_local(moment or utcnow())
+    offset = local.strftime("%z")
+    return str(_l("Thời gian ký: %(t)s", t=f"{local:%d.%m.%Y %H:%M:%S} {offset[:3]}:{offset[3:]}"))
+
+
+def number_text(display: str) -> str:
+    """The number and symbol as printed on the document: "Số: 12/QĐ-SNV"."""
+    return str(_l("Số: %(n)s", n=display))
+
+
+def place_date_text(place: str, day: date) -> str:
+    """"Hà Nam, ngày 03 tháng 02 năm 2026" (Decree 30, Annex I: a day below 10 and the months
+    1 and 2 are written with a leading 0)."""
+    month = f"{day.month:02d}" if day.month < 3 else str(day.month)
+    return str(_l("%(place)s, ngày %(d)s tháng %(m)s năm %(y)s", place=place,
+                  d=f"{day.day:02d}", m=month, y=day.year))
+
+
+def printed_title(printed: dict) -> str:
+    """The signature block's title line: "KT. GIÁM ĐỐC / PHÓ GIÁM ĐỐC", "Giám đốc"."""
+    if printed.get("signed_for"):
+        return f"{printed['authority']} {printed['signed_for'].upper()} / " \
+               f"{printed['position'].upper()}".strip()
+    return f"{printed['authority'] or ''} {printed['position'] or ''}".strip()
+
+
+def _signable(session, user, draft):
+    """What both ways of signing check first, as "approve" does: the signer (or their deputy)
+    while the draft waits for them, nothing missing for issuance, the office's check when
+    required, a PDF as the latest version. Returns (version, prepared PDF); writes nothing."""
+    if not workflow.allowed(user, draft, "approve"):
+        raise DomainError(NOT_ALLOWED_TO_SIGN)
+    problems = missing_for_issuance(draft)
+    unchecked = _not_checked_problem(draft)
+    if problems or unchecked:
+        raise FormErrors({"state": problems + ([unchecked] if unchecked else [])})
+    version = draft.latest_version
+    if version is None or not version.file.is_pdf:
+        raise FormErrors({"file": [NOT_A_PDF]})
+    from app.core import pades
+
+    return version, pades.prepare_for_signing(storage.read_file(version.file))
+
+
+def _file_stem(version) -> str:
+    name = version.file.original_name or "du-thao.pdf"
+    return name[:-4] if name.lower().endswith(".pdf") else name
+
+
+def prepared_for_signing(session, user, draft) -> tuple[bytes, str]:
+    """"Tải bản để ký": the latest version with the empty fields for the number and the date,
+    for the signer's own signing software. Deterministic, so nothing is stored (a GET)."""
+    version, prepared = _signable(session, user, draft)
+    return prepared, str(_l("%(name)s - bản để ký.pdf", name=_file_stem(version)))
+
+
+def sign_remote(session, user, draft):
+    """"Ký số và duyệt": signed with the signer's key at the remote signing service (or the
+    demo key), then approved; one unit of work."""
+    from app.core import pades
+    from app.security import signing
+
+    version, prepared = _signable(session, user, draft)
+    delegation = _signer_delegation(session, user, draft)
+    printed = _signature_of(session, draft, delegation)
+    now = utcnow()
+    appearance = pades.Appearance(
+        kind="signer", lines=[printed["name"], printed_title(printed), signing_time_text(now)],
+        near_text=printed["name"])
+    from pyhanko.sign.signers.csc_signer import CSCSigner
+
+    with signing.personal_signer(session, user) as signer:
+        signed = pades.sign(prepared, signer, field_name=SIGNER_FIELD, appearance=appearance,
+                            timestamp_url=signing.timestamp_url())
+        method = "csc" if isinstance(signer, CSCSigner) else "demo"  # the demo keys otherwise
+    name = str(_l("%(name)s - đã ký số.pdf", name=_file_stem(version)))
+    _record_signature(session, user, draft, version, (signed, name), method, delegation, now)
+
+
+def _certificate_name(cert) -> str:
+    from cryptography.x509.oid import NameOID
+
+    names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    return str(names[0].value) if names else cert.subject.rfc4514_string()
+
+
+def accept_signed(session, user, draft, upload):
+    """"Tải lên bản đã ký số": `upload` = (data, filename), the prepared PDF signed with the
+    signer's own token. It must be that PDF plus one whole-covering signature, intact, made
+    with a valid certificate confirmed as the signer's (the deputy's under a delegation).
+    Then as sign_remote: stored, approved, one unit of work.
+
+    An unknown certificate is proposed to the administrators (app.security.certificate_admin,
+    its own committed unit of work: the proposal is a separate, intended record) and the
+    upload is refused; nothing of the draft changes."""
+    from cryptography import x509
+
+    from app.core import pades
+    from app.core.timefmt import format_date
+    from app.security import signing
+
+    version, prepared = _signable(session, user, draft)
+    data, filename = upload if upload else (b"", "")
+    if not data:
+        raise FormErrors({"file": [_l("Chọn tệp PDF đã ký số.")]})
+    try:
+        storage.check_files([(data, filename)], allowed=("pdf",))
+    except storage.FileErrors as error:
+        raise FormErrors({"file": error.messages}) from error
+    if not pades.extends(prepared, data):
+        raise FormErrors({"file": [NOT_DERIVED]})
+    report = signing.verify(session, data)
+    last = report.signatures[-1] if report.signatures else None
+    if last is None or not last.intact:
+        raise FormErrors({"file": [_l("Chữ ký số trong tệp tải lên không toàn vẹn: ký lại bản "
+                                      "để ký rồi tải lên.")]})
+    cert_der = pades.signer_certificate(data)
+    cert = x509.load_der_x509_certificate(cert_der)
+    holder = _certificate_name(cert)
+    now = utcnow()
+    if cert.not_valid_after_utc.replace(tzinfo=None) < now:
+        raise FormErrors({"file": [_l(
+            "Chứng thư số «%(name)s» đã hết hạn từ ngày %(d)s: ký bằng chứng thư số còn hiệu "
+            "lực.", name=holder, d=format_date(cert.not_valid_after_utc.replace(tzinfo=None)))]})
+    if cert.not_valid_before_utc.replace(tzinfo=None) > now:
+        raise FormErrors({"file": [_l("Chứng thư số «%(name)s» chưa có hiệu lực.",
+                                      name=holder)]})
+    if last.state == pades.INVALID:  # revoked, not usable for signing, a weak algorithm…
+        reasons = " ".join(pades.reason_text(r.get("code", ""), r.get("params"))
+                           for r in last.reasons)
+        raise FormErrors({"file": [_l("Chữ ký số trong tệp tải lên không hợp lệ: %(r)s",
+                                      r=reasons)]})
+    person = signing.person_of_certificate(session, cert_der)
+    if person is None:
+        from app.security.certificate_admin import propose_personal_certificate
+
+        try:
+            propose_personal_certificate(session, user, cert_der)
+        except DomainError as error:  # already proposed, or not a signing certificate
+            raise FormErrors({"file": [str(error)]}) from error
+        raise FormErrors({"file": [_l(
+            "Chứng thư số «%(name)s» chưa được gắn với tài khoản của bạn; đã gửi quản trị mạng "
+            "xác nhận. Sau khi được xác nhận, tải lên lại bản đã ký.", name=holder)]})
+    if person.user_id != user.id:
+        raise FormErrors({"file": [_l(
+            "Chứng thư số «%(name)s» là của %(owner)s, không phải của bạn: ký bằng chứng thư "
+            "số của chính bạn.", name=holder, owner=person.user.full_name if person.user
+            else holder)]})
+    delegation = _signer_delegation(session, user, draft)
+    _record_signature(session, user, draft, version, (data, filename), "upload", delegation,
+                      now)
+
+
+def _record_signature(session, user, draft, version, signed, method, delegation, now):
+    """The signed PDF stored and checked; the draft signed and approved; one commit."""
+    from app.security import signing
+
+    checked = storage.check_files([signed], allowed=("pdf",))
+    with storage.saving_files(session) as store:
+        record = store(user, *checked[0])
+        if record.signature_checked_at is None:  # storing checks it (signature_checks)
+            signing.verify_file(session, record, signed[0])
+        draft.signed_file = record
+        draft.signed_version, draft.signed_by_id = version.number, user.id
+        draft.signed_at, draft.signing_method = now, method
+        from_state = draft.state
+        draft.state = APPROVED
+        draft.approved_delegation_id = delegation.id if delegation else None
+        note = str(_l("Phiên bản %(n)s", n=version.number))
+        if delegation is not None:
+            from app.security.delegation import record_acted_for
+
+            note = f"{note}. {delegation.acting_note()}"
+            record_acted_for(session, delegation, "draft", draft.id,
+                             workflow.EVENT_LABELS["sign"])
+        _event(draft, user, "sign", from_state, note)
+        signing.record_signing(
+            session, signing.PERSONAL_SIGNED, object_type="draft", object_id=draft.id,
+            what=str(_l("Ký số dự thảo %(e)s, phiên bản %(n)s", e=draft.excerpt[:200],
+                        n=version.number)),
+            certificate_der=_last_certificate(signed[0]), file_name=record.original_name)
+
+
+def _last_certificate(data: bytes) -> bytes | None:
+    from app.core import pades
+
+    try:
+        return pades.signer_certificate(data)
+    except DomainError:
+        return None
+
+
+def signing_level() -> str:
+    """The level of the signatures made here: with a time-stamping authority PAdES-B-T."""
+    from app.security import signing
+
+    return "PAdES-B-T" if signing.timestamp_url() else str(
+        _l("PAdES-B-B (không có dấu thời gian)"))
+
+
+def agency_signing_problem():
+    """Why the agency's signature cannot be added now (no key configured), or None."""
+    from app.security import signing
+
+    if signing.agency_key_kind() is None:
+        return _l("Chưa cấu hình khóa ký số của cơ quan (token, HSM hoặc tệp PKCS#12): báo quản "
+                  "trị mạng. Văn bản điện tử chưa phát hành được; chưa cấp số.")
+    return None
+
+
+def _agency_signed(data: bytes, display: str, place: str, issued_date: date) -> bytes:
+    """The signer's PDF numbered, dated and signed with the agency's key (Art. 15–16)."""
+    from app.core import pades
+    from app.security import signing
+
+    appearance = pades.Appearance(kind="agency", lines=[current_app.config["AGENCY_NAME"],
+                                                        signing_time_text()])
+    try:
+        with signing.agency_signer() as signer:
+            return pades.sign(data, signer, field_name=AGENCY_FIELD, appearance=appearance,
+                              timestamp_url=signing.timestamp_url(),
+                              fill={pades.NUMBER_FIELD: number_text(display),
+                                    pades.DATE_FIELD: place_date_text(place, issued_date)})
+    except signing.SigningUnavailable as error:
+        raise FormErrors({"state": [_l("Chưa ký số được bằng khóa của cơ quan: %(e)s. Văn bản "
+                                       "chưa phát hành, chưa cấp số.", e=error)]}) from error
 
 
 # ---------------------------------------------------------------- issuance
@@ -417,7 +683,12 @@ def issue(session, user, draft, *, register_id, issued_date: date, place: str,
     except storage.FileErrors as error:
         errors["scan"] = error.messages
         scans = []
-    if not scans and "scan" not in errors:
+    electronic = is_signed(draft)  # signed digitally: the agency signs, no scan is needed
+    if electronic:
+        problem = agency_signing_problem() or _signer_signature_problem(session, draft)
+        if problem:
+            errors["state"] = errors.get("state", []) + [problem]
+    if not scans and not electronic and "scan" not in errors:
         errors["scan"] = [_l("Tải lên bản quét có chữ ký, đóng dấu (PDF hoặc ảnh): văn bản gửi "
                              "ra ngoài chỉ gửi bản này, gửi nội bộ cần cả tệp của người soạn "
                              "thảo và bản quét.")]
@@ -454,13 +725,19 @@ def issue(session, user, draft, *, register_id, issued_date: date, place: str,
             archive_holder=nfc(archive_holder) if archive_holder else None,
             issued_by_id=user.id, issued_at=utcnow(), replaces_id=draft.replaces_id)
         session.add(document)
+        if electronic:  # the issued PDF first: what every recipient reads
+            document.electronic = True
+            issued_pdf, agency_certificate = _store_issued_pdf(
+                session, user, store, draft, display, place, issued_date)
+            document.files.append(OutgoingFile(role=SIGNED_PDF, file=issued_pdf))
         if draft.latest_version is not None:
             document.files.append(OutgoingFile(role=DRAFTER_FILE,
                                                file=draft.latest_version.file))
         for data, info in scans:
             document.files.append(OutgoingFile(role=SIGNED_SCAN, file=store(user, data, info)))
-        scan_pages = sum(f.file.page_count or 0 for f in document.files if f.role == SIGNED_SCAN)
-        document.page_count = scan_pages or None
+        pages = sum(f.file.page_count or 0 for f in document.files
+                    if f.role == (SIGNED_PDF if electronic else SIGNED_SCAN))
+        document.page_count = pages or None
         now = utcnow()
         for unit in draft.internal_units:
             document.recipients.append(OutgoingRecipient(kind=INTERNAL_UNIT, department=unit,
@@ -477,16 +754,53 @@ def issue(session, user, draft, *, register_id, issued_date: date, place: str,
         draft.state = ISSUED
         _event(draft, user, "issue", from_state, display)
         session.flush()
+        if electronic:
+            from app.security import signing
+
+            record = document.file_of(SIGNED_PDF)
+            signing.record_signing(
+                session, signing.AGENCY_SIGNED, object_type="outgoing_document",
+                object_id=document.id, what=str(_l("Văn bản số %(n)s", n=display)),
+                certificate_der=agency_certificate, file_name=record.original_name)
         refresh_search_text(document)
         _tell_recipients(session, user, document)
     return document
+
+
+def _signer_signature_problem(session, draft):
+    """Art. 32.2: the clerk signs only what carries the competent person's signature, intact."""
+    from app.security import signing
+
+    report = signing.verify(session, storage.read_file(draft.signed_file))
+    if report.state in ("invalid", "unsigned"):
+        return _l("Chữ ký số của người ký trên dự thảo không còn hợp lệ: trả lại để người ký ký "
+                  "lại.")
+    return None
+
+
+def _store_issued_pdf(session, user, store, draft, display, place, issued_date):
+    """The signer's PDF numbered, dated and signed by the agency, stored and checked; with the
+    agency certificate's DER (for the audit line)."""
+    from app.security import signing
+
+    issued = _agency_signed(storage.read_file(draft.signed_file), display, place, issued_date)
+    name = str(_l("%(n)s - văn bản điện tử.pdf", n=display.replace("/", "-")))
+    record = store(user, *storage.check_files([(issued, name)], allowed=("pdf",))[0])
+    if record.signature_checked_at is None:  # storing checks it (signature_checks)
+        signing.verify_file(session, record, issued)
+    return record, _last_certificate(issued)
 
 
 def _signature(session, draft) -> dict:
     """Who signed, as printed: the draft's signer; or, when a deputy approved it under a
     delegation, the deputy with the delegation's mark (KT./TUQ.) for the signer's title —
     "KT. GIÁM ĐỐC / PHÓ GIÁM ĐỐC"."""
-    signer, delegation = draft.signer, draft.approved_delegation
+    return _signature_of(session, draft, draft.approved_delegation)
+
+
+def _signature_of(session, draft, delegation) -> dict:
+    """As _signature, for the delegation under which the draft is (being) approved."""
+    signer = draft.signer
     if delegation is None:
         return {"name": signer.full_name, "position": signer.position_title,
                 "authority": signer.authority, "delegation_id": None, "signed_for": None,

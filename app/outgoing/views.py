@@ -4,9 +4,11 @@ from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import object_session
 
 from app.audit.views import audit_of
 from app.core.errors import DomainError, FormErrors
+from app.core.downloads import send_download
 from app.core.kept_uploads import KeptUploads
 from app.core.storage import ANY_DOCUMENT, PDF_OR_IMAGE, send_stored
 from app.core.timefmt import local_now
@@ -19,7 +21,8 @@ from app.outgoing.access import (
 )
 from app.outgoing.forms import DraftForm, IssueForm
 from app.outgoing.models import (
-    DRAFT_STATES, EXTERNAL, FILE_ROLES, ISSUED_STATE, Draft, OutgoingDocument,
+    DRAFT_STATES, EXTERNAL, FILE_ROLES, ISSUED_STATE, SIGNED_PDF, SIGNING_METHODS, Draft,
+    OutgoingDocument, OutgoingFile,
 )
 
 
@@ -52,7 +55,12 @@ class DraftView(EofficeModelView):
                      "checked_at": _l("Văn phòng kiểm tra lúc"),
                      "checked_by": _l("Người kiểm tra thể thức"),
                      "checked_version": _l("Phiên bản đã kiểm tra"),
-                     "approved_delegation": _l("Duyệt theo ủy quyền")}
+                     "approved_delegation": _l("Duyệt theo ủy quyền"),
+                     # ký số by the signer (the last step of approval)
+                     "signed_file": _l("Bản ký số của người ký"),
+                     "signed_version": _l("Phiên bản đã ký số"),
+                     "signed_by": _l("Người ký số"), "signed_at": _l("Ký số lúc"),
+                     "signing_method": _l("Cách ký số")}
     formatters_columns = {"urgency": urgency_badge}
 
     @expose("/show/<int:pk>")
@@ -95,7 +103,8 @@ class OutgoingView(EofficeModelView):
                      "drafting_department": _l("Đơn vị soạn thảo"),
                      # signed by a deputy under a delegation (audit trail)
                      "delegation": _l("Ký theo ủy quyền"), "signed_for": _l("Ký thay cho chức vụ"),
-                     "signed_for_name": _l("Ký thay cho")}
+                     "signed_for_name": _l("Ký thay cho"),
+                     "electronic": _l("Văn bản điện tử (ký số)")}
     formatters_columns = {"urgency": urgency_badge}
 
     @expose("/show/<int:pk>")
@@ -126,12 +135,27 @@ def _kept(purpose, field="files", allowed=ANY_DOCUMENT):
     return KeptUploads.from_request(g.user, purpose, field, allowed=allowed)
 
 
+def _signing_choices(draft) -> dict:
+    """What the draft page offers about ký số: whether the user signs it now (the same rule as
+    "approve"), whether their key is at the remote signing service, and whether the latest
+    version is a PDF (else the page says to convert it first)."""
+    from app.security.signing import personal_signing_available
+
+    can_sign = workflow.allowed(g.user, draft, "approve")
+    version = draft.latest_version
+    return {"can_sign": can_sign, "signed": services.is_signed(draft),
+            "signable_pdf": bool(version and version.file.is_pdf),
+            "remote_signing": can_sign and personal_signing_available(db.session, g.user),
+            "signing_methods": SIGNING_METHODS}
+
+
 class DraftWorkView(BaseView):
     route_base = "/drafts"
     class_permission_name = "Draft"
     method_permission_name = {"new": "write", "edit": "write", "act": "write",
                               "upload": "write", "issue": "write", "show": "read",
-                              "version": "read", "check": "read"}
+                              "version": "read", "check": "read", "to_sign": "write",
+                              "sign": "write", "signed": "write", "signed_copy": "read"}
     default_view = "check"
 
     def _draft_or_404(self, draft_id):
@@ -220,7 +244,8 @@ class DraftWorkView(BaseView):
             actions=workflow.actions_for(g.user, draft),
             can_edit=workflow.allowed(g.user, draft, "edit"),
             problems=services.missing_for_issuance(draft),
-            event_labels=workflow.EVENT_LABELS, states=DRAFT_STATES)
+            event_labels=workflow.EVENT_LABELS, states=DRAFT_STATES,
+            **_signing_choices(draft))
 
     @expose("/<int:draft_id>/do/<action>", methods=["POST"])
     @has_access
@@ -252,6 +277,58 @@ class DraftWorkView(BaseView):
         else:
             flash(_("Đã tải lên phiên bản mới."), "success")
         return redirect(url_for(".show", draft_id=draft_id))
+
+    # ---- ký số: the signer signs the latest version (a PDF), which approves it
+
+    @expose("/<int:draft_id>/to-sign")
+    @has_access
+    def to_sign(self, draft_id):
+        """"Tải bản để ký": the PDF prepared for the signer's own signing software."""
+        draft = self._draft_or_404(draft_id)
+        try:
+            data, name = services.prepared_for_signing(db.session, g.user, draft)
+        except DomainError as error:
+            _flash_errors(error)
+            return redirect(url_for(".show", draft_id=draft_id))
+        return send_download(data=data, filename=name, mimetype="application/pdf",
+                             object_type="draft", object_id=draft.id)
+
+    @expose("/<int:draft_id>/sign", methods=["POST"])
+    @has_access
+    def sign(self, draft_id):
+        """"Ký số và duyệt" through the remote signing service."""
+        draft = self._draft_or_404(draft_id)
+        try:
+            services.sign_remote(db.session, g.user, draft)
+        except DomainError as error:
+            _flash_errors(error)
+        else:
+            flash(_("Đã ký số và duyệt dự thảo, chuyển văn thư phát hành."), "success")
+        return redirect(url_for(".show", draft_id=draft_id))
+
+    @expose("/<int:draft_id>/signed", methods=["POST"])
+    @has_access
+    def signed(self, draft_id):
+        """"Tải lên bản đã ký số": the prepared PDF signed with the signer's own token."""
+        draft = self._draft_or_404(draft_id)
+        upload = request.files.get("file")
+        try:
+            services.accept_signed(db.session, g.user, draft, (upload.read(), upload.filename)
+                                   if upload and upload.filename else None)
+        except DomainError as error:
+            _flash_errors(error)
+        else:
+            flash(_("Đã nhận bản ký số và duyệt dự thảo, chuyển văn thư phát hành."), "success")
+        return redirect(url_for(".show", draft_id=draft_id))
+
+    @expose("/<int:draft_id>/signed-copy")
+    @has_access
+    def signed_copy(self, draft_id):
+        """The PDF the signer signed, for everyone who sees the draft."""
+        draft = self._draft_or_404(draft_id)
+        if draft.signed_file is None:
+            abort(404)
+        return send_stored(draft.signed_file, "draft", draft.id)
 
     @expose("/<int:draft_id>/versions/<int:version_id>")
     @has_access
@@ -325,15 +402,24 @@ class DraftWorkView(BaseView):
             errors = kept.keep(errors)  # the scans chosen: kept for the next round
         register_id = form.register_id.data or (form.register_id.choices[0][0]
                                                 if form.register_id.choices else None)
+        electronic = services.is_signed(draft)
         return self.render_template(
             "drafts/issue.html", draft=draft, form=form, errors=errors, kept=kept,
-            title=_("Phát hành văn bản"),
+            title=_("Phát hành văn bản"), electronic=electronic,
+            signing_level=services.signing_level() if electronic else None,
+            agency_problem=services.agency_signing_problem() if electronic else None,
             next_number=services.next_outgoing_number(db.session, int(register_id))
             if register_id else None,
             problems=services.missing_for_issuance(draft)), 422 if errors else 200
 
 
 # ---------------------------------------------------------------- outgoing documents
+
+def _signature_labels() -> dict:
+    from app.core.pades import STATE_LABELS
+
+    return STATE_LABELS
+
 
 class OutgoingWorkView(BaseView):
     route_base = "/outgoing"
@@ -361,6 +447,9 @@ class OutgoingWorkView(BaseView):
             replaces=get_visible_outgoing(db.session, g.user, document.replaces_id)
             if document.replaces_id else None,
             file_roles=FILE_ROLES, EXTERNAL=EXTERNAL, ISSUED=ISSUED_STATE,
+            # the issued electronic PDF first: what the recipients read
+            files=sorted(document.files, key=lambda f: (f.role != SIGNED_PDF, f.id or 0)),
+            signature_labels=_signature_labels(),
             can_recall=workflow.recalls(g.user),
             audit=audit_of(db.session, "outgoing_document", document.id),
             is_clerk=workflow.issues(g.user))
@@ -414,9 +503,23 @@ class OutgoingWorkView(BaseView):
         return registers.book_response(self, request.args)
 
 
+def _outgoing_owning(session, user, record):
+    """The issued document a file belongs to, if `user` may see it (the file routes' rule)."""
+    document_id = session.scalar(select(OutgoingFile.document_id)
+                                 .where(OutgoingFile.file_id == record.id).limit(1))
+    return get_visible_outgoing(session, user, document_id) if document_id else None
+
+
 def register_views(appbuilder):
     from app.outgoing.api import DraftApi, OutgoingApi
+    from app.security.signature_checks import register_file_owner
 
+    register_file_owner(  # Chữ ký số: the stored check of an issued document's file
+        "outgoing", owns=lambda record: object_session(record).scalar(
+            select(OutgoingFile.id).where(OutgoingFile.file_id == record.id).limit(1))
+        is not None,
+        find=_outgoing_owning, resource="OutgoingDocument",
+        page=lambda document: url_for("OutgoingWorkView.show", document_id=document.id))
     appbuilder.add_view(DraftView, "Drafts", label=_l("Văn bản dự thảo"), icon="fa-file-pen",
                         category="Documents")
     appbuilder.add_view(DraftWorkView, "NewDraft", label=_l("Soạn dự thảo"),

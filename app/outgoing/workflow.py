@@ -78,6 +78,7 @@ EVENT_LABELS = {
     "forward": _l("Trình người ký"),
     "return": _l("Trả lại"),
     "approve": _l("Duyệt, chuyển phát hành"),
+    "sign": _l("Ký số và duyệt"),  # the signer's digital signature, the last step of approval
     "issue": _l("Phát hành"),
     "check": _l("Văn phòng đã kiểm tra"),
     "office_return": _l("Văn phòng trả lại"),
