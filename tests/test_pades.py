@@ -367,6 +367,17 @@ def test_prepare_finds_the_number_and_date_labels(tmp_path):
     assert 85 < number[0] < 110 and number[1] < 740 < number[3]  # right after "Số:"
     assert 400 < date[0] < 440 and date[1] < 740 < date[3]  # right after "ngày"
 
+    # Filled with the whole texts, the fields do not repeat the letter's own labels.
+    signer = simple_signer(TestingCA.make().issue("Sở Nội vụ tỉnh Hà Nam"))
+    signed = pades.sign(prepared, signer, field_name="co_quan",
+                        appearance=pades.Appearance(["Sở Nội vụ tỉnh Hà Nam"], kind="agency"),
+                        fill={pades.NUMBER_FIELD: "Số: 12/QĐ-SNV",
+                              pades.DATE_FIELD: "Hà Nam, ngày 03 tháng 12 năm 2026"})
+    values = {name: str(f.get("/V")) for name, f in PdfReader(io.BytesIO(signed))
+              .get_fields().items()}
+    assert values[pades.NUMBER_FIELD] == "12/QĐ-SNV"
+    assert values[pades.DATE_FIELD] == "03 tháng 12 năm 2026"
+
 
 def test_extends_accepts_a_proper_signed_upload(prepared, signed_once, signed_twice):
     assert pades.extends(prepared, signed_once)

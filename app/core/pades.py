@@ -893,7 +893,7 @@ def _field_names(reader) -> set[str]:
     return names
 
 
-def _field_places(data: bytes, page_box) -> dict[str, tuple[float, float, float, float]]:
+def _field_places(data: bytes, page_box) -> tuple[dict, dict]:
     """Where the number and the date go on page 1: after "Số:" and after "ngày" on the place
     and date line when the text layer has them, else under the agency block (left) and under
     the motto (right)."""
@@ -901,6 +901,7 @@ def _field_places(data: bytes, page_box) -> dict[str, tuple[float, float, float,
     height = FIELD_FONT_SIZE * 1.5
     number = (x1 + 25 * MM, y2 - 62 * MM, x1 + 95 * MM, y2 - 62 * MM + height)
     date = (x1 + (x2 - x1) / 2 + 5 * MM, y2 - 62 * MM, x2 - 15 * MM, y2 - 62 * MM + height)
+    labels = {}
     for text, x, y, size, shown in _text_items(data, 0):
         size = size or 12
         if y < y1 + (y2 - y1) / 2:
@@ -914,12 +915,14 @@ def _field_places(data: bytes, page_box) -> dict[str, tuple[float, float, float,
                 "Số:") + 3]) + 0.4 * size
             end = max(x + shown + 1, start + NUMBER_WIDTH)
             number = (start, y - size * 0.3, min(end, x2 - 5 * MM), y - size * 0.3 + height)
+            labels[NUMBER_FIELD] = "Số:"
         elif "ngày" in compact and date[0] == x1 + (x2 - x1) / 2 + 5 * MM and x > x1 + 60 * MM:
             start = x + _prefix_width(text.strip(), shown, size, compact[:compact.index(
                 "ngày") + 4]) + 0.4 * size
             end = max(x + shown + 1, start + DATE_WIDTH)
             date = (start, y - size * 0.3, min(end, x2 - 5 * MM), y - size * 0.3 + height)
-    return {NUMBER_FIELD: number, DATE_FIELD: date}
+            labels[DATE_FIELD] = "ngày"
+    return {NUMBER_FIELD: number, DATE_FIELD: date}, labels
 
 
 def prepare_for_signing(data: bytes) -> bytes:
@@ -945,7 +948,7 @@ def prepare_for_signing(data: bytes) -> bytes:
             digest[16:])])
         page_ref = writer.find_page_for_modification(0)[0]
         page = page_ref.get_object()
-        places = _field_places(bytes(data), _page_box(page))
+        places, labels = _field_places(bytes(data), _page_box(page))
         root = writer.root
         if "/AcroForm" in root:
             form = root["/AcroForm"]
@@ -1001,6 +1004,8 @@ def prepare_for_signing(data: bytes) -> bytes:
                 generic.pdf_name("/AP"): generic.DictionaryObject({
                     generic.pdf_name("/N"): writer.add_object(appearance)}),
             })
+            if name in labels:  # the field follows the letter's own label ("Số:", "ngày")
+                widget[generic.pdf_name(AFTER_LABEL)] = generic.TextStringObject(labels[name])
             ref = writer.add_object(widget)
             fields.append(ref)
             annots.append(ref)
@@ -1016,6 +1021,19 @@ def prepare_for_signing(data: bytes) -> bytes:
 
 
 # -------------------------------------------------------------------------------- sign
+# A prepared field placed right after the letter's own label keeps that label here, so that
+# the value filled in ("Số: 12/QĐ-SNV", "Hà Nam, ngày 03 tháng 12 năm 2026") is written
+# without repeating it ("12/QĐ-SNV", "03 tháng 12 năm 2026").
+AFTER_LABEL = "/EofficeAfterLabel"
+
+
+def _after_label(value: str, label) -> str:
+    label = str(label or "")
+    if label and label in value:
+        return value[value.index(label) + len(label):].strip()
+    return value
+
+
 def _fill_fields(writer, values: dict[str, str]) -> None:
     """Set the value and the appearance of existing text fields (form filling)."""
     from pyhanko.pdf_utils import generic
@@ -1032,13 +1050,14 @@ def _fill_fields(writer, values: dict[str, str]) -> None:
         if name not in wanted or field_dict.get("/FT") != "/Tx":
             continue
         found.add(name)
-        field_dict[generic.pdf_name("/V")] = generic.TextStringObject(wanted[name])
+        value = _after_label(wanted[name], field_dict.get(AFTER_LABEL))
+        field_dict[generic.pdf_name("/V")] = generic.TextStringObject(value)
         writer.mark_update(ref)
         widgets = [ref] if "/Rect" in field_dict else list(field_dict.get("/Kids", []))
         for widget_ref in widgets:
             widget = widget_ref.get_object()
             x1, y1, x2, y2 = (float(v) for v in widget["/Rect"])
-            drawn = _render_box(abs(x2 - x1), abs(y2 - y1), [wanted[name]],
+            drawn = _render_box(abs(x2 - x1), abs(y2 - y1), [value],
                                 size=FIELD_FONT_SIZE, color=(0, 0, 0), align_middle=True,
                                 background=(1, 1, 1))
             widget[generic.pdf_name("/AP")] = generic.DictionaryObject(

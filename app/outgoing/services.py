@@ -393,26 +393,28 @@ def is_signed(draft) -> bool:
                 and draft.signed_version == version.number)
 
 
+# What is printed on the signed document itself is a legal form, always in Vietnamese whatever
+# the interface language (like the arrival stamp): these texts are not _l().
+
 def signing_time_text(moment=None) -> str:
     """"Thời gian ký: 03.12.2026 14:05:09 +07:00", in Vietnam time, as a signature shows it."""
     from app.core.timefmt import to_local
 
     local = to_local(moment or utcnow())
     offset = local.strftime("%z")
-    return str(_l("Thời gian ký: %(t)s", t=f"{local:%d.%m.%Y %H:%M:%S} {offset[:3]}:{offset[3:]}"))
+    return f"Thời gian ký: {local:%d.%m.%Y %H:%M:%S} {offset[:3]}:{offset[3:]}"
 
 
 def number_text(display: str) -> str:
     """The number and symbol as printed on the document: "Số: 12/QĐ-SNV"."""
-    return str(_l("Số: %(n)s", n=display))
+    return f"Số: {display}"
 
 
 def place_date_text(place: str, day: date) -> str:
     """"Hà Nam, ngày 03 tháng 02 năm 2026" (Decree 30, Annex I: a day below 10 and the months
     1 and 2 are written with a leading 0)."""
     month = f"{day.month:02d}" if day.month < 3 else str(day.month)
-    return str(_l("%(place)s, ngày %(d)s tháng %(m)s năm %(y)s", place=place,
-                  d=f"{day.day:02d}", m=month, y=day.year))
+    return f"{place}, ngày {day.day:02d} tháng {month} năm {day.year}"
 
 
 def printed_title(printed: dict) -> str:
