@@ -26,6 +26,7 @@ ALLOWED: set[tuple[str, str]] = {
     ("app.audit.secrecy", "dossiers"),
     ("app.audit.secrecy", "exchange"),
     ("app.audit.secrecy", "outgoing"),
+    ("app.audit.secrecy", "copies"),
 }
 
 
