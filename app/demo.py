@@ -163,13 +163,16 @@ def _accounts_exist(session):
 
 
 def create_signing_demo(app):
-    """The demo CA and keys (app.security.demo_signing), then one electronic copy made with
-    the agency's key (app.copies.demo)."""
+    """The demo CA and keys (app.security.demo_signing), one electronic copy made with the
+    agency's key (app.copies.demo) and one draft in PDF waiting for the director's digital
+    signature (app.outgoing.demo): the electronic path, tried in the browser."""
     from app.copies.demo import create_copies_demo
+    from app.outgoing.demo import create_electronic_draft_demo
     from app.security.demo_signing import create_signing_demo as keys
 
     made = keys(app)
     create_copies_demo(app)
+    create_electronic_draft_demo(app)
     return made
 
 

@@ -1,6 +1,8 @@
 """Shared fixtures: one migrated, seeded database per run (SQLite by default, PostgreSQL when
 TEST_DATABASE_URL is set), the demo accounts, and helpers that log in as a role would."""
 import os
+import concurrent.futures
+import functools
 import re
 from contextlib import contextmanager
 
@@ -175,6 +177,17 @@ def scratch_register(app):
         db.session.execute(sa.update(Register).where(Register.id.in_(made))
                            .values(active=False))
         db.session.commit()
+
+
+def off_the_loop(function):
+    """pyHanko's synchronous calls (sign_pdf, validate_pdf_signature) use asyncio.run(), which
+    fails where an event loop runs — in a test process after a browser test, Playwright's sync
+    API keeps its loop in the main thread. Such a test helper runs in a thread of its own."""
+    @functools.wraps(function)
+    def in_a_thread(*args, **kwargs):
+        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+            return pool.submit(function, *args, **kwargs).result()
+    return in_a_thread
 
 
 @contextmanager

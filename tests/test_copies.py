@@ -27,7 +27,8 @@ from app.extensions import db
 from app.outgoing.services import issuer_code
 from app.security.certificates import TrustAnchor
 from app.security.testing_ca import TestingCA
-from tests.conftest import app_settings as settings, FONT, csrf_token, user
+from tests.conftest import FONT, csrf_token, off_the_loop, user
+from tests.conftest import app_settings as settings
 
 P12_PASSWORD = "mat-khau-sao-y"
 NO_KEY = {"SIGNING_AGENCY_P12_FILE": "", "SIGNING_AGENCY_PKCS11_MODULE": ""}
@@ -105,6 +106,7 @@ def word_places(data: bytes, tmp_path) -> dict:
         html)}
 
 
+@off_the_loop
 def pyhanko_checks(data: bytes, ca):
     """pyHanko's own validator, trusting only the test CA's root, no fetching."""
     from pyhanko.pdf_utils.reader import PdfFileReader

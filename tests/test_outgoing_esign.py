@@ -27,7 +27,8 @@ from app.outgoing.models import (
 )
 from app.security.certificates import PersonalCertificate, TrustAnchor
 from app.security.testing_ca import TestingCA
-from tests.conftest import app_settings as settings, FONT, form_of, user
+from tests.conftest import FONT, form_of, off_the_loop, user
+from tests.conftest import app_settings as settings
 from tests.csc_server import csc_service
 from tests.test_outgoing import docx_bytes
 from tests.softhsm import configured_token, make_token, needs_softhsm
@@ -42,6 +43,7 @@ def _der(cert) -> bytes:
     return cert.public_bytes(serialization.Encoding.DER)
 
 
+@off_the_loop
 def token_sign(data: bytes, identity, field_name=services.SIGNER_FIELD) -> bytes:
     """What the signer's own signing software does: one incremental PAdES signature with
     pyHanko, made with the identity's key (independent of app.core.pades)."""
@@ -173,6 +175,7 @@ def issue_without_scan(session, draft):
 
 # ---------------------------------------------------------------- checking the issued PDF
 
+@off_the_loop
 def validations(data: bytes, *root_ders: bytes):
     """pyHanko's own validator, trusting only the given roots (the tests' CAs), no
     fetching."""

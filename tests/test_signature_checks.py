@@ -26,7 +26,7 @@ from app.exchange import edxml, worker
 from app.exchange.models import RETURNED, ExchangeInbound, ExchangeOutbox
 from app.security.certificates import TrustAnchor
 from app.security.testing_ca import TestingCA
-from tests.conftest import form_of, pdf, user
+from tests.conftest import form_of, off_the_loop, pdf, user
 from tests.exchange_helpers import FINANCE, FINANCE_TOKEN, OURS, ensure_partner, sample_package
 from tests.incoming_helpers import entry, ids
 
@@ -47,6 +47,7 @@ def stranger_ca():
     return TestingCA.make("CA lạ (chỉ để thử nghiệm)")
 
 
+@off_the_loop
 def sign(data: bytes, ca, name=SIGNER, organisation=AGENCY) -> bytes:
     identity = ca.issue(name, organisation=organisation)
     key = asn1_keys.PrivateKeyInfo.load(identity.key.private_bytes(

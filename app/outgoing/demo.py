@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from app.catalogs.models import Agency, DocumentType, Field, Register, SecrecyLevel, Signer
 from app.catalogs.models import UrgencyLevel
 from app.catalogs.seed import seed_catalogs
-from app.core.pdf import make_demo_pdf
+from app.core.pdf import make_demo_pdf, one_drawing_at_a_time, register_fonts
 from app.core.timefmt import local_now, local_to_utc
 from app.extensions import db
 from app.org.models import Department, EofficeUser
@@ -179,3 +179,81 @@ def create_outgoing_demo(app, seed: int = 2026):
     click.echo(f"Văn bản đi mẫu: {len(issued)} văn bản đã phát hành, "
                f"{sum(v for k, v in counts.items() if k != 'issued') + 1} dự thảo.")
     return counts
+
+
+# ---------------------------------------------------------------- the electronic path
+
+ELECTRONIC_EXCERPT = "V/v triển khai văn bản điện tử có chữ ký số trong cơ quan"
+
+
+@one_drawing_at_a_time
+def letter_pdf(excerpt: str, symbol: str, place: str, title: str, name: str, *,
+               font_path: str) -> bytes:
+    """A one-page official letter laid out as Decree 30 Annex I wants it (agency and motto,
+    "Số: …/symbol" and the place and date with blanks for the clerk, the excerpt, the body, the
+    signature block): the PDF a drafter exports from the word processor."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.units import mm
+    from reportlab.pdfgen import canvas
+
+    regular, bold = register_fonts(font_path)
+    buffer = io.BytesIO()
+    c = canvas.Canvas(buffer, pagesize=A4, invariant=True)
+    width, height = A4
+    c.setTitle(excerpt)
+    c.setFont(regular, 12)
+    c.drawCentredString(50 * mm, height - 20 * mm, "UBND TỈNH HÀ NAM")
+    c.setFont(bold, 12)
+    c.drawCentredString(50 * mm, height - 25 * mm, current_app.config["AGENCY_NAME"].upper())
+    c.drawCentredString(140 * mm, height - 20 * mm, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM")
+    c.setFont(bold, 13)
+    c.drawCentredString(140 * mm, height - 25 * mm, "Độc lập - Tự do - Hạnh phúc")
+    c.setFont(regular, 13)
+    c.drawString(30 * mm, height - 36 * mm, f"Số:       /{symbol}")
+    c.drawString(105 * mm, height - 36 * mm, f"{place}, ngày     tháng     năm "
+                                             f"{local_now().year}")
+    c.setFont(regular, 12)
+    c.drawCentredString(50 * mm, height - 42 * mm, excerpt[:60])
+    c.setFont(regular, 13)
+    body = ["Kính gửi: Các phòng, đơn vị thuộc Sở.", "",
+            "Thực hiện Nghị định số 30/2020/NĐ-CP của Chính phủ về công tác văn thư, Sở đề nghị",
+            "các phòng, đơn vị gửi, nhận văn bản điện tử có chữ ký số qua hệ thống; văn bản giấy",
+            "chỉ dùng khi pháp luật có quy định.", "",
+            "Đề nghị các phòng, đơn vị triển khai thực hiện./."]
+    y = height - 60 * mm
+    for line in body:
+        c.drawString(25 * mm, y, line)
+        y -= 7 * mm
+    c.setFont(bold, 13)
+    c.drawCentredString(150 * mm, y - 15 * mm, title.upper())
+    c.drawCentredString(150 * mm, y - 45 * mm, name)
+    c.showPage()
+    c.save()
+    return buffer.getvalue()
+
+
+def create_electronic_draft_demo(app) -> int:
+    """One draft of the CCHC office in PDF, waiting for the director's digital signature: with
+    SIGNING_DEMO_PERSONAL_KEYS (make run) lanhdao signs it from its page ("Ký số và duyệt")
+    and vanthu issues it without a scan. Nothing if it exists."""
+    session = db.session
+    if session.scalar(select(func.count(Draft.id)).where(Draft.excerpt == ELECTRONIC_EXCERPT)):
+        return 0
+    demo = _Demo(app, 17)
+    drafter, leader = DRAFTERS["CCHC"][0]
+    signer = demo.signers["lanhdao"]
+    data = {"document_type_id": demo.types["Công văn"].id, "excerpt": ELECTRONIC_EXCERPT,
+            "field_id": demo.fields[FIELD_OF_UNIT["CCHC"]].id,
+            "urgency_id": demo.urgencies[0].id, "secrecy_id": demo.normal.id,
+            "signer_id": signer.id, "drafting_department_id": demo.units["CCHC"].id,
+            "internal_unit_ids": [demo.units[code].id for code in ("TCBC", "VTLT")]}
+    pdf = letter_pdf(ELECTRONIC_EXCERPT, f"{services.issuer_code(session)}-CCHC",
+                     current_app.config["ISSUE_PLACE"], signer.position_title,
+                     signer.full_name, font_path=demo.font)
+    draft = services.create_draft(session, demo.users[drafter], data,
+                                  [(pdf, "Dự thảo công văn văn bản điện tử.pdf")])
+    services.apply(session, demo.users[drafter], draft, "submit")
+    if draft.state != "signer_review":
+        services.apply(session, demo.users[leader], draft, "forward")
+    click.echo("Dự thảo điện tử mẫu: 1 dự thảo chờ Giám đốc ký số.")
+    return 1
