@@ -10,7 +10,6 @@ Vietnamese messages and leave nothing half saved. The pages and the REST resourc
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -134,18 +133,15 @@ def common_name(name: x509.Name) -> str:
     return nfc(str(text)).strip()
 
 
-def _naive_utc(value):
-    return value.astimezone(UTC).replace(tzinfo=None)
+def _facts(certificate: x509.Certificate, *, personal: bool = False) -> dict:
+    """The stored columns of a certificate row (signing.certificate_facts); the common name
+    and the serial only for a PersonalCertificate, which keeps them."""
+    from app.security.signing import certificate_facts
 
-
-def _facts(certificate: x509.Certificate) -> dict:
-    """The stored columns every certificate row has."""
-    der = der_of(certificate)
-    return {"subject": nfc(certificate.subject.rfc4514_string())[:1000],
-            "issuer": nfc(certificate.issuer.rfc4514_string())[:1000],
-            "sha256": fingerprint(der), "der": der,
-            "not_before": _naive_utc(certificate.not_valid_before_utc),
-            "not_after": _naive_utc(certificate.not_valid_after_utc)}
+    facts = certificate_facts(der_of(certificate))
+    if not personal:
+        del facts["common_name"], facts["serial"]
+    return facts
 
 
 def _name_of(certificate) -> str:
@@ -235,9 +231,9 @@ def _clean_credential(credential_id) -> str | None:
 
 def _personal_row(certificate, person, added_by, confirmed) -> PersonalCertificate:
     return PersonalCertificate(
-        user_id=person.id, common_name=_name_of(certificate),
-        serial=format(certificate.serial_number, "X")[:80], confirmed=confirmed, active=True,
-        added_by_id=getattr(added_by, "id", None), added_at=utcnow(), **_facts(certificate))
+        user_id=person.id, confirmed=confirmed, active=True,
+        added_by_id=getattr(added_by, "id", None), added_at=utcnow(),
+        **_facts(certificate, personal=True) | {"common_name": _name_of(certificate)})
 
 
 def add_personal_certificate(session, user, person, data: bytes, *,

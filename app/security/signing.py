@@ -66,7 +66,7 @@ def certificate_facts(der: bytes) -> dict:
             "issuer": nfc(cert.issuer.rfc4514_string())[:1000],
             "common_name": nfc(str(names[-1] if names else cert.subject.rfc4514_string()))
             .strip()[:255],
-            "serial": format(cert.serial_number, "x"),
+            "serial": format(cert.serial_number, "X")[:80],  # as the CA's pages print it
             "sha256": hashlib.sha256(der).hexdigest(), "der": der,
             "not_before": cert.not_valid_before_utc.astimezone(UTC).replace(tzinfo=None),
             "not_after": cert.not_valid_after_utc.astimezone(UTC).replace(tzinfo=None)}
