@@ -27,7 +27,7 @@ from app.outgoing.models import (
 )
 from app.security.certificates import PersonalCertificate, TrustAnchor
 from app.security.testing_ca import TestingCA
-from tests.conftest import FONT, form_of, off_the_loop, user
+from tests.conftest import FONT, csrf_token, form_of, off_the_loop, user
 from tests.conftest import app_settings as settings
 from tests.csc_server import csc_service
 from tests.test_outgoing import docx_bytes
@@ -329,6 +329,29 @@ def test_remote_path_with_the_demo_keys(app, client, login_as, api_as, keys):
         from app.core import pades
 
         assert pades.extends(pades.prepare_for_signing(stored(draft.latest_version.file)), data)
+
+
+def test_rest_sign_with_the_session_cookie_needs_the_csrf_token(app, client, login_as, keys):
+    """The REST channel with the browser's cookie obeys the same rules as with a token, and
+    CSRF on top: without the token nothing is signed."""
+    draft_id = new_draft_id(app)
+    with settings(app, SIGNING_DEMO_PERSONAL_KEYS=True, SIGNING_CSC_URL=""):
+        signer = login_as(SIGNER)
+        forged = signer.post(f"/api/v1/draft/{draft_id}/sign", json={"method": "remote"})
+        assert forged.status_code == 403 and "CSRF" in forged.get_json()["message"]
+        with app.app_context():
+            assert db.session.get(Draft, draft_id).signed_file_id is None
+        other = login_as(OTHER_LEADER)  # not the draft's signer: refused, as with a token
+        refused = other.post(f"/api/v1/draft/{draft_id}/sign", json={"method": "remote"},
+                             headers={"X-CSRFToken": csrf_token(
+                                 other.get("/").get_data(as_text=True))})
+        assert refused.status_code == 422
+        signer = login_as(SIGNER)
+        token = csrf_token(signer.get("/").get_data(as_text=True))
+        signed = signer.post(f"/api/v1/draft/{draft_id}/sign", json={"method": "remote"},
+                             headers={"X-CSRFToken": token})
+    assert signed.status_code == 200, signed.get_json()
+    assert signed.get_json()["result"]["state"] == APPROVED
 
 
 def test_no_remote_choice_without_a_remote_key(app, client, login_as, keys):
