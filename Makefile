@@ -8,19 +8,22 @@ HOST ?= 0.0.0.0
 WORKERS ?= 2
 CATALOGS := $(wildcard translations/*/LC_MESSAGES/messages.po)
 
-.PHONY: run test install install-test translations browser office lint clean bench bench-load
+.PHONY: run test install install-test translations browser office lint clean bench bench-load \
+	ocr bench-ocr bench-walk
 
 # The demo agency's electronic ID (liên thông demo and worker), unless one is given.
 run: export EXCHANGE_ORGAN_ID ?= 000.00.04.H30
 # The demo leaders sign with the demo CA's keys ("chỉ để thử nghiệm").
 run: export SIGNING_DEMO_PERSONAL_KEYS ?= 1
-run: install translations poppler signing
+run: install translations poppler signing ocr
 	$(FLASK) eoffice setup --demo
 	$(VENV)/bin/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - run:app
 
-# Two processes (pytest-xdist), one database each; a test file stays in one process.
-PYTEST_ARGS ?= -n 2 --dist loadfile
-test: install-test translations browser office poppler signing
+# Three processes (pytest-xdist), one database each; a test file stays in one process. Three on
+# two cores: the browser journeys wait on the browser, and a third process fills those waits
+# (12:38 instead of 13:54 for the SQLite pass here; docs/performance.md).
+PYTEST_ARGS ?= -n 3 --dist loadfile
+test: install-test translations browser office poppler signing ocr
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 install: $(VENV)/.installed
@@ -75,6 +78,16 @@ poppler:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null; \
 	  else echo "pdftoppm is missing: sudo apt-get install -y poppler-utils (the arrival stamp's preview shows no page)"; fi; }
 
+# Scanned letters are read by Tesseract's Vietnamese model (Debian's tesseract-ocr and
+# tesseract-ocr-vie; -osd turns pages scanned the wrong way round): their text goes into search
+# and the registration form is prefilled (app/core/ocr.py, app/core/recognize.py). Without them
+# the application works and says OCR is off; the OCR tests are skipped.
+ocr:
+	@{ command -v tesseract >/dev/null && tesseract --list-langs 2>/dev/null | grep -qx vie; } || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tesseract-ocr tesseract-ocr-vie tesseract-ocr-osd >/dev/null; \
+	  else echo "Tesseract is missing: sudo apt-get install -y tesseract-ocr tesseract-ocr-vie tesseract-ocr-osd (OCR of scans is off; its tests are skipped)"; fi; }
+
 # Benchmarks (bench/): DOCS documents (generated once under bench/data/), our views against
 # stock Flask-AppBuilder; DATABASE_URL picks PostgreSQL. SQLAlchemy's compiled extensions are
 # off here: stock FAB's chart (tens of thousands of ORM objects) crashed them (segfault in GC).
@@ -87,6 +100,16 @@ bench: install
 bench-load: install
 	$(PY) -m pip install --quiet -r bench/requirements.txt
 	$(PY) -m bench.load --docs $(DOCS) $(BENCH_DB)
+
+# OCR accuracy and time per page on the generated letters of tests/data/ocr (issue 21).
+# Every GET page for each of the six roles on the same data (bench/walk.py); fails on a page
+# over its budget.
+bench-walk: install
+	$(PY) -m pip install --quiet -r bench/requirements.txt
+	DISABLE_SQLALCHEMY_CEXT_RUNTIME=1 $(PY) -m bench.walk --docs $(DOCS) $(BENCH_DB)
+
+bench-ocr: install poppler ocr
+	$(PY) -m bench.ocr_bench
 
 lint: install-test
 	$(VENV)/bin/ruff check .

@@ -179,6 +179,18 @@ class Config:
     MAIL_FROM = os.environ.get("MAIL_FROM", "")
     MAIL_DIGEST_HOUR = int(os.environ.get("MAIL_DIGEST_HOUR", "7"))
     MAIL_TIMEOUT = int(os.environ.get("MAIL_TIMEOUT", "30"))  # seconds
+    # The bell asks for its number every BELL_POLL_SECONDS while the page is open (0: never).
+    BELL_POLL_SECONDS = int(os.environ.get("BELL_POLL_SECONDS", "60"))
+    # Nhận dạng chữ (OCR) of scanned incoming files (app/documents/ocr_jobs.py; Tesseract with
+    # its Vietnamese model, Debian tesseract-ocr and tesseract-ocr-vie): OCR_ENABLED=0 turns it
+    # off; OCR_LANGUAGE the Tesseract model(s) ("vie", "vie+eng"); a file of more pages than
+    # OCR_MAX_PAGES is not read; pages are rendered at OCR_DPI; a worker of the serving process
+    # reads the waiting files every OCR_INTERVAL seconds (`flask eoffice ocr` by hand).
+    OCR_ENABLED = os.environ.get("OCR_ENABLED", "1") == "1"
+    OCR_LANGUAGE = os.environ.get("OCR_LANGUAGE", "vie")
+    OCR_MAX_PAGES = int(os.environ.get("OCR_MAX_PAGES", "50"))
+    OCR_DPI = int(os.environ.get("OCR_DPI", "300"))
+    OCR_INTERVAL = int(os.environ.get("OCR_INTERVAL", "30"))
 
     # Flask-AppBuilder
     AUTH_TYPE = AUTH_DB

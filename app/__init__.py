@@ -203,6 +203,9 @@ def init_views(app: Flask) -> None:
         panel(appbuilder)
         people(appbuilder)
         appbuilder.post_init()
+    from app.core.pwa import init_pwa
+
+    init_pwa(app)  # installable on a phone: manifest, icons, service worker, offline page
     from app.cli import start_notice_worker
 
     start_notice_worker(app)  # deadline notices and mail (app.notifications.worker)

@@ -91,6 +91,27 @@ def notices_command(digest):
         raise SystemExit(1)
 
 
+@eoffice.command("ocr")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10_000),
+              help="Số tệp đọc tối đa trong lần chạy này.")
+@click.option("--file", "file_ids", multiple=True, type=click.IntRange(1, 2**31 - 1),
+              help="Chỉ đọc tệp có mã này (có thể lặp lại).")
+@with_appcontext
+def ocr_command(limit, file_ids):
+    """Nhận dạng chữ (OCR) các bản quét văn bản đến đang chờ, ngay bây giờ."""
+    from app.documents.ocr_jobs import run_ocr_once
+
+    counts = run_ocr_once(current_app, limit=limit, file_ids=file_ids or None)
+    if counts is None:
+        click.echo("Một tiến trình khác đang nhận dạng chữ; thử lại sau.")
+        raise SystemExit(1)
+    if counts["off_reason"]:
+        click.echo(f"Nhận dạng chữ (OCR) chưa bật: {counts['off_reason']}")
+        raise SystemExit(1)
+    click.echo(f"Đã nhận dạng: {counts['done']} tệp; không nhận dạng được: {counts['failed']}"
+               f" tệp{'; còn tệp đang chờ' if counts['left'] else ''}.")
+
+
 # Secret keys that must never reach production (docs, examples, tests).
 KNOWN_WEAK_KEYS = {"", "x", "secret", "changeme", "dev",
                    "test-secret-key-0123456789abcdef0123456789"}

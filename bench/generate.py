@@ -49,6 +49,7 @@ def bench_app(url: str, data: Path = DATA):
         "RATELIMIT_ENABLED": False, "WTF_CSRF_ENABLED": False,
         # no background workers in the measured process
         "BACKUP_SCHEDULE_ENABLED": False, "EXCHANGE_WORKER_ENABLED": False,
+        "NOTICE_WORKER_ENABLED": False, "OCR_ENABLED": False,
     })
 
 

@@ -1,7 +1,9 @@
 """Load test: gunicorn (2 sync workers) on loopback under 50 simulated users (locust,
-headless) for 60 s, over the benchmark's data. Writes bench/load-<database>.json.
+headless) for 60 s, over the benchmark's data, the roles mixed as in an agency (1 clerk,
+3 leaders, 6 unit leaders, 40 officers; bench/locustfile.py). Writes
+bench/load-<database>.json: totals, per request ("<role>: <page>") and per role.
 
-    .venv/bin/python -m bench.load --docs 1000000 [--database URL]"""
+    .venv/bin/python -m bench.load --docs 1000000 [--database URL] [--users 50] [--seconds 60]"""
 import argparse
 import csv
 import json
@@ -12,7 +14,7 @@ import time
 from pathlib import Path
 
 import psutil
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bench import generate
 from bench.run import register_body
@@ -21,27 +23,65 @@ ROOT = Path(__file__).resolve().parent
 PORT = 8765
 
 
+# role → its accounts of the demo agency; the simulated users of a role take them in turn.
+ACCOUNTS = {"clerk": ["vanthu"], "leader": ["lanhdao", "pgd.nga", "lanhdaovp"],
+            "unit_leader": ["truongphong", "tp.tcbc", "tp.xdcq", "ccvtlt", "chanh.thanhtra",
+                            "tdkt"],
+            "officer": ["chuyenvien", "cv.tcbc1", "cv.tcbc2", "cv.xdcq", "cv.cchc",
+                        "cv.thanhtra", "cv.vtlt"]}
+MIX = {"clerk": 1, "leader": 3, "unit_leader": 6, "officer": 40}  # of 50 users (issue 15)
+SHOWN = 500  # visible documents per account the users open: its newest
+
+
+def mix(users):
+    """role → users: MIX scaled to `users`, at least one of each; the officers the rest."""
+    counts = {role: max(1, round(users * share / sum(MIX.values())))
+              for role, share in MIX.items() if role != "officer"}
+    return {**counts, "officer": max(1, users - sum(counts.values()))}
+
+
 def scenario_env(url):
-    """What the simulated users need: files to download, the newest id, a register body."""
+    """What the simulated users need: files to download, a register body, and per role its
+    accounts, each logged in once (session cookie, token) with the newest incoming ids it may
+    see (app.documents.access.visible_incoming)."""
+    from app.documents.access import visible_incoming
     from app.documents.models import DocumentFile, IncomingDocument
     from app.extensions import db
+    from app.org.models import EofficeUser
 
     app = generate.bench_app(url)
     with app.app_context():
         files = db.session.execute(select(DocumentFile.incoming_id, DocumentFile.id).where(
             DocumentFile.incoming_id.is_not(None)).limit(200)).all()
-        last = db.session.scalar(select(func.max(IncomingDocument.id)))
         body = register_body(db.session, 0)
         body.pop("number_symbol")
-    client = app.test_client()
-    client.post("/login/", data={"username": "vanthu", "password": generate.DEMO_PASSWORD})
+        shown = {}
+        for username in (name for names in ACCOUNTS.values() for name in names):
+            person = db.session.scalar(select(EofficeUser).where(
+                EofficeUser.username == username))
+            shown[username] = db.session.scalars(select(IncomingDocument.id).where(
+                visible_incoming(person)).order_by(IncomingDocument.id.desc())
+                .limit(SHOWN)).all()
+    # Logged in outside that context: inside it the logins' requests share its database
+    # session, and every other account's server-side session was lost (a 302 to the login).
     name = app.config.get("SESSION_COOKIE_NAME", "session")
-    cookie = {name: client.get_cookie(name).value}
-    token = client.post("/api/v1/security/login", json={
-        "username": "vanthu", "password": generate.DEMO_PASSWORD, "provider": "db"}).get_json()
-    return {"BENCH_FILES": ",".join(f"{d}:{f}" for d, f in files),
-            "BENCH_LAST_ID": str(last), "BENCH_REGISTER": json.dumps(body),
-            "BENCH_SESSION": json.dumps(cookie), "BENCH_TOKEN": token["access_token"]}
+    env = {}
+    for role, usernames in ACCOUNTS.items():
+        accounts = []
+        for username in usernames:
+            if not shown[username]:
+                raise SystemExit(f"{username} sees no incoming document")
+            client = app.test_client()
+            client.post("/login/", data={"username": username,
+                                         "password": generate.DEMO_PASSWORD})
+            token = client.post("/api/v1/security/login", json={
+                "username": username, "password": generate.DEMO_PASSWORD,
+                "provider": "db"}).get_json()
+            accounts.append({"cookie": {name: client.get_cookie(name).value},
+                             "token": token["access_token"], "ids": shown[username]})
+        env[f"BENCH_{role.upper()}"] = json.dumps(accounts, separators=(",", ":"))
+    return {**env, "BENCH_FILES": ",".join(f"{d}:{f}" for d, f in files),
+            "BENCH_REGISTER": json.dumps(body)}
 
 
 def main():
@@ -53,18 +93,20 @@ def main():
     args = parser.parse_args()
     url = args.database or generate.default_url(args.docs)
     generate.ensure(url, args.docs, args.docs * 3 // 10)
+    roles = mix(args.users)
+    prefix = Path("/tmp") / f"eoffice-load-{os.getpid()}"
     env = {**os.environ, "BENCH_DATABASE_URL": url, "PYTHONPATH": str(ROOT.parent),
+           "BENCH_MIX": json.dumps(roles), "BENCH_BY_ROLE": f"{prefix}_by_role.json",
            **scenario_env(url)}
     bin_dir = Path(sys.executable).parent
     server = subprocess.Popen([str(bin_dir / "gunicorn"), "--workers", "2", "--bind",
                                f"127.0.0.1:{PORT}", "--timeout", "120", "bench.wsgi:app"],
                               env=env, cwd=ROOT.parent, stderr=subprocess.DEVNULL)
-    prefix = Path("/tmp") / f"eoffice-load-{os.getpid()}"
     peak = {}
     try:
         time.sleep(15)  # both workers import and build the app
         load = subprocess.Popen([str(bin_dir / "locust"), "-f", str(ROOT / "locustfile.py"),
-                                 "--headless", "-u", str(args.users), "-r", "10",
+                                 "--headless", "-u", str(sum(roles.values())), "-r", "10",
                                  "-t", f"{args.seconds}s", "--host",
                                  f"http://127.0.0.1:{PORT}", "--csv", str(prefix),
                                  "--only-summary"], env=env, cwd=ROOT.parent)
@@ -79,7 +121,7 @@ def main():
     rows = {row["Name"]: row for row in csv.DictReader(open(f"{prefix}_stats.csv"))}
     total = rows["Aggregated"]
     report = {
-        "users": args.users, "seconds": args.seconds, "workers": 2,
+        "users": sum(roles.values()), "mix": roles, "seconds": args.seconds, "workers": 2,
         "requests": int(total["Request Count"]), "errors": int(total["Failure Count"]),
         "throughput_rps": round(float(total["Requests/s"]), 1),
         "p50_ms": float(total["50%"]), "p95_ms": float(total["95%"]),
@@ -89,6 +131,7 @@ def main():
                               "errors": int(r["Failure Count"]), "p50_ms": float(r["50%"]),
                               "p95_ms": float(r["95%"]), "p99_ms": float(r["99%"])}
                        for name, r in rows.items() if name != "Aggregated"},
+        "by_role": json.loads(Path(f"{prefix}_by_role.json").read_text()),
     }
     from sqlalchemy.engine import make_url
 

@@ -3,8 +3,15 @@ TEST_DATABASE_URL is set), the demo accounts, and helpers that log in as a role 
 import os
 import concurrent.futures
 import functools
+import json
 import re
+import shutil
+import subprocess
+import sys
+import time
+import traceback
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -61,12 +68,131 @@ LONG_FILES = ("test_api_fuzz.py", "test_killed_upload.py", "test_notices_journey
               "test_bench_generate.py", "test_accounts_and_config.py", "test_outgoing_journey.py",
               "test_news_journey.py", "test_incoming_journey.py", "test_incoming_demo.py",
               "test_overflow_sweep.py", "test_routing_journey.py", "test_schedule_journey.py",
-              "test_surface.py", "test_postgres_restart.py", "test_admin_journey.py")
+              "test_surface.py", "test_postgres_restart.py", "test_admin_journey.py",
+              "test_phone_journeys.py", "test_ocr_journey.py", "test_ocr_integration.py")
 
 
 def pytest_collection_modifyitems(config, items):
+    """Files that do not need the seeded `app` first (they run while it is being seeded), the
+    long ones first within each group. Only the order of files changes."""
     rank = {name: index for index, name in enumerate(LONG_FILES)}
-    items.sort(key=lambda item: rank.get(item.path.name, len(LONG_FILES)))
+    needs_app = {item.path for item in items if "app" in item.fixturenames}
+    items.sort(key=lambda item: (item.path in needs_app,
+                                 rank.get(item.path.name, len(LONG_FILES))))
+
+
+# --- The seeded demo, made once per run -----------------------------------------------------
+# Under pytest-xdist the controller starts one seeding process (`setup --demo` into a template:
+# a SQLite file or a PostgreSQL database, and its instance folder) while the workers run the
+# files that need no `app`; each worker's `app` is then a copy of the template.
+SEED_DIR = "seed"  # under the run's base temporary folder (the controller's)
+
+
+def _under_xdist_controller(config) -> bool:
+    return (not hasattr(config, "workerinput") and not config.option.collectonly
+            and bool(getattr(config.option, "numprocesses", None))
+            and getattr(config.option, "dist", "no") != "no")
+
+
+def pytest_configure(config):
+    # xdist orders files by their number of tests unless told not to: keep the order above.
+    if hasattr(config.option, "loadscopereorder"):
+        config.option.loadscopereorder = False
+
+
+def pytest_sessionstart(session):
+    config = session.config
+    if not _under_xdist_controller(config):
+        return
+    folder = config._tmp_path_factory.getbasetemp() / SEED_DIR
+    folder.mkdir()
+    root = Path(__file__).resolve().parents[1]
+    log = open(folder / "log", "wb")
+    config._seeder = subprocess.Popen(
+        [sys.executable, "-c", f"import sys; sys.path.insert(0, {str(root)!r}); "
+         f"from tests.conftest import seed_template; seed_template({str(folder)!r})"],
+        cwd=root, stdout=log, stderr=subprocess.STDOUT)
+    log.close()
+    (folder / "pid").write_text(str(config._seeder.pid))
+
+
+def pytest_unconfigure(config):
+    seeder = getattr(config, "_seeder", None)
+    if seeder is not None and seeder.poll() is None:  # the run was cut short
+        seeder.terminate()
+        seeder.wait(timeout=30)
+
+
+def postgres_url() -> str | None:
+    url = os.environ.get("TEST_DATABASE_URL")
+    return url.replace("postgresql://", "postgresql+psycopg://", 1) if url else None
+
+
+def named_database(url: str, name: str) -> str:
+    return sa.engine.make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+def recreate_database(url: str, name: str, template: str | None = None) -> str:
+    """A PostgreSQL database `name` made anew (empty, or a copy of `template`)."""
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'
+                             + (f' TEMPLATE "{template}"' if template else "")))
+    admin.dispose()
+    return named_database(url, name)
+
+
+def seed_template(folder):
+    """The seeding process: the demo into `folder` (db/ and instance/), or into the PostgreSQL
+    database TEST_DATABASE_URL's name + "_seed"; then a file "done", or "failed" with why."""
+    folder = Path(folder)
+    try:
+        url = postgres_url()
+        if url:
+            url = recreate_database(url, f"{sa.engine.make_url(url).database}_{SEED_DIR}")
+        else:
+            (folder / "db").mkdir()
+            url = f"sqlite:///{folder / 'db' / 'test.db'}"
+        app = seeded_app(url, folder / "instance")
+        with app.app_context():
+            from app.extensions import db
+
+            db.engine.dispose()
+        (folder / "done.tmp").write_text(url, encoding="utf-8")
+        os.replace(folder / "done.tmp", folder / "done")  # whole, or not there
+    except BaseException:
+        (folder / "failed").write_text(traceback.format_exc(), encoding="utf-8")
+        raise
+
+
+def _running(pid: int) -> bool:
+    """The process is alive (not gone, not a zombie its parent has yet to reap)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+@pytest.fixture(scope="session")
+def seed_template_dir(tmp_path_factory, worker_id):
+    """The controller's template, once it is ready; None without one (one process: the `app`
+    fixture seeds its own database)."""
+    if worker_id == "master":
+        return None
+    folder = tmp_path_factory.getbasetemp().parent / SEED_DIR
+    if not folder.is_dir():
+        return None
+    pid = int((folder / "pid").read_text())
+    while not (folder / "done").exists():
+        if not _running(pid) and not (folder / "done").exists():
+            failed = folder / "failed"
+            pytest.fail("seeding the demo failed:\n"
+                        + (failed.read_text() if failed.exists() else "")
+                        + (folder / "log").read_text(errors="replace"), pytrace=False)
+        time.sleep(0.5)
+    return folder
 
 
 def reset_postgres(url):
@@ -92,15 +218,24 @@ def worker_database(url: str, worker: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory, worker_id):
-    url = os.environ.get("TEST_DATABASE_URL")
+def database_url(tmp_path_factory, worker_id, seed_template_dir):
+    """The session's database: a copy of the seeded template when there is one, else empty
+    (the `app` fixture seeds it)."""
+    url = postgres_url()
+    if url and seed_template_dir:
+        seed = sa.engine.make_url((seed_template_dir / "done").read_text(encoding="utf-8"))
+        return recreate_database(url, f"{sa.engine.make_url(url).database}_{worker_id}",
+                                 template=seed.database)
     if url:
-        url = url.replace("postgresql://", "postgresql+psycopg://", 1)
         if worker_id != "master":
             url = worker_database(url, worker_id)
         reset_postgres(url)
         return url
-    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    path = tmp_path_factory.mktemp("db") / "test.db"
+    if seed_template_dir:
+        for file in (seed_template_dir / "db").iterdir():  # test.db and any -wal, -shm
+            shutil.copy2(file, path.with_name(file.name))
+    return f"sqlite:///{path}"
 
 
 @pytest.fixture(scope="session")
@@ -111,10 +246,15 @@ def worker_id(request):
     return workerinput["workerid"] if workerinput else "master"
 
 
-@pytest.fixture(scope="session")
-def app(database_url, tmp_path_factory):
-    instance = tmp_path_factory.mktemp("instance")
-    app = create_app({
+# Tests do not measure the hash's cost: a cheap scrypt (the same code path) for every password
+# the shared app hashes and checks, the demo's among them.
+TEST_PASSWORD_HASH = "scrypt:1024:8:1"
+
+
+def app_config(database_url, instance) -> dict:
+    from werkzeug.security import generate_password_hash
+
+    return {
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SECRET_KEY": "test-secret-key-0123456789abcdef0123456789",
         "INSTANCE_DIR": str(instance),
@@ -127,10 +267,72 @@ def app(database_url, tmp_path_factory):
         # Never a real outside endpoint: signed PDFs from elsewhere name their CAs' CRL and
         # OCSP addresses; the checks of revocation fetching have their own local servers.
         "SIGNING_FETCH_TIMEOUT": 0,
-    })
-    runner = app.test_cli_runner()
-    result = runner.invoke(args=["eoffice", "setup", "--demo"])
+        "FAB_PASSWORD_HASH_METHOD": TEST_PASSWORD_HASH,
+        # An unknown login still computes one hash, of the same cost as a known one.
+        "AUTH_DB_FAKE_PASSWORD_HASH_CHECK": generate_password_hash(
+            "no-such-password", method=TEST_PASSWORD_HASH),
+    }
+
+
+def seeded_app(database_url, instance, **config):
+    """The app on `database_url`, set up with the demo (`flask eoffice setup --demo`)."""
+    app = create_app({**app_config(database_url, instance), **config})
+    result = app.test_cli_runner().invoke(args=["eoffice", "setup", "--demo"])
     assert result.exit_code == 0, result.output
+    return app
+
+
+@pytest.fixture(scope="session")
+def app(database_url, tmp_path_factory, seed_template_dir):
+    instance = tmp_path_factory.mktemp("instance")
+    if seed_template_dir is None:
+        return seeded_app(database_url, instance)
+    return copied_app(seed_template_dir / "instance", database_url, instance)
+
+
+@pytest.fixture
+def accounts_only_demo(monkeypatch):
+    """`setup --demo` makes the agency, its units and people only (the first step): for a
+    test of its own database that needs nobody's documents — the rest is a minute and a half."""
+    from app import demo
+
+    monkeypatch.setattr(demo, "STEP_CHECKS", demo.STEP_CHECKS[:1])
+
+
+def own_demo_app(seed_template_dir, instance, **config):
+    """The demo on a SQLite database of its own, for a test that may change it at will (the
+    API fuzzer): a copy of the run's template when that is SQLite, else `setup --demo` anew.
+    `config` adds to or replaces the shared app's configuration."""
+    database = instance.with_name(f"{instance.name}-db")  # beside: the copy rewrites paths
+    database.mkdir(parents=True, exist_ok=True)
+    url = f"sqlite:///{database / 'test.db'}"
+    template_db = seed_template_dir / "db" if seed_template_dir else None
+    if template_db is None or not template_db.is_dir():  # one process, or a PostgreSQL run
+        return seeded_app(url, instance, **config)
+    for file in template_db.iterdir():  # test.db and any -wal, -shm
+        shutil.copy2(file, database / file.name)
+    return copied_app(seed_template_dir / "instance", url, instance, **config)
+
+
+def copied_app(template, database_url, instance, **config):
+    """The app on a copy of the seeded template: its instance folder copied, the absolute
+    paths written in its small files (the demo token's configuration) moved to the copy, and
+    the demo's steps recorded for the copy's database."""
+    from app.demo import STEPS_FILE, StepRecord
+
+    shutil.copytree(template, instance, dirs_exist_ok=True)
+    old, new = str(template).encode(), str(instance).encode()
+    for path in instance.rglob("*"):
+        if path.is_file() and path.relative_to(instance).parts[0] != "data" \
+                and path.stat().st_size < 1_000_000:  # not the stored files
+            content = path.read_bytes()
+            if old in content:
+                path.write_bytes(content.replace(old, new))
+    record = instance / STEPS_FILE
+    (entry,) = json.loads(record.read_text(encoding="utf-8")).values()
+    record.unlink()
+    app = create_app({**app_config(database_url, instance), **config})
+    StepRecord(app).write(entry["done"])
     return app
 
 

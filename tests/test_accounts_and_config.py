@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 import config
 from app import create_app
-from tests.conftest import ACCOUNTS, api_token, login
+from tests.conftest import ACCOUNTS, api_token, login, own_sqlite
 
 
 @pytest.mark.parametrize("username", list(ACCOUNTS.values()))
@@ -33,7 +33,8 @@ def test_openapi_document_and_swagger_are_served(client, login_as, api_as):
     assert admin.get("/swagger/v1").status_code == 200
 
 
-def test_random_demo_passwords_are_kept_for_the_owner_only(tmp_path):
+@own_sqlite
+def test_random_demo_passwords_are_kept_for_the_owner_only(tmp_path, accounts_only_demo):
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'demo.db'}",
                       "SECRET_KEY": "x" * 40, "INSTANCE_DIR": str(tmp_path),
                       "DEMO_PASSWORD": None, "RATELIMIT_ENABLED": False})

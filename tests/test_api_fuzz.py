@@ -12,8 +12,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
-from app import create_app
-from tests.conftest import DEMO_PASSWORD, api_token, own_sqlite
+from tests.conftest import api_token, own_demo_app, own_sqlite
 
 pytestmark = own_sqlite
 
@@ -21,19 +20,10 @@ EXAMPLES = 10  # per operation: ~140 operations in about a minute
 
 
 @pytest.fixture(scope="module")
-def fuzz_app(tmp_path_factory):
-    instance = tmp_path_factory.mktemp("fuzz")
-    app = create_app({
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance / 'fuzz.db'}",
-        "SECRET_KEY": "fuzz-secret-key-0123456789abcdef0123456789",
-        "INSTANCE_DIR": str(instance), "DATA_DIR": str(instance / "data"),
-        "DEMO_PASSWORD": DEMO_PASSWORD, "TESTING": True, "RATELIMIT_ENABLED": False,
-        # Tokens must outlive the run; the default (15 minutes) is enough but say it.
-        "JWT_ACCESS_TOKEN_EXPIRES": 3600,
-    })
-    result = app.test_cli_runner().invoke(args=["eoffice", "setup", "--demo"])
-    assert result.exit_code == 0, result.output
-    return app
+def fuzz_app(tmp_path_factory, seed_template_dir):
+    # Tokens must outlive the run; the default (15 minutes) is enough but say it.
+    return own_demo_app(seed_template_dir, tmp_path_factory.mktemp("fuzz"),
+                        JWT_ACCESS_TOKEN_EXPIRES=3600)
 
 
 @pytest.fixture(scope="module")

@@ -3,12 +3,15 @@ lists them, the search index finds them, numbering goes on after them)."""
 from sqlalchemy import func, select
 
 from bench import generate
+from tests.conftest import own_sqlite
 from app.core import search
 from app.documents.models import IncomingAssignment, IncomingDocument
 from app.outgoing.models import OutgoingDocument
 
 
-def test_generator_fills_a_database_the_app_reads(tmp_path):
+@own_sqlite
+def test_generator_fills_a_database_the_app_reads(tmp_path, accounts_only_demo):
+    """The generator needs the schema, roles, catalogs and the demo's people: nothing more."""
     url = f"sqlite:///{tmp_path / 'bench.db'}"
     app = generate.bench_app(url, data=tmp_path)
     assert app.test_cli_runner().invoke(args=["eoffice", "setup", "--demo"]).exit_code == 0

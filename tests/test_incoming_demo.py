@@ -21,7 +21,7 @@ from app.documents.models import (
     COMPLETED, COOPERATE, DONE, FYI, IN_PROGRESS, LEAD, OPEN, PENDING, REGISTERED, SUBMITTED,
     IncomingAssignment, IncomingDocument,
 )
-from tests.conftest import user
+from tests.conftest import own_sqlite, user
 
 
 @pytest.fixture
@@ -203,7 +203,9 @@ def test_the_plan_keeps_its_promises_across_the_new_year():
     assert make_plan(random.Random(7), 150, now) == plans  # deterministic
 
 
-def test_previous_year_documents_go_to_the_previous_year_registers(tmp_path, monkeypatch):
+@own_sqlite
+def test_previous_year_documents_go_to_the_previous_year_registers(tmp_path,
+                                                                   accounts_only_demo):
     """When the four months reach into last year, last year's registers are made and used."""
     other = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'year.db'}",
                         "SECRET_KEY": "x" * 40, "INSTANCE_DIR": str(tmp_path),
@@ -215,9 +217,7 @@ def test_previous_year_documents_go_to_the_previous_year_registers(tmp_path, mon
     from app.extensions import db
 
     with other.app_context():
-        monkeypatch.setattr(demo_module, "create_incoming_demo", lambda app: None)
-        create_demo(other)  # the accounts only
-        monkeypatch.undo()
+        create_demo(other)  # the accounts only (accounts_only_demo)
         now = min(datetime(local_now().year, 2, 10, 10, 0), local_now())
         summary = create_incoming_demo(other, count=40, now=now)
         assert sum(summary.values()) == 40

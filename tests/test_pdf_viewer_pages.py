@@ -38,8 +38,12 @@ def test_incoming_document_page_offers_xem_for_each_pdf(login_as, db_session):
         .order_by(IncomingDocument.id))
     pdfs = [f for f in document.files if f.is_pdf]
     html = login_as("lanhdao").get(f"/incoming/{document.id}").get_data(as_text=True)
-    assert view_links(html) == [
-        f"/incoming/{document.id}/files/{f.id}?view=1" for f in pdfs]
+    expected = []
+    for f in pdfs:
+        expected.append(f"/incoming/{document.id}/files/{f.id}?view=1")
+        if f.ocr_state == "done" and f.ocr_storage_name:   # the OCR'd copy beside it
+            expected.append(f"/incoming/{document.id}/files/{f.id}/ocr?view=1")
+    assert view_links(html) == expected
     assert viewer_once(html)
     assert "Xem" in html and "Đang mở tệp…" in html
 

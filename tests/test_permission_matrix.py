@@ -21,7 +21,10 @@ PUBLIC = {"static", "appbuilder.static", "HomeView.index", "UtilView.back", "Loc
           "EofficeAuthDBView.login", "EofficeAuthDBView.login_code",
           "ScheduleFeedView.feed",  # a secret token in the URL is the credential
           "EofficeSecurityApi.login", "EofficeSecurityApi.refresh", "MenuApi.get_menu_data",
-          "ExchangeApi.inbox"}  # partners, with their own bearer token
+          "ExchangeApi.inbox",  # partners, with their own bearer token
+          # the installable app (app/core/pwa.py): no data, fetched without the session
+          "pwa.manifest", "pwa.service_worker", "pwa.offline", "pwa.icon_svg", "pwa.icon_png",
+          "pwa.icon_maskable"}
 # FAB's /action/<name>/<pk> checks the named action's own permission inside.
 CHECKED_INSIDE = {"action"}
 SKIP = ("/static", "/appbuilder", "/logout", "/lang/", "/swagger", "/backups/now")

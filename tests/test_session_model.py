@@ -384,3 +384,32 @@ def test_over_https_the_cookie_is_host_only(tmp_path):
                       "SECRET_KEY": uuid.uuid4().hex * 2, "INSTANCE_DIR": str(tmp_path),
                       "TESTING": True, "SESSION_COOKIE_SECURE": True})
     assert app.config["SESSION_COOKIE_NAME"] == "__Host-session"
+
+
+def test_the_pages_own_files_never_rewrite_the_cookie_so_a_posts_message_survives(app):
+    """A browser fetches scripts, icons and the service worker while a form's POST is on its
+    way, with the cookie from before the POST; an answer that set a cookie would erase the
+    message the POST left ("Đã lưu …") and the person would see nothing happen."""
+    client = app.test_client()
+    login(client, "chuyenvien")
+    before = client.get_cookie("session").value
+    page = client.get("/notifications/settings").get_data(as_text=True)
+    client.post("/notifications/settings", data=form_of(page))
+    late = app.test_client()
+    late.set_cookie("session", before)
+    for url in ("/static/js/bell.js", "/sw.js", "/manifest.webmanifest", "/pwa/icon.svg",
+                "/pwa/icon-192.png", "/offline"):
+        answer = late.get(url)
+        assert answer.status_code == 200, url
+        assert answer.headers.getlist("Set-Cookie") == [], url
+    assert "Đã lưu cài đặt nhận email." in client.get(
+        "/notifications/settings").get_data(as_text=True)
+
+
+def test_activity_is_written_to_the_cookie_at_most_once_a_minute(app):
+    client = app.test_client()
+    login(client, "chuyenvien")
+    assert client.get("/").headers.getlist("Set-Cookie") == []  # just logged in: no rewrite
+    with client.session_transaction() as cookie:
+        cookie["last_seen"] -= 61
+    assert any(c.startswith("session=") for c in client.get("/").headers.getlist("Set-Cookie"))

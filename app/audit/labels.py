@@ -114,6 +114,9 @@ TABLE_FIELD_LABELS = {
         "stamp_top_mm": _l("Dấu đến: cách lề trên (mm)"), "incoming": _l("Văn bản đến"),
         "signature_state": _l("Chữ ký số"), "signature_report": _l("Kết quả kiểm tra chữ ký số"),
         "signature_checked_at": _l("Kiểm tra chữ ký số lúc"),
+        "ocr_state": _l("Nhận dạng chữ (OCR)"), "ocr_storage_name": _l("Tên lưu bản có lớp chữ"),
+        "ocr_message": _l("Lý do không nhận dạng được chữ"),
+        "ocr_at": _l("Nhận dạng chữ lúc"),
     },
     "incoming_document": {
         "arrival_year": _l("Năm đến"), "assignments": _l("Phân công xử lý"),
@@ -214,6 +217,9 @@ VALUE_LABELS = {
     ("document_file", "signature_state"): {
         "valid": _l("Hợp lệ"), "invalid": _l("Không hợp lệ"), "unknown": _l("Không xác định"),
         "unsigned": _l("Không có chữ ký số")},
+    ("document_file", "ocr_state"): {
+        "waiting": _l("Đang chờ nhận dạng"), "done": _l("Đã nhận dạng"),
+        "failed": _l("Không nhận dạng được"), "off": _l("Chưa bật nhận dạng chữ")},
     ("outgoing_recipient", "kind"): {"unit": _l("Đơn vị trong cơ quan"),
                                      "user": _l("Cá nhân trong cơ quan"),
                                      "external": _l("Cơ quan bên ngoài")},

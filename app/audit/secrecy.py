@@ -12,10 +12,11 @@ content is shown, to whoever may see the document (app.documents.access, app.out
 At record time nothing of a secret document's content is stored; at display time the rule is
 applied again to what is stored, so lines written before this rule, or before a document was
 classified, are covered too."""
+import functools
 import json
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select
+from sqlalchemy import exists, or_, select
 
 # What is stored in place of the content (the trail is written in the application's language);
 # what is shown is the translated REDACTED.
@@ -36,8 +37,11 @@ def _secret_levels():
     return select(SecrecyLevel.id).where(SecrecyLevel.level > 0)
 
 
+@functools.cache
 def _secret_ids_queries():
-    """{object_type: a SELECT of the ids of that table's rows that concern a secret document}."""
+    """{object_type: a SELECT of the ids of that table's rows that concern a secret document}.
+    Built once: every flush that writes audit lines asks, and building the expressions cost
+    more than running them."""
     from app.copies.models import ElectronicCopy
     from app.core.models import DocumentFile
     from app.documents.models import IncomingAssignment, IncomingDocument
@@ -48,34 +52,43 @@ def _secret_ids_queries():
     )
 
     levels = _secret_levels()
-    incoming = select(IncomingDocument.id).where(IncomingDocument.secrecy_id.in_(levels))
-    outgoing = select(OutgoingDocument.id).where(OutgoingDocument.secrecy_id.in_(levels))
-    drafts = select(Draft.id).where(Draft.secrecy_id.in_(levels))
-    copies = select(ElectronicCopy.id).where(ElectronicCopy.incoming_id.in_(incoming))
-    copy_files = select(ElectronicCopy.source_file_id).where(ElectronicCopy.id.in_(copies)) \
-        .union(select(ElectronicCopy.copy_file_id).where(ElectronicCopy.id.in_(copies)))
+
+    # Each condition is looked up row by row (EXISTS on the document's key), never as the list
+    # of every secret document of a decade: a page's history asks about a few rows.
+    def secret_incoming(key):
+        return exists().where(IncomingDocument.id == key, IncomingDocument.secrecy_id.in_(levels))
+
+    def secret_outgoing(key):
+        return exists().where(OutgoingDocument.id == key, OutgoingDocument.secrecy_id.in_(levels))
+
+    def secret_draft(key):
+        return exists().where(Draft.id == key, Draft.secrecy_id.in_(levels))
+
     return {
-        "incoming_document": (IncomingDocument.id, IncomingDocument.id.in_(incoming)),
-        "outgoing_document": (OutgoingDocument.id, OutgoingDocument.id.in_(outgoing)),
-        "draft": (Draft.id, Draft.id.in_(drafts)),
+        "incoming_document": (IncomingDocument.id, IncomingDocument.secrecy_id.in_(levels)),
+        "outgoing_document": (OutgoingDocument.id, OutgoingDocument.secrecy_id.in_(levels)),
+        "draft": (Draft.id, Draft.secrecy_id.in_(levels)),
         "incoming_assignment": (IncomingAssignment.id,
-                                IncomingAssignment.document_id.in_(incoming)),
+                                secret_incoming(IncomingAssignment.document_id)),
         "document_file": (DocumentFile.id, or_(
-            DocumentFile.incoming_id.in_(incoming),
-            DocumentFile.id.in_(select(DraftVersion.file_id).where(
-                DraftVersion.draft_id.in_(drafts))),
-            DocumentFile.id.in_(select(OutgoingFile.file_id).where(
-                OutgoingFile.document_id.in_(outgoing))),
-            DocumentFile.id.in_(copy_files))),
-        "draft_version": (DraftVersion.id, DraftVersion.draft_id.in_(drafts)),
-        "outgoing_file": (OutgoingFile.id, OutgoingFile.document_id.in_(outgoing)),
-        "outgoing_recipient": (OutgoingRecipient.id, OutgoingRecipient.document_id.in_(outgoing)),
-        "dossier_item": (DossierItem.id, or_(DossierItem.incoming_id.in_(incoming),
-                                             DossierItem.outgoing_id.in_(outgoing),
-                                             DossierItem.draft_id.in_(drafts))),
-        "exchange_outbox": (ExchangeOutbox.id, ExchangeOutbox.outgoing_id.in_(outgoing)),
-        "exchange_inbound": (ExchangeInbound.id, ExchangeInbound.incoming_id.in_(incoming)),
-        "electronic_copy": (ElectronicCopy.id, ElectronicCopy.id.in_(copies)),
+            secret_incoming(DocumentFile.incoming_id),
+            exists().where(DraftVersion.file_id == DocumentFile.id,
+                           secret_draft(DraftVersion.draft_id)),
+            exists().where(OutgoingFile.file_id == DocumentFile.id,
+                           secret_outgoing(OutgoingFile.document_id)),
+            exists().where(or_(ElectronicCopy.source_file_id == DocumentFile.id,
+                               ElectronicCopy.copy_file_id == DocumentFile.id),
+                           secret_incoming(ElectronicCopy.incoming_id)))),
+        "draft_version": (DraftVersion.id, secret_draft(DraftVersion.draft_id)),
+        "outgoing_file": (OutgoingFile.id, secret_outgoing(OutgoingFile.document_id)),
+        "outgoing_recipient": (OutgoingRecipient.id,
+                               secret_outgoing(OutgoingRecipient.document_id)),
+        "dossier_item": (DossierItem.id, or_(secret_incoming(DossierItem.incoming_id),
+                                             secret_outgoing(DossierItem.outgoing_id),
+                                             secret_draft(DossierItem.draft_id))),
+        "exchange_outbox": (ExchangeOutbox.id, secret_outgoing(ExchangeOutbox.outgoing_id)),
+        "exchange_inbound": (ExchangeInbound.id, secret_incoming(ExchangeInbound.incoming_id)),
+        "electronic_copy": (ElectronicCopy.id, secret_incoming(ElectronicCopy.incoming_id)),
     }
 
 

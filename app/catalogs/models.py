@@ -10,41 +10,32 @@ from sqlalchemy import (
 from sqlalchemy.orm import relationship, validates
 
 from app.core.errors import DomainError
+from app.core.model_mixins import CatalogRow, NamedRow, reference
 
 
 DOCUMENT_KINDS = {1: _l("Văn bản hành chính"), 2: _l("Văn bản quy phạm pháp luật")}
 
 
-class DocumentType(Model):
+class DocumentType(CatalogRow, Model):
     """Loại văn bản (Appendix III): name and abbreviation, e.g. Quyết định / QĐ."""
     __tablename__ = "document_type"
     __label__ = _l("loại văn bản")  # in "still in use" messages
     KIND_ADMINISTRATIVE, KIND_LEGAL = 1, 2  # edXML DocumentType/Type
 
-    id = Column(Integer, primary_key=True)
     name = Column(String(100), nullable=False, unique=True)
     abbreviation = Column(String(10), unique=True)  # none for Công văn, Thư công
     kind = Column(SmallInteger, nullable=False, default=KIND_ADMINISTRATIVE)
     processing_days = Column(Integer)  # default deadline for incoming ones, in working days
     sort_order = Column(Integer, nullable=False, default=0)
-    active = Column(Boolean, nullable=False, default=True)
-
-    def __repr__(self):
-        return self.name
 
 
-class Field(Model):
+class Field(CatalogRow, Model):
     """Lĩnh vực: the field a document belongs to and a person is responsible for."""
     __tablename__ = "field"
     __label__ = _l("lĩnh vực")
 
-    id = Column(Integer, primary_key=True)
     code = Column(String(20), nullable=False, unique=True)
     name = Column(String(200), nullable=False, unique=True)
-    active = Column(Boolean, nullable=False, default=True)
-
-    def __repr__(self):
-        return self.name
 
 
 ELECTRONIC_ID = re.compile(r"^\d{3}\.\d{2}\.\d{2}\.[A-Z]\d{2}$")
@@ -57,12 +48,11 @@ def check_electronic_id(value):
     return None
 
 
-class Agency(Model):
+class Agency(CatalogRow, Model):
     """Cơ quan, tổ chức: issuing agencies and recipients, with the electronic ID used by edXML."""
     __tablename__ = "agency"
     __label__ = _l("cơ quan")
 
-    id = Column(Integer, primary_key=True)
     name = Column(String(200), nullable=False, unique=True)
     short_name = Column(String(50))
     electronic_id = Column(String(13), unique=True)  # QĐ 20/2020/QĐ-TTg, e.g. 000.00.00.H30
@@ -70,7 +60,6 @@ class Agency(Model):
     address = Column(String(300))
     email = Column(String(320))
     phone = Column(String(30))
-    active = Column(Boolean, nullable=False, default=True)
 
     @validates("electronic_id")
     def _check_electronic_id(self, _key, value):
@@ -79,36 +68,25 @@ class Agency(Model):
             raise DomainError(message, field="electronic_id")
         return (value or "").strip().upper() or None
 
-    def __repr__(self):
-        return self.name
 
-
-class UrgencyLevel(Model):
+class UrgencyLevel(NamedRow, Model):
     """Độ khẩn. `priority` is edXML's Priority (0 Thường … 3 Hỏa tốc)."""
     __tablename__ = "urgency_level"
     __label__ = _l("độ khẩn")
 
-    id = Column(Integer, primary_key=True)
     name = Column(String(50), nullable=False, unique=True)
     priority = Column(SmallInteger, nullable=False, unique=True)
     is_urgent = Column(Boolean, nullable=False, default=False)  # flagged everywhere it appears
     processing_days = Column(Integer)  # default deadline, in working days (tighter wins)
 
-    def __repr__(self):
-        return self.name
 
-
-class SecrecyLevel(Model):
+class SecrecyLevel(NamedRow, Model):
     """Độ mật. level 0 (Thường) … 3 (Tuyệt mật); 1 and above restrict who sees a document."""
     __tablename__ = "secrecy_level"
     __label__ = _l("độ mật")
 
-    id = Column(Integer, primary_key=True)
     name = Column(String(50), nullable=False, unique=True)
     level = Column(SmallInteger, nullable=False, unique=True)
-
-    def __repr__(self):
-        return self.name
 
 
 SIGNING_AUTHORITIES = [
@@ -127,7 +105,7 @@ def check_authority(value):
     return None
 
 
-class Signer(Model):
+class Signer(CatalogRow, Model):
     """Người ký: who signs the agency's documents, with the signing authority mark."""
     __tablename__ = "signer"
     __table_args__ = (
@@ -135,7 +113,6 @@ class Signer(Model):
     )
     __label__ = _l("người ký")
 
-    id = Column(Integer, primary_key=True)
     full_name = Column(String(100), nullable=False)
     position_title = Column(String(100), nullable=False)
     authority = Column(String(5), nullable=False, default="")
@@ -143,7 +120,6 @@ class Signer(Model):
     # By name: org depends on catalogs, not the reverse; app.models registers every model
     # before the mappers are configured.
     user = relationship("EofficeUser", foreign_keys=[user_id])
-    active = Column(Boolean, nullable=False, default=True)
 
     @validates("authority")
     def _check_authority(self, _key, value):
@@ -176,7 +152,7 @@ def check_register_year(value):
     return None
 
 
-class Register(Model):
+class Register(CatalogRow, Model):
     """Sổ văn bản: one numbering sequence per register and year (incoming or outgoing)."""
     __tablename__ = "register"
     __table_args__ = (
@@ -186,57 +162,40 @@ class Register(Model):
     __label__ = _l("sổ văn bản")
     DIRECTIONS = [("in", _l("Văn bản đến")), ("out", _l("Văn bản đi"))]
 
-    id = Column(Integer, primary_key=True)
     name = Column(String(150), nullable=False)
     direction = Column(String(3), nullable=False)
     year = Column(Integer, nullable=False)
     is_secret = Column(Boolean, nullable=False, default=False)
-    document_type_id = Column(Integer, ForeignKey("document_type.id", ondelete="RESTRICT"))
-    document_type = relationship(DocumentType)
-    active = Column(Boolean, nullable=False, default=True)
+    document_type_id, document_type = reference(DocumentType)
 
     def __repr__(self):
         return f"{self.name} ({self.year})"
 
 
-class RetentionPeriod(Model):
+class RetentionPeriod(NamedRow, Model):
     """Thời hạn bảo quản hồ sơ: N years, or permanent when `years` is empty."""
     __tablename__ = "retention_period"
     __label__ = _l("thời hạn bảo quản")
 
-    id = Column(Integer, primary_key=True)
     name = Column(String(50), nullable=False, unique=True)
     years = Column(Integer, unique=True)  # NULL = Vĩnh viễn
 
-    def __repr__(self):
-        return self.name
 
-
-class MeetingRoom(Model):
+class MeetingRoom(CatalogRow, Model):
     """Phòng họp, địa điểm used by the weekly schedules."""
     __tablename__ = "meeting_room"
     __label__ = _l("phòng họp")
 
-    id = Column(Integer, primary_key=True)
     name = Column(String(150), nullable=False, unique=True)
     location = Column(String(300))
     capacity = Column(Integer)
-    active = Column(Boolean, nullable=False, default=True)
-
-    def __repr__(self):
-        return self.name
 
 
-class NewsCategory(Model):
+class NewsCategory(CatalogRow, Model):
     """Chuyên mục tin tức of the internal portal."""
     __tablename__ = "news_category"
     __label__ = _l("chuyên mục tin")
 
-    id = Column(Integer, primary_key=True)
     name = Column(String(150), nullable=False, unique=True)
     sort_order = Column(Integer, nullable=False, default=0)
-    active = Column(Boolean, nullable=False, default=True)
-
-    def __repr__(self):
-        return self.name
 

@@ -4,10 +4,10 @@ copy's page, its files and the REST API.
 The clerk, who makes the copies and keeps the book ("can_write"), and whoever reads every
 incoming document (agency and office leaders) see every copy. Anyone else who reads copies sees
 the copies of the incoming documents they may see (app.documents.access), nothing else."""
-from sqlalchemy import false, select, true
+from sqlalchemy import exists, false, select, true
 
 from app.copies.models import ElectronicCopy
-from app.core.numbers import row_id
+from app.core.db import visible_row
 from app.documents.access import visible_incoming
 from app.documents.models import IncomingDocument
 from app.security.access import may
@@ -27,17 +27,15 @@ def visible_copies(user):
         return false()
     if may(user, "can_write", RESOURCE) or may(user, "can_read_all", "IncomingDocument"):
         return true()
-    return ElectronicCopy.incoming_id.in_(
-        select(IncomingDocument.id).where(visible_incoming(user)))
+    # Checked copy by copy (EXISTS on the document's key), never the list of every document
+    # the person may see: an officer sees a hundred thousand of a decade's documents.
+    return exists().where(IncomingDocument.id == ElectronicCopy.incoming_id,
+                          visible_incoming(user))
 
 
 def get_visible(session, user, copy_id):
     """The copy if `user` may see it, else None (callers answer 404)."""
-    copy_id = row_id(copy_id)
-    if copy_id is None:
-        return None
-    return session.scalar(select(ElectronicCopy).where(ElectronicCopy.id == copy_id,
-                                                       visible_copies(user)))
+    return visible_row(session, ElectronicCopy, visible_copies(user), copy_id)
 
 
 def copy_of_file(session, record):

@@ -6,8 +6,7 @@ from flask_appbuilder.api import expose
 from app.copies import services
 from app.copies.access import get_visible
 from app.copies.models import ElectronicCopy
-from app.core.api import DomainApi, guarded
-from app.core.errors import DomainError
+from app.core.api import DomainApi, guarded, listing, person, uploads
 from app.core.timefmt import format_datetime
 from app.extensions import db
 
@@ -28,8 +27,7 @@ def serialize(copy, full=False) -> dict:
         "form": copy.form,
         "original": copy.original,
         "incoming_id": copy.incoming_id,
-        "made_by": {"id": copy.made_by.id, "name": copy.made_by.full_name}
-        if copy.made_by else None,
+        "made_by": person(copy.made_by),
         "made_at": copy.made_at.isoformat() + "Z",
         "made_at_display": format_datetime(copy.made_at),
     }
@@ -49,28 +47,18 @@ class ElectronicCopyApi(DomainApi):
     method_permission_name = {"get_list": "read", "get": "read", "download": "read",
                               "post": "write"}
     openapi_spec_tag = "Sao y điện tử"
+    visible_record = staticmethod(get_visible)
 
     @expose("/", methods=["GET"])
     @guarded("get")
+    @listing("The copies the caller may see, newest first.", returns="electronic copies")
     def get_list(self):
-        """The copies the caller may see, newest first.
-        ---
-        get:
-          parameters:
-          - {in: query, name: after_id, schema: {type: integer}, description: keyset paging}
-          - {in: query, name: page_size, schema: {type: integer}}
-          responses:
-            200: {description: electronic copies}
-        """
         return self.page(services.visible_query(self.caller()), ElectronicCopy, serialize)
 
     @expose("/<int:pk>", methods=["GET"])
     @guarded("get")
     def get(self, pk):
-        copy = get_visible(db.session, self.caller(), pk)
-        if copy is None:
-            return self.response_404()
-        return self.response(200, result=serialize(copy, full=True))
+        return self.response(200, result=serialize(self.visible(pk), full=True))
 
     @expose("/", methods=["POST"])
     @guarded("post")
@@ -78,17 +66,13 @@ class ElectronicCopyApi(DomainApi):
         """Sao y điện tử: multipart with `original` (the original named: type, number and
         symbol, date, excerpt), `file` (the scan: PDF, JPEG, PNG, TIFF), `incoming_id`
         (optional), `recipients` (optional). 201 with the copy; 422 with the messages."""
-        from app.copies.views import uploads_of
-
         multipart = request.mimetype == "multipart/form-data"
         form = request.form if multipart else {}
-        uploads = uploads_of(request.files) if multipart else []
-        try:
+        with self.refusals():
             copy = services.make_copy(
-                db.session, self.caller(), original=form.get("original"), uploads=uploads,
+                db.session, self.caller(), original=form.get("original"),
+                uploads=uploads("file") if multipart else [],
                 incoming_id=form.get("incoming_id"), recipients=form.get("recipients"))
-        except DomainError as error:
-            return self._errors(error)
         return self.response(201, id=copy.id, result=serialize(copy, full=True))
 
     @expose("/<int:pk>/files/<which>", methods=["GET"])
@@ -97,8 +81,7 @@ class ElectronicCopyApi(DomainApi):
         """The signed copy (`copy`) or the scan (`scan`), audited."""
         from app.copies.views import FILES, send_copy_file
 
-        copy = get_visible(db.session, self.caller(), pk)
-        if copy is None or which not in FILES:
+        copy = self.visible(pk)
+        if which not in FILES:
             return self.response_404()
-
         return send_copy_file(copy, which)

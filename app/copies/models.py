@@ -1,10 +1,10 @@
 """Electronic copies (bản sao điện tử) and their yearly numbering ("Số: 05/SY-SNV")."""
 from flask_appbuilder import Model
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Column, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import relationship
+from sqlalchemy import Column, DateTime, Integer, String, Text, UniqueConstraint
 
 from app.audit.labels import TABLE_FIELD_LABELS
+from app.core.model_mixins import reference
 from app.core.models import DocumentFile
 from app.core.timefmt import utcnow
 from app.documents.models import IncomingDocument
@@ -12,15 +12,13 @@ from app.org.models import EofficeUser
 
 SAO_Y = "SAO Y"
 COPY_FORMS = {SAO_Y: _l("Sao y")}
-# How the audit trail names a copy's fields (app.audit.labels).
+# How the audit trail names a copy's fields (app.audit.labels; "incoming" is the common
+# label, and a key such as made_by_id takes the label of its relationship).
 TABLE_FIELD_LABELS.setdefault("electronic_copy", {}).update({
     "year": _l("Năm"), "number": _l("Số bản sao"), "number_symbol": _l("Số, ký hiệu bản sao"),
     "form": _l("Hình thức sao"), "original": _l("Văn bản được sao"),
-    "incoming": _l("Văn bản đến"), "incoming_id": _l("Văn bản đến"),
     "recipients": _l("Nơi nhận"), "source_file": _l("Bản quét bản gốc"),
-    "source_file_id": _l("Bản quét bản gốc"), "copy_file": _l("Bản sao điện tử"),
-    "copy_file_id": _l("Bản sao điện tử"), "made_by": _l("Người sao"),
-    "made_by_id": _l("Người sao"), "made_at": _l("Thời điểm sao"),
+    "copy_file": _l("Bản sao điện tử"), "made_by": _l("Người sao"), "made_at": _l("Thời điểm sao"),
 })
 TABLE_FIELD_LABELS.setdefault("electronic_copy_counter", {}).update({
     "year": _l("Năm"), "last_number": _l("Số bản sao cuối cùng")})
@@ -48,18 +46,11 @@ class ElectronicCopy(Model):
     # What was copied, as the clerk names it (type, number and symbol, date, excerpt of the
     # original), and the incoming document it belongs to, if any.
     original = Column(Text, nullable=False)
-    incoming_id = Column(Integer, ForeignKey("incoming_document.id", ondelete="SET NULL"),
-                         index=True)
-    incoming = relationship(IncomingDocument)
+    incoming_id, incoming = reference(IncomingDocument, ondelete="SET NULL", index=True)
     recipients = Column(Text)  # Nơi nhận
-    source_file_id = Column(Integer, ForeignKey("document_file.id", ondelete="RESTRICT"),
-                            nullable=False)
-    source_file = relationship(DocumentFile, foreign_keys=[source_file_id])
-    copy_file_id = Column(Integer, ForeignKey("document_file.id", ondelete="RESTRICT"),
-                          nullable=False)
-    copy_file = relationship(DocumentFile, foreign_keys=[copy_file_id])
-    made_by_id = Column(Integer, ForeignKey("ab_user.id", ondelete="RESTRICT"), nullable=False)
-    made_by = relationship(EofficeUser)
+    source_file_id, source_file = reference(DocumentFile, nullable=False)
+    copy_file_id, copy_file = reference(DocumentFile, nullable=False)
+    made_by_id, made_by = reference(EofficeUser, nullable=False)
     made_at = Column(DateTime, nullable=False, default=utcnow)
 
     def __repr__(self):

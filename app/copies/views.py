@@ -15,8 +15,10 @@ from app.copies import services
 from app.copies.access import copy_of_file, get_visible, may_make
 from app.copies.models import ElectronicCopy
 from app.core import storage
+from app.core.api import uploads
 from app.core.errors import DomainError, FormErrors
 from app.core.numbers import row_id
+from app.core.views import method_permissions, or_404
 from app.documents.access import get_visible as visible_incoming_document
 from app.documents.access import visible_incoming
 from app.documents.models import IncomingDocument
@@ -36,11 +38,6 @@ class CopyForm(FlaskForm):
     file = FileField(_l("Tệp bản quét (PDF hoặc ảnh)"))
 
 
-def uploads_of(files, name="file"):
-    """[(data, filename)] of the chosen files of a form or a multipart request."""
-    return [(f.read(), f.filename) for f in files.getlist(name) if f and f.filename]
-
-
 def send_copy_file(copy, which):
     """The signed copy ("copy") or the scan ("scan") of a copy the caller may see, audited."""
     record = copy.copy_file if which == "copy" else copy.source_file
@@ -50,15 +47,12 @@ def send_copy_file(copy, which):
 class ElectronicCopyView(BaseView):
     route_base = "/copies"
     class_permission_name = "ElectronicCopy"
-    method_permission_name = {"book": "read", "show": "read", "download": "read",
-                              "new": "write"}
+    method_permission_name = method_permissions(read=("book", "show", "download"),
+                                                write=("new",))
     default_view = "book"
 
     def _copy_or_404(self, copy_id):
-        copy = get_visible(db.session, g.user, copy_id)
-        if copy is None:
-            abort(404)
-        return copy
+        return or_404(get_visible(db.session, g.user, copy_id))
 
     @staticmethod
     def _incoming_url(copy):
@@ -124,7 +118,7 @@ class ElectronicCopyView(BaseView):
         try:
             copy = services.make_copy(
                 db.session, g.user, original=form.original.data,
-                uploads=uploads_of(request.files), incoming_id=form.incoming_id.data,
+                uploads=uploads("file"), incoming_id=form.incoming_id.data,
                 recipients=form.recipients.data)
         except FormErrors as error:
             db.session.rollback()

@@ -1,11 +1,16 @@
 """Database plumbing shared by every domain: SQLite settings, Vietnamese collation,
 NFC on every write, and "is this row still used?" checks."""
 import sqlite3
+from contextlib import contextmanager
 
+from flask import current_app
 from sqlalchemy import UniqueConstraint, and_, event, func, inspect, select
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from app.core.errors import DomainError
+from app.core.numbers import row_id
 from app.core.text import nfc, vietnamese_collate
 
 # One collation name on both databases: PostgreSQL ships it with ICU, SQLite gets it from us.
@@ -103,3 +108,31 @@ def unique_conflicts(session, item) -> list[str]:
             if session.scalar(query):
                 return [mapper.get_property_by_column(c).key for c in columns]
     return []
+
+
+def visible_row(session, model, visible, ident):
+    """The row `ident` of `model` if it meets `visible` (the domain's visibility rule, a SQL
+    condition), else None — also for an id that cannot be a row's (text, zero, beyond
+    INTEGER): callers answer 404, whatever the reason."""
+    ident = row_id(ident)
+    if ident is None:
+        return None
+    return session.scalar(select(model).where(model.id == ident, visible))
+
+
+@contextmanager
+def unit_of_work(session, failed, log="unit of work failed"):
+    """One unit of work that commits at its end, all or nothing: a domain's refusal
+    (DomainError) rolls it back and goes on up; a database error (someone changed the same
+    rows meanwhile, a constraint) rolls it back and becomes a DomainError saying `failed`
+    (Vietnamese: what was not saved), logged as `log`."""
+    try:
+        yield
+        session.commit()
+    except DomainError:
+        session.rollback()
+        raise
+    except SQLAlchemyError as error:
+        session.rollback()
+        current_app.logger.warning("%s: %s", log, error)
+        raise DomainError(failed) from error

@@ -352,6 +352,20 @@ def process_lock(path: str | Path):
         os.close(fd)
 
 
+def may_start_worker(app, enabled_key: str, started) -> bool:
+    """Whether a background worker's thread starts in this process, once (`started`: the
+    worker's threading.Event, set here): only in a serving process — not when its setting
+    `enabled_key` is off, not in tests, not in a CLI command."""
+    import click
+
+    if not app.config.get(enabled_key, True) or app.config.get("TESTING"):
+        return False
+    if click.get_current_context(silent=True) is not None or started.is_set():
+        return False
+    started.set()
+    return True
+
+
 def write_private(path: str | Path, data: bytes, prefix: str) -> None:
     """Write `data` to `path` atomically (readers never see half a file), mode 0600; the
     temporary name starts with `prefix`."""

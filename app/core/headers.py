@@ -38,6 +38,8 @@ def init_security_headers(app):
             "img-src 'self' data:",
             "font-src 'self'",
             "connect-src 'self'",
+            "worker-src 'self'",  # the PDF viewer's worker, the installed app's (core/pwa.py)
+            "manifest-src 'self'",
             "object-src 'none'",
             "base-uri 'self'",
             "form-action 'self'",

@@ -37,6 +37,14 @@ class DocumentFile(Model):
     signature_state = Column(String(10), index=True)
     signature_report = Column(Text)
     signature_checked_at = Column(DateTime)
+    # Nhận dạng chữ (OCR) of a scan (app.documents.ocr_jobs): None = not needed or not
+    # checked; "waiting"; "done"; "failed" (ocr_message says why); "off" (OCR not enabled on
+    # this server when the file came: done once it is). The OCR'd copy with a text layer is
+    # stored beside the original (which stays untouched) under ocr_storage_name.
+    ocr_state = Column(String(10), index=True)
+    ocr_storage_name = Column(String(80))
+    ocr_message = Column(Text)
+    ocr_at = Column(DateTime)
 
     @property
     def is_pdf(self):

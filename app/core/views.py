@@ -2,11 +2,12 @@
 
 They carry the rules that must hold on every grid: read/write permissions shared by the web
 view and the API, Vietnamese sort order, dates dd/mm/yyyy, uniqueness and "still in use"
-messages in Vietnamese, and no 500 on bad input."""
+messages in Vietnamese, and no 500 on bad input. Also what the pages written by hand repeat:
+their permissions, a record or 404, a posted form's checks, a refused step flashed."""
 
 from datetime import date, datetime
 
-from flask import abort, flash, g, jsonify, request, url_for
+from flask import abort, flash, g, jsonify, redirect, request, url_for
 from flask_appbuilder import ModelRestApi, ModelView, expose, has_access
 from flask_appbuilder.models.sqla.filters import BaseFilter
 from flask_appbuilder.models.sqla.interface import SQLAInterface
@@ -19,7 +20,7 @@ from sqlalchemy.orm import joinedload
 
 from app.core.db import unique_conflicts, usages_of, vi_order
 from app.core import search
-from app.core.errors import ERROR_MESSAGES, DomainError
+from app.core.errors import ERROR_MESSAGES, DomainError, FormErrors
 from app.core.text import fold, vietnamese_sort_key
 from app.core.timefmt import format_date, format_datetime
 
@@ -38,8 +39,10 @@ API_METHOD_PERMISSIONS = {
 }
 
 
-# A grid counts its rows up to this many; beyond, it says "more than" and pages next/previous.
-COUNT_CAP = 10_000
+# A grid counts its rows up to this many; beyond, it says "more than" and pages next/previous
+# (and to the last page, read backwards). A thousand rows is forty pages: nobody pages further,
+# they filter; counting to ten thousand rows an officer may see cost 50 ms a page at a decade.
+COUNT_CAP = 1_000
 CHOICES_PAGE = 20  # entries per page of a filter's dropdown
 
 
@@ -63,6 +66,11 @@ class GridFilter(BaseFilter):
     def of(cls, visible, box=None, ranked=None, search=None, more=None):
         return type("GridFilter", (cls,), {"rules": dict(
             visible=visible, box=box, ranked=ranked, search=search, more=more)})
+
+    @classmethod
+    def base(cls, visible, **rules):
+        """A grid's `base_filters` (FAB's [column, filter, value] rows): the one of `of`."""
+        return [["id", cls.of(visible, **rules), lambda: None]]
 
     def apply(self, query, _value):
         rules = self.rules
@@ -413,6 +421,94 @@ class EofficeApi(ModelRestApi):
             if message:
                 return self.response_422(message=message)
         return super().delete_headless(pk)
+
+
+def grid_and_api(model, resource_name, titles, columns, base=EofficeModelView, listed=None,
+                 api=None, **grid):
+    """The grid and the REST resource of a reference table, declared once: <Model>View and
+    <Model>Api on `model`, with the model's name as permission name. `titles`: (list and show,
+    add, edit); `columns`: what a record is listed, added, edited and shown with (the API lists
+    "id" and them, or `listed`); `base`: the grid's base class (a tuple for mixins); `grid` and
+    `api`: the other attributes of each."""
+    list_title, add_title, edit_title = titles
+    shared = {"class_permission_name": model.__name__, "add_columns": columns,
+              "edit_columns": columns}  # each its own datamodel: a grid sets its joins on it
+    view = type(f"{model.__name__}View", base if isinstance(base, tuple) else (base,), {
+        **shared, "datamodel": VietnameseInterface(model), "list_title": list_title,
+        "show_title": list_title, "add_title": add_title, "edit_title": edit_title,
+        "list_columns": columns, "show_columns": columns, **grid})
+    listed = listed or ["id", *columns]
+    resource = type(f"{model.__name__}Api", (EofficeApi,), {
+        **shared, "datamodel": VietnameseInterface(model), "resource_name": resource_name,
+        "list_columns": listed, "show_columns": listed, **(api or {})})
+    return view, resource
+
+
+class RecordGrid(EofficeModelView):
+    """The grid of records handled on pages of their own (list only): the magnifier opens the
+    record's `page`, (endpoint, argument), which checks visibility; the list template gets the
+    chosen box and search text (`box`, `q`) and the view's `grid_context()`."""
+    include_route_methods = {"list", "show"}
+    page = ("", "")
+
+    @expose("/show/<int:pk>")
+    @has_access
+    def show(self, pk):
+        endpoint, argument = self.page
+        return redirect(url_for(endpoint, **{argument: pk}))
+
+    def grid_context(self) -> dict:
+        return {}
+
+    def render_template(self, template, **kwargs):
+        kwargs.update(box=request.args.get("box", ""), q=request.args.get("q", ""),
+                      **self.grid_context())
+        return super().render_template(template, **kwargs)
+
+
+# ---------------------------------------------------------------- pages written by hand
+
+def method_permissions(read=(), write=()) -> dict:
+    """A page's `method_permission_name`: the methods that need can_read, those can_write."""
+    return {**dict.fromkeys(read, "read"), **dict.fromkeys(write, "write")}
+
+
+def or_404(record):
+    """`record`, or a 404 when there is none (not found, or not visible to the user)."""
+    if record is None:
+        abort(404)
+    return record
+
+
+def posted_or_404(record):
+    """`record` for a form posted on it: 404 when there is none, 400 when the form's CSRF
+    token does not hold."""
+    from flask_wtf import FlaskForm
+
+    if record is None or not FlaskForm().validate():
+        abort(404 if record is None else 400)
+    return record
+
+
+def posted_action(action, actions, form):
+    """`form`, posted for `action` on a record: 404 for an action not among `actions`, 400
+    when the form (its CSRF token) does not validate."""
+    if action not in actions:
+        abort(404)
+    if not form.validate():
+        abort(400)
+    return form
+
+
+def flash_error(error):
+    """A refused step: nothing is saved (rollback) and its messages are flashed, each message
+    of a FormErrors, else the error itself."""
+    from app.extensions import db
+
+    db.session.rollback()
+    for messages in (error.errors if isinstance(error, FormErrors) else {"": [error]}).values():
+        for message in messages:
+            flash(str(message), "danger")
 
 
 def urgency_badge(urgency):

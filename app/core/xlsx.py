@@ -23,6 +23,7 @@ import datetime
 import decimal
 import io
 import re
+import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -42,6 +43,7 @@ DATETIME_FORMAT = "dd/mm/yyyy hh:mm"
 TIME_FORMAT = "hh:mm"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 SHEET_NAME_MAX = 31  # Excel's limit
+SPOOL_BYTES = 4 * 1024 * 1024  # a larger spreadsheet is spooled to a temporary file
 _SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 _NATIVE = (int, float, decimal.Decimal, datetime.date, datetime.time)
 
@@ -165,11 +167,18 @@ class Table:
 
 
 def spreadsheet(name, cover, tables, widths=None) -> bytes:
-    """The .xlsx of one sheet called `name` (see sheet_name): the `cover` lines (the first
-    two bold: agency and title), a blank line, then the `tables` (Table, or (headers, rows)),
-    a blank line between two. With one table its header rows stay on screen and are printed
-    on every page; several tables (a report's sections) have no common header to repeat.
-    `widths`: the columns' widths in characters."""
+    """The .xlsx of `write_spreadsheet` as bytes."""
+    buffer = io.BytesIO()
+    write_spreadsheet(buffer, name, cover, tables, widths)
+    return buffer.getvalue()
+
+
+def write_spreadsheet(target, name, cover, tables, widths=None) -> None:
+    """Write into the file object `target` the .xlsx of one sheet called `name` (see sheet_name):
+    the `cover` lines (the first two bold: agency and title), a blank line, then the
+    `tables` (Table, or (headers, rows)), a blank line between two. With one table its
+    header rows stay on screen and are printed on every page; several tables (a report's
+    sections) have no common header to repeat. `widths`: the columns' widths in characters."""
     tables = [t if isinstance(t, Table) else Table(*t) for t in tables]
     columns = max([len(t.headers) for t in tables] + [1])
     workbook = Workbook(write_only=True)
@@ -219,9 +228,7 @@ def spreadsheet(name, cover, tables, widths=None) -> bytes:
         if empty and table.empty:
             write([table.empty], _ITALIC)
     sheet.print_area = f"A1:{get_column_letter(columns)}{max(line, 1)}"
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    workbook.save(target)
 
 
 def _page_setup(sheet, columns, widths):
@@ -241,9 +248,23 @@ def _page_setup(sheet, columns, widths):
 
 
 def send_spreadsheet(*, filename, object_type, object_id=None, **layout):
-    """The download of `spreadsheet(**layout)` as `filename`, written in the audit trail
-    (app.core.downloads)."""
+    """The download of the spreadsheet (`write_spreadsheet(**layout)`) as `filename`, written
+    in the audit trail (app.core.downloads). The rows go to a temporary file as they come (a
+    year's register is 100,000 rows) and the file is sent in chunks: the memory stays flat."""
     from app.core.downloads import send_download
 
-    return send_download(data=spreadsheet(**layout), filename=filename,
-                         object_type=object_type, object_id=object_id, mimetype=MIMETYPE)
+    target = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)
+    try:
+        write_spreadsheet(target, **layout)
+    except BaseException:
+        target.close()
+        raise
+    target.seek(0)
+    return send_download(data=_chunks(target), filename=filename, object_type=object_type,
+                         object_id=object_id, mimetype=MIMETYPE)
+
+
+def _chunks(target, size=64 * 1024):
+    with target:
+        while chunk := target.read(size):
+            yield chunk

@@ -6,10 +6,11 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import object_session
 
 from app.core import storage
-from app.core.api import NOT_AN_OBJECT, DomainApi, guarded, json_object
+from app.core.api import (
+    BOX, NOT_AN_OBJECT, SEARCH, STATE, DomainApi, guarded, listing, uploads,
+)
 from app.core.dates import parse_date, parse_datetime
 from app.core.downloads import file_missing, send_download
-from app.core.errors import DomainError
 from app.core.numbers import int_or_none
 from app.core.timefmt import format_date, format_datetime, to_local
 from app.documents import registers, replies, services
@@ -107,7 +108,8 @@ def serialize(document, full=False, caller=None) -> dict:
             if document.submitted_to else None,
             "result_note": document.result_note, "reply_reference": document.reply_reference,
             "files": [{"id": f.id, "name": f.original_name, "size": f.size, "sha256": f.sha256,
-                       "content_type": f.content_type, "page_count": f.page_count}
+                       "content_type": f.content_type, "page_count": f.page_count,
+                       "ocr_state": f.ocr_state}
                       for f in document.files],
             "assignments": [{"id": a.id, "parent_id": a.parent_id, "role": a.role,
                              "department_id": a.department_id, "user_id": a.user_id,
@@ -175,40 +177,24 @@ class IncomingApi(DomainApi):
     method_permission_name = {
         "get_list": "read", "get": "read", "download": "read", "stamped": "read",
         "action": "read", "bulk": "read", "inboxes": "read", "post": "write", "put": "write",
-        "upload": "write",
+        "upload": "write", "file_text": "read", "propose": "write",
     }
     openapi_spec_tag = "Văn bản đến"
-
-    def _visible(self, pk):
-        return get_visible(db.session, self.caller(), pk)
+    visible_record = staticmethod(get_visible)
 
     @expose("/", methods=["GET"])
     @guarded("get")
+    @listing("Visible incoming documents, newest first.", SEARCH, BOX, STATE,
+             "{in: query, name: signature, schema: {type: string, enum: [valid, invalid, "
+             "unknown, unsigned, unchecked]}, description: digital signatures of the files}",
+             returns="documents")
     def get_list(self):
-        """Visible incoming documents, newest first.
-        ---
-        get:
-          parameters:
-          - {in: query, name: q, schema: {type: string}, description: accent-insensitive search}
-          - {in: query, name: box, schema: {type: string}, description: inbox key}
-          - {in: query, name: state, schema: {type: string}}
-          - {in: query, name: signature, schema: {type: string, enum: [valid, invalid, unknown,
-              unsigned, unchecked]}, description: digital signatures of the files}
-          - {in: query, name: after_id, schema: {type: integer}, description: keyset paging}
-          - {in: query, name: page_size, schema: {type: integer}}
-          responses:
-            200: {description: documents}
-        """
         args = request.args
-        try:
+        with self.bad_filters():
             query = services.inbox_query(self.caller(), args["box"]) if args.get("box") else \
                 services.visible_query(self.caller())
-        except DomainError as error:
-            return self.response_400(message=str(error))
-        if args.get("q"):
-            query = query.where(services.search_condition(args["q"]))
-        if args.get("state"):
-            query = query.where(IncomingDocument.state == args["state"])
+        query = self.filtered(query, search=services.search_condition,
+                              state=IncomingDocument.state)
         if args.get("signature"):
             signed = signature_condition(args["signature"],
                                          DocumentFile.incoming_id == IncomingDocument.id)
@@ -222,10 +208,8 @@ class IncomingApi(DomainApi):
     @expose("/<int:pk>", methods=["GET"])
     @guarded("get")
     def get(self, pk):
-        document = self._visible(pk)
-        if document is None:
-            return self.response_404()
-        return self.response(200, result=serialize(document, full=True, caller=self.caller()))
+        return self.response(200, result=serialize(self.visible(pk), full=True,
+                                                   caller=self.caller()))
 
     @expose("/", methods=["POST"])
     @guarded("post")
@@ -286,41 +270,28 @@ class IncomingApi(DomainApi):
             422: {description: '{message: {field: [messages]}} in Vietnamese; nothing saved'}
         """
         if request.mimetype == "multipart/form-data":
-            body = _form_body(request.form)
-            uploads = [(f.read(), f.filename) for f in request.files.getlist("files")
-                       if f.filename]
+            body, files = _form_body(request.form), uploads()
         else:
-            body, uploads = json_object(), []
-            if body is None:
-                return self.response_400(message=str(NOT_AN_OBJECT))
+            body, files = self.body(), []
         user = self.caller()
-        try:
+        with self.refusals():
             data = data_from_json(body)
             # As the web form: the late-entry reason is always asked for, sent or not.
             data.setdefault("backfill_reason", None)
             document = services.register_incoming(
-                db.session, user, data, uploads,
+                db.session, user, data, files,
                 confirm_duplicate=_flag(body.get("confirm_duplicate")),
                 submit=_flag(body.get("submit")))
-        except DomainError as error:
-            return self._errors(error)
         return self.response(201, id=document.id, result=serialize(document, full=True))
 
     @expose("/<int:pk>", methods=["PUT"])
     @guarded("put")
     def put(self, pk):
-        document = self._visible(pk)
-        if document is None:
-            return self.response_404()
-        body = json_object()
-        if body is None:
-            return self.response_400(message=str(NOT_AN_OBJECT))
-        try:  # only the fields given change
+        document, body = self.visible(pk), self.body()
+        with self.refusals():  # only the fields given change
             services.update_incoming(db.session, self.caller(), document, data_from_json(body),
                                      confirm_duplicate=bool(body.get("confirm_duplicate")),
                                      partial=True)
-        except DomainError as error:
-            return self._errors(error)
         return self.response(200, result=serialize(document, full=True))
 
     @expose("/<int:pk>/actions/<action>", methods=["POST"])
@@ -335,19 +306,12 @@ class IncomingApi(DomainApi):
         caller's unread FYI lines)}, reopen, register {register_id}. Assign, delegate and
         complete also take `occurred_at` (ISO, Vietnam time) and `backfill_reason`: a step
         done during an outage, entered afterwards."""
-        document = self._visible(pk)
-        if document is None:
-            return self.response_404()
-        body = json_object(optional=True)
-        if body is None:
-            return self.response_400(message=str(NOT_AN_OBJECT))
+        document, body = self.visible(pk), self.body(optional=True)
         if action not in services.ACTIONS:
             return self.response_404()
-        try:
+        with self.refusals():
             services.act(db.session, self.caller(), document, action,
                          services.routing_data(body, _lines(body), _officers(body)))
-        except DomainError as error:
-            return self._errors(error)
         return self.response(200, result=serialize(document, full=True, caller=self.caller()))
 
     @expose("/bulk/<action>", methods=["POST"])
@@ -356,19 +320,15 @@ class IncomingApi(DomainApi):
         """The grid's daily batches: submit {ids, leader_id}, assign {ids, direction, lines,
         deadline}, acknowledge {ids}; each document in its own unit of work. 200 with
         {done: [ids], failed: [{document, message}], message} (the summary in Vietnamese)."""
-        body = json_object()
-        if body is None:
-            return self.response_400(message=str(NOT_AN_OBJECT))
+        body = self.body()
         if action not in services.BULK_ACTIONS:
             return self.response_404()
         ids = body.get("ids")
-        try:
+        with self.refusals():
             if not isinstance(ids, list):
                 raise services.FormErrors({"ids": [_("Phải là danh sách mã văn bản.")]})
             result = services.bulk_act(db.session, self.caller(), ids, action,
                                        services.routing_data(body, _lines(body)))
-        except DomainError as error:
-            return self._errors(error)
         return self.response(200, done=[d.id for d in result.done],
                              failed=[{"document": label, "message": str(message)}
                                      for label, message in result.failed],
@@ -378,33 +338,23 @@ class IncomingApi(DomainApi):
     @guarded("upload")
     def upload(self, pk):
         """Attach files (multipart, field `files`)."""
-        document = self._visible(pk)
-        if document is None:
-            return self.response_404()
-        uploads = [(f.read(), f.filename) for f in request.files.getlist("files") if f.filename]
-        if not uploads:
-            return self.response_400(message=_("Chưa chọn tệp."))
-        try:
-            services.attach_files(db.session, self.caller(), document, uploads)
-        except DomainError as error:
-            return self._errors(error)
+        document = self.visible(pk)
+        self.attach(document, services.attach_files)
         return self.response(201, result=serialize(document, full=True)["files"])
 
     @expose("/<int:pk>/files/<int:file_id>", methods=["GET"])
     @guarded("download")
     def download(self, pk, file_id):
-        document = self._visible(pk)
-        record = next((f for f in document.files if f.id == file_id), None) if document else None
-        if record is None:
-            return self.response_404()
-        return storage.send_stored(record, "incoming_document", document.id)
+        document = self.visible(pk)
+        return storage.send_stored(self.file_of(document, file_id), "incoming_document",
+                                   document.id)
 
     @expose("/<int:pk>/files/<int:file_id>/stamped", methods=["GET"])
     @guarded("stamped")
     def stamped(self, pk, file_id):
-        document = self._visible(pk)
-        record = next((f for f in document.files if f.id == file_id), None) if document else None
-        if record is None or not record.is_pdf or document.arrival_number is None:
+        document = self.visible(pk)
+        record = self.file_of(document, file_id)
+        if not record.is_pdf or document.arrival_number is None:
             return self.response_404()
         if not storage.stored_path(record).is_file():
             return file_missing()
@@ -413,14 +363,66 @@ class IncomingApi(DomainApi):
                              mimetype="application/pdf", object_type="incoming_document",
                              object_id=document.id)
 
+    @expose("/<int:pk>/files/<int:file_id>/text", methods=["GET"])
+    @guarded("file_text")
+    def file_text(self, pk, file_id):
+        """The text of a file: its own text layer, or what OCR read from the scan.
+        ---
+        get:
+          description: >-
+            `state`: the file's OCR (null: not needed or not checked, waiting, done, failed,
+            off); `text`: the text kept for search (a PDF's text layer, or the OCR text of a
+            scan, empty while it waits); `message`: in Vietnamese, what the page says of the
+            OCR (why it failed or is off). 404 for a document the caller may not see.
+          responses:
+            200: {description: '{state, text, message}'}
+            404: {description: no such document or file for the caller}
+        """
+        from app.documents import ocr_jobs
+
+        record = self.file_of(self.visible(pk), file_id)
+        view = ocr_jobs.ocr_view(record)
+        return self.response(200, state=record.ocr_state, text=record.text or "",
+                             message=str(view.label) if view is not None else None)
+
+    @expose("/propose", methods=["POST"])
+    @guarded("propose")
+    def propose(self):
+        """The fields of a scan being registered, read from it (no document is made).
+        ---
+        post:
+          description: >-
+            The clerk's registration help: the file (multipart, field `file`: PDF or image) is
+            read (OCR of its first and last page, or the text layer of an electronic PDF) and
+            the fields of Decree 30's layout are proposed against the catalogs. Nothing is
+            saved. `fields`: {agency_id | new_agency, number_symbol, document_date
+            (dd/mm/yyyy), document_type_id, excerpt, signer_name, signer_position,
+            urgency_id, secrecy_id}, each {value, label (a catalog choice's name), text (as
+            read), confidence}.
+          requestBody:
+            content:
+              multipart/form-data:
+                schema:
+                  type: object
+                  properties:
+                    file: {type: string, format: binary}
+          responses:
+            200: {description: '{fields, source (ocr | text), pages, seconds, message}'}
+            400: {description: no file}
+            403: {description: not a clerk}
+            422: {description: 'the file cannot be read (message in Vietnamese)'}
+        """
+        from app.documents import prefill
+
+        body, status = prefill.answer(db.session, self.caller(), request.files)
+        return self.response(status, **body)
+
     @expose("/inboxes", methods=["GET"])
     @guarded("get")
     def inboxes(self):
         """The caller's inboxes: [{key, label, count}]; count is null for the boxes of
         finished work ("processed", "fyi"), which grow for ever and ask for nothing."""
-        return self.response(200, result=[
-            {"key": key, "label": str(label), "count": count}
-            for key, label, count in services.inbox_counts(db.session, self.caller())])
+        return self.boxes(services.inbox_counts(db.session, self.caller()))
 
 
 

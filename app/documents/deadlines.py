@@ -48,6 +48,7 @@ from sqlalchemy import (
     String, and_, case, false, func, literal, null, or_, select, true, union_all,
 )
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.elements import False_, True_
 
 from app.core.timefmt import add_working_days, today_local
 from app.documents import workflow
@@ -145,25 +146,43 @@ def _scope(holder):
     return (true(), true()) if holder is None else (held_by(holder), waiting_for(holder))
 
 
-def _with_line(*conditions):
+def _with_line(*conditions, correlated=False):
+    """The document has a work line meeting `conditions`. `correlated`: looked up for each
+    document (EXISTS on the line's document index), for a few documents already chosen (a
+    grid page's marks); else the documents of every such line (IN), for a whole scope."""
+    if correlated:
+        return select(IncomingAssignment.id).where(
+            IncomingAssignment.document_id == IncomingDocument.id, *conditions).exists()
     return IncomingDocument.id.in_(
         select(IncomingAssignment.document_id)
         .join(IncomingDocument, IncomingDocument.id == IncomingAssignment.document_id)
         .where(*conditions))
 
 
-def overdue_document(today, holder=None):
+def _lines_or_waiting(lines, waiting, waiting_condition):
+    """lines OR (waiting AND waiting_condition), without a constant false branch: on SQLite
+    `… OR 0 = 1` keeps the planner from starting at the person's own lines (it scanned a
+    decade instead)."""
+    if isinstance(waiting, False_):
+        return lines
+    return or_(lines, waiting_condition if isinstance(waiting, True_) else
+               and_(waiting, waiting_condition))
+
+
+def overdue_document(today, holder=None, correlated=False):
     """SQL condition on IncomingDocument: overdue (through an item `holder` holds; None: any)."""
     lines, waiting = _scope(holder)
-    return or_(_with_line(lines, overdue_line(today)), and_(waiting, overdue_waiting(today)))
+    return _lines_or_waiting(_with_line(lines, overdue_line(today), correlated=correlated),
+                             waiting, overdue_waiting(today))
 
 
-def due_soon_document(today, until, holder=None):
+def due_soon_document(today, until, holder=None, correlated=False):
     """SQL condition on IncomingDocument: due soon and not overdue (for `holder`, or anyone)."""
     lines, waiting = _scope(holder)
-    return and_(or_(_with_line(lines, due_soon_line(today, until)),
-                    and_(waiting, due_soon_waiting(today, until))),
-                ~overdue_document(today, holder))
+    return and_(_lines_or_waiting(
+        _with_line(lines, due_soon_line(today, until), correlated=correlated),
+        waiting, due_soon_waiting(today, until)),
+        ~overdue_document(today, holder, correlated))
 
 
 def urgent_document():
@@ -175,9 +194,11 @@ def urgent_document():
 
 
 def status_column(today):
-    """SQL CASE over IncomingDocument: OVERDUE, DUE_SOON or NULL (anyone's work)."""
-    return case((overdue_document(today), OVERDUE),
-                (due_soon_document(today, due_soon_until(today)), DUE_SOON), else_=None)
+    """SQL CASE over IncomingDocument: OVERDUE, DUE_SOON or NULL (anyone's work), looked up
+    document by document: for a page of chosen documents (statuses, grid_marks)."""
+    return case((overdue_document(today, correlated=True), OVERDUE),
+                (due_soon_document(today, due_soon_until(today), correlated=True), DUE_SOON),
+                else_=None)
 
 
 def statuses(session, ids, today=None) -> dict:

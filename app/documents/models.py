@@ -9,6 +9,7 @@ from sqlalchemy.orm import backref, relationship
 from app.catalogs.models import (
     Agency, DocumentType, Field, Register, SecrecyLevel, UrgencyLevel,
 )
+from app.core.model_mixins import EventLine, label_of, lines, part_of, reference
 from app.core.models import DocumentFile
 from app.core.timefmt import utcnow
 from app.org.models import Department, EofficeUser
@@ -53,36 +54,29 @@ class IncomingDocument(Model):
     __table_args__ = (
         UniqueConstraint("register_id", "arrival_year", "arrival_number",
                          name="uq_incoming_arrival_number"),
+        # the documents waiting past their deadline (app.documents.deadlines.overdue_waiting)
+        Index("ix_incoming_document_state_deadline", "state", "deadline"),
     )
 
     id = Column(Integer, primary_key=True)
     state = Column(String(20), nullable=False, default=REGISTERED, index=True)
-    register_id = Column(Integer, ForeignKey("register.id", ondelete="RESTRICT"))
-    register = relationship(Register)
+    register_id, register = reference(Register)
     arrival_year = Column(Integer)
     arrival_number = Column(Integer)  # Số đến: empty until registered
     arrival_at = Column(DateTime, nullable=False, index=True)  # UTC
     channel = Column(String(12), nullable=False, default="paper")
-    agency_id = Column(Integer, ForeignKey("agency.id", ondelete="RESTRICT"), nullable=False,
-                       index=True)  # indexed for the statistics (by issuing agency)
-    agency = relationship(Agency)
+    # indexed for the statistics (by issuing agency)
+    agency_id, agency = reference(Agency, nullable=False, index=True)
     number_symbol = Column(String(60), nullable=False)  # as typed, for display
     number_symbol_key = Column(String(60), nullable=False, index=True)  # for matching
     document_date = Column(Date, nullable=False)
-    document_type_id = Column(Integer, ForeignKey("document_type.id", ondelete="RESTRICT"),
-                              nullable=False, index=True)
-    document_type = relationship(DocumentType)
+    document_type_id, document_type = reference(DocumentType, nullable=False, index=True)
     excerpt = Column(String(1000), nullable=False)  # trích yếu
     signer_name = Column(String(100))
     signer_position = Column(String(100))
-    field_id = Column(Integer, ForeignKey("field.id", ondelete="RESTRICT"), index=True)
-    field = relationship(Field)
-    urgency_id = Column(Integer, ForeignKey("urgency_level.id", ondelete="RESTRICT"),
-                        nullable=False)
-    urgency = relationship(UrgencyLevel)
-    secrecy_id = Column(Integer, ForeignKey("secrecy_level.id", ondelete="RESTRICT"),
-                        nullable=False)
-    secrecy = relationship(SecrecyLevel)
+    field_id, field = reference(Field, index=True)
+    urgency_id, urgency = reference(UrgencyLevel, nullable=False)
+    secrecy_id, secrecy = reference(SecrecyLevel, nullable=False)
     page_count = Column(Integer)
     deadline = Column(Date, index=True)  # hạn xử lý
     recipients = Column(String(500))  # đơn vị hoặc người nhận, as on the paper register
@@ -90,8 +84,7 @@ class IncomingDocument(Model):
     direction = Column(Text)  # the leader's latest direction (ý kiến chỉ đạo)
     # The leader the clerk presented it to (trình): who must direct it (their "chờ chỉ đạo");
     # other leaders who direct may still take it over (app.documents.workflow).
-    submitted_to_id = Column(Integer, ForeignKey("ab_user.id"), index=True)
-    submitted_to = relationship(EofficeUser, foreign_keys=[submitted_to_id])
+    submitted_to_id, submitted_to = reference(EofficeUser, ondelete=None, index=True)
     completed_at = Column(DateTime)
     result_note = Column(Text)
     reply_reference = Column(String(100))  # số, ký hiệu văn bản trả lời
@@ -99,21 +92,16 @@ class IncomingDocument(Model):
     # Nhập bù (Art. 5.4): entered after an outage; arrival_at is the real time, created_at
     # the time of entry.
     backfill_reason = Column(String(500))
-    created_by_id = Column(Integer, ForeignKey("ab_user.id", ondelete="RESTRICT"))
-    created_by = relationship(EofficeUser, foreign_keys=[created_by_id])
+    created_by_id, created_by = reference(EofficeUser)
     created_at = Column(DateTime, nullable=False, default=utcnow)
     updated_at = Column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
 
     files = relationship(DocumentFile, backref=backref("incoming"), order_by=DocumentFile.id,
                          cascade="all, delete-orphan")
-    assignments = relationship("IncomingAssignment", back_populates="document",
-                               order_by="IncomingAssignment.id", cascade="all, delete-orphan")
-    events = relationship("IncomingEvent", back_populates="document",
-                          order_by="IncomingEvent.id", cascade="all, delete-orphan")
+    assignments = lines("IncomingAssignment", "document")
+    events = lines("IncomingEvent", "document")
 
-    @property
-    def state_label(self):
-        return STATES.get(self.state, self.state)
+    state_label = label_of("state", STATES)
 
     @property
     def is_urgent(self):
@@ -146,27 +134,25 @@ class IncomingAssignment(Model):
     __label__ = _l("phân công xử lý")
     # The inbox counts on every grid page read a person's lines by role and state: from this
     # index alone (a decade of lines per person), not row by row (migration 0013_search).
+    # A unit's open lines not given to a person (its leader's inbox and overdue count): from
+    # this one, not from a decade of the unit's lines (migration 0029).
     __table_args__ = (Index("ix_incoming_assignment_inbox", "user_id", "role", "state",
-                            "document_id"),)
+                            "document_id"),
+                      Index("ix_incoming_assignment_unit", "department_id", "state", "user_id"))
 
     id = Column(Integer, primary_key=True)
-    document_id = Column(Integer, ForeignKey("incoming_document.id", ondelete="CASCADE"),
-                         nullable=False, index=True)
-    document = relationship(IncomingDocument, back_populates="assignments")
-    parent_id = Column(Integer, ForeignKey("incoming_assignment.id", ondelete="CASCADE"))
+    document_id, document = part_of(IncomingDocument, "assignments")
+    parent_id = Column(Integer, ForeignKey("incoming_assignment.id", ondelete="CASCADE"),
+                       index=True)
     role = Column(String(10), nullable=False)
-    department_id = Column(Integer, ForeignKey("department.id", ondelete="RESTRICT"),
-                           index=True)
-    department = relationship(Department)
-    user_id = Column(Integer, ForeignKey("ab_user.id", ondelete="RESTRICT"), index=True)
-    user = relationship(EofficeUser, foreign_keys=[user_id])
+    department_id, department = reference(Department)
+    user_id, user = reference(EofficeUser, index=True)
     deadline = Column(Date)
     state = Column(String(10), nullable=False, default=OPEN)
     instruction = Column(Text)  # ý kiến chỉ đạo for this line (the leader's, the unit leader's)
     progress_note = Column(Text)
     result_note = Column(Text)
-    assigned_by_id = Column(Integer, ForeignKey("ab_user.id", ondelete="RESTRICT"))
-    assigned_by = relationship(EofficeUser, foreign_keys=[assigned_by_id])
+    assigned_by_id, assigned_by = reference(EofficeUser)
     assigned_at = Column(DateTime, nullable=False, default=utcnow)  # UTC, the real time
     completed_at = Column(DateTime, index=True)  # the period's completed work (statistics)
     # Nhập bù (Art. 5.4): a step done during an outage and typed in afterwards keeps its real
@@ -176,9 +162,7 @@ class IncomingAssignment(Model):
     completed_entered_at = Column(DateTime)
     completed_backfill_reason = Column(String(500))
 
-    @property
-    def role_label(self):
-        return ASSIGNMENT_ROLES.get(self.role, self.role)
+    role_label = label_of("role", ASSIGNMENT_ROLES)
 
     @property
     def state_label(self):
@@ -193,22 +177,13 @@ class IncomingAssignment(Model):
         return self.user or self.department
 
 
-class IncomingEvent(Model):
+class IncomingEvent(EventLine, Model):
     """The document's history, append-only: who did what, when, with which note."""
     __tablename__ = "incoming_event"
     __label__ = _l("lịch sử xử lý")
 
-    id = Column(Integer, primary_key=True)
-    document_id = Column(Integer, ForeignKey("incoming_document.id", ondelete="CASCADE"),
-                         nullable=False, index=True)
-    document = relationship(IncomingDocument, back_populates="events")
-    actor_id = Column(Integer, ForeignKey("ab_user.id", ondelete="RESTRICT"))
-    actor = relationship(EofficeUser)
-    at = Column(DateTime, nullable=False, default=utcnow)  # when it happened (real time)
-    action = Column(String(30), nullable=False)
-    from_state = Column(String(20))
-    to_state = Column(String(20))
-    note = Column(Text)
+    document_id, document = EventLine.of(IncomingDocument)
+    action, from_state, to_state = EventLine.step(30, 20)
     # Nhập bù (Art. 5.4): set only for a step typed in after an outage.
     entered_at = Column(DateTime)
     backfill_reason = Column(String(500))

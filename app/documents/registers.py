@@ -3,22 +3,29 @@ Sổ theo dõi giải quyết văn bản đến, as a printable page (A4 landsca
 stamped copy of an incoming PDF. The columns are data: a correction is one edit here. A column
 gives a value of its kind (a date, a number, a text): the spreadsheet keeps it (a date cell, a
 number cell), the page shows it as text (app.core.xlsx)."""
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from flask import abort, current_app, g
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from app.catalogs.models import Register, UrgencyLevel
 from app.core.dates import to_date
+from app.core.numbers import row_id
 from app.core.files import file_path
 from app.core.pdf import stamp_arrival
 from app.core.timefmt import format_date, format_datetime, local_to_utc, to_local, today_local
 from app.core.xlsx import Table, cell_text, send_spreadsheet
 from app.documents.access import may_read_registers, visible_incoming
-from app.documents.models import COOPERATE, LEAD, DocumentFile, IncomingDocument
+from app.documents.models import (COOPERATE, LEAD, DocumentFile, IncomingAssignment,
+                                  IncomingDocument)
 from app.extensions import db
 from app.security.signature_checks import signature_summaries
+
+
+BOOK_PAGE_SIZE = 100  # entries on a page of the printable register
+BOOK_CHUNK = 500  # entries read at a time for the spreadsheet
 
 
 def incoming_registers(session):
@@ -105,27 +112,39 @@ def notes_with_signatures(document) -> str:
     return "\n".join(part for part in [document.notes or "", *signed] if part)
 
 
-def book_rows(session, user, register, date_from, date_to):
+def book_rows(user, register, date_from, date_to):
+    """The register's entries of a period that `user` may see, in number order, with what the
+    columns read loaded along (a chunk at a time: no query per row)."""
     start = local_to_utc(datetime.combine(date_from, time.min))
     end = local_to_utc(datetime.combine(date_to + timedelta(days=1), time.min))
-    conditions = [visible_incoming(user), IncomingDocument.register_id == register.id,
-                  IncomingDocument.arrival_number.is_not(None),
-                  IncomingDocument.arrival_at >= start, IncomingDocument.arrival_at < end]
-    rows = list(session.scalars(select(IncomingDocument).where(*conditions)
-                                .order_by(IncomingDocument.arrival_number)))
-    # The signed files' summaries of the same rows: one statement, not one per row.
-    summaries = signature_summaries(session, DocumentFile.incoming_id,
-                                    select(IncomingDocument.id).where(*conditions))
+    return (select(IncomingDocument).where(
+        visible_incoming(user), IncomingDocument.register_id == register.id,
+        IncomingDocument.arrival_number.is_not(None),
+        IncomingDocument.arrival_at >= start, IncomingDocument.arrival_at < end)
+        .order_by(IncomingDocument.arrival_number)
+        .options(selectinload(IncomingDocument.agency),
+                 selectinload(IncomingDocument.document_type),
+                 selectinload(IncomingDocument.urgency),
+                 selectinload(IncomingDocument.events),
+                 selectinload(IncomingDocument.assignments).selectinload(
+                     IncomingAssignment.user),
+                 selectinload(IncomingDocument.assignments).selectinload(
+                     IncomingAssignment.department)))
+
+
+def with_signatures(session, rows):
+    """The signed files' summaries of a chunk of rows (the notes column): one statement."""
+    summaries = signature_summaries(session, DocumentFile.incoming_id, [d.id for d in rows])
     for document in rows:
         document.signature_summaries = summaries.get(document.id, [])
-    return rows
 
 
 def book_response(view, args):
     """GET /incoming/book?register_id=&from=dd/mm/yyyy&to=dd/mm/yyyy&kind=incoming|tracking
-    &format=html|xlsx"""
+    &page=&format=html|xlsx"""
     return render_book(view, args, direction="in", books=BOOKS, default_kind="incoming",
-                       rows_for=book_rows, number_of=lambda d: d.arrival_number,
+                       rows_for=book_rows, number=IncomingDocument.arrival_number,
+                       prepare=with_signatures,
                        widths=WIDTHS)
 
 
@@ -135,45 +154,83 @@ def registers_of(session, direction):
         Register.year.desc(), Register.is_secret, Register.name)))
 
 
-def render_book(view, args, *, direction, books, default_kind, rows_for, number_of,
+def book_period(args, register, today):
+    """The period a register opens on: what was asked, else this month (the register's
+    December for an earlier year's register) — never a whole decade on one page."""
+    year = register.year if register is not None else today.year
+    if year == today.year:
+        default_from, default_to = today.replace(day=1), today
+    elif year < today.year:
+        default_from, default_to = date(year, 12, 1), date(year, 12, 31)
+    else:
+        default_from, default_to = date(year, 1, 1), date(year, 1, 31)
+    date_from = to_date(args.get("from"), default_from)
+    date_to = to_date(args.get("to"), default_to)
+    return date_from, date_to
+
+
+def render_book(view, args, *, direction, books, default_kind, rows_for, number, prepare=None,
                 widths=None):
     """A register printout for a register and a period (cover data, numbered columns), as a
-    printable page or, with format=xlsx, a spreadsheet with the same columns (`widths`: the
-    columns' widths by header). For those who keep or read the registers only
+    printable page of BOOK_PAGE_SIZE entries a page (`?page=`, the last by default) or, with
+    format=xlsx, a spreadsheet of the whole period with the same columns, streamed
+    (`widths`: the columns' widths by header). `rows_for(user, register, from, to)` is the
+    SELECT of the entries in number order (`number`: its number column); `prepare(session,
+    rows)` completes a chunk of rows. For those who keep or read the registers only
     (app.documents.access.may_read_registers)."""
     if not may_read_registers(g.user):
         abort(403)
     session = db.session
     registers = registers_of(session, direction)
-    register = session.get(Register, args.get("register_id", type=int)) if args.get(
-        "register_id", type=int) else (registers[0] if registers else None)
+    register_id = row_id(args.get("register_id"))
+    register = session.get(Register, register_id) if register_id else \
+        (registers[0] if registers else None)
     if register is not None and register.direction != direction:
         register = None
     kind = args.get("kind") if args.get("kind") in books else default_kind
     today = today_local()
-    year_start = today.replace(month=1, day=1) if register is None else \
-        today.replace(year=register.year, month=1, day=1)
-    date_from = to_date(args.get("from"), year_start)
-    date_to = to_date(args.get("to"), min(today, year_start.replace(month=12, day=31)))
-    rows = rows_for(session, g.user, register, date_from, date_to) if register else []
+    date_from, date_to = book_period(args, register, today)
+    query = rows_for(g.user, register, date_from, date_to) if register is not None else None
+    count, first, last = 0, None, None
+    if query is not None:
+        entries = query.order_by(None).subquery()
+        count, first, last = session.execute(select(
+            func.count(), func.min(entries.c[number.key]), func.max(entries.c[number.key]))).one()
     title, columns, sheet = books[kind]
     cover = {
         "agency": current_app.config["AGENCY_NAME"], "title": title,
         "register": register, "year": register.year if register else today.year,
         "date_from": format_date(date_from), "date_to": format_date(date_to),
-        "number_from": number_of(rows[0]) if rows else "",
-        "number_to": number_of(rows[-1]) if rows else "",
+        "number_from": first if first is not None else "",
+        "number_to": last if last is not None else "",
     }
     headers = [h for h, _v in columns]
-    table = ([value(d) for _h, value in columns] for d in rows)
+
+    def table(rows):
+        for chunk in rows:
+            if prepare is not None:
+                prepare(session, chunk)
+            for document in chunk:
+                yield [value(document) for _h, value in columns]
+
     if args.get("format") == "xlsx":
-        return _xlsx_response(cover, headers, table, sheet, widths or {})
+        chunks = session.scalars(query.execution_options(yield_per=BOOK_CHUNK)).partitions() \
+            if query is not None else []
+        return _xlsx_response(cover, headers, table(chunks), sheet, widths or {})
+    pages = max((count + BOOK_PAGE_SIZE - 1) // BOOK_PAGE_SIZE, 1)
+    # Like a paper register, it opens where the latest entries are: the last page.
+    page = min(row_id(args.get("page")) or pages, pages)
+    rows = list(session.scalars(query.limit(BOOK_PAGE_SIZE).offset(
+        (page - 1) * BOOK_PAGE_SIZE))) if query is not None else []
     urgent = [bool(d.urgency and d.urgency.is_urgent) for d in rows]
     return view.render_template(
         "registers/book.html", cover=cover, headers=headers,
-        table=[[cell_text(v) for v in row] for row in table],
+        table=[[cell_text(v) for v in row] for row in table([rows])],
         registers=registers, kind=kind, books=books, title=title, urgent=urgent,
         urgent_levels=urgent_levels(session) if any(urgent) else [],
+        count=count, page=page, pages=pages, first_row=(page - 1) * BOOK_PAGE_SIZE + 1,
+        year_from=format_date(date(cover["year"], 1, 1)),
+        year_to=format_date(date(cover["year"], 12, 31)),
         args={"register_id": register.id if register else "", "from": cover["date_from"],
               "to": cover["date_to"], "kind": kind})
 

@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, func, inspect, or_, select
 from sqlalchemy.orm import aliased, object_session, selectinload
 
+from app.audit import version
 from app.catalogs.models import Agency, DocumentType, Register, SecrecyLevel, UrgencyLevel
 from app.core import search, storage
 from app.core.dates import parse_date, parse_datetime, to_date
@@ -1056,16 +1057,22 @@ def inbox_counts(session, user) -> list[tuple[str, object, int | None]]:
     if workflow.registers(user, None):
         boxes = CLERK_INBOXES + boxes
     counted = [key for key, _label in boxes if key not in UNCOUNTED_INBOXES]
-    # One statement for all the boxes (each a scalar subquery): shown on every grid page.
-    counts = dict(zip(counted, session.execute(select(*[select(func.count()).select_from(
-        inbox_query(user, key).subquery()).scalar_subquery() for key in counted])).one(),
+    # One statement for all the boxes (each a scalar subquery): shown on every grid page and
+    # on the home page, so remembered for this version of the data (app.audit.version).
+    counts = dict(zip(counted, version.remembered(
+        session, "incoming:inboxes", (user.id, today_local(), *counted),
+        lambda: list(session.execute(select(*[select(func.count()).select_from(
+            inbox_query(user, key).subquery()).scalar_subquery() for key in counted])).one())),
         strict=True))
     return [(key, label, counts.get(key)) for key, label in boxes]
 
 
 def inbox_count(session, user, box: str) -> int:
     """How many documents one inbox holds (the same number as its badge)."""
-    return session.scalar(select(func.count()).select_from(inbox_query(user, box).subquery()))
+    return version.remembered(
+        session, "incoming:inbox", (user.id, today_local(), box),
+        lambda: session.scalar(select(func.count()).select_from(
+            inbox_query(user, box).subquery())))
 
 
 class OverdueItem(NamedTuple):
@@ -1092,52 +1099,73 @@ class OverdueItem(NamedTuple):
         return self.document.is_urgent
 
 
+OVERDUE_PAGE = 50  # pieces of work a page of the overdue list
 OVERDUE_GROUPS = {deadlines.DIRECTION: _l("Chờ chỉ đạo của lãnh đạo"),
                   deadlines.PRESENTATION: _l("Chờ trình lãnh đạo (văn thư)")}
 
 
-def overdue_lines(session, user, *, unit_id=None, offset=0, limit=None) -> list[OverdueItem]:
-    """The overdue work on the documents the user may see (of one unit: `unit_id`), a page of
-    it (`offset`, `limit`): the documents waiting for a direction first, then those waiting to
-    be presented, then the lines by unit and person, the oldest deadline first. A line passed
-    to an officer shows through the officer's line (app.documents.deadlines.overdue_items)."""
-    today = today_local()
+def _overdue_rows(user, unit_id, today):
+    """The overdue work items the user may see (of one unit), in the page's order: the
+    documents waiting for a direction first, then those waiting to be presented, then the
+    lines by unit and person, the oldest deadline first."""
     items = deadlines.overdue_items(today, visible_incoming(user), unit_id)
     holder = aliased(EofficeUser)
-    query = (select(items.c.kind, items.c.document_id, items.c.line_id, items.c.unit_id,
-                    items.c.person_id, items.c.deadline)
-             .select_from(items)
-             .outerjoin(Department, Department.id == items.c.unit_id)
-             .outerjoin(holder, holder.id == items.c.person_id)
-             .order_by(items.c.rank, items.c.unit_id.is_(None), Department.sort_order,
-                       Department.name, items.c.person_id.is_not(None), holder.first_name,
-                       holder.last_name, items.c.person_id, items.c.deadline,
-                       items.c.document_id, items.c.line_id)
-             .offset(offset))
-    if limit is not None:
-        query = query.limit(limit)
-    rows = session.execute(query).all()
+    return (select(items.c.kind, items.c.document_id, items.c.line_id, items.c.unit_id,
+                   items.c.person_id, items.c.deadline)
+            .select_from(items)
+            .outerjoin(Department, Department.id == items.c.unit_id)
+            .outerjoin(holder, holder.id == items.c.person_id)
+            .order_by(items.c.rank, items.c.unit_id.is_(None), Department.sort_order,
+                      Department.name, items.c.person_id.is_not(None), holder.first_name,
+                      holder.last_name, items.c.person_id, items.c.deadline,
+                      items.c.document_id, items.c.line_id))
 
+
+def _overdue_items(session, rows, today) -> list[OverdueItem]:
+    """OverdueItems of rows of _overdue_rows, their records loaded in one statement each."""
     def loaded(model, ids):
         ids = {i for i in ids if i is not None}
         return {r.id: r for r in session.scalars(select(model).where(model.id.in_(ids)))} \
             if ids else {}
 
-    documents = loaded(IncomingDocument, [r.document_id for r in rows])
-    lines = loaded(IncomingAssignment, [r.line_id for r in rows])
-    people = loaded(EofficeUser, [r.person_id for r in rows])
-    units = loaded(Department, [r.unit_id for r in rows])
+    documents = loaded(IncomingDocument, [row[1] for row in rows])
+    lines = loaded(IncomingAssignment, [row[2] for row in rows])
+    people = loaded(EofficeUser, [row[4] for row in rows])
+    units = loaded(Department, [row[3] for row in rows])
     result = []
-    for row in rows:
-        document = documents[row.document_id]
-        deadline = row.deadline if isinstance(row.deadline, date) else \
-            date.fromisoformat(str(row.deadline)[:10])
-        person = people.get(row.person_id)
-        if row.kind == deadlines.DIRECTION:
-            person = document.submitted_to
-        result.append(OverdueItem(units.get(row.unit_id), person, lines.get(row.line_id),
-                                  document, (today - deadline).days, row.kind, deadline))
+    for kind, document_id, line_id, unit_id, person_id, deadline in rows:
+        document = documents[document_id]
+        deadline = deadline if isinstance(deadline, date) else \
+            date.fromisoformat(str(deadline)[:10])  # SQLite gives a UNION's date as text
+        person = document.submitted_to if kind == deadlines.DIRECTION else people.get(person_id)
+        result.append(OverdueItem(units.get(unit_id), person, lines.get(line_id), document,
+                                  (today - deadline).days, kind, deadline))
     return result
+
+
+def overdue_lines(session, user, *, unit_id=None, offset=0, limit=None) -> list[OverdueItem]:
+    """A page (`offset`, `limit`: OVERDUE_PAGE) of the overdue work on the documents the user
+    may see (of one unit: `unit_id`), in the order of _overdue_rows. A line passed to an
+    officer shows through the officer's line (app.documents.deadlines.overdue_items). The
+    page's rows are remembered for this version of the data (app.audit.version): sorting the
+    late work of a decade is done once, not at each look."""
+    today = today_local()
+    limit = OVERDUE_PAGE if limit is None else limit
+    rows = version.remembered(
+        session, "incoming:overdue-page", (user.id, unit_id, today, offset, limit),
+        lambda: [tuple(row) for row in session.execute(
+            _overdue_rows(user, unit_id, today).offset(offset).limit(limit))])
+    return _overdue_items(session, rows, today)
+
+
+def all_overdue_lines(session, user, *, unit_id=None, chunk=500):
+    """Every overdue piece of work, as overdue_lines orders them, streamed `chunk` rows at a
+    time (the overdue report's spreadsheet)."""
+    today = today_local()
+    result = session.execute(_overdue_rows(user, unit_id, today),
+                             execution_options={"yield_per": chunk})
+    for rows in result.partitions():
+        yield from _overdue_items(session, rows, today)
 
 
 def overdue_summary(session, user, *, unit_id=None) -> tuple[int, list]:
@@ -1145,14 +1173,19 @@ def overdue_summary(session, user, *, unit_id=None) -> tuple[int, list]:
     documents are overdue (the dashboard's headline), and per group — documents waiting for a
     direction, waiting to be presented, then each unit — [(kind, unit or None, documents,
     pieces of work)], in the order of overdue_lines. A document late in two units counts in
-    each."""
+    each. Remembered for this version of the data, like the pages."""
     today = today_local()
-    items = deadlines.overdue_items(today, visible_incoming(user), unit_id)
-    total = deadlines.overdue_count(session, user, today, unit_id)
-    rows = session.execute(
-        select(items.c.kind, items.c.unit_id, func.min(items.c.rank),
-               func.count(func.distinct(items.c.document_id)), func.count())
-        .group_by(items.c.kind, items.c.unit_id)).all()
+
+    def counted():
+        items = deadlines.overdue_items(today, visible_incoming(user), unit_id)
+        return (deadlines.overdue_count(session, user, today, unit_id),
+                [tuple(row) for row in session.execute(
+                    select(items.c.kind, items.c.unit_id, func.min(items.c.rank),
+                           func.count(func.distinct(items.c.document_id)), func.count())
+                    .group_by(items.c.kind, items.c.unit_id))])
+
+    total, rows = version.remembered(session, "incoming:overdue-summary",
+                                     (user.id, unit_id, today), counted)
     units = {d.id: d for d in session.scalars(select(Department).where(
         Department.id.in_({r[1] for r in rows if r[1] is not None})))} if rows else {}
 

@@ -18,7 +18,9 @@ from app.core.kept_uploads import KeptUploads
 from app.core.numbers import int_or_none
 from app.core.text import vietnamese_sort_key
 from app.core.timefmt import format_date, format_datetime, local_now, to_local
-from app.core.views import EofficeModelView, GridFilter, link_to, VietnameseInterface, urgency_badge
+from app.core.views import (
+    GridFilter, RecordGrid, VietnameseInterface, link_to, or_404, urgency_badge,
+)
 from app.documents import registers, replies, services, workflow
 from app.documents.access import get_visible, may_read_registers, visible_incoming
 from app.documents.forms import IncomingForm, NoteForm
@@ -37,12 +39,6 @@ def _more_conditions(args) -> list:
     signed = signature_condition(args.get("signature"),
                                  DocumentFile.incoming_id == IncomingDocument.id)
     return services.drill_down_conditions(args) + ([signed] if signed is not None else [])
-
-
-VisibleFilter = GridFilter.of(  # `more`: the dashboard's links and the signature filter
-    visible_incoming, ranked=IncomingDocument, more=_more_conditions,
-    box=lambda user, box: IncomingDocument.id.in_(
-        services.inbox_query(user, box).with_only_columns(IncomingDocument.id)))
 
 
 _show_link = link_to("IncomingWorkView.show", "document_id", "number_symbol")
@@ -96,17 +92,20 @@ def deadline_marks(session, ids):
     return deadlines.grid_marks(session, ids)
 
 
-class IncomingView(EofficeModelView):
+class IncomingView(RecordGrid):
     """Danh sách văn bản đến (grid). Reading only: entries are made through the register form."""
+    page = ("IncomingWorkView.show", "document_id")
     computed_columns = {"link": _link_and_files, "select": _select_box,
                         "state_label": _state_and_deadline}
     route_base = "/incoming/list"
     datamodel = VietnameseInterface(IncomingDocument)
     class_permission_name = "IncomingDocument"
-    include_route_methods = {"list", "show"}
     list_template = "incoming/list.html"
     list_title = _l("Văn bản đến")
-    base_filters = [["id", VisibleFilter, lambda: None]]
+    base_filters = GridFilter.base(  # `more`: the dashboard's links and the signature filter
+        visible_incoming, ranked=IncomingDocument, more=_more_conditions,
+        box=lambda user, box: IncomingDocument.id.in_(
+            services.inbox_query(user, box).with_only_columns(IncomingDocument.id)))
     base_order = ("arrival_at", "desc")
     page_size = 25
     list_columns = ["select", "arrival_number", "arrival_at", "link", "agency", "document_type",
@@ -131,20 +130,10 @@ class IncomingView(EofficeModelView):
         g.incoming_with_files, g.incoming_deadlines = deadline_marks(
             db.session, [r.id for r in rows])
 
-    @expose("/show/<int:pk>")
-    @has_access
-    def show(self, pk):
-        """The grid's magnifier opens the document page (which checks visibility)."""
-        return redirect(url_for("IncomingWorkView.show", document_id=pk))
-
-    def render_template(self, template, **kwargs):
-        kwargs.update(
-            inboxes=services.inbox_counts(db.session, g.user),
-            box=request.args.get("box", ""), q=request.args.get("q", ""),
-            can_register=workflow.registers(g.user, None),
-            bulk=_bulk_choices(g.user),
-        )
-        return super().render_template(template, **kwargs)
+    def grid_context(self):
+        return {"inboxes": services.inbox_counts(db.session, g.user),
+                "can_register": workflow.registers(g.user, None),
+                "bulk": _bulk_choices(g.user)}
 
 
 # The grid's "Số, ký hiệu" column links to the document page.
@@ -153,7 +142,6 @@ class IncomingView(EofficeModelView):
 # ---------------------------------------------------------------- work pages
 
 WRITE = {"register", "edit"}
-OVERDUE_PAGE_SIZE = 50
 
 
 class IncomingWorkView(BaseView):
@@ -161,18 +149,16 @@ class IncomingWorkView(BaseView):
     class_permission_name = "IncomingDocument"
     method_permission_name = {
         **{m: "read" for m in ("show", "act", "bulk", "bulk_panel", "download", "stamped",
-                               "overdue", "book")},
-        # the next number of a register is the clerk's, who registers (not the readers')
-        **{m: "write" for m in WRITE | {"preview"}},
+                               "ocr_copy", "overdue", "book")},
+        # the next number of a register is the clerk's, who registers (not the readers'); so
+        # is reading a scan being registered for its fields (`propose`)
+        **{m: "write" for m in WRITE | {"preview", "propose"}},
     }
     default_view = "overdue"
 
     # -- helpers
     def _document_or_404(self, document_id):
-        document = get_visible(db.session, g.user, document_id)
-        if document is None:
-            abort(404)
-        return document
+        return or_404(get_visible(db.session, g.user, document_id))
 
     def _render_form(self, form, document=None, errors=None, duplicates=None, kept=None):
         errors = kept.keep(errors) if kept is not None else errors  # files chosen: kept
@@ -296,6 +282,17 @@ class IncomingWorkView(BaseView):
                 db.session, arrival_date, request.args.get("document_type_id", type=int),
                 request.args.get("urgency_id", type=int))))
 
+    @expose("/propose", methods=["POST"])
+    @has_access
+    def propose(self):
+        """The fields of a scan being registered, read from it (app.documents.prefill): JSON
+        {fields, source, pages, seconds, message}, or {message} with a 4xx. Saves nothing:
+        the form fills its empty fields, marked as proposed, for the clerk to check."""
+        from app.documents import prefill
+
+        body, status = prefill.answer(db.session, g.user, request.files)
+        return jsonify(body), status
+
     # -- the document page
     @expose("/<int:document_id>")
     @has_access
@@ -416,6 +413,23 @@ class IncomingWorkView(BaseView):
         return send_download(data=data, filename=name, mimetype="application/pdf",
                              object_type="incoming_document", object_id=document.id)
 
+    @expose("/<int:document_id>/files/<int:file_id>/ocr")
+    @has_access
+    def ocr_copy(self, document_id, file_id):
+        """The OCR'd copy of a scan, with its text layer ("Bản có lớp chữ"); the received file
+        is never modified. `?view=1`: for the viewer in the page."""
+        from app.core.downloads import view_requested
+        from app.documents import ocr_jobs
+
+        document = self._document_or_404(document_id)
+        record = self._file_or_404(document, file_id)
+        path = ocr_jobs.copy_path(record)
+        if path is None:
+            abort(404)
+        return send_download(path=path, filename=ocr_jobs.copy_filename(record),
+                             mimetype="application/pdf", object_type="incoming_document",
+                             object_id=document.id, view=view_requested())
+
     # -- lists and registers
     @expose("/overdue")
     @has_access
@@ -433,11 +447,11 @@ class IncomingWorkView(BaseView):
         unit_id = unit.id if unit else None
         total, groups = services.overdue_summary(db.session, g.user, unit_id=unit_id)
         pieces = sum(count for *_rest, count in groups)
-        pages = max((pieces + OVERDUE_PAGE_SIZE - 1) // OVERDUE_PAGE_SIZE, 1)
+        size = services.OVERDUE_PAGE
+        pages = max((pieces + size - 1) // size, 1)
         page = min(max(row_id(request.args.get("page")) or 1, 1), pages)
         items = services.overdue_lines(db.session, g.user, unit_id=unit_id,
-                                       offset=(page - 1) * OVERDUE_PAGE_SIZE,
-                                       limit=OVERDUE_PAGE_SIZE)
+                                       offset=(page - 1) * size)
         sections = []  # [(kind, unit, [(person, [item])])] in the page's order
         for item in items:
             if not sections or sections[-1][:2] != (item.kind, item.department):
@@ -519,7 +533,12 @@ def _officer_rows(form):
 
 def register_views(appbuilder):
     from app.documents.api import IncomingApi
+    from app.documents.ocr_jobs import init_ocr
     from app.documents.stamping import IncomingStampView
+
+    from flask import current_app
+
+    init_ocr(current_app._get_current_object())  # OCR of scans: storage hook, worker
 
     register_file_owner(  # Chữ ký số: a file's stored check, for those who see its document
         "incoming", owns=lambda record: record.incoming_id is not None,

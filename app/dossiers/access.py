@@ -7,6 +7,7 @@ the right to see it, and the dossier's PDF and table of contents show the conten
 document only to whoever may see that document."""
 from sqlalchemy import false, or_, select, true
 
+from app.core.db import visible_row
 from app.documents.access import visible_incoming
 from app.security.access import may
 from app.dossiers.models import Dossier
@@ -47,11 +48,7 @@ def visible_dossier(user):
 
 def get_visible(session, user, dossier_id):
     """The dossier if `user` may see it, else None (callers answer 404)."""
-    dossier_id = row_id(dossier_id)
-    if dossier_id is None:
-        return None
-    return session.scalar(select(Dossier).where(Dossier.id == dossier_id,
-                                                visible_dossier(user)))
+    return visible_row(session, Dossier, visible_dossier(user), dossier_id)
 
 
 # ---------------------------------------------------------------- the documents

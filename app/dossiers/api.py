@@ -5,9 +5,10 @@ from flask import request
 from flask_appbuilder.api import expose
 from flask_babel import gettext as _
 
-from app.core.api import NOT_AN_OBJECT, DomainApi, guarded
+from app.core.api import (
+    NOT_AN_OBJECT, SEARCH, DomainApi, guarded, json_fields, json_object, listing,
+)
 from app.core.dates import parse_date
-from app.core.errors import DomainError
 from app.core.downloads import send_download
 from app.core.timefmt import format_date, format_datetime
 from app.core.validation import api_validator
@@ -96,147 +97,101 @@ class DossierApi(DomainApi):
         "update_item": "write", "action": "write",
     }
     openapi_spec_tag = "Hồ sơ công việc"
-
-    def _visible(self, pk):
-        return get_visible(db.session, self.caller(), pk)
+    visible_record = staticmethod(get_visible)
 
     def _full(self, dossier):
         return serialize(dossier, services.toc_rows(db.session, self.caller(), dossier))
 
-    def _body(self):
-        body = request.get_json(silent=True)
-        return body if isinstance(body, dict) else None
-
     @expose("/", methods=["GET"])
     @guarded("get_list")
+    @listing("Visible dossiers, newest first.", SEARCH,
+             "{in: query, name: status, schema: {type: string}, "
+             "description: \"open, closed, handed_over, overdue or mine\"}",
+             returns="dossiers")
     def get_list(self):
-        """Visible dossiers, newest first.
-        ---
-        get:
-          parameters:
-          - {in: query, name: q, schema: {type: string}, description: accent-insensitive search}
-          - {in: query, name: status, schema: {type: string},
-             description: "open, closed, handed_over, overdue or mine"}
-          - {in: query, name: after_id, schema: {type: integer}, description: keyset paging}
-          - {in: query, name: page_size, schema: {type: integer}}
-          responses:
-            200: {description: dossiers}
-        """
         args = request.args
         user = self.caller()
         query = services.visible_query(user)
         if args.get("status"):
-            try:
+            with self.bad_filters():
                 query = query.where(services.box_condition(user, args["status"]))
-            except DomainError as error:
-                return self.response_400(message=str(error))
-        if args.get("q"):
-            query = query.where(services.search_condition(args["q"]))
+        query = self.filtered(query, search=services.search_condition)
         return self.page(query, Dossier, serialize)
 
     @expose("/<int:pk>", methods=["GET"])
     @guarded("get")
     def get(self, pk):
         """A dossier with its table of contents and history."""
-        dossier = self._visible(pk)
-        if dossier is None:
-            return self.response_404()
-        return self.response(200, result=self._full(dossier))
+        return self.response(200, result=self._full(self.visible(pk)))
 
     @expose("/", methods=["POST"])
     @guarded("post")
     def post(self):
         """Open a dossier: {plan_item_id} or {code | abbreviation, title, retention_id,
         start_date, field_id, owner_id, deadline, notes}."""
-        try:
+        with self.refusals():
             dossier = services.open_dossier(db.session, self.caller(),
-                                            data_from_json(self._body()))
-        except DomainError as error:
-            return self._errors(error)
+                                            data_from_json(json_object()))
         return self.response(201, id=dossier.id, result=self._full(dossier))
 
     @expose("/<int:pk>", methods=["PUT"])
     @guarded("put")
     def put(self, pk):
         """Correct an open dossier's details (only the keys given change)."""
-        dossier = self._visible(pk)
-        if dossier is None:
-            return self.response_404()
-        try:
+        dossier = self.visible(pk)
+        with self.refusals():
             services.update_dossier(db.session, self.caller(), dossier,
-                                    data_from_json(self._body()))
-        except DomainError as error:
-            return self._errors(error)
+                                    data_from_json(json_object()))
         return self.response(200, result=self._full(dossier))
 
     @expose("/<int:pk>/items", methods=["POST"])
     @guarded("link")
     def link(self, pk):
         """File a document: {kind: incoming|outgoing|draft, document_id, sheets, notes}."""
-        dossier = self._visible(pk)
-        if dossier is None:
-            return self.response_404()
-        body = self._body() or {}
-        try:
+        dossier, body = self.visible(pk), json_fields()
+        with self.refusals():
             item = services.link_document(db.session, self.caller(), dossier, body.get("kind"),
                                           body.get("document_id"), body.get("sheets"),
                                           body.get("notes"))
-        except DomainError as error:
-            return self._errors(error)
         return self.response(201, id=item.id, result=self._full(dossier))
 
     @expose("/<int:pk>/items/<int:item_id>", methods=["PUT"])
     @guarded("update_item")
     def update_item(self, pk, item_id):
         """Sheet numbers, notes, position of a filed document (only the keys given change)."""
-        dossier = self._visible(pk)
-        if dossier is None:
-            return self.response_404()
-        body = self._body() or {}
+        dossier, body = self.visible(pk), json_fields()
         keep = [k for k in ("sheets", "notes") if k not in body]
-        try:
+        with self.refusals():
             services.update_item(db.session, self.caller(), dossier, item_id,
                                  sheets=body.get("sheets"), notes=body.get("notes"),
                                  position=body.get("position"), keep=keep)
-        except DomainError as error:
-            return self._errors(error)
         return self.response(200, result=self._full(dossier))
 
     @expose("/<int:pk>/items/<int:item_id>", methods=["DELETE"])
     @guarded("unlink")
     def unlink(self, pk, item_id):
-        dossier = self._visible(pk)
-        if dossier is None:
-            return self.response_404()
-        try:
+        dossier = self.visible(pk)
+        with self.refusals():
             services.unlink_document(db.session, self.caller(), dossier, item_id)
-        except DomainError as error:
-            return self._errors(error)
         return self.response(200, result=self._full(dossier))
 
     @expose("/<int:pk>/actions/<action>", methods=["POST"])
     @guarded("action")
     def action(self, pk, action):
         """close, handover, reopen {note}."""
-        dossier = self._visible(pk)
-        if dossier is None:
-            return self.response_404()
+        dossier = self.visible(pk)
         if action not in {a for _s, a in workflow.TRANSITIONS}:
             return self.response_404()
-        body = self._body() or {}
-        try:
-            services.apply_action(db.session, self.caller(), dossier, action, body.get("note"))
-        except DomainError as error:
-            return self._errors(error)
+        with self.refusals():
+            services.apply_action(db.session, self.caller(), dossier, action,
+                                  json_fields().get("note"))
         return self.response(200, result=self._full(dossier))
 
     @expose("/<int:pk>/pdf", methods=["GET"])
     @guarded("pdf")
     def pdf(self, pk):
         """The dossier as one PDF: contents page(s), then the documents in order."""
-        dossier = self._visible(pk)
-        if dossier is None:
-            return self.response_404()
+        dossier = self.visible(pk)
         data, _contents_pages = dossier_pdf(db.session, self.caller(), dossier)
         return send_download(data=data, filename=pdf_filename(dossier),
                              mimetype="application/pdf", object_type="dossier",

@@ -8,6 +8,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import relationship
 
 from app.catalogs.models import Field, RetentionPeriod
+from app.core.model_mixins import EventLine, label_of, lines, part_of, reference
 from app.core.timefmt import utcnow
 from app.documents.models import IncomingDocument
 from app.org.models import Department, EofficeUser
@@ -36,11 +37,8 @@ class DossierPlanItem(Model):
     code = Column(String(30), nullable=False)  # số và ký hiệu hồ sơ: 01.TCCB
     heading = Column(String(200))  # đề mục, e.g. "I. Tổ chức, cán bộ"
     title = Column(String(500), nullable=False)  # tiêu đề hồ sơ
-    retention_id = Column(Integer, ForeignKey("retention_period.id", ondelete="RESTRICT"),
-                          nullable=False)
-    retention = relationship(RetentionPeriod)
-    creator_department_id = Column(Integer, ForeignKey("department.id", ondelete="RESTRICT"))
-    creator_department = relationship(Department)
+    retention_id, retention = reference(RetentionPeriod, nullable=False)
+    creator_department_id, creator_department = reference(Department)
     notes = Column(Text)
     created_at = Column(DateTime, nullable=False, default=utcnow)
 
@@ -59,17 +57,10 @@ class Dossier(Model):
     year = Column(Integer, nullable=False, index=True)
     code = Column(String(30), nullable=False)  # số và ký hiệu hồ sơ, unique in the year
     title = Column(String(500), nullable=False)
-    field_id = Column(Integer, ForeignKey("field.id", ondelete="RESTRICT"), index=True)
-    field = relationship(Field)
-    owner_id = Column(Integer, ForeignKey("ab_user.id", ondelete="RESTRICT"), nullable=False,
-                      index=True)
-    owner = relationship(EofficeUser, foreign_keys=[owner_id])
-    department_id = Column(Integer, ForeignKey("department.id", ondelete="RESTRICT"),
-                           index=True)
-    department = relationship(Department)
-    retention_id = Column(Integer, ForeignKey("retention_period.id", ondelete="RESTRICT"),
-                          nullable=False)
-    retention = relationship(RetentionPeriod)
+    field_id, field = reference(Field, index=True)
+    owner_id, owner = reference(EofficeUser, nullable=False, index=True)
+    department_id, department = reference(Department, index=True)
+    retention_id, retention = reference(RetentionPeriod, nullable=False)
     plan_item_id = Column(Integer, ForeignKey("dossier_plan_item.id", ondelete="RESTRICT"),
                           index=True)
     plan_item = relationship(DossierPlanItem, backref="dossiers")
@@ -79,8 +70,7 @@ class Dossier(Model):
     status = Column(String(12), nullable=False, default=OPEN, index=True)
     notes = Column(Text)
     search_text = Column(Text, nullable=False, default="")  # folded, app.core.text.fold
-    created_by_id = Column(Integer, ForeignKey("ab_user.id", ondelete="RESTRICT"))
-    created_by = relationship(EofficeUser, foreign_keys=[created_by_id])
+    created_by_id, created_by = reference(EofficeUser)
     created_at = Column(DateTime, nullable=False, default=utcnow)
     updated_at = Column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
     closed_at = Column(DateTime)
@@ -88,12 +78,9 @@ class Dossier(Model):
 
     items = relationship("DossierItem", back_populates="dossier",
                          order_by="DossierItem.position", cascade="all, delete-orphan")
-    events = relationship("DossierEvent", back_populates="dossier", order_by="DossierEvent.id",
-                          cascade="all, delete-orphan")
+    events = lines("DossierEvent", "dossier")
 
-    @property
-    def status_label(self):
-        return STATUSES.get(self.status, self.status)
+    status_label = label_of("status", STATUSES)
 
     @property
     def is_open(self):
@@ -124,23 +111,15 @@ class DossierItem(Model):
     )
 
     id = Column(Integer, primary_key=True)
-    dossier_id = Column(Integer, ForeignKey("dossier.id", ondelete="CASCADE"), nullable=False,
-                        index=True)
-    dossier = relationship(Dossier, back_populates="items")
-    incoming_id = Column(Integer, ForeignKey("incoming_document.id", ondelete="RESTRICT"),
-                         index=True)
-    incoming = relationship(IncomingDocument)
-    outgoing_id = Column(Integer, ForeignKey("outgoing_document.id", ondelete="RESTRICT"),
-                         index=True)
-    outgoing = relationship(OutgoingDocument)
+    dossier_id, dossier = part_of(Dossier, "items")
+    incoming_id, incoming = reference(IncomingDocument, index=True)
+    outgoing_id, outgoing = reference(OutgoingDocument, index=True)
     # A discarded draft leaves the dossiers it was in; issued documents are never deleted.
-    draft_id = Column(Integer, ForeignKey("draft.id", ondelete="CASCADE"), index=True)
-    draft = relationship(Draft)
+    draft_id, draft = reference(Draft, ondelete="CASCADE", index=True)
     position = Column(Integer, nullable=False, default=1)  # order in the dossier
     sheets = Column(String(30))  # tờ số, e.g. "05" or "05-09"
     notes = Column(String(500))
-    added_by_id = Column(Integer, ForeignKey("ab_user.id", ondelete="RESTRICT"))
-    added_by = relationship(EofficeUser)
+    added_by_id, added_by = reference(EofficeUser)
     added_at = Column(DateTime, nullable=False, default=utcnow)
 
     @property
@@ -162,20 +141,11 @@ class DossierItem(Model):
         return self.incoming_id or self.outgoing_id or self.draft_id
 
 
-class DossierEvent(Model):
+class DossierEvent(EventLine, Model):
     """The dossier's history, append-only: opened, closed, handed over, reopened (with the
     reason), documents filed and removed."""
     __tablename__ = "dossier_event"
     __label__ = _l("lịch sử hồ sơ")
 
-    id = Column(Integer, primary_key=True)
-    dossier_id = Column(Integer, ForeignKey("dossier.id", ondelete="CASCADE"), nullable=False,
-                        index=True)
-    dossier = relationship(Dossier, back_populates="events")
-    actor_id = Column(Integer, ForeignKey("ab_user.id", ondelete="RESTRICT"))
-    actor = relationship(EofficeUser)
-    at = Column(DateTime, nullable=False, default=utcnow)
-    action = Column(String(30), nullable=False)
-    from_status = Column(String(12))
-    to_status = Column(String(12))
-    note = Column(Text)
+    dossier_id, dossier = EventLine.of(Dossier)
+    action, from_status, to_status = EventLine.step(30, 12)

@@ -659,39 +659,33 @@ def find_documents(session, user, dossier, text="", limit=15, kinds=None) -> lis
     have = {kind: {getattr(i, column) for i in dossier.items if getattr(i, column)}
             for kind, column in ITEM_COLUMN.items()}
 
-    if INCOMING in kinds:
-        query = select(IncomingDocument).where(access.document_condition(INCOMING, user))
+    def candidates(kind, model, visible, matching, number, when):
+        """The newest `limit` rows of `model` the user may see (`matching()` the text), not in
+        the dossier yet."""
+        query = select(model).where(visible)
         if text:
-            query = query.where(search.matches(IncomingDocument, text))
-        if have[INCOMING]:
-            query = query.where(IncomingDocument.id.not_in(have[INCOMING]))
-        for doc in session.scalars(query.order_by(IncomingDocument.id.desc()).limit(limit)):
-            found.append(Candidate(INCOMING, doc.id, doc.number_symbol, doc.document_date,
+            query = query.where(matching())
+        if have[kind]:
+            query = query.where(model.id.not_in(have[kind]))
+        for doc in session.scalars(query.order_by(model.id.desc()).limit(limit)):
+            found.append(Candidate(kind, doc.id, number(doc), when(doc),
                                    f"{_type_name(doc)}: {doc.excerpt}"))
 
+    if INCOMING in kinds:
+        candidates(INCOMING, IncomingDocument, access.document_condition(INCOMING, user),
+                   lambda: search.matches(IncomingDocument, text),
+                   lambda doc: doc.number_symbol, lambda doc: doc.document_date)
     rule_outgoing, rule_draft = access.outgoing_rules()
-    rule_outgoing = rule_outgoing if OUTGOING in kinds else None
-    rule_draft = rule_draft if DRAFT in kinds else None
-    if rule_outgoing is not None:  # the same full-text condition as incoming documents
-        query = select(OutgoingDocument).where(rule_outgoing(user))
-        if text:
-            query = query.where(search.matches(OutgoingDocument, text))
-        if have[OUTGOING]:
-            query = query.where(OutgoingDocument.id.not_in(have[OUTGOING]))
-        for doc in session.scalars(query.order_by(OutgoingDocument.id.desc()).limit(limit)):
-            found.append(Candidate(OUTGOING, doc.id, doc.number_symbol, doc.issued_date,
-                                   f"{_type_name(doc)}: {doc.excerpt}"))
-    if rule_draft is not None:
-        query = select(Draft).where(rule_draft(user))
-        if text:
-            query = query.where(and_(*[func.lower(Draft.excerpt).contains(w, autoescape=True)
-                                       for w in text.lower().split()]))
-        if have[DRAFT]:
-            query = query.where(Draft.id.not_in(have[DRAFT]))
-        for doc in session.scalars(query.order_by(Draft.id.desc()).limit(limit)):
-            found.append(Candidate(DRAFT, doc.id, str(_l("Dự thảo")),
-                                   doc.created_at.date() if doc.created_at else None,
-                                   f"{_type_name(doc)}: {doc.excerpt}"))
+    if OUTGOING in kinds and rule_outgoing is not None:  # the same full text as incoming
+        candidates(OUTGOING, OutgoingDocument, rule_outgoing(user),
+                   lambda: search.matches(OutgoingDocument, text),
+                   lambda doc: doc.number_symbol, lambda doc: doc.issued_date)
+    if DRAFT in kinds and rule_draft is not None:
+        candidates(DRAFT, Draft, rule_draft(user),
+                   lambda: and_(*[func.lower(Draft.excerpt).contains(w, autoescape=True)
+                                  for w in text.lower().split()]),
+                   lambda doc: str(_l("Dự thảo")),
+                   lambda doc: doc.created_at.date() if doc.created_at else None)
     return found
 
 

@@ -19,7 +19,9 @@ from app.core.downloads import send_download, view_requested
 from app.core.forms import VietnameseDateField
 from app.core.timefmt import today_local
 from app.core.validation import BoundedIntegerField, form_validator
-from app.core.views import EofficeModelView, GridFilter, link_to, VietnameseInterface
+from app.core.views import (
+    EofficeModelView, GridFilter, RecordGrid, VietnameseInterface, link_to, or_404,
+)
 from app.dossiers import services, workflow
 from app.dossiers.access import get_visible, row_id, visible_dossier
 from app.dossiers.models import ITEM_KINDS, STATUSES, Dossier, DossierPlanItem
@@ -39,10 +41,6 @@ LABELS = {
 }
 
 
-DossierFilter = GridFilter.of(visible_dossier, box=services.box_condition,
-                              search=services.search_condition)
-
-
 def _status_badge(dossier):
     badge = Markup('<span class="label label-{} dossier-status">{}</span>').format(
         {"open": "info", "closed": "default", "handed_over": "success"}.get(dossier.status,
@@ -57,18 +55,18 @@ def _status_badge(dossier):
 # Computed columns of the grid.
 
 
-class DossierView(EofficeModelView):
+class DossierView(RecordGrid):
     """Danh sách hồ sơ công việc (grid). Dossiers are opened and changed on their own pages."""
-    computed_columns = {"link": link_to("DossierWorkView.show", "dossier_id", "code"),
-                        "status_badge": _status_badge,
+    page = ("DossierWorkView.show", "dossier_id")
+    computed_columns = {"link": link_to(*page, "code"), "status_badge": _status_badge,
                         "item_count": lambda dossier: len(dossier.items)}
     route_base = "/dossiers/list"
     datamodel = VietnameseInterface(Dossier)
     class_permission_name = "Dossier"
-    include_route_methods = {"list", "show"}
     list_template = "dossiers/list.html"
     list_title = _l("Hồ sơ công việc")
-    base_filters = [["id", DossierFilter, lambda: None]]
+    base_filters = GridFilter.base(visible_dossier, box=services.box_condition,
+                                   search=services.search_condition)
     base_order = ("start_date", "desc")
     list_columns = ["link", "title", "owner", "department", "retention", "start_date",
                     "deadline", "item_count", "status_badge"]
@@ -77,17 +75,9 @@ class DossierView(EofficeModelView):
                       "start_date", "end_date", "deadline"]
     label_columns = LABELS
 
-    @expose("/show/<int:pk>")
-    @has_access
-    def show(self, pk):
-        """The grid's magnifier opens the dossier page (which checks visibility)."""
-        return redirect(url_for("DossierWorkView.show", dossier_id=pk))
-
-    def render_template(self, template, **kwargs):
-        kwargs.update(boxes=services.box_counts(db.session, g.user),
-                      box=request.args.get("box", ""), q=request.args.get("q", ""),
-                      can_open=workflow.can_create(g.user))
-        return super().render_template(template, **kwargs)
+    def grid_context(self):
+        return {"boxes": services.box_counts(db.session, g.user),
+                "can_open": workflow.can_create(g.user)}
 
 
 # ---------------------------------------------------------------- forms
@@ -167,10 +157,7 @@ class DossierWorkView(BaseView):
     default_view = "new"
 
     def _dossier_or_404(self, dossier_id):
-        dossier = get_visible(db.session, g.user, dossier_id)
-        if dossier is None:
-            abort(404)
-        return dossier
+        return or_404(get_visible(db.session, g.user, dossier_id))
 
     def _render_form(self, form, dossier=None, errors=None):
         title = _("Sửa hồ sơ %(code)s", code=dossier.code) if dossier else _("Mở hồ sơ công việc")

@@ -10,7 +10,7 @@ from flask_appbuilder.api import expose, safe
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from app.core.api import NOT_AN_OBJECT, DomainApi, guarded, json_object
+from app.core.api import DomainApi, guarded, json_fields
 from app.core.errors import DomainError
 from app.core.downloads import send_download
 from app.core.timefmt import format_datetime
@@ -106,13 +106,12 @@ class ExchangeApi(DomainApi):
     @guarded("queue")
     def queue(self):
         """Packages received (state: queued = Chờ vào sổ, registered, returned, applied)."""
-        query = select(ExchangeInbound)
-        if request.args.get("state"):
-            query = query.where(ExchangeInbound.state == request.args["state"])
+        query = self.filtered(select(ExchangeInbound), state=ExchangeInbound.state)
         return self.page(query, ExchangeInbound, serialize_inbound)
 
-    def _inbound(self, pk):
-        return db.session.get(ExchangeInbound, pk) if 0 < pk < 2**31 else None
+    def _row(self, model, pk):
+        """The row `pk` of `model`, else the request is answered 404."""
+        return self.found(db.session.get(model, pk) if 0 < pk < 2**31 else None)
 
     @expose("/queue/<int:pk>/register", methods=["POST"])
     @guarded("register")
@@ -120,13 +119,11 @@ class ExchangeApi(DomainApi):
         """Vào sổ a queued package: {"register_id": …, "fields": {corrections, as PUT
         /api/v1/incoming/<id> takes them}, "confirm_duplicate": bool} — the corrections and
         the number in one transaction (status 03 goes back)."""
-        inbound = self._inbound(pk)
-        if inbound is None or inbound.incoming is None:
+        inbound = self._row(ExchangeInbound, pk)
+        if inbound.incoming is None:
             return self.response_404()
-        body = json_object()
-        if body is None:
-            return self.response_400(message=str(NOT_AN_OBJECT))
-        try:
+        body = self.body()
+        with self.refusals():
             if not isinstance(body.get("register_id"), int):
                 raise incoming_services.FormErrors({"register_id": [_("Chọn sổ văn bản đến.")]})
             fields = body.get("fields")
@@ -134,22 +131,16 @@ class ExchangeApi(DomainApi):
                 db.session, self.caller(), inbound.incoming, body["register_id"],
                 data_from_json(fields) if fields is not None else None,
                 confirm_duplicate=fields is None or bool(body.get("confirm_duplicate")))
-        except DomainError as error:
-            return self._errors(error)
         return self.response(200, id=document.id, arrival_number=document.arrival_number)
 
     @expose("/queue/<int:pk>/return", methods=["POST"])
     @guarded("give_back")
     def give_back(self, pk):
         """Trả lại a queued package: {"reason": …} (status 02 goes back)."""
-        inbound = self._inbound(pk)
-        if inbound is None:
-            return self.response_404()
-        body = request.get_json(silent=True) or {}
-        try:
-            services.return_inbound(db.session, self.caller(), inbound, body.get("reason"))
-        except DomainError as error:
-            return self._errors(error)
+        inbound = self._row(ExchangeInbound, pk)
+        with self.refusals():
+            services.return_inbound(db.session, self.caller(), inbound,
+                                    json_fields().get("reason"))
         return self.response(200, result=serialize_inbound(inbound))
 
     @expose("/import", methods=["POST"])
@@ -167,35 +158,26 @@ class ExchangeApi(DomainApi):
         if request.args.get("outgoing_id", type=int):
             query = query.where(ExchangeOutbox.outgoing_id == request.args.get(
                 "outgoing_id", type=int))
-        if request.args.get("state"):
-            query = query.where(ExchangeOutbox.state == request.args["state"])
+        query = self.filtered(query, state=ExchangeOutbox.state)
         return self.page(query, ExchangeOutbox, serialize_outbox)
 
     @expose("/outbox/<int:pk>/retry", methods=["POST"])
     @guarded("resend")
     def resend(self, pk):
-        row = db.session.get(ExchangeOutbox, pk) if 0 < pk < 2**31 else None
-        if row is None:
-            return self.response_404()
-        try:
+        row = self._row(ExchangeOutbox, pk)
+        with self.refusals():
             services.retry(db.session, self.caller(), row)
-        except DomainError as error:
-            return self._errors(error)
         return self.response(200, result=serialize_outbox(row))
 
     @expose("/outgoing/<int:pk>/edxml", methods=["GET"])
     @guarded("package")
     def package(self, pk):
         """An issued document as an .edxml file."""
-        document = db.session.scalar(select(OutgoingDocument).where(
-            OutgoingDocument.id == pk, visible_outgoing(self.caller()))) \
-            if 0 < pk < 2**31 else None
-        if document is None:
-            return self.response_404()
-        try:
+        document = self.found(db.session.scalar(select(OutgoingDocument).where(
+            OutgoingDocument.id == pk, visible_outgoing(self.caller())))
+            if 0 < pk < 2**31 else None)
+        with self.refusals():
             data = services.export_package(document)
-        except DomainError as error:
-            return self._errors(error)
         return send_download(data=data, mimetype="application/xml",
                              filename=f"{document.number_symbol.replace('/', '-')}.edxml",
                              object_type="outgoing_document", object_id=document.id)

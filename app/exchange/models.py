@@ -11,6 +11,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import relationship
 
 from app.catalogs.models import Agency
+from app.core.model_mixins import label_of, reference
 from app.core.timefmt import utcnow
 
 # edXML status codes (DOMAIN.md §2).
@@ -43,9 +44,7 @@ class ExchangePartner(Model):
     __label__ = _l("cơ quan liên thông")
 
     id = Column(Integer, primary_key=True)
-    agency_id = Column(Integer, ForeignKey("agency.id", ondelete="RESTRICT"), nullable=False,
-                       unique=True)
-    agency = relationship(Agency)
+    agency_id, agency = reference(Agency, nullable=False, unique=True)
     endpoint_url = Column(String(500))  # their /api/v1/exchange/inbox; empty: file only
     outbound_token = Column(String(200))
     inbound_token_hash = Column(String(64), unique=True)
@@ -73,9 +72,7 @@ class ExchangeOutbox(Model):
     __label__ = _l("hàng đợi gửi liên thông")
 
     id = Column(Integer, primary_key=True)
-    partner_id = Column(Integer, ForeignKey("exchange_partner.id", ondelete="RESTRICT"),
-                        nullable=False, index=True)
-    partner = relationship(ExchangePartner)
+    partner_id, partner = reference(ExchangePartner, nullable=False, index=True)
     kind = Column(String(10), nullable=False)  # "package" | "status"
     document_key = Column(String(120), nullable=False, index=True)  # edXML DocumentId
     business_type = Column(SmallInteger, nullable=False, default=NEW)
@@ -99,9 +96,7 @@ class ExchangeOutbox(Model):
     created_at = Column(DateTime, nullable=False, default=utcnow)
     sent_at = Column(DateTime)
 
-    @property
-    def state_label(self):
-        return OUTBOX_STATES.get(self.state, self.state)
+    state_label = label_of("state", OUTBOX_STATES)
 
     @property
     def remote_label(self):
@@ -133,8 +128,7 @@ class ExchangeInbound(Model):
                                        "sequence", name="uq_exchange_inbound_arrival"),)
 
     id = Column(Integer, primary_key=True)
-    partner_id = Column(Integer, ForeignKey("exchange_partner.id", ondelete="SET NULL"))
-    partner = relationship(ExchangePartner)
+    partner_id, partner = reference(ExchangePartner, ondelete="SET NULL")
     source = Column(String(10), nullable=False, default="network")  # "network" | "file"
     from_organ_id = Column(String(30), nullable=False)
     from_name = Column(String(200))

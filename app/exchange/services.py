@@ -677,7 +677,9 @@ def return_inbound(session, user, inbound, reason):
         document.state == incoming_services.PENDING
     if not waiting and not (inbound.state == RECEIVED and document is None):
         raise DomainError(_l("Chỉ trả lại được văn bản đang chờ vào sổ."))
-    stored = [f.storage_name for f in document.files] if document is not None else []
+    # the files and their OCR'd copies (app.documents.ocr_jobs)
+    stored = [name for f in document.files for name in (f.storage_name, f.ocr_storage_name)
+              if name] if document is not None else []
     if document is not None:
         settle_all(session, f"incoming:{document.id}", kinds=["incoming.arrived"])
         session.delete(document)

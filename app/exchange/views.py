@@ -14,7 +14,9 @@ from markupsafe import Markup
 
 from app.core.errors import DomainError
 from app.core.downloads import send_download
-from app.core.views import EofficeModelView, VietnameseInterface
+from app.core.views import (
+    EofficeModelView, VietnameseInterface, flash_error, method_permissions, posted_or_404,
+)
 from app.exchange import edxml, services, worker
 from app.exchange.models import (
     BUSINESS_TYPES, CHANNELS, DIRECT, INBOUND_STATES, QUEUED, RECEIVED, REGISTERED, RETURNED,
@@ -32,8 +34,8 @@ LIMIT = 50  # rows per page of the overview's tables
 class ExchangeView(BaseView):
     route_base = "/exchange"
     class_permission_name = "Exchange"
-    method_permission_name = {"index": "read", "package": "read", "upload": "write",
-                              "give_back": "write", "resend": "write", "token": "write"}
+    method_permission_name = method_permissions(read=("index", "package"),
+                                                write=("upload", "give_back", "resend", "token"))
     default_view = "index"
 
     @expose("/")
@@ -103,18 +105,12 @@ class ExchangeView(BaseView):
     @expose("/inbound/<int:inbound_id>/return", methods=["POST"])
     @has_access
     def give_back(self, inbound_id):
-        inbound = db.session.get(ExchangeInbound, inbound_id)
-        if inbound is None or not FlaskForm().validate():
-            abort(404 if inbound is None else 400)
+        inbound = posted_or_404(db.session.get(ExchangeInbound, inbound_id))
         document_id = inbound.incoming_id
         try:
             services.return_inbound(db.session, g.user, inbound, request.form.get("reason"))
         except DomainError as error:
-            db.session.rollback()
-            errors = getattr(error, "errors", None) or {"": [error]}
-            for messages in errors.values():
-                for message in messages:
-                    flash(str(message), "danger")
+            flash_error(error)
             if document_id:
                 return redirect(url_for("IncomingWorkView.show", document_id=document_id))
             return redirect(url_for(".index"))
@@ -124,9 +120,7 @@ class ExchangeView(BaseView):
     @expose("/outbox/<int:row_id>/retry", methods=["POST"])
     @has_access
     def resend(self, row_id):
-        row = db.session.get(ExchangeOutbox, row_id)
-        if row is None or not FlaskForm().validate():
-            abort(404 if row is None else 400)
+        row = posted_or_404(db.session.get(ExchangeOutbox, row_id))
         try:
             services.retry(db.session, g.user, row)
             flash(_("Tin sẽ được gửi lại trong lượt gửi tới."), "success")
@@ -155,9 +149,7 @@ class ExchangeView(BaseView):
     @has_access
     def token(self, partner_id):
         """A new secret for the partner to present to us: shown once, only its hash kept."""
-        partner = db.session.get(ExchangePartner, partner_id)
-        if partner is None or not FlaskForm().validate():
-            abort(404 if partner is None else 400)
+        partner = posted_or_404(db.session.get(ExchangePartner, partner_id))
         token = services.new_inbound_token(db.session, partner)
         return self.render_template("exchange/token.html", title=_("Mã xác thực mới"),
                                     partner=partner, token=token)

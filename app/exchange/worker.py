@@ -18,10 +18,9 @@ import urllib.request
 from datetime import timedelta
 from pathlib import Path
 
-import click
 from sqlalchemy import or_, select, update
 
-from app.core.files import process_lock
+from app.core.files import may_start_worker, process_lock
 from app.core.timefmt import utcnow
 from app.exchange import platform, services
 from app.exchange.models import PENDING, PLATFORM, SENDING, ExchangeOutbox
@@ -142,11 +141,8 @@ def http_post(url: str, token: str, payload: str):
 def start(app) -> threading.Thread | None:
     """Start the worker thread of a serving process: not when disabled, not in tests, not in
     a CLI command (as app.ops.backup.start_scheduler)."""
-    if not app.config.get("EXCHANGE_WORKER_ENABLED", True) or app.config.get("TESTING"):
+    if not may_start_worker(app, "EXCHANGE_WORKER_ENABLED", _started):
         return None
-    if click.get_current_context(silent=True) is not None or _started.is_set():
-        return None
-    _started.set()
     thread = threading.Thread(target=_loop, args=(app,), name="eoffice-exchange", daemon=True)
     thread.start()
     return thread

@@ -17,7 +17,6 @@ from datetime import datetime, time
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
 
 from app.audit.services import record
 from app.catalogs.models import (
@@ -25,6 +24,7 @@ from app.catalogs.models import (
     check_electronic_id,
 )
 from app.catalogs.seed_data import registers_for
+from app.core.db import unit_of_work
 from app.core.errors import DomainError
 from app.core.text import fold, nfc, number_symbol_key
 from app.core.timefmt import local_now, local_to_utc
@@ -789,7 +789,9 @@ def run_import(session, user, kind_key, table, header_line, mapping, options, *,
     """Check everything again and write the valid rows in one transaction; on any failure
     nothing is saved. Returns the summary (counts, the rows left out with their errors)."""
     session.rollback()  # a fresh transaction: the checks and the writes see the same data
-    try:
+    with unit_of_work(session, _l(
+            "Nhập không thành công (dữ liệu vừa bị thay đổi bởi người khác hoặc không hợp lệ). "
+            "Chưa lưu dòng nào; vui lòng thử lại."), log="import failed"):
         analysis, importer = analyse(session, user, kind_key, table, header_line, mapping,
                                      options, progress)
         if len(analysis.valid) != expected:
@@ -807,15 +809,6 @@ def run_import(session, user, kind_key, table, header_line, mapping, options, *,
                      add=number(counts["add"]), update=number(counts["update"]),
                      same=number(counts["same"]), errors=number(analysis.error_count))
         record(session, "import", object_type=importer.object_type, summary=summary)
-        session.commit()
-    except DomainError:
-        session.rollback()
-        raise
-    except SQLAlchemyError as error:
-        session.rollback()
-        current_app.logger.warning("import failed: %s", error)
-        raise DomainError(_l("Nhập không thành công (dữ liệu vừa bị thay đổi bởi người khác "
-                             "hoặc không hợp lệ). Chưa lưu dòng nào; vui lòng thử lại.")) from error
     return {"summary": str(summary), "total": analysis.total, "counts": counts,
             "errors": analysis.error_count, "notes": analysis.notes,
             "error_rows": [{"line": row.line, "errors": row.errors}

@@ -9,6 +9,7 @@ page, edit, actions, images, REST, the portal).
 Nobody else. Deny by default."""
 from sqlalchemy import and_, exists, false, or_, select
 
+from app.core.db import visible_row
 from app.core.timefmt import utcnow
 from app.news.models import DRAFT, PUBLISHED, NewsImage, NewsItem, news_item_image
 from app.security.access import has_role, role_names
@@ -57,20 +58,9 @@ def visible_news(user, now=None):
     return or_(*seen)
 
 
-def _as_id(value):
-    try:
-        value = int(value)
-    except (TypeError, ValueError):
-        return None
-    return value if 0 < value < 2**31 else None
-
-
 def get_visible(session, user, news_id):
     """The item if `user` may see it, else None (callers answer 404)."""
-    news_id = _as_id(news_id)
-    if news_id is None:
-        return None
-    return session.scalar(select(NewsItem).where(NewsItem.id == news_id, visible_news(user)))
+    return visible_row(session, NewsItem, visible_news(user), news_id)
 
 
 def visible_image(user):
@@ -84,8 +74,4 @@ def visible_image(user):
 
 
 def get_visible_image(session, user, image_id):
-    image_id = _as_id(image_id)
-    if image_id is None:
-        return None
-    return session.scalar(select(NewsImage).where(NewsImage.id == image_id,
-                                                  visible_image(user)))
+    return visible_row(session, NewsImage, visible_image(user), image_id)

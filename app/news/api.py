@@ -5,8 +5,10 @@ from flask_appbuilder.api import expose
 from flask_babel import gettext as _
 
 from app.core import dates
-from app.core.api import NOT_AN_OBJECT, DomainApi, guarded
-from app.core.errors import DomainError
+from app.core.api import (
+    NOT_AN_OBJECT, STATE, DomainApi, actions, guarded, history, json_fields, listing, person,
+    text_field,
+)
 from app.core.timefmt import format_datetime
 from app.extensions import db
 from app.news import services, workflow
@@ -33,10 +35,6 @@ def data_from_body(body) -> dict:
     return data
 
 
-def _person(user):
-    return {"id": user.id, "name": user.full_name} if user else None
-
-
 def serialize(item, user=None, full=False) -> dict:
     result = {
         "id": item.id,
@@ -47,7 +45,7 @@ def serialize(item, user=None, full=False) -> dict:
         "category": {"id": item.category.id, "name": item.category.name},
         "featured": item.featured,
         "cover_url": item.cover_image.url if item.cover_image else None,
-        "author": _person(item.author),
+        "author": person(item.author),
         "department": {"id": item.department.id, "name": item.department.name},
         "publish_at": format_datetime(item.publish_at),
         "published_at": format_datetime(item.published_at),
@@ -60,16 +58,11 @@ def serialize(item, user=None, full=False) -> dict:
             "body": item.body,
             "version": item.version,
             "return_comment": item.return_comment,
-            "history": [{"at": format_datetime(e.at), "actor": _person(e.actor),
-                         "action": e.action,
-                         "action_label": str(workflow.EVENT_LABELS.get(e.action, e.action)),
-                         "from_state": e.from_state, "to_state": e.to_state, "note": e.note}
-                        for e in item.events],
-            "revisions": [{"id": r.id, "at": format_datetime(r.at), "editor": _person(r.editor),
+            "history": history(item.events, workflow.EVENT_LABELS),
+            "revisions": [{"id": r.id, "at": format_datetime(r.at), "editor": person(r.editor),
                            "title": r.title, "summary": r.summary, "body": r.body}
                           for r in item.revisions],
-            "actions": [{"action": action, "label": str(t.label), "note": t.note}
-                        for action, t in workflow.available_actions(user, item)],
+            "actions": actions(workflow.available_actions(user, item)),
             "can_edit": workflow.allowed(user, item, "edit"),
         })
     return result
@@ -83,34 +76,19 @@ class NewsApi(DomainApi):
         "post": "write", "put": "write", "action": "write", "upload": "write",
     }
     openapi_spec_tag = "Tin tức"
-
-    def _visible(self, pk):
-        return get_visible(db.session, self.caller(), pk)
+    visible_record = staticmethod(get_visible)
 
     @expose("/", methods=["GET"])
     @guarded("get")
+    @listing("Visible news items, newest first.",
+             "{in: query, name: box, schema: {type: string}, description: portal, todo, mine, all}",
+             STATE, "{in: query, name: category_id, schema: {type: integer}}",
+             returns="news items")
     def get_list(self):
-        """Visible news items, newest first.
-        ---
-        get:
-          parameters:
-          - {in: query, name: box, schema: {type: string}, description: portal, todo, mine, all}
-          - {in: query, name: state, schema: {type: string}}
-          - {in: query, name: category_id, schema: {type: integer}}
-          - {in: query, name: after_id, schema: {type: integer}, description: keyset paging}
-          - {in: query, name: page_size, schema: {type: integer}}
-          responses:
-            200: {description: news items}
-        """
         args, user = request.args, self.caller()
-        try:
+        with self.bad_filters():
             query = services.box_query(user, args.get("box") or "all").order_by(None)
-        except DomainError as error:
-            return self.response_400(message=str(error))
-        if args.get("state"):
-            if args["state"] not in STATES:
-                return self.response_400(message=_("Trạng thái không hợp lệ."))
-            query = query.where(NewsItem.state == args["state"])
+        query = self.filtered(query, state=NewsItem.state, states=STATES)
         if args.get("category_id", type=int):
             query = query.where(NewsItem.category_id == args.get("category_id", type=int))
         return self.page(query, NewsItem, serialize)
@@ -118,10 +96,7 @@ class NewsApi(DomainApi):
     @expose("/<int:pk>", methods=["GET"])
     @guarded("get")
     def get(self, pk):
-        item = self._visible(pk)
-        if item is None:
-            return self.response_404()
-        return self.response(200, result=serialize(item, self.caller(), full=True))
+        return self.response(200, result=serialize(self.visible(pk), self.caller(), full=True))
 
     @expose("/", methods=["POST"])
     @guarded("post")
@@ -129,26 +104,20 @@ class NewsApi(DomainApi):
         """Write a news item (a draft): JSON {title, summary, body (HTML, sanitised),
         category_id, featured, publish_at, cover_image_id (from POST /images)}."""
         user = self.caller()
-        try:
+        with self.refusals():
             item = services.create_news(db.session, user,
                                         data_from_body(request.get_json(silent=True)))
-        except DomainError as error:
-            return self._errors(error)
         return self.response(201, id=item.id, result=serialize(item, user, full=True))
 
     @expose("/<int:pk>", methods=["PUT"])
     @guarded("put")
     def put(self, pk):
         """Edit: the whole item as in POST, plus the `version` read with GET."""
-        item = self._visible(pk)
-        if item is None:
-            return self.response_404()
+        item = self.visible(pk)
         user, body = self.caller(), request.get_json(silent=True)
-        try:
+        with self.refusals():
             services.update_news(db.session, user, item, data_from_body(body),
                                  version=body.get("version"))
-        except DomainError as error:
-            return self._errors(error)
         return self.response(200, result=serialize(item, user, full=True))
 
     @expose("/<int:pk>/actions/<action>", methods=["POST"])
@@ -156,18 +125,14 @@ class NewsApi(DomainApi):
     def action(self, pk, action):
         """submit, submit_up, forward, publish, return {note}, unpublish {note}; `version`
         optional (refused if the item changed since)."""
-        item = self._visible(pk)
-        if item is None or action not in workflow.ACTIONS:
+        item = self.visible(pk)
+        if action not in workflow.ACTIONS:
             return self.response_404()
-        body = request.get_json(silent=True)
-        body = body if isinstance(body, dict) else {}
-        note = body.get("note") if isinstance(body.get("note"), str) else None
-        user = self.caller()
-        try:
-            services.act(db.session, user, item, action, note=note, version=body.get("version"))
-        except DomainError as error:
-            return self._errors(error)
-        item = self._visible(pk)
+        body, user = json_fields(), self.caller()
+        with self.refusals():
+            services.act(db.session, user, item, action, note=text_field(body),
+                         version=body.get("version"))
+        item = get_visible(db.session, user, pk)
         return self.response(200, result=serialize(item, user, full=True) if item else None)
 
     @expose("/images", methods=["POST"])
@@ -177,17 +142,12 @@ class NewsApi(DomainApi):
         upload = request.files.get("file")
         if upload is None or not upload.filename:
             return self.response_400(message=_("Chưa chọn ảnh."))
-        try:
+        with self.refusals():
             image = services.upload_image(db.session, self.caller(), upload.read(),
                                           upload.filename)
-        except DomainError as error:
-            return self._errors(error)
         return self.response(201, id=image.id, url=image.url)
 
     @expose("/images/<int:image_id>", methods=["GET"])
     @guarded("get")
     def image(self, image_id):
-        image = get_visible_image(db.session, self.caller(), image_id)
-        if image is None:
-            return self.response_404()
-        return send_image(image)
+        return send_image(self.found(get_visible_image(db.session, self.caller(), image_id)))

@@ -3,12 +3,12 @@ by the unit leader, published by the agency leader; its revisions, its history a
 from flask_appbuilder import Model
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
-    Boolean, Column, DateTime, ForeignKey, Integer, String, Table, Text, false,
+    Boolean, Column, DateTime, ForeignKey, Integer, String, Text, false,
 )
 from sqlalchemy.orm import relationship
 
 from app.catalogs.models import NewsCategory
-from app.core.db import TABLE_LABELS
+from app.core.model_mixins import EventLine, link_table, lines, part_of, reference
 from app.core.models import DocumentFile
 from app.core.timefmt import utcnow
 from app.org.models import Department, EofficeUser
@@ -35,13 +35,9 @@ SUMMARY_MAX = 1000
 
 # The images an item uses (its cover and those in its body): whoever may read the item may
 # see them. Links are kept when an image leaves the body, so old revisions still show it.
-news_item_image = Table(
-    "news_item_image", Model.metadata,
-    Column("news_id", Integer, ForeignKey("news_item.id", ondelete="CASCADE"), primary_key=True),
-    Column("image_id", Integer, ForeignKey("news_image.id", ondelete="CASCADE"),
-           primary_key=True),
-)
-TABLE_LABELS["news_item_image"] = _l("ảnh của tin")
+news_item_image = link_table("news_item_image", _l("ảnh của tin"),
+                             ("news_id", "news_item", "CASCADE"),
+                             ("image_id", "news_image", "CASCADE"))
 
 
 class NewsImage(Model):
@@ -51,9 +47,7 @@ class NewsImage(Model):
     __label__ = _l("ảnh tin tức")
 
     id = Column(Integer, primary_key=True)
-    file_id = Column(Integer, ForeignKey("document_file.id", ondelete="RESTRICT"),
-                     nullable=False, unique=True)
-    file = relationship(DocumentFile)
+    file_id, file = reference(DocumentFile, nullable=False, unique=True)
     uploaded_by_id = Column(Integer, ForeignKey("ab_user.id", ondelete="RESTRICT"),
                             nullable=False, index=True)
     uploaded_at = Column(DateTime, nullable=False, default=utcnow)
@@ -75,11 +69,8 @@ class NewsItem(Model):
     title = Column(String(TITLE_MAX), nullable=False)
     summary = Column(Text, nullable=False, default="")  # sapo
     body = Column(Text, nullable=False, default="")  # sanitised HTML (app.news.sanitize)
-    category_id = Column(Integer, ForeignKey("news_category.id", ondelete="RESTRICT"),
-                         nullable=False, index=True)
-    category = relationship(NewsCategory)
-    cover_image_id = Column(Integer, ForeignKey("news_image.id", ondelete="SET NULL"))
-    cover_image = relationship(NewsImage, foreign_keys=[cover_image_id])
+    category_id, category = reference(NewsCategory, nullable=False, index=True)
+    cover_image_id, cover_image = reference(NewsImage, ondelete="SET NULL")
     featured = Column(Boolean, nullable=False, default=False, server_default=false())
     # Wished publication time (scheduled); published_at is when it shows on the portal.
     publish_at = Column(DateTime)
@@ -87,15 +78,10 @@ class NewsItem(Model):
     # (publish_at in the past) says why; created_at keeps the time of entry.
     backfill_reason = Column(String(500))
     published_at = Column(DateTime, index=True)
-    author_id = Column(Integer, ForeignKey("ab_user.id", ondelete="RESTRICT"), nullable=False,
-                       index=True)
-    author = relationship(EofficeUser, foreign_keys=[author_id])
+    author_id, author = reference(EofficeUser, nullable=False, index=True)
     # The author's unit when the item was written: its leader edits the item.
-    department_id = Column(Integer, ForeignKey("department.id", ondelete="RESTRICT"),
-                           nullable=False, index=True)
-    department = relationship(Department)
-    publisher_id = Column(Integer, ForeignKey("ab_user.id", ondelete="RESTRICT"))
-    publisher = relationship(EofficeUser, foreign_keys=[publisher_id])
+    department_id, department = reference(Department, nullable=False, index=True)
+    publisher_id, publisher = reference(EofficeUser)
     return_comment = Column(Text)  # the last "trả lại" comment, shown to the author
     version = Column(Integer, nullable=False, default=1)  # a stale form is refused
     created_at = Column(DateTime, nullable=False, default=utcnow)
@@ -104,8 +90,7 @@ class NewsItem(Model):
     images = relationship(NewsImage, secondary=news_item_image, order_by=NewsImage.id)
     revisions = relationship("NewsRevision", back_populates="news",
                              order_by="NewsRevision.id.desc()", cascade="all, delete-orphan")
-    events = relationship("NewsEvent", back_populates="news", order_by="NewsEvent.id",
-                          cascade="all, delete-orphan")
+    events = lines("NewsEvent", "news")
 
     @property
     def state_label(self):
@@ -123,11 +108,8 @@ class NewsRevision(Model):
     __label__ = _l("phiên bản tin")
 
     id = Column(Integer, primary_key=True)
-    news_id = Column(Integer, ForeignKey("news_item.id", ondelete="CASCADE"), nullable=False,
-                     index=True)
-    news = relationship(NewsItem, back_populates="revisions")
-    editor_id = Column(Integer, ForeignKey("ab_user.id", ondelete="RESTRICT"))
-    editor = relationship(EofficeUser)
+    news_id, news = part_of(NewsItem, "revisions")
+    editor_id, editor = reference(EofficeUser)
     at = Column(DateTime, nullable=False, default=utcnow)
     title = Column(String(TITLE_MAX), nullable=False)
     summary = Column(Text, nullable=False, default="")
@@ -137,19 +119,10 @@ class NewsRevision(Model):
         return self.title or ""
 
 
-class NewsEvent(Model):
+class NewsEvent(EventLine, Model):
     """The item's workflow history, append-only: who did what, when, with which comment."""
     __tablename__ = "news_event"
     __label__ = _l("lịch sử tin")
 
-    id = Column(Integer, primary_key=True)
-    news_id = Column(Integer, ForeignKey("news_item.id", ondelete="CASCADE"), nullable=False,
-                     index=True)
-    news = relationship(NewsItem, back_populates="events")
-    actor_id = Column(Integer, ForeignKey("ab_user.id", ondelete="RESTRICT"))
-    actor = relationship(EofficeUser)
-    at = Column(DateTime, nullable=False, default=utcnow)
-    action = Column(String(20), nullable=False)
-    from_state = Column(String(12))
-    to_state = Column(String(12))
-    note = Column(Text)
+    news_id, news = EventLine.of(NewsItem)
+    action, from_state, to_state = EventLine.step(20, 12)

@@ -15,6 +15,7 @@ from wtforms.validators import Optional
 from app.core.errors import DomainError
 from app.core.forms import VietnameseDateTimeField
 from app.core.kept_uploads import KeptUploads
+from app.core.views import method_permissions, or_404, posted_action
 from app.extensions import db
 from app.news import services, workflow
 from app.news.access import get_visible, get_visible_image, writes_news
@@ -77,16 +78,12 @@ class ActionForm(FlaskForm):
 class NewsView(BaseView):
     route_base = "/news"
     class_permission_name = "News"
-    method_permission_name = {"list": "read", "show": "read", "image": "read",
-                              "new": "write", "edit": "write", "act": "write",
-                              "upload": "write"}
+    method_permission_name = method_permissions(read=("list", "show", "image"),
+                                                write=("new", "edit", "act", "upload"))
     default_view = "list"
 
     def _item_or_404(self, news_id):
-        item = get_visible(db.session, g.user, news_id)
-        if item is None:
-            abort(404)
-        return item
+        return or_404(get_visible(db.session, g.user, news_id))
 
     # -- the list
     @expose("/")
@@ -130,11 +127,7 @@ class NewsView(BaseView):
     @has_access
     def act(self, news_id, action):
         item = self._item_or_404(news_id)
-        if action not in workflow.ACTIONS:
-            abort(404)
-        form = ActionForm()
-        if not form.validate():
-            abort(400)
+        form = posted_action(action, workflow.ACTIONS, ActionForm())
         try:
             services.act(db.session, g.user, item, action, note=form.note.data,
                          version=form.version.data)

@@ -1,12 +1,13 @@
 """The bell: the notices page (open ones or all), opening a notice (marks it read), marking
 all as read, and each person's email settings."""
-from flask import abort, current_app, flash, g, redirect, request, url_for
+from flask import abort, current_app, flash, g, jsonify, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField
 
+from app.core.views import method_permissions
 from app.extensions import db
 from app.notifications import services
 from app.notifications.models import Notification
@@ -23,8 +24,8 @@ class MailSettingsForm(FlaskForm):
 class NotificationView(BaseView):
     route_base = "/notifications"
     class_permission_name = "Notification"
-    method_permission_name = {"index": "read", "open": "read", "read_all": "read",
-                              "settings": "read"}
+    method_permission_name = method_permissions(
+        read=("index", "open", "read_all", "settings", "count"))
     default_view = "index"
 
     @expose("/")
@@ -38,6 +39,16 @@ class NotificationView(BaseView):
             "notifications/list.html", title=_l("Thông báo"), form=FlaskForm(),
             notices=notices[:PAGE_SIZE], page=page, has_next=len(notices) > PAGE_SIZE,
             show=show, shows=SHOW)
+
+    @expose("/count")
+    @has_access
+    def count(self):
+        """The bell's number, asked by the page every BELL_POLL_SECONDS (static/js/bell.js):
+        no push service on an intranet. Not the person's activity: it does not keep an idle
+        session alive (app.security.sessions.PASSIVE_ENDPOINTS)."""
+        response = jsonify(unread=services.unread_count(db.session, g.user.id))
+        response.headers["Cache-Control"] = "no-store"
+        return response
 
     @expose("/settings", methods=["GET", "POST"])
     @has_access

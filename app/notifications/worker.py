@@ -18,10 +18,9 @@ import threading
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import click
 from sqlalchemy import and_, func, or_, select, update
 
-from app.core.files import process_lock
+from app.core.files import may_start_worker, process_lock
 from app.core.timefmt import VIETNAM, utcnow
 from app.notifications import mail
 from app.notifications.models import Notification, NotificationMail
@@ -177,13 +176,10 @@ def _release(session, model, condition, **values) -> None:
 def start(app, scans) -> threading.Thread | None:
     """Start the worker thread of a serving process: not when disabled, not in tests, not in
     a CLI command (as app.ops.backup.start_scheduler). A wrong mail setting fails at start."""
-    if not app.config.get("NOTICE_WORKER_ENABLED", True) or app.config.get("TESTING"):
-        return None
-    if click.get_current_context(silent=True) is not None or _started.is_set():
+    if not may_start_worker(app, "NOTICE_WORKER_ENABLED", _started):
         return None
     with app.app_context():
         mail.check_settings(app.config)
-    _started.set()
     thread = threading.Thread(target=_loop, args=(app, scans), name="eoffice-notices",
                               daemon=True)
     thread.start()

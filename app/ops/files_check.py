@@ -120,9 +120,12 @@ def check_rows(session, data_dir: Path, report: Report) -> None:
 
 
 def _referenced(session, prefix: str) -> set[str]:
-    """The storage names of the rows whose files go in the folder `prefix`."""
+    """The storage names of the rows whose files go in the folder `prefix` (and of their OCR'd
+    copies, stored beside them: app.documents.ocr_jobs)."""
     return set(session.scalars(select(DocumentFile.storage_name).where(
-        DocumentFile.storage_name.startswith(prefix, autoescape=True))))
+        DocumentFile.storage_name.startswith(prefix, autoescape=True)))) | set(session.scalars(
+            select(DocumentFile.ocr_storage_name).where(
+                DocumentFile.ocr_storage_name.startswith(prefix, autoescape=True))))
 
 
 def check_folders(session, data_dir: Path, report: Report, skip: Path | None = None) -> None:

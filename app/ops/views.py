@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.core.downloads import send_download
 from app.core.timefmt import WEEKDAYS, format_datetime
+from app.core.views import method_permissions
 from app.ops import backup as ops
 
 WAIT_SECONDS = 20  # "Sao lưu ngay" waits this long for the result, then lets it run on
@@ -90,8 +91,8 @@ def _in_background(name, step, job, app=None):
 class BackupView(BaseView):
     route_base = "/backups"
     class_permission_name = "Backup"
-    method_permission_name = {"index": "read", "run": "write", "download": "read",
-                              "show": "read", "verify": "write"}
+    method_permission_name = method_permissions(read=("index", "download", "show"),
+                                                write=("run", "verify"))
     default_view = "index"
 
     @expose("/")

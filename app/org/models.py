@@ -3,61 +3,45 @@ FAB's user with department, position, fields of responsibility and phone."""
 from flask_appbuilder import Model
 from flask_appbuilder.security.sqla.models import User
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Integer, String, Table, false
+from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Integer, String, false
 from sqlalchemy.orm import relationship
 
 from app.catalogs.models import Field
-from app.core.db import TABLE_LABELS
+from app.core.model_mixins import CatalogRow, NamedRow, link_table, reference
 
 
-class Department(Model):
+class Department(CatalogRow, Model):
     """Cơ quan / đơn vị: the agency is the root, its units (phòng, ban) hang below it."""
     __tablename__ = "department"
     __label__ = _l("đơn vị")
 
-    id = Column(Integer, primary_key=True)
     name = Column(String(200), nullable=False, unique=True)
     code = Column(String(20), nullable=False, unique=True)  # e.g. VP, TCCB: used in symbols
     parent_id = Column(Integer, ForeignKey("department.id", ondelete="RESTRICT"))
-    parent = relationship("Department", remote_side=[id], backref="children")
+    parent = relationship("Department", remote_side="Department.id", backref="children")
     sort_order = Column(Integer, nullable=False, default=0)
-    active = Column(Boolean, nullable=False, default=True)
-
-    def __repr__(self):
-        return self.name
 
 
-class Position(Model):
+class Position(NamedRow, Model):
     """Chức vụ: Giám đốc, Phó Giám đốc, Chánh Văn phòng, Trưởng phòng, Chuyên viên…"""
     __tablename__ = "position"
     __label__ = _l("chức vụ")
 
-    id = Column(Integer, primary_key=True)
     name = Column(String(100), nullable=False, unique=True)
     is_leader = Column(Boolean, nullable=False, default=False)
     can_sign = Column(Boolean, nullable=False, default=False)
     sort_order = Column(Integer, nullable=False, default=0)
 
-    def __repr__(self):
-        return self.name
 
-
-user_field = Table(
-    "user_field",
-    Model.metadata,
-    Column("user_id", Integer, ForeignKey("ab_user.id", ondelete="CASCADE"), primary_key=True),
-    Column("field_id", Integer, ForeignKey("field.id", ondelete="RESTRICT"), primary_key=True),
-)
-TABLE_LABELS["user_field"] = _l("người dùng phụ trách lĩnh vực")
+user_field = link_table("user_field", _l("người dùng phụ trách lĩnh vực"),
+                        ("user_id", "ab_user", "CASCADE"), ("field_id", "field", "RESTRICT"))
 
 
 class EofficeUser(User):
     """FAB's user (table ab_user) with the organisation profile."""
     __label__ = _l("người dùng")
-    department_id = Column(Integer, ForeignKey("department.id", ondelete="RESTRICT"))
-    department = relationship(Department, foreign_keys=[department_id])
-    position_id = Column(Integer, ForeignKey("position.id", ondelete="RESTRICT"))
-    position = relationship(Position, foreign_keys=[position_id])
+    department_id, department = reference(Department)
+    position_id, position = reference(Position)
     phone = Column(String(30))
     fields = relationship(Field, secondary=user_field, order_by=Field.name)
     # Accounts (app.security.accounts): every session carries the version it started with;

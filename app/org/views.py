@@ -2,56 +2,29 @@
 from flask_babel import lazy_gettext as _l
 
 from app.core.legacy_fields import LegacyConvertMixin
-from app.core.views import EofficeApi, EofficeModelView, VietnameseInterface
+from app.core.views import EofficeModelView, grid_and_api
 from app.org.models import Department, Position
 
 
-class DepartmentView(LegacyConvertMixin, EofficeModelView):
-    datamodel = VietnameseInterface(Department)
-    class_permission_name = "Department"
-    legacy_convert_columns = ["name"]
-    list_title = show_title = _l("Cơ quan, đơn vị")
-    add_title = _l("Thêm đơn vị")
-    edit_title = _l("Sửa đơn vị")
-    list_columns = ["name", "code", "parent", "active"]
-    add_columns = edit_columns = show_columns = ["name", "code", "parent", "sort_order", "active"]
-    search_columns = ["name", "code", "parent", "active"]
-    base_order = ("sort_order", "asc")
-    label_columns = {"name": _l("Tên đơn vị"), "code": _l("Mã, viết tắt"),
-                     "parent": _l("Thuộc"), "sort_order": _l("Thứ tự"),
-                     "active": _l("Đang dùng")}
-    description_columns = {"code": _l("Dùng trong ký hiệu văn bản, ví dụ VP, TCCB.")}
+DepartmentView, DepartmentApi = grid_and_api(
+    Department, "department", (_l("Cơ quan, đơn vị"), _l("Thêm đơn vị"), _l("Sửa đơn vị")),
+    ["name", "code", "parent", "sort_order", "active"],
+    base=(LegacyConvertMixin, EofficeModelView), legacy_convert_columns=["name"],
+    listed=["id", "name", "code", "parent.id", "parent.name", "sort_order", "active"],
+    list_columns=["name", "code", "parent", "active"],
+    search_columns=["name", "code", "parent", "active"], base_order=("sort_order", "asc"),
+    label_columns={"name": _l("Tên đơn vị"), "code": _l("Mã, viết tắt"),
+                   "parent": _l("Thuộc"), "sort_order": _l("Thứ tự"),
+                   "active": _l("Đang dùng")},
+    description_columns={"code": _l("Dùng trong ký hiệu văn bản, ví dụ VP, TCCB.")})
 
-
-class DepartmentApi(EofficeApi):
-    resource_name = "department"
-    datamodel = VietnameseInterface(Department)
-    class_permission_name = "Department"
-    list_columns = show_columns = ["id", "name", "code", "parent.id", "parent.name",
-                                   "sort_order", "active"]
-    add_columns = edit_columns = ["name", "code", "parent", "sort_order", "active"]
-
-
-class PositionView(LegacyConvertMixin, EofficeModelView):
-    datamodel = VietnameseInterface(Position)
-    class_permission_name = "Position"
-    legacy_convert_columns = ["name"]
-    list_title = show_title = _l("Chức vụ")
-    add_title = _l("Thêm chức vụ")
-    edit_title = _l("Sửa chức vụ")
-    list_columns = add_columns = edit_columns = show_columns = ["name", "is_leader", "can_sign",
-                                                                "sort_order"]
-    base_order = ("sort_order", "asc")
-    label_columns = {"name": _l("Tên chức vụ"), "is_leader": _l("Là lãnh đạo"),
-                     "can_sign": _l("Có thẩm quyền ký"), "sort_order": _l("Thứ tự")}
-
-
-class PositionApi(EofficeApi):
-    resource_name = "position"
-    datamodel = VietnameseInterface(Position)
-    class_permission_name = "Position"
-    list_columns = show_columns = ["id", "name", "is_leader", "can_sign", "sort_order"]
-    add_columns = edit_columns = ["name", "is_leader", "can_sign", "sort_order"]
+PositionView, PositionApi = grid_and_api(
+    Position, "position", (_l("Chức vụ"), _l("Thêm chức vụ"), _l("Sửa chức vụ")),
+    ["name", "is_leader", "can_sign", "sort_order"],
+    base=(LegacyConvertMixin, EofficeModelView), legacy_convert_columns=["name"],
+    base_order=("sort_order", "asc"),
+    label_columns={"name": _l("Tên chức vụ"), "is_leader": _l("Là lãnh đạo"),
+                   "can_sign": _l("Có thẩm quyền ký"), "sort_order": _l("Thứ tự")})
 
 
 def register_views(appbuilder):

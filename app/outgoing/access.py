@@ -1,8 +1,10 @@
 """Who sees which draft and which outgoing document — one rule each, as SQL conditions used
 on every path (grid, page, actions, files, search, REST, registers, dossiers)."""
 from sqlalchemy import and_, exists, false, or_, select, true
+from sqlalchemy.orm import aliased
 
 from app.catalogs.models import SecrecyLevel, Signer
+from app.core.db import visible_row
 from app.security.access import may
 from app.security.delegation import SIGN, acting_for
 from app.outgoing.models import (
@@ -48,9 +50,11 @@ def visible_outgoing(user):
         return false()
     if may(user, "can_read_all", "OutgoingDocument"):
         return true()
-    doc = OutgoingDocument
+    doc, drafted = OutgoingDocument, aliased(Draft)  # aliased: a query may join Draft too
     conditions = [
-        doc.draft_id.in_(select(Draft.id).where(Draft.drafter_id == user.id)),
+        # looked up document by document (the draft's key), never the list of everything the
+        # person ever drafted: an officer drafts thousands over a decade
+        exists().where(drafted.id == doc.draft_id, drafted.drafter_id == user.id),
         exists().where(OutgoingRecipient.document_id == doc.id,
                        OutgoingRecipient.kind == INTERNAL_USER,
                        OutgoingRecipient.user_id == user.id),
@@ -68,17 +72,8 @@ def visible_outgoing(user):
 
 
 def get_visible_draft(session, user, draft_id):
-    try:
-        draft_id = int(draft_id)
-    except (TypeError, ValueError):
-        return None
-    return session.scalar(select(Draft).where(Draft.id == draft_id, visible_draft(user)))
+    return visible_row(session, Draft, visible_draft(user), draft_id)
 
 
 def get_visible_outgoing(session, user, document_id):
-    try:
-        document_id = int(document_id)
-    except (TypeError, ValueError):
-        return None
-    return session.scalar(select(OutgoingDocument).where(
-        OutgoingDocument.id == document_id, visible_outgoing(user)))
+    return visible_row(session, OutgoingDocument, visible_outgoing(user), document_id)

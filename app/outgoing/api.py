@@ -4,10 +4,9 @@ from flask_appbuilder.api import expose
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from app.core.api import NOT_AN_OBJECT, DomainApi, guarded, json_object
+from app.core.api import DomainApi, guarded, json_fields, uploads
 from app.core.dates import parse_date
 from app.core.downloads import send_download
-from app.core.errors import DomainError
 from app.core.storage import send_stored
 from app.extensions import db
 from app.outgoing import services
@@ -110,6 +109,7 @@ class DraftApi(DomainApi):
                               "issue": "write", "to_sign": "write", "sign": "write",
                               "signed": "write", "signed_copy": "read"}
     openapi_spec_tag = "Văn bản dự thảo"
+    visible_record = staticmethod(get_visible_draft)
 
     @expose("/", methods=["GET"])
     @guarded("get")
@@ -123,61 +123,40 @@ class DraftApi(DomainApi):
             if condition is None:
                 return self.response_400(message=_("Không có danh sách «%(box)s».", box=box))
             query = query.where(condition)
-        if request.args.get("state"):
-            query = query.where(Draft.state == request.args["state"])
-        return self.page(query, Draft, serialize_draft)
+        return self.page(self.filtered(query, state=Draft.state), Draft, serialize_draft)
 
     @expose("/<int:pk>", methods=["GET"])
     @guarded("get")
     def get(self, pk):
-        user = self.caller()
-        draft = get_visible_draft(db.session, user, pk)
-        if draft is None:
-            return self.response_404()
+        draft = self.visible(pk)
         return self.response(200, result={**serialize_draft(draft, full=True),
-                                          "reply_to": _reply_of(user, draft)})
+                                          "reply_to": _reply_of(self.caller(), draft)})
 
     @expose("/", methods=["POST"])
     @guarded("post")
     def post(self):
         """Create a draft (JSON; files with POST /<id>/versions)."""
-        body = json_object()
-        if body is None:
-            return self.response_400(message=str(NOT_AN_OBJECT))
-        try:
+        body = self.body()
+        with self.refusals():
             draft = services.create_draft(db.session, self.caller(), dict(body))
-        except DomainError as error:
-            return self._errors(error)
         return self.response(201, id=draft.id, result=serialize_draft(draft, full=True))
 
     @expose("/<int:pk>", methods=["PUT"])
     @guarded("put")
     def put(self, pk):
-        draft = get_visible_draft(db.session, self.caller(), pk)
-        if draft is None:
-            return self.response_404()
-        body = json_object()
-        if body is None:
-            return self.response_400(message=str(NOT_AN_OBJECT))
-        try:
+        draft, body = self.visible(pk), self.body()
+        with self.refusals():
             services.update_draft(db.session, self.caller(), draft, body)
-        except DomainError as error:
-            return self._errors(error)
         return self.response(200, result=serialize_draft(draft, full=True))
 
     @expose("/<int:pk>/versions", methods=["POST"])
     @guarded("upload")
     def upload(self, pk):
         """Upload a new version of the draft file (multipart field `files`)."""
-        user = self.caller()
-        draft = get_visible_draft(db.session, user, pk)
-        if draft is None:
-            return self.response_404()
-        files = [(f.read(), f.filename) for f in request.files.getlist("files") if f.filename]
-        try:
-            services.upload_version(db.session, user, draft, files, request.form.get("note"))
-        except DomainError as error:
-            return self._errors(error)
+        draft, files = self.visible(pk), uploads()
+        with self.refusals():
+            services.upload_version(db.session, self.caller(), draft, files,
+                                    request.form.get("note"))
         return self.response(201, result=serialize_draft(draft, full=True)["versions"])
 
     @expose("/<int:pk>/actions/<action>", methods=["POST"])
@@ -185,19 +164,12 @@ class DraftApi(DomainApi):
     def action(self, pk, action):
         """submit, forward, return {note}, approve, comment {note}; the office's check:
         check, office_return {note}."""
-        user = self.caller()
-        draft = get_visible_draft(db.session, user, pk)
-        if draft is None:
-            return self.response_404()
+        draft = self.visible(pk)
         if action not in services.ACTIONS:
             return self.response_404()
-        body = json_object(optional=True)
-        if body is None:
-            return self.response_400(message=str(NOT_AN_OBJECT))
-        try:
-            services.act(db.session, user, draft, action, body.get("note"))
-        except DomainError as error:
-            return self._errors(error)
+        body = self.body(optional=True)
+        with self.refusals():
+            services.act(db.session, self.caller(), draft, action, body.get("note"))
         return self.response(200, result=serialize_draft(draft, full=True))
 
     @expose("/<int:pk>/to-sign", methods=["GET"])
@@ -205,14 +177,9 @@ class DraftApi(DomainApi):
     def to_sign(self, pk):
         """The latest version prepared for signing (PDF with the empty number and date
         fields), for the signer's own signing software."""
-        user = self.caller()
-        draft = get_visible_draft(db.session, user, pk)
-        if draft is None:
-            return self.response_404()
-        try:
-            data, name = services.prepared_for_signing(db.session, user, draft)
-        except DomainError as error:
-            return self._errors(error)
+        draft = self.visible(pk)
+        with self.refusals():
+            data, name = services.prepared_for_signing(db.session, self.caller(), draft)
         return send_download(data=data, filename=name, mimetype="application/pdf",
                              object_type="draft", object_id=draft.id)
 
@@ -220,45 +187,32 @@ class DraftApi(DomainApi):
     @guarded("sign")
     def sign(self, pk):
         """Sign and approve: JSON {"method": "remote"} (the remote signing service)."""
-        user = self.caller()
-        draft = get_visible_draft(db.session, user, pk)
-        if draft is None:
-            return self.response_404()
-        body = json_object(optional=True)
-        if body is None:
-            return self.response_400(message=str(NOT_AN_OBJECT))
+        draft, body = self.visible(pk), self.body(optional=True)
         if body.get("method", "remote") != "remote":
             return self.response_400(message=_(
                 "Chỉ ký qua dịch vụ ký số từ xa ở đây (\"method\": \"remote\"); bản ký bằng "
                 "thiết bị ký số gửi lên POST /api/v1/draft/<id>/signed."))
-        try:
-            services.sign_remote(db.session, user, draft)
-        except DomainError as error:
-            return self._errors(error)
+        with self.refusals():
+            services.sign_remote(db.session, self.caller(), draft)
         return self.response(200, result=serialize_draft(draft, full=True))
 
     @expose("/<int:pk>/signed", methods=["POST"])
     @guarded("signed")
     def signed(self, pk):
         """The prepared PDF signed with the signer's own token (multipart field `file`)."""
-        user = self.caller()
-        draft = get_visible_draft(db.session, user, pk)
-        if draft is None:
-            return self.response_404()
-        upload = request.files.get("file")
-        try:
-            services.accept_signed(db.session, user, draft, (upload.read(), upload.filename)
+        draft, upload = self.visible(pk), request.files.get("file")
+        with self.refusals():
+            services.accept_signed(db.session, self.caller(), draft,
+                                   (upload.read(), upload.filename)
                                    if upload and upload.filename else None)
-        except DomainError as error:
-            return self._errors(error)
         return self.response(200, result=serialize_draft(draft, full=True))
 
     @expose("/<int:pk>/signed-copy", methods=["GET"])
     @guarded("signed_copy")
     def signed_copy(self, pk):
         """The PDF the signer signed."""
-        draft = get_visible_draft(db.session, self.caller(), pk)
-        if draft is None or draft.signed_file is None:
+        draft = self.visible(pk)
+        if draft.signed_file is None:
             return self.response_404()
         return send_stored(draft.signed_file, "draft", draft.id)
 
@@ -268,21 +222,14 @@ class DraftApi(DomainApi):
         """Issue an approved draft (clerk): multipart with register_id, issued_date, place,
         symbol?, copies?, archive_holder?, and the signed scan in `scan` (not needed when the
         signer signed the draft digitally: the agency's signature is added)."""
-        user = self.caller()
-        draft = get_visible_draft(db.session, user, pk)
-        if draft is None:
-            return self.response_404()
-        form = request.form
-        try:
+        draft, form = self.visible(pk), request.form
+        with self.refusals():
             document = services.issue(
-                db.session, user, draft, register_id=form.get("register_id", type=int),
+                db.session, self.caller(), draft, register_id=form.get("register_id", type=int),
                 issued_date=parse_date(form.get("issued_date"), "issued_date"),
                 place=form.get("place"), symbol=form.get("symbol"),
                 copies=form.get("copies", type=int), archive_holder=form.get("archive_holder"),
-                scan_uploads=[(f.read(), f.filename) for f in request.files.getlist("scan")
-                              if f.filename])
-        except DomainError as error:
-            return self._errors(error)
+                scan_uploads=uploads("scan"))
         return self.response(201, id=document.id, result=serialize_outgoing(document, True))
 
 
@@ -292,6 +239,7 @@ class OutgoingApi(DomainApi):
     method_permission_name = {"get_list": "read", "get": "read", "recall": "read",
                               "download": "read"}
     openapi_spec_tag = "Văn bản đi"
+    visible_record = staticmethod(get_visible_outgoing)
 
     @expose("/", methods=["GET"])
     @guarded("get")
@@ -301,38 +249,25 @@ class OutgoingApi(DomainApi):
         query = select(OutgoingDocument).where(visible_outgoing(user))
         if request.args.get("box") == "received":
             query = query.where(services.received_condition(user))
-        if request.args.get("q"):
-            query = query.where(services.search_condition(request.args["q"]))
+        query = self.filtered(query, search=services.search_condition)
         return self.page(query, OutgoingDocument, serialize_outgoing)
 
     @expose("/<int:pk>", methods=["GET"])
     @guarded("get")
     def get(self, pk):
-        document = get_visible_outgoing(db.session, self.caller(), pk)
-        if document is None:
-            return self.response_404()
-        return self.response(200, result=serialize_outgoing(document, full=True))
+        return self.response(200, result=serialize_outgoing(self.visible(pk), full=True))
 
     @expose("/<int:pk>/files/<int:file_id>", methods=["GET"])
     @guarded("download")
     def download(self, pk, file_id):
-        document = get_visible_outgoing(db.session, self.caller(), pk)
-        link = next((f for f in document.files if f.file_id == file_id), None) \
-            if document else None
-        if link is None:
-            return self.response_404()
+        document = self.visible(pk)
+        link = self.found(next((f for f in document.files if f.file_id == file_id), None))
         return send_stored(link.file, "outgoing_document", document.id)
 
     @expose("/<int:pk>/recall", methods=["POST"])
     @guarded("recall")
     def recall(self, pk):
-        user = self.caller()
-        document = get_visible_outgoing(db.session, user, pk)
-        if document is None:
-            return self.response_404()
-        try:
-            services.recall(db.session, user, document,
-                            (request.get_json(silent=True) or {}).get("note"))
-        except DomainError as error:
-            return self._errors(error)
+        document = self.visible(pk)
+        with self.refusals():
+            services.recall(db.session, self.caller(), document, json_fields().get("note"))
         return self.response(200, result=serialize_outgoing(document, full=True))

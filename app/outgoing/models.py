@@ -2,15 +2,17 @@
 from flask_appbuilder import Model
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
-    Boolean, Column, Date, DateTime, ForeignKey, Integer, String, Table, Text, UniqueConstraint,
-    false,
+    Boolean, Column, Date, DateTime, ForeignKey, Index, Integer, String, Text,
+    UniqueConstraint, false,
 )
 from sqlalchemy.orm import relationship
 
 from app.catalogs.models import (
     Agency, DocumentType, Field, Register, SecrecyLevel, Signer, UrgencyLevel,
 )
-from app.core.db import TABLE_LABELS
+from app.core.model_mixins import (
+    EventLine, label_of, link_table, lines, part_of, reference,
+)
 from app.core.models import DocumentFile
 from app.core.timefmt import utcnow
 from app.documents.models import IncomingDocument
@@ -31,27 +33,14 @@ DRAFT_STATES = {
     ISSUED: _l("Đã phát hành"),
 }
 
-draft_internal_unit = Table(
-    "draft_internal_unit", Model.metadata,
-    Column("draft_id", Integer, ForeignKey("draft.id", ondelete="CASCADE"), primary_key=True),
-    Column("department_id", Integer, ForeignKey("department.id", ondelete="RESTRICT"),
-           primary_key=True),
-)
-draft_internal_user = Table(
-    "draft_internal_user", Model.metadata,
-    Column("draft_id", Integer, ForeignKey("draft.id", ondelete="CASCADE"), primary_key=True),
-    Column("user_id", Integer, ForeignKey("ab_user.id", ondelete="RESTRICT"), primary_key=True),
-)
-draft_external_agency = Table(
-    "draft_external_agency", Model.metadata,
-    Column("draft_id", Integer, ForeignKey("draft.id", ondelete="CASCADE"), primary_key=True),
-    Column("agency_id", Integer, ForeignKey("agency.id", ondelete="RESTRICT"), primary_key=True),
-)
-TABLE_LABELS.update({
-    "draft_internal_unit": _l("nơi nhận của dự thảo"),
-    "draft_internal_user": _l("nơi nhận của dự thảo"),
-    "draft_external_agency": _l("nơi nhận của dự thảo"),
-})
+# A draft's recipients (nơi nhận): units, people and other agencies.
+DRAFT_KEY, RECIPIENTS = ("draft_id", "draft", "CASCADE"), _l("nơi nhận của dự thảo")
+draft_internal_unit = link_table("draft_internal_unit", RECIPIENTS, DRAFT_KEY,
+                                 ("department_id", "department", "RESTRICT"))
+draft_internal_user = link_table("draft_internal_user", RECIPIENTS, DRAFT_KEY,
+                                 ("user_id", "ab_user", "RESTRICT"))
+draft_external_agency = link_table("draft_external_agency", RECIPIENTS, DRAFT_KEY,
+                                   ("agency_id", "agency", "RESTRICT"))
 
 
 class Draft(Model):
@@ -60,28 +49,16 @@ class Draft(Model):
 
     id = Column(Integer, primary_key=True)
     state = Column(String(20), nullable=False, default=DRAFTING, index=True)
-    document_type_id = Column(Integer, ForeignKey("document_type.id", ondelete="RESTRICT"),
-                              nullable=False)
-    document_type = relationship(DocumentType)
+    document_type_id, document_type = reference(DocumentType, nullable=False)
     excerpt = Column(String(1000), nullable=False)  # trích yếu
-    field_id = Column(Integer, ForeignKey("field.id", ondelete="RESTRICT"), index=True)
-    field = relationship(Field)
-    urgency_id = Column(Integer, ForeignKey("urgency_level.id", ondelete="RESTRICT"),
-                        nullable=False)
-    urgency = relationship(UrgencyLevel)
-    secrecy_id = Column(Integer, ForeignKey("secrecy_level.id", ondelete="RESTRICT"),
-                        nullable=False)
-    secrecy = relationship(SecrecyLevel)
-    signer_id = Column(Integer, ForeignKey("signer.id", ondelete="RESTRICT"))  # intended signer
-    signer = relationship(Signer)
-    drafting_department_id = Column(Integer, ForeignKey("department.id", ondelete="RESTRICT"),
-                                    nullable=False, index=True)
-    drafting_department = relationship(Department, foreign_keys=[drafting_department_id])
-    drafter_id = Column(Integer, ForeignKey("ab_user.id", ondelete="RESTRICT"), nullable=False,
-                        index=True)
-    drafter = relationship(EofficeUser, foreign_keys=[drafter_id])
-    reply_to_id = Column(Integer, ForeignKey("incoming_document.id", ondelete="SET NULL"))
-    reply_to = relationship(IncomingDocument)
+    field_id, field = reference(Field, index=True)
+    urgency_id, urgency = reference(UrgencyLevel, nullable=False)
+    secrecy_id, secrecy = reference(SecrecyLevel, nullable=False)
+    signer_id, signer = reference(Signer)  # intended signer
+    drafting_department_id, drafting_department = reference(Department, nullable=False, index=True)
+    drafter_id, drafter = reference(EofficeUser, nullable=False, index=True)
+    # indexed: the incoming document's page lists its answers (app.outgoing.replies)
+    reply_to_id, reply_to = reference(IncomingDocument, ondelete="SET NULL", index=True)
     # A replacement (Decree 30 Art. 18): issuing this draft replaces that outgoing document.
     replaces_id = Column(Integer, ForeignKey("outgoing_document.id", ondelete="RESTRICT",
                                              use_alter=True, name="fk_draft_replaces"))
@@ -95,33 +72,26 @@ class Draft(Model):
     # The office leader's check (Art. 7.1d): who marked it checked, when, and which version;
     # a new version or an edit clears it (what was checked is what gets issued).
     checked_at = Column(DateTime, index=True)
-    checked_by_id = Column(Integer, ForeignKey("ab_user.id"))
-    checked_by = relationship(EofficeUser, foreign_keys=[checked_by_id])
+    checked_by_id, checked_by = reference(EofficeUser, ondelete=None)
     checked_version = Column(Integer)
     # Approved by a deputy acting for the signer (app.security.delegation).
-    approved_delegation_id = Column(Integer, ForeignKey("delegation.id"))
-    approved_delegation = relationship(Delegation)
+    approved_delegation_id, approved_delegation = reference(Delegation, ondelete=None)
     # Signed digitally by the signer (ký số, Decree 30 Art. 8): the signed PDF, which version of
     # the draft it is, who signed, when and how ("csc": remote signing service; "upload": signed
     # with the signer's own token software and uploaded). A new version clears it.
-    signed_file_id = Column(Integer, ForeignKey("document_file.id"))
-    signed_file = relationship(DocumentFile, foreign_keys=[signed_file_id])
+    signed_file_id, signed_file = reference(DocumentFile, ondelete=None)
     signed_version = Column(Integer)
-    signed_by_id = Column(Integer, ForeignKey("ab_user.id"))
-    signed_by = relationship(EofficeUser, foreign_keys=[signed_by_id])
+    signed_by_id, signed_by = reference(EofficeUser, ondelete=None)
     signed_at = Column(DateTime)
     signing_method = Column(String(10))
 
     versions = relationship("DraftVersion", back_populates="draft",
                             order_by="DraftVersion.number", cascade="all, delete-orphan")
-    events = relationship("DraftEvent", back_populates="draft", order_by="DraftEvent.id",
-                          cascade="all, delete-orphan")
+    events = lines("DraftEvent", "draft")
     outgoing = relationship("OutgoingDocument", back_populates="draft", uselist=False,
                             foreign_keys="OutgoingDocument.draft_id")
 
-    @property
-    def state_label(self):
-        return DRAFT_STATES.get(self.state, self.state)
+    state_label = label_of("state", DRAFT_STATES)
 
     @property
     def is_checked(self) -> bool:
@@ -146,34 +116,21 @@ class DraftVersion(Model):
     __table_args__ = (UniqueConstraint("draft_id", "number", name="uq_draft_version"),)
 
     id = Column(Integer, primary_key=True)
-    draft_id = Column(Integer, ForeignKey("draft.id", ondelete="CASCADE"), nullable=False)
-    draft = relationship(Draft, back_populates="versions")
+    draft_id, draft = part_of(Draft, "versions", index=None)  # uq_draft_version leads with it
     number = Column(Integer, nullable=False)
-    file_id = Column(Integer, ForeignKey("document_file.id", ondelete="RESTRICT"),
-                     nullable=False)
-    file = relationship(DocumentFile)
+    file_id, file = reference(DocumentFile, nullable=False)
     note = Column(String(500))
-    uploaded_by_id = Column(Integer, ForeignKey("ab_user.id", ondelete="RESTRICT"))
-    uploaded_by = relationship(EofficeUser)
+    uploaded_by_id, uploaded_by = reference(EofficeUser)
     uploaded_at = Column(DateTime, nullable=False, default=utcnow)
 
 
-class DraftEvent(Model):
-    """The draft's history and comments, append-only."""
+class DraftEvent(EventLine, Model):
+    """The draft's history and comments (the note: the comment when returned), append-only."""
     __tablename__ = "draft_event"
     __label__ = _l("lịch sử dự thảo")
 
-    id = Column(Integer, primary_key=True)
-    draft_id = Column(Integer, ForeignKey("draft.id", ondelete="CASCADE"), nullable=False,
-                      index=True)
-    draft = relationship(Draft, back_populates="events")
-    actor_id = Column(Integer, ForeignKey("ab_user.id", ondelete="RESTRICT"))
-    actor = relationship(EofficeUser)
-    at = Column(DateTime, nullable=False, default=utcnow)
-    action = Column(String(30), nullable=False)
-    from_state = Column(String(20))
-    to_state = Column(String(20))
-    note = Column(Text)  # the comment when returned
+    draft_id, draft = EventLine.of(Draft)
+    action, from_state, to_state = EventLine.step(30, 20)
 
 
 # Outgoing document states
@@ -190,15 +147,15 @@ class OutgoingDocument(Model):
     __table_args__ = (
         UniqueConstraint("register_id", "year", "number", name="uq_outgoing_number"),
         UniqueConstraint("year", "number_symbol_key", name="uq_outgoing_number_symbol"),
+        # the grid's order (newest issued first): walked, never sorted whole
+        Index("ix_outgoing_document_issued_at", "issued_at", "id"),
     )
 
     id = Column(Integer, primary_key=True)
     state = Column(String(12), nullable=False, default=ISSUED_STATE, index=True)
     draft_id = Column(Integer, ForeignKey("draft.id", ondelete="RESTRICT"), unique=True)
     draft = relationship(Draft, back_populates="outgoing", foreign_keys=[draft_id])
-    register_id = Column(Integer, ForeignKey("register.id", ondelete="RESTRICT"),
-                         nullable=False)
-    register = relationship(Register)
+    register_id, register = reference(Register, nullable=False)
     year = Column(Integer, nullable=False)
     number = Column(Integer, nullable=False)
     symbol = Column(String(60), nullable=False)  # "QĐ-SNV", "SNV-VP", "2026/QĐ-UBND"
@@ -206,51 +163,37 @@ class OutgoingDocument(Model):
     number_symbol_key = Column(String(80), nullable=False, index=True)
     issued_date = Column(Date, nullable=False, index=True)
     place = Column(String(100), nullable=False)
-    document_type_id = Column(Integer, ForeignKey("document_type.id", ondelete="RESTRICT"),
-                              nullable=False, index=True)
-    document_type = relationship(DocumentType)
+    document_type_id, document_type = reference(DocumentType, nullable=False, index=True)
     excerpt = Column(String(1000), nullable=False)
-    field_id = Column(Integer, ForeignKey("field.id", ondelete="RESTRICT"), index=True)
-    field = relationship(Field)
-    urgency_id = Column(Integer, ForeignKey("urgency_level.id", ondelete="RESTRICT"),
-                        nullable=False)
-    urgency = relationship(UrgencyLevel)
-    secrecy_id = Column(Integer, ForeignKey("secrecy_level.id", ondelete="RESTRICT"),
-                        nullable=False)
-    secrecy = relationship(SecrecyLevel)
+    field_id, field = reference(Field, index=True)
+    urgency_id, urgency = reference(UrgencyLevel, nullable=False)
+    secrecy_id, secrecy = reference(SecrecyLevel, nullable=False)
     signer_name = Column(String(100), nullable=False)
     signer_position = Column(String(100), nullable=False)
     signer_authority = Column(String(5), nullable=False, default="")
-    drafting_department_id = Column(Integer, ForeignKey("department.id", ondelete="RESTRICT"))
-    drafting_department = relationship(Department)
+    drafting_department_id, drafting_department = reference(Department)
     page_count = Column(Integer)
     copies = Column(Integer)  # số lượng bản
     archive_holder = Column(String(200))  # đơn vị, người nhận bản lưu
     notes = Column(Text)
-    issued_by_id = Column(Integer, ForeignKey("ab_user.id", ondelete="RESTRICT"))
-    issued_by = relationship(EofficeUser, foreign_keys=[issued_by_id])
+    issued_by_id, issued_by = reference(EofficeUser)
     issued_at = Column(DateTime, nullable=False, default=utcnow)
     recall_reason = Column(Text)
     replaces_id = Column(Integer, ForeignKey("outgoing_document.id", ondelete="RESTRICT"))
     replaces = relationship("OutgoingDocument", remote_side=[id], foreign_keys=[replaces_id])
     search_text = Column(Text, nullable=False, default="")
     # Signed by a deputy under a delegation: for whom (the delegator's title and name).
-    delegation_id = Column(Integer, ForeignKey("delegation.id"))
-    delegation = relationship(Delegation)
+    delegation_id, delegation = reference(Delegation, ondelete=None)
     signed_for = Column(String(100))
     signed_for_name = Column(String(100))
     # Issued electronically: the signer's digital signature and the agency's (no paper scan);
     # the issued PDF is the file of role SIGNED_PDF.
     electronic = Column(Boolean, nullable=False, default=False, server_default=false())
 
-    recipients = relationship("OutgoingRecipient", back_populates="document",
-                              order_by="OutgoingRecipient.id", cascade="all, delete-orphan")
-    files = relationship("OutgoingFile", back_populates="document",
-                         order_by="OutgoingFile.id", cascade="all, delete-orphan")
+    recipients = lines("OutgoingRecipient", "document")
+    files = lines("OutgoingFile", "document")
 
-    @property
-    def state_label(self):
-        return OUTGOING_STATES.get(self.state, self.state)
+    state_label = label_of("state", OUTGOING_STATES)
 
     @property
     def is_secret(self):
@@ -288,13 +231,9 @@ class OutgoingFile(Model):
     __label__ = _l("tệp văn bản đi")
 
     id = Column(Integer, primary_key=True)
-    document_id = Column(Integer, ForeignKey("outgoing_document.id", ondelete="CASCADE"),
-                         nullable=False, index=True)
-    document = relationship(OutgoingDocument, back_populates="files")
+    document_id, document = part_of(OutgoingDocument, "files")
     role = Column(String(20), nullable=False)
-    file_id = Column(Integer, ForeignKey("document_file.id", ondelete="RESTRICT"),
-                     nullable=False)
-    file = relationship(DocumentFile)
+    file_id, file = reference(DocumentFile, nullable=False)
 
 
 INTERNAL_UNIT, INTERNAL_USER, EXTERNAL = "unit", "user", "external"
@@ -310,17 +249,11 @@ class OutgoingRecipient(Model):
     __label__ = _l("nơi nhận văn bản đi")
 
     id = Column(Integer, primary_key=True)
-    document_id = Column(Integer, ForeignKey("outgoing_document.id", ondelete="CASCADE"),
-                         nullable=False, index=True)
-    document = relationship(OutgoingDocument, back_populates="recipients")
+    document_id, document = part_of(OutgoingDocument, "recipients")
     kind = Column(String(10), nullable=False)
-    department_id = Column(Integer, ForeignKey("department.id", ondelete="RESTRICT"),
-                           index=True)
-    department = relationship(Department)
-    user_id = Column(Integer, ForeignKey("ab_user.id", ondelete="RESTRICT"), index=True)
-    user = relationship(EofficeUser)
-    agency_id = Column(Integer, ForeignKey("agency.id", ondelete="RESTRICT"))
-    agency = relationship(Agency)
+    department_id, department = reference(Department, index=True)
+    user_id, user = reference(EofficeUser, index=True)
+    agency_id, agency = reference(Agency)
     status = Column(String(12), nullable=False, default=DISPATCH_PENDING)
     dispatched_at = Column(DateTime)
     read_at = Column(DateTime)  # internal: when the recipient opened it
@@ -329,6 +262,4 @@ class OutgoingRecipient(Model):
     def name(self):
         return str(self.department or self.user or self.agency or "")
 
-    @property
-    def status_label(self):
-        return DISPATCH_STATES.get(self.status, self.status)
+    status_label = label_of("status", DISPATCH_STATES)

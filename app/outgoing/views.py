@@ -12,7 +12,10 @@ from app.core.downloads import send_download
 from app.core.kept_uploads import KeptUploads
 from app.core.storage import ANY_DOCUMENT, PDF_OR_IMAGE, send_stored
 from app.core.timefmt import local_now
-from app.core.views import EofficeModelView, GridFilter, link_to, VietnameseInterface, urgency_badge
+from app.core.views import (
+    GridFilter, RecordGrid, VietnameseInterface, flash_error, link_to, method_permissions, or_404,
+    urgency_badge,
+)
 from app.documents.access import get_visible as get_visible_incoming
 from app.extensions import db
 from app.outgoing import registers, services, workflow
@@ -28,19 +31,16 @@ from app.outgoing.models import (
 
 # ---------------------------------------------------------------- grids
 
-DraftFilter = GridFilter.of(
-    visible_draft, box=lambda user, box: {k: c for k, _l, c in services.draft_boxes(user)}.get(box))
-
-
-class DraftView(EofficeModelView):
-    computed_columns = {"link": link_to("DraftWorkView.show", "draft_id", "excerpt")}
+class DraftView(RecordGrid):
+    page = ("DraftWorkView.show", "draft_id")
+    computed_columns = {"link": link_to(*page, "excerpt")}
     route_base = "/drafts/list"
     datamodel = VietnameseInterface(Draft)
     class_permission_name = "Draft"
-    include_route_methods = {"list", "show"}
     list_template = "drafts/list.html"
     list_title = _l("Văn bản dự thảo")
-    base_filters = [["id", DraftFilter, lambda: None]]
+    base_filters = GridFilter.base(visible_draft, box=lambda user, box: {
+        k: c for k, _l, c in services.draft_boxes(user)}.get(box))
     base_order = ("updated_at", "desc")
     list_columns = ["document_type", "link", "drafting_department", "drafter", "signer",
                     "urgency", "state_label", "updated_at"]
@@ -63,32 +63,21 @@ class DraftView(EofficeModelView):
                      "signing_method": _l("Cách ký số")}
     formatters_columns = {"urgency": urgency_badge}
 
-    @expose("/show/<int:pk>")
-    @has_access
-    def show(self, pk):
-        """The grid's magnifier opens the draft page (which checks visibility)."""
-        return redirect(url_for("DraftWorkView.show", draft_id=pk))
-
-    def render_template(self, template, **kwargs):
-        kwargs.update(boxes=services.draft_box_counts(db.session, g.user),
-                      box=request.args.get("box", ""))
-        return super().render_template(template, **kwargs)
+    def grid_context(self):
+        return {"boxes": services.draft_box_counts(db.session, g.user)}
 
 
-OutgoingFilter = GridFilter.of(
-    visible_outgoing, ranked=OutgoingDocument,
-    box=lambda user, box: services.received_condition(user) if box == "received" else None)
-
-
-class OutgoingView(EofficeModelView):
-    computed_columns = {"link": link_to("OutgoingWorkView.show", "document_id", "number_symbol")}
+class OutgoingView(RecordGrid):
+    page = ("OutgoingWorkView.show", "document_id")
+    computed_columns = {"link": link_to(*page, "number_symbol")}
     route_base = "/outgoing/list"
     datamodel = VietnameseInterface(OutgoingDocument)
     class_permission_name = "OutgoingDocument"
-    include_route_methods = {"list", "show"}
     list_template = "outgoing/list.html"
     list_title = _l("Văn bản đi")
-    base_filters = [["id", OutgoingFilter, lambda: None]]
+    base_filters = GridFilter.base(
+        visible_outgoing, ranked=OutgoingDocument,
+        box=lambda user, box: services.received_condition(user) if box == "received" else None)
     base_order = ("issued_at", "desc")
     list_columns = ["link", "issued_date", "document_type", "excerpt", "signer_name",
                     "urgency", "state_label"]
@@ -107,28 +96,8 @@ class OutgoingView(EofficeModelView):
                      "electronic": _l("Văn bản điện tử (ký số)")}
     formatters_columns = {"urgency": urgency_badge}
 
-    @expose("/show/<int:pk>")
-    @has_access
-    def show(self, pk):
-        """The grid's magnifier opens the document page (which checks visibility)."""
-        return redirect(url_for("OutgoingWorkView.show", document_id=pk))
-
-    def render_template(self, template, **kwargs):
-        kwargs.update(box=request.args.get("box", ""), q=request.args.get("q", ""))
-        return super().render_template(template, **kwargs)
-
 
 # ---------------------------------------------------------------- drafts
-
-def _flash_errors(error):
-    db.session.rollback()
-    if isinstance(error, FormErrors):
-        for messages in error.errors.values():
-            for message in messages:
-                flash(str(message), "danger")
-    else:
-        flash(str(error), "danger")
-
 
 def _kept(purpose, field="files", allowed=ANY_DOCUMENT):
     """The files of the form, those kept from its previous round included (core.kept_uploads)."""
@@ -152,17 +121,13 @@ def _signing_choices(draft) -> dict:
 class DraftWorkView(BaseView):
     route_base = "/drafts"
     class_permission_name = "Draft"
-    method_permission_name = {"new": "write", "edit": "write", "act": "write",
-                              "upload": "write", "issue": "write", "show": "read",
-                              "version": "read", "check": "read", "to_sign": "write",
-                              "sign": "write", "signed": "write", "signed_copy": "read"}
+    method_permission_name = method_permissions(
+        read=("show", "version", "check", "signed_copy"),
+        write=("new", "edit", "act", "upload", "issue", "to_sign", "sign", "signed"))
     default_view = "check"
 
     def _draft_or_404(self, draft_id):
-        draft = get_visible_draft(db.session, g.user, draft_id)
-        if draft is None:
-            abort(404)
-        return draft
+        return or_404(get_visible_draft(db.session, g.user, draft_id))
 
     def _form_page(self, form, draft=None, errors=None, status=200, kept=None):
         errors = kept.keep(errors) if kept is not None else errors  # files chosen: kept
@@ -223,7 +188,7 @@ class DraftWorkView(BaseView):
             db.session.rollback()
             return self._form_page(form, draft, errors=error.errors, status=422, kept=kept)
         except DomainError as error:
-            _flash_errors(error)
+            flash_error(error)
             return redirect(url_for(".show", draft_id=draft_id))
         kept.done()
         flash(_("Đã lưu dự thảo."), "success")
@@ -258,7 +223,7 @@ class DraftWorkView(BaseView):
         try:
             services.act(db.session, g.user, draft, action, request.form.get("note"))
         except DomainError as error:
-            _flash_errors(error)
+            flash_error(error)
             return redirect(back)
         flash({"check": _("Đã ghi nhận: dự thảo đã được văn phòng kiểm tra."),
                "office_return": _("Đã trả lại dự thảo cho người soạn thảo.")}.get(
@@ -273,7 +238,7 @@ class DraftWorkView(BaseView):
         try:
             services.upload_version(db.session, g.user, draft, files, request.form.get("note"))
         except DomainError as error:
-            _flash_errors(error)
+            flash_error(error)
         else:
             flash(_("Đã tải lên phiên bản mới."), "success")
         return redirect(url_for(".show", draft_id=draft_id))
@@ -288,7 +253,7 @@ class DraftWorkView(BaseView):
         try:
             data, name = services.prepared_for_signing(db.session, g.user, draft)
         except DomainError as error:
-            _flash_errors(error)
+            flash_error(error)
             return redirect(url_for(".show", draft_id=draft_id))
         return send_download(data=data, filename=name, mimetype="application/pdf",
                              object_type="draft", object_id=draft.id)
@@ -301,7 +266,7 @@ class DraftWorkView(BaseView):
         try:
             services.sign_remote(db.session, g.user, draft)
         except DomainError as error:
-            _flash_errors(error)
+            flash_error(error)
         else:
             flash(_("Đã ký số và duyệt dự thảo, chuyển văn thư phát hành."), "success")
         return redirect(url_for(".show", draft_id=draft_id))
@@ -316,7 +281,7 @@ class DraftWorkView(BaseView):
             services.accept_signed(db.session, g.user, draft, (upload.read(), upload.filename)
                                    if upload and upload.filename else None)
         except DomainError as error:
-            _flash_errors(error)
+            flash_error(error)
         else:
             flash(_("Đã nhận bản ký số và duyệt dự thảo, chuyển văn thư phát hành."), "success")
         return redirect(url_for(".show", draft_id=draft_id))
@@ -326,17 +291,13 @@ class DraftWorkView(BaseView):
     def signed_copy(self, draft_id):
         """The PDF the signer signed, for everyone who sees the draft."""
         draft = self._draft_or_404(draft_id)
-        if draft.signed_file is None:
-            abort(404)
-        return send_stored(draft.signed_file, "draft", draft.id)
+        return send_stored(or_404(draft.signed_file), "draft", draft.id)
 
     @expose("/<int:draft_id>/versions/<int:version_id>")
     @has_access
     def version(self, draft_id, version_id):
         draft = self._draft_or_404(draft_id)
-        version = next((v for v in draft.versions if v.id == version_id), None)
-        if version is None:
-            abort(404)
+        version = or_404(next((v for v in draft.versions if v.id == version_id), None))
         return send_stored(version.file, "draft", draft.id)
 
     @expose("/check")
@@ -389,7 +350,7 @@ class DraftWorkView(BaseView):
                     db.session.rollback()
                     errors = error.errors
                 except DomainError as error:
-                    _flash_errors(error)
+                    flash_error(error)
                     return redirect(url_for(".show", draft_id=draft_id))
                 else:
                     kept.done()
@@ -424,15 +385,12 @@ def _signature_labels() -> dict:
 class OutgoingWorkView(BaseView):
     route_base = "/outgoing"
     class_permission_name = "OutgoingDocument"
-    method_permission_name = {"show": "read", "download": "read", "recall": "read",
-                              "replace": "read", "dispatched": "write", "book": "read"}
+    method_permission_name = method_permissions(
+        read=("show", "download", "recall", "replace", "book"), write=("dispatched",))
     default_view = "book"
 
     def _document_or_404(self, document_id):
-        document = get_visible_outgoing(db.session, g.user, document_id)
-        if document is None:
-            abort(404)
-        return document
+        return or_404(get_visible_outgoing(db.session, g.user, document_id))
 
     @expose("/<int:document_id>")
     @has_access
@@ -458,9 +416,7 @@ class OutgoingWorkView(BaseView):
     @has_access
     def download(self, document_id, file_id):
         document = self._document_or_404(document_id)
-        link = next((f for f in document.files if f.file_id == file_id), None)
-        if link is None:
-            abort(404)
+        link = or_404(next((f for f in document.files if f.file_id == file_id), None))
         return send_stored(link.file, "outgoing_document", document.id)
 
     @expose("/<int:document_id>/recall", methods=["POST"])
@@ -470,7 +426,7 @@ class OutgoingWorkView(BaseView):
         try:
             services.recall(db.session, g.user, document, request.form.get("note"))
         except DomainError as error:
-            _flash_errors(error)
+            flash_error(error)
         else:
             flash(_("Đã thu hồi văn bản."), "success")
         return redirect(url_for(".show", document_id=document_id))
@@ -482,7 +438,7 @@ class OutgoingWorkView(BaseView):
         try:
             draft = services.start_replacement(db.session, g.user, document, {})
         except DomainError as error:
-            _flash_errors(error)
+            flash_error(error)
             return redirect(url_for(".show", document_id=document_id))
         flash(_("Đã tạo dự thảo văn bản thay thế."), "success")
         return redirect(url_for("DraftWorkView.show", draft_id=draft.id))
@@ -494,7 +450,7 @@ class OutgoingWorkView(BaseView):
         try:
             services.mark_dispatched(db.session, g.user, document, recipient_id)
         except DomainError as error:
-            _flash_errors(error)
+            flash_error(error)
         return redirect(url_for(".show", document_id=document_id))
 
     @expose("/book")

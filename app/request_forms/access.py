@@ -4,8 +4,9 @@
 The sender, the addressee (the person; for a unit, the unit's leaders and members, and the
 person its leader passed it to), agency leaders and office leaders see it. Nobody else — the
 network administrator included. Deny by default."""
-from sqlalchemy import false, or_, select, true
+from sqlalchemy import false, or_, true
 
+from app.core.db import visible_row
 from app.request_forms.models import RequestForm
 from app.security import roles as r
 from app.security.access import role_names
@@ -38,9 +39,4 @@ def visible_requests(user):
 
 def get_visible(session, user, request_id):
     """The request form if `user` may see it, else None (callers answer 404)."""
-    try:
-        request_id = int(request_id)
-    except (TypeError, ValueError):
-        return None
-    return session.scalar(select(RequestForm).where(
-        RequestForm.id == request_id, visible_requests(user)))
+    return visible_row(session, RequestForm, visible_requests(user), request_id)

@@ -5,9 +5,11 @@ from flask_appbuilder.api import expose
 from flask_babel import gettext as _
 
 from app.core import storage
-from app.core.api import NOT_AN_OBJECT, DomainApi, guarded
+from app.core.api import (
+    BOX, NOT_AN_OBJECT, SEARCH, DomainApi, actions, guarded, history, json_fields, listing, person,
+    text_field, uploads,
+)
 from app.core.dates import parse_date
-from app.core.errors import DomainError
 from app.core.timefmt import format_date, format_datetime
 from app.extensions import db
 from app.request_forms import services, workflow
@@ -36,10 +38,6 @@ def data_from_body(body) -> dict:
     return data
 
 
-def _person(user):
-    return {"id": user.id, "name": user.full_name} if user else None
-
-
 def _unit(department):
     return {"id": department.id, "name": department.name} if department else None
 
@@ -50,11 +48,11 @@ def serialize(item, user=None, full=False) -> dict:
         "state": item.state,
         "state_label": str(item.state_label),
         "subject": item.subject,
-        "sender": _person(item.sender),
+        "sender": person(item.sender),
         "sender_department": _unit(item.sender_department),
         "target_department": _unit(item.target_department),
-        "target_user": _person(item.target_user),
-        "assignee": _person(item.assignee),
+        "target_user": person(item.target_user),
+        "assignee": person(item.assignee),
         "deadline": item.deadline.isoformat(),
         "deadline_display": format_date(item.deadline),
         "overdue": services.is_overdue(item),
@@ -71,13 +69,8 @@ def serialize(item, user=None, full=False) -> dict:
             "files": [{"id": f.id, "name": f.original_name, "size": f.size, "sha256": f.sha256,
                        "content_type": f.content_type, "page_count": f.page_count}
                       for f in item.files],
-            "history": [{"at": format_datetime(e.at), "actor": _person(e.actor),
-                         "action": e.action,
-                         "action_label": str(workflow.EVENT_LABELS.get(e.action, e.action)),
-                         "from_state": e.from_state, "to_state": e.to_state, "note": e.note}
-                        for e in item.events],
-            "actions": [{"action": action, "label": str(t.label), "note": t.note}
-                        for action, t in workflow.available_actions(user, item)]
+            "history": history(item.events, workflow.EVENT_LABELS),
+            "actions": actions(workflow.available_actions(user, item))
             if user is not None else [],
         })
     return result
@@ -91,46 +84,26 @@ class RequestFormApi(DomainApi):
         "post": "write", "action": "write", "upload": "write",
     }
     openapi_spec_tag = "Phiếu yêu cầu"
-
-    def _visible(self, pk):
-        return get_visible(db.session, self.caller(), pk)
+    visible_record = staticmethod(get_visible)
 
     @expose("/", methods=["GET"])
     @guarded("get")
+    @listing("Visible request forms, newest first.", SEARCH, BOX,
+             "{in: query, name: state, schema: {type: string}, description: state key}",
+             returns="request forms")
     def get_list(self):
-        """Visible request forms, newest first.
-        ---
-        get:
-          parameters:
-          - {in: query, name: q, schema: {type: string}, description: accent-insensitive search}
-          - {in: query, name: box, schema: {type: string}, description: inbox key}
-          - {in: query, name: state, schema: {type: string}, description: state key}
-          - {in: query, name: after_id, schema: {type: integer}, description: keyset paging}
-          - {in: query, name: page_size, schema: {type: integer}}
-          responses:
-            200: {description: request forms}
-        """
         args, user = request.args, self.caller()
-        try:
+        with self.bad_filters():
             query = services.inbox_query(user, args["box"]) if args.get("box") else \
                 services.visible_query(user)
-        except DomainError as error:
-            return self.response_400(message=str(error))
-        if args.get("q"):
-            query = query.where(services.search_condition(args["q"]))
-        if args.get("state"):
-            if args["state"] not in STATES:
-                return self.response_400(message=_("Trạng thái không hợp lệ."))
-            query = query.where(RequestForm.state == args["state"])
+        query = self.filtered(query, search=services.search_condition, state=RequestForm.state,
+                              states=STATES)
         return self.page(query, RequestForm, serialize)
 
     @expose("/<int:pk>", methods=["GET"])
     @guarded("get")
     def get(self, pk):
-        item = self._visible(pk)
-        if item is None:
-            return self.response_404()
-        return self.response(200, result=serialize(item, self.caller(), full=True))
+        return self.response(200, result=serialize(self.visible(pk), self.caller(), full=True))
 
     @expose("/", methods=["POST"])
     @guarded("post")
@@ -141,12 +114,9 @@ class RequestFormApi(DomainApi):
         user = self.caller()
         multipart = request.mimetype == "multipart/form-data"
         body = request.form.to_dict() if multipart else request.get_json(silent=False)
-        uploads = [(f.read(), f.filename) for f in request.files.getlist("files")
-                   if f.filename] if multipart else []
-        try:
-            item = services.create_request(db.session, user, data_from_body(body), uploads)
-        except DomainError as error:
-            return self._errors(error)
+        files = uploads() if multipart else []
+        with self.refusals():
+            item = services.create_request(db.session, user, data_from_body(body), files)
         return self.response(201, id=item.id, result=serialize(item, user, full=True))
 
     @expose("/<int:pk>/actions/<action>", methods=["POST"])
@@ -154,51 +124,31 @@ class RequestFormApi(DomainApi):
     def action(self, pk, action):
         """accept {note}, refuse {note: reason}, complete {note: result}, withdraw {note},
         forward {assignee_id, note}."""
-        item = self._visible(pk)
-        if item is None or action not in services.ACTIONS:
+        item = self.visible(pk)
+        if action not in services.ACTIONS:
             return self.response_404()
-        body = request.get_json(silent=True) or {}
-        if not isinstance(body, dict):
-            body = {}
-        note = body.get("note") if isinstance(body.get("note"), str) else None
-        user = self.caller()
-        try:
-            services.act(db.session, user, item, action, note=note,
+        body, user = json_fields(), self.caller()
+        with self.refusals():
+            services.act(db.session, user, item, action, note=text_field(body),
                          assignee_id=body.get("assignee_id"))
-        except DomainError as error:
-            return self._errors(error)
         return self.response(200, result=serialize(item, user, full=True))
 
     @expose("/<int:pk>/files", methods=["POST"])
     @guarded("upload")
     def upload(self, pk):
         """Attach files (multipart, field `files`)."""
-        item = self._visible(pk)
-        if item is None:
-            return self.response_404()
-        uploads = [(f.read(), f.filename) for f in request.files.getlist("files") if f.filename]
-        if not uploads:
-            return self.response_400(message=_("Chưa chọn tệp."))
-        user = self.caller()
-        try:
-            services.attach_files(db.session, user, item, uploads)
-        except DomainError as error:
-            return self._errors(error)
-        return self.response(201, result=serialize(item, user, full=True)["files"])
+        item = self.visible(pk)
+        self.attach(item, services.attach_files)
+        return self.response(201, result=serialize(item, self.caller(), full=True)["files"])
 
     @expose("/<int:pk>/files/<int:file_id>", methods=["GET"])
     @guarded("download")
     def download(self, pk, file_id):
-        item = self._visible(pk)
-        record = next((f for f in item.files if f.id == file_id), None) if item else None
-        if record is None:
-            return self.response_404()
-        return storage.send_stored(record, "request_form", item.id)
+        item = self.visible(pk)
+        return storage.send_stored(self.file_of(item, file_id), "request_form", item.id)
 
     @expose("/inboxes", methods=["GET"])
     @guarded("get")
     def inboxes(self):
-        return self.response(200, result=[
-            {"key": key, "label": str(label), "count": count}
-            for key, label, count in services.inbox_counts(db.session, self.caller())])
+        return self.boxes(services.inbox_counts(db.session, self.caller()))
 

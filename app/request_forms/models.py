@@ -2,12 +2,10 @@
 unit, a person or a leader, asking for something by a deadline; its files and its history."""
 from flask_appbuilder import Model
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import (
-    CheckConstraint, Column, Date, DateTime, ForeignKey, Integer, String, Table, Text,
-)
+from sqlalchemy import CheckConstraint, Column, Date, DateTime, Integer, String, Text
 from sqlalchemy.orm import relationship
 
-from app.core.db import TABLE_LABELS
+from app.core.model_mixins import EventLine, label_of, link_table, lines, reference
 from app.core.models import DocumentFile
 from app.core.timefmt import utcnow
 from app.dossiers.models import Dossier
@@ -29,14 +27,9 @@ STATES = {
 OPEN_STATES = (SENT, ACCEPTED)
 CLOSED_STATES = (DONE, REFUSED, WITHDRAWN)
 
-request_form_file = Table(
-    "request_form_file", Model.metadata,
-    Column("request_id", Integer, ForeignKey("request_form.id", ondelete="CASCADE"),
-           primary_key=True),
-    Column("file_id", Integer, ForeignKey("document_file.id", ondelete="RESTRICT"),
-           primary_key=True),
-)
-TABLE_LABELS["request_form_file"] = _l("tệp đính kèm của phiếu yêu cầu")
+request_form_file = link_table("request_form_file", _l("tệp đính kèm của phiếu yêu cầu"),
+                               ("request_id", "request_form", "CASCADE"),
+                               ("file_id", "document_file", "RESTRICT"))
 
 
 class RequestForm(Model):
@@ -53,23 +46,14 @@ class RequestForm(Model):
     subject = Column(String(500), nullable=False)  # tiêu đề
     content = Column(Text, nullable=False)
     deadline = Column(Date, nullable=False, index=True)
-    sender_id = Column(Integer, ForeignKey("ab_user.id", ondelete="RESTRICT"), nullable=False,
-                       index=True)
-    sender = relationship(EofficeUser, foreign_keys=[sender_id])
-    sender_department_id = Column(Integer, ForeignKey("department.id", ondelete="RESTRICT"),
-                                  nullable=False, index=True)
-    sender_department = relationship(Department, foreign_keys=[sender_department_id])
-    target_department_id = Column(Integer, ForeignKey("department.id", ondelete="RESTRICT"),
-                                  index=True)
-    target_department = relationship(Department, foreign_keys=[target_department_id])
-    target_user_id = Column(Integer, ForeignKey("ab_user.id", ondelete="RESTRICT"), index=True)
-    target_user = relationship(EofficeUser, foreign_keys=[target_user_id])
+    sender_id, sender = reference(EofficeUser, nullable=False, index=True)
+    sender_department_id, sender_department = reference(Department, nullable=False, index=True)
+    target_department_id, target_department = reference(Department, index=True)
+    target_user_id, target_user = reference(EofficeUser, index=True)
     # For a unit target: the person of the unit its leader passed the request to.
-    assignee_id = Column(Integer, ForeignKey("ab_user.id", ondelete="RESTRICT"), index=True)
-    assignee = relationship(EofficeUser, foreign_keys=[assignee_id])
+    assignee_id, assignee = reference(EofficeUser, index=True)
     # The work dossier the request belongs to (optional).
-    dossier_id = Column(Integer, ForeignKey("dossier.id", ondelete="SET NULL"), index=True)
-    dossier = relationship(Dossier)
+    dossier_id, dossier = reference(Dossier, ondelete="SET NULL", index=True)
     result_note = Column(Text)   # kết quả, when done
     refusal_reason = Column(Text)  # lý do từ chối, when refused
     search_text = Column(Text, nullable=False, default="")  # folded, see app.core.text.fold
@@ -79,12 +63,9 @@ class RequestForm(Model):
     updated_at = Column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
 
     files = relationship(DocumentFile, secondary=request_form_file, order_by=DocumentFile.id)
-    events = relationship("RequestFormEvent", back_populates="request",
-                          order_by="RequestFormEvent.id", cascade="all, delete-orphan")
+    events = lines("RequestFormEvent", "request")
 
-    @property
-    def state_label(self):
-        return STATES.get(self.state, self.state)
+    state_label = label_of("state", STATES)
 
     @property
     def target(self):
@@ -98,19 +79,10 @@ class RequestForm(Model):
         return self.subject or ""
 
 
-class RequestFormEvent(Model):
+class RequestFormEvent(EventLine, Model):
     """The request's history, append-only: who did what, when, with which note or result."""
     __tablename__ = "request_form_event"
     __label__ = _l("lịch sử phiếu yêu cầu")
 
-    id = Column(Integer, primary_key=True)
-    request_id = Column(Integer, ForeignKey("request_form.id", ondelete="CASCADE"),
-                        nullable=False, index=True)
-    request = relationship(RequestForm, back_populates="events")
-    actor_id = Column(Integer, ForeignKey("ab_user.id", ondelete="RESTRICT"))
-    actor = relationship(EofficeUser)
-    at = Column(DateTime, nullable=False, default=utcnow)
-    action = Column(String(20), nullable=False)
-    from_state = Column(String(12))
-    to_state = Column(String(12))
-    note = Column(Text)
+    request_id, request = EventLine.of(RequestForm)
+    action, from_state, to_state = EventLine.step(20, 12)

@@ -330,24 +330,26 @@ def accept(session, user, request, note=None):
     session.commit()
 
 
-def refuse(session, user, request, reason):
-    reason = _note(reason)
-    if not reason:
-        raise FormErrors({"note": [_l("Nhập lý do từ chối.")]})
-    _apply(session, user, request, "refuse", reason)
-    request.refusal_reason = reason
+def _closed_with(session, user, request, action, text, missing, column):
+    """Refuse or complete: the reason or the result (`missing` when there is none) is the
+    step's note and is kept on the form (`column`), found by the search."""
+    text = _note(text)
+    if not text:
+        raise FormErrors({"note": [missing]})
+    _apply(session, user, request, action, text)
+    setattr(request, column, text)
     refresh_search_text(request)
     session.commit()
+
+
+def refuse(session, user, request, reason):
+    _closed_with(session, user, request, "refuse", reason, _l("Nhập lý do từ chối."),
+                 "refusal_reason")
 
 
 def complete(session, user, request, result):
-    result = _note(result)
-    if not result:
-        raise FormErrors({"note": [_l("Nhập kết quả xử lý.")]})
-    _apply(session, user, request, "complete", result)
-    request.result_note = result
-    refresh_search_text(request)
-    session.commit()
+    _closed_with(session, user, request, "complete", result, _l("Nhập kết quả xử lý."),
+                 "result_note")
 
 
 def withdraw(session, user, request, note=None):

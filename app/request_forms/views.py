@@ -1,6 +1,6 @@
 """Web pages for request forms (phiếu yêu cầu): the grid with inboxes and search, the
 "Tạo phiếu yêu cầu" form, the request page with its actions, files and history."""
-from flask import abort, flash, g, redirect, request, url_for
+from flask import flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -13,7 +13,10 @@ from app.core import storage
 from app.core.errors import DomainError
 from app.core.forms import VietnameseDateField
 from app.core.kept_uploads import KeptUploads
-from app.core.views import EofficeModelView, GridFilter, link_to, VietnameseInterface
+from app.core.views import (
+    GridFilter, RecordGrid, VietnameseInterface, link_to, method_permissions, or_404,
+    posted_action,
+)
 from app.extensions import db
 from app.request_forms import services, workflow
 from app.request_forms.access import get_visible, visible_requests
@@ -56,12 +59,6 @@ class ActionForm(FlaskForm):
 
 # ---------------------------------------------------------------- grid
 
-VisibleFilter = GridFilter.of(
-    visible_requests, search=services.search_condition,
-    box=lambda user, box: RequestForm.id.in_(
-        services.inbox_query(user, box).with_only_columns(RequestForm.id)))
-
-
 def _status(item):
     label = Markup("{}").format(item.state_label)
     if services.is_overdue(item):
@@ -79,17 +76,20 @@ def _addressee(item):
 # The grid's columns that need a URL or today's date.
 
 
-class RequestFormView(EofficeModelView):
+class RequestFormView(RecordGrid):
     """Danh sách phiếu yêu cầu (grid). Forms are created and handled on their own pages."""
-    computed_columns = {"link": link_to("RequestFormWorkView.show", "request_id", "subject"),
-                        "status": _status, "addressee": _addressee}
+    page = ("RequestFormWorkView.show", "request_id")
+    computed_columns = {"link": link_to(*page, "subject"), "status": _status,
+                        "addressee": _addressee}
     route_base = "/request/list"
     datamodel = VietnameseInterface(RequestForm)
     class_permission_name = "RequestForm"
-    include_route_methods = {"list", "show"}
     list_template = "request_forms/list.html"
     list_title = _l("Phiếu yêu cầu")
-    base_filters = [["id", VisibleFilter, lambda: None]]
+    base_filters = GridFilter.base(
+        visible_requests, search=services.search_condition,
+        box=lambda user, box: RequestForm.id.in_(
+            services.inbox_query(user, box).with_only_columns(RequestForm.id)))
     base_order = ("sent_at", "desc")
     page_size = 25
     list_columns = ["sent_at", "link", "sender", "sender_department", "addressee", "deadline",
@@ -105,17 +105,9 @@ class RequestFormView(EofficeModelView):
         "status": _l("Trạng thái"), "state": _l("Trạng thái"),
     }
 
-    @expose("/show/<int:pk>")
-    @has_access
-    def show(self, pk):
-        """The grid's magnifier opens the request page (which checks visibility)."""
-        return redirect(url_for("RequestFormWorkView.show", request_id=pk))
-
-    def render_template(self, template, **kwargs):
-        kwargs.update(inboxes=services.inbox_counts(db.session, g.user),
-                      box=request.args.get("box", ""), q=request.args.get("q", ""),
-                      can_create=self.appbuilder.sm.has_access("can_write", "RequestForm"))
-        return super().render_template(template, **kwargs)
+    def grid_context(self):
+        return {"inboxes": services.inbox_counts(db.session, g.user),
+                "can_create": self.appbuilder.sm.has_access("can_write", "RequestForm")}
 
 
 # ---------------------------------------------------------------- pages
@@ -123,15 +115,11 @@ class RequestFormView(EofficeModelView):
 class RequestFormWorkView(BaseView):
     route_base = "/request"
     class_permission_name = "RequestForm"
-    method_permission_name = {"show": "read", "download": "read",
-                              "new": "write", "act": "write"}
+    method_permission_name = method_permissions(read=("show", "download"), write=("new", "act"))
     default_view = "new"
 
     def _request_or_404(self, request_id):
-        item = get_visible(db.session, g.user, request_id)
-        if item is None:
-            abort(404)
-        return item
+        return or_404(get_visible(db.session, g.user, request_id))
 
     # -- the form
     def _render_form(self, form, errors=None, status=200, kept=None):
@@ -218,11 +206,7 @@ class RequestFormWorkView(BaseView):
     @has_access
     def act(self, request_id, action):
         item = self._request_or_404(request_id)
-        if action not in workflow.ACTIONS:
-            abort(404)
-        form = ActionForm()
-        if not form.validate():
-            abort(400)
+        form = posted_action(action, workflow.ACTIONS, ActionForm())
         kept = KeptUploads.from_request(g.user, f"request:{item.id}",
                                         allowed=storage.ANY_DOCUMENT)  # the files of `attach`
         try:
@@ -247,9 +231,7 @@ class RequestFormWorkView(BaseView):
     @has_access
     def download(self, request_id, file_id):
         item = self._request_or_404(request_id)
-        record = next((f for f in item.files if f.id == file_id), None)
-        if record is None:
-            abort(404)
+        record = or_404(next((f for f in item.files if f.id == file_id), None))
         return storage.send_stored(record, "request_form", item.id)
 
 

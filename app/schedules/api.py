@@ -8,8 +8,8 @@ from flask import request
 from flask_appbuilder.api import expose
 from flask_babel import gettext as _
 
-from app.core.api import NOT_AN_OBJECT, DomainApi, guarded, json_object
-from app.core.errors import DomainError, FormErrors
+from app.core.api import Answered, DomainApi, guarded, json_fields, text_field
+from app.core.errors import FormErrors
 from app.core.timefmt import format_datetime, today_local
 from app.extensions import db
 from app.schedules import access, services, workflow
@@ -89,20 +89,13 @@ class ScheduleApi(DomainApi):
     def post(self):
         """Add an item: JSON {scope, year, week, day (yyyy-mm-dd), session, start_time,
         end_time, content, chair_id, people: [ids], units: [ids], room_id, place, …}."""
-        user = self.caller()
-        body = json_object()
-        if body is None:
-            return self.response_400(message=str(NOT_AN_OBJECT))
-        scope = services.Scope.parse(str(body.get("scope") or "agency"), user)
-        if scope is None or not scope.exists(db.session):
-            return self.response_400(message=_("Phạm vi lịch không hợp lệ."))
-        try:
+        user, body = self.caller(), self.body()
+        scope = self._scope(body.get("scope") or "agency", user)
+        with self.refusals():
             week = services.open_week(db.session, user, scope, _int(body.get("year")),
                                       _int(body.get("week")))
             data = self._data(body)
             items = services.add_items(db.session, user, week, data)
-        except DomainError as error:
-            return self._errors(error)
         return self.response(201, ids=[i.id for i in items],
                              warnings=_warnings(user, items, data))
 
@@ -114,27 +107,29 @@ class ScheduleApi(DomainApi):
             raise FormErrors(errors)
         return data
 
+    def _scope(self, value, user):
+        """The calendar `value` names (services.Scope.parse), else the request is answered
+        400."""
+        scope = services.Scope.parse(str(value), user) if value else None
+        if scope is None or not scope.exists(db.session):
+            raise Answered(self.response_400(message=_("Phạm vi lịch không hợp lệ.")))
+        return scope
+
     def _item(self, pk, user):
+        """The item `pk` of a week `user` may see, else the request is answered 404."""
         item = db.session.get(ScheduleItem, pk)
         if item is None or not access.can_see_week(user, item.week_record):
-            return None
+            raise Answered(self.response_404())
         return item
 
     @expose("/<int:pk>", methods=["PUT"])
     @guarded("put")
     def put(self, pk):
         user = self.caller()
-        item = self._item(pk, user)
-        if item is None:
-            return self.response_404()
-        body = json_object()
-        if body is None:
-            return self.response_400(message=str(NOT_AN_OBJECT))
-        try:
+        item, body = self._item(pk, user), self.body()
+        with self.refusals():
             data = self._data(body)
             saved = services.update_item(db.session, user, item, data)
-        except DomainError as error:
-            return self._errors(error)
         return self.response(200, id=saved.id, pending=saved.pending,
                              warnings=_warnings(user, [saved], data))
 
@@ -144,12 +139,8 @@ class ScheduleApi(DomainApi):
         """Cancel an item (removed if never published; marked for cancellation if it was)."""
         user = self.caller()
         item = self._item(pk, user)
-        if item is None:
-            return self.response_404()
-        try:
+        with self.refusals():
             services.cancel_item(db.session, user, item)
-        except DomainError as error:
-            return self._errors(error)
         return self.response(200, message=_("Đã hủy mục lịch."))
 
     @expose("/copy-previous", methods=["POST"])
@@ -165,18 +156,11 @@ class ScheduleApi(DomainApi):
             400: {description: not a JSON object, or an unknown scope}
             422: {description: "refused, with the reason in Vietnamese"}
         """
-        user = self.caller()
-        body = json_object()
-        if body is None:
-            return self.response_400(message=str(NOT_AN_OBJECT))
-        scope = services.Scope.parse(str(body["scope"]), user) if body.get("scope") else None
-        if scope is None or not scope.exists(db.session):
-            return self.response_400(message=_("Phạm vi lịch không hợp lệ."))
-        try:
+        user, body = self.caller(), self.body()
+        scope = self._scope(body.get("scope"), user)
+        with self.refusals():
             copied = services.copy_previous_week(db.session, user, scope, _int(body.get("year")),
                                                  _int(body.get("week")))
-        except DomainError as error:
-            return self._errors(error)
         return self.response(201, ids=[i.id for i in copied.items],
                              already_there=copied.already_there, past=copied.past)
 
@@ -188,13 +172,8 @@ class ScheduleApi(DomainApi):
         week = db.session.get(ScheduleWeek, pk)
         if week is None or not access.can_see_week(user, week):
             return self.response_404()
-        body = request.get_json(silent=True)
-        note = body.get("note") if isinstance(body, dict) and isinstance(
-            body.get("note"), str) else None
-        try:
-            services.act(db.session, user, week, action, note)
-        except DomainError as error:
-            return self._errors(error)
+        with self.refusals():
+            services.act(db.session, user, week, action, text_field(json_fields()))
         return self.response(200, result=serialize_week(week, user))
 
 

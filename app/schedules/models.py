@@ -8,13 +8,13 @@ item remembers whether it was added, changed or cancelled by an adjustment, and 
 from flask_appbuilder import Model
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
-    Boolean, CheckConstraint, Column, Date, DateTime, ForeignKey, Index, Integer, String, Table,
-    Text, Time, UniqueConstraint, false,
+    Boolean, CheckConstraint, Column, Date, DateTime, ForeignKey, Index, Integer, String, Text,
+    Time, UniqueConstraint, false,
 )
 from sqlalchemy.orm import relationship
 
 from app.catalogs.models import MeetingRoom
-from app.core.db import TABLE_LABELS
+from app.core.model_mixins import EventLine, link_table, lines, reference
 from app.core.timefmt import utcnow
 from app.org.models import Department, EofficeUser
 
@@ -49,28 +49,22 @@ class ScheduleWeek(Model):
     level = Column(String(10), nullable=False)
     # A unit week has its unit; a personal week its person; the agency week neither. (The
     # agency week is kept unique by the service: NULLs never collide in a unique constraint.)
-    department_id = Column(Integer, ForeignKey("department.id", ondelete="RESTRICT"), index=True)
-    department = relationship(Department)
-    owner_id = Column(Integer, ForeignKey("ab_user.id", ondelete="RESTRICT"), index=True)
-    owner = relationship(EofficeUser, foreign_keys=[owner_id])
+    department_id, department = reference(Department, index=True)
+    owner_id, owner = reference(EofficeUser, index=True)
     year = Column(Integer, nullable=False)  # ISO year
     week = Column(Integer, nullable=False)  # ISO week number
     state = Column(String(10), nullable=False, default=DRAFT)
     version = Column(Integer, nullable=False, default=0)  # publications so far (0: never)
     published_at = Column(DateTime)  # the last publication (UTC)
-    approved_by_id = Column(Integer, ForeignKey("ab_user.id", ondelete="RESTRICT"))
-    approved_by = relationship(EofficeUser, foreign_keys=[approved_by_id])
-    submitted_by_id = Column(Integer, ForeignKey("ab_user.id", ondelete="RESTRICT"))
-    submitted_by = relationship(EofficeUser, foreign_keys=[submitted_by_id])
+    approved_by_id, approved_by = reference(EofficeUser)
+    submitted_by_id, submitted_by = reference(EofficeUser)
     return_reason = Column(String(1000))
     created_at = Column(DateTime, nullable=False, default=utcnow)
     updated_at = Column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
 
     items = relationship("ScheduleItem", back_populates="week_record",
                          cascade="all, delete-orphan", passive_deletes=True)
-    events = relationship("ScheduleEvent", back_populates="week_record",
-                          order_by="ScheduleEvent.id", cascade="all, delete-orphan",
-                          passive_deletes=True)
+    events = lines("ScheduleEvent", "week_record", passive_deletes=True)
 
     @property
     def is_published(self):
@@ -80,21 +74,11 @@ class ScheduleWeek(Model):
         return f"{LEVELS[self.level]} {self.week:02d}/{self.year}"
 
 
-schedule_item_person = Table(
-    "schedule_item_person", Model.metadata,
-    Column("item_id", Integer, ForeignKey("schedule_item.id", ondelete="CASCADE"),
-           primary_key=True),
-    Column("user_id", Integer, ForeignKey("ab_user.id", ondelete="RESTRICT"), primary_key=True),
-)
-TABLE_LABELS["schedule_item_person"] = _l("thành phần của lịch công tác")
-schedule_item_unit = Table(
-    "schedule_item_unit", Model.metadata,
-    Column("item_id", Integer, ForeignKey("schedule_item.id", ondelete="CASCADE"),
-           primary_key=True),
-    Column("department_id", Integer, ForeignKey("department.id", ondelete="RESTRICT"),
-           primary_key=True),
-)
-TABLE_LABELS["schedule_item_unit"] = _l("đơn vị tham dự lịch công tác")
+ITEM_KEY = ("item_id", "schedule_item", "CASCADE")
+schedule_item_person = link_table("schedule_item_person", _l("thành phần của lịch công tác"),
+                                  ITEM_KEY, ("user_id", "ab_user", "RESTRICT"))
+schedule_item_unit = link_table("schedule_item_unit", _l("đơn vị tham dự lịch công tác"),
+                                ITEM_KEY, ("department_id", "department", "RESTRICT"))
 
 
 class ScheduleItem(Model):
@@ -115,18 +99,15 @@ class ScheduleItem(Model):
     start_time = Column(Time, nullable=False)
     end_time = Column(Time)
     content = Column(Text, nullable=False)
-    chair_id = Column(Integer, ForeignKey("ab_user.id", ondelete="RESTRICT"), index=True)
-    chair = relationship(EofficeUser, foreign_keys=[chair_id])
+    chair_id, chair = reference(EofficeUser, index=True)
     chair_text = Column(String(200))  # a chair from outside the agency
     people = relationship(EofficeUser, secondary=schedule_item_person,
                           order_by=EofficeUser.first_name)
     units = relationship(Department, secondary=schedule_item_unit, order_by=Department.name)
     participants_text = Column(String(1000))  # guests and others, as written
-    room_id = Column(Integer, ForeignKey("meeting_room.id", ondelete="RESTRICT"), index=True)
-    room = relationship(MeetingRoom)
+    room_id, room = reference(MeetingRoom, index=True)
     place = Column(String(300))  # a place that is not one of our rooms
-    preparing_unit_id = Column(Integer, ForeignKey("department.id", ondelete="RESTRICT"))
-    preparing_unit = relationship(Department, foreign_keys=[preparing_unit_id])
+    preparing_unit_id, preparing_unit = reference(Department)
     notes = Column(String(1000))
     private = Column(Boolean, nullable=False, default=False, server_default=false())
     series = Column(String(36), index=True)  # items created together as a daily repetition
@@ -152,20 +133,14 @@ class ScheduleItem(Model):
         return self.content[:60]
 
 
-class ScheduleEvent(Model):
+class ScheduleEvent(EventLine, Model):
     """The history of a week: built, submitted, returned (why), approved, adjusted."""
     __tablename__ = "schedule_event"
     __label__ = _l("lịch sử lịch công tác")
 
-    id = Column(Integer, primary_key=True)
-    week_id = Column(Integer, ForeignKey("schedule_week.id", ondelete="CASCADE"), nullable=False,
-                     index=True)
-    week_record = relationship(ScheduleWeek, back_populates="events")
-    at = Column(DateTime, nullable=False, default=utcnow)
-    actor_id = Column(Integer, ForeignKey("ab_user.id", ondelete="RESTRICT"))
-    actor = relationship(EofficeUser)
+    week_id, week_record = EventLine.of(ScheduleWeek)
     action = Column(String(20), nullable=False)
-    note = Column(String(1000))
+    note = Column(String(1000))  # a week's note is bounded (the other histories' are Text)
 
 
 class ScheduleFeed(Model):
@@ -176,8 +151,7 @@ class ScheduleFeed(Model):
     id = Column(Integer, primary_key=True)
     token = Column(String(64), nullable=False, unique=True)
     user_id = Column(Integer, ForeignKey("ab_user.id", ondelete="CASCADE"), index=True)
-    department_id = Column(Integer, ForeignKey("department.id", ondelete="CASCADE"), index=True)
-    department = relationship(Department)
+    department_id, department = reference(Department, ondelete="CASCADE", index=True)
     created_by_id = Column(Integer, ForeignKey("ab_user.id", ondelete="CASCADE"))
     created_at = Column(DateTime, nullable=False, default=utcnow)
     revoked_at = Column(DateTime)

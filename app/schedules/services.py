@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
 
-from app.audit.services import record
+from app.audit.services import ACTION_LABELS, record
 from app.catalogs.models import MeetingRoom
 from app.core.errors import DomainError, FormErrors
 from app.core.text import nfc
@@ -32,6 +32,9 @@ EVENT_LABELS = {
     "withdraw": _l("Rút lại để sửa"), "publish": _l("Ban hành"),
     "copy": _l("Sao chép lịch tuần trước"),
 }
+# The audit trail's lines "schedule.<step>" read in words in the security panel, like its own.
+for _step, _label in EVENT_LABELS.items():
+    ACTION_LABELS.setdefault(f"schedule.{_step}", _label)
 
 
 # ---------------------------------------------------------------- weeks

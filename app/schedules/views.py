@@ -15,6 +15,7 @@ from app.core.dates import parse_date
 from app.core.errors import DomainError, FormErrors
 from app.core.timefmt import WEEKDAYS, format_date, format_datetime, iso_week_days, today_local
 from app.core.xlsx import Shown, send_spreadsheet
+from app.core.views import method_permissions
 from app.extensions import db
 from app.org.models import Department, EofficeUser
 from app.schedules import access, feeds, services, workflow
@@ -84,14 +85,22 @@ def week_title(session, scope, year, week):
              end=format_date(days[-1]))
 
 
+def printed_week():
+    """The week of the query string as printed and exported: (its record, its rows as
+    published, its title, year, week)."""
+    session = db.session
+    scope, year, week = week_args()
+    current, rows = services.view_rows(session, g.user, scope, year, week, editing=False)
+    return current, rows, week_title(session, scope, year, week), year, week
+
+
 class ScheduleView(BaseView):
     route_base = "/schedule"
     class_permission_name = "Schedule"
-    method_permission_name = {"index": "read", "week": "read", "print_week": "read",
-                              "export": "read", "feeds": "read", "new_item": "write",
-                              "edit_item": "write", "cancel_item": "write",
-                              "restore_item": "write", "act": "write", "new_feed": "write",
-                              "copy_previous": "write"}
+    method_permission_name = method_permissions(
+        read=("index", "week", "print_week", "export", "feeds"),
+        write=("new_item", "edit_item", "cancel_item", "restore_item", "act", "new_feed",
+               "copy_previous"))
     default_view = "index"
 
     @expose("/")
@@ -132,11 +141,9 @@ class ScheduleView(BaseView):
     @expose("/print")
     @has_access
     def print_week(self):
-        session = db.session
-        scope, year, week = week_args()
-        current, rows = services.view_rows(session, g.user, scope, year, week, editing=False)
+        current, rows, title, _year, _week = printed_week()
         return self.render_template(
-            "schedules/print.html", title=week_title(session, scope, year, week),
+            "schedules/print.html", title=title,
             agency=current_app.config["AGENCY_NAME"], columns=COLUMNS,
             table=[cell_values(row) for row in rows],
             statuses=[row.status for row in rows], week=current)
@@ -144,10 +151,7 @@ class ScheduleView(BaseView):
     @expose("/export")
     @has_access
     def export(self):
-        session = db.session
-        scope, year, week = week_args()
-        _current, rows = services.view_rows(session, g.user, scope, year, week, editing=False)
-        title = week_title(session, scope, year, week)
+        _current, rows, title, year, week = printed_week()
         return _xlsx(current_app.config["AGENCY_NAME"], title, rows, year, week)
 
     # -- items

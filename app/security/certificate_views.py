@@ -2,7 +2,7 @@
 anchors (list, upload, stop or resume using one) and the people's certificates (list, the ones
 awaiting confirmation, upload for a person, confirm, stop using, the remote signing
 credential). The rules are in app.security.certificate_admin, which both call."""
-from flask import abort, flash, g, redirect, request, url_for
+from flask import flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_appbuilder.api import expose as api_expose
 from flask_babel import gettext as _
@@ -14,6 +14,7 @@ from app.core.db import vi_order
 from app.core.errors import DomainError
 from app.core.numbers import row_id
 from app.core.timefmt import utcnow
+from app.core.views import or_404
 from app.extensions import db
 from app.org.models import EofficeUser
 from app.security import certificate_admin as service
@@ -52,13 +53,26 @@ def _errors_of(error) -> dict:
     return {getattr(error, "field", None) or "file": [str(error)]}
 
 
+def _row_or_404(model, value):
+    return or_404(db.session.get(model, value) if row_id(value) else None)
+
+
 # ---------------------------------------------------------------- pages
 
-class TrustAnchorView(BaseView):
-    route_base = "/certificates/anchors"
+class _CertificatePage(BaseView):
+    """A page of the Chứng thư số panel: its list (`_page`) at its root."""
     class_permission_name = service.RESOURCE
     method_permission_name = PERMISSIONS
     default_view = "index"
+
+    @expose("/")
+    @has_access
+    def index(self):
+        return self._page()
+
+
+class TrustAnchorView(_CertificatePage):
+    route_base = "/certificates/anchors"
 
     def _page(self, errors=None):
         return self.render_template(
@@ -66,11 +80,6 @@ class TrustAnchorView(BaseView):
             anchors=service.anchors(db.session), errors=errors or {},
             is_testing=service.is_testing, issuer_name=service.common_name_of_text,
             max_mb=service.MAX_CERTIFICATE_BYTES // (1024 * 1024), now=utcnow())
-
-    @expose("/")
-    @has_access
-    def index(self):
-        return self._page()
 
     @expose("/upload", methods=["POST"])
     @has_access
@@ -90,9 +99,7 @@ class TrustAnchorView(BaseView):
     @expose("/<int:anchor_id>/active", methods=["POST"])
     @has_access
     def active(self, anchor_id):
-        anchor = db.session.get(TrustAnchor, anchor_id) if row_id(anchor_id) else None
-        if anchor is None:
-            abort(404)
+        anchor = _row_or_404(TrustAnchor, anchor_id)
         active = _flag(request.form.get("active"))
         service.set_anchor_active(db.session, g.user, anchor, active)
         flash(_("Đã dùng lại chứng thư «%(name)s».", name=anchor.name) if active else
@@ -100,11 +107,8 @@ class TrustAnchorView(BaseView):
         return redirect(url_for(".index"))
 
 
-class PersonalCertificateView(BaseView):
+class PersonalCertificateView(_CertificatePage):
     route_base = "/certificates/personal"
-    class_permission_name = service.RESOURCE
-    method_permission_name = PERMISSIONS
-    default_view = "index"
 
     def _page(self, values=None, errors=None):
         session = db.session
@@ -124,15 +128,7 @@ class PersonalCertificateView(BaseView):
                         .startswith("/certificates/personal/") else url_for(".index"))
 
     def _certificate(self, cert_id):
-        cert = db.session.get(PersonalCertificate, cert_id) if row_id(cert_id) else None
-        if cert is None:
-            abort(404)
-        return cert
-
-    @expose("/")
-    @has_access
-    def index(self):
-        return self._page()
+        return _row_or_404(PersonalCertificate, cert_id)
 
     @expose("/upload", methods=["POST"])
     @has_access

@@ -21,6 +21,7 @@ from sqlalchemy.orm import object_session, relationship
 from app.audit.labels import TABLE_FIELD_LABELS
 from app.audit.services import ACTION_LABELS, record
 from app.core.dates import parse_date
+from app.core.db import visible_row
 from app.core.errors import DomainError, FormErrors
 from app.core.text import nfc
 from app.core.timefmt import format_date, today_local, utcnow
@@ -322,11 +323,7 @@ def revoke(session, user, delegation) -> None:
 
 
 def get_visible(session, user, delegation_id):
-    number = _int(delegation_id)
-    if not number:
-        return None
-    return session.scalar(select(Delegation).where(Delegation.id == number,
-                                                   visible_delegations(user)))
+    return visible_row(session, Delegation, visible_delegations(user), delegation_id)
 
 
 def _date(data, key, errors):

@@ -154,40 +154,41 @@ class EofficeGroupView(UserGroupModelView):
             raise ValueError(_("Nhóm đang có thành viên, không thể xóa."))
 
 
-class EofficePermissionView(PermissionModelView):
+class _RawList:
+    """One of FAB's raw permission lists: its list title on all its pages, the columns of
+    `formatters` read through app.security.labels."""
+    formatters = {}
+
+    def __init__(self, **kwargs):
+        self.show_title = self.add_title = self.edit_title = self.list_title
+        self.formatters_columns = Formatters(self.formatters)
+        super().__init__(**kwargs)
+
+
+class EofficePermissionView(_RawList, PermissionModelView):
     class_permission_name = "PermissionModelView"
     list_title = _l("Các loại quyền")
-    show_title = add_title = edit_title = list_title
     label_columns = {"name": _l("Quyền")}
-
-    def __init__(self, **kwargs):
-        self.formatters_columns = Formatters({"name": permission_label})
-        super().__init__(**kwargs)
+    formatters = {"name": permission_label}
 
 
-class EofficeViewMenuView(ViewMenuModelView):
+class EofficeViewMenuView(_RawList, ViewMenuModelView):
     class_permission_name = "ViewMenuModelView"
     list_title = _l("Chức năng và menu")
-    show_title = add_title = edit_title = list_title
     label_columns = {"name": _l("Chức năng / menu")}
-
-    def __init__(self, **kwargs):
-        self.formatters_columns = Formatters({"name": resource_label})
-        super().__init__(**kwargs)
+    formatters = {"name": resource_label}
 
 
-class EofficePermissionViewView(PermissionViewModelView):
+class EofficePermissionViewView(_RawList, PermissionViewModelView):
     class_permission_name = "PermissionViewModelView"
     list_title = _l("Quyền trên từng chức năng")
-    show_title = add_title = edit_title = list_title
     label_columns = {"permission": _l("Quyền"), "view_menu": _l("Chức năng / menu"),
                      "role": _l("Vai trò")}
     search_columns = ["permission", "view_menu", "role"]
+    formatters = {"permission": permission_label, "view_menu": resource_label}
 
     def __init__(self, **kwargs):
         self.search_form_query_rel_fields = {"role": not_public()}
-        self.formatters_columns = Formatters({"permission": permission_label,
-                                              "view_menu": resource_label})
         super().__init__(**kwargs)
         relabel([self.search_form], "permission", get_label=permission_label)
         relabel([self.search_form], "view_menu", get_label=resource_label)

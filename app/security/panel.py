@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from app.core.errors import DomainError
 from app.core.numbers import int_or_none, row_id
+from app.core.views import method_permissions
 from app.security import permissions as service
 from app.security.functions import FUNCTIONS, MODULES
 
@@ -36,8 +37,8 @@ def _wanted(form) -> dict[int, set[str]]:
 class PermissionMatrixView(BaseView):
     route_base = "/rights"
     class_permission_name = "PermissionMatrix"
-    method_permission_name = {"matrix": "read", "person": "read", "preview": "write",
-                              "save": "write", "new_role": "write"}
+    method_permission_name = method_permissions(read=("matrix", "person"),
+                                                write=("preview", "save", "new_role"))
     default_view = "matrix"
 
     def _render_matrix(self, changes=None, wanted=None, error=None, status=200):

@@ -33,17 +33,18 @@ from flask_wtf import FlaskForm
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 from sqlalchemy import func, or_, select
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.security import generate_password_hash
 
 from app.audit.services import record
+from app.core.db import unit_of_work
 from app.core.downloads import send_download
 from app.core.errors import DomainError
 from app.core.files import OLE_MAGIC
 from app.core.text import fold, nfc
 from app.core.timefmt import format_datetime, utcnow
 from app.core.xlsx import MIMETYPE, append_row, send_spreadsheet
+from app.core.views import method_permissions
 from app.extensions import db
 from app.core import upload_store as store
 from app.core.sheets import HEADER_SCAN, Table, text_of
@@ -322,7 +323,9 @@ def import_people(session, table: Table, filename: str, expected: list) -> tuple
     showed as valid; if they differ now, PreviewChanged (nothing created). Returns (analysis,
     [(user, temporary password)])."""
     session.rollback()  # a fresh transaction: the checks and the writes see the same data
-    try:
+    with unit_of_work(session, _l(
+            "Nhập không thành công (dữ liệu vừa bị thay đổi bởi người khác). Chưa tạo tài "
+            "khoản nào; vui lòng thử lại."), log="people import failed"):
         analysis = analyse(session, table)
         valid = analysis.valid
         if [row.username for row in valid] != list(expected):
@@ -354,15 +357,6 @@ def import_people(session, table: Table, filename: str, expected: list) -> tuple
                      "%(errors)s dòng lỗi.", file=filename, created=len(created),
                      errors=analysis.error_count)
         record(session, "import", object_type="ab_user", summary=summary)
-        session.commit()
-    except DomainError:
-        session.rollback()
-        raise
-    except SQLAlchemyError as error:
-        session.rollback()
-        current_app.logger.warning("people import failed: %s", error)
-        raise DomainError(_l("Nhập không thành công (dữ liệu vừa bị thay đổi bởi người khác). "
-                             "Chưa tạo tài khoản nào; vui lòng thử lại.")) from error
     return analysis, created
 
 
@@ -430,8 +424,8 @@ def read_table(data: bytes, filename: str) -> Table:
 class PeopleView(BaseView):
     route_base = "/people"
     class_permission_name = "People"
-    method_permission_name = {"upload": "write", "confirm": "write", "template": "write",
-                              "inactive": "read", "export": "read"}
+    method_permission_name = method_permissions(read=("inactive", "export"),
+                                                write=("upload", "confirm", "template"))
     default_view = "inactive"
 
     def _render_upload(self, problems=(), status=200):

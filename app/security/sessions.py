@@ -33,6 +33,18 @@ ALLOWED_WITH_TEMPORARY_PASSWORD = {"EofficeResetMyPasswordView.this_form_get",
 # What a person who must enable two-factor login may still open.
 ALLOWED_BEFORE_ENROLMENT = ALLOWED_WITH_TEMPORARY_PASSWORD | {
     "AccountView.two_factor", "AccountView.enable_two_factor"}
+# Requests a page makes by itself in the background (the bell's count): not the person's
+# activity, so they never keep an idle session alive (SESSION_IDLE_MINUTES).
+PASSIVE_ENDPOINTS = {"NotificationView.count"}
+# The page's own assets (scripts, styles, icons, the service worker and its manifest): public,
+# so no session check, and above all no new session cookie. A browser fetches them while a
+# form's POST is under way; an answer that rewrote the cookie from the older one it was sent
+# with would erase what the POST put there ("Đã ghi nhận.", the next step's message).
+ASSET_ENDPOINTS = {"static", "appbuilder.static", "pwa.manifest", "pwa.icon_svg",
+                   "pwa.icon_png", "pwa.icon_maskable", "pwa.offline", "pwa.service_worker"}
+# The last activity is written to the cookie at most once a minute: fewer rewritten cookies,
+# so fewer answers racing each other, and the idle limit counts in minutes anyway.
+LAST_SEEN_STEP = 60
 LOGIN_API = "EofficeSecurityApi."  # /api/v1/security/login and /refresh
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 # Bodies the REST API reads: JSON; multipart where files are sent; edXML packages.
@@ -153,6 +165,8 @@ def init_session_rules(app):
         if is_token_request():
             _ignore_cookie()  # a token request is the token's bearer, whatever the cookie
             return None
+        if request.endpoint in ASSET_ENDPOINTS:
+            return None
         if str(request.endpoint).startswith(LOGIN_API):
             return None  # credentials in the body, not the cookie, are what counts there
         if not current_user.is_authenticated:
@@ -181,7 +195,10 @@ def check_cookie_session(user):
             return jsonify(message=ended), 401
         flash(ended, "warning")
         return redirect(url_for(current_app.appbuilder.sm.auth_view.endpoint + ".login"))
-    session["last_seen"] = utcnow().timestamp()
+    now = utcnow().timestamp()
+    if (request.endpoint not in PASSIVE_ENDPOINTS
+            and now - session.get("last_seen", 0) >= LAST_SEEN_STEP):
+        session["last_seen"] = now
     if user.must_change_password and request.endpoint not in ALLOWED_WITH_TEMPORARY_PASSWORD:
         return _first_do(api, _("Bạn đang dùng mật khẩu tạm thời: hãy đổi mật khẩu trên giao "
                                 "diện web trước khi tiếp tục."),

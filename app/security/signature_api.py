@@ -75,10 +75,8 @@ class SignatureApi(DomainApi):
         upload = request.files.get("file")
         if upload is None or not upload.filename:
             return self.response_400(message=_("Chưa chọn tệp."))
-        try:
+        with self.refusals():
             report = signing.verify(db.session, checked_pdf(upload.read()))
-        except DomainError as error:
-            return self._errors(error)
         db.session.rollback()  # a GET-like check: nothing is written
         return self.response(200, result=report_json(report))
 
@@ -86,10 +84,8 @@ class SignatureApi(DomainApi):
     @guarded("get_file")
     def get_file(self, file_id):
         """The stored signature check of a file of a document the caller may see."""
-        found = checks.visible_file(db.session, self.caller(), file_id)
-        if found is None:
-            return self.response_404()
-        return self.response(200, result=file_json(found[0]))
+        record, _kind, _owner = self.found(checks.visible_file(db.session, self.caller(), file_id))
+        return self.response(200, result=file_json(record))
 
     @api_expose("/files/<int:file_id>/recheck", methods=["POST"])
     @guarded("recheck")

@@ -1,28 +1,15 @@
-"""The dashboard's figures, computed once per version of the data.
+"""The dashboard's figures, computed once per version of the data (app.audit.version).
 
 A dozen grouped queries over a year of a million-document register take seconds; a leader
-opens the dashboard many times a day. Every change of the application's records writes a line
-of the audit trail (app.audit.services: one hook on the session, no path forgets it), so the
-newest audit line is the version of the data: the figures are reused until it moves, the day
-changes, or the reader, the period, the unit or the language differ."""
+opens the dashboard many times a day. The figures are reused until the data move, the day
+changes, or the reader, the period, the unit or the language differ. The dashboard, the
+reports and the API share them figure by figure."""
 from dataclasses import replace
 
 from flask_babel import get_locale
-from sqlalchemy import func, select
 
-from app.audit.models import AuditEvent
-from app.extensions import cache
+from app.audit import version
 from app.stats import figures
-
-
-def data_version(session) -> int:
-    return session.scalar(select(func.max(AuditEvent.id))) or 0
-
-
-def _key(session, scope, name, *extra) -> str:
-    parts = (name, scope.user.id, scope.unit_id, scope.period.start, scope.period.end,
-             scope.today, get_locale(), data_version(session), *extra)
-    return "stats:" + ":".join(str(part) for part in parts)
 
 
 def _plain(figure):
@@ -32,24 +19,26 @@ def _plain(figure):
 
 def remembered(session, scope, name, compute, *extra):
     """compute() for this scope and data version, from the cache when it is there."""
-    key = _key(session, scope, name, *extra)
-    value = cache.get(key)
-    if value is None:
-        value = compute()
-        cache.set(key, value)
-    return value
+    return version.remembered(session, "stats:" + name, (
+        scope.user.id, scope.unit_id, scope.period.start, scope.period.end, scope.today,
+        get_locale(), *extra), compute)
 
 
 def dashboard(session, scope, idle_days) -> dict:
     """Everything the dashboard shows: charts, headline totals, people not logging in."""
-    return remembered(session, scope, "dashboard", lambda: {
-        "charts": [_plain(function(session, scope)) for function in figures.FIGURES.values()],
-        "totals": figures.summary(session, scope),
-        "idle": figures.idle_people(session, scope, idle_days),
-    }, idle_days)
+    return {"charts": [figure(session, scope, name) for name in figures.FIGURES],
+            "totals": summary(session, scope),
+            "idle": remembered(session, scope, "idle",
+                               lambda: figures.idle_people(session, scope, idle_days),
+                               idle_days)}
 
 
 def figure(session, scope, name):
-    """One figure of the REST API."""
+    """One figure (the dashboard's, a report's, the REST API's)."""
     return remembered(session, scope, name,
                       lambda: _plain(figures.FIGURES[name](session, scope)))
+
+
+def summary(session, scope) -> dict:
+    """The headline numbers (app.stats.figures.summary)."""
+    return remembered(session, scope, "summary", lambda: figures.summary(session, scope))

@@ -17,7 +17,7 @@ from app.dossiers.access import visible_dossier
 from app.dossiers.models import STATUSES as DOSSIER_STATUSES
 from app.dossiers.models import Dossier, DossierItem
 from app.org.models import Department, EofficeUser
-from app.stats import figures as f
+from app.stats import cache
 
 
 @dataclass
@@ -40,6 +40,8 @@ class Report:
     scope: object
     sections: list = field(default_factory=list)
     note: str = ""
+    page: int = 1  # a long report shows a page of its rows; its spreadsheet has them all
+    pages: int = 1
 
     @property
     def empty(self):
@@ -52,11 +54,11 @@ class Report:
                  b=format_date(period.end))
 
 
-def incoming_report(session, scope):
+def incoming_report(session, scope, page=None):
     """Báo cáo tình hình giải quyết văn bản đến: totals, then by unit and by person."""
-    by_unit = f.processing_by_unit(session, scope)
-    by_person = f.processing_by_person(session, scope)
-    totals = f.summary(session, scope)
+    by_unit = cache.figure(session, scope, "processing_by_unit")
+    by_person = cache.figure(session, scope, "processing_by_person")
+    totals = cache.summary(session, scope)
     overall = [_("Tổng số văn bản đến trong kỳ"), totals["incoming"]]
     rows = [overall] + [[s["label"], sum(s["data"])] for s in by_unit.series]
     return Report("incoming", _("BÁO CÁO TÌNH HÌNH GIẢI QUYẾT VĂN BẢN ĐẾN"), scope, [
@@ -66,46 +68,58 @@ def incoming_report(session, scope):
         note=_("Trạng thái tính đến ngày %(d)s.", d=format_date(scope.today)))
 
 
-def outgoing_report(session, scope):
+def outgoing_report(session, scope, page=None):
     """Báo cáo văn bản đi: by month, type and field."""
-    months = f.documents_by_month(session, scope)
-    months.series = [s for s in months.series if s["key"] == "outgoing"]
+    months = cache.figure(session, scope, "documents_by_month")
+    months = replace(months, series=[s for s in months.series if s["key"] == "outgoing"])
     return Report("outgoing", _("BÁO CÁO VĂN BẢN ĐI"), scope, [
         Section.of(months, _("Văn bản đi theo tháng")),
-        Section.of(f.outgoing_by(session, scope, "type")),
-        Section.of(f.outgoing_by(session, scope, "field"))])
+        Section.of(cache.figure(session, scope, "outgoing_by_type")),
+        Section.of(cache.figure(session, scope, "outgoing_by_field"))])
 
 
-def activity_report(session, scope):
+def activity_report(session, scope, page=None):
     return Report("activity", _("BÁO CÁO HOẠT ĐỘNG CỦA CÁN BỘ, CÔNG CHỨC"), scope,
-                  [Section.of(f.officers_activity(session, scope))])
+                  [Section.of(cache.figure(session, scope, "officers_activity"))])
 
 
-def overdue_report(session, scope):
+def overdue_report(session, scope, page=None):
     """Danh sách văn bản đến quá hạn theo đơn vị và cá nhân (today, whatever the period): the
     overdue page's work, by the one rule (app.documents.deadlines) — the documents waiting for
-    a direction or to be presented first, then the lines by unit and person."""
-    total, _groups = incoming.overdue_summary(session, scope.user, unit_id=scope.unit_id)
-    rows = []
-    for item in incoming.overdue_lines(session, scope.user, unit_id=scope.unit_id):
-        if item.line is None:
-            unit = str(incoming.OVERDUE_GROUPS[item.kind])
-            person = item.person.full_name if item.person else ""
-        else:
-            unit = item.department.name if item.department else _("Chưa rõ đơn vị")
-            person = item.person.full_name if item.person else \
-                _("Đơn vị chưa giao cho người cụ thể")
-        rows.append([unit, person, item.document.arrival_number, item.document.number_symbol,
-                     item.document.excerpt, str(item.task), item.deadline, item.days])
+    a direction or to be presented first, then the lines by unit and person. `page`: that page
+    of it (the screen); None: all of it, streamed (the spreadsheet)."""
+    total, groups = incoming.overdue_summary(session, scope.user, unit_id=scope.unit_id)
+    pieces = sum(count for *_rest, count in groups)
+    pages = max((pieces + incoming.OVERDUE_PAGE - 1) // incoming.OVERDUE_PAGE, 1)
+    if page is None:
+        items = incoming.all_overdue_lines(session, scope.user, unit_id=scope.unit_id)
+    else:
+        page = min(max(page, 1), pages)
+        items = incoming.overdue_lines(session, scope.user, unit_id=scope.unit_id,
+                                       offset=(page - 1) * incoming.OVERDUE_PAGE)
+
+    def rows():
+        for item in items:
+            if item.line is None:
+                unit = str(incoming.OVERDUE_GROUPS[item.kind])
+                person = item.person.full_name if item.person else ""
+            else:
+                unit = item.department.name if item.department else _("Chưa rõ đơn vị")
+                person = item.person.full_name if item.person else \
+                    _("Đơn vị chưa giao cho người cụ thể")
+            yield [unit, person, item.document.arrival_number, item.document.number_symbol,
+                   item.document.excerpt, str(item.task), item.deadline, item.days]
+
     return Report("overdue", _("DANH SÁCH VĂN BẢN ĐẾN QUÁ HẠN THEO ĐƠN VỊ, CÁ NHÂN"), scope, [
         Section(_("Văn bản đến quá hạn: %(n)s văn bản", n=total),
                 [_("Đơn vị"), _("Cá nhân"), _("Số đến"), _("Số, ký hiệu"), _("Trích yếu"),
-                 _("Việc"), _("Hạn xử lý"), _("Số ngày quá hạn")], rows)],
+                 _("Việc"), _("Hạn xử lý"), _("Số ngày quá hạn")],
+                rows() if page is None else list(rows()))],
         note=_("Tính đến ngày %(d)s, không phụ thuộc khoảng thời gian.",
-               d=format_date(scope.today)))
+               d=format_date(scope.today)), page=page or 1, pages=pages if page else 1)
 
 
-def dossiers_report(session, scope):
+def dossiers_report(session, scope, page=None):
     """Mục lục hồ sơ: the dossiers open at some time in the period (Appendix V columns)."""
     period = scope.period
     documents = (select(func.count(DossierItem.id)).where(DossierItem.dossier_id == Dossier.id)
@@ -132,6 +146,9 @@ def dossiers_report(session, scope):
                  _("Ngày kết thúc"), _("Số văn bản"), _("Ghi chú")], rows)])
 
 
+# key → (label, build(session, scope, page=None)): `page` is the page shown of a long report
+# (the overdue list pages; the others are a few dozen rows and ignore it), None for the
+# spreadsheet, which has every row.
 REPORTS = {
     "incoming": (_l("Tình hình giải quyết văn bản đến"), incoming_report),
     "outgoing": (_l("Văn bản đi"), outgoing_report),

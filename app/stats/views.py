@@ -6,6 +6,7 @@ from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from app.core.numbers import row_id
 from app.extensions import db
 from app.stats import cache, figures, reports
 
@@ -73,9 +74,11 @@ class StatsReportView(BaseView):
                                         kind=kind, kinds=reports.REPORTS)
         if failed:
             return failed
-        report = build(db.session, scope)
+        spreadsheet = request.args.get("format") == "xlsx"
+        report = build(db.session, scope,
+                       page=None if spreadsheet else row_id(request.args.get("page")) or 1)
         unit = reports.unit_name(db.session, scope)
-        if request.args.get("format") == "xlsx":
+        if spreadsheet:
             return reports.xlsx_response(report, unit)
         return self.render_template("stats/report.html", title=title,
                                     report=reports.shown(report), kind=kind,

@@ -5,10 +5,12 @@ Never `playwright install`: the browser is /usr/bin/chromium (CI installs the De
 """
 import re
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -19,7 +21,11 @@ E2E_DIR = Path(__file__).resolve().parent
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOT_DIR = REPO_ROOT / "test-output" / "screenshots"
 HARMLESS_SCHEMES = ("data:", "blob:")
-DEFAULT_TIMEOUT_MS = 10_000
+# Both passes of CI share two cores with two browsers: a step may take seconds there.
+DEFAULT_TIMEOUT_MS = 15_000
+
+
+expect.set_options(timeout=DEFAULT_TIMEOUT_MS)  # what a page shows, as long as an action
 
 
 def pytest_collection_modifyitems(config, items):
@@ -113,13 +119,14 @@ def pytest_runtest_call(item):
     return result
 
 
-@pytest.fixture
-def page(browser, live_server, request):
-    """A fresh context (vi-VN, 1366×900) and page. The test fails if any request went to
-    another host than the live server (data: and blob: URLs aside), or if the page raised an
-    uncaught error. Requests to other hosts are also aborted, so nothing leaves the machine."""
+@contextmanager
+def watched_page(browser, live_server, request, shot_prefix="", **options):
+    """A fresh context (vi-VN, `options` for the viewport, touch...) and page. The test fails
+    if any request went to another host than the live server (data: and blob: URLs aside), or
+    if the page raised an uncaught error. Requests to other hosts are also aborted, so nothing
+    leaves the machine. A failed test leaves a screenshot."""
     guard = PageGuard(urlsplit(live_server).netloc)
-    context = browser.new_context(locale="vi-VN", viewport={"width": 1366, "height": 900})
+    context = browser.new_context(locale="vi-VN", **options)
     context.set_default_timeout(DEFAULT_TIMEOUT_MS)
     # context-wide, so popups and new tabs are watched too
     context.on("request", lambda req: guard.requests.append(req.url))
@@ -134,10 +141,18 @@ def page(browser, live_server, request):
         yield page
         call = getattr(request.node, "rep_call", None)
         if call is not None and call.failed and not page.is_closed():
-            shot(page, f"FAILED-{_slug(request.node.name)}")
+            shot(page, f"FAILED-{shot_prefix}{_slug(request.node.name)}")
     finally:
         context.close()
     guard.check()
+
+
+@pytest.fixture
+def page(browser, live_server, request):
+    """A desktop page (1366×900), watched (watched_page)."""
+    with watched_page(browser, live_server, request,
+                      viewport={"width": 1366, "height": 900}) as page:
+        yield page
 
 
 def _slug(text: str) -> str:

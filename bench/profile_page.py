@@ -1,0 +1,79 @@
+"""Where one page's time goes, statement by statement, at a decade of documents:
+
+    .venv/bin/python -m bench.profile_page --role lanhdao /incoming/overdue [/stats/reports/]
+
+Opens each URL as the role (the bench data of `make bench`, in-process like bench/walk.py),
+once to warm up (its time is the first look: caches empty) and once measured, and prints the
+page's times and the measured load's SQL statements, slowest first (time, rows, the
+statement's first line)."""
+import argparse
+import cProfile
+import pstats
+import time
+
+from sqlalchemy import event
+
+from bench import generate
+from bench.run import login
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("urls", nargs="+")
+    parser.add_argument("--docs", type=int, default=1_000_000)
+    parser.add_argument("--database", default=None)
+    parser.add_argument("--role", default="lanhdao", help="a demo account")
+    parser.add_argument("--top", type=int, default=8)
+    parser.add_argument("--sql", action="store_true", help="the slowest statement in full")
+    parser.add_argument("--python", action="store_true",
+                        help="where the Python time goes (cProfile of ten more requests)")
+    args = parser.parse_args()
+    url = args.database or generate.default_url(args.docs)
+    app = generate.bench_app(url)
+    from app.extensions import db
+
+    statements = []
+
+    with app.app_context():
+        engine = db.engine
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _begin(conn, cursor, statement, parameters, context, executemany):
+        conn.info.setdefault("started", []).append(time.perf_counter())
+
+    @event.listens_for(engine, "after_cursor_execute")
+    def _end(conn, cursor, statement, parameters, context, executemany):
+        began = conn.info["started"].pop()
+        statements.append(((time.perf_counter() - began) * 1000, cursor.rowcount,
+                           " ".join(statement.split())))
+
+    client = app.test_client()
+    login(client, args.role)
+    for page in args.urls:
+        began = time.perf_counter()
+        client.get(page)
+        first = (time.perf_counter() - began) * 1000
+        statements.clear()
+        began = time.perf_counter()
+        response = client.get(page)
+        total = (time.perf_counter() - began) * 1000
+        spent = sum(ms for ms, _rows, _sql in statements)
+        print(f"{page} as {args.role}: {response.status_code}, first {first:.0f} ms, then "
+              f"{total:.1f} ms, "
+              f"{len(statements)} statements, {spent:.1f} ms in SQL")
+        slowest = sorted(statements, reverse=True)
+        for ms, rows, sql in slowest[:args.top]:
+            print(f"  {ms:8.1f} ms  rows={rows:<6} {sql[:160]}")
+        if args.sql and slowest:
+            print(slowest[0][2])
+        if args.python:
+            profile = cProfile.Profile()
+            profile.enable()
+            for _ in range(10):
+                client.get(page)
+            profile.disable()
+            pstats.Stats(profile).sort_stats("cumulative").print_stats(args.top * 4)
+
+
+if __name__ == "__main__":
+    main()

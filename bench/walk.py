@@ -1,0 +1,209 @@
+"""`make bench-walk`: every GET page of the web, for each of the six roles, at a decade of
+documents (the data of `make bench`) — not chosen scenarios, the whole surface.
+
+    .venv/bin/python -m bench.walk --docs 1000000 [--database URL] [--repeat 5] [--role vanthu]
+
+The pages are the GET routes of the URL map (the same list the permission matrix test walks:
+tests/test_permission_matrix.py), each opened by each role's demo account. A route with an id
+in it is opened with a real id that the role may see (its newest visible row, by the domain's
+own visibility rule) — an officer's document page is an officer's document. Routes that change
+something or send a file (delete, actions, downloads, feeds) are not pages and are left out; a
+page the role may not open (403, a redirect to the login) is listed as such, not timed.
+
+Each page: one warm-up, then `--repeat` loads (fewer for a page slower than a second), server
+time in-process (the Flask test client: routing, security, queries, template). Prints the
+slowest 20 pages per role and the goals table (issue 15): every page ≤ 100 ms, the daily pages
+≤ 30 ms, for every role; writes bench/walk-<database>.json; exits 1 when a goal is missed."""
+import argparse
+import json
+import re
+import statistics
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import select
+
+from bench import generate
+from bench.run import login, machine
+
+ROOT = Path(__file__).resolve().parent
+ACCOUNTS = {  # role → demo account (README), as the tests
+    "Văn thư": "vanthu", "Lãnh đạo cơ quan": "lanhdao", "Lãnh đạo văn phòng": "lanhdaovp",
+    "Lãnh đạo đơn vị": "truongphong", "Chuyên viên": "chuyenvien", "Quản trị mạng": "quantri",
+}
+PAGE_BUDGET_MS = 100
+DAILY_BUDGET_MS = 30
+# The daily pages (issue 15): home, the grids and inboxes, search, a document, the dashboard.
+DAILY = re.compile(r"^/$|^/(incoming|outgoing|drafts|request|news|dossiers|copies)/list/list/$"
+                   r"|^/incoming/(\d+|overdue)$|^/outgoing/\d+$|^/drafts/\d+$"
+                   r"|^/stats/dashboard$|^/notifications/|\?q=")
+# Not pages: they change something, send a file (downloads and exports: `make bench` and the
+# register tests measure those), or belong to FAB's internals.
+NOT_PAGES = re.compile(
+    r"^/(static|appbuilder|swagger|api)/|^/(logout|lang)/|/delete/|/action/|/choices/"
+    r"|/download|/files/|\.(png|edxml|ics|xlsx|pdf)$|/pdf$|/signed-copy$|^/backups/"
+    r"|^/imports/<|^/schedule/feed/|/stamp/|/stamped$|^/news/image/|/first-page|/export$")
+SEARCHES = ("đất đai", "quyết định")  # two Vietnamese words, then a number/symbol typed
+
+
+def _id_finders():
+    """rule prefix → (session, user) → the newest id the user may see, by the domain's own
+    visibility rule; None when there is none."""
+    from app.copies.access import visible_copies
+    from app.copies.models import ElectronicCopy
+    from app.documents.access import visible_incoming
+    from app.documents.models import IncomingDocument
+    from app.dossiers.access import visible_dossier
+    from app.dossiers.models import Dossier
+    from app.news.access import visible_news
+    from app.news.models import NewsItem
+    from app.outgoing.access import visible_draft, visible_outgoing
+    from app.outgoing.models import Draft, OutgoingDocument
+    from app.request_forms.access import visible_requests
+    from app.request_forms.models import RequestForm
+
+    def newest(model, condition):
+        return lambda session, user: session.scalar(
+            select(model.id).where(condition(user)).order_by(model.id.desc()).limit(1))
+
+    return {
+        "/incoming/": newest(IncomingDocument, visible_incoming),
+        "/outgoing/": newest(OutgoingDocument, visible_outgoing),
+        "/drafts/": newest(Draft, visible_draft),
+        "/dossiers/": newest(Dossier, visible_dossier),
+        "/news/": newest(NewsItem, visible_news),
+        "/request/": newest(RequestForm, visible_requests),
+        "/copies/": newest(ElectronicCopy, visible_copies),
+        "/rights/person/": lambda session, user: user.id,
+    }
+
+
+def pages_of(app, session, user, finders):
+    """[(label, url)] of the GET pages of the URL map for this person, ids filled in."""
+    views = {view.blueprint.name: view for view in app.appbuilder.baseviews
+             if getattr(view, "blueprint", None) is not None}
+    pages, skipped = [], []
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+        if "GET" not in rule.methods or NOT_PAGES.search(rule.rule):
+            continue
+        if not rule.arguments:
+            pages.append((rule.rule, rule.rule))
+            continue
+        url = _filled(rule, session, user, finders, views)
+        (pages.append((rule.rule, url)) if url else skipped.append(rule.rule))
+    for words in SEARCHES:
+        for grid in ("/incoming/list/list/", "/outgoing/list/list/"):
+            pages.append((f"{grid}?q={words}", f"{grid}?q={words}"))
+    return pages, skipped
+
+
+def _filled(rule, session, user, finders, views):
+    arguments = sorted(rule.arguments)
+    finder = next((f for prefix, f in finders.items() if rule.rule.startswith(prefix)), None)
+    if finder is None and arguments == ["pk"]:  # a FAB model view: its first row
+        view = views.get(rule.endpoint.rpartition(".")[0])
+        model = getattr(getattr(view, "datamodel", None), "obj", None)
+        if model is not None:
+            key = model.__mapper__.primary_key[0]
+            finder = lambda s, _u: s.scalar(select(key).order_by(key).limit(1))  # noqa: E731
+    if finder is None or len(arguments) != 1:
+        return None
+    found = finder(session, user)
+    return None if found is None else re.sub(r"<[^<>]+>", str(found), rule.rule)
+
+
+def measure(client, url, repeat):
+    begin = time.perf_counter()
+    response = client.get(url)
+    first = (time.perf_counter() - begin) * 1000
+    status = response.status_code
+    if status >= 400 or (status in (301, 302, 303) and "/login" in response.location):
+        return status, []
+    times = []
+    for _i in range(repeat if first < 1000 else 2):
+        begin = time.perf_counter()
+        client.get(url)
+        times.append((time.perf_counter() - begin) * 1000)
+    return status, times
+
+
+def walk(url, docs, repeat, only=None):
+    from app.extensions import db
+    from app.org.models import EofficeUser
+
+    generate.ensure(url, docs, docs * 3 // 10)
+    app = generate.bench_app(url)
+    client = app.test_client()
+    finders = _id_finders()
+    results = {}
+    for role, account in ACCOUNTS.items():
+        if only and account not in only:
+            continue
+        login(client, account)
+        with app.app_context():
+            person = db.session.scalar(select(EofficeUser).where(
+                EofficeUser.username == account))
+            pages, skipped = pages_of(app, db.session, person, finders)
+            db.session.remove()
+        rows = []
+        for label, page in pages:
+            status, times = measure(client, page, repeat)
+            rows.append({"page": label, "url": page, "status": status,
+                         "median_ms": round(statistics.median(times), 1) if times else None,
+                         "max_ms": round(max(times), 1) if times else None,
+                         "daily": bool(DAILY.search(page))})
+            print(f"{account:12} {status} {rows[-1]['median_ms'] or '-':>9} {page}",
+                  file=sys.stderr)
+        results[account] = {"role": role, "pages": rows, "no_id": skipped}
+    return results
+
+
+def goals(results):
+    """(met, lines): the goals table of issue 15 over the walk."""
+    lines, met = [], True
+    for account, result in results.items():
+        timed = [r for r in result["pages"] if r["median_ms"] is not None]
+        over = [r for r in timed if r["median_ms"] > PAGE_BUDGET_MS]
+        daily_over = [r for r in timed if r["daily"] and r["median_ms"] > DAILY_BUDGET_MS]
+        met &= not over and not daily_over
+        lines.append(f"| {result['role']} ({account}) | {len(timed)} | "
+                     f"{max((r['median_ms'] for r in timed), default=0)} | "
+                     f"{len(over) or 'met'} | {len(daily_over) or 'met'} |")
+    return met, lines
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--docs", type=int, default=1_000_000)
+    parser.add_argument("--database", default=None)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--role", action="append", help="a demo account (repeatable)")
+    args = parser.parse_args()
+    url = args.database or generate.default_url(args.docs)
+    results = walk(url, args.docs, args.repeat, args.role)
+    for account, result in results.items():
+        timed = sorted((r for r in result["pages"] if r["median_ms"] is not None),
+                       key=lambda r: -r["median_ms"])
+        print(f"\n{result['role']} ({account}): {len(timed)} pages timed, "
+              f"{len(result['pages']) - len(timed)} not theirs, "
+              f"{len(result['no_id'])} without an id to open")
+        for row in timed[:20]:
+            mark = "*" if row["median_ms"] > (DAILY_BUDGET_MS if row["daily"] else
+                                               PAGE_BUDGET_MS) else " "
+            print(f"  {mark} {row['median_ms']:>9.1f} ms  {row['url']}")
+    met, lines = goals(results)
+    print("\n| role | pages | slowest ms | pages > 100 ms | daily pages > 30 ms |")
+    print("|---|---:|---:|---:|---:|")
+    print("\n".join(lines))
+    database = "postgresql" if url.startswith("postgresql") else "sqlite"
+    (ROOT / f"walk-{database}.json").write_text(json.dumps(
+        {"results": results, "machine": machine(), "date": date.today().isoformat(),
+         "docs": args.docs, "repeat": args.repeat}, ensure_ascii=False, indent=1))
+    print("\nMục tiêu: đạt." if met else "\nMục tiêu: CHƯA ĐẠT (các trang đánh dấu *).")
+    sys.exit(0 if met else 1)
+
+
+if __name__ == "__main__":
+    main()
