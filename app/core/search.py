@@ -4,8 +4,10 @@ documents, with a real index on both databases:
 - SQLite: an FTS5 table `<table>_fts` over `search_text` (external content: the text is not
   stored twice), kept in step by triggers on the table, so every path that writes
   `search_text` (register, edit, attached files, imports, exchange, deletes) updates it;
-- PostgreSQL: a GIN index `<table>_fts` on `to_tsvector('simple', <search_text, punctuation as
-  spaces>)`, which PostgreSQL keeps in step itself.
+- PostgreSQL: a stored generated column `search_vector`, `to_tsvector('simple', <search_text,
+  punctuation as spaces>)`, with a GIN index `<table>_fts`; PostgreSQL keeps both in step
+  itself. The vector is stored, not an index expression, so a row checked outside the index
+  (a grid walking its date index, a scoped reader's rows) is not analysed again (0030).
 
 Both see the same words: letters and digits, punctuation separates. A typed word is a whole
 word ('hoa' finds 'hòa', 'hoà' and 'Hòa', not 'hoạch'); a word with punctuation is a phrase
@@ -16,6 +18,8 @@ import re
 
 from flask import g, has_request_context
 from sqlalchemy import Boolean, bindparam, case, func, select
+from sqlalchemy import column as sql_column
+from sqlalchemy import table as sql_table
 from sqlalchemy import text as sql_text
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement
@@ -27,8 +31,9 @@ INDEXED_TABLES = ("incoming_document", "outgoing_document")
 WORD = re.compile(r"[^\W_]+")
 PREFIX_BELOW = 4
 NUMBER_PREFIX = re.compile(r"^so\s*[:.]?\s*(?=\d)")  # "Số: 123/QĐ" is looked up as "123/QĐ"
-# The text PostgreSQL indexes: the same as the index expression of the migration, to the letter.
+# The text PostgreSQL indexes: the same as the generated column of the migration, to the letter.
 PG_TEXT = "regexp_replace({column}, '[^[:alnum:]]+', ' ', 'g')"
+VECTOR_COLUMN = "search_vector"  # PostgreSQL only: not in the models (SQLite has FTS5 tables)
 
 
 def index_name(table: str) -> str:
@@ -93,10 +98,12 @@ def _match_sqlite(element, compiler, **kw):
 
 @compiles(_Match, "postgresql")
 def _match_postgresql(element, compiler, **kw):
-    column = compiler.process(element.model.__table__.c.search_text, **kw)
+    # The stored vector of the model's own table (a column the models do not declare).
+    vector = compiler.process(
+        sql_table(element.model.__tablename__, sql_column(VECTOR_COLUMN)).c[VECTOR_COLUMN],
+        **kw)
     words = compiler.process(bindparam(None, postgres_query(element.words)), **kw)
-    return (f"(to_tsvector('simple'::regconfig, {PG_TEXT.format(column=column)}) "
-            f"@@ to_tsquery('simple'::regconfig, {words}))")
+    return f"({vector} @@ to_tsquery('simple'::regconfig, {words}))"
 
 
 def matches(model, text: str):
@@ -287,8 +294,10 @@ def create_ddl(dialect: str, table: str) -> list[str]:
             f"INSERT INTO {fts}({fts}) VALUES ('rebuild')",
         ]
     if dialect == "postgresql":
-        return [f"CREATE INDEX {fts} ON {table} USING gin (to_tsvector('simple'::regconfig, "
-                f"{PG_TEXT.format(column='search_text')}))"]
+        return [f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {VECTOR_COLUMN} tsvector "
+                f"GENERATED ALWAYS AS (to_tsvector('simple'::regconfig, "
+                f"{PG_TEXT.format(column='search_text')})) STORED",
+                f"CREATE INDEX {fts} ON {table} USING gin ({VECTOR_COLUMN})"]
     return []
 
 
@@ -310,7 +319,9 @@ SORT_INDEXES = {"ix_agency_name_vi": 'CREATE INDEX ix_agency_name_vi ON agency '
 
 def not_search_index(_object, name, type_, _reflected, _compare_to) -> bool:
     """Alembic's include_object: the search index and the collated sort index live in the
-    migration only (an FTS5 table with its shadow tables, functional and collated indexes,
-    which autogenerate cannot describe): autogenerate leaves them alone."""
+    migration only (an FTS5 table with its shadow tables, PostgreSQL's stored vector, collated
+    indexes, which autogenerate cannot describe): autogenerate leaves them alone."""
+    if type_ == "column" and name == VECTOR_COLUMN:
+        return False
     return not (type_ in ("table", "index") and name and (
         name in SORT_INDEXES or any(name.startswith(index_name(t)) for t in INDEXED_TABLES)))
