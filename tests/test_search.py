@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from app.core import search
+from app.core import search, views
 from app.core.timefmt import local_now
 from app.documents import services
 from app.documents.models import IncomingDocument
@@ -197,6 +197,21 @@ def test_many_matches_keep_the_grid_order_and_say_so(app, login_as, db_session,
     exact_first, html = grid()
     assert not exact_first and "search-unranked" in html and "Nhiều kết quả" in html
     assert newer.arrival_at >= exact.arrival_at  # newest first: the later registration
+    # A reader who sees more than a grid counts (PostgreSQL then walks the sort index with
+    # the match tested row by row): the same rows, in the same order.
+    monkeypatch.setattr(views, "COUNT_CAP", 0)
+    exact_first, html = grid()
+    assert not exact_first and "search-unranked" in html
+
+
+@pytest.mark.parametrize("walk", [True, False])
+def test_the_walking_match_finds_what_the_index_finds(app, db_session, land, walk):
+    """The two forms of the condition (the index's, and the one tested row by row while a
+    grid walks its sort index) select the same documents on either database."""
+    tag, made = land
+    query = select(IncomingDocument.id).where(
+        search._Match(IncomingDocument, search.terms(f"dat dai {tag}"), walk=walk))
+    assert set(db_session.scalars(query)) == {made["dat_dai"], made["upper"]}
 
 
 def test_outgoing_search(app, login_as, db_session):

@@ -103,6 +103,12 @@ def _match_postgresql(element, compiler, **kw):
         sql_table(element.model.__tablename__, sql_column(VECTOR_COLUMN)).c[VECTOR_COLUMN],
         **kw)
     words = compiler.process(bindparam(None, postgres_query(element.words)), **kw)
+    if element.walk:
+        # The operator's own function: the same test, but not one the GIN index answers, so
+        # that PostgreSQL walks the grid's sort index and stops after a page. With the
+        # operator it estimates two frequent words that go together ("đất đai": 40,000 rows)
+        # at a tenth of their matches, reads them all and sorts them (200 ms instead of 3).
+        return f"ts_match_vq({vector}, to_tsquery('simple'::regconfig, {words}))"
     return f"({vector} @@ to_tsquery('simple'::regconfig, {words}))"
 
 
@@ -205,15 +211,22 @@ def count_from_index(query, cap: int) -> int | None:
     return _fts_count(query.session, where.model, where.words, cap)
 
 
-def search(query, model, text: str, counting: bool = False) -> tuple[object, bool]:
+def search(query, model, text: str, counting: bool = False,
+           dense: bool = True) -> tuple[object, bool]:
     """(the ORM query narrowed to the matches, ranked): best first when there are at most
     RANK_WITHIN of them, else in the grid's order (say so to the reader). `counting`: the
-    query only counts (no sort index to walk: the index of matches is quicker)."""
+    query only counts (no sort index to walk: the index of matches is quicker). `dense`: the
+    reader sees many of the matches (their grid counted more than a page's worth of pages):
+    walking the sort index finds a page soon. PostgreSQL walks only then; a reader who sees
+    few of many matches is answered from the index of matches, which bounds the work. SQLite
+    walks either way (its planner reads FTS matches in rowid order only)."""
     words = terms(text)
     if not words:
         return query, True
     ranked = match_count(query.session, model, text, RANK_WITHIN) <= RANK_WITHIN
-    query = query.filter(_Match(model, words, walk=not ranked and not counting))
+    walk = not ranked and not counting and (
+        dense or query.session.get_bind().dialect.name == "sqlite")
+    query = query.filter(_Match(model, words, walk=walk))
     return (query.order_by(*rank(model, text)) if ranked else query), ranked
 
 

@@ -87,7 +87,8 @@ class GridFilter(BaseFilter):
         text = (request.args.get("q") or "").strip()
         if text and rules["ranked"] is not None:  # the matches, best first
             query, ranked = search.search(query, rules["ranked"], text,
-                                          counting=g.get("grid_counting", False))
+                                          counting=g.get("grid_counting", False),
+                                          dense=g.get("grid_rows", 0) > COUNT_CAP)
             g.search_unranked = not ranked  # the list says so
         elif text and rules["search"] is not None:
             query = query.filter(rules["search"](text))
@@ -116,8 +117,12 @@ class VietnameseInterface(SQLAInterface):
         query = self.session.query(self.obj)
         # without paging (FAB's related-field choices) the rows themselves are the count
         count = self.capped_count(query, filters) if page_size else None
-        query = self.apply_all(query, filters, order_column, order_direction, page, page_size,
-                               select_columns, outer_default_load)
+        g.grid_rows = count or 0  # for the filters building the page (GridFilter's search)
+        try:
+            query = self.apply_all(query, filters, order_column, order_direction, page,
+                                   page_size, select_columns, outer_default_load)
+        finally:
+            g.pop("grid_rows", None)
         query = query.options(*[joinedload(getattr(self.obj, name)) for name in self.list_joins])
         rows = query.all()
         if rows and hasattr(rows[0], self.obj.__name__):  # FAB's shape for selected columns
