@@ -69,6 +69,11 @@ class HomeView(IndexView):
         from app.outgoing.services import draft_box_counts
         from app.request_forms.services import inbox_counts as request_boxes
 
+        from flask_babel import get_locale
+
+        from app.audit.version import remembered
+        from app.core.timefmt import today_local
+
         session, user = db.session, g.user
         modules = [
             ("Draft", _("Văn bản dự thảo"), draft_box_counts, "DraftView.list"),
@@ -76,13 +81,17 @@ class HomeView(IndexView):
             ("Dossier", _("Hồ sơ công việc"), dossier_boxes, "DossierView.list"),
             ("News", _("Tin tức"), news_boxes, "NewsView.list"),
         ]
-        counters = []
-        for resource, title, counts, endpoint in modules:
-            if not self._can("can_read", resource):
-                continue
-            counters.append((title, [(label, count, url_for(endpoint, box=key))
-                                     for key, label, count in counts(session, user)]))
-        return counters
+        modules = [module for module in modules if self._can("can_read", module[0])]
+        # Sixteen small counts: remembered per version of the data, as the inbox badges are
+        # (the person, the language of the labels, the day of "overdue" in the key).
+        boxes = remembered(
+            session, "home-work", (user.id, get_locale(), today_local(),
+                                   ",".join(module[0] for module in modules)),
+            lambda: [[(key, str(label), count) for key, label, count in counts(session, user)]
+                     for _resource, _title, counts, _endpoint in modules])
+        return [(title, [(label, count, url_for(endpoint, box=key))
+                         for key, label, count in rows])
+                for (_resource, title, _counts, endpoint), rows in zip(modules, boxes, strict=True)]
 
     def _news(self):
         from app.news.services import portal_news

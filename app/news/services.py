@@ -6,6 +6,7 @@ from datetime import datetime
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, false, func, or_, select, update
+from sqlalchemy.orm import joinedload
 
 from app.catalogs.models import NewsCategory
 from app.core import storage
@@ -48,7 +49,7 @@ def portal_news(session, user, limit=8, category_id=None):
         query = query.where(NewsItem.category_id == category_id)
     return list(session.scalars(query.order_by(
         NewsItem.featured.desc(), NewsItem.published_at.desc(), NewsItem.id.desc())
-        .limit(limit)))
+        .limit(limit).options(joinedload(NewsItem.category), joinedload(NewsItem.cover_image))))
 
 
 def _waiting_for(user):
