@@ -1,37 +1,41 @@
-"""A unit leader's incoming documents are the same whichever way PostgreSQL is told to check
-"assigned to my unit" (app.documents.access: each document's lines looked up by index for a
-unit with many lines, the unit's lines hashed for a small one). The demo's units are small, so
-the threshold is lowered here to take the other way."""
+"""The documents a unit leader or an officer sees are the same whichever way PostgreSQL is told
+to check "a line of mine (or my unit's) exists" (app.core.db.lines_exist: each document's lines
+looked up by index for a person or unit with many lines, their lines hashed for a few). The
+demo's people have few lines, so the threshold is lowered here to take the other way."""
+import pytest
 from sqlalchemy import select
 
-from app.documents import access
+from app.core import db as core_db
+from app.documents.access import visible_incoming
 from app.documents.models import IncomingDocument
+from app.outgoing.access import visible_outgoing
+from app.outgoing.models import OutgoingDocument
 from tests.conftest import user
 
 
-def visible_ids(app, username):
+def visible_ids(app, username, model=IncomingDocument, rule=visible_incoming):
     from app.extensions import db
 
     with app.test_request_context():
         session = db.session
-        rule = access.visible_incoming(user(session, username))
-        query = select(IncomingDocument.id).where(rule)
+        query = select(model.id).where(rule(user(session, username)))
         sql = str(query.compile(dialect=session.get_bind().dialect))
         return set(session.scalars(query)), sql
 
 
-def test_the_unit_leader_sees_the_same_documents_either_way(app, monkeypatch):
-    hashed, hashed_sql = visible_ids(app, "truongphong")
-    monkeypatch.setattr(access, "PROBE_EACH_ROW_FROM", 1)
-    probed, probed_sql = visible_ids(app, "truongphong")
-    assert hashed, "the demo's unit leader sees no incoming document"
+@pytest.mark.parametrize("username, model, rule", [
+    ("truongphong", IncomingDocument, visible_incoming),
+    ("chuyenvien", IncomingDocument, visible_incoming),  # the officer's own assignments
+    ("truongphong", OutgoingDocument, visible_outgoing),
+    ("chuyenvien", OutgoingDocument, visible_outgoing),  # documents sent to the officer's unit
+])
+def test_the_same_documents_either_way(app, monkeypatch, username, model, rule):
+    hashed, hashed_sql = visible_ids(app, username, model, rule)
+    monkeypatch.setattr(core_db, "PROBE_EACH_ROW_FROM", 1)
+    probed, probed_sql = visible_ids(app, username, model, rule)
+    assert hashed, f"the demo's {username} sees no {model.__tablename__}"
     assert probed == hashed
     postgres = app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
     assert "OFFSET" not in hashed_sql  # the demo's unit is small: hashed
     assert ("OFFSET" in probed_sql) is postgres  # SQLite's plan needs no hint
 
-
-def test_an_officer_without_a_unit_reading_right_is_not_touched(app, monkeypatch):
-    monkeypatch.setattr(access, "PROBE_EACH_ROW_FROM", 1)
-    ids, sql = visible_ids(app, "chuyenvien")
-    assert ids and "OFFSET" not in sql

@@ -1,12 +1,11 @@
 """Who sees which incoming document (Art. 6.1a, 7.1b, 8.1b) — one rule, as a SQL filter, used
 by every path that reads a document: grid, show, actions, files, stamped copy, search, REST,
 exports, inboxes."""
-from flask import g, has_app_context, has_request_context
-from sqlalchemy import and_, exists, false, func, or_, select, true
+from sqlalchemy import and_, false, or_, select, true
 from sqlalchemy.orm import aliased
 
 from app.catalogs.models import SecrecyLevel
-from app.core.db import visible_row
+from app.core.db import lines_exist, visible_row
 from app.documents.models import PENDING, IncomingAssignment, IncomingDocument
 from app.security.access import may
 from app.security.delegation import principals
@@ -31,8 +30,10 @@ def visible_incoming(user):
     line = aliased(IncomingAssignment)
     # The person's own, and while they stand in for someone (ủy quyền), that person's.
     people = principals(user)
-    assigned = [exists().where(line.document_id == doc.id,
-                               line.user_id.in_([person.id for person in people]))]
+    ids = [person.id for person in people]
+    assigned = [lines_exist(select(line.id).where(line.document_id == doc.id,
+                                                  line.user_id.in_(ids)),
+                            IncomingAssignment.user_id, ids)]
     if people[1:]:
         assigned.append(doc.submitted_to_id.in_([person.id for person in people[1:]]))
     units = sorted({person.department_id for person in people if person.department_id
@@ -45,38 +46,10 @@ def visible_incoming(user):
     return and_(doc.state != PENDING, or_(in_my_fields, *assigned))
 
 
-# PostgreSQL checks "assigned to my unit" by first hashing every line of the unit: at a decade
-# a unit has 200,000 lines, 100–300 ms before the first row of a page (and again for its
-# count). Looking each document's own lines up instead (OFFSET 0 keeps PostgreSQL from turning
-# the EXISTS into a hashed IN) reads a page in about 1 ms. For a small unit hashing stays the
-# cheaper way: a count may walk far to find its rows, probing each one.
-PROBE_EACH_ROW_FROM = 20_000  # lines of the unit
-
-
 def _assigned_to_units(line, doc, units):
-    mine = select(line.id).where(line.document_id == doc.id, line.department_id.in_(units))
-    return (mine.offset(0) if _many_unit_lines(units) else mine).exists()
-
-
-def _many_unit_lines(units) -> bool:
-    """The units have PROBE_EACH_ROW_FROM lines or more (PostgreSQL only; counted once per
-    request, from the index on department_id)."""
-    from app.extensions import db
-
-    if not has_app_context():  # a rule built for later use: the plan as PostgreSQL likes it
-        return False
-    session = db.session
-    if session.get_bind().dialect.name != "postgresql":
-        return False
-    cache = g.setdefault("unit_lines", {}) if has_request_context() else {}
-    key = tuple(units)
-    if key not in cache:
-        with session.no_autoflush:
-            cache[key] = session.scalar(select(func.count()).select_from(
-                select(IncomingAssignment.department_id)
-                .where(IncomingAssignment.department_id.in_(units))
-                .limit(PROBE_EACH_ROW_FROM).subquery())) >= PROBE_EACH_ROW_FROM
-    return cache[key]
+    return lines_exist(
+        select(line.id).where(line.document_id == doc.id, line.department_id.in_(units)),
+        IncomingAssignment.department_id, units)
 
 
 # The registers (sổ đăng ký văn bản đến, đi; sổ theo dõi giải quyết), their numbers and the

@@ -4,7 +4,7 @@ from sqlalchemy import and_, exists, false, or_, select, true
 from sqlalchemy.orm import aliased
 
 from app.catalogs.models import SecrecyLevel, Signer
-from app.core.db import visible_row
+from app.core.db import lines_exist, visible_row
 from app.security.access import may
 from app.security.delegation import SIGN, acting_for
 from app.outgoing.models import (
@@ -60,9 +60,10 @@ def visible_outgoing(user):
                        OutgoingRecipient.user_id == user.id),
     ]
     if user.department_id:
-        conditions.append(exists().where(OutgoingRecipient.document_id == doc.id,
-                                         OutgoingRecipient.kind == INTERNAL_UNIT,
-                                         OutgoingRecipient.department_id == user.department_id))
+        units = [user.department_id]
+        conditions.append(lines_exist(select(OutgoingRecipient.id).where(
+            OutgoingRecipient.document_id == doc.id, OutgoingRecipient.kind == INTERNAL_UNIT,
+            OutgoingRecipient.department_id.in_(units)), OutgoingRecipient.department_id, units))
         if may(user, "can_read_unit", "OutgoingDocument"):
             conditions.append(doc.drafting_department_id == user.department_id)
     field_ids = [field.id for field in user.fields]
