@@ -175,23 +175,29 @@ def _holds_postgresql(element, compiler, **kw):
 RANK_WITHIN = 2_000
 
 
+# The count that decides between ranking the matches and keeping the grid's order is kept a few
+# minutes (the app's cache): a word typed again, by anyone, is not counted again. It never
+# filters a row; a few documents registered meanwhile change at most that choice.
+MATCH_COUNT_SECONDS = 600
+
+
 def match_count(session, model, text: str, cap: int) -> int:
-    """How many rows hold the typed words, counted up to cap + 1 (from the index; once per
-    request, as a grid applies its filters twice: to count and to read a page)."""
+    """How many rows hold the typed words, counted up to cap + 1 (from the index)."""
+    from app.extensions import cache
+
     words = terms(text)
     if not words:
         return cap + 1
-    key = ("search_matches", model.__tablename__, text, cap)
-    cached = g.get("search_counts", {}) if has_request_context() else {}
-    if key not in cached:
+    key = f"search-matches:{model.__tablename__}:{cap}:{sqlite_query(words)}"
+    count = cache.get(key)
+    if count is None:
         if session.get_bind().dialect.name == "sqlite":  # the FTS table alone answers
-            cached[key] = _fts_count(session, model, words, cap)
+            count = _fts_count(session, model, words, cap)
         else:
-            cached[key] = session.scalar(select(func.count()).select_from(
+            count = session.scalar(select(func.count()).select_from(
                 select(model.id).where(_Match(model, words)).limit(cap + 1).subquery()))
-        if has_request_context():
-            g.search_counts = cached
-    return cached[key]
+        cache.set(key, count, timeout=MATCH_COUNT_SECONDS)
+    return count
 
 
 def _fts_count(session, model, words, cap: int) -> int:
