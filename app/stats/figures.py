@@ -311,7 +311,13 @@ def _processing(session, scope, by_person):
     else:
         unit = aliased(Department)
         key, name = unit.id, unit.name
-        where = [line.parent_id.is_(None)]
+        # The unit's own lines are most lines. SQLite took the parent_id index for a selective
+        # one and walked a decade of lines instead of the period's documents: "+ 0" hides the
+        # index from it (590 → 250 ms at the bench's scale). PostgreSQL, which knows how many
+        # lines have no parent, would misjudge the hidden form (230 ms → 2.5 s): as written.
+        top = line.parent_id + 0 if session.get_bind().dialect.name == "sqlite" \
+            else line.parent_id
+        where = [top.is_(None)]
         if scope.unit_id is not None:
             where.append(unit.id == scope.unit_id)
     inner = (select(key.label("key"), name.label("name"), status,
