@@ -630,6 +630,7 @@ def test_api_opens_lists_shows_updates_and_files(client, api_as, db_session):
     listed = client.get("/api/v1/dossier/?q=ho so mo qua api&status=open",
                         headers=headers).get_json()
     assert pk in [row["id"] for row in listed["result"]]
+    assert {row["id"]: row["item_count"] for row in listed["result"]}[pk] == 0
     assert client.get("/api/v1/dossier/?status=nonsense", headers=headers).status_code == 400
     updated = client.put(f"/api/v1/dossier/{pk}", headers=headers,
                          json={"title": "Hồ sơ đã sửa qua API", "notes": "Ghi chú"})
@@ -651,6 +652,8 @@ def test_api_opens_lists_shows_updates_and_files(client, api_as, db_session):
     assert moved.get_json()["result"]["items"][0]["sheets"] == "01"
     removed = client.delete(f"/api/v1/dossier/{pk}/items/{items[0]['id']}", headers=headers)
     assert [i["document_id"] for i in removed.get_json()["result"]["items"]] == [second.id]
+    listed = client.get(f"/api/v1/dossier/?q=01.{abbr}", headers=headers).get_json()["result"]
+    assert {row["id"]: row["item_count"] for row in listed}[pk] == 1  # the page's counts
     closed = client.post(f"/api/v1/dossier/{pk}/actions/close", headers=headers, json={})
     assert closed.status_code == 200 and closed.get_json()["result"]["status"] == "closed"
     shown = client.get(f"/api/v1/dossier/{pk}", headers=headers).get_json()["result"]
@@ -785,3 +788,24 @@ def test_menu_and_event_history(app, login_as, db_session):
     events = db_session.scalars(select(DossierEvent).where(
         DossierEvent.dossier_id == dossier.id)).all()
     assert [e.action for e in events] == ["open"]
+
+
+def test_the_grid_counts_each_dossiers_documents(app, login_as, db_session):
+    """The grid's "Số văn bản" column (counted for the page's rows at once): an empty dossier
+    says 0, one with two documents filed says 2."""
+    empty = new_dossier(app, db_session)
+    filled = new_dossier(app, db_session)
+    for document in visible_incoming_docs(db_session, "chuyenvien", 2):
+        link(app, db_session, filled, "chuyenvien", "incoming", document.id)
+    html = page(login_as("chuyenvien"), "/dossiers/list/list/?page_size=100")
+    headers = [re.sub(r"<[^>]+>", "", cell).strip()
+               for cell in re.findall(r"<th[^>]*>(.*?)</th>", html, re.S)]
+    column = headers.index("Số văn bản")
+
+    def count_of(dossier):
+        row = next(r for r in html.split("<tr")[1:] if f'href="/dossiers/{dossier.id}"' in r)
+        cells = [re.sub(r"<[^>]+>", "", cell).strip()
+                 for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+        return cells[column - (len(headers) - len(cells))]
+
+    assert (count_of(empty), count_of(filled)) == ("0", "2")

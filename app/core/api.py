@@ -214,9 +214,10 @@ class DomainApi(BaseApi):
             return self.response_422(message={k: [str(m) for m in v] for k, v in errors.items()})
         return self.response_422(message=str(error))
 
-    def page(self, query, model, serialize):
+    def page(self, query, model, serialize, prepare=None):
         """Keyset paging, newest first: `page_size` (≤ 100) rows with an id below `after_id`,
-        and the `next_after_id` to ask for the next page (no OFFSET, no count)."""
+        and the `next_after_id` to ask for the next page (no OFFSET, no count). `prepare(rows)`
+        loads at once what `serialize` needs for the page's rows (the grids' prepare_rows)."""
         from app.extensions import db
 
         args = request.args
@@ -227,6 +228,8 @@ class DomainApi(BaseApi):
         rows = list(db.session.scalars(query.order_by(model.id.desc()).limit(size + 1)))
         more = len(rows) > size
         rows = rows[:size]
+        if prepare is not None:
+            prepare(rows)
         return self.response(200, result=[serialize(row) for row in rows],
                              next_after_id=rows[-1].id if more else None)
 
