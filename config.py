@@ -253,6 +253,9 @@ class Config:
     CACHE_REDIS_URL = os.environ.get("CACHE_REDIS_URL", "")
     CACHE_TYPE = "RedisCache" if CACHE_REDIS_URL else "SimpleCache"
     CACHE_DEFAULT_TIMEOUT = 24 * 3600
+    # How many entries the per-process cache keeps (the dashboard keeps each month's counts
+    # per reader's rules and unit: about 170 entries for a year's dashboard).
+    CACHE_THRESHOLD = int(os.environ.get("CACHE_THRESHOLD", "20000"))
     CACHE_KEY_PREFIX = "eoffice:"
 
     @classmethod

@@ -14,6 +14,8 @@ from app.outgoing import models as outgoing  # noqa: F401
 from app.request_forms import models as request_forms  # noqa: F401
 from app.schedules import models as schedules  # noqa: F401
 from app.security import models as security  # noqa: F401
+from app.stats import models as stats  # noqa: F401
+from app.stats import stamps as stats_stamps  # noqa: F401  (the hook that stamps the months)
 from app.security import certificates  # noqa: F401  (trust anchors, personal certificates)
 # Not a model: the outgoing domain tells the incoming page which drafts answer it.
 from app.outgoing import replies as outgoing_replies  # noqa: F401,E402

@@ -43,7 +43,7 @@ FIELD_LABELS = {
     "title": _l("Tiêu đề"), "code": _l("Mã"),
     "active": _l("Đang dùng"), "notes": _l("Ghi chú"), "note": _l("Ghi chú"),
     "description": _l("Mô tả"), "label": _l("Nhãn"), "kind": _l("Loại"),
-    "level": _l("Cấp"), "position": _l("Vị trí"), "year": _l("Năm"),
+    "level": _l("Cấp"), "position": _l("Vị trí"), "year": _l("Năm"), "month": _l("Tháng"),
     "number": _l("Số"), "symbol": _l("Ký hiệu"), "number_symbol": _l("Số, ký hiệu"),
     "number_symbol_key": _l("Số, ký hiệu (để tra cứu)"), "excerpt": _l("Trích yếu"),
     "content": _l("Nội dung"), "body": _l("Nội dung"), "summary": _l("Tóm tắt"),

@@ -262,7 +262,8 @@ def is_overdue(document, today=None) -> bool:
 def overdue_items(today, visible, unit_id=None):
     """A subquery of the overdue work items of the documents `visible` (a SQL condition),
     one row each: document_id, line_id, unit_id, person_id, deadline, kind, rank (the page's
-    order: waiting for direction, waiting to be presented, then the lines). A line passed to
+    order: waiting for direction, waiting to be presented, then the lines), arrival_at (the
+    dashboard counts them by month of arrival). A line passed to
     an officer shows through the officer's line when that one is overdue too, else itself: the
     documents are exactly those of `overdue_document(today)`. `unit_id`: only the lines of
     that unit (the unit's own or its people's); no waiting document."""
@@ -276,7 +277,8 @@ def overdue_items(today, visible, unit_id=None):
                     IncomingAssignment.id.label("line_id"), unit.label("unit_id"),
                     IncomingAssignment.user_id.label("person_id"),
                     effective_deadline().label("deadline"),
-                    literal(LINE, String).label("kind"), literal(2).label("rank"))
+                    literal(LINE, String).label("kind"), literal(2).label("rank"),
+                    IncomingDocument.arrival_at.label("arrival_at"))
              .select_from(IncomingAssignment)
              .join(IncomingDocument, IncomingDocument.id == IncomingAssignment.document_id)
              .outerjoin(holder, holder.id == IncomingAssignment.user_id)
@@ -285,7 +287,8 @@ def overdue_items(today, visible, unit_id=None):
         return lines.where(unit == unit_id).subquery("overdue_items")
     kind = case((IncomingDocument.state == SUBMITTED, DIRECTION), else_=PRESENTATION)
     waiting = (select(IncomingDocument.id, null(), null(), null(), IncomingDocument.deadline,
-                      kind, case((IncomingDocument.state == SUBMITTED, 0), else_=1))
+                      kind, case((IncomingDocument.state == SUBMITTED, 0), else_=1),
+                      IncomingDocument.arrival_at)
                .where(visible, overdue_waiting(today)))
     return union_all(lines, waiting).subquery("overdue_items")
 

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, distinct, func, or_, select
+from sqlalchemy import and_, case, distinct, func, or_, select, true, union_all
 from sqlalchemy.orm import aliased
 
 from app.audit.models import AuditEvent
@@ -19,12 +19,14 @@ from app.catalogs.models import Agency, DocumentType, Field
 from app.core.dates import to_date
 from app.core.errors import DomainError
 from app.core.sqltime import date_month, local_date, local_month
-from app.core.timefmt import format_date, local_to_utc, today_local, utcnow
+from app.core.timefmt import format_date, local_to_utc, to_local, today_local, utcnow
 from app.documents import deadlines
 from app.documents import services as incoming
 from app.documents.access import visible_incoming
 from app.security.access import may
-from app.documents.models import DONE, FYI, PENDING, IncomingAssignment, IncomingDocument
+from app.documents.models import (
+    DONE, FYI, IN_PROGRESS, OPEN, PENDING, IncomingAssignment, IncomingDocument,
+)
 from app.dossiers.access import visible_dossier
 from app.dossiers.models import STATUSES as DOSSIER_STATUSES
 from app.dossiers.models import Dossier
@@ -37,6 +39,7 @@ from app.request_forms.models import OPEN_STATES
 from app.request_forms.models import STATES as REQUEST_STATES
 from app.request_forms.models import RequestForm
 from app.security import roles as r
+from app.stats import partials, stamps
 
 
 
@@ -201,18 +204,37 @@ def _outgoing_link(scope, start, end, **extra):
     return url_for("OutgoingView.list") + "?" + urlencode(values)
 
 
-def _incoming_scope(scope):
-    """Registered incoming documents of the period that the reader may see (of the unit)."""
+# ---------------------------------------------------------------- counted month by month
+# A figure over a period is the sum of its months; each month's counts are kept until that
+# month's data change (app.stats.partials, app.stats.stamps).
+
+def _in_months(column, months, dated=False):
+    """The column (UTC DateTime, or a calendar date) falls in one of the months."""
+    spans = [Period(start, end) for start, end in partials.runs(months)]
+    return or_(*[span.holds_date(column) if dated else span.holds(column) for span in spans])
+
+
+def _reader(session, scope, kind):
+    """The digest of the reader's rules for the incoming or the outgoing figures."""
+    rules = {"incoming": lambda: [visible_incoming(scope.user)],
+             "outgoing": lambda: [visible_outgoing(scope.user)],
+             "activity": lambda: [visible_incoming(scope.user), visible_draft(scope.user),
+                                  visible_dossier(scope.user)]}[kind]
+    return partials.reader_key(session, (scope.user.id, kind), rules())
+
+
+def _incoming_where(scope, months):
+    """Registered incoming documents of the months that the reader may see (of the unit)."""
     conditions = [visible_incoming(scope.user), IncomingDocument.state != PENDING,
-                  scope.period.holds(IncomingDocument.arrival_at)]
+                  _in_months(IncomingDocument.arrival_at, months)]
     if scope.unit_id is not None:
         conditions.append(incoming.documents_of_unit(scope.unit_id))
     return conditions
 
 
-def _outgoing_scope(scope):
+def _outgoing_where(scope, months):
     conditions = [visible_outgoing(scope.user),
-                  scope.period.holds_date(OutgoingDocument.issued_date)]
+                  _in_months(OutgoingDocument.issued_date, months, dated=True)]
     if scope.unit_id is not None:
         conditions.append(OutgoingDocument.drafting_department_id == scope.unit_id)
     return conditions
@@ -227,13 +249,88 @@ def _counts(session, query):
     return result
 
 
+def _grouped(session, query):
+    """{month: count} of rows (month, count); {month: {key or (keys): count}} of rows
+    (month, *keys, count)."""
+    result = {}
+    for month, *keys, count in session.execute(query):
+        if not keys:
+            result[month] = count
+        else:
+            result.setdefault(month, {})[keys[0] if len(keys) == 1 else tuple(keys)] = count
+    return result
+
+
+def _summed(per_month) -> dict:
+    total = {}
+    for counts in per_month.values():
+        for key, count in counts.items():
+            total[key] = total.get(key, 0) + count
+    return total
+
+
+INCOMING_KEYS = {"month": None, "type": IncomingDocument.document_type_id,
+                 "field": IncomingDocument.field_id, "agency": IncomingDocument.agency_id}
+OUTGOING_KEYS = {"month": None, "type": OutgoingDocument.document_type_id,
+                 "field": OutgoingDocument.field_id}
+
+
+def _document_counts(session, scope, direction, key):
+    """{month: count} (key "month") or {month: {id: count}} of the period's incoming or
+    outgoing documents, by INCOMING_KEYS / OUTGOING_KEYS[key]."""
+    incoming_side = direction == "incoming"
+    column = (INCOMING_KEYS if incoming_side else OUTGOING_KEYS)[key]
+    month = local_month(IncomingDocument.arrival_at) if incoming_side else \
+        date_month(OutgoingDocument.issued_date)
+    where = _incoming_where if incoming_side else _outgoing_where
+
+    def compute(months):
+        keys = [month.label("month")] + ([column.label("key")] if column is not None else [])
+        inner = select(*keys).where(*where(scope, months)).subquery()
+        return _grouped(session, select(*inner.c, func.count()).group_by(*inner.c))
+
+    return partials.monthly(session, scope, f"{direction}-{key}",
+                            reader=_reader(session, scope, direction),
+                            kinds=(stamps.INCOMING if incoming_side else stamps.OUTGOING,),
+                            months=scope.period.months(), compute=compute,
+                            empty=0 if column is None else {})
+
+
+def _incoming_counts(session, scope, key):
+    return _document_counts(session, scope, "incoming", key)
+
+
+def _outgoing_counts(session, scope, key):
+    return _document_counts(session, scope, "outgoing", key)
+
+
+def _next_deadlines(session, today, every=None):
+    """valid_through of counts that depend on the day: {month: the earliest deadline, today
+    or later, of the open work on that month's documents} (every reader's: an earlier day only
+    means counting again sooner). The day after it, something turns overdue. `every`: the
+    months of the whole history — asked for all of them, no condition on the arrival (the
+    documents being processed are found by their state)."""
+    def through(months):
+        arrival = true() if every is not None and len(months) == len(every) else \
+            _in_months(IncomingDocument.arrival_at, months)
+        month = local_month(IncomingDocument.arrival_at).label("month")
+        deadline = deadlines.effective_deadline()
+        lines = (select(month, deadline.label("deadline")).select_from(IncomingAssignment)
+                 .join(IncomingDocument, IncomingDocument.id == IncomingAssignment.document_id)
+                 .where(IncomingAssignment.state == OPEN,
+                        IncomingDocument.state == IN_PROGRESS, deadline >= today, arrival))
+        waiting = select(month, IncomingDocument.deadline).where(
+            IncomingDocument.state.in_(deadlines.WAITING_STATES),
+            IncomingDocument.deadline >= today, arrival)
+        items = union_all(lines, waiting).subquery()
+        return {key: _as_date(day) for key, day in session.execute(
+            select(items.c.month, func.min(items.c.deadline)).group_by(items.c.month))}
+    return through
+
+
 def documents_by_month(session, scope):
-    month = local_month(IncomingDocument.arrival_at).label("month")
-    inner = select(month).where(*_incoming_scope(scope)).subquery()
-    received = _counts(session, select(inner.c.month, func.count()).group_by(inner.c.month))
-    issued_month = date_month(OutgoingDocument.issued_date).label("month")
-    inner = select(issued_month).where(*_outgoing_scope(scope)).subquery()
-    issued = _counts(session, select(inner.c.month, func.count()).group_by(inner.c.month))
+    received = _incoming_counts(session, scope, "month")
+    issued = _outgoing_counts(session, scope, "month")
     months = scope.period.months()
     figure = Figure("documents_by_month", _l("Văn bản đến và văn bản đi theo tháng"), "bar",
                     labels=[f"{key[5:]}/{key[:4]}" for key, _a, _b in months],
@@ -246,27 +343,25 @@ def documents_by_month(session, scope):
     return figure
 
 
-def _ranked(session, query, limit=None):
-    """[(id, name, count)] biggest first (then by name), `limit` of them."""
-    rows = sorted(session.execute(query).all(), key=lambda row: (-row[2], str(row[1])))
+def _named(session, model, counts, limit=None):
+    """[(id, name, count)] of {id: count}, biggest first (then by name), `limit` of them."""
+    ids = [ident for ident in counts if ident is not None]
+    names = dict(session.execute(select(model.id, model.name).where(model.id.in_(ids))).all()) \
+        if ids else {}
+    rows = sorted(((ident, names.get(ident), count) for ident, count in counts.items()),
+                  key=lambda row: (-row[2], str(row[1])))
     return rows[:limit] if limit else rows
 
 
 def incoming_by(session, scope, dimension, limit=None):
     """Incoming documents by type, field or issuing agency."""
-    model, column, title, heading, param = {
-        "type": (DocumentType, IncomingDocument.document_type_id,
-                 _l("Văn bản đến theo loại"), _l("Loại văn bản"), "type"),
-        "field": (Field, IncomingDocument.field_id, _l("Văn bản đến theo lĩnh vực"),
-                  _l("Lĩnh vực"), "field"),
-        "agency": (Agency, IncomingDocument.agency_id,
-                   _l("Văn bản đến theo cơ quan ban hành (nhiều nhất)"),
+    model, title, heading, param = {
+        "type": (DocumentType, _l("Văn bản đến theo loại"), _l("Loại văn bản"), "type"),
+        "field": (Field, _l("Văn bản đến theo lĩnh vực"), _l("Lĩnh vực"), "field"),
+        "agency": (Agency, _l("Văn bản đến theo cơ quan ban hành (nhiều nhất)"),
                    _l("Cơ quan ban hành"), "agency"),
     }[dimension]
-    query = (select(model.id, model.name, func.count(IncomingDocument.id))
-             .select_from(IncomingDocument).outerjoin(model, model.id == column)
-             .where(*_incoming_scope(scope)).group_by(model.id, model.name))
-    rows = _ranked(session, query, limit)
+    rows = _named(session, model, _summed(_incoming_counts(session, scope, dimension)), limit)
     kind = "doughnut" if dimension == "field" else "hbar"
     figure = Figure(f"incoming_by_{dimension}", title, kind, dimension=heading,
                     labels=[name or _("Chưa xác định lĩnh vực") for _i, name, _c in rows])
@@ -277,16 +372,12 @@ def incoming_by(session, scope, dimension, limit=None):
 
 
 def outgoing_by(session, scope, dimension):
-    model, column, title, heading, flt = {
-        "type": (DocumentType, OutgoingDocument.document_type_id, _l("Văn bản đi theo loại"),
-                 _l("Loại văn bản"), "_flt_0_document_type"),
-        "field": (Field, OutgoingDocument.field_id, _l("Văn bản đi theo lĩnh vực"),
-                  _l("Lĩnh vực"), "_flt_0_field"),
+    model, title, heading, flt = {
+        "type": (DocumentType, _l("Văn bản đi theo loại"), _l("Loại văn bản"),
+                 "_flt_0_document_type"),
+        "field": (Field, _l("Văn bản đi theo lĩnh vực"), _l("Lĩnh vực"), "_flt_0_field"),
     }[dimension]
-    query = (select(model.id, model.name, func.count(OutgoingDocument.id))
-             .select_from(OutgoingDocument).outerjoin(model, model.id == column)
-             .where(*_outgoing_scope(scope)).group_by(model.id, model.name))
-    rows = _ranked(session, query)
+    rows = _named(session, model, _summed(_outgoing_counts(session, scope, dimension)))
     period = scope.period
     figure = Figure(f"outgoing_by_{dimension}", title,
                     "doughnut" if dimension == "field" else "hbar", dimension=heading,
@@ -297,57 +388,78 @@ def outgoing_by(session, scope, dimension):
     return figure
 
 
-def _processing(session, scope, by_person):
-    """Distinct documents per (unit or person, status) over the tracked lines of the period's
-    documents: a unit counts its own lines, a person the lines given to them."""
+def _processing_counts(session, scope, by_person):
+    """{month: {(unit or person id, status): distinct documents}} over the tracked lines of
+    the months' documents: a unit counts its own lines, a person the lines given to them."""
     holder = aliased(EofficeUser)
     line = IncomingAssignment
-    status = incoming.line_status(scope.today).label("status")
+
+    def compute(months):
+        status = incoming.line_status(scope.today).label("status")
+        month = local_month(IncomingDocument.arrival_at).label("month")
+        if by_person:
+            key = holder.id
+            where = [line.user_id.is_not(None)]
+            if scope.unit_id is not None:
+                where.append(holder.department_id == scope.unit_id)
+        else:
+            unit = func.coalesce(line.department_id, holder.department_id)
+            key = unit
+            # The unit's own lines are most lines. SQLite took the parent_id index for a
+            # selective one and walked a decade of lines instead of the period's documents:
+            # "+ 0" hides the index from it (590 → 250 ms at the bench's scale). PostgreSQL,
+            # which knows how many lines have no parent, would misjudge the hidden form
+            # (230 ms → 2.5 s): as written.
+            top = line.parent_id + 0 if session.get_bind().dialect.name == "sqlite" \
+                else line.parent_id
+            where = [top.is_(None), unit.is_not(None)]
+            if scope.unit_id is not None:
+                where.append(unit == scope.unit_id)
+        inner = (select(month, key.label("key"), status, IncomingDocument.id.label("document"))
+                 .select_from(line)
+                 .join(IncomingDocument, IncomingDocument.id == line.document_id)
+                 .outerjoin(holder, holder.id == line.user_id)
+                 .where(visible_incoming(scope.user), incoming.tracked_line(),
+                        _in_months(IncomingDocument.arrival_at, months), *where).subquery())
+        return _grouped(session, select(inner.c.month, inner.c.key, inner.c.status,
+                                        func.count(distinct(inner.c.document)))
+                        .group_by(inner.c.month, inner.c.key, inner.c.status))
+
+    return partials.monthly(
+        session, scope, "processing-" + ("person" if by_person else "unit"),
+        reader=_reader(session, scope, "incoming"), kinds=(stamps.INCOMING,),
+        months=scope.period.months(), compute=compute, empty={},
+        valid_through=_next_deadlines(session, scope.today))
+
+
+def _processing(session, scope, by_person):
+    """Distinct documents per (unit or person, status) over the tracked lines of the period's
+    documents."""
+    counts = _summed(_processing_counts(session, scope, by_person))
     if by_person:
-        key, name = holder.id, (holder.last_name + " " + holder.first_name)
-        where = [line.user_id.is_not(None)]
-        if scope.unit_id is not None:
-            where.append(holder.department_id == scope.unit_id)
+        names = {ident: f"{last} {first}" for ident, last, first in session.execute(
+            select(EofficeUser.id, EofficeUser.last_name, EofficeUser.first_name)
+            .where(EofficeUser.id.in_({ident for ident, _status in counts})))}
     else:
-        unit = aliased(Department)
-        key, name = unit.id, unit.name
-        # The unit's own lines are most lines. SQLite took the parent_id index for a selective
-        # one and walked a decade of lines instead of the period's documents: "+ 0" hides the
-        # index from it (590 → 250 ms at the bench's scale). PostgreSQL, which knows how many
-        # lines have no parent, would misjudge the hidden form (230 ms → 2.5 s): as written.
-        top = line.parent_id + 0 if session.get_bind().dialect.name == "sqlite" \
-            else line.parent_id
-        where = [top.is_(None)]
-        if scope.unit_id is not None:
-            where.append(unit.id == scope.unit_id)
-    inner = (select(key.label("key"), name.label("name"), status,
-                    IncomingDocument.id.label("document"))
-             .select_from(line).join(IncomingDocument, IncomingDocument.id == line.document_id)
-             .outerjoin(holder, holder.id == line.user_id))
-    if not by_person:
-        inner = inner.join(unit, unit.id == func.coalesce(line.department_id, holder.department_id))
-    inner = inner.where(visible_incoming(scope.user), incoming.tracked_line(),
-                        scope.period.holds(IncomingDocument.arrival_at), *where).subquery()
-    counts = _counts(session, select(inner.c.key, inner.c.name, inner.c.status,
-                                     func.count(distinct(inner.c.document)))
-                     .group_by(inner.c.key, inner.c.name, inner.c.status))
+        names = dict(session.execute(select(Department.id, Department.name).where(
+            Department.id.in_({ident for ident, _status in counts}))).all())
     totals = {}
-    for (ident, label, _status), count in counts.items():
-        totals[(ident, label)] = totals.get((ident, label), 0) + count
-    order = sorted(totals, key=lambda k: (-totals[k], str(k[1])))
+    for (ident, _status), count in counts.items():
+        totals[ident] = totals.get(ident, 0) + count
+    order = sorted(totals, key=lambda ident: (-totals[ident], str(names.get(ident))))
     if by_person:
         figure = Figure("processing_by_person", _l("Tình hình xử lý văn bản đến theo cá nhân"),
                         "stacked", dimension=_l("Cá nhân"))
     else:
         figure = Figure("processing_by_unit", _l("Tình hình xử lý văn bản đến theo đơn vị"),
                         "stacked", dimension=_l("Đơn vị"))
-    figure.labels = [label for _i, label in order]
+    figure.labels = [names.get(ident) for ident in order]
     param = "person" if by_person else "unit"
     for status_key, status_label in incoming.PROCESSING_STATUSES.items():
         figure.add(status_key, status_label,
-                   [counts.get((i, label, status_key), 0) for i, label in order],
-                   [_incoming_link(scope, **{param: i, "status": status_key})
-                    for i, _label in order])
+                   [counts.get((ident, status_key), 0) for ident in order],
+                   [_incoming_link(scope, **{param: ident, "status": status_key})
+                    for ident in order])
     return figure
 
 
@@ -370,25 +482,53 @@ def _people(session, scope):
     return [(i, f"{last} {first}".strip()) for i, last, first in session.execute(query)]
 
 
+def _activity_counts(session, scope):
+    """[processed, drafts, opened, closed]: {person id: count} of the period (see
+    officers_activity), each counted in its month (a document's work in the month it was
+    completed, a draft in the month it was written, a dossier in the months it was opened
+    and closed)."""
+    user = scope.user
+    line = IncomingAssignment
+
+    def compute(months):
+        result = {}
+
+        def add(index, query):
+            for month, person, count in session.execute(query):
+                result.setdefault(month, [{}, {}, {}, {}])[index][person] = count
+
+        completed = local_month(line.completed_at).label("month")
+        add(0, select(completed, line.user_id, func.count(distinct(line.document_id)))
+            .join(IncomingDocument, IncomingDocument.id == line.document_id)
+            .where(visible_incoming(user), line.role != FYI, line.state == DONE,
+                   _in_months(line.completed_at, months), line.user_id.is_not(None))
+            .group_by(completed, line.user_id))
+        written = local_month(Draft.created_at).label("month")
+        add(1, select(written, Draft.drafter_id, func.count(Draft.id))
+            .where(visible_draft(user), _in_months(Draft.created_at, months))
+            .group_by(written, Draft.drafter_id))
+        started = date_month(Dossier.start_date).label("month")
+        add(2, select(started, Dossier.owner_id, func.count(Dossier.id))
+            .where(visible_dossier(user), _in_months(Dossier.start_date, months, dated=True))
+            .group_by(started, Dossier.owner_id))
+        closed = local_month(Dossier.closed_at).label("month")
+        add(3, select(closed, Dossier.owner_id, func.count(Dossier.id))
+            .where(visible_dossier(user), _in_months(Dossier.closed_at, months))
+            .group_by(closed, Dossier.owner_id))
+        return result
+
+    per_month = partials.monthly(session, scope, "activity",
+                                 reader=_reader(session, scope, "activity"),
+                                 kinds=(stamps.ACTIVITY,), months=scope.period.months(),
+                                 compute=compute, empty=[{}, {}, {}, {}])
+    return [_summed({month: parts[index] for month, parts in per_month.items()})
+            for index in range(4)]
+
+
 def officers_activity(session, scope):
     """Art. 9.1d, per person in the period: incoming documents they completed work on, drafts
     they wrote, dossiers they opened and closed."""
-    period, user = scope.period, scope.user
-    line = IncomingAssignment
-    processed = _counts(session, select(line.user_id, func.count(distinct(line.document_id)))
-                        .join(IncomingDocument, IncomingDocument.id == line.document_id)
-                        .where(visible_incoming(user), line.role != FYI, line.state == DONE,
-                               period.holds(line.completed_at), line.user_id.is_not(None))
-                        .group_by(line.user_id))
-    drafts = _counts(session, select(Draft.drafter_id, func.count(Draft.id))
-                     .where(visible_draft(user), period.holds(Draft.created_at))
-                     .group_by(Draft.drafter_id))
-    opened = _counts(session, select(Dossier.owner_id, func.count(Dossier.id))
-                     .where(visible_dossier(user), period.holds_date(Dossier.start_date))
-                     .group_by(Dossier.owner_id))
-    closed = _counts(session, select(Dossier.owner_id, func.count(Dossier.id))
-                     .where(visible_dossier(user), period.holds(Dossier.closed_at))
-                     .group_by(Dossier.owner_id))
+    processed, drafts, opened, closed = _activity_counts(session, scope)
     people = _people(session, scope)
     columns = (("processed", _l("Văn bản đến đã xử lý"), processed),
                ("drafts", _l("Dự thảo đã soạn"), drafts),
@@ -491,15 +631,40 @@ def idle_people(session, scope, days=IDLE_DAYS):
             session.execute(query)]
 
 
+def _overdue_counts(session, scope):
+    """{month of arrival: documents overdue now} over every month that has documents: the
+    overdue page's total (app.documents.deadlines.overdue_count) counted month by month, so
+    that a change recounts its month, not a decade."""
+    # two statements: SQLite reads min() or max() off the index, not both at once
+    first = session.scalar(select(func.min(IncomingDocument.arrival_at)))
+    last = session.scalar(select(func.max(IncomingDocument.arrival_at)))
+    if first is None:
+        return {}
+    months = Period(to_local(first).date(), max(to_local(last).date(), scope.today)).months()
+
+    def compute(chosen):
+        # all of history at once (nothing counted yet): the documents are found by their
+        # state, as the overdue page finds them, not month by month
+        arrival = true() if len(chosen) == len(months) else \
+            _in_months(IncomingDocument.arrival_at, chosen)
+        items = deadlines.overdue_items(scope.today, and_(visible_incoming(scope.user), arrival),
+                                        scope.unit_id)
+        month = local_month(items.c.arrival_at).label("month")
+        return _grouped(session, select(month, func.count(distinct(items.c.document_id)))
+                        .group_by(month))
+
+    return partials.monthly(session, scope, "overdue",
+                            reader=_reader(session, scope, "incoming"),
+                            kinds=(stamps.INCOMING,), months=months, compute=compute, empty=0,
+                            valid_through=_next_deadlines(session, scope.today, months))
+
+
 def summary(session, scope):
-    """The headline numbers: received, issued, overdue work now, open dossiers."""
-    received = session.scalar(select(func.count(IncomingDocument.id))
-                              .where(*_incoming_scope(scope)))
-    issued = session.scalar(select(func.count(OutgoingDocument.id))
-                            .where(*_outgoing_scope(scope)))
-    # the overdue page's total for the same reader and unit (app.documents.deadlines)
-    overdue = deadlines.overdue_count(session, scope.user, scope.today, scope.unit_id)
-    return {"incoming": received, "outgoing": issued, "overdue_documents": overdue}
+    """The headline numbers: received, issued, overdue work now (the overdue page's total for
+    the same reader and unit)."""
+    return {"incoming": sum(_incoming_counts(session, scope, "month").values()),
+            "outgoing": sum(_outgoing_counts(session, scope, "month").values()),
+            "overdue_documents": sum(_overdue_counts(session, scope).values())}
 
 
 # key → function(session, scope): the figures of the dashboard and of the API, in order

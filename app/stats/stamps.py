@@ -1,0 +1,127 @@
+"""The months a transaction changes, stamped by that same transaction (app.stats.models).
+
+One hook on the session, as for the audit trail, so no path forgets it: before each flush it
+looks at the new, changed and deleted records the figures count and raises the version of
+each (kind, month) they touch — the month before a change and the month after it. What
+counts in which kind:
+
+- INCOMING: an incoming document and its work lines, by the document's month of arrival;
+- OUTGOING: an outgoing document, by its month of issue;
+- ACTIVITY: what the people did (officers' activity): a line's month of completion, a
+  draft's month of writing, a dossier's months of opening and closing;
+- PEOPLE (one version, month "*"): who is in which unit (a line given to a person counts for
+  their unit), who is active.
+
+Raising a version costs one statement per flush that touches any of these records. A version
+raised by a transaction that rolls back goes back with it."""
+from datetime import date, datetime
+
+from sqlalchemy import event, inspect, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import NO_VALUE
+
+from app.core.timefmt import to_local, today_local
+from app.documents.models import IncomingAssignment, IncomingDocument
+from app.dossiers.models import Dossier
+from app.org.models import Department, EofficeUser
+from app.outgoing.models import Draft, OutgoingDocument
+from app.stats.models import StatsStamp
+
+INCOMING, OUTGOING, ACTIVITY, PEOPLE = "incoming", "outgoing", "activity", "people"
+KINDS = (INCOMING, OUTGOING, ACTIVITY, PEOPLE)
+NO_MONTH = "*"
+
+
+def month_of(value) -> str | None:
+    """yyyy-mm of a stored UTC datetime (in Vietnam time) or of a calendar date."""
+    if isinstance(value, datetime):
+        return to_local(value).strftime("%Y-%m")
+    if isinstance(value, date):
+        return value.strftime("%Y-%m")
+    return None
+
+
+def _values(obj, name) -> list:
+    """The attribute's value now and, when this flush changes it, its value before."""
+    history = inspect(obj).attrs[name].history
+    values = [getattr(obj, name)]
+    values += [value for value in history.deleted if value is not NO_VALUE]
+    return values
+
+
+def _months(obj, name, new_default=False) -> set:
+    months = {month_of(value) for value in _values(obj, name)} - {None}
+    if not months and new_default:  # a column filled by its default (now) at insert
+        months.add(today_local().strftime("%Y-%m"))
+    return months
+
+
+def _document_of(session, line):
+    document = line.document
+    if document is None and line.document_id is not None:
+        document = session.get(IncomingDocument, line.document_id)
+    return document
+
+
+def _people_changed(obj, is_new_or_deleted) -> bool:
+    if is_new_or_deleted:
+        return True
+    state = inspect(obj)
+    return any(state.attrs[name].history.has_changes()
+               for name in ("department_id", "active", "roles"))
+
+
+def touched(session) -> set:
+    """{(kind, month)} the pending changes of the session touch."""
+    stamps = set()
+    changed = [(obj, True) for obj in session.new] + [(obj, True) for obj in session.deleted] \
+        + [(obj, False) for obj in session.dirty if session.is_modified(obj)]
+    for obj, whole in changed:
+        if isinstance(obj, IncomingDocument):
+            stamps |= {(INCOMING, m) for m in _months(obj, "arrival_at", new_default=True)}
+        elif isinstance(obj, IncomingAssignment):
+            document = _document_of(session, obj)
+            if document is not None:
+                stamps |= {(INCOMING, m) for m in _months(document, "arrival_at", True)}
+            stamps |= {(ACTIVITY, m) for m in _months(obj, "completed_at")}
+        elif isinstance(obj, OutgoingDocument):
+            stamps |= {(OUTGOING, m) for m in _months(obj, "issued_date", new_default=True)}
+        elif isinstance(obj, Draft):
+            stamps |= {(ACTIVITY, m) for m in _months(obj, "created_at", new_default=True)}
+        elif isinstance(obj, Dossier):
+            stamps |= {(ACTIVITY, m) for m in _months(obj, "start_date", new_default=True)}
+            stamps |= {(ACTIVITY, m) for m in _months(obj, "closed_at")}
+        elif isinstance(obj, (EofficeUser, Department)) and _people_changed(obj, whole):
+            stamps.add((PEOPLE, NO_MONTH))
+    return stamps
+
+
+def raise_versions(session, stamps) -> None:
+    """version + 1 of each (kind, month), in one statement (in a fixed order: two
+    transactions raising the same months never wait for each other in a circle)."""
+    if not stamps:
+        return
+    connection = session.connection()
+    insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+    table = StatsStamp.__table__
+    statement = insert(table).values([{"kind": kind, "month": month, "version": 1}
+                                      for kind, month in sorted(stamps)])
+    connection.execute(statement.on_conflict_do_update(
+        index_elements=["kind", "month"], set_={"version": table.c.version + 1}))
+
+
+@event.listens_for(Session, "before_flush")
+def _stamp_changes(session, _flush_context, _instances):
+    with session.no_autoflush:
+        raise_versions(session, touched(session))
+
+
+def versions(session, kinds, months) -> dict:
+    """{(kind, month): version} of these kinds over these months (and the PEOPLE version
+    under (PEOPLE, "*")); a month never changed is absent (version 0)."""
+    table = StatsStamp.__table__
+    wanted = set(months) | {NO_MONTH}
+    rows = session.execute(select(table.c.kind, table.c.month, table.c.version).where(
+        table.c.kind.in_([*kinds, PEOPLE])))
+    return {(kind, month): version for kind, month, version in rows if month in wanted}

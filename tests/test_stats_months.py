@@ -1,0 +1,194 @@
+"""The dashboard counts each month once and counts again only the months that changed
+(app.stats.stamps, app.stats.partials): what a leader reads after any change must be what a
+count from nothing gives, and work turns overdue on the day after its deadline even when
+nothing in the data changed."""
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from app.core.timefmt import to_local, today_local, utcnow
+from app.documents import deadlines
+from app.documents.models import (
+    DONE, IN_PROGRESS, OPEN, WORK_ROLES, IncomingAssignment, IncomingDocument,
+)
+from app.extensions import cache
+from app.org.models import Department, EofficeUser
+from app.stats import figures, stamps
+from dossier_helpers import register_incoming
+from tests.conftest import user
+
+
+def version_of(session, kind, month):
+    return stamps.versions(session, (kind,), [month]).get((kind, month), 0)
+
+
+def month_of(moment):
+    return to_local(moment).strftime("%Y-%m")
+
+
+def dashboard(app, session, username, today=None, **args):
+    """Every figure and the headline numbers as the dashboard computes them (the kept months
+    of the cache used)."""
+    with app.test_request_context():
+        reader = user(session, username)
+        scope = figures.Scope.for_user(session, reader, args)
+        if today is not None:
+            scope = figures.Scope(scope.user, scope.unit_id, scope.period, today)
+        shown = {name: build(session, scope).as_dict() for name, build in
+                 figures.FIGURES.items()}
+        shown["summary"] = figures.summary(session, scope)
+        return shown
+
+
+def counted_afresh(app, session, username, today=None, **args):
+    with app.app_context():
+        cache.clear()
+    return dashboard(app, session, username, today, **args)
+
+
+def older_open_line(session, unit_id=None):
+    """An open work line given to a person (of the unit) on a document being processed that
+    arrived in an earlier month of the default period (not this month)."""
+    first_of_month = today_local().replace(day=1)
+    query = (select(IncomingAssignment).join(IncomingDocument)
+             .join(EofficeUser, EofficeUser.id == IncomingAssignment.user_id)
+             .where(IncomingAssignment.state == OPEN, IncomingAssignment.role.in_(WORK_ROLES),
+                    IncomingDocument.state == IN_PROGRESS,
+                    IncomingDocument.arrival_at < first_of_month - timedelta(days=40)))
+    if unit_id is not None:
+        query = query.where(EofficeUser.department_id == unit_id)
+    line = session.scalars(query.order_by(IncomingDocument.arrival_at.desc())).first()
+    assert line is not None, "the demo has older open work"
+    return line
+
+
+# ---------------------------------------------------------------- the stamps
+
+def test_a_registration_stamps_its_month_of_arrival(app, db_session):
+    month = today_local().strftime("%Y-%m")
+    before = version_of(db_session, stamps.INCOMING, month)
+    document = register_incoming(app, db_session)
+    assert month_of(document.arrival_at) == month
+    assert version_of(db_session, stamps.INCOMING, month) > before
+
+
+def test_a_change_stamps_the_month_before_and_the_month_after(app, db_session):
+    document = db_session.scalars(select(IncomingDocument).where(
+        IncomingDocument.arrival_at < utcnow() - timedelta(days=100))
+        .order_by(IncomingDocument.id)).first()
+    old = month_of(document.arrival_at)
+    new_arrival = document.arrival_at + timedelta(days=45)
+    new = month_of(new_arrival)
+    assert old != new
+    before = (version_of(db_session, stamps.INCOMING, old),
+              version_of(db_session, stamps.INCOMING, new))
+    document.arrival_at = new_arrival
+    db_session.commit()
+    assert version_of(db_session, stamps.INCOMING, old) == before[0] + 1
+    assert version_of(db_session, stamps.INCOMING, new) == before[1] + 1
+
+
+def test_completed_work_stamps_the_document_and_the_month_of_completion(app, db_session):
+    line = older_open_line(db_session)
+    arrival = month_of(line.document.arrival_at)
+    this_month = today_local().strftime("%Y-%m")
+    before = (version_of(db_session, stamps.INCOMING, arrival),
+              version_of(db_session, stamps.ACTIVITY, this_month))
+    line.state, line.completed_at = DONE, utcnow()
+    db_session.commit()
+    assert version_of(db_session, stamps.INCOMING, arrival) == before[0] + 1
+    assert version_of(db_session, stamps.ACTIVITY, this_month) == before[1] + 1
+
+
+def test_a_rolled_back_change_leaves_the_stamps_as_they_were(app, db_session):
+    line = older_open_line(db_session)
+    arrival = month_of(line.document.arrival_at)
+    before = version_of(db_session, stamps.INCOMING, arrival)
+    line.state = DONE
+    db_session.flush()
+    assert version_of(db_session, stamps.INCOMING, arrival) == before + 1
+    db_session.rollback()
+    assert version_of(db_session, stamps.INCOMING, arrival) == before
+
+
+def test_moving_a_person_to_another_unit_stamps_the_people(app, db_session):
+    person = user(db_session, "chuyenvien")
+    home = person.department_id
+    other = db_session.scalars(select(Department.id).where(Department.id != home,
+                                                           Department.parent_id.is_not(None))
+                               ).first()
+    before = version_of(db_session, stamps.PEOPLE, stamps.NO_MONTH)
+    person.department_id = other
+    db_session.commit()
+    try:
+        assert version_of(db_session, stamps.PEOPLE, stamps.NO_MONTH) == before + 1
+        person.last_login = utcnow()  # not who is where: no new version
+        db_session.commit()
+        assert version_of(db_session, stamps.PEOPLE, stamps.NO_MONTH) == before + 1
+    finally:
+        person.department_id = home
+        db_session.commit()
+
+
+# ---------------------------------------------------------------- what the leaders read
+
+@pytest.mark.parametrize("username", ["lanhdao", "truongphong"])
+def test_after_each_change_the_dashboard_reads_what_a_fresh_count_gives(
+        app, db_session, username):
+    """Registration, completed work on an older document, a person moved between units: the
+    months kept from before are right only if each change stamped what it touched."""
+    dashboard(app, db_session, username)  # every month counted and kept
+    register_incoming(app, db_session)
+    assert dashboard(app, db_session, username) == counted_afresh(app, db_session, username)
+
+    unit = user(db_session, username).department_id if username == "truongphong" else None
+    line = older_open_line(db_session, unit)
+    line.state, line.completed_at, line.result_note = DONE, utcnow(), "Đã xử lý xong."
+    db_session.commit()
+    assert dashboard(app, db_session, username) == counted_afresh(app, db_session, username)
+
+    worker = line.user
+    home = worker.department_id
+    other = db_session.scalars(select(Department.id).where(
+        Department.id != home, Department.parent_id.is_not(None))).first()
+    worker.department_id = other
+    db_session.commit()
+    try:
+        assert dashboard(app, db_session, username) == \
+            counted_afresh(app, db_session, username)
+    finally:
+        worker.department_id = home
+        db_session.commit()
+
+
+def test_a_unit_chosen_by_the_leader_is_counted_apart(app, db_session):
+    unit = user(db_session, "truongphong").department_id
+    whole = dashboard(app, db_session, "lanhdao")
+    of_unit = dashboard(app, db_session, "lanhdao", unit=str(unit))
+    assert of_unit["summary"]["incoming"] < whole["summary"]["incoming"]
+    assert of_unit == counted_afresh(app, db_session, "lanhdao", unit=str(unit))
+
+
+def test_work_turns_overdue_the_day_after_its_deadline_with_nothing_changed(
+        app, db_session):
+    """A line due today is in time today and overdue tomorrow: the kept month is counted
+    again on that day although no record changed."""
+    document = older_open_line(db_session).document
+    today = today_local()
+    document.deadline = today  # due today, through each of its open lines
+    for line in document.assignments:
+        line.deadline = today
+    db_session.commit()
+    tomorrow = today + timedelta(days=1)
+    leader = user(db_session, "lanhdao")
+
+    on_the_day = dashboard(app, db_session, "lanhdao", today)  # kept for today
+    day_after = dashboard(app, db_session, "lanhdao", tomorrow)
+    assert day_after == counted_afresh(app, db_session, "lanhdao", tomorrow)
+    assert day_after["summary"]["overdue_documents"] == \
+        deadlines.overdue_count(db_session, leader, tomorrow)
+    assert on_the_day["summary"]["overdue_documents"] == \
+        deadlines.overdue_count(db_session, leader, today)
+    assert day_after["summary"]["overdue_documents"] > \
+        on_the_day["summary"]["overdue_documents"]
