@@ -9,7 +9,7 @@ WORKERS ?= 2
 CATALOGS := $(wildcard translations/*/LC_MESSAGES/messages.po)
 
 .PHONY: run test install install-test translations browser office lint clean bench bench-load \
-	ocr bench-ocr bench-walk
+	ocr bench-ocr bench-walk bench-first-look
 
 # The demo agency's electronic ID (liên thông demo and worker), unless one is given.
 run: export EXCHANGE_ORGAN_ID ?= 000.00.04.H30
@@ -110,6 +110,11 @@ bench-walk: install
 
 bench-ocr: install poppler ocr
 	$(PY) -m bench.ocr_bench
+
+# The leaders' dashboard at its first look after each kind of change (bench/first_look.py).
+bench-first-look: install
+	$(PY) -m pip install --quiet -r bench/requirements.txt
+	$(PY) -m bench.first_look --docs $(DOCS) $(BENCH_DB)
 
 lint: install-test
 	$(VENV)/bin/ruff check .

@@ -16,6 +16,7 @@ Raising a version costs one statement per flush that touches any of these record
 raised by a transaction that rolls back goes back with it."""
 from datetime import date, datetime
 
+from flask import g, has_request_context
 from sqlalchemy import event, inspect, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -119,9 +120,15 @@ def _stamp_changes(session, _flush_context, _instances):
 
 def versions(session, kinds, months) -> dict:
     """{(kind, month): version} of these kinds over these months (and the PEOPLE version
-    under (PEOPLE, "*")); a month never changed is absent (version 0)."""
-    table = StatsStamp.__table__
-    wanted = set(months) | {NO_MONTH}
-    rows = session.execute(select(table.c.kind, table.c.month, table.c.version).where(
-        table.c.kind.in_([*kinds, PEOPLE])))
-    return {(kind, month): version for kind, month, version in rows if month in wanted}
+    under (PEOPLE, "*")); a month never changed is absent (version 0). The table (a few
+    hundred rows for a decade) is read once per request: a page reads, it does not write."""
+    memo = g.get("stats_versions") if has_request_context() else None
+    if memo is None:
+        table = StatsStamp.__table__
+        memo = {(kind, month): version for kind, month, version in session.execute(
+            select(table.c.kind, table.c.month, table.c.version))}
+        if has_request_context():
+            g.stats_versions = memo
+    wanted, kinds = set(months) | {NO_MONTH}, {*kinds, PEOPLE}
+    return {(kind, month): version for (kind, month), version in memo.items()
+            if kind in kinds and month in wanted}

@@ -1,0 +1,115 @@
+"""The leaders' dashboard at its first look after a change (issue 15: ≤ 300 ms), on the bench
+data, in-process as bench/walk.py:
+
+    .venv/bin/python -m bench.first_look [--database URL] [--repeat 3]
+
+For the agency leader (the whole agency) and a unit leader (their unit): the dashboard with
+nothing counted (the cache emptied: a restart), once more (from the cache), and right after
+each kind of change — a registration (through the REST API, as the clerk), work completed on
+an older document, a person moved to another unit (and back). Each change is measured
+`repeat` times after the dashboard was looked at; the median is printed and written to
+bench/first-look-<database>.json."""
+import argparse
+import json
+import statistics
+import time
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+
+from bench import generate
+from bench.run import login, register_body
+
+ROOT = Path(__file__).resolve().parent
+READERS = ("lanhdao", "truongphong")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--docs", type=int, default=1_000_000)
+    parser.add_argument("--database", default=None)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    url = args.database or generate.default_url(args.docs)
+    app = generate.bench_app(url)
+
+    from app.core.timefmt import today_local, utcnow
+    from app.documents.models import (
+        DONE, IN_PROGRESS, OPEN, IncomingAssignment, IncomingDocument,
+    )
+    from app.extensions import cache, db
+    from app.org.models import EofficeUser
+
+    with app.app_context():
+        body = register_body(db.session, 0)
+        dialect = db.engine.dialect.name
+    clerk_client = app.test_client()
+    clerk = login(clerk_client, "vanthu")
+    counter = iter(range(10**9))
+
+    def registration():
+        response = clerk_client.post("/api/v1/incoming/", headers=clerk, json={
+            **body, "number_symbol": f"{next(counter)}/FIRST-LOOK-UBND"})
+        assert response.status_code == 201, response.get_data(as_text=True)[:300]
+
+    def completed_work():
+        with app.app_context():
+            session = db.session
+            line = session.scalars(
+                select(IncomingAssignment).join(IncomingDocument)
+                .where(IncomingAssignment.state == OPEN,
+                       IncomingAssignment.user_id.is_not(None),
+                       IncomingDocument.state == IN_PROGRESS,
+                       IncomingDocument.arrival_at < utcnow() - timedelta(days=60))
+                .order_by(IncomingDocument.arrival_at.desc())).first()
+            line.state, line.completed_at = DONE, utcnow()
+            session.commit()
+
+    def person_moved():
+        with app.app_context():
+            session = db.session
+            person = session.scalar(select(EofficeUser).where(
+                EofficeUser.username == "chuyenvien"))
+            home = person.department_id
+            other = session.scalar(select(EofficeUser.department_id).where(
+                EofficeUser.department_id.is_not(None), EofficeUser.department_id != home))
+            person.department_id = other
+            session.commit()
+            person.department_id = home
+            session.commit()
+
+    changes = {"registration": registration, "completed work on an older document":
+               completed_work, "a person moved to another unit and back": person_moved}
+    results = {"database": dialect, "day": today_local().isoformat(), "readers": {}}
+    for username in READERS:
+        client = app.test_client()
+        login(client, username)
+
+        def look():
+            began = time.perf_counter()
+            response = client.get("/stats/dashboard")
+            assert response.status_code == 200, response.status_code
+            return (time.perf_counter() - began) * 1000
+
+        with app.app_context():
+            cache.clear()
+        figures = {"nothing counted (after a restart)": round(look(), 1),
+                   "again (from the cache)": round(look(), 1)}
+        for name, change in changes.items():
+            times = []
+            for _i in range(args.repeat):
+                look()
+                change()
+                times.append(look())
+            figures[f"after {name}"] = round(statistics.median(times), 1)
+        results["readers"][username] = figures
+        print(username)
+        for name, value in figures.items():
+            print(f"  {name:45s} {value:8.1f} ms")
+    (ROOT / f"first-look-{dialect}.json").write_text(
+        json.dumps(results, ensure_ascii=False, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
