@@ -86,7 +86,7 @@ def main():
         client = app.test_client()
         login(client, username)
 
-        def look():
+        def look(client=client):
             began = time.perf_counter()
             response = client.get("/stats/dashboard")
             assert response.status_code == 200, response.status_code

@@ -161,6 +161,25 @@ def test_grid_count_of_matches_follows_visibility(app, login_as, db_session):
     assert record_count(filtered.get_data(as_text=True)) == 0
 
 
+def test_an_officers_count_of_matches_is_what_they_may_see(app, login_as, db_session):
+    """On SQLite the index of matches drives an officer's count (each match tested against
+    their visibility): the count is the documents of their field, not the others'."""
+    tag = marker()
+    officer = user(db_session, "chuyenvien")
+    theirs = officer.fields[0].id
+    other = next(field for key, field in ids(db_session).items()
+                 if key.startswith("field_") and field not in {f.id for f in officer.fields})
+    with app.test_request_context():
+        for field_id in (theirs, theirs, other, other, other):
+            register_as_clerk(db_session, field_id=field_id, excerpt=f"V/v đất đai {tag}",
+                              submit=True,
+                              number_symbol=f"{uuid.uuid4().int % 10**9}/UBND-ĐĐ")
+    page = login_as("chuyenvien").get("/incoming/list/list/", query_string={"q": tag})
+    assert record_count(page.get_data(as_text=True)) == 2
+    clerk = login_as("vanthu").get("/incoming/list/list/", query_string={"q": tag})
+    assert record_count(clerk.get_data(as_text=True)) == 5
+
+
 def test_grid_search_ranks_the_number_first(app, login_as, db_session):
     tag = marker()
     number = f"{uuid.uuid4().int % 90000 + 1000}"
