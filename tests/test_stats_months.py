@@ -148,7 +148,12 @@ def test_after_each_change_the_dashboard_reads_what_a_fresh_count_gives(
     db_session.commit()
     assert dashboard(app, db_session, username) == counted_afresh(app, db_session, username)
 
-    worker = line.user
+    # work given straight to a person (no unit's line above it) counts for the person's unit
+    direct = older_open_line(db_session, unit)
+    direct.parent_id = direct.department_id = None
+    db_session.commit()
+    dashboard(app, db_session, username)
+    worker = direct.user
     home = worker.department_id
     other = db_session.scalars(select(Department.id).where(
         Department.id != home, Department.parent_id.is_not(None))).first()

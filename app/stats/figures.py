@@ -429,7 +429,7 @@ def _processing_counts(session, scope, by_person):
         session, scope, "processing-" + ("person" if by_person else "unit"),
         reader=_reader(session, scope, "incoming"), kinds=(stamps.INCOMING,),
         months=scope.period.months(), compute=compute, empty={},
-        valid_through=_next_deadlines(session, scope.today))
+        valid_through=_next_deadlines(session, scope.today), by_unit=not by_person)
 
 
 def _processing(session, scope, by_person):

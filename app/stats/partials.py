@@ -43,22 +43,24 @@ def runs(months) -> list:
     return spans
 
 
-def _prefix(scope, name, reader, kinds, versions):
+def _prefix(scope, name, reader, kinds, versions, people):
     return ":".join(str(part) for part in (
         "stats-part", name, reader, scope.unit_id,
-        versions.get((stamps.PEOPLE, stamps.NO_MONTH), 0), ",".join(kinds)))
+        versions.get((stamps.PEOPLE, stamps.NO_MONTH), 0) if people else "-", ",".join(kinds)))
 
 
 def monthly(session, scope, name, *, reader, kinds, months, compute, empty,
-            valid_through=None) -> dict:
+            valid_through=None, by_unit=False) -> dict:
     """{month key: value} of the months [(key, first day, last day)].
 
     `compute(months)` counts the given months in one go ({key: value}; a month it leaves
     out is `empty`); `reader`: the digest of the visibility rules it applies (reader_key);
     `kinds`: the stamps its data move. `valid_through(months)` ({key: last day}; absent:
-    always), for counts that depend on the day."""
+    always), for counts that depend on the day. Counts of one unit, or by unit (`by_unit`),
+    depend on who is in which unit: they are counted again when a person moves."""
     versions = stamps.versions(session, kinds, [key for key, _a, _b in months])
-    prefix = _prefix(scope, name, reader, kinds, versions)
+    prefix = _prefix(scope, name, reader, kinds, versions,
+                     people=by_unit or scope.unit_id is not None)
     keys = [":".join(str(part) for part in (
         prefix, key, start, end, *(versions.get((kind, key), 0) for kind in kinds)))
         for key, start, end in months]
