@@ -414,7 +414,11 @@ def _processing_counts(session, scope, by_person):
                 else line.parent_id
             where = [top.is_(None), unit.is_not(None)]
             if scope.unit_id is not None:
-                where.append(unit == scope.unit_id)
+                # as coalesce(…) = unit, spelled so that PostgreSQL can estimate it (it took
+                # the unit's decade of lines for a few thousand and started from them)
+                where.append(or_(line.department_id == scope.unit_id,
+                                 and_(line.department_id.is_(None),
+                                      holder.department_id == scope.unit_id)))
         inner = (select(month, key.label("key"), status, IncomingDocument.id.label("document"))
                  .select_from(line)
                  .join(IncomingDocument, IncomingDocument.id == line.document_id)
