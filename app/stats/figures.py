@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from urllib.parse import urlencode
 
-from flask import url_for
+from flask import g, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, distinct, func, or_, select, true, union_all
@@ -311,6 +311,14 @@ def _next_deadlines(session, today, every=None):
     months of the whole history — asked for all of them, no condition on the arrival (the
     documents being processed are found by their state)."""
     def through(months):
+        # the same months asked by several figures in one request are read once
+        memo = g.setdefault("stats_next_deadlines", {})
+        token = (today, every is not None, tuple(months))
+        if token not in memo:
+            memo[token] = read(months)
+        return memo[token]
+
+    def read(months):
         arrival = true() if every is not None and len(months) == len(every) else \
             _in_months(IncomingDocument.arrival_at, months)
         month = local_month(IncomingDocument.arrival_at).label("month")
