@@ -1,8 +1,9 @@
 """The months a transaction changes, stamped by that same transaction (app.stats.models).
 
 One hook on the session, as for the audit trail, so no path forgets it: before each flush it
-looks at the new, changed and deleted records the figures count and raises the version of
-each (kind, month) they touch — the month before a change and the month after it. What
+looks at the new, changed and deleted records the figures count and notes each (kind, month)
+they touch — the month before a change and the month after it; at commit it raises their
+versions. What
 counts in which kind:
 
 - INCOMING: an incoming document and its work lines, by the document's month of arrival;
@@ -12,8 +13,8 @@ counts in which kind:
 - PEOPLE (one version, month "*"): who is in which unit (a line given to a person counts for
   their unit), who is active.
 
-Raising a version costs one statement per flush that touches any of these records. A version
-raised by a transaction that rolls back goes back with it."""
+Raising the versions costs one statement per transaction that touches any of these records,
+right before its commit. A transaction that rolls back raises nothing."""
 from datetime import date, datetime
 
 from flask import g, has_request_context
@@ -112,10 +113,35 @@ def raise_versions(session, stamps) -> None:
         index_elements=["kind", "month"], set_={"version": table.c.version + 1}))
 
 
+PENDING_KEY = "stats_stamps"
+
+
 @event.listens_for(Session, "before_flush")
-def _stamp_changes(session, _flush_context, _instances):
+def _note_changes(session, _flush_context, _instances):
+    """What each flush touches is noted; the versions are raised once, at commit."""
     with session.no_autoflush:
-        raise_versions(session, touched(session))
+        stamps = touched(session)
+    if stamps:
+        session.info.setdefault(PENDING_KEY, set()).update(stamps)
+
+
+@event.listens_for(Session, "before_commit")
+def _stamp_at_commit(session):
+    """The noted months, raised in one statement in a fixed order right before the commit:
+    the rows stay locked for the shortest time, and two transactions never take them in
+    opposite orders (which their flushes, one after another, could)."""
+    session.flush()  # what is still pending is noted too
+    stamps = session.info.pop(PENDING_KEY, None)
+    if stamps:
+        raise_versions(session, stamps)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_changes(session, transaction):
+    """Rolled back or closed without a commit: nothing to stamp (a savepoint's end keeps what
+    was noted: at worst a month is counted again)."""
+    if transaction.parent is None:
+        session.info.pop(PENDING_KEY, None)
 
 
 def versions(session, kinds, months) -> dict:
