@@ -198,3 +198,18 @@ def test_work_turns_overdue_the_day_after_its_deadline_with_nothing_changed(
         deadlines.overdue_count(db_session, leader, today)
     assert day_after["summary"]["overdue_documents"] > \
         on_the_day["summary"]["overdue_documents"]
+
+
+def test_readers_with_other_values_in_their_rules_do_not_share_counts():
+    """The key of a reader's counts is their rules with the values in them; a value SQL
+    cannot write inline still tells two readers apart."""
+    from sqlalchemy import PickleType, column
+    from sqlalchemy.dialects import sqlite
+
+    from app.stats.partials import _sql_with_values
+
+    dialect = sqlite.dialect()
+    assert _sql_with_values(column("field_id").in_([1, 2]), dialect) != \
+        _sql_with_values(column("field_id").in_([1, 3]), dialect)
+    assert _sql_with_values(column("p", PickleType) == {"a": 1}, dialect) != \
+        _sql_with_values(column("p", PickleType) == {"a": 2}, dialect)
