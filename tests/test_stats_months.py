@@ -23,6 +23,11 @@ def version_of(session, kind, month):
     return stamps.versions(session, (kind,), [month]).get((kind, month), 0)
 
 
+def versions_of(session, *stamped):
+    """The versions of these (kind, month) pairs, in order."""
+    return tuple(version_of(session, kind, month) for kind, month in stamped)
+
+
 def month_of(moment):
     return to_local(moment).strftime("%Y-%m")
 
@@ -81,24 +86,22 @@ def test_a_change_stamps_the_month_before_and_the_month_after(app, db_session):
     new_arrival = document.arrival_at + timedelta(days=45)
     new = month_of(new_arrival)
     assert old != new
-    before = (version_of(db_session, stamps.INCOMING, old),
-              version_of(db_session, stamps.INCOMING, new))
+    stamped = ((stamps.INCOMING, old), (stamps.INCOMING, new))
+    before = versions_of(db_session, *stamped)
     document.arrival_at = new_arrival
     db_session.commit()
-    assert version_of(db_session, stamps.INCOMING, old) == before[0] + 1
-    assert version_of(db_session, stamps.INCOMING, new) == before[1] + 1
+    assert versions_of(db_session, *stamped) == (before[0] + 1, before[1] + 1)
 
 
 def test_completed_work_stamps_the_document_and_the_month_of_completion(app, db_session):
     line = older_open_line(db_session)
     arrival = month_of(line.document.arrival_at)
     this_month = today_local().strftime("%Y-%m")
-    before = (version_of(db_session, stamps.INCOMING, arrival),
-              version_of(db_session, stamps.ACTIVITY, this_month))
+    stamped = ((stamps.INCOMING, arrival), (stamps.ACTIVITY, this_month))
+    before = versions_of(db_session, *stamped)
     line.state, line.completed_at = DONE, utcnow()
     db_session.commit()
-    assert version_of(db_session, stamps.INCOMING, arrival) == before[0] + 1
-    assert version_of(db_session, stamps.ACTIVITY, this_month) == before[1] + 1
+    assert versions_of(db_session, *stamped) == (before[0] + 1, before[1] + 1)
 
 
 def test_a_rolled_back_change_leaves_the_stamps_as_they_were(app, db_session):
