@@ -3,7 +3,8 @@ headless) for 60 s, over the benchmark's data, the roles mixed as in an agency (
 3 leaders, 6 unit leaders, 40 officers; bench/locustfile.py). Writes
 bench/load-<database>.json: totals, per request ("<role>: <page>") and per role.
 
-    .venv/bin/python -m bench.load --docs 1000000 [--database URL] [--users 50] [--seconds 60]"""
+    .venv/bin/python -m bench.load --docs 1000000 [--database URL] [--users 50] [--seconds 60]
+                                   [--cache redis|worker]"""
 import argparse
 import csv
 import json
@@ -21,6 +22,7 @@ from bench.run import register_body
 
 ROOT = Path(__file__).resolve().parent
 PORT = 8765
+REDIS = "redis://127.0.0.1:6379/15"  # the load test's own database of the local Redis
 
 
 # role → its accounts of the demo agency; the simulated users of a role take them in turn.
@@ -90,6 +92,9 @@ def main():
     parser.add_argument("--database", default=None)
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument("--cache", choices=("redis", "worker"), default="redis",
+                        help="the app cache: one Redis for both workers, as docs/deploy.md "
+                             "sets up several workers (emptied first), or one per worker")
     args = parser.parse_args()
     url = args.database or generate.default_url(args.docs)
     generate.ensure(url, args.docs, args.docs * 3 // 10)
@@ -98,6 +103,11 @@ def main():
     env = {**os.environ, "BENCH_DATABASE_URL": url, "PYTHONPATH": str(ROOT.parent),
            "BENCH_MIX": json.dumps(roles), "BENCH_BY_ROLE": f"{prefix}_by_role.json",
            **scenario_env(url)}
+    if args.cache == "redis":
+        import redis
+
+        redis.Redis.from_url(REDIS).flushdb()  # nothing remembered from an earlier run
+        env["CACHE_REDIS_URL"] = REDIS
     bin_dir = Path(sys.executable).parent
     server = subprocess.Popen([str(bin_dir / "gunicorn"), "--workers", "2", "--bind",
                                f"127.0.0.1:{PORT}", "--timeout", "120", "bench.wsgi:app"],
@@ -122,6 +132,7 @@ def main():
     total = rows["Aggregated"]
     report = {
         "users": sum(roles.values()), "mix": roles, "seconds": args.seconds, "workers": 2,
+        "cache": args.cache,
         "requests": int(total["Request Count"]), "errors": int(total["Failure Count"]),
         "throughput_rps": round(float(total["Requests/s"]), 1),
         "p50_ms": float(total["50%"]), "p95_ms": float(total["95%"]),

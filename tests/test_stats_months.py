@@ -209,10 +209,10 @@ def test_readers_with_other_values_in_their_rules_do_not_share_counts():
     from sqlalchemy import PickleType, column
     from sqlalchemy.dialects import sqlite
 
-    from app.stats.partials import _sql_with_values
+    from app.core.db import sql_with_values
 
     dialect = sqlite.dialect()
-    assert _sql_with_values(column("field_id").in_([1, 2]), dialect) != \
-        _sql_with_values(column("field_id").in_([1, 3]), dialect)
-    assert _sql_with_values(column("p", PickleType) == {"a": 1}, dialect) != \
-        _sql_with_values(column("p", PickleType) == {"a": 2}, dialect)
+    assert sql_with_values(column("field_id").in_([1, 2]), dialect) != \
+        sql_with_values(column("field_id").in_([1, 3]), dialect)
+    assert sql_with_values(column("p", PickleType) == {"a": 1}, dialect) != \
+        sql_with_values(column("p", PickleType) == {"a": 2}, dialect)

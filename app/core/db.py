@@ -6,7 +6,7 @@ from contextlib import contextmanager
 from flask import current_app, g, has_app_context, has_request_context
 from sqlalchemy import UniqueConstraint, and_, event, func, inspect, select
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import CompileError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from app.core.errors import DomainError
@@ -15,6 +15,16 @@ from app.core.text import nfc, vietnamese_collate
 
 # One collation name on both databases: PostgreSQL ships it with ICU, SQLite gets it from us.
 VI_COLLATION = "vi-x-icu"
+
+
+def sql_with_values(statement, dialect) -> str:
+    """A statement's SQL with its values written in: what it reads, as a cache key's part.
+    A value the dialect cannot write inline (a pickled column's): the SQL and its values."""
+    try:
+        return str(statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+    except CompileError:
+        compiled = statement.compile(dialect=dialect)
+        return f"{compiled} {sorted((k, repr(v)) for k, v in compiled.params.items())}"
 
 
 def vi_order(column):

@@ -5,6 +5,7 @@ view and the API, Vietnamese sort order, dates dd/mm/yyyy, uniqueness and "still
 messages in Vietnamese, and no 500 on bad input. Also what the pages written by hand repeat:
 their permissions, a record or 404, a posted form's checks, a refused step flashed."""
 
+import hashlib
 from datetime import date, datetime
 
 from flask import abort, flash, g, jsonify, redirect, request, url_for
@@ -18,11 +19,12 @@ from sqlalchemy import asc, desc, func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import joinedload
 
-from app.core.db import unique_conflicts, usages_of, vi_order
+from app.core.db import sql_with_values, unique_conflicts, usages_of, vi_order
 from app.core import search
 from app.core.errors import ERROR_MESSAGES, DomainError, FormErrors
 from app.core.text import fold, vietnamese_sort_key
-from app.core.timefmt import format_date, format_datetime
+from app.core.timefmt import format_date, format_datetime, today_local
+from app.extensions import cache
 
 # The web view and the REST resource of one thing share two permissions: can_read, can_write.
 VIEW_METHOD_PERMISSIONS = {
@@ -107,6 +109,9 @@ class VietnameseInterface(SQLAInterface):
     list_joins = ()  # many-to-one relationships the grid shows (set by EofficeModelView)
     filter_converter_class = search.EscapedFilterConverter  # typed % and _ match themselves
     computed = {}  # columns a view computes from the row: name → function(row) (ditto)
+    # session → the version of the data (EofficeModelView.page_version): a page's count and
+    # ids are remembered per version; None: counted and selected at each look.
+    version = None
 
     def _get_attr_value(self, item, col):
         compute = self.computed.get(col)
@@ -123,11 +128,46 @@ class VietnameseInterface(SQLAInterface):
                                    page_size, select_columns, outer_default_load)
         finally:
             g.pop("grid_rows", None)
-        query = query.options(*[joinedload(getattr(self.obj, name)) for name in self.list_joins])
-        rows = query.all()
+        if page_size and self._rememberable(select_columns):
+            rows = self._rows_of_remembered_page(query)
+        else:
+            query = query.options(*[joinedload(getattr(self.obj, name))
+                                    for name in self.list_joins])
+            rows = query.all()
         if rows and hasattr(rows[0], self.obj.__name__):  # FAB's shape for selected columns
             rows = [getattr(row, self.obj.__name__) for row in rows]
         return len(rows) if count is None else count, rows
+
+    def _rememberable(self, select_columns=None) -> bool:
+        return self.version is not None and len(self.obj.__mapper__.primary_key) == 1 and \
+            not (select_columns and self.exists_col_to_many(select_columns))
+
+    def _remembered(self, statement, compute):
+        """compute() for what `statement` reads, at this version of the data and this day,
+        from the cache when it is there. The key is the statement's SQL with its values: the
+        reader's visibility, the filters, the order and the page are all in it."""
+        text = sql_with_values(statement, self.session.get_bind().dialect)
+        key = ":".join(("grid", hashlib.sha1(text.encode()).hexdigest(),
+                        str(self.version(self.session)), today_local().isoformat()))
+        value = cache.get(key)
+        if value is None:
+            value = compute()
+            cache.set(key, value)
+        return value
+
+    def _rows_of_remembered_page(self, query) -> list:
+        """The page's rows: their ids in order remembered (app.extensions.cache), the rows
+        themselves (and what the grid shows of their related rows) loaded by id."""
+        pk = getattr(self.obj, self.get_pk_name())
+        ids_query = query.with_entities(pk)
+        ids = self._remembered(ids_query.statement,
+                               lambda: [row[0] for row in ids_query.all()])
+        if not ids:
+            return []
+        loaded = {getattr(row, pk.key): row
+                  for row in self.session.query(self.obj).filter(pk.in_(ids))
+                  .options(*[joinedload(getattr(self.obj, name)) for name in self.list_joins])}
+        return [loaded[i] for i in ids if i in loaded]
 
     def capped_count(self, query, filters=None) -> int:
         """The number of rows, counted up to COUNT_CAP + 1 on the filtered base table."""
@@ -136,6 +176,12 @@ class VietnameseInterface(SQLAInterface):
             inner = self._apply_inner_all(query, filters, aliases_mapping={})
         finally:
             g.grid_counting = False
+        if self._rememberable():
+            return self._remembered(inner.limit(COUNT_CAP + 1).statement,
+                                    lambda: self._capped_count(inner))
+        return self._capped_count(inner)
+
+    def _capped_count(self, inner) -> int:
         from_index = search.count_from_index(inner, COUNT_CAP)
         if from_index is not None:
             return from_index
@@ -230,6 +276,10 @@ class EofficeModelView(ModelView):
     # Grid columns computed by the view (a link, a badge): name → function(row). The models
     # stay free of presentation; FAB reads the values through the datamodel.
     computed_columns = {}
+    # session → the version of the data, for a grid whose rows and filters read only records
+    # that every change versions (app.audit.version.data_version): its pages' counts and ids
+    # are remembered per version (VietnameseInterface.version). None: read at each look.
+    page_version = None
 
     def __init__(self, **kwargs):
         self.formatters_columns = Formatters(self.formatters_columns or {})
@@ -240,6 +290,7 @@ class EofficeModelView(ModelView):
             self.datamodel.list_joins = [c for c in self.list_columns
                                          if self.datamodel.is_relation_many_to_one(c)]
             self.datamodel.computed = dict(self.computed_columns)
+            self.datamodel.version = self.page_version
 
     def prepare_rows(self, rows):
         """Load at once what the computed columns need for the page's rows (no query per row)."""

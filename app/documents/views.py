@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy import select
 
+from app.audit.version import data_version
 from app.audit.views import audit_of
 from app.core import storage
 from app.core.downloads import file_missing, send_download
@@ -108,6 +109,7 @@ class IncomingView(RecordGrid):
             services.inbox_query(user, box).with_only_columns(IncomingDocument.id)))
     base_order = ("arrival_at", "desc")
     page_size = 25
+    page_version = staticmethod(data_version)  # its pages remembered per version
     list_columns = ["select", "arrival_number", "arrival_at", "link", "agency", "document_type",
                     "excerpt", "urgency", "deadline", "state_label"]
     order_columns = ["arrival_number", "arrival_at", "agency", "deadline", "document_date"]

@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import object_session
 
+from app.audit.version import data_version
 from app.audit.views import audit_of
 from app.core.errors import DomainError, FormErrors
 from app.core.downloads import send_download
@@ -79,6 +80,7 @@ class OutgoingView(RecordGrid):
         visible_outgoing, ranked=OutgoingDocument,
         box=lambda user, box: services.received_condition(user) if box == "received" else None)
     base_order = ("issued_at", "desc")
+    page_version = staticmethod(data_version)  # its pages remembered per version
     list_columns = ["link", "issued_date", "document_type", "excerpt", "signer_name",
                     "urgency", "state_label"]
     order_columns = ["issued_date", "number"]

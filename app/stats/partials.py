@@ -14,8 +14,8 @@ import hashlib
 from datetime import timedelta
 
 from flask import g
-from sqlalchemy.exc import CompileError
 
+from app.core.db import sql_with_values
 from app.extensions import cache
 from app.stats import stamps
 
@@ -26,17 +26,9 @@ def reader_key(session, token, conditions) -> str:
     memo = g.setdefault("stats_reader_keys", {})
     if token not in memo:
         dialect = session.get_bind().dialect
-        text = "|".join(_sql_with_values(condition, dialect) for condition in conditions)
+        text = "|".join(sql_with_values(condition, dialect) for condition in conditions)
         memo[token] = hashlib.sha1(text.encode()).hexdigest()[:16]
     return memo[token]
-
-
-def _sql_with_values(condition, dialect) -> str:
-    try:
-        return str(condition.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
-    except CompileError:  # a value the dialect cannot write inline: the SQL and its values
-        compiled = condition.compile(dialect=dialect)
-        return f"{compiled} {sorted((k, repr(v)) for k, v in compiled.params.items())}"
 
 
 def runs(months) -> list:
