@@ -156,3 +156,24 @@ def test_filter_choices_need_the_grid_permission(login_as):
     admin = login_as("quantri")  # the network administrator reads no documents
     response = admin.get("/incoming/list/choices/document_type")
     assert response.status_code == 403
+
+
+def test_the_key_of_a_page_is_its_sql_with_its_values():
+    """Two statements of one shape share the compiled SQL but not the key when a value differs
+    (another reader's fields, another page); the same statement built twice has one key."""
+    from sqlalchemy import column, select, table
+    from sqlalchemy.dialects import sqlite
+
+    from app.core.db import statement_key
+
+    rows = table("incoming_document", column("id"), column("field_id"))
+
+    def page(fields, offset):
+        return select(rows.c.id).where(rows.c.field_id.in_(fields)).limit(25).offset(offset)
+
+    dialect = sqlite.dialect()
+    key = statement_key(page([1, 2], 0), dialect)
+    assert key == statement_key(page([1, 2], 0), dialect)
+    assert len({key, statement_key(page([1, 3], 0), dialect),
+                statement_key(page([1, 2], 25), dialect),
+                statement_key(page([1, 2, 3], 0), dialect)}) == 4

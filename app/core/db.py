@@ -1,5 +1,6 @@
 """Database plumbing shared by every domain: SQLite settings, Vietnamese collation,
 NFC on every write, and "is this row still used?" checks."""
+import hashlib
 import sqlite3
 from contextlib import contextmanager
 
@@ -25,6 +26,28 @@ def sql_with_values(statement, dialect) -> str:
     except CompileError:
         compiled = statement.compile(dialect=dialect)
         return f"{compiled} {sorted((k, repr(v)) for k, v in compiled.params.items())}"
+
+
+# A statement's shape (SQLAlchemy's cache key, without the values) → the digest of its SQL:
+# compiled once per shape in a process, not at each look.
+_SHAPES: dict = {}
+
+
+def statement_key(statement, dialect) -> str:
+    """A digest of what `statement` reads, the same in every process: its SQL and its values.
+    The SQL of a shape is compiled once (the values apart, as SQLAlchemy caches statements);
+    a statement SQLAlchemy cannot key is compiled with its values written in."""
+    cache_key = statement._generate_cache_key()  # noqa: SLF001 (SQLAlchemy's caching recipe)
+    if cache_key is None:
+        return hashlib.sha1(sql_with_values(statement, dialect).encode()).hexdigest()
+    shape = _SHAPES.get((dialect.name, cache_key.key))
+    if shape is None:
+        if len(_SHAPES) > 2000:
+            _SHAPES.clear()
+        shape = _SHAPES[dialect.name, cache_key.key] = hashlib.sha1(
+            str(statement.compile(dialect=dialect)).encode()).hexdigest()
+    values = repr([param.effective_value for param in cache_key.bindparams])
+    return hashlib.sha1(f"{shape} {values}".encode()).hexdigest()
 
 
 def vi_order(column):

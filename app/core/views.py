@@ -5,7 +5,6 @@ view and the API, Vietnamese sort order, dates dd/mm/yyyy, uniqueness and "still
 messages in Vietnamese, and no 500 on bad input. Also what the pages written by hand repeat:
 their permissions, a record or 404, a posted form's checks, a refused step flashed."""
 
-import hashlib
 from datetime import date, datetime
 
 from flask import abort, flash, g, jsonify, redirect, request, url_for
@@ -19,7 +18,7 @@ from sqlalchemy import asc, desc, func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import joinedload
 
-from app.core.db import sql_with_values, unique_conflicts, usages_of, vi_order
+from app.core.db import statement_key, unique_conflicts, usages_of, vi_order
 from app.core import search
 from app.core.errors import ERROR_MESSAGES, DomainError, FormErrors
 from app.core.text import fold, vietnamese_sort_key
@@ -146,8 +145,7 @@ class VietnameseInterface(SQLAInterface):
         """compute() for what `statement` reads, at this version of the data and this day,
         from the cache when it is there. The key is the statement's SQL with its values: the
         reader's visibility, the filters, the order and the page are all in it."""
-        text = sql_with_values(statement, self.session.get_bind().dialect)
-        key = ":".join(("grid", hashlib.sha1(text.encode()).hexdigest(),
+        key = ":".join(("grid", statement_key(statement, self.session.get_bind().dialect),
                         str(self.version(self.session)), today_local().isoformat()))
         value = cache.get(key)
         if value is None:
