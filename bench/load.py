@@ -4,7 +4,7 @@ headless) for 60 s, over the benchmark's data, the roles mixed as in an agency (
 bench/load-<database>.json: totals, per request ("<role>: <page>") and per role.
 
     .venv/bin/python -m bench.load --docs 1000000 [--database URL] [--users 50] [--seconds 60]
-                                   [--cache redis|worker]"""
+                                   [--workers 2] [--cache redis|worker]"""
 import argparse
 import csv
 import json
@@ -92,6 +92,8 @@ def main():
     parser.add_argument("--database", default=None)
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument("--workers", type=int, default=2,
+                        help="gunicorn's sync workers (docs/deploy.md: 2..4 on two cores)")
     parser.add_argument("--cache", choices=("redis", "worker"), default="redis",
                         help="the app cache: one Redis for both workers, as docs/deploy.md "
                              "sets up several workers (emptied first), or one per worker")
@@ -109,8 +111,9 @@ def main():
         redis.Redis.from_url(REDIS).flushdb()  # nothing remembered from an earlier run
         env["CACHE_REDIS_URL"] = REDIS
     bin_dir = Path(sys.executable).parent
-    server = subprocess.Popen([str(bin_dir / "gunicorn"), "--workers", "2", "--bind",
-                               f"127.0.0.1:{PORT}", "--timeout", "120", "bench.wsgi:app"],
+    server = subprocess.Popen([str(bin_dir / "gunicorn"), "--workers", str(args.workers),
+                               "--bind", f"127.0.0.1:{PORT}", "--timeout", "120",
+                               "bench.wsgi:app"],
                               env=env, cwd=ROOT.parent, stderr=subprocess.DEVNULL)
     peak = {}
     try:
@@ -131,8 +134,8 @@ def main():
     rows = {row["Name"]: row for row in csv.DictReader(open(f"{prefix}_stats.csv"))}
     total = rows["Aggregated"]
     report = {
-        "users": sum(roles.values()), "mix": roles, "seconds": args.seconds, "workers": 2,
-        "cache": args.cache,
+        "users": sum(roles.values()), "mix": roles, "seconds": args.seconds,
+        "workers": args.workers, "cache": args.cache,
         "requests": int(total["Request Count"]), "errors": int(total["Failure Count"]),
         "throughput_rps": round(float(total["Requests/s"]), 1),
         "p50_ms": float(total["50%"]), "p95_ms": float(total["95%"]),

@@ -10,10 +10,14 @@ own visibility rule) — an officer's document page is an officer's document. Ro
 something or send a file (delete, actions, downloads, feeds) are not pages and are left out; a
 page the role may not open (403, a redirect to the login) is listed as such, not timed.
 
-Each page: one warm-up, then `--repeat` loads (fewer for a page slower than a second), server
-time in-process (the Flask test client: routing, security, queries, template). Prints the
-slowest 20 pages per role and the goals table (issue 15): every page ≤ 100 ms, the daily pages
-≤ 30 ms, for every role; writes bench/walk-<database>.json; exits 1 when a goal is missed."""
+Each page: a look, a change of the data (an agency's phone number, audited: the data's version
+moves on), the first look after it (what was remembered for the version before is read again:
+`first_ms`), then `--repeat` looks (fewer for a page slower than a second; their median is the
+page's time, as a reader sees it looking again); server time in-process (the Flask test
+client: routing, security, queries, template). Prints the slowest 20 pages per role and the
+goals table (issue 15): every page ≤ 100 ms, the daily pages ≤ 30 ms, for every role, and how
+many daily pages are over 30 ms at the first look after a change; writes
+bench/walk-<database>.json; exits 1 when a goal is missed."""
 import argparse
 import json
 import re
@@ -114,19 +118,41 @@ def _filled(rule, session, user, finders, views):
     return None if found is None else re.sub(r"<[^<>]+>", str(found), rule.rule)
 
 
-def measure(client, url, repeat):
+def measure(client, url, repeat, change=None):
+    """(status, first look in ms, [the looks after it]). `change()` first: the first look is
+    the one right after a change of the data (the page was seen at the version before: what
+    was remembered for it is read again), the others at one version (the page as a reader sees
+    it looking again)."""
+    if change:
+        client.get(url)  # seen before the change, as a reader has: not measured
+        change()
     begin = time.perf_counter()
     response = client.get(url)
     first = (time.perf_counter() - begin) * 1000
     status = response.status_code
     if status >= 400 or (status in (301, 302, 303) and "/login" in response.location):
-        return status, []
+        return status, None, []
     times = []
     for _i in range(repeat if first < 1000 else 2):
         begin = time.perf_counter()
         client.get(url)
         times.append((time.perf_counter() - begin) * 1000)
-    return status, times
+    return status, first, times
+
+
+def a_change(app):
+    """A change of the data as any other: an agency's phone number written and audited (the
+    data's version moves on, app.audit.version; no figure of the dashboard's months moves)."""
+    from app.catalogs.models import Agency
+    from app.extensions import db
+
+    def change():
+        with app.test_request_context():
+            agency = db.session.scalar(select(Agency).order_by(Agency.id).limit(1))
+            agency.phone = "0243" if agency.phone != "0243" else "0244"
+            db.session.commit()
+            db.session.remove()
+    return change
 
 
 def walk(url, docs, repeat, only=None):
@@ -137,6 +163,7 @@ def walk(url, docs, repeat, only=None):
     app = generate.bench_app(url)
     client = app.test_client()
     finders = _id_finders()
+    change = a_change(app)
     results = {}
     for role, account in ACCOUNTS.items():
         if only and account not in only:
@@ -149,13 +176,14 @@ def walk(url, docs, repeat, only=None):
             db.session.remove()
         rows = []
         for label, page in pages:
-            status, times = measure(client, page, repeat)
+            status, first, times = measure(client, page, repeat, change)
             rows.append({"page": label, "url": page, "status": status,
                          "median_ms": round(statistics.median(times), 1) if times else None,
                          "max_ms": round(max(times), 1) if times else None,
+                         "first_ms": round(first, 1) if times else None,
                          "daily": bool(DAILY.search(page))})
-            print(f"{account:12} {status} {rows[-1]['median_ms'] or '-':>9} {page}",
-                  file=sys.stderr)
+            print(f"{account:12} {status} {rows[-1]['median_ms'] or '-':>9} "
+                  f"{rows[-1]['first_ms'] or '-':>9} {page}", file=sys.stderr)
         results[account] = {"role": role, "pages": rows, "no_id": skipped}
     return results
 
@@ -167,10 +195,13 @@ def goals(results):
         timed = [r for r in result["pages"] if r["median_ms"] is not None]
         over = [r for r in timed if r["median_ms"] > PAGE_BUDGET_MS]
         daily_over = [r for r in timed if r["daily"] and r["median_ms"] > DAILY_BUDGET_MS]
+        first_over = [r for r in timed if r["daily"] and r["first_ms"] > DAILY_BUDGET_MS]
         met &= not over and not daily_over
         lines.append(f"| {result['role']} ({account}) | {len(timed)} | "
                      f"{max((r['median_ms'] for r in timed), default=0)} | "
-                     f"{len(over) or 'met'} | {len(daily_over) or 'met'} |")
+                     f"{len(over) or 'met'} | {len(daily_over) or 'met'} | "
+                     f"{len(first_over)} | "
+                     f"{max((r['first_ms'] for r in timed if r['daily']), default=0)} |")
     return met, lines
 
 
@@ -192,10 +223,12 @@ def main():
         for row in timed[:20]:
             mark = "*" if row["median_ms"] > (DAILY_BUDGET_MS if row["daily"] else
                                                PAGE_BUDGET_MS) else " "
-            print(f"  {mark} {row['median_ms']:>9.1f} ms  {row['url']}")
+            print(f"  {mark} {row['median_ms']:>9.1f} ms  (first look {row['first_ms']:>7.1f})"
+                  f"  {row['url']}")
     met, lines = goals(results)
-    print("\n| role | pages | slowest ms | pages > 100 ms | daily pages > 30 ms |")
-    print("|---|---:|---:|---:|---:|")
+    print("\n| role | pages | slowest ms | pages > 100 ms | daily pages > 30 ms | daily pages"
+          " > 30 ms at the first look after a change | slowest daily first look ms |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
     print("\n".join(lines))
     database = "postgresql" if url.startswith("postgresql") else "sqlite"
     (ROOT / f"walk-{database}.json").write_text(json.dumps(

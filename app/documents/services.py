@@ -1004,8 +1004,8 @@ def inbox_query(user, box: str):
         query = base.where(IncomingDocument.id.in_(work.where(
             IncomingAssignment.state == OPEN)))
         if workflow.directs(user, None):
-            query = base.where(or_(IncomingDocument.id.in_(work.where(
-                IncomingAssignment.state == OPEN)), IncomingDocument.state == SUBMITTED))
+            query = base.where(deadlines.either_of(work.where(IncomingAssignment.state == OPEN),
+                                                   IncomingDocument.state == SUBMITTED))
         return query
     if box == "due_soon":
         return base.where(deadlines.due_soon_document(
