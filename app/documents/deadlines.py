@@ -176,11 +176,17 @@ def _lines_or_waiting(line_conditions, waiting, waiting_condition, correlated=Fa
             return lines
         return or_(lines, waiting_condition if isinstance(waiting, True_) else
                    and_(waiting, waiting_condition))
+    return IncomingDocument.id.in_(_document_ids(line_conditions, waiting, waiting_condition))
+
+
+def _document_ids(line_conditions, waiting, waiting_condition):
+    """A SELECT of the ids of _lines_or_waiting's documents (a whole scope)."""
     if isinstance(waiting, False_):
-        return _with_line(*line_conditions)
+        return _line_documents(*line_conditions)
     waiting_now = waiting_condition if isinstance(waiting, True_) else \
         and_(waiting, waiting_condition)
-    return either_of(_line_documents(*line_conditions), waiting_now)
+    return union_all(_line_documents(*line_conditions),
+                     select(IncomingDocument.id).where(waiting_now))
 
 
 def either_of(documents, condition):
@@ -188,6 +194,18 @@ def either_of(documents, condition):
     `condition`, as one IN over a UNION ALL of the two lists of ids, each read by its index."""
     return IncomingDocument.id.in_(union_all(
         documents, select(IncomingDocument.id).where(condition)))
+
+
+def _soon_not_late(today, until, holder):
+    """due_soon_document for a whole scope: the due-soon ids less the overdue ones, inside one
+    IN. As `id IN (soon) AND NOT id IN (late)`, PostgreSQL walked the primary key of the
+    million documents to test the NOT IN (140 ms for the office leader's badge)."""
+    lines, waiting = _scope(holder)
+    soon = _document_ids((lines, due_soon_line(today, until)), waiting,
+                         due_soon_waiting(today, until)).subquery()
+    late = _document_ids((lines, overdue_line(today)), waiting, overdue_waiting(today))
+    soon_id = list(soon.c)[0]
+    return IncomingDocument.id.in_(select(soon_id).where(soon_id.not_in(late)))
 
 
 def overdue_document(today, holder=None, correlated=False):
@@ -199,6 +217,8 @@ def overdue_document(today, holder=None, correlated=False):
 
 def due_soon_document(today, until, holder=None, correlated=False):
     """SQL condition on IncomingDocument: due soon and not overdue (for `holder`, or anyone)."""
+    if not correlated:
+        return _soon_not_late(today, until, holder)
     lines, waiting = _scope(holder)
     return and_(_lines_or_waiting(
         (lines, due_soon_line(today, until)), waiting, due_soon_waiting(today, until),
