@@ -130,12 +130,14 @@ class VietnameseInterface(SQLAInterface):
         if page_size and self._rememberable(select_columns):
             rows = self._rows_of_remembered_page(query)
         else:
-            query = query.options(*[joinedload(getattr(self.obj, name))
-                                    for name in self.list_joins])
-            rows = query.all()
+            rows = query.options(*self._joined()).all()
         if rows and hasattr(rows[0], self.obj.__name__):  # FAB's shape for selected columns
             rows = [getattr(row, self.obj.__name__) for row in rows]
         return len(rows) if count is None else count, rows
+
+    def _joined(self) -> list:
+        """The related rows the grid shows, loaded with the page's rows."""
+        return [joinedload(getattr(self.obj, name)) for name in self.list_joins]
 
     def _rememberable(self, select_columns=None) -> bool:
         return self.version is not None and len(self.obj.__mapper__.primary_key) == 1 and \
@@ -164,7 +166,7 @@ class VietnameseInterface(SQLAInterface):
             return []
         loaded = {getattr(row, pk.key): row
                   for row in self.session.query(self.obj).filter(pk.in_(ids))
-                  .options(*[joinedload(getattr(self.obj, name)) for name in self.list_joins])}
+                  .options(*self._joined())}
         return [loaded[i] for i in ids if i in loaded]
 
     def capped_count(self, query, filters=None) -> int:

@@ -185,15 +185,19 @@ def _document_ids(line_conditions, waiting, waiting_condition):
         return _line_documents(*line_conditions)
     waiting_now = waiting_condition if isinstance(waiting, True_) else \
         and_(waiting, waiting_condition)
-    return union_all(_line_documents(*line_conditions),
-                     select(IncomingDocument.id).where(waiting_now))
+    return _either_ids(_line_documents(*line_conditions), waiting_now)
+
+
+def _either_ids(documents, condition):
+    """The ids of `documents` (a SELECT of ids) and of the documents meeting `condition`: a
+    UNION ALL of the two lists, each read by its index."""
+    return union_all(documents, select(IncomingDocument.id).where(condition))
 
 
 def either_of(documents, condition):
     """SQL condition on IncomingDocument: among `documents` (a SELECT of ids) or meeting
-    `condition`, as one IN over a UNION ALL of the two lists of ids, each read by its index."""
-    return IncomingDocument.id.in_(union_all(
-        documents, select(IncomingDocument.id).where(condition)))
+    `condition`, as one IN over _either_ids (not `IN (…) OR …`: see _lines_or_waiting)."""
+    return IncomingDocument.id.in_(_either_ids(documents, condition))
 
 
 def _soon_not_late(today, until, holder):
