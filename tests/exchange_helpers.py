@@ -33,7 +33,7 @@ def sample_package(**overrides) -> edxml.Package:
         sender=edxml.Organ(FINANCE, name="Sở Tài chính tỉnh Hà Nam",
                            address="Phủ Lý, Hà Nam", email="stc@hanam.gov.vn"),
         recipients=[edxml.Organ(OURS, name="Sở Nội vụ tỉnh Hà Nam")],
-        code_number=str(uuid.uuid4().int % 10000 + 10), code_notation="STC-NS",
+        code_number=str(uuid.uuid4().int % 10_000_000 + 10), code_notation="STC-NS",
         promulgation_date=date.today() - timedelta(days=1), place="Hà Nam",
         type_kind=1, type_detail="0", type_name="Công văn",
         subject="V/v hướng dẫn lập dự toán ngân sách năm 2027",
