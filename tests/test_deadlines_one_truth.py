@@ -6,11 +6,12 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from app.core.timefmt import add_working_days, local_now, today_local
+from app.core.timefmt import add_working_days, local_now, today_local, utcnow
 from app.documents import deadlines, services
 from app.documents.models import REGISTERED, IncomingDocument
+from app.security.delegation import Delegation
 from tests.conftest import pdf, user
 from tests.incoming_helpers import entry, ids
 
@@ -107,6 +108,53 @@ def test_the_demo_has_late_work_to_compare(app, db_session):
     assert overdue >= 1
     mine, _due_soon, everything, _unit = rule(app, db_session, "lanhdao")
     assert everything >= 5 and everything > mine
+
+
+# ---------------------------------------------------------------- the badges, counted at once
+
+def each_box(db_session, person, boxes):
+    """Each box counted on its own, as its grid lists it (inbox_query)."""
+    return {box: db_session.scalar(select(func.count()).select_from(
+        services.inbox_query(person, box).subquery())) for box in boxes}
+
+
+@pytest.mark.parametrize("username", ACCOUNTS + ["cv.tcbc1"])
+def test_the_badges_counted_at_once_are_each_box_s_own_count(app, db_session, username):
+    """The work boxes' badges come from one pass over the lines the person holds plus the
+    documents waiting for them (services._box_counts); each is the number of documents its
+    grid lists, for every role."""
+    boxes = ["waiting_registration", "to_submit", *services.WORK_BOXES]
+    with app.test_request_context():
+        person = user(db_session, username)
+        assert services._box_counts(db_session, person, boxes) == \
+            each_box(db_session, person, boxes)
+
+
+def test_the_badges_counted_at_once_hold_a_unit_s_lines_and_a_delegation(app, db_session):
+    """The unit leader's badges count their unit's open lines (the demo has late and open
+    work there); while an officer stands in for them (ủy quyền), the officer's badges count
+    the unit's lines too, and still equal each box's own count."""
+    with app.test_request_context():
+        leader = user(db_session, "truongphong")
+        counted = services._box_counts(db_session, leader, services.WORK_BOXES)
+        assert counted["to_process"] >= 1 and counted["overdue"] >= 1
+        officer = user(db_session, "chuyenvien")
+        alone = services._box_counts(db_session, officer, services.WORK_BOXES)
+    delegation = Delegation(from_user_id=leader.id, to_user_id=officer.id,
+                            start_date=today_local() - timedelta(days=1),
+                            end_date=today_local() + timedelta(days=1), reason="Đi công tác",
+                            inbox=True, sign=False, signing_form="", created_at=utcnow())
+    db_session.add(delegation)
+    db_session.commit()
+    try:
+        with app.test_request_context():
+            officer = user(db_session, "chuyenvien")
+            standing_in = services._box_counts(db_session, officer, services.WORK_BOXES)
+            assert standing_in == each_box(db_session, officer, services.WORK_BOXES)
+            assert standing_in["to_process"] > alone["to_process"]
+    finally:
+        delegation.revoked_at = utcnow()
+        db_session.commit()
 
 
 # ---------------------------------------------------------------- waiting for a direction

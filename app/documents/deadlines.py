@@ -53,7 +53,8 @@ from sqlalchemy.sql.elements import False_, True_
 from app.core.timefmt import add_working_days, today_local
 from app.documents import workflow
 from app.documents.models import (
-    IN_PROGRESS, OPEN, REGISTERED, SUBMITTED, WORK_ROLES, IncomingAssignment, IncomingDocument,
+    FYI, IN_PROGRESS, OPEN, REGISTERED, SUBMITTED, WORK_ROLES, IncomingAssignment,
+    IncomingDocument,
 )
 from app.org.models import EofficeUser
 from app.security.access import may
@@ -356,6 +357,33 @@ def my_counts(session, user, today=None) -> dict:
     base = select(func.count(IncomingDocument.id)).where(visible_incoming(user))
     return {OVERDUE: session.scalar(base.where(overdue_document(today, user))),
             DUE_SOON: session.scalar(base.where(due_soon_document(today, until, user)))}
+
+
+def held_line_counts(session, user, visible, today, until) -> tuple[int, int, int]:
+    """(open, overdue, due soon): the documents being processed on which `user` holds an open
+    line (not FYI; the inbox "Chờ xử lý"), and among them those overdue and due soon through
+    those lines, among the documents `visible` (a SQL condition). One pass over the person's
+    open lines, grouped by document: a document is overdue when the earliest deadline of its
+    work lines is past, due soon when that earliest deadline is from today to `until` — the
+    same documents as overdue_document / due_soon_document's lines (a line's documents are
+    being processed, so none of them is also waiting). Reading each box on its own walked the
+    unit's six thousand open lines three times (180 ms for a unit leader's badges, after each
+    change, on the home page and every grid)."""
+    work_due = case((IncomingAssignment.role.in_(WORK_ROLES), effective_deadline()))
+    # "+ 0": grouped as read from the holder's lines, not by walking the document index of
+    # every line of the decade in order (SQLite chose that to spare the grouping's sort)
+    per_document = (select(func.min(work_due).label("due"))
+                    .select_from(IncomingAssignment)
+                    .join(IncomingDocument, IncomingDocument.id == IncomingAssignment.document_id)
+                    .where(held_by(user), IncomingAssignment.role != FYI,
+                           IncomingAssignment.state == OPEN, IncomingDocument.state == IN_PROGRESS,
+                           visible)
+                    .group_by(IncomingAssignment.document_id + 0).subquery())
+    due = per_document.c.due
+    row = session.execute(select(
+        func.count(), func.count(case((due < today, 1))),
+        func.count(case((and_(due >= today, due <= until), 1))))).one()
+    return tuple(row)
 
 
 def urgent_overdue_waiting(session, user, today=None) -> int:

@@ -6,7 +6,7 @@ from typing import NamedTuple
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, func, inspect, or_, select
+from sqlalchemy import and_, case, false, func, inspect, or_, select
 from sqlalchemy.orm import aliased, object_session, selectinload
 
 from app.audit import version
@@ -1057,18 +1057,55 @@ def inbox_counts(session, user) -> list[tuple[str, object, int | None]]:
     if workflow.registers(user, None):
         boxes = CLERK_INBOXES + boxes
     counted = [key for key, _label in boxes if key not in UNCOUNTED_INBOXES]
-    # One statement for all the boxes (each a scalar subquery): shown on every grid page and
-    # on the home page, so remembered for this version of the data (app.audit.version).
-    counts = dict(zip(counted, version.remembered(
-        session, "incoming:inboxes", (user.id, today_local(), *counted),
-        lambda: list(session.execute(select(*[select(func.count()).select_from(
-            inbox_query(user, key).subquery()).scalar_subquery() for key in counted])).one())),
-        strict=True))
+    # Shown on every grid page and on the home page, so remembered for this version of the
+    # data (app.audit.version).
+    counts = version.remembered(session, "incoming:inboxes", (user.id, today_local(), *counted),
+                                lambda: _box_counts(session, user, counted))
     return [(key, label, counts.get(key)) for key, label in boxes]
+
+
+# The boxes of open work: counted through the lines the person holds in one pass
+# (deadlines.held_line_counts), plus the documents waiting for them.
+WORK_BOXES = ("to_process", "overdue", "due_soon")
+
+
+def _waiting(user, box: str, today, until):
+    """The documents of a WORK_BOXES box that are waiting (not through a line): inbox_query's
+    documents other than the lines' (those being processed)."""
+    if box == "to_process":
+        return (IncomingDocument.state == SUBMITTED) if workflow.directs(user, None) else false()
+    deadline = deadlines.overdue_waiting(today) if box == "overdue" else \
+        deadlines.due_soon_waiting(today, until)
+    return and_(deadlines.waiting_for(user), deadline)
+
+
+def _box_counts(session, user, boxes) -> dict:
+    """{box: documents} of the boxes, each the number of inbox_query(user, box)'s documents:
+    the work boxes from one pass over the person's lines and one count of the documents
+    waiting, the others each counted (one statement, a scalar subquery each)."""
+    today = today_local()
+    until = deadlines.due_soon_until(today)
+    visible = visible_incoming(user)
+    work = [box for box in boxes if box in WORK_BOXES]
+    others = [box for box in boxes if box not in WORK_BOXES]
+    counts = {}
+    if work:
+        lines = dict(zip(WORK_BOXES, deadlines.held_line_counts(
+            session, user, visible, today, until), strict=True))
+        waiting = session.execute(select(*[select(func.count(IncomingDocument.id)).where(
+            visible, _waiting(user, box, today, until)).scalar_subquery() for box in work])).one()
+        counts.update({box: lines[box] + n for box, n in zip(work, waiting, strict=True)})
+    if others:
+        counts.update(zip(others, session.execute(select(*[select(func.count()).select_from(
+            inbox_query(user, box).subquery()).scalar_subquery() for box in others])).one(),
+            strict=True))
+    return counts
 
 
 def inbox_count(session, user, box: str) -> int:
     """How many documents one inbox holds (the same number as its badge)."""
+    if box in WORK_BOXES:
+        return dict((key, count) for key, _label, count in inbox_counts(session, user))[box]
     return version.remembered(
         session, "incoming:inbox", (user.id, today_local(), box),
         lambda: session.scalar(select(func.count()).select_from(
