@@ -304,11 +304,14 @@ def is_overdue(document, today=None) -> bool:
 
 # ---------------------------------------------------------------- the overdue work, item by item
 
-def overdue_items(today, visible, unit_id=None):
+def overdue_items(today, visible, unit_id=None, arrival=False, shared=False):
     """A subquery of the overdue work items of the documents `visible` (a SQL condition),
     one row each: document_id, line_id, unit_id, person_id, deadline, kind, rank (the page's
-    order: waiting for direction, waiting to be presented, then the lines), arrival_at (the
-    dashboard counts them by month of arrival). A line passed to
+    order: waiting for direction, waiting to be presented, then the lines), and with
+    `arrival` arrival_at (the dashboard counts them by month of arrival; without it the
+    documents' deadlines are read off their index, not from each document's row: a third of
+    the time of the overdue page's statements). `shared`: a CTE read once however often the
+    statement refers to it (MATERIALIZED), not a subquery. A line passed to
     an officer shows through the officer's line when that one is overdue too, else itself: the
     documents are exactly those of `overdue_document(today)`. `unit_id`: only the lines of
     that unit (the unit's own or its people's); no waiting document."""
@@ -323,19 +326,25 @@ def overdue_items(today, visible, unit_id=None):
                     IncomingAssignment.user_id.label("person_id"),
                     effective_deadline().label("deadline"),
                     literal(LINE, String).label("kind"), literal(2).label("rank"),
-                    IncomingDocument.arrival_at.label("arrival_at"))
+                    *([IncomingDocument.arrival_at.label("arrival_at")] if arrival else []))
              .select_from(IncomingAssignment)
              .join(IncomingDocument, IncomingDocument.id == IncomingAssignment.document_id)
              .outerjoin(holder, holder.id == IncomingAssignment.user_id)
              .where(visible, overdue_line(today), ~carried))
     if unit_id is not None:
-        return lines.where(unit == unit_id).subquery("overdue_items")
+        return _named(lines.where(unit == unit_id), shared)
     kind = case((IncomingDocument.state == SUBMITTED, DIRECTION), else_=PRESENTATION)
     waiting = (select(IncomingDocument.id, null(), null(), null(), IncomingDocument.deadline,
                       kind, case((IncomingDocument.state == SUBMITTED, 0), else_=1),
-                      IncomingDocument.arrival_at)
+                      *([IncomingDocument.arrival_at] if arrival else []))
                .where(visible, overdue_waiting(today)))
-    return union_all(lines, waiting).subquery("overdue_items")
+    return _named(union_all(lines, waiting), shared)
+
+
+def _named(items, shared):
+    if shared:  # both databases (SQLite 3.35, PostgreSQL 12) know MATERIALIZED
+        return items.cte("overdue_items").prefix_with("MATERIALIZED")
+    return items.subquery("overdue_items")
 
 
 def overdue_count(session, user, today=None, unit_id=None) -> int:

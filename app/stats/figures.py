@@ -707,7 +707,7 @@ def _overdue_counts(session, scope):
         arrival = true() if len(chosen) == len(months) else \
             _in_months(IncomingDocument.arrival_at, chosen)
         items = deadlines.overdue_items(scope.today, and_(visible_incoming(scope.user), arrival),
-                                        scope.unit_id)
+                                        scope.unit_id, arrival=True)
         month = local_month(items.c.arrival_at).label("month")
         return _grouped(session, select(month, func.count(distinct(items.c.document_id)))
                         .group_by(month))
