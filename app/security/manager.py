@@ -430,11 +430,18 @@ class EofficeSecurityManager(SecurityManager):
     # -- permissions: FAB asks the database once per menu entry and button (17 queries a page);
     # read the user's (permission, view) pairs once per request instead.
     def _permission_pairs(self, user):
-        if not has_request_context() or getattr(user, "id", None) is None:
+        if not has_request_context():
             return None
-        if any(role.name in self.builtin_roles for role in self.get_user_roles(user)):
+        # asked for each menu entry and button (some forty times a page): the answer is kept
+        # for the request, per person (permissions_of keeps the pairs themselves)
+        user_id = getattr(user, "id", None)
+        if user_id is None:
             return None
-        return permissions_of(user)
+        known = request.environ.setdefault("eoffice.permission-pairs", {})
+        if user_id not in known:
+            builtin = any(role.name in self.builtin_roles for role in self.get_user_roles(user))
+            known[user_id] = None if builtin else permissions_of(user)
+        return known[user_id]
 
     def _has_view_access(self, user, permission_name, view_name):
         pairs = self._permission_pairs(user)
