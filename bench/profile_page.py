@@ -5,7 +5,8 @@
 Opens each URL as the role (the bench data of `make bench`, in-process like bench/walk.py),
 once to warm up (its time is the first look: caches empty) and once measured, and prints the
 page's times and the measured load's SQL statements, slowest first (time, rows, the
-statement's first line)."""
+statement's first line). With --after-change the measured load is the first look right after
+a change of the data (bench.walk.a_change: an audited write), as the walk's `first_ms`."""
 import argparse
 import cProfile
 import pstats
@@ -15,6 +16,7 @@ from sqlalchemy import event
 
 from bench import generate
 from bench.run import login
+from bench.walk import a_change
 
 
 def main():
@@ -25,6 +27,8 @@ def main():
     parser.add_argument("--role", default="lanhdao", help="a demo account")
     parser.add_argument("--top", type=int, default=8)
     parser.add_argument("--sql", action="store_true", help="the slowest statement in full")
+    parser.add_argument("--after-change", action="store_true",
+                        help="measure the first look right after a change of the data")
     parser.add_argument("--python", action="store_true",
                         help="where the Python time goes (cProfile of ten more requests)")
     args = parser.parse_args()
@@ -49,16 +53,20 @@ def main():
 
     client = app.test_client()
     login(client, args.role)
+    change = a_change(app)
     for page in args.urls:
         began = time.perf_counter()
         client.get(page)
         first = (time.perf_counter() - began) * 1000
+        if args.after_change:
+            change()
         statements.clear()
         began = time.perf_counter()
         response = client.get(page)
         total = (time.perf_counter() - began) * 1000
         spent = sum(ms for ms, _rows, _sql in statements)
-        print(f"{page} as {args.role}: {response.status_code}, first {first:.0f} ms, then "
+        then = "after a change" if args.after_change else "then"
+        print(f"{page} as {args.role}: {response.status_code}, first {first:.0f} ms, {then} "
               f"{total:.1f} ms, "
               f"{len(statements)} statements, {spent:.1f} ms in SQL")
         slowest = sorted(statements, reverse=True)
