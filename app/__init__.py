@@ -131,14 +131,14 @@ def init_request_hygiene(app: Flask) -> None:
     @app.context_processor
     def template_helpers():
         from app.core.timefmt import format_date, format_datetime
-        from app.core.ui import select2_messages
+        from app.core.ui import navbar_menu, select2_messages
 
         from app.audit.views import action_label, changes_text
         from app.notifications.views import unread_notifications
 
         return {"html_lang": lambda: str(get_locale() or "vi"),
                 "audit_action": action_label, "audit_changes": changes_text,
-                "select2_messages": select2_messages,
+                "select2_messages": select2_messages, "navbar_menu": navbar_menu,
                 "unread_notifications": unread_notifications,
                 "format_date": format_date, "format_datetime": format_datetime}
 

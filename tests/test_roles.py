@@ -2,6 +2,8 @@
 
 The matrix test prints the permission matrix (role × resource × permission) read back from the
 database and asserts it equals the declaration; the HTTP tests check what each role reaches."""
+import re
+
 import pytest
 from flask_appbuilder.security.sqla.models import Role
 
@@ -72,6 +74,35 @@ def test_sync_is_idempotent_and_restores_the_declaration(app, db_session):
     db_session.expire_all()
     assert matrix_from_database(db_session) == {role: r.permission_pairs(role)
                                                 for role in r.ROLES}
+
+
+def menu_links(browser) -> set:
+    """The menu's entries (the navbar's left list) as the person sees them on the home page."""
+    html = browser.get("/").get_data(as_text=True)
+    menu = re.search(r'<ul class="nav navbar-nav">(.*?)<ul class="nav navbar-nav navbar-right">',
+                     html, re.S)
+    assert menu, "no menu on the page"
+    return set(re.findall(r'href="(/[^"]*)"', menu.group(1)))
+
+
+def test_a_role_s_menu_follows_its_permissions_at_once(app, db_session, login_as):
+    """The menu is drawn once per set of permissions (app.core.ui.navbar_menu): an officer's
+    role given the clerk's permissions shows the clerk's entries at the next page, and the
+    officer's own again once the roles are synced back."""
+    clerk_menu = menu_links(login_as("vanthu"))
+    browser = login_as("chuyenvien")
+    own = menu_links(browser)
+    assert own and clerk_menu - own, "the clerk's menu has entries the officer's has not"
+    officer = db_session.query(Role).filter_by(name=r.OFFICER).one()
+    clerk = db_session.query(Role).filter_by(name=r.CLERK).one()
+    officer.permissions = officer.permissions + clerk.permissions
+    db_session.commit()
+    try:
+        assert menu_links(browser) == own | clerk_menu
+    finally:
+        assert app.test_cli_runner().invoke(args=["eoffice", "sync-roles"]).exit_code == 0
+        db_session.expire_all()
+    assert menu_links(browser) == own
 
 
 def test_public_has_no_permission(app, db_session):
