@@ -368,6 +368,13 @@ def my_counts(session, user, today=None) -> dict:
             DUE_SOON: session.scalar(base.where(due_soon_document(today, until, user)))}
 
 
+def held_open_lines(user):
+    """Conditions on IncomingAssignment joined to IncomingDocument: the open lines `user` holds
+    (not FYI) of documents being processed — the inbox «Chờ xử lý» through lines."""
+    return (held_by(user), IncomingAssignment.role != FYI, IncomingAssignment.state == OPEN,
+            IncomingDocument.state == IN_PROGRESS)
+
+
 def held_line_counts(session, user, visible, today, until) -> tuple[int, int, int]:
     """(open, overdue, due soon): the documents being processed on which `user` holds an open
     line (not FYI; the inbox "Chờ xử lý"), and among them those overdue and due soon through
@@ -384,9 +391,7 @@ def held_line_counts(session, user, visible, today, until) -> tuple[int, int, in
     per_document = (select(func.min(work_due).label("due"))
                     .select_from(IncomingAssignment)
                     .join(IncomingDocument, IncomingDocument.id == IncomingAssignment.document_id)
-                    .where(held_by(user), IncomingAssignment.role != FYI,
-                           IncomingAssignment.state == OPEN, IncomingDocument.state == IN_PROGRESS,
-                           visible)
+                    .where(*held_open_lines(user), visible)
                     .group_by(IncomingAssignment.document_id + 0).subquery())
     due = per_document.c.due
     row = session.execute(select(

@@ -997,16 +997,12 @@ def inbox_query(user, box: str):
     documents waiting for their direction or presentation alike (app.documents.deadlines)."""
     base = select(IncomingDocument).where(visible_incoming(user))
     today = today_local()
-    work = select(IncomingAssignment.document_id).join(IncomingDocument).where(
-        _my_lines(user), IncomingAssignment.role != FYI,
-        IncomingDocument.state == IN_PROGRESS)
     if box == "to_process":
-        query = base.where(IncomingDocument.id.in_(work.where(
-            IncomingAssignment.state == OPEN)))
+        work = select(IncomingAssignment.document_id).join(IncomingDocument).where(
+            *deadlines.held_open_lines(user))
         if workflow.directs(user, None):
-            query = base.where(deadlines.either_of(work.where(IncomingAssignment.state == OPEN),
-                                                   IncomingDocument.state == SUBMITTED))
-        return query
+            return base.where(deadlines.either_of(work, IncomingDocument.state == SUBMITTED))
+        return base.where(IncomingDocument.id.in_(work))
     if box == "due_soon":
         return base.where(deadlines.due_soon_document(
             today, deadlines.due_soon_until(today), user))
@@ -1105,7 +1101,7 @@ def _box_counts(session, user, boxes) -> dict:
 def inbox_count(session, user, box: str) -> int:
     """How many documents one inbox holds (the same number as its badge)."""
     if box in WORK_BOXES:
-        return dict((key, count) for key, _label, count in inbox_counts(session, user))[box]
+        return {key: count for key, _label, count in inbox_counts(session, user)}[box]
     return version.remembered(
         session, "incoming:inbox", (user.id, today_local(), box),
         lambda: session.scalar(select(func.count()).select_from(
