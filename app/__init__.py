@@ -159,7 +159,10 @@ def init_extensions(app: Flask) -> None:
     cache.init_app(app)
     with app.app_context():
         AppBuilder(update_perms=False).init_app(app, db.session)
+    from app.core.ui import init_template_helpers
     from app.security.sessions import init_session_rules
+
+    init_template_helpers(app)  # after Flask-Babel's templates' gettext, which it wraps
 
     init_session_rules(app)  # after FAB's before_request, which sets g.user
 

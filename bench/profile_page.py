@@ -31,6 +31,8 @@ def main():
                         help="measure the first look right after a change of the data")
     parser.add_argument("--python", action="store_true",
                         help="where the Python time goes (cProfile of ten more requests)")
+    parser.add_argument("--sort", default="cumulative",
+                        help="the profile's order (pstats: cumulative, tottime, ncalls…)")
     args = parser.parse_args()
     url = args.database or generate.default_url(args.docs)
     app = generate.bench_app(url)
@@ -80,7 +82,7 @@ def main():
             for _ in range(10):
                 client.get(page)
             profile.disable()
-            pstats.Stats(profile).sort_stats("cumulative").print_stats(args.top * 4)
+            pstats.Stats(profile).sort_stats(args.sort).print_stats(args.top * 4)
 
 
 if __name__ == "__main__":
