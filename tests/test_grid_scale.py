@@ -124,6 +124,23 @@ def test_a_list_page_takes_eleven_statements_and_no_catalog(login_as, statements
     assert 'data-choices=\\"/incoming/list/choices/document_type\\"' in html
 
 
+def test_an_officers_page_reads_the_person_and_the_datas_version_once(login_as, statements):
+    """The person with roles, groups and fields in one statement (not four), and the data's
+    version once for the grid's count, its ids and the inbox's badges (it was read three
+    times): an officer's grid at a version already seen takes eight statements."""
+    client = login_as("chuyenvien")
+    client.get("/incoming/list/list/")
+    statements.clear()
+    html = client.get("/incoming/list/list/").get_data(as_text=True)
+    people = [s for s in statements if "FROM ab_user" in s]
+    assert len(people) == 1 and "ab_user_role" in people[0], people
+    assert not [s for s in statements if s.lstrip().startswith(
+        ("SELECT ab_role.", "SELECT ab_group.", "SELECT field."))]
+    assert sum("max(audit_event.id)" in s for s in statements) == 1
+    assert len(statements) <= 8, statements
+    assert "Văn bản đến" in html
+
+
 def choices(client, url):
     response = client.get(url)
     assert response.status_code == 200, response.get_data(as_text=True)[:300]

@@ -334,6 +334,15 @@ class EofficeSecurityManager(SecurityManager):
         super().__init__(appbuilder)
         self.userdbmodelview.datamodel = UserInterface(self.user_model)
 
+    def get_user_by_id(self, pk):
+        """The person of each request (Flask-Login's loader, the API's token) with what every
+        page asks of them — roles, groups, fields — in one statement, not four."""
+        from sqlalchemy.orm import joinedload
+
+        user = self.user_model
+        return self.session.get(user, pk, options=[
+            joinedload(user.roles), joinedload(user.groups), joinedload(user.fields)])
+
     def register_views(self):
         super().register_views()
         if not current_app.config.get("FAB_ADD_SECURITY_VIEWS", True):
