@@ -88,8 +88,32 @@ def box_query(user, box):
 
 
 def box_counts(session, user):
-    return [(key, label, session.scalar(select(func.count()).select_from(
-        box_query(user, key).order_by(None).subquery()))) for key, label in BOXES]
+    return list_counts(session, user)[0]
+
+
+def list_counts(session, user, box=None, filtered=None):
+    """The tabs' [(key, label, count)] and the number of items of the list of tab `box` —
+    `filtered`, the tab's query narrowed (to a category), if given, else the tab's own count —
+    in one statement: a count of each tab's query, as the tab lists it, each a subquery."""
+    queries = [box_query(user, key) for key, _label in BOXES]
+    if filtered is not None:
+        queries.append(filtered)
+    counts = session.execute(select(*[select(func.count()).select_from(
+        query.order_by(None).subquery()).scalar_subquery() for query in queries])).one()
+    tabs = [(key, label, count)
+            for (key, label), count in zip(BOXES, counts[:len(BOXES)], strict=True)]
+    if filtered is not None:
+        return tabs, counts[-1]
+    return tabs, next((count for key, _label, count in tabs if key == box), None)
+
+
+def shown_in_list(box):
+    """Loader options for a tab's page of items: what its rows show (the portal's cover image
+    and category; the other tabs' category, author and unit), loaded with the items rather
+    than one query a row."""
+    shown = (NewsItem.category, NewsItem.cover_image) if box == "portal" else (
+        NewsItem.category, NewsItem.author, NewsItem.department)
+    return [joinedload(relation) for relation in shown]
 
 
 def categories(session, include_id=None):

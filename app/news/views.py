@@ -7,7 +7,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from markupsafe import Markup
-from sqlalchemy import func, select
 from flask_wtf.file import FileField
 from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import Optional
@@ -97,14 +96,16 @@ class NewsView(BaseView):
         category_id = request.args.get("category", type=int)
         if category_id:
             query = query.where(NewsItem.category_id == category_id)
-        total = db.session.scalar(select(func.count()).select_from(
-            query.order_by(None).subquery()))
+        # the tabs' counts and the list's, in one statement
+        boxes, total = services.list_counts(db.session, g.user, box,
+                                            query if category_id else None)
         pages = max(1, -(-total // PAGE_SIZE))
         page = min(max(request.args.get("page", 1, type=int), 1), pages)
-        items = db.session.scalars(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE))
+        items = db.session.scalars(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+                                   .options(*services.shown_in_list(box)))
         return self.render_template(
             "news/list.html", title=_("Tin tức"), items=list(items), box=box,
-            boxes=services.box_counts(db.session, g.user), page=page, pages=pages,
+            boxes=boxes, page=page, pages=pages,
             total=total, category_id=category_id,
             categories=services.categories(db.session), can_write=writes_news(g.user))
 

@@ -315,7 +315,8 @@ class DraftWorkView(BaseView):
             query = query.where(Draft.checked_at.is_(None))
         elif checked == "1":
             query = query.where(Draft.checked_at.isnot(None))
-        drafts = db.session.scalars(query.order_by(Draft.updated_at.desc())).all()
+        drafts = db.session.scalars(query.order_by(Draft.updated_at.desc()).options(
+            *services.loaded_for_the_check())).all()
         rows = [(d, services.missing_for_issuance(d), workflow.actions_for(g.user, d))
                 for d in drafts]
         return self.render_template(

@@ -1,0 +1,89 @@
+"""The office's check page (/drafts/check) reads what its rows show with the rows: the
+statements of a page do not grow with the number of drafts listed (no query a row for each
+draft's versions, recipients, type, signer, people…), and the rows still show what they did."""
+import re
+
+import pytest
+from sqlalchemy import event
+
+from app.outgoing import services
+from app.outgoing.models import Draft
+from tests.conftest import user
+from tests.test_outgoing import new_draft
+
+OFFICE_LEADER = "lanhdaovp"
+
+
+@pytest.fixture
+def statements(app):
+    from app.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+    seen = []
+
+    def record(_conn, _cursor, statement, *_args):
+        seen.append(" ".join(statement.split()))
+
+    event.listen(engine, "before_cursor_execute", record)
+    yield seen
+    event.remove(engine, "before_cursor_execute", record)
+
+
+def submitted_drafts(app, db_session, count, **overrides):
+    """`count` drafts of chuyenvien submitted to the unit leader (in the office's check)."""
+    with app.test_request_context():
+        drafts = []
+        for _ in range(count):
+            draft = new_draft(db_session, **overrides)
+            services.apply(db_session, user(db_session, "chuyenvien"), draft, "submit")
+            drafts.append(draft)
+        return [(d.id, d.excerpt) for d in drafts]
+
+
+def statements_of(client, statements, url):
+    client.get(url)  # what a first look reads once (the session's people, caches)
+    statements.clear()
+    response = client.get(url)
+    assert response.status_code == 200
+    return list(statements), response.get_data(as_text=True)
+
+
+def test_the_check_page_reads_its_rows_with_the_rows(app, login_as, db_session, statements):
+    first = submitted_drafts(app, db_session, 2)
+    client = login_as(OFFICE_LEADER)
+    before, page = statements_of(client, statements, "/drafts/check")
+    assert all(excerpt in page for _id, excerpt in first)
+
+    # more drafts, of other kinds: checked (by someone), without field and recipients
+    more = submitted_drafts(app, db_session, 2)
+    gaps = submitted_drafts(app, db_session, 2, field_id=None, internal_unit_ids=[],
+                            external_agency_ids=[])
+    with app.test_request_context():
+        checked = db_session.get(Draft, more[0][0])
+        services.act(db_session, user(db_session, OFFICE_LEADER), checked, "check")
+    after, page = statements_of(client, statements, "/drafts/check")
+
+    assert len(after) == len(before), "\n".join(after)
+    # no lazy load of a draft's lists (versions, recipients) nor of a row by its id (its type,
+    # signer, unit, people…): only the logged-in person, read by id once
+    lists = [s for s in after if re.search(r"WHERE \? = \w+\.draft_id", s)]
+    assert lists == [], lists
+    by_id = [s for s in after if re.search(
+        r"FROM (document_type|signer|urgency_level|secrecy_level|field|department|ab_user"
+        r"|outgoing_document) WHERE \1\.id = \?", s)]
+    assert len(by_id) <= 1 and all(s.startswith("SELECT ab_user.") for s in by_id), by_id
+    assert len([s for s in after if "FROM draft_version" in s]) == 1
+
+    # the rows show what they showed: excerpt, type, unit, drafter, signer, gaps, the check
+    for draft_id, excerpt in first + more + gaps:
+        row = re.search(rf'data-draft="{draft_id}".*?</tr>', page, re.S).group(0)
+        assert f"Công văn: {excerpt}" in row and "Phòng Cải cách hành chính" in row
+        assert "Hoàng Thị Thủy" in row and "Người ký: Giám đốc – Trần Quốc Đạt" in row
+        assert "Chờ lãnh đạo đơn vị" in row
+    gap_row = re.search(rf'data-draft="{gaps[0][0]}".*?</tr>', page, re.S).group(0)
+    assert "Chưa chọn lĩnh vực." in gap_row and "Chưa có nơi nhận." in gap_row
+    complete_row = re.search(rf'data-draft="{more[1][0]}".*?</tr>', page, re.S).group(0)
+    assert "Đủ" in complete_row and "Chưa kiểm tra" in complete_row
+    checked_row = re.search(rf'data-draft="{more[0][0]}".*?</tr>', page, re.S).group(0)
+    assert "Lê Thị Hòa" in checked_row and "phiên bản 1" in checked_row
