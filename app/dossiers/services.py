@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm import object_session as session_of
 
 from app.catalogs.models import Field, RetentionPeriod
@@ -25,7 +26,7 @@ from app.dossiers.models import (
     DossierEvent, DossierItem, DossierPlanItem,
 )
 from app.org.models import EofficeUser
-from app.outgoing.models import Draft, OutgoingDocument
+from app.outgoing.models import Draft, DraftVersion, OutgoingDocument
 
 TITLE_MAX, CODE_MAX, HEADING_MAX, SHEETS_MAX, ITEM_NOTES_MAX = 500, 30, 200, 30, 500
 CLOSED_MESSAGE = _l("Hồ sơ đã đóng nên không thể sửa, thêm hoặc bỏ văn bản. Nếu cần, đề nghị "
@@ -528,12 +529,54 @@ def _type_name(document):
     return document.document_type.name if getattr(document, "document_type", None) else ""
 
 
+# What the table of contents reads of each kind of filed document (its author, type, files,
+# latest version), loaded with the documents themselves.
+TOC_LOADS = {
+    INCOMING: (joinedload(IncomingDocument.agency), joinedload(IncomingDocument.document_type)),
+    OUTGOING: (joinedload(OutgoingDocument.document_type),),
+    DRAFT: (joinedload(Draft.document_type), joinedload(Draft.drafting_department),
+            selectinload(Draft.versions).joinedload(DraftVersion.file)),
+}
+
+
+def load_documents(session, dossier) -> dict[str, dict[int, object]]:
+    """{kind: {id: document}}: the documents filed in the dossier, with what the table of
+    contents reads of them, in a few statements whatever their number (not one per
+    document). An incoming document's files are read only for those with no page count of
+    their own, as the table of contents does."""
+    loaded = {}
+    for kind, column in ITEM_COLUMN.items():
+        ids = {getattr(i, column) for i in dossier.items if getattr(i, column)}
+        if not ids:
+            continue
+        model = MODELS[kind]
+        documents = session.scalars(select(model).where(model.id.in_(ids))
+                                    .options(*TOC_LOADS[kind])).unique().all()
+        if kind == INCOMING:
+            counted = {d.id for d in documents if not d.page_count}
+            if counted:
+                session.scalars(select(IncomingDocument).where(
+                    IncomingDocument.id.in_(counted)).options(
+                    selectinload(IncomingDocument.files))).all()
+        loaded[kind] = {d.id: d for d in documents}
+    return loaded
+
+
+def history(session, dossier):
+    """The dossier's history, oldest first, with the people who acted (read at once)."""
+    return list(session.scalars(
+        select(DossierEvent).where(DossierEvent.dossier_id == dossier.id)
+        .order_by(DossierEvent.id).options(selectinload(DossierEvent.actor))))
+
+
 def toc_rows(session, user, dossier) -> list[TocRow]:
     seen = visible_items(session, user, dossier)
+    documents = load_documents(session, dossier)
     hidden = str(_l("(Không có quyền xem nội dung văn bản này)"))
     rows = []
     for number, item in enumerate(dossier.items, start=1):
-        kind, doc = item.kind, item.document
+        kind = item.kind
+        doc = documents.get(kind, {}).get(item.document_id) or item.document
         if kind == INCOMING:
             reference, when, author = doc.number_symbol, doc.document_date, doc.agency.name
             pages = doc.page_count or sum(f.page_count or 0 for f in doc.files if f.is_pdf) \
@@ -620,6 +663,21 @@ def plan_items(session, year=None):
     return list(session.scalars(query))
 
 
+def plan_dossiers(session, user, plan_ids) -> dict[int, list[tuple[int, str, bool]]]:
+    """{plan line id: [(dossier id, number and symbol, whether `user` may see it)]}: the
+    dossiers opened from these lines of the plan, in one statement (the visibility by the one
+    rule, app.dossiers.access)."""
+    if not plan_ids:
+        return {}
+    visible = case((access.visible_dossier(user), True), else_=False)
+    found = {}
+    for plan_id, dossier_id, code, seen in session.execute(
+            select(Dossier.plan_item_id, Dossier.id, Dossier.code, visible)
+            .where(Dossier.plan_item_id.in_(plan_ids)).order_by(Dossier.id)):
+        found.setdefault(plan_id, []).append((dossier_id, code, bool(seen)))
+    return found
+
+
 def open_plan_items(session, year=None):
     """Lines of the plan for which no dossier has been opened yet."""
     year = year or today_local().year
@@ -676,6 +734,7 @@ def find_documents(session, user, dossier, text="", limit=15, kinds=None) -> lis
             query = query.where(matching())
         if have[kind]:
             query = query.where(model.id.not_in(have[kind]))
+        query = query.options(selectinload(model.document_type))  # not one query per row
         for doc in session.scalars(query.order_by(model.id.desc()).limit(limit)):
             found.append(Candidate(kind, doc.id, number(doc), when(doc),
                                    f"{_type_name(doc)}: {doc.excerpt}"))

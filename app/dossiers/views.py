@@ -260,6 +260,7 @@ class DossierWorkView(BaseView):
             actions=workflow.dossier_actions(g.user, dossier), editable=editable,
             candidates=candidates, q=q, kind=kind, kinds=ITEM_KINDS, links=links, statuses=STATUSES,
             overdue=services.is_overdue(dossier), event_labels=workflow.EVENT_LABELS,
+            events=services.history(db.session, dossier),
             page_total=sum(r.page_count or 0 for r in rows if r.visible))
 
     def _back(self, dossier_id, anchor=""):
@@ -343,16 +344,18 @@ def _check_year(value):
 
 def _plan_action(item):
     """The dossier opened from this line (a link when the reader may see it), else a button
-    to open it."""
-    opened = item.dossiers
+    to open it. The page's dossiers are read at once (DossierPlanView.prepare_rows)."""
+    opened = g.get("plan_dossiers")
+    opened = opened.get(item.id, []) if opened is not None else services.plan_dossiers(
+        db.session, g.user, [item.id]).get(item.id, [])
     if opened:
         parts = []
-        for dossier in opened:
-            if get_visible(db.session, g.user, dossier.id) is not None:
+        for dossier_id, code, visible in opened:
+            if visible:
                 parts.append(Markup('<a href="{}">{}</a>').format(
-                    url_for("DossierWorkView.show", dossier_id=dossier.id), dossier.code))
+                    url_for("DossierWorkView.show", dossier_id=dossier_id), code))
             else:
-                parts.append(Markup("{}").format(dossier.code))
+                parts.append(Markup("{}").format(code))
         return Markup(", ").join(parts)
     return Markup('<a class="btn btn-xs btn-primary" href="{}">{}</a>').format(
         url_for("DossierWorkView.new", plan_item_id=item.id), _("Mở hồ sơ"))
@@ -387,6 +390,10 @@ class DossierPlanView(EofficeModelView):
     validators_columns = {"code": [form_validator(services.check_code)],
                           "year": [form_validator(_check_year)],
                           "title": [form_validator(services.check_plan_title)]}
+
+    def prepare_rows(self, rows):
+        # the dossiers opened from the page's lines, and which the reader may see: one statement
+        g.plan_dossiers = services.plan_dossiers(db.session, g.user, [r.id for r in rows])
 
     def _prepare(self, item):
         services.prepare_plan_item(item)

@@ -6,6 +6,7 @@ from datetime import date
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.orm import selectinload
 
 from app.core import storage
 from app.core.errors import DomainError, FormErrors
@@ -117,25 +118,48 @@ def target_units(session):
     return sorted(units, key=lambda d: (d.sort_order, vietnamese_sort_key(d.name)))
 
 
-def _active_people(session):
-    people = session.scalars(select(EofficeUser).where(EofficeUser.active.is_(True)))
+def _active_people(session, *conditions, shown=()):
+    """The active people who take part in request forms (`conditions`: of those, which), with
+    their roles and the relationships `shown` of them read at once, not one query per
+    person."""
+    people = session.scalars(
+        select(EofficeUser).where(EofficeUser.active.is_(True), *conditions)
+        .options(selectinload(EofficeUser.roles), *(selectinload(r) for r in shown)))
     return sorted((p for p in people if role_names(p) & TAKES_PART),
                   key=lambda p: vietnamese_sort_key(p.full_name))
 
 
 def target_people(session, user=None):
-    """(leaders, others): people a request may be addressed to, the sender left out."""
-    people = [p for p in _active_people(session) if user is None or p.id != user.id]
+    """(leaders, others): people a request may be addressed to, the sender left out (the form
+    shows their position and unit)."""
+    people = [p for p in _active_people(
+        session, shown=(EofficeUser.position, EofficeUser.department))
+        if user is None or p.id != user.id]
     leaders = [p for p in people if role_names(p) & LEADER_ROLES]
     return leaders, [p for p in people if not role_names(p) & LEADER_ROLES]
 
 
-def unit_people(session, request):
-    """The people of a unit target its leader may pass the request to."""
+def unit_people(session, request, shown=()):
+    """The people of a unit target its leader may pass the request to (`shown`: what of them
+    is shown, read at once)."""
     if request.target_department_id is None:
         return []
-    return [p for p in _active_people(session)
-            if p.department_id == request.target_department_id]
+    return _active_people(session, EofficeUser.department_id == request.target_department_id,
+                          shown=shown)
+
+
+def forward_choices(session, request):
+    """Whom the unit's leader may pass the request to (its page's chooser, with their
+    positions): the unit's people but the one handling it now."""
+    return [p for p in unit_people(session, request, shown=(EofficeUser.position,))
+            if p.id != request.assignee_id]
+
+
+def history(session, request):
+    """The request's history, oldest first, with the people who acted (read at once)."""
+    return list(session.scalars(
+        select(RequestFormEvent).where(RequestFormEvent.request_id == request.id)
+        .order_by(RequestFormEvent.id).options(selectinload(RequestFormEvent.actor))))
 
 
 def linkable_dossiers(session, user):

@@ -191,8 +191,9 @@ class RequestFormWorkView(BaseView):
             "request_forms/show.html", item=item, title=_("Phiếu yêu cầu"), kept=kept,
             actions=actions, action_form=ActionForm(), errors=errors or {},
             failed_action=failed_action, typed_note=request.form.get("note", ""),
-            unit_people=[p for p in services.unit_people(db.session, item)
-                         if p.id != item.assignee_id],
+            unit_people=services.forward_choices(db.session, item)
+            if any(action == "forward" for action, _t in actions) else [],
+            events=services.history(db.session, item),
             overdue=services.is_overdue(item), states=STATES,
             event_labels=workflow.EVENT_LABELS, accept_files=ACCEPT_FILES,
             dossier_url=self._dossier_url(item)), status
