@@ -114,16 +114,23 @@ class HomeView(IndexView):
         if not self._can("can_read", "Schedule"):
             return {"schedule_panels": None}
         today = today_local()
+        agency = services.Scope(AGENCY)
+        weeks = [(title, *services.week_of(today + timedelta(days=offset))) for offset, title in (
+            (0, _("Lịch công tác tuần %(week)s của cơ quan")),
+            (7, _("Lịch công tác tuần sau (tuần %(week)s) của cơ quan")))]
+        # Both weeks read at once, and the items of those published in one pass.
+        records = services.find_weeks(db.session, [(agency, year, week)
+                                                   for _title, year, week in weeks])
+        published = [record for record in records.values() if record.is_published]
+        rows = services.rows_of(db.session, g.user, published)
         panels = []
-        for offset, title in ((0, _("Lịch công tác tuần %(week)s của cơ quan")),
-                              (7, _("Lịch công tác tuần sau (tuần %(week)s) của cơ quan"))):
-            year, week = services.week_of(today + timedelta(days=offset))
-            record = services.find_week(db.session, services.Scope(AGENCY), year, week)
-            published = record is not None and record.is_published
-            if offset and not published:
+        for this_week, (title, year, week) in zip((True, False), weeks, strict=True):
+            record = records.get((agency, year, week))
+            shown = record if record is not None and record.is_published else None
+            if shown is None and not this_week:
                 continue
             panels.append({
                 "title": title % {"week": f"{week:02d}"}, "year": year, "week": week,
-                "days": iso_week_days(year, week), "version": record.version if published else 0,
-                "rows": services.rows_of(db.session, g.user, [record]) if published else []})
+                "days": iso_week_days(year, week), "version": shown.version if shown else 0,
+                "rows": [row for row in rows if shown and row.item.week_id == shown.id]})
         return {"schedule_panels": panels, "today": today, "schedule_changes": CHANGES}

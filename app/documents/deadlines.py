@@ -405,6 +405,8 @@ def urgent_overdue_waiting(session, user, today=None) -> int:
     presentation (the home page's warning)."""
     from app.documents.access import visible_incoming
 
+    visible, waiting = visible_incoming(user), waiting_for(user)
+    if isinstance(visible, False_) or isinstance(waiting, False_):
+        return 0  # nothing the person may see, or nothing waits on them: not asked
     return session.scalar(select(func.count(IncomingDocument.id)).where(
-        visible_incoming(user), waiting_for(user), overdue_waiting(today or today_local()),
-        urgent_document()))
+        visible, waiting, overdue_waiting(today or today_local()), urgent_document()))

@@ -8,8 +8,10 @@ from datetime import date, datetime, time, timedelta
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, inspect, or_, select
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from app.audit.services import ACTION_LABELS, record
 from app.catalogs.models import MeetingRoom
@@ -105,11 +107,30 @@ def valid_week(year, week) -> bool:
 
 
 def find_week(session, scope: Scope, year: int, week: int) -> ScheduleWeek | None:
-    return session.scalar(select(ScheduleWeek).where(
-        ScheduleWeek.level == scope.level,
-        _same(ScheduleWeek.department_id, scope.department_id),
-        _same(ScheduleWeek.owner_id, scope.owner_id),
-        ScheduleWeek.year == year, ScheduleWeek.week == week))
+    return session.scalar(select(ScheduleWeek).where(_week_is(scope, year, week)))
+
+
+def find_weeks(session, wanted) -> dict:
+    """{(scope, year, week): its record} for each (scope, year, week) `wanted` that exists (seen
+    by the user or not, like find_week), in one query."""
+    wanted = list(dict.fromkeys(wanted))
+    if not wanted:
+        return {}
+    found = session.scalars(select(ScheduleWeek).where(
+        or_(*(_week_is(scope, year, week) for scope, year, week in wanted))))
+    return {(scope_of(one), one.year, one.week): one for one in found}
+
+
+def _week_is(scope: Scope, year, week):
+    """A SQL condition on ScheduleWeek: the week (year, week) of `scope`."""
+    return and_(_scope_is(scope), ScheduleWeek.year == year, ScheduleWeek.week == week)
+
+
+def _scope_is(scope: Scope):
+    """A SQL condition on ScheduleWeek: the weeks of `scope`."""
+    return and_(ScheduleWeek.level == scope.level,
+                _same(ScheduleWeek.department_id, scope.department_id),
+                _same(ScheduleWeek.owner_id, scope.owner_id))
 
 
 def _same(column, value):
@@ -599,28 +620,42 @@ def own_week(user):
     return and_(ScheduleWeek.level == PERSON, ScheduleWeek.owner_id == user.id)
 
 
+def _shown_weeks(user, scope: Scope | None):
+    """A SQL condition on ScheduleWeek: the weeks of a view, as the user may see them
+    (access.visible_weeks) — see weeks_for_view."""
+    if scope is None:
+        shown = or_(ScheduleWeek.level.in_((AGENCY, UNIT)), own_week(user))
+    elif own_scope(scope, user):
+        shown = or_(own_week(user), ScheduleWeek.items.any(attends(user)))
+    else:
+        shown = _scope_is(scope)
+    return and_(access.visible_weeks(user), shown)
+
+
 def weeks_for_view(session, user, scope: Scope | None, year, week) -> list[ScheduleWeek]:
     """The weeks shown, as the user may see them (access.visible_weeks): one scope; the user's
     own ("Lịch của tôi": their week and every week with an item they chair or attend); or
     (scope None) the combined view — the agency, every unit, and the user's own week."""
-    query = select(ScheduleWeek).where(ScheduleWeek.year == year, ScheduleWeek.week == week,
-                                       access.visible_weeks(user))
-    if scope is None:
-        query = query.where(or_(ScheduleWeek.level.in_((AGENCY, UNIT)), own_week(user)))
-    elif own_scope(scope, user):
-        query = query.where(or_(own_week(user), ScheduleWeek.items.any(attends(user))))
-    else:
-        query = query.where(ScheduleWeek.level == scope.level,
-                            _same(ScheduleWeek.department_id, scope.department_id),
-                            _same(ScheduleWeek.owner_id, scope.owner_id))
-    return list(session.scalars(query.order_by(ScheduleWeek.id)))
+    return page_weeks(session, user, scope, year, week)[0]
 
 
-def view_rows(session, user, scope, year, week, editing=True):
-    """(the week record of the scope shown, or None; its rows). The week being built shows its
-    waiting changes to those who build or approve it (editing=False: print, .xlsx — what was
-    published); "Lịch của tôi" shows the user's week and the items they chair or attend."""
-    weeks = weeks_for_view(session, user, scope, year, week)
+def page_weeks(session, user, scope: Scope | None, year, week, also=()):
+    """(weeks_for_view's weeks, {scope: record} of every week read), in one query that also
+    reads the weeks of the scopes `also` — seen by the user or not, like find_week — which the
+    page decides on (is the agency's week published, is a week waiting for approval)."""
+    shown = _shown_weeks(user, scope)
+    read = session.execute(
+        select(ScheduleWeek, shown.label("shown"))
+        .where(ScheduleWeek.year == year, ScheduleWeek.week == week,
+               or_(shown, *(_week_is(other, year, week) for other in also)))
+        .order_by(ScheduleWeek.id)).all()
+    return ([one for one, seen in read if seen], {scope_of(one): one for one, _seen in read})
+
+
+def _view_of(user, scope, weeks, editing=True):
+    """(the week record of the scope shown, or None; the week shown with its waiting changes —
+    to those who build or approve it —, or None; a further SQL condition on the items, or
+    None: "Lịch của tôi" shows the user's week and the items they chair or attend)."""
     current = (next((w for w in weeks if scope_of(w) == scope), None)
                if scope is not None else None)
     shown = current if editing and current is not None and access.sees_changes(
@@ -629,14 +664,35 @@ def view_rows(session, user, scope, year, week, editing=True):
     if own_scope(scope, user):
         only = attends(user) if current is None else or_(ScheduleItem.week_id == current.id,
                                                           attends(user))
+    return current, shown, only
+
+
+def view_rows(session, user, scope, year, week, editing=True, weeks=None):
+    """(the week record of the scope shown, or None; its rows). The week being built shows its
+    waiting changes to those who build or approve it (editing=False: print, .xlsx — what was
+    published); "Lịch của tôi" shows the user's week and the items they chair or attend.
+    `weeks`: weeks_for_view's, when the page has read them."""
+    if weeks is None:
+        weeks = weeks_for_view(session, user, scope, year, week)
+    current, shown, only = _view_of(user, scope, weeks, editing)
     return current, rows_of(session, user, weeks, shown, only)
 
 
-def week_view(session, user, scope, year, week):
+def week_view(session, user, scope, year, week, weeks=None):
     """(the week record when one scope is shown, its rows with conflicts) — the week page and
-    the API show the same thing: waiting changes only to those who build or approve it."""
-    current, rows = view_rows(session, user, scope, year, week)
-    conflicts = find_conflicts(session, user, rows)
+    the API show the same thing: waiting changes only to those who build or approve it.
+    The rows and the published items of the week's days they may conflict with are read
+    together, once. `weeks`: weeks_for_view's, when the page has read them."""
+    if weeks is None:
+        weeks = weeks_for_view(session, user, scope, year, week)
+    current, shown, only = _view_of(user, scope, weeks)
+    if not weeks:
+        return current, []
+    of_weeks, standing = _items_of(weeks, only), _standing_on(iso_week_days(year, week))
+    read = _load_items(session, or_(of_weeks, standing), of_weeks, standing)
+    rows = _rows(user, [item for item, of_week, _standing in read if of_week], shown)
+    conflicts = _conflicts(session, user, _checked(rows),
+                           [item for item, _of_week, stands in read if stands])
     for row in rows:
         row.conflicts = conflicts.get(row.item.id, [])
     return current, rows
@@ -645,19 +701,89 @@ def week_view(session, user, scope, year, week):
 def rows_of(session, user, weeks, editing_week=None, only=None) -> list[Row]:
     """The rows of these weeks as the user may see them. The week being edited shows its
     waiting changes; every other week shows what was published. `only`: a further SQL
-    condition on the items."""
-    ids = [w.id for w in weeks]
-    if not ids:
+    condition on the items. Read in a fixed number of statements, however many the weeks and
+    their items."""
+    if not weeks:
         return []
-    query = select(ScheduleItem).where(ScheduleItem.week_id.in_(ids))
-    if only is not None:
-        query = query.where(only)
-    items = session.scalars(
-        query
-        .options(selectinload(ScheduleItem.people), selectinload(ScheduleItem.units),
-                 selectinload(ScheduleItem.room), selectinload(ScheduleItem.chair),
-                 selectinload(ScheduleItem.preparing_unit),
-                 selectinload(ScheduleItem.week_record).selectinload(ScheduleWeek.owner))).all()
+    read = _load_items(session, _items_of(weeks, only))
+    return _rows(user, [item for item, in read], editing_week)
+
+
+def _items_of(weeks, only=None):
+    """A SQL condition on ScheduleItem: the items of these weeks (meeting `only`)."""
+    condition = ScheduleItem.week_id.in_([w.id for w in weeks])
+    return condition if only is None else and_(condition, only)
+
+
+def _standing_on(days):
+    """A SQL condition on ScheduleItem joined to its week: the published items of these days
+    that stand (neither waiting nor cancelled), of any schedule — what an item may conflict
+    with."""
+    return and_(ScheduleItem.day.in_(sorted(days)), ScheduleItem.pending.is_(False),
+                ScheduleItem.cancel_pending.is_(False),
+                or_(ScheduleItem.change.is_(None), ScheduleItem.change != CANCELLED),
+                ScheduleWeek.version > 0)
+
+
+def _load_items(session, where, *flags) -> list[tuple]:
+    """[(item, flag, …)] for the items meeting `where` (on the item joined to its week), each
+    flag (a SQL condition) answered for each item, with what the week views show and the
+    conflicts compare — the item's week and its owner, its people, units, room, chair and
+    preparing unit: a fixed number of statements however many the items (the chairs, owners,
+    rooms and preparing units already in the session are not read again)."""
+    read = session.execute(
+        select(ScheduleItem, ScheduleWeek,
+               *(flag.label(f"flag_{n}") for n, flag in enumerate(flags)))
+        .join(ScheduleItem.week_record).where(where)
+        .options(selectinload(ScheduleItem.people), selectinload(ScheduleItem.units))
+        .order_by(ScheduleItem.day, ScheduleItem.start_time, ScheduleItem.id)).all()
+    items = [row[0] for row in read]
+    weeks = {row[1].id: row[1] for row in read}
+    _attach(items, "week_record", "week_id", weeks)
+    users = _by_id(session, EofficeUser,
+                   [item.chair_id for item in items] + [week.owner_id for week in weeks.values()])
+    _attach(items, "chair", "chair_id", users)
+    _attach(weeks.values(), "owner", "owner_id", users)
+    _attach(items, "room", "room_id", _by_id(session, MeetingRoom, [i.room_id for i in items]))
+    _attach(items, "preparing_unit", "preparing_unit_id",
+            _by_id(session, Department, [i.preparing_unit_id for i in items]))
+    return [(row[0], *(bool(flag) for flag in row[2:])) for row in read]
+
+
+def _by_id(session, model, ids) -> dict:
+    """{id: row} of `model` for these ids: the rows already in the session as they are, the
+    others read in one query (an id without a row is left out)."""
+    found, missing = {}, set()
+    for number in set(ids) - {None}:
+        known = session.identity_map.get(identity_key(model, number))
+        if known is not None and not inspect(known).expired_attributes:
+            found[number] = known
+        else:
+            missing.add(number)
+    if missing:
+        found.update((row.id, row) for row in session.scalars(
+            select(model).where(model.id.in_(sorted(missing)))))
+    return found
+
+
+def _attach(records, relation, key, rows):
+    """Give each record whose many-to-one `relation` is not loaded yet its row from `rows`
+    (by the id in `key`), as if loaded with it."""
+    for target in records:
+        if relation not in target.__dict__:
+            set_committed_value(target, relation, rows.get(getattr(target, key)))
+
+
+def read_history(session, week) -> list[ScheduleEvent]:
+    """The week's history and who did each step: two statements at most, however long."""
+    events = week.events
+    _attach(events, "actor", "actor_id",
+            _by_id(session, EofficeUser, [event.actor_id for event in events]))
+    return events
+
+
+def _rows(user, items, editing_week=None) -> list[Row]:
+    """The rows of these items (of the weeks shown) as the user may see them: see rows_of."""
     replaced = {i.replaces_id for i in items if i.pending and i.replaces_id}
     rows = []
     for item in items:
@@ -700,23 +826,26 @@ def _people(item):
 def find_conflicts(session, user, rows, extra_items=()) -> dict:
     """{item id: [messages]}: the same person or the same room twice at overlapping times,
     against every published item of those days (any schedule) and the rows themselves."""
-    checked = [row.item for row in rows if row.status not in ("cancelled", "pending_cancelled")]
-    checked += list(extra_items)
+    checked = _checked(rows, extra_items)
     days = {item.day for item in checked}
     if not days:
         return {}
-    others = session.scalars(
-        select(ScheduleItem).join(ScheduleWeek).where(
-            ScheduleItem.day.in_(days), ScheduleItem.pending.is_(False),
-            ScheduleItem.cancel_pending.is_(False),
-            or_(ScheduleItem.change.is_(None), ScheduleItem.change != CANCELLED),
-            ScheduleWeek.version > 0)
-        .options(selectinload(ScheduleItem.people), selectinload(ScheduleItem.room),
-                 selectinload(ScheduleItem.week_record).selectinload(ScheduleWeek.owner))).all()
+    others = [item for item, in _load_items(session, _standing_on(days))]
+    return _conflicts(session, user, checked, others)
+
+
+def _checked(rows, extra_items=()):
+    """The items whose conflicts are looked for: the rows not cancelled, and `extra_items`."""
+    return [row.item for row in rows
+            if row.status not in ("cancelled", "pending_cancelled")] + list(extra_items)
+
+
+def _conflicts(session, user, checked, others) -> dict:
+    """find_conflicts' answer for the `checked` items against `others` (the published items
+    that stand on their days) and themselves; the people's names read in one query at most."""
     candidates = {item.id: item for item in others}
     candidates.update({item.id: item for item in checked if item.id is not None})
-    names = {}
-    found = {}
+    clashes = []  # (item id, when, what, the room's name or None, the person's id or None)
     for item in checked:
         start, end = interval(item)
         mine = _people(item)
@@ -731,16 +860,21 @@ def find_conflicts(session, user, rows, extra_items=()) -> dict:
             what = (other.content[:80] if access.shows_details(user, other)
                     else _("việc riêng"))
             if item.room_id and item.room_id == other.room_id:
-                found.setdefault(item.id, []).append(
-                    _("Phòng %(room)s đã có lịch khác %(when)s: %(what)s", room=other.room.name,
-                      when=when, what=what))
+                clashes.append((item.id, when, what, other.room.name, None))
             for person_id in sorted(mine & _people(other)):
-                if person_id not in names:
-                    person = session.get(EofficeUser, person_id)
-                    names[person_id] = person.full_name if person else str(person_id)
-                found.setdefault(item.id, []).append(
-                    _("%(person)s có lịch khác trùng giờ %(when)s: %(what)s",
-                      person=names[person_id], when=when, what=what))
+                clashes.append((item.id, when, what, None, person_id))
+    names = _by_id(session, EofficeUser, [clash[4] for clash in clashes])
+    found = {}
+    for item_id, when, what, room, person_id in clashes:
+        if person_id is None:
+            message = _("Phòng %(room)s đã có lịch khác %(when)s: %(what)s", room=room,
+                        when=when, what=what)
+        else:
+            person = names.get(person_id)
+            message = _("%(person)s có lịch khác trùng giờ %(when)s: %(what)s",
+                        person=person.full_name if person else str(person_id), when=when,
+                        what=what)
+        found.setdefault(item_id, []).append(message)
     return found
 
 

@@ -113,10 +113,20 @@ class ScheduleView(BaseView):
     def week(self):
         session = db.session
         scope, year, week = week_args()
-        current, rows = services.week_view(session, g.user, scope, year, week)
+        # The lists of the scope menu first: the rows' chairs, owners and preparing units are
+        # among them, and are not read again.
+        units, people = _units(session), _people(session)
+        candidates = _add_candidates(g.user, scope)
+        agency = services.Scope(AGENCY)
+        # The weeks shown, the agency's and those an item may be added to: read once.
+        weeks, known = services.page_weeks(session, g.user, scope, year, week,
+                                           also=[agency] + [c for c, _label in candidates])
+        current, rows = services.week_view(session, g.user, scope, year, week, weeks=weeks)
+        if current is not None:
+            services.read_history(session, current)
         can_build = scope is not None and access.can_build_scope(
             g.user, scope.level, scope.department_id, scope.owner_id)
-        agency_published = services.agency_published(session, year, week)
+        agency_published = known.get(agency) is not None and known[agency].is_published
         days = iso_week_days(year, week)
         previous_week = services.week_of(days[0] - timedelta(days=7))
         next_week = services.week_of(days[0] + timedelta(days=7))
@@ -131,10 +141,10 @@ class ScheduleView(BaseView):
             previous_week=previous_week, next_week=next_week, today=today_local(),
             this_week=services.week_of(today_local()), states=STATES, levels=LEVELS,
             status_labels=STATUS_LABELS, form=FlaskForm(),
-            units=_units(session), people=_people(session),
+            units=units, people=people,
             weekday_label=lambda day: f"{WEEKDAYS[day.weekday()]} {format_date(day)}",
             event_labels=services.EVENT_LABELS, agency_published=agency_published,
-            add_targets=_add_targets(session, g.user, scope, year, week, agency_published),
+            add_targets=_add_targets(candidates, known, agency_published),
             can_copy=_can_copy(g.user, scope, current, can_build, agency_published),
             show_level=scope is None or services.own_scope(scope, g.user))
 
@@ -393,11 +403,9 @@ class AgencyScheduleView(BaseView):
                                     weeks=waiting, week_url=_week_url)
 
 
-def _add_targets(session, user, scope, year, week, agency_published):
-    """[(scope key, label)] of the weeks the user may add an item to from this page: the
-    scope shown, or in the combined view each week they build (the agency's, their unit's,
-    their own). Not a week waiting for approval, nor a unit's or one's own before the agency's
-    week is published (Art. 7.2a, 8.2a)."""
+def _add_candidates(user, scope):
+    """[(scope, label)] of the weeks the user builds among those this page may add an item to:
+    the scope shown, or in the combined view the agency's, their unit's and their own."""
     if scope is not None:
         candidates = [(scope, None)]
     else:
@@ -406,14 +414,21 @@ def _add_targets(session, user, scope, year, week, agency_published):
             candidates.append((services.Scope(UNIT, department_id=user.department_id),
                                _("lịch đơn vị %(unit)s", unit=user.department.name)))
         candidates.append((services.Scope(PERSON, owner_id=user.id), _("lịch của tôi")))
+    return [(candidate, label) for candidate, label in candidates
+            if access.can_build_scope(user, candidate.level, candidate.department_id,
+                                      candidate.owner_id)]
+
+
+def _add_targets(candidates, known, agency_published):
+    """[(scope key, label)] of the weeks the user may add an item to from this page, among the
+    candidates (_add_candidates; `known`: {scope: its week record} of those created). Not a week
+    waiting for approval, nor a unit's or one's own before the agency's week is published
+    (Art. 7.2a, 8.2a)."""
     targets = []
     for candidate, label in candidates:
-        if not access.can_build_scope(user, candidate.level, candidate.department_id,
-                                      candidate.owner_id):
-            continue
         if candidate.level != AGENCY and not agency_published:
             continue
-        existing = services.find_week(session, candidate, year, week)
+        existing = known.get(candidate)
         if existing is not None and existing.state == SUBMITTED:
             continue
         targets.append((candidate.key, label))
