@@ -291,6 +291,26 @@ def app(database_url, tmp_path_factory, seed_template_dir):
 
 
 @pytest.fixture
+def statements(app):
+    """The SQL statements the app sends while the test runs, whitespace collapsed (a page's
+    statements: clear the list, load the page, read it)."""
+    from sqlalchemy import event
+
+    from app.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+    seen = []
+
+    def record(_conn, _cursor, statement, *_args):
+        seen.append(" ".join(statement.split()))
+
+    event.listen(engine, "before_cursor_execute", record)
+    yield seen
+    event.remove(engine, "before_cursor_execute", record)
+
+
+@pytest.fixture
 def accounts_only_demo(monkeypatch):
     """`setup --demo` makes the agency, its units and people only (the first step): for a
     test of its own database that needs nobody's documents — the rest is a minute and a half."""

@@ -3,8 +3,6 @@ filed document (its issuer, its type) one by one, the plan's grid does not read 
 dossiers one by one. The number of statements of a page does not grow with its rows."""
 import uuid
 
-import pytest
-from sqlalchemy import event
 
 from app.core.timefmt import today_local
 from app.dossiers.models import DossierPlanItem
@@ -12,22 +10,6 @@ from tests.dossier_helpers import (
     abbreviation, field_id, link, make_draft, make_outgoing, new_dossier, pdf,
     register_incoming, retention_id, user,
 )
-
-
-@pytest.fixture
-def statements(app):
-    from app.extensions import db
-
-    with app.app_context():
-        engine = db.engine
-    seen = []
-
-    def record(_conn, _cursor, statement, *_args):
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    yield seen
-    event.remove(engine, "before_cursor_execute", record)
 
 
 def counted(client, url, statements):

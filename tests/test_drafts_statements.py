@@ -3,8 +3,6 @@ statements of a page do not grow with the number of drafts listed (no query a ro
 draft's versions, recipients, type, signer, people…), and the rows still show what they did."""
 import re
 
-import pytest
-from sqlalchemy import event
 
 from app.outgoing import services
 from app.outgoing.models import Draft
@@ -12,22 +10,6 @@ from tests.conftest import user
 from tests.test_outgoing import new_draft
 
 OFFICE_LEADER = "lanhdaovp"
-
-
-@pytest.fixture
-def statements(app):
-    from app.extensions import db
-
-    with app.app_context():
-        engine = db.engine
-    seen = []
-
-    def record(_conn, _cursor, statement, *_args):
-        seen.append(" ".join(statement.split()))
-
-    event.listen(engine, "before_cursor_execute", record)
-    yield seen
-    event.remove(engine, "before_cursor_execute", record)
 
 
 def submitted_drafts(app, db_session, count, **overrides):

@@ -3,29 +3,11 @@ and a last page read backwards, permissions read once per request, related rows 
 the page, and sorting by the issuing agency in Vietnamese order."""
 import uuid
 
-import pytest
-from sqlalchemy import event
 
 from app.core import views
 from app.core.text import fold
 from app.extensions import cache
 from tests.dossier_helpers import register_incoming
-
-
-@pytest.fixture
-def statements(app):
-    from app.extensions import db
-
-    with app.app_context():
-        engine = db.engine
-    seen = []
-
-    def record(_conn, _cursor, statement, *_args):
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    yield seen
-    event.remove(engine, "before_cursor_execute", record)
 
 
 def test_beyond_the_cap_the_count_says_more_than(login_as, monkeypatch):
@@ -49,7 +31,7 @@ def test_a_list_page_reads_permissions_once_and_rows_in_one_query(app, login_as,
     agency_reads = [s for s in statements if s.lstrip().startswith("SELECT agency.")]
     assert agency_reads == []  # joined with the page's rows, not one query per row
     grid_counts = [s for s in statements if s.startswith("SELECT count(*)") and
-                   "FROM (SELECT incoming_document.id AS id \nFROM" in s]
+                   "FROM (SELECT incoming_document.id AS id FROM" in s]
     assert grid_counts and all("LIMIT" in s for s in grid_counts)  # capped, id only
 
 
@@ -200,3 +182,33 @@ def test_the_key_of_a_page_is_its_sql_with_its_values():
     assert len({key, statement_key(page([1, 3], 0), dialect),
                 statement_key(page([1, 2], 25), dialect),
                 statement_key(page([1, 2, 3], 0), dialect)}) == 4
+
+
+def test_a_documents_page_reads_its_catalog_entries_with_it(app, login_as, db_session,
+                                                            statements):
+    """The document's register, agency, type, field, urgency and secrecy come with the
+    document (joined): no statement reads one of them by id; nor the fields of each leader it
+    may be presented to (the one in charge of its field is proposed)."""
+    document = register_incoming(app, db_session, excerpt="V/v trang văn bản đọc một lần")
+    db_session.commit()
+    client = login_as("vanthu")
+    client.get(f"/incoming/{document.id}")
+    statements.clear()
+    html = client.get(f"/incoming/{document.id}").get_data(as_text=True)
+    by_id = [s for s in statements if s.startswith(tuple(
+        f"SELECT {table}." for table in ("register", "agency", "document_type", "field",
+                                         "urgency_level", "secrecy_level")))]
+    assert by_id == [] and "V/v trang văn bản đọc một lần" in html
+
+
+def test_the_users_list_reads_the_roles_of_its_page_at_once(login_as, statements):
+    """The security panel's list shows each person's roles: read for the page in one
+    statement, not one per person."""
+    client = login_as("quantri")
+    client.get("/users/list/")
+    statements.clear()
+    html = client.get("/users/list/").get_data(as_text=True)
+    role_reads = [s for s in statements if "FROM ab_role" in s or "JOIN ab_role" in s]
+    assert len([s for s in role_reads if "ab_user_role.user_id IN" in s]) == 1, role_reads
+    assert not [s for s in role_reads if "= ab_user_role.user_id" in s]
+    assert html.count("<tr") > 5 and "Văn thư" in html

@@ -4,27 +4,11 @@ units — however many the items."""
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import delete, event, select
+from sqlalchemy import delete, select
 
 from app.core.timefmt import today_local
 from app.schedules.models import ScheduleItem, ScheduleWeek
 from tests.test_schedule_statements import Cast, add_items, by_ids, reads
-
-
-@pytest.fixture
-def statements(app):
-    from app.extensions import db
-
-    with app.app_context():
-        engine = db.engine
-    seen = []
-
-    def record(_conn, _cursor, statement, *_args):
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    yield seen
-    event.remove(engine, "before_cursor_execute", record)
 
 
 def agency_weeks(db_session):

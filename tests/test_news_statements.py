@@ -7,7 +7,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from app.core.timefmt import utcnow
 from app.news import services
@@ -16,22 +16,6 @@ from tests.conftest import user
 from tests.test_news import category_id, png
 
 CLERK, AGENCY_LEADER = "vanthu", "lanhdao"
-
-
-@pytest.fixture
-def statements(app):
-    from app.extensions import db
-
-    with app.app_context():
-        engine = db.engine
-    seen = []
-
-    def record(_conn, _cursor, statement, *_args):
-        seen.append(" ".join(statement.split()))
-
-    event.listen(engine, "before_cursor_execute", record)
-    yield seen
-    event.remove(engine, "before_cursor_execute", record)
 
 
 @pytest.fixture

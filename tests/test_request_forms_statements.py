@@ -5,29 +5,13 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from app.core.timefmt import today_local
 from app.org.models import Department, EofficeUser, Position
 from app.request_forms import services
 from app.security import roles as r
 from tests.conftest import user
-
-
-@pytest.fixture
-def statements(app):
-    from app.extensions import db
-
-    with app.app_context():
-        engine = db.engine
-    seen = []
-
-    def record(_conn, _cursor, statement, *_args):
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    yield seen
-    event.remove(engine, "before_cursor_execute", record)
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ nor one by one); the history's actors with it. Each test builds weeks of its own
 from datetime import time
 
 import pytest
-from sqlalchemy import delete, event, select
+from sqlalchemy import delete, select
 
 from app.catalogs.models import MeetingRoom
 from app.core.timefmt import iso_week_days, utcnow
@@ -14,22 +14,6 @@ from app.org.models import Department, EofficeUser
 from app.schedules.models import ScheduleEvent, ScheduleItem, ScheduleWeek
 
 YEAR = 2043
-
-
-@pytest.fixture
-def statements(app):
-    from app.extensions import db
-
-    with app.app_context():
-        engine = db.engine
-    seen = []
-
-    def record(_conn, _cursor, statement, *_args):
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    yield seen
-    event.remove(engine, "before_cursor_execute", record)
 
 
 def reads(statements, table):

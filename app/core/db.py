@@ -143,14 +143,15 @@ def unique_conflicts(session, item) -> list[str]:
     return []
 
 
-def visible_row(session, model, visible, ident):
+def visible_row(session, model, visible, ident, options=()):
     """The row `ident` of `model` if it meets `visible` (the domain's visibility rule, a SQL
     condition), else None — also for an id that cannot be a row's (text, zero, beyond
-    INTEGER): callers answer 404, whatever the reason."""
+    INTEGER): callers answer 404, whatever the reason. `options`: loader options (what the
+    page shows of the row, loaded with it)."""
     ident = row_id(ident)
     if ident is None:
         return None
-    return session.scalar(select(model).where(model.id == ident, visible))
+    return session.scalar(select(model).where(model.id == ident, visible).options(*options))
 
 
 @contextmanager

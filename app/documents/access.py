@@ -65,6 +65,7 @@ def may_read_registers(user) -> bool:
     return may(user, "can_read_registers", "IncomingDocument")
 
 
-def get_visible(session, user, document_id):
-    """The document if `user` may see it, else None (callers answer 404)."""
-    return visible_row(session, IncomingDocument, visible_incoming(user), document_id)
+def get_visible(session, user, document_id, options=()):
+    """The document if `user` may see it, else None (callers answer 404). `options`: loader
+    options of what the caller shows of it."""
+    return visible_row(session, IncomingDocument, visible_incoming(user), document_id, options)

@@ -514,7 +514,7 @@ def leaders(session) -> list:
     position listed first, then the name)."""
     found = session.scalars(select(EofficeUser).where(
         EofficeUser.id.in_(holders_of("can_direct", "IncomingDocument")))
-        .options(selectinload(EofficeUser.position))).all()
+        .options(selectinload(EofficeUser.position), selectinload(EofficeUser.fields))).all()
     return sorted(found, key=lambda p: (p.position.sort_order if p.position else 10**6,
                                         vietnamese_sort_key(p.full_name)))
 

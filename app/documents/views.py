@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from app.audit.version import data_version
 from app.audit.views import audit_of
@@ -299,7 +300,12 @@ class IncomingWorkView(BaseView):
     @expose("/<int:document_id>")
     @has_access
     def show(self, document_id):
-        document = self._document_or_404(document_id)
+        # its catalog entries joined (register, agency, type, field, urgency, secrecy): one
+        # statement, not one each
+        document = or_404(get_visible(db.session, g.user, document_id, options=[
+            joinedload(relation) for relation in (
+                IncomingDocument.register, IncomingDocument.agency, IncomingDocument.document_type,
+                IncomingDocument.field, IncomingDocument.urgency, IncomingDocument.secrecy)]))
         people = _people()
         actions = workflow.document_actions(g.user, document)
         leaders = services.leaders(db.session) if any(a == "submit" for a, _label in actions) \
