@@ -212,3 +212,19 @@ def test_the_users_list_reads_the_roles_of_its_page_at_once(login_as, statements
     assert len([s for s in role_reads if "ab_user_role.user_id IN" in s]) == 1, role_reads
     assert not [s for s in role_reads if "= ab_user_role.user_id" in s]
     assert html.count("<tr") > 5 and "Văn thư" in html
+
+
+def test_a_box_of_the_grid_tests_the_readers_visibility_once(login_as, statements):
+    """An officer's box (?box=to_process): the grid's own visibility rule and the box's
+    condition, not the box as a subquery carrying the visibility rule again (PostgreSQL
+    tested it twice on each of the officer's documents)."""
+    client = login_as("chuyenvien")
+    with client.application.app_context():
+        cache.clear()  # counted and selected again, not remembered
+    statements.clear()
+    html = client.get("/incoming/list/list/?box=to_process").get_data(as_text=True)
+    grid = [s for s in statements if s.startswith("SELECT count(*)") and
+            "FROM incoming_document" in s and "incoming_assignment.state" in s]
+    assert grid, statements
+    assert all(s.count("FROM incoming_assignment AS visible_line") == 1 for s in grid), grid
+    assert "Văn bản đến" in html

@@ -106,8 +106,7 @@ class IncomingView(RecordGrid):
     list_title = _l("Văn bản đến")
     base_filters = GridFilter.base(  # `more`: the dashboard's links and the signature filter
         visible_incoming, ranked=IncomingDocument, more=_more_conditions,
-        box=lambda user, box: IncomingDocument.id.in_(
-            services.inbox_query(user, box).with_only_columns(IncomingDocument.id)))
+        box=services.inbox_condition)  # the grid has the visibility already
     base_order = ("arrival_at", "desc")
     page_size = 25
     page_version = staticmethod(data_version)  # its pages remembered per version
