@@ -14,9 +14,11 @@ Each page: a look, a change of the data (an agency's phone number, audited: the 
 moves on), the first look after it (what was remembered for the version before is read again:
 `first_ms`), then `--repeat` looks (fewer for a page slower than a second; their median is the
 page's time, as a reader sees it looking again); server time in-process (the Flask test
-client: routing, security, queries, template). Prints the slowest 20 pages per role and the
-goals table (issue 15): every page ≤ 100 ms, the daily pages ≤ 30 ms, for every role, and how
-many daily pages are over 30 ms at the first look after a change; writes
+client: routing, security, queries, template). Prints the slowest 20 pages per role (with
+the statements of their last look: a statement per row shows), the 5 that send the most
+statements, and the goals table (issue 15): every page ≤ 100 ms, the daily pages ≤ 30 ms,
+for every role, and how many daily pages are over 30 ms at the first look after a change;
+writes
 bench/walk-<database>.json; exits 1 when a goal is missed."""
 import argparse
 import json
@@ -27,7 +29,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from bench import generate
 from bench.run import login, machine
@@ -118,11 +120,12 @@ def _filled(rule, session, user, finders, views):
     return None if found is None else re.sub(r"<[^<>]+>", str(found), rule.rule)
 
 
-def measure(client, url, repeat, change=None):
+def measure(client, url, repeat, change=None, sent=None):
     """(status, first look in ms, [the looks after it]). `change()` first: the first look is
     the one right after a change of the data (the page was seen at the version before: what
     was remembered for it is read again), the others at one version (the page as a reader sees
-    it looking again)."""
+    it looking again). `sent`: a list counting the statements sent to the database, left with
+    those of the last look."""
     if change:
         client.get(url)  # seen before the change, as a reader has: not measured
         change()
@@ -134,6 +137,8 @@ def measure(client, url, repeat, change=None):
         return status, None, []
     times = []
     for _i in range(repeat if first < 1000 else 2):
+        if sent is not None:
+            sent.clear()
         begin = time.perf_counter()
         client.get(url)
         times.append((time.perf_counter() - begin) * 1000)
@@ -164,6 +169,9 @@ def walk(url, docs, repeat, only=None):
     client = app.test_client()
     finders = _id_finders()
     change = a_change(app)
+    sent = []  # the statements of a page's last look (a statement per row shows here)
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", lambda *_args: sent.append(1))
     results = {}
     for role, account in ACCOUNTS.items():
         if only and account not in only:
@@ -176,11 +184,12 @@ def walk(url, docs, repeat, only=None):
             db.session.remove()
         rows = []
         for label, page in pages:
-            status, first, times = measure(client, page, repeat, change)
+            status, first, times = measure(client, page, repeat, change, sent)
             rows.append({"page": label, "url": page, "status": status,
                          "median_ms": round(statistics.median(times), 1) if times else None,
                          "max_ms": round(max(times), 1) if times else None,
                          "first_ms": round(first, 1) if times else None,
+                         "statements": len(sent) if times else None,
                          "daily": bool(DAILY.search(page))})
             print(f"{account:12} {status} {rows[-1]['median_ms'] or '-':>9} "
                   f"{rows[-1]['first_ms'] or '-':>9} {page}", file=sys.stderr)
@@ -223,8 +232,10 @@ def main():
         for row in timed[:20]:
             mark = "*" if row["median_ms"] > (DAILY_BUDGET_MS if row["daily"] else
                                                PAGE_BUDGET_MS) else " "
-            print(f"  {mark} {row['median_ms']:>9.1f} ms  (first look {row['first_ms']:>7.1f})"
-                  f"  {row['url']}")
+            print(f"  {mark} {row['median_ms']:>9.1f} ms  (first look {row['first_ms']:>7.1f},"
+                  f" {row['statements']:>3} statements)  {row['url']}")
+        most = sorted(timed, key=lambda r: -r["statements"])[:5]
+        print("  most statements: " + ", ".join(f"{r['url']} {r['statements']}" for r in most))
     met, lines = goals(results)
     print("\n| role | pages | slowest ms | pages > 100 ms | daily pages > 30 ms | daily pages"
           " > 30 ms at the first look after a change | slowest daily first look ms |")

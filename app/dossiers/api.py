@@ -83,7 +83,7 @@ def serialize(dossier, rows=None, item_count=None) -> dict:
                        "page_count": row.page_count} for row in rows],
             "history": [{"at": format_datetime(e.at), "actor": str(e.actor or ""),
                          "action": e.action, "to_status": e.to_status, "note": e.note}
-                        for e in dossier.events],
+                        for e in services.history(db.session, dossier)],  # actors at once
         })
     return result
 
