@@ -310,6 +310,16 @@ def statements(app):
     event.remove(engine, "before_cursor_execute", record)
 
 
+def page_statements(client, url, statements):
+    """(the page's statements, its HTML) at a second look (a first look reads once what it
+    keeps: the session's people, caches), with the `statements` fixture."""
+    assert client.get(url).status_code == 200
+    statements.clear()
+    response = client.get(url)
+    assert response.status_code == 200
+    return list(statements), response.get_data(as_text=True)
+
+
 @pytest.fixture
 def accounts_only_demo(monkeypatch):
     """`setup --demo` makes the agency, its units and people only (the first step): for a

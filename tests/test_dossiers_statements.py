@@ -10,15 +10,9 @@ from tests.dossier_helpers import (
     abbreviation, field_id, link, make_draft, make_outgoing, new_dossier, pdf,
     register_incoming, retention_id, user,
 )
+from tests.conftest import page_statements
 
 
-def counted(client, url, statements):
-    """(the page's statements, its HTML), looked at a second time (nothing left to warm)."""
-    assert client.get(url).status_code == 200
-    statements.clear()
-    response = client.get(url)
-    assert response.status_code == 200
-    return list(statements), response.get_data(as_text=True)
 
 
 def starting(statements, *prefixes):
@@ -50,9 +44,9 @@ def test_a_dossiers_page_reads_its_documents_at_once(app, login_as, db_session, 
     first = file_documents(app, db_session, dossier)
     client = login_as("lanhdaovp")
     url = f"/dossiers/{dossier.id}"
-    before, _html = counted(client, url, statements)
+    before, _html = page_statements(client, url, statements)
     more = file_documents(app, db_session, dossier, incoming=4)
-    after, html = counted(client, url, statements)
+    after, html = page_statements(client, url, statements)
 
     assert len(after) == len(before), "\n".join(after)
     # the issuer and the type of each document come with the documents, not one by one
@@ -95,7 +89,7 @@ def test_the_plans_grid_reads_the_lines_dossiers_at_once(app, login_as, db_sessi
     tccb = field_id(db_session, "TCCB")
     seen = new_dossier(app, db_session, "cv.tcbc1", plan_item_id=seen_line.id, field_id=tccb)
     client = login_as("cv.tcbc1")
-    before, html = counted(client, url, statements)
+    before, html = page_statements(client, url, statements)
     assert f'href="/dossiers/{seen.id}"' in html
 
     hidden_line, empty_line = plan_line(db_session, heading, tag), plan_line(db_session,
@@ -105,7 +99,7 @@ def test_the_plans_grid_reads_the_lines_dossiers_at_once(app, login_as, db_sessi
     more = [plan_line(db_session, heading, tag) for _n in range(3)]
     for line in more:
         new_dossier(app, db_session, "cv.tcbc1", plan_item_id=line.id, field_id=tccb)
-    after, html = counted(client, url, statements)
+    after, html = page_statements(client, url, statements)
 
     assert len(after) == len(before), "\n".join(after)
     assert len(starting(after, "SELECT dossier.")) <= 1

@@ -6,7 +6,7 @@ import re
 
 from app.outgoing import services
 from app.outgoing.models import Draft
-from tests.conftest import user
+from tests.conftest import page_statements, user
 from tests.test_outgoing import new_draft
 
 OFFICE_LEADER = "lanhdaovp"
@@ -23,18 +23,12 @@ def submitted_drafts(app, db_session, count, **overrides):
         return [(d.id, d.excerpt) for d in drafts]
 
 
-def statements_of(client, statements, url):
-    client.get(url)  # what a first look reads once (the session's people, caches)
-    statements.clear()
-    response = client.get(url)
-    assert response.status_code == 200
-    return list(statements), response.get_data(as_text=True)
 
 
 def test_the_check_page_reads_its_rows_with_the_rows(app, login_as, db_session, statements):
     first = submitted_drafts(app, db_session, 2)
     client = login_as(OFFICE_LEADER)
-    before, page = statements_of(client, statements, "/drafts/check")
+    before, page = page_statements(client, "/drafts/check", statements)
     assert all(excerpt in page for _id, excerpt in first)
 
     # more drafts, of other kinds: checked (by someone), without field and recipients
@@ -44,7 +38,7 @@ def test_the_check_page_reads_its_rows_with_the_rows(app, login_as, db_session, 
     with app.test_request_context():
         checked = db_session.get(Draft, more[0][0])
         services.act(db_session, user(db_session, OFFICE_LEADER), checked, "check")
-    after, page = statements_of(client, statements, "/drafts/check")
+    after, page = page_statements(client, "/drafts/check", statements)
 
     assert len(after) == len(before), "\n".join(after)
     # no lazy load of a draft's lists (versions, recipients) nor of a row by its id (its type,

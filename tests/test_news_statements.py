@@ -12,7 +12,7 @@ from sqlalchemy import select
 from app.core.timefmt import utcnow
 from app.news import services
 from app.news.models import PUBLISHED, NewsItem
-from tests.conftest import user
+from tests.conftest import page_statements, user
 from tests.test_news import category_id, png
 
 CLERK, AGENCY_LEADER = "vanthu", "lanhdao"
@@ -51,12 +51,6 @@ def publish(app, db_session):
     db_session.commit()
 
 
-def statements_of(client, statements, url):
-    client.get(url)  # what a first look reads once (the session's people, caches)
-    statements.clear()
-    response = client.get(url)
-    assert response.status_code == 200
-    return list(statements), response.get_data(as_text=True)
 
 
 def counts(statements):
@@ -68,11 +62,11 @@ def test_the_portal_tab_reads_covers_with_the_items_and_counts_once(
         login_as, publish, statements):
     first = publish(2)
     client = login_as(CLERK)
-    before, page = statements_of(client, statements, "/news/")
+    before, page = page_statements(client, "/news/", statements)
     assert all(title in page for _id, title, _cover in first)
 
     more = publish(3, author="vanthu")
-    after, page = statements_of(client, statements, "/news/")
+    after, page = page_statements(client, "/news/", statements)
     assert len(after) == len(before), "\n".join(after)
     assert not [s for s in after if "FROM news_image WHERE news_image.id = ?" in s]
     assert len(counts(after)) == 1, counts(after)  # the four tabs and the list: one statement
@@ -94,7 +88,7 @@ def test_the_other_tabs_read_authors_and_units_with_the_items(
     client = login_as(AGENCY_LEADER)
     for url in ("/news/?box=all", "/news/?box=mine",
                 f"/news/?box=all&category={category_id(db_session)}"):
-        seen, page = statements_of(client, statements, url)
+        seen, page = page_statements(client, url, statements)
         by_id = [s for s in seen if re.search(
             r"FROM (ab_user|department|news_category|news_image) WHERE \1\.id = \?", s)]
         assert len(by_id) <= 1 and all(s.startswith("SELECT ab_user.") for s in by_id), by_id

@@ -11,7 +11,7 @@ from app.core.timefmt import today_local
 from app.org.models import Department, EofficeUser, Position
 from app.request_forms import services
 from app.security import roles as r
-from tests.conftest import user
+from tests.conftest import page_statements, user
 
 
 @pytest.fixture
@@ -46,13 +46,6 @@ def new_people(db_session):
     db_session.commit()
 
 
-def counted(client, url, statements):
-    """(the page's statements, its HTML), looked at a second time (nothing left to warm)."""
-    assert client.get(url).status_code == 200
-    statements.clear()
-    response = client.get(url)
-    assert response.status_code == 200
-    return list(statements), response.get_data(as_text=True)
 
 
 def role_reads(statements):
@@ -62,9 +55,9 @@ def role_reads(statements):
 def test_the_form_reads_the_roles_of_everyone_it_offers_at_once(login_as, db_session,
                                                                 new_people, statements):
     client = login_as("chuyenvien")
-    before, _html = counted(client, "/request/new", statements)
+    before, _html = page_statements(client, "/request/new", statements)
     people = new_people("TCBC", 4)
-    after, html = counted(client, "/request/new", statements)
+    after, html = page_statements(client, "/request/new", statements)
 
     assert len(after) == len(before), "\n".join(after)
     assert len(role_reads(after)) <= 2, role_reads(after)  # the reader's own, everyone's
@@ -89,9 +82,9 @@ def test_a_requests_page_reads_the_units_people_at_once(app, login_as, db_sessio
                 select(Department.id).where(Department.code == "TCBC"))}, [])
     client = login_as("tp.tcbc")
     url = f"/request/{item.id}"
-    before, _html = counted(client, url, statements)
+    before, _html = page_statements(client, url, statements)
     people = new_people("TCBC", 4)
-    after, html = counted(client, url, statements)
+    after, html = page_statements(client, url, statements)
 
     assert len(after) == len(before), "\n".join(after)
     assert len(role_reads(after)) <= 2, role_reads(after)
