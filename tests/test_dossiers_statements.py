@@ -108,3 +108,27 @@ def test_the_plans_grid_reads_the_lines_dossiers_at_once(app, login_as, db_sessi
     assert hidden.code in html and f'href="/dossiers/{hidden.id}"' not in html
     assert f"/dossiers/new?plan_item_id={empty_line.id}" in html
     assert f"/dossiers/new?plan_item_id={seen_line.id}" not in html
+
+
+# ---------------------------------------------------------------- the grid's boxes
+
+def test_the_grids_boxes_are_counted_in_one_statement_each_its_own_count(
+        app, login_as, db_session, statements):
+    """The badges of the dossiers' grid: one statement for all the boxes, and each badge the
+    number of dossiers its box lists."""
+    from app.dossiers import services
+    from app.dossiers.access import visible_dossier
+    from app.dossiers.models import Dossier
+    from sqlalchemy import func, select
+
+    new_dossier(app, db_session, "chuyenvien")
+    client = login_as("chuyenvien")
+    seen, _html = page_statements(client, "/dossiers/list/list/", statements)
+    assert len([s for s in seen if s.startswith("SELECT count(CASE WHEN")]) == 1, seen
+    officer = user(db_session, "chuyenvien")
+    counts = services.box_counts(db_session, officer)
+    assert [key for key, _label, _n in counts] == [key for key, _label in services.BOXES]
+    for key, _label, count in counts:
+        assert count == db_session.scalar(select(func.count(Dossier.id)).where(
+            visible_dossier(officer), services.box_condition(officer, key))), key
+    assert any(count for _key, _label, count in counts)

@@ -644,9 +644,11 @@ def item_counts(session, dossier_ids) -> dict[int, int]:
 
 
 def box_counts(session, user) -> list[tuple[str, object, int]]:
-    visible = access.visible_dossier(user)
-    return [(key, label, session.scalar(select(func.count(Dossier.id)).where(
-        visible, box_condition(user, key)))) for key, label in BOXES]
+    """[(box, label, dossiers)] of the boxes the user sees, counted in one statement."""
+    counts = session.execute(select(*[
+        func.count(case((box_condition(user, key), Dossier.id))) for key, _label in BOXES])
+        .where(access.visible_dossier(user))).one()
+    return [(key, label, count) for (key, label), count in zip(BOXES, counts, strict=True)]
 
 
 def search_condition(text: str):
