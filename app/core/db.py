@@ -143,6 +143,24 @@ def unique_conflicts(session, item) -> list[str]:
     return []
 
 
+def rows_by_id(session, model, ids) -> dict:
+    """{id: row} of `model` for these ids: the rows already in the session as they are, the
+    others read in one query (an id without a row is left out; None ignored)."""
+    from sqlalchemy.orm.util import identity_key
+
+    found, missing = {}, set()
+    for number in set(ids) - {None}:
+        known = session.identity_map.get(identity_key(model, number))
+        if known is not None and not inspect(known).expired_attributes:
+            found[number] = known
+        else:
+            missing.add(number)
+    if missing:
+        found.update((row.id, row) for row in session.scalars(
+            select(model).where(model.id.in_(sorted(missing)))))
+    return found
+
+
 def visible_row(session, model, visible, ident, options=()):
     """The row `ident` of `model` if it meets `visible` (the domain's visibility rule, a SQL
     condition), else None — also for an id that cannot be a row's (text, zero, beyond

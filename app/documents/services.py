@@ -12,6 +12,7 @@ from sqlalchemy.orm import aliased, object_session, selectinload
 from app.audit import version
 from app.catalogs.models import Agency, DocumentType, Register, SecrecyLevel, UrgencyLevel
 from app.core import search, storage
+from app.core.db import rows_by_id
 from app.core.dates import parse_date, parse_datetime, to_date
 from app.core.forms import BAD_DATE, BAD_DATETIME
 from app.core.numbers import int_or_none, row_id
@@ -1160,15 +1161,10 @@ def _overdue_rows(user, unit_id, today):
 
 def _overdue_items(session, rows, today) -> list[OverdueItem]:
     """OverdueItems of rows of _overdue_rows, their records loaded in one statement each."""
-    def loaded(model, ids):
-        ids = {i for i in ids if i is not None}
-        return {r.id: r for r in session.scalars(select(model).where(model.id.in_(ids)))} \
-            if ids else {}
-
-    documents = loaded(IncomingDocument, [row[1] for row in rows])
-    lines = loaded(IncomingAssignment, [row[2] for row in rows])
-    people = loaded(EofficeUser, [row[4] for row in rows])
-    units = loaded(Department, [row[3] for row in rows])
+    documents = rows_by_id(session, IncomingDocument, [row[1] for row in rows])
+    lines = rows_by_id(session, IncomingAssignment, [row[2] for row in rows])
+    people = rows_by_id(session, EofficeUser, [row[4] for row in rows])
+    units = rows_by_id(session, Department, [row[3] for row in rows])
     result = []
     for kind, document_id, line_id, unit_id, person_id, deadline in rows:
         document = documents[document_id]

@@ -8,13 +8,13 @@ from datetime import date, datetime, time, timedelta
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, inspect, or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.orm.util import identity_key
 
 from app.audit.services import ACTION_LABELS, record
 from app.catalogs.models import MeetingRoom
+from app.core.db import rows_by_id
 from app.core.errors import DomainError, FormErrors
 from app.core.text import nfc
 from app.core.timefmt import iso_week_days, today_local, utcnow
@@ -740,30 +740,14 @@ def _load_items(session, where, *flags) -> list[tuple]:
     items = [row[0] for row in read]
     weeks = {row[1].id: row[1] for row in read}
     _attach(items, "week_record", "week_id", weeks)
-    users = _by_id(session, EofficeUser,
+    users = rows_by_id(session, EofficeUser,
                    [item.chair_id for item in items] + [week.owner_id for week in weeks.values()])
     _attach(items, "chair", "chair_id", users)
     _attach(weeks.values(), "owner", "owner_id", users)
-    _attach(items, "room", "room_id", _by_id(session, MeetingRoom, [i.room_id for i in items]))
+    _attach(items, "room", "room_id", rows_by_id(session, MeetingRoom, [i.room_id for i in items]))
     _attach(items, "preparing_unit", "preparing_unit_id",
-            _by_id(session, Department, [i.preparing_unit_id for i in items]))
+            rows_by_id(session, Department, [i.preparing_unit_id for i in items]))
     return [(row[0], *(bool(flag) for flag in row[2:])) for row in read]
-
-
-def _by_id(session, model, ids) -> dict:
-    """{id: row} of `model` for these ids: the rows already in the session as they are, the
-    others read in one query (an id without a row is left out)."""
-    found, missing = {}, set()
-    for number in set(ids) - {None}:
-        known = session.identity_map.get(identity_key(model, number))
-        if known is not None and not inspect(known).expired_attributes:
-            found[number] = known
-        else:
-            missing.add(number)
-    if missing:
-        found.update((row.id, row) for row in session.scalars(
-            select(model).where(model.id.in_(sorted(missing)))))
-    return found
 
 
 def _attach(records, relation, key, rows):
@@ -778,7 +762,7 @@ def read_history(session, week) -> list[ScheduleEvent]:
     """The week's history and who did each step: two statements at most, however long."""
     events = week.events
     _attach(events, "actor", "actor_id",
-            _by_id(session, EofficeUser, [event.actor_id for event in events]))
+            rows_by_id(session, EofficeUser, [event.actor_id for event in events]))
     return events
 
 
@@ -863,7 +847,7 @@ def _conflicts(session, user, checked, others) -> dict:
                 clashes.append((item.id, when, what, other.room.name, None))
             for person_id in sorted(mine & _people(other)):
                 clashes.append((item.id, when, what, None, person_id))
-    names = _by_id(session, EofficeUser, [clash[4] for clash in clashes])
+    names = rows_by_id(session, EofficeUser, [clash[4] for clash in clashes])
     found = {}
     for item_id, when, what, room, person_id in clashes:
         if person_id is None:
