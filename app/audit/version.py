@@ -5,7 +5,13 @@ one hook on the session, no path forgets it), so the newest audit line is the ve
 data. A costly figure over a decade — the dashboard's charts, the overdue work of the agency —
 is computed once per version and reused from the cache (app.extensions.cache: per process, or
 Redis with several workers) until the data move; the caller puts in the key everything else
-the figure depends on (the reader, the day, the unit, the language…)."""
+the figure depends on (the reader, the day, the unit, the language…).
+
+Lines that record a reading or an entrance — a login, a logout, a download, a file read in the
+viewer — change no record a page shows, and a working morning writes hundreds of them: the
+data's version skips them, or every grid and badge would be computed again each time someone
+logs in or opens a file. The few figures that count them (the logins per day, the people not
+logging in) are kept per `trail_version`, every line of the trail."""
 from flask import has_request_context, request
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
@@ -13,23 +19,45 @@ from sqlalchemy.orm import Session
 from app.audit.models import AuditEvent
 from app.extensions import cache
 
-_READ = "eoffice.data-version"  # the request's version, once read (request.environ)
+_READ = "eoffice.data-version"  # the request's versions, once read (request.environ)
+# The trail's actions that change no record a page shows (app.audit.services.ACTION_LABELS).
+# A login writes the person's last login too; only the figures of logins read it.
+READING_ACTIONS = ("login", "login_failed", "login_locked", "logout", "session_ended",
+                   "download", "view_file")
 
 
 def data_version(session) -> int:
-    """The newest audit line's id. Read once per GET request: a GET writes nothing, and the
-    parts of one page (a grid's count, its ids, the inbox's badges) are of one version; read
-    again after a flush (a test's request context that writes) and on every other request."""
+    """The newest audit line's id that records a change of the data (not a reading: see
+    READING_ACTIONS). Read once per GET request: a GET writes nothing, and the parts of one
+    page (a grid's count, its ids, the inbox's badges) are of one version; read again after a
+    flush (a test's request context that writes) and on every other request."""
+    return _per_request("data", session, _newest_change)
+
+
+def trail_version(session) -> int:
+    """The newest audit line's id, readings and logins included: the version of figures that
+    count them (the logins per day, the people not logging in)."""
+    return _per_request("trail", session, _newest)
+
+
+def _per_request(which, session, read) -> int:
     if not has_request_context() or request.method not in ("GET", "HEAD"):
-        return _newest(session)
-    version = request.environ.get(_READ)
-    if version is None:
-        version = request.environ[_READ] = _newest(session)
-    return version
+        return read(session)
+    versions = request.environ.setdefault(_READ, {})
+    if which not in versions:
+        versions[which] = read(session)
+    return versions[which]
 
 
 def _newest(session) -> int:
     return session.scalar(select(func.max(AuditEvent.id))) or 0
+
+
+def _newest_change(session) -> int:
+    # newest first, by the primary key: the readings of the last minutes are stepped over (an
+    # aggregate with a condition would read the whole trail on SQLite)
+    return session.scalar(select(AuditEvent.id).where(
+        AuditEvent.action.not_in(READING_ACTIONS)).order_by(AuditEvent.id.desc()).limit(1)) or 0
 
 
 @event.listens_for(Session, "after_flush")
@@ -38,10 +66,12 @@ def _forget_read_version(_session, _flush_context):
         request.environ.pop(_READ, None)
 
 
-def remembered(session, name, parts, compute):
+def remembered(session, name, parts, compute, every_line=False):
     """compute() for `parts` at this version of the data, from the cache when it is there.
-    The value must be plain data (it is pickled): ids and numbers, not loaded records."""
-    key = ":".join(str(part) for part in (name, data_version(session), *parts))
+    The value must be plain data (it is pickled): ids and numbers, not loaded records.
+    `every_line`: the figure counts readings or logins (kept per trail_version)."""
+    current = trail_version(session) if every_line else data_version(session)
+    key = ":".join(str(part) for part in (name, current, *parts))
     value = cache.get(key)
     if value is None:
         value = compute()

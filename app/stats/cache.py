@@ -17,11 +17,16 @@ def _plain(figure):
     return replace(figure, title=str(figure.title), dimension=str(figure.dimension))
 
 
+# Figures that count logins: kept per line of the trail (app.audit.version.trail_version),
+# the others per change of the data.
+OF_LOGINS = ("logins_by_day", "idle")
+
+
 def remembered(session, scope, name, compute, *extra):
     """compute() for this scope and data version, from the cache when it is there."""
     return version.remembered(session, "stats:" + name, (
         scope.user.id, scope.unit_id, scope.period.start, scope.period.end, scope.today,
-        get_locale(), *extra), compute)
+        get_locale(), *extra), compute, every_line=name in OF_LOGINS)
 
 
 def dashboard(session, scope, idle_days) -> dict:

@@ -1,0 +1,64 @@
+"""The data's version (app.audit.version): what is remembered per version — a grid's count and
+ids, the inbox's badges, the dashboard's figures — stays remembered when someone logs in or
+reads a file, and is computed again when a record changes. The figures that count logins
+follow every line of the trail."""
+from sqlalchemy import select
+
+from app.audit.models import AuditEvent
+from app.catalogs.models import Agency
+from app.core.models import DocumentFile
+from tests.conftest import login
+
+GRID = "/incoming/list/list/?box=to_process"
+COUNTED = "SELECT count(*) AS count_1 FROM (SELECT incoming_document.id"
+
+
+def counted(statements) -> list[str]:
+    """The officer's grid counted its rows (its count was not remembered)."""
+    return [s for s in statements if s.startswith(COUNTED)]
+
+
+def newest_actions(db_session, after: int) -> list[str]:
+    return list(db_session.scalars(select(AuditEvent.action).where(AuditEvent.id > after)
+                                   .order_by(AuditEvent.id)))
+
+
+def test_logins_and_file_reads_keep_the_grid_remembered(app, login_as, statements,
+                                                       db_session):
+    officer = login_as("chuyenvien")
+    assert officer.get(GRID).status_code == 200
+    mark = db_session.scalar(select(AuditEvent.id).order_by(AuditEvent.id.desc()).limit(1))
+    clerk = app.test_client()
+    login(clerk, "vanthu")
+    stored = db_session.scalars(select(DocumentFile).where(
+        DocumentFile.incoming_id.is_not(None)).limit(1)).one()
+    read = clerk.get(f"/incoming/{stored.incoming_id}/files/{stored.id}")
+    assert read.status_code == 200
+    db_session.commit()  # see the lines written since
+    actions = newest_actions(db_session, mark)
+    assert "login" in actions and "download" in actions, actions
+
+    statements.clear()
+    assert officer.get(GRID).status_code == 200
+    assert counted(statements) == []
+
+    agency = db_session.scalars(select(Agency).order_by(Agency.id).limit(1)).one()
+    agency.phone = "0243" if agency.phone != "0243" else "0244"  # a change, audited
+    db_session.commit()
+    statements.clear()
+    assert officer.get(GRID).status_code == 200
+    assert len(counted(statements)) == 1
+
+
+def logins_shown(client, headers) -> int:
+    response = client.get("/api/v1/stats/logins_by_day", headers=headers)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return sum(sum(series["data"]) for series in response.get_json()["result"]["series"])
+
+
+def test_a_login_counts_at_once_in_the_logins_figure(app, client, api_as):
+    leader = api_as("lanhdao")
+    before = logins_shown(client, leader)
+    assert logins_shown(client, leader) == before  # remembered: nothing happened
+    login(app.test_client(), "vanthu")
+    assert logins_shown(client, leader) == before + 1
