@@ -1005,11 +1005,11 @@ def inbox_condition(user, box: str):
     of an officer's documents when the box came as a subquery that had it too)."""
     today = today_local()
     if box == "to_process":
-        work = select(IncomingAssignment.document_id).join(IncomingDocument).where(
-            *deadlines.held_open_lines(user))
         if workflow.directs(user, None):
+            work = select(IncomingAssignment.document_id).join(IncomingDocument).where(
+                *deadlines.held_open_lines(user))
             return deadlines.either_of(work, IncomingDocument.state == SUBMITTED)
-        return IncomingDocument.id.in_(work)
+        return deadlines.held_open_documents(user)
     if box == "due_soon":
         return deadlines.due_soon_document(today, deadlines.due_soon_until(today), user)
     if box == "overdue":
