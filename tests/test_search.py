@@ -262,3 +262,21 @@ def test_query_syntax_is_the_same_on_both_databases():
     whole = search.terms("123/QĐ-UBND")  # a finished symbol: no prefix expansion
     assert search.sqlite_query(whole) == '"123 qd ubnd"'
     assert search.postgres_query(whole) == "(123 <-> qd <-> ubnd)"
+
+
+def test_searches_one_after_another_each_find_their_own(app, login_as, db_session):
+    """A search statement is kept compiled and its page remembered per words: two searches
+    of one shape, one after the other and again, each count and list their own documents."""
+    first, second = marker(), marker()
+    made = {}
+    with app.test_request_context():
+        for tag, copies in ((first, 1), (second, 2)):
+            made[tag] = {register_as_clerk(
+                db_session, excerpt=f"V/v kế hoạch {tag}",
+                number_symbol=f"{uuid.uuid4().int % 10**9}/UBND-KH").id for _i in range(copies)}
+    clerk = login_as("vanthu")
+    for tag in (first, second, first, second):
+        html = clerk.get("/incoming/list/list/", query_string={"q": tag}).get_data(as_text=True)
+        assert record_count(html) == len(made[tag])
+        shown = {int(i) for i in re.findall(r'href="/incoming/(\d+)"', html)}
+        assert shown == made[tag]

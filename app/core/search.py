@@ -17,7 +17,7 @@ the words as typed (with their diacritics), then the caller's own order."""
 import re
 
 from flask import g, has_request_context
-from sqlalchemy import Boolean, bindparam, case, func, select
+from sqlalchemy import Boolean, String, bindparam, case, func, select
 from sqlalchemy import column as sql_column
 from sqlalchemy import table as sql_table
 from sqlalchemy import text as sql_text
@@ -25,6 +25,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import BooleanClauseList
 from sqlalchemy.sql.expression import ColumnElement
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from app.core.text import fold, nfc, number_symbol_key
 
@@ -71,12 +72,18 @@ def postgres_query(words) -> str:
 class _Match(ColumnElement):
     """`model` holds every typed word (compiled per database)."""
     type = Boolean()
-    inherit_cache = False  # the words are part of the SQL text
+    # The words are written into the SQL when it is compiled (_written): they are part of the
+    # statement's cache key (`_key`), with the table and the walk. Without a key, SQLAlchemy
+    # compiled each search statement anew at each run, and a grid's remembered count and page
+    # were keyed by the statement compiled with its values written in (db.statement_key).
+    inherit_cache = True
+    _traverse_internals = [("_key", InternalTraversal.dp_plain_obj)]
 
     def __init__(self, model, words, walk=False):
         self.model = model
         self.words = words
         self.walk = walk  # many matches: let the database walk the grid's sort index
+        self._key = (model.__tablename__, tuple(tuple(parts) for parts in words), walk)
 
     def self_group(self, against=None):
         # A condition as it is: SQLAlchemy would write "(…) = 1" for a boolean on SQLite,
@@ -88,10 +95,19 @@ class _Match(ColumnElement):
         return [self.model.__table__]
 
 
+def _written(compiler, query: str) -> str:
+    """The match's query written into the SQL as a quoted string: the statement's text then
+    differs by its words, as its cache key does (a compiled statement, and a grid's count or
+    page remembered by the statement's text and values, are never another search's). The
+    query is built of folded word characters and the engines' operators, and quoted by the
+    dialect's own string literal."""
+    return String().literal_processor(compiler.dialect)(query)
+
+
 @compiles(_Match, "sqlite")
 def _match_sqlite(element, compiler, **kw):
     fts = index_name(element.model.__tablename__)
-    words = compiler.process(bindparam(None, sqlite_query(element.words)), **kw)
+    words = _written(compiler, sqlite_query(element.words))
     key = compiler.process(element.model.__table__.c.id, **kw)
     # "+key": not through the key, so that SQLite walks the sort index and stops after a page
     walk = "+" if element.walk else ""
@@ -104,7 +120,7 @@ def _match_postgresql(element, compiler, **kw):
     vector = compiler.process(
         sql_table(element.model.__tablename__, sql_column(VECTOR_COLUMN)).c[VECTOR_COLUMN],
         **kw)
-    words = compiler.process(bindparam(None, postgres_query(element.words)), **kw)
+    words = _written(compiler, postgres_query(element.words))
     if element.walk:
         # The operator's own function: the same test, but not one the GIN index answers, so
         # that PostgreSQL walks the grid's sort index and stops after a page. With the
