@@ -1,6 +1,7 @@
 """Grids that do not degrade with the data: a capped count ("more than N") with next/previous
 and a last page read backwards, permissions read once per request, related rows loaded with
 the page, and sorting by the issuing agency in Vietnamese order."""
+import re
 import uuid
 
 
@@ -199,6 +200,19 @@ def test_a_documents_page_reads_its_catalog_entries_with_it(app, login_as, db_se
         f"SELECT {table}." for table in ("register", "agency", "document_type", "field",
                                          "urgency_level", "secrecy_level")))]
     assert by_id == [] and "V/v trang văn bản đọc một lần" in html
+
+
+def test_an_officers_document_page_asks_once_whom_they_stand_in_for(login_as, statements):
+    """Whom the reader acts for today, for the inbox and for signing (ủy quyền): one
+    statement for both scopes, not one each (an officer's document page asked twice)."""
+    client = login_as("chuyenvien")
+    grid = client.get("/incoming/list/list/").get_data(as_text=True)
+    document_id = re.findall(r'href="/incoming/(\d+)"', grid)[0]
+    client.get(f"/incoming/{document_id}")
+    statements.clear()
+    page = client.get(f"/incoming/{document_id}")
+    assert page.status_code == 200
+    assert sum("FROM delegation" in s for s in statements) == 1, statements
 
 
 def test_the_users_list_reads_the_roles_of_its_page_at_once(login_as, statements):

@@ -146,14 +146,19 @@ def acting_for(user, scope: str = INBOX, day: date | None = None) -> list[int]:
     nobody logged in. The domains add these people's lines to the user's own."""
     if user is None or getattr(user, "id", None) is None:
         return []
+    _scope_condition(scope)  # an unknown scope is an error
     key = (user.id, scope, day)
     cache = request.environ.setdefault("eoffice.acting_for", {}) \
         if has_request_context() else {}
     if key not in cache:
+        # both scopes in one statement: a document's page asks for the inbox's and the
+        # signature's
         session = _session_of(user)
-        cache[key] = list(session.scalars(select(Delegation.from_user_id).where(
-            Delegation.to_user_id == user.id, active_condition(day), _scope_condition(scope))
-            .order_by(Delegation.from_user_id).distinct()))
+        rows = session.execute(select(
+            Delegation.from_user_id, Delegation.inbox, Delegation.sign).where(
+            Delegation.to_user_id == user.id, active_condition(day))).all()
+        cache[(user.id, INBOX, day)] = sorted({row[0] for row in rows if row[1]})
+        cache[(user.id, SIGN, day)] = sorted({row[0] for row in rows if row[2]})
     return cache[key]
 
 
