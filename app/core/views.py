@@ -47,6 +47,70 @@ COUNT_CAP = 1_000
 CHOICES_PAGE = 20  # entries per page of a filter's dropdown
 
 
+class DrawnRows:
+    """A versioned grid's page of rows as drawn (the table's HTML, its count and its number of
+    rows), kept in the process for one reader, address, language, day and version of the data
+    (EofficeModelView.page_version): a reader who looks at their box again, nothing having
+    changed, is not sent the rows' loading, their deadline marks, their computed columns and
+    FAB's list template again (half of a grid page's time). What is drawn for one request only
+    stays out: the CSP nonce of the rows' scripts is put back at each look; the CSRF token is
+    in the list's form, outside the rows. The newest KEPT pages are kept (a page is 40–70 KB)."""
+    KEPT = 200
+    START, END = "<!--grid-rows-->", "<!--/grid-rows-->"
+    NONCE = "\x00nonce\x00"  # where the request's nonce goes
+
+    def __init__(self):
+        from collections import OrderedDict
+
+        self._pages = OrderedDict()
+
+    def get(self, key):
+        drawn = self._pages.get(key)
+        if drawn is not None:
+            self._pages.move_to_end(key)
+        return drawn
+
+    def keep(self, key, count, row_count, unranked, page_html):
+        """Keep the rows drawn in `page_html` (the list widget's HTML, between the markers)."""
+        from app.core.headers import csp_nonce
+
+        start, end = page_html.find(self.START), page_html.find(self.END)
+        if start < 0 or end < start:
+            return
+        rows = page_html[start + len(self.START):end].replace(csp_nonce(), self.NONCE)
+        self._pages[key] = (count, row_count, unranked, rows)
+        self._pages.move_to_end(key)
+        while len(self._pages) > self.KEPT:
+            self._pages.popitem(last=False)
+
+    def clear(self):
+        self._pages.clear()
+
+    @classmethod
+    def shown(cls, rows: str) -> Markup:
+        from app.core.headers import csp_nonce
+
+        return Markup(cls.START + rows.replace(cls.NONCE, csp_nonce()) + cls.END)
+
+
+drawn_rows = DrawnRows()
+
+
+class _KeepingWidget:
+    """The list widget of a page not yet kept: drawn as FAB draws it, then kept."""
+
+    def __init__(self, widget, keep):
+        self.widget, self.keep = widget, keep
+
+    def __call__(self, **kwargs):
+        html = self.widget(**kwargs)
+        self.keep(str(html))
+        return html
+
+    def __getattr__(self, name):
+        return getattr(self.widget, name)
+
+
 def link_to(endpoint: str, key: str, text: str):
     """A computed grid column: the row's `text` as a link to `endpoint` (the row's id passed
     as `key`)."""
@@ -307,12 +371,21 @@ class EofficeModelView(ModelView):
         if last:
             order_direction = "asc" if order_direction == "desc" else "desc"
             page = 0
-        count, rows = self.datamodel.query(filters.get_joined_filters(self._base_filters),
-                                           order_column, order_direction, page=page,
-                                           page_size=page_size)
-        if last:
-            rows.reverse()
-        self.prepare_rows(rows)
+        key = self._drawn_rows_key(page_size)
+        drawn = drawn_rows.get(key) if key else None
+        if drawn is not None:  # the same rows, drawn at this version for this reader
+            count, row_count, unranked, rows_html = drawn
+            if unranked is not None:
+                g.search_unranked = unranked
+            rows, rows_html = [], DrawnRows.shown(rows_html)
+        else:
+            count, rows = self.datamodel.query(filters.get_joined_filters(self._base_filters),
+                                               order_column, order_direction, page=page,
+                                               page_size=page_size)
+            if last:
+                rows.reverse()
+            self.prepare_rows(rows)
+            row_count, rows_html = len(rows), None
         widgets["list"] = self.list_widget(
             label_columns=self.label_columns, include_columns=self.list_columns,
             value_columns=self.datamodel.get_values(rows, self.list_columns),
@@ -321,8 +394,26 @@ class EofficeModelView(ModelView):
             pks=[self._serialize_pk_if_composite(pk) for pk in self.datamodel.get_keys(rows)],
             actions=actions or self.actions, filters=filters,
             modelview_name=self.__class__.__name__, count_cap=COUNT_CAP, last_page=last,
-            row_count=len(rows), **kwargs)
+            row_count=row_count, rows_html=rows_html, **kwargs)
+        if key and drawn is None:
+            unranked = g.get("search_unranked")
+            widgets["list"] = _KeepingWidget(widgets["list"], lambda html: drawn_rows.keep(
+                key, count, row_count, unranked, html))
         return widgets
+
+    def _drawn_rows_key(self, page_size):
+        """The key of this page's rows in `drawn_rows` (None: not kept): the grid, the reader,
+        their language, the address (box, search, filters, order, page), the page size, the
+        count's cap and the ranking's limit, the day and the version of the data. Only for grids whose rows read only what every change
+        versions (page_version), and on a GET."""
+        from flask_babel import get_locale
+
+        if self.page_version is None or request.method != "GET" or \
+                getattr(g, "user", None) is None or getattr(g.user, "id", None) is None:
+            return None
+        return (self.__class__.__name__, g.user.id, str(get_locale()), request.full_path,
+                page_size, COUNT_CAP, search.RANK_WITHIN, today_local(),
+                self.page_version(self.datamodel.session))
 
     def _related_search_columns(self):
         return [c for c in self.search_columns or ()
