@@ -30,7 +30,7 @@ def rows_of(html: str) -> str:
 def test_a_page_looked_at_again_is_the_same_page(app, login_as, statements):
     client = login_as("chuyenvien")
     with app.app_context():
-        views.drawn_rows.clear()
+        views.drawn_rows().clear()
     first = client.get(BOX)
     statements.clear()
     again = client.get(BOX)

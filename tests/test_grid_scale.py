@@ -25,7 +25,7 @@ def test_a_list_page_reads_permissions_once_and_rows_in_one_query(app, login_as,
     client.get("/incoming/list/list/")
     with app.app_context():
         cache.clear()  # the grid's count and page are read again, not remembered
-        views.drawn_rows.clear()
+        views.drawn_rows().clear()
     statements.clear()
     assert client.get("/incoming/list/list/").status_code == 200
     permission_reads = [s for s in statements if "ab_permission_view" in s]
@@ -42,7 +42,7 @@ def test_a_page_seen_again_is_neither_counted_nor_sorted_again(login_as, stateme
     a decade is not counted and sorted; its rows are not even read (kept drawn, DrawnRows)."""
     client = login_as("chuyenvien")
     with client.application.app_context():
-        views.drawn_rows.clear()
+        views.drawn_rows().clear()
     first = client.get("/incoming/list/list/?box=to_process").get_data(as_text=True)
     statements.clear()
     again = client.get("/incoming/list/list/?box=to_process").get_data(as_text=True)
@@ -100,7 +100,7 @@ def test_a_list_page_takes_eleven_statements_and_no_catalog(login_as, statements
     client = login_as("vanthu")
     client.get("/incoming/list/list/")
     with client.application.app_context():
-        views.drawn_rows.clear()  # the rows drawn again (their count and ids remembered)
+        views.drawn_rows().clear()  # the rows drawn again (their count and ids remembered)
     statements.clear()
     html = client.get("/incoming/list/list/").get_data(as_text=True)
     catalogs = [s for s in statements if s.lstrip().startswith(
@@ -240,7 +240,7 @@ def test_a_box_of_the_grid_tests_the_readers_visibility_once(login_as, statement
     client = login_as("chuyenvien")
     with client.application.app_context():
         cache.clear()  # counted and selected again, not remembered
-        views.drawn_rows.clear()
+        views.drawn_rows().clear()
     statements.clear()
     html = client.get("/incoming/list/list/?box=to_process").get_data(as_text=True)
     grid = [s for s in statements if s.startswith("SELECT count(*)") and

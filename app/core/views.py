@@ -93,7 +93,12 @@ class DrawnRows:
         return Markup(cls.START + rows.replace(cls.NONCE, csp_nonce()) + cls.END)
 
 
-drawn_rows = DrawnRows()
+def drawn_rows() -> DrawnRows:
+    """This application's kept rows (one per app: tests run several apps, each its database,
+    in one process)."""
+    from flask import current_app
+
+    return current_app.extensions.setdefault("eoffice.drawn_rows", DrawnRows())
 
 
 class _KeepingWidget:
@@ -372,7 +377,7 @@ class EofficeModelView(ModelView):
             order_direction = "asc" if order_direction == "desc" else "desc"
             page = 0
         key = self._drawn_rows_key(page_size)
-        drawn = drawn_rows.get(key) if key else None
+        drawn = drawn_rows().get(key) if key else None
         if drawn is not None:  # the same rows, drawn at this version for this reader
             count, row_count, unranked, rows_html = drawn
             if unranked is not None:
@@ -397,15 +402,16 @@ class EofficeModelView(ModelView):
             row_count=row_count, rows_html=rows_html, **kwargs)
         if key and drawn is None:
             unranked = g.get("search_unranked")
-            widgets["list"] = _KeepingWidget(widgets["list"], lambda html: drawn_rows.keep(
+            widgets["list"] = _KeepingWidget(widgets["list"], lambda html: drawn_rows().keep(
                 key, count, row_count, unranked, html))
         return widgets
 
     def _drawn_rows_key(self, page_size):
-        """The key of this page's rows in `drawn_rows` (None: not kept): the grid, the reader,
-        their language, the address (box, search, filters, order, page), the page size, the
-        count's cap and the ranking's limit, the day and the version of the data. Only for grids whose rows read only what every change
-        versions (page_version), and on a GET."""
+        """The key of this page's rows in `drawn_rows()` (None: not kept): the grid, the
+        reader, their language, the address (box, search, filters, order, page), the page
+        size, the count's cap and the ranking's limit, the day and the version of the data.
+        Only for grids whose rows read only what every change versions (page_version), and
+        on a GET."""
         from flask_babel import get_locale
 
         if self.page_version is None or request.method != "GET" or \
