@@ -60,15 +60,18 @@ class DrawnRows:
     NONCE = "\x00nonce\x00"  # where the request's nonce goes
 
     def __init__(self):
+        import threading
         from collections import OrderedDict
 
         self._pages = OrderedDict()
+        self._lock = threading.Lock()  # `make run`'s server answers in threads
 
     def get(self, key):
-        drawn = self._pages.get(key)
-        if drawn is not None:
-            self._pages.move_to_end(key)
-        return drawn
+        with self._lock:
+            drawn = self._pages.get(key)
+            if drawn is not None:
+                self._pages.move_to_end(key)
+            return drawn
 
     def keep(self, key, count, row_count, unranked, page_html):
         """Keep the rows drawn in `page_html` (the list widget's HTML, between the markers)."""
@@ -78,13 +81,15 @@ class DrawnRows:
         if start < 0 or end < start:
             return
         rows = page_html[start + len(self.START):end].replace(csp_nonce(), self.NONCE)
-        self._pages[key] = (count, row_count, unranked, rows)
-        self._pages.move_to_end(key)
-        while len(self._pages) > self.KEPT:
-            self._pages.popitem(last=False)
+        with self._lock:
+            self._pages[key] = (count, row_count, unranked, rows)
+            self._pages.move_to_end(key)
+            while len(self._pages) > self.KEPT:
+                self._pages.popitem(last=False)
 
     def clear(self):
-        self._pages.clear()
+        with self._lock:
+            self._pages.clear()
 
     @classmethod
     def shown(cls, rows: str) -> Markup:
