@@ -5,12 +5,15 @@ view and the API, Vietnamese sort order, dates dd/mm/yyyy, uniqueness and "still
 messages in Vietnamese, and no 500 on bad input. Also what the pages written by hand repeat:
 their permissions, a record or 404, a posted form's checks, a refused step flashed."""
 
+import threading
+from collections import OrderedDict
 from datetime import date, datetime
 
-from flask import abort, flash, g, jsonify, redirect, request, url_for
+from flask import abort, current_app, flash, g, jsonify, redirect, request, url_for
 from flask_appbuilder import ModelRestApi, ModelView, expose, has_access
 from flask_appbuilder.models.sqla.filters import BaseFilter
 from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
 from wtforms import BooleanField, StringField
@@ -21,6 +24,7 @@ from sqlalchemy.orm import joinedload
 from app.core.db import statement_key, unique_conflicts, usages_of, vi_order
 from app.core import search
 from app.core.errors import ERROR_MESSAGES, DomainError, FormErrors
+from app.core.headers import csp_nonce
 from app.core.text import fold, vietnamese_sort_key
 from app.core.timefmt import format_date, format_datetime, today_local
 from app.extensions import cache
@@ -60,9 +64,6 @@ class DrawnRows:
     NONCE = "\x00nonce\x00"  # where the request's nonce goes
 
     def __init__(self):
-        import threading
-        from collections import OrderedDict
-
         self._pages = OrderedDict()
         self._lock = threading.Lock()  # `make run`'s server answers in threads
 
@@ -75,8 +76,6 @@ class DrawnRows:
 
     def keep(self, key, count, row_count, unranked, page_html):
         """Keep the rows drawn in `page_html` (the list widget's HTML, between the markers)."""
-        from app.core.headers import csp_nonce
-
         start, end = page_html.find(self.START), page_html.find(self.END)
         if start < 0 or end < start:
             return
@@ -93,16 +92,12 @@ class DrawnRows:
 
     @classmethod
     def shown(cls, rows: str) -> Markup:
-        from app.core.headers import csp_nonce
-
         return Markup(cls.START + rows.replace(cls.NONCE, csp_nonce()) + cls.END)
 
 
 def drawn_rows() -> DrawnRows:
     """This application's kept rows (one per app: tests run several apps, each its database,
     in one process)."""
-    from flask import current_app
-
     return current_app.extensions.setdefault("eoffice.drawn_rows", DrawnRows())
 
 
@@ -417,8 +412,6 @@ class EofficeModelView(ModelView):
         size, the count's cap and the ranking's limit, the day and the version of the data.
         Only for grids whose rows read only what every change versions (page_version), and
         on a GET."""
-        from flask_babel import get_locale
-
         if self.page_version is None or request.method != "GET" or \
                 getattr(g, "user", None) is None or getattr(g.user, "id", None) is None:
             return None
