@@ -18,7 +18,7 @@ import psutil
 from sqlalchemy import select
 
 from bench import generate
-from bench.run import register_body
+from bench.run import machine, register_body, server_settings
 
 ROOT = Path(__file__).resolve().parent
 PORT = 8765
@@ -146,6 +146,7 @@ def main():
                               "p95_ms": float(r["95%"]), "p99_ms": float(r["99%"])}
                        for name, r in rows.items() if name != "Aggregated"},
         "by_role": json.loads(Path(f"{prefix}_by_role.json").read_text()),
+        "machine": machine(), "server": server_settings(url),
     }
     from sqlalchemy.engine import make_url
 

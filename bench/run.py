@@ -246,6 +246,27 @@ def machine():
             "python": platform.python_version(), "system": platform.platform()}
 
 
+# The PostgreSQL server's settings that decide whether the data is read from its own memory
+# (docs/deploy.md recommends them for a million documents); recorded beside the figures.
+SERVER_SETTINGS = ("shared_buffers", "effective_cache_size", "work_mem")
+
+
+def server_settings(url) -> dict:
+    """{setting: value} of the PostgreSQL server behind `url` (SERVER_SETTINGS); {} for
+    SQLite."""
+    from sqlalchemy import create_engine, text
+
+    if not str(url).startswith("postgresql"):
+        return {}
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return {name: connection.execute(text(f"SHOW {name}")).scalar()
+                    for name in SERVER_SETTINGS}
+    finally:
+        engine.dispose()
+
+
 def print_table(results, meta):
     print(f"\n{meta['incoming_documents']:,} văn bản đến — {meta['database']} — "
           f"{meta['measured']}")

@@ -32,7 +32,7 @@ from pathlib import Path
 from sqlalchemy import event, select
 
 from bench import generate
-from bench.run import login, machine
+from bench.run import login, machine, server_settings
 
 ROOT = Path(__file__).resolve().parent
 ACCOUNTS = {  # role → demo account (README), as the tests
@@ -243,8 +243,9 @@ def main():
     print("\n".join(lines))
     database = "postgresql" if url.startswith("postgresql") else "sqlite"
     (ROOT / f"walk-{database}.json").write_text(json.dumps(
-        {"results": results, "machine": machine(), "date": date.today().isoformat(),
-         "docs": args.docs, "repeat": args.repeat}, ensure_ascii=False, indent=1))
+        {"results": results, "machine": machine(), "server": server_settings(url),
+         "date": date.today().isoformat(), "docs": args.docs, "repeat": args.repeat},
+        ensure_ascii=False, indent=1))
     print("\nMục tiêu: đạt." if met else "\nMục tiêu: CHƯA ĐẠT (các trang đánh dấu *).")
     sys.exit(0 if met else 1)
 

@@ -220,6 +220,21 @@ def test_an_officers_document_page_asks_once_whom_they_stand_in_for(login_as, st
     assert sum("FROM delegation" in s for s in statements) == 1, statements
 
 
+def test_a_document_without_an_answer_is_looked_up_once_for_answers(app, login_as, db_session,
+                                                                    statements):
+    """The page of a document nobody answered yet: one look at the drafts' reply_to_id says
+    so; neither the drafts nor the outgoing documents are read with the clerk's visibility."""
+    document = register_incoming(app, db_session)
+    db_session.commit()
+    client = login_as("vanthu")
+    client.get(f"/incoming/{document.id}")
+    statements.clear()
+    page = client.get(f"/incoming/{document.id}")
+    assert page.status_code == 200
+    assert sum("FROM draft" in s for s in statements) == 1, statements
+    assert not [s for s in statements if "FROM outgoing_document" in s]
+
+
 def test_the_users_list_reads_the_roles_of_its_page_at_once(login_as, statements):
     """The security panel's list shows each person's roles: read for the page in one
     statement, not one per person."""
