@@ -73,6 +73,7 @@ class HomeView(IndexView):
 
         from app.audit.version import remembered
         from app.core.timefmt import today_local
+        from app.documents.services import REGISTERED_WITH_FILES
 
         session, user = db.session, g.user
         modules = [
@@ -83,12 +84,14 @@ class HomeView(IndexView):
         ]
         modules = [module for module in modules if self._can("can_read", module[0])]
         # Sixteen small counts: remembered per version of the data, as the inbox badges are
-        # (the person, the language of the labels, the day of "overdue" in the key).
+        # (the person, the language of the labels, the day of "overdue" in the key). None of
+        # them counts incoming documents: a registration (with its files) leaves them be.
         boxes = remembered(
             session, "home-work", (user.id, get_locale(), today_local(),
                                    ",".join(module[0] for module in modules)),
             lambda: [[(key, str(label), count) for key, label, count in counts(session, user)]
-                     for _resource, _title, counts, _endpoint in modules])
+                     for _resource, _title, counts, _endpoint in modules],
+            skipping=REGISTERED_WITH_FILES)
         return [(title, [(label, count, url_for(endpoint, box=key))
                          for key, label, count in rows])
                 for (_resource, title, _counts, endpoint), rows in zip(modules, boxes, strict=True)]

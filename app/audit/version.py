@@ -11,9 +11,13 @@ Lines that record a reading or an entrance — a login, a logout, a download, a 
 viewer — change no record a page shows, and a working morning writes hundreds of them: the
 data's version skips them, or every grid and badge would be computed again each time someone
 logs in or opens a file. The few figures that count them (the logins per day, the people not
-logging in) are kept per `trail_version`, every line of the trail."""
+logging in) are kept per `trail_version`, every line of the trail.
+
+A figure may also step over the changes it cannot depend on (`skipping`, pairs of action and
+record type), as a person's boxes made of their work lines alone step over the registrations:
+a document just registered has no line yet (app.documents.services.lines_only)."""
 from flask import has_request_context, request
-from sqlalchemy import event, func, select
+from sqlalchemy import and_, event, func, not_, or_, select
 from sqlalchemy.orm import Session
 
 from app.audit.models import AuditEvent
@@ -26,12 +30,13 @@ READING_ACTIONS = ("login", "login_failed", "login_locked", "logout", "session_e
                    "download", "view_file")
 
 
-def data_version(session) -> int:
+def data_version(session, skipping=()) -> int:
     """The newest audit line's id that records a change of the data (not a reading: see
-    READING_ACTIONS). Read once per GET request: a GET writes nothing, and the parts of one
-    page (a grid's count, its ids, the inbox's badges) are of one version; read again after a
-    flush (a test's request context that writes) and on every other request."""
-    return _per_request("data", session, _newest_change)
+    READING_ACTIONS), and not one of `skipping` ((action, object_type) pairs). Read once per
+    GET request: a GET writes nothing, and the parts of one page (a grid's count, its ids, the
+    inbox's badges) are of one version; read again after a flush (a test's request context
+    that writes) and on every other request."""
+    return _per_request(("data", *skipping), session, lambda s: _newest_change(s, skipping))
 
 
 def trail_version(session) -> int:
@@ -53,11 +58,14 @@ def _newest(session) -> int:
     return session.scalar(select(func.max(AuditEvent.id))) or 0
 
 
-def _newest_change(session) -> int:
+def _newest_change(session, skipping=()) -> int:
     # newest first, by the primary key: the readings of the last minutes are stepped over (an
     # aggregate with a condition would read the whole trail on SQLite)
+    skipped = [not_(or_(*[and_(AuditEvent.action == action, AuditEvent.object_type == kind)
+                          for action, kind in skipping]))] if skipping else []
     return session.scalar(select(AuditEvent.id).where(
-        AuditEvent.action.not_in(READING_ACTIONS)).order_by(AuditEvent.id.desc()).limit(1)) or 0
+        AuditEvent.action.not_in(READING_ACTIONS), *skipped)
+        .order_by(AuditEvent.id.desc()).limit(1)) or 0
 
 
 @event.listens_for(Session, "after_flush")
@@ -66,11 +74,12 @@ def _forget_read_version(_session, _flush_context):
         request.environ.pop(_READ, None)
 
 
-def remembered(session, name, parts, compute, every_line=False):
+def remembered(session, name, parts, compute, every_line=False, skipping=()):
     """compute() for `parts` at this version of the data, from the cache when it is there.
     The value must be plain data (it is pickled): ids and numbers, not loaded records.
-    `every_line`: the figure counts readings or logins (kept per trail_version)."""
-    current = trail_version(session) if every_line else data_version(session)
+    `every_line`: the figure counts readings or logins (kept per trail_version). `skipping`:
+    changes the figure cannot depend on (data_version)."""
+    current = trail_version(session) if every_line else data_version(session, skipping)
     key = ":".join(str(part) for part in (name, current, *parts))
     value = cache.get(key)
     if value is None:

@@ -1059,10 +1059,31 @@ def inbox_counts(session, user) -> list[tuple[str, object, int | None]]:
         boxes = CLERK_INBOXES + boxes
     counted = [key for key, _label in boxes if key not in UNCOUNTED_INBOXES]
     # Shown on every grid page and on the home page, so remembered for this version of the
-    # data (app.audit.version).
+    # data (app.audit.version) — stepping over the registrations when every box is made of
+    # the person's lines.
+    skipping = REGISTERED_WITH_FILES if all(lines_only(user, box) for box in counted) else ()
     counts = version.remembered(session, "incoming:inboxes", (user.id, today_local(), *counted),
-                                lambda: _box_counts(session, user, counted))
+                                lambda: _box_counts(session, user, counted), skipping=skipping)
     return [(key, label, counts.get(key)) for key, label in boxes]
+
+
+# The audit line of a registration (or of a document received from the exchange): the
+# document has no work line yet. Its files add a line each: no box's count depends on files,
+# but a grid's rows show whether a document has one.
+REGISTRATION = (("create", "incoming_document"),)
+REGISTERED_WITH_FILES = (*REGISTRATION, ("create", "document_file"))
+
+
+def lines_only(user, box: str) -> bool:
+    """The box holds only documents through the lines `user` holds (none waiting for their
+    direction or presentation, none waiting to be registered): a registration changes
+    neither its documents nor its count (kept per data_version skipping REGISTRATION, and
+    REGISTERED_WITH_FILES for the count)."""
+    if box in UNCOUNTED_INBOXES:  # processed, fyi, follow: lines alone
+        return True
+    if box in WORK_BOXES:  # see _waiting: the documents not through a line
+        return not workflow.directs(user, None) and not workflow.submits(user, None)
+    return False
 
 
 # The boxes of open work: counted through the lines the person holds in one pass
@@ -1110,7 +1131,8 @@ def inbox_count(session, user, box: str) -> int:
     return version.remembered(
         session, "incoming:inbox", (user.id, today_local(), box),
         lambda: session.scalar(select(func.count()).select_from(
-            inbox_query(user, box).subquery())))
+            inbox_query(user, box).subquery())),
+        skipping=REGISTERED_WITH_FILES if lines_only(user, box) else ())
 
 
 class OverdueItem(NamedTuple):

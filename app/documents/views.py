@@ -109,7 +109,6 @@ class IncomingView(RecordGrid):
         box=services.inbox_condition)  # the grid has the visibility already
     base_order = ("arrival_at", "desc")
     page_size = 25
-    page_version = staticmethod(data_version)  # its pages remembered per version
     list_columns = ["select", "arrival_number", "arrival_at", "link", "agency", "document_type",
                     "excerpt", "urgency", "deadline", "state_label"]
     order_columns = ["arrival_number", "arrival_at", "agency", "deadline", "document_date"]
@@ -126,6 +125,15 @@ class IncomingView(RecordGrid):
         "document_date": _l("Ngày văn bản"), "select": _l("Chọn"),
     }
     formatters_columns = {"urgency": urgency_badge, "arrival_at": format_datetime}
+
+    @staticmethod
+    def page_version(session):
+        """Its pages are remembered per version of the data; a box of the reader's own lines
+        (services.lines_only) steps over the registrations, which give no document a line."""
+        box = request.args.get("box")
+        if box and g.user is not None and services.lines_only(g.user, box):
+            return data_version(session, services.REGISTRATION)
+        return data_version(session)
 
     def prepare_rows(self, rows):
         # the files ("Chưa có tệp") and the deadline marks of the page's rows: one statement
