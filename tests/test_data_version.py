@@ -2,12 +2,14 @@
 ids, the inbox's badges, the dashboard's figures — stays remembered when someone logs in or
 reads a file, and is computed again when a record changes. The figures that count logins
 follow every line of the trail."""
-from sqlalchemy import select
+from sqlalchemy import and_, func, select
 
+from app.audit import version
 from app.audit.models import AuditEvent
 from app.catalogs.models import Agency
 from app.core.models import DocumentFile
 from app.documents.models import LEAD
+from app.documents.services import REGISTRATION
 from tests.conftest import login, user
 from tests.dossier_helpers import register_incoming
 from tests.test_deadlines_one_truth import grid_badge
@@ -135,3 +137,20 @@ def test_a_registration_keeps_an_officers_home_counters_remembered(app, login_as
     assert officer.get("/").status_code == 200
     assert badges_counted(statements) == []
     assert not [s for s in statements if "count(draft.id)" in s], statements
+
+
+def test_the_version_past_many_registrations_is_found_beyond_the_recent_changes(
+        app, db_session, monkeypatch):
+    """The versions of a page are read from the newest changes at once (RECENT_CHANGES); when
+    all of those are registrations, the version that steps over them is looked up further."""
+    monkeypatch.setattr(version, "RECENT_CHANGES", 2)
+    last_other = db_session.scalar(select(func.max(AuditEvent.id)).where(
+        AuditEvent.action.not_in(version.READING_ACTIONS),
+        ~and_(AuditEvent.action == "create", AuditEvent.object_type == "incoming_document")))
+    for _ in range(3):
+        register_incoming(app, db_session, files=[])
+    db_session.commit()
+    newest = db_session.scalar(select(func.max(AuditEvent.id)))
+    with app.test_request_context():
+        assert version.data_version(db_session) == newest
+        assert version.data_version(db_session, REGISTRATION) == last_other

@@ -36,7 +36,7 @@ def data_version(session, skipping=()) -> int:
     GET request: a GET writes nothing, and the parts of one page (a grid's count, its ids, the
     inbox's badges) are of one version; read again after a flush (a test's request context
     that writes) and on every other request."""
-    return _per_request(("data", *skipping), session, lambda s: _newest_change(s, skipping))
+    return _per_request(("data", *skipping), session, lambda s: _newest_of(s, skipping))
 
 
 def trail_version(session) -> int:
@@ -45,7 +45,7 @@ def trail_version(session) -> int:
     return _per_request("trail", session, _newest)
 
 
-def _per_request(which, session, read) -> int:
+def _per_request(which, session, read):
     if not has_request_context() or request.method not in ("GET", "HEAD"):
         return read(session)
     versions = request.environ.setdefault(_READ, {})
@@ -56,6 +56,28 @@ def _per_request(which, session, read) -> int:
 
 def _newest(session) -> int:
     return session.scalar(select(func.max(AuditEvent.id))) or 0
+
+
+# The newest changes read at once: every version a page asks for (with or without `skipping`)
+# is found among them in one statement, unless that many changes in a row were all skipped.
+RECENT_CHANGES = 50
+
+
+def _newest_of(session, skipping) -> int:
+    recent = _per_request("recent", session, _recent_changes)
+    found = next((ident for ident, action, kind in recent if (action, kind) not in skipping),
+                 None)
+    if found is not None:
+        return found
+    return _newest_change(session, skipping) if len(recent) == RECENT_CHANGES else 0
+
+
+def _recent_changes(session) -> list:
+    """[(id, action, object_type)] of the newest RECENT_CHANGES changes, newest first."""
+    return [tuple(row) for row in session.execute(
+        select(AuditEvent.id, AuditEvent.action, AuditEvent.object_type)
+        .where(AuditEvent.action.not_in(READING_ACTIONS))
+        .order_by(AuditEvent.id.desc()).limit(RECENT_CHANGES))]
 
 
 def _newest_change(session, skipping=()) -> int:
