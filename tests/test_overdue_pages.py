@@ -75,3 +75,47 @@ def test_the_remembered_overdue_figures_move_with_a_new_late_document(
     assert overdue_badge(clerk) == badge + 1
     assert "V/v quá hạn mới, xem lại bộ nhớ đệm" in clerk.get(
         "/incoming/overdue").get_data(as_text=True)
+
+
+
+def test_the_overdue_page_finds_the_late_work_once_for_its_groups_and_first_page(
+        app, login_as, statements):
+    """A unit leader opens the overdue page with nothing remembered: the late work they may
+    see is found by one statement, which gives both the counts per group and the first page
+    (finding it is most of the page's time at a decade of documents)."""
+    from app.extensions import cache
+
+    leader = login_as("truongphong")
+    with app.app_context():
+        cache.clear()
+    statements.clear()
+    html = leader.get("/incoming/overdue").get_data(as_text=True)
+    finding = [sql for sql in statements if "overdue_items" in sql]
+    assert len(finding) == 1, finding
+    assert "GROUP BY" in finding[0] and "row_number()" in finding[0].lower()
+    assert int(re.search(r'class="overdue-total">(\d+)<', html).group(1)) > 0
+
+
+def work_of(items):
+    return [(item.kind, item.document.id, item.line.id if item.line else None)
+            for item in items]
+
+
+def test_the_overdue_pages_one_after_another_are_the_whole_list_in_its_order(
+        app, db_session, monkeypatch):
+    """The first page (found with the groups) and the pages after it (each found alone) follow
+    one another as the spreadsheet lists the work: nothing twice, nothing left out, the same
+    order — for a unit leader and for the agency leader."""
+    from app.extensions import cache
+
+    monkeypatch.setattr(services, "OVERDUE_PAGE", 2)
+    for account in ("truongphong", "lanhdao"):
+        with app.test_request_context():
+            cache.clear()
+            person = user(db_session, account)
+            everything = work_of(services.all_overdue_lines(db_session, person))
+            assert len(everything) >= 5, account  # several pages of late work in the demo
+            pages = [work_of(services.overdue_lines(db_session, person, offset=offset))
+                     for offset in range(0, len(everything), 2)]
+        assert [len(page) for page in pages[:-1]] == [2] * (len(pages) - 1)
+        assert [work for page in pages for work in page] == everything, account

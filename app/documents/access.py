@@ -35,7 +35,7 @@ def visible_incoming(user):
     # The person's own, and while they stand in for someone (ủy quyền), that person's.
     people = principals(user)
     ids = [person.id for person in people]
-    assigned = [lines_exist(select(line.id).where(line.document_id == doc.id,
+    assigned = [lines_exist(select(line.document_id).where(line.document_id == doc.id,
                                                   line.user_id.in_(ids)),
                             IncomingAssignment.user_id, ids)]
     if people[1:]:
@@ -52,7 +52,7 @@ def visible_incoming(user):
 
 def _assigned_to_units(line, doc, units):
     return lines_exist(
-        select(line.id).where(line.document_id == doc.id, line.department_id.in_(units)),
+        select(line.document_id).where(line.document_id == doc.id, line.department_id.in_(units)),
         IncomingAssignment.department_id, units)
 
 

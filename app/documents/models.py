@@ -144,8 +144,12 @@ class IncomingAssignment(Model):
     # this one, not from a decade of the unit's lines (migration 0029). The agency's open lines
     # (the overdue page, its groups, the dashboard's overdue figure) and the open lines passed
     # on to a person: from small partial indexes, not from 1.6 million lines (migration 0032).
+    # Whether a scoped reader sees a document through its lines (theirs, their unit's): from
+    # the document's lines in the index alone, not from each line's row (migration 0033).
     __table_args__ = (Index("ix_incoming_assignment_inbox", "user_id", "role", "state",
                             "document_id"),
+                      Index("ix_incoming_assignment_document", "document_id", "department_id",
+                            "user_id"),
                       Index("ix_incoming_assignment_unit", "department_id", "state", "user_id"),
                       Index("ix_incoming_assignment_open", "document_id", "role", "deadline",
                             "user_id", "department_id", "id", sqlite_where=_OPEN,
@@ -154,7 +158,7 @@ class IncomingAssignment(Model):
                             sqlite_where=_OPEN_CHILD, postgresql_where=_OPEN_CHILD))
 
     id = Column(Integer, primary_key=True)
-    document_id, document = part_of(IncomingDocument, "assignments")
+    document_id, document = part_of(IncomingDocument, "assignments", index=False)
     parent_id = Column(Integer, ForeignKey("incoming_assignment.id", ondelete="CASCADE"),
                        index=True)
     role = Column(String(10), nullable=False)
