@@ -6,7 +6,8 @@ data, in-process as bench/walk.py:
 For the agency leader (the whole agency) and a unit leader (their unit): the dashboard with
 nothing counted (the cache emptied: a restart), once more (from the cache), and right after
 each kind of change — a registration (through the REST API, as the clerk), work completed on
-an older document, a person moved to another unit (and back). Each change is measured
+an older document, a person of the unit leader's unit moved to another unit (and back), a
+person moved between two other units (and back). Each change is measured
 `repeat` times after the dashboard was looked at; the median is printed and written to
 bench/first-look-<database>.json."""
 import argparse
@@ -66,21 +67,36 @@ def main():
             line.state, line.completed_at = DONE, utcnow()
             session.commit()
 
-    def person_moved():
+    def moved(username, away_from=()):
+        """`username` moved to another unit (none of `away_from`) and back."""
         with app.app_context():
             session = db.session
             person = session.scalar(select(EofficeUser).where(
-                EofficeUser.username == "chuyenvien"))
+                EofficeUser.username == username))
             home = person.department_id
             other = session.scalar(select(EofficeUser.department_id).where(
-                EofficeUser.department_id.is_not(None), EofficeUser.department_id != home))
+                EofficeUser.department_id.is_not(None),
+                EofficeUser.department_id.not_in([home, *away_from])))
             person.department_id = other
             session.commit()
             person.department_id = home
             session.commit()
 
+    def person_moved():  # an officer of the unit leader's unit
+        moved("chuyenvien")
+
+    def other_unit_moved():  # between two units other than the unit leader's
+        with app.app_context():
+            unit = db.session.scalar(select(EofficeUser.department_id).where(
+                EofficeUser.username == "truongphong"))
+            username = db.session.scalar(select(EofficeUser.username).where(
+                EofficeUser.department_id.is_not(None), EofficeUser.department_id != unit,
+                EofficeUser.active.is_(True)).order_by(EofficeUser.id))
+        moved(username, away_from=(unit,))
+
     changes = {"registration": registration, "completed work on an older document":
-               completed_work, "a person moved to another unit and back": person_moved}
+               completed_work, "a person moved to another unit and back": person_moved,
+               "a person moved between two other units and back": other_unit_moved}
     results = {"database": dialect, "day": today_local().isoformat(), "readers": {}}
     for username in READERS:
         client = app.test_client()
@@ -106,7 +122,7 @@ def main():
         results["readers"][username] = figures
         print(username)
         for name, value in figures.items():
-            print(f"  {name:45s} {value:8.1f} ms")
+            print(f"  {name:53s} {value:8.1f} ms")
     (ROOT / f"first-look-{dialect}.json").write_text(
         json.dumps(results, ensure_ascii=False, indent=2) + "\n")
 

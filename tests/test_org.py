@@ -55,3 +55,28 @@ def test_the_public_role_is_not_offered_to_people(login_as, db_session):
     roles_select = html[html.index('name="roles"'):]
     roles_select = roles_select[:roles_select.index("</select>")]
     assert "Văn thư" in roles_select and "Public" not in roles_select
+
+
+def test_admin_renames_a_unit_and_its_people_stay_in_it(login_as, db_session):
+    """Renaming a unit (its name and code, nothing about who is in it) is saved; it moves no
+    one, so the dashboards' counts of its people are not counted again."""
+    from app.stats import stamps
+
+    unit = db_session.query(Department).filter_by(code="TTr").one()
+    name, code = unit.name, unit.code
+    people = stamps.versions(db_session, (stamps.PEOPLE,), [])
+    client = login_as("quantri")
+    page = client.get(f"/departmentview/edit/{unit.id}").get_data(as_text=True)
+    try:
+        response = client.post(f"/departmentview/edit/{unit.id}", data=form_of(
+            page, name="Thanh tra Sở Nội vụ", code="TTRA", parent=str(unit.parent_id),
+            sort_order=str(unit.sort_order), active="y"), follow_redirects=True)
+        assert response.status_code == 200
+        assert "Đã cập nhật" in response.get_data(as_text=True)
+        db_session.expire_all()
+        assert db_session.get(Department, unit.id).name == "Thanh tra Sở Nội vụ"
+        assert stamps.versions(db_session, (stamps.PEOPLE,), []) == people
+    finally:
+        unit = db_session.get(Department, unit.id)
+        unit.name, unit.code = name, code
+        db_session.commit()

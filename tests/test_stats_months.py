@@ -117,19 +117,23 @@ def test_a_rolled_back_change_leaves_the_stamps_as_they_were(app, db_session):
 
 
 def test_moving_a_person_to_another_unit_stamps_the_people(app, db_session):
+    """The agency's people and the people of the two units move; a third unit's do not."""
     person = user(db_session, "chuyenvien")
     home = person.department_id
-    other = db_session.scalars(select(Department.id).where(Department.id != home,
-                                                           Department.parent_id.is_not(None))
-                               ).first()
-    before = version_of(db_session, stamps.PEOPLE, stamps.NO_MONTH)
+    other, third = db_session.scalars(select(Department.id).where(
+        Department.id != home, Department.parent_id.is_not(None)).order_by(Department.id)
+    ).all()[:2]
+    people = [(stamps.PEOPLE, stamps.NO_MONTH)] + [
+        (stamps.PEOPLE, stamps.unit_month(unit)) for unit in (home, other, third)]
+    before = versions_of(db_session, *people)
     person.department_id = other
     db_session.commit()
     try:
-        assert version_of(db_session, stamps.PEOPLE, stamps.NO_MONTH) == before + 1
+        moved = (before[0] + 1, before[1] + 1, before[2] + 1, before[3])
+        assert versions_of(db_session, *people) == moved
         person.last_login = utcnow()  # not who is where: no new version
         db_session.commit()
-        assert version_of(db_session, stamps.PEOPLE, stamps.NO_MONTH) == before + 1
+        assert versions_of(db_session, *people) == moved
     finally:
         person.department_id = home
         db_session.commit()
@@ -168,6 +172,39 @@ def test_after_each_change_the_dashboard_reads_what_a_fresh_count_gives(
             counted_afresh(app, db_session, username)
     finally:
         worker.department_id = home
+        db_session.commit()
+
+
+def test_a_move_between_two_other_units_leaves_a_unit_leaders_counts_kept(
+        app, db_session, statements):
+    """Someone moves between two units that are not the unit leader's: the leader's
+    dashboard is not counted again (the counts of one unit follow its own people), and it
+    still reads what a count from nothing gives."""
+    unit = user(db_session, "truongphong").department_id
+    mover = db_session.scalars(select(EofficeUser).where(
+        EofficeUser.department_id.is_not(None), EofficeUser.department_id != unit,
+        EofficeUser.active.is_(True)).order_by(EofficeUser.id)).first()
+    home = mover.department_id
+    other = db_session.scalars(select(Department.id).where(
+        Department.id.not_in([unit, home]), Department.parent_id.is_not(None))).first()
+    kept = dashboard(app, db_session, "truongphong")
+    mover.department_id = other
+    db_session.commit()
+    try:
+        statements.clear()
+        assert dashboard(app, db_session, "truongphong") == kept
+        assert not [sql for sql in statements if "period_documents" in sql
+                    or "period_lines" in sql]
+        assert kept == counted_afresh(app, db_session, "truongphong")
+        # the agency's counts by unit do change with it
+        dashboard(app, db_session, "lanhdao")
+        statements.clear()
+        mover.department_id = home
+        db_session.commit()
+        dashboard(app, db_session, "lanhdao")
+        assert [sql for sql in statements if "period_lines" in sql]
+    finally:
+        mover.department_id = home
         db_session.commit()
 
 

@@ -11,5 +11,6 @@ class StatsStamp(Model):
     __label__ = _l("phiên bản số liệu thống kê")
 
     kind = Column(String(16), primary_key=True)  # app.stats.stamps.KINDS
-    month = Column(String(7), primary_key=True)  # yyyy-mm (Vietnam time), "*" for no month
+    # yyyy-mm (Vietnam time); "*" for no month; "u<id>" for one unit's people (PEOPLE)
+    month = Column(String(7), primary_key=True)
     version = Column(Integer, nullable=False, default=0)

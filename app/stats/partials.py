@@ -5,7 +5,8 @@ the app cache under the month's versions: after a registration only the current 
 counted again, not the year — and not a decade for the overdue headline. What else a month's
 counts depend on is in the key too: the reader's visibility (the SQL of their rules, so that
 every reader who sees everything shares the same counts), the unit, the month's bounds when
-the period clips it, and the version of the people (who is in which unit).
+the period clips it, and the version of the people (who is in which unit: the unit's own
+people for the counts of one unit, everyone for the agency's counts by unit).
 
 Counts that depend on the day (a line still open is overdue from the day after its deadline)
 are kept with the last day they stay true: the earliest deadline not yet passed among the
@@ -43,9 +44,12 @@ def runs(months) -> list:
 
 
 def _prefix(scope, name, reader, kinds, versions, people):
+    # counts of one unit follow its own people's stamp; the agency's counts by unit, everyone's
+    whose = stamps.NO_MONTH if scope.unit_id is None else stamps.unit_month(scope.unit_id)
     return ":".join(str(part) for part in (
         "stats-part", name, reader, scope.unit_id,
-        versions.get((stamps.PEOPLE, stamps.NO_MONTH), 0) if people else "-", ",".join(kinds)))
+        f"{whose}={versions.get((stamps.PEOPLE, whose), 0)}" if people else "-",
+        ",".join(kinds)))
 
 
 def monthly(session, scope, name, *, reader, kinds, months, compute, empty,

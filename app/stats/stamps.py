@@ -10,8 +10,8 @@ counts in which kind:
 - OUTGOING: an outgoing document, by its month of issue;
 - ACTIVITY: what the people did (officers' activity): a line's month of completion, a
   draft's month of writing, a dossier's months of opening and closing;
-- PEOPLE (one version, month "*"): who is in which unit (a line given to a person counts for
-  their unit), who is active.
+- PEOPLE (month "*" for the agency, "u<id>" for one unit: unit_month): who is in which unit
+  (a line given to a person counts for their unit), who is active.
 
 Raising the versions costs one statement per transaction that touches any of these records,
 right before its commit. A transaction that rolls back raises nothing."""
@@ -33,6 +33,7 @@ from app.stats.models import StatsStamp
 INCOMING, OUTGOING, ACTIVITY, PEOPLE = "incoming", "outgoing", "activity", "people"
 KINDS = (INCOMING, OUTGOING, ACTIVITY, PEOPLE)
 NO_MONTH = "*"
+MONTH_LENGTH = 7  # StatsStamp.month
 
 
 def month_of(value) -> str | None:
@@ -66,12 +67,17 @@ def _document_of(session, line):
     return document
 
 
+# What of a person or a unit the counts depend on: who is in which unit, who is active (a
+# unit's name, code or place in the tree changes no count).
+PEOPLE_ATTRIBUTES = {EofficeUser: ("department_id", "active", "roles"), Department: ("active",)}
+
+
 def _people_changed(obj, is_new_or_deleted) -> bool:
     if is_new_or_deleted:
         return True
     state = inspect(obj)
-    return any(state.attrs[name].history.has_changes()
-               for name in ("department_id", "active", "roles"))
+    names = next(names for model, names in PEOPLE_ATTRIBUTES.items() if isinstance(obj, model))
+    return any(state.attrs[name].history.has_changes() for name in names)
 
 
 def touched(session) -> set:
@@ -95,8 +101,20 @@ def touched(session) -> set:
             stamps |= {(ACTIVITY, m) for m in _months(obj, "start_date", new_default=True)}
             stamps |= {(ACTIVITY, m) for m in _months(obj, "closed_at")}
         elif isinstance(obj, (EofficeUser, Department)) and _people_changed(obj, whole):
+            units = _values(obj, "department_id") if isinstance(obj, EofficeUser) else [obj.id]
             stamps.add((PEOPLE, NO_MONTH))
+            stamps |= {(PEOPLE, unit_month(unit)) for unit in units if unit is not None}
     return stamps
+
+
+def unit_month(unit_id) -> str:
+    """The PEOPLE stamp of one unit's people (its "month": "u12"), raised with the agency's
+    when someone joins or leaves the unit, or its people's roles or accounts change: the
+    counts of one unit depend on who is in it, not on who is in the other units (a move
+    from one unit to another recounts those two units' dashboards, not every unit's). A
+    unit whose key does not fit follows the agency's stamp."""
+    key = f"u{unit_id}"
+    return key if len(key) <= MONTH_LENGTH else NO_MONTH
 
 
 def raise_versions(session, stamps) -> None:
@@ -145,9 +163,10 @@ def _forget_changes(session, transaction):
 
 
 def versions(session, kinds, months) -> dict:
-    """{(kind, month): version} of these kinds over these months (and the PEOPLE version
-    under (PEOPLE, "*")); a month never changed is absent (version 0). The table (a few
-    hundred rows for a decade) is read once per request: a page reads, it does not write."""
+    """{(kind, month): version} of these kinds over these months (and the PEOPLE versions:
+    the agency's under (PEOPLE, "*"), each unit's under (PEOPLE, unit_month)); a month never
+    changed is absent (version 0). The table (a few hundred rows for a decade) is read once
+    per request: a page reads, it does not write."""
     memo = g.get("stats_versions") if has_request_context() else None
     if memo is None:
         table = StatsStamp.__table__
@@ -157,4 +176,4 @@ def versions(session, kinds, months) -> dict:
             g.stats_versions = memo
     wanted, kinds = set(months) | {NO_MONTH}, {*kinds, PEOPLE}
     return {(kind, month): version for (kind, month), version in memo.items()
-            if kind in kinds and month in wanted}
+            if kind in kinds and (month in wanted or kind == PEOPLE)}
