@@ -10,19 +10,26 @@ import pytest
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
+from dossier_helpers import make_draft
+from tests.conftest import pdf, user
+
 
 class EditForm(HTMLParser):
-    """The fields the page's edit form (FAB's `model_form`) submits, as a browser would."""
+    """The fields the page's form submits, as a browser would."""
 
     def __init__(self, html):
         super().__init__()
         self.fields, self.inside, self.select, self.textarea = [], False, None, None
+        self.done = False
         self.feed(html)
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
-        if tag == "form":
-            self.inside = attrs.get("id") == "model_form"
+        if tag == "form" and attrs.get("id") == "model_form":  # FAB's record form, always
+            self.fields, self.inside = [], True
+        elif tag == "form":  # else the page's first form, not the menu's «Đăng xuất»
+            self.inside = (attrs.get("method") or "").lower() == "post" and \
+                attrs.get("action") != "/logout/" and not self.done
         if not self.inside:
             return
         name = attrs.get("name")
@@ -54,8 +61,8 @@ class EditForm(HTMLParser):
             text = text[1:] if text.startswith("\n") else text
             self.fields.append((self.textarea[0], text.replace("\n", "\r\n")))
             self.textarea = None
-        elif tag == "form":
-            self.inside = False
+        elif tag == "form" and self.inside:
+            self.inside, self.done = False, True
 
     def values(self):
         """The fields without the CSRF token (new on each page)."""
@@ -117,3 +124,72 @@ def test_an_edit_form_saved_as_it_is_is_saved_and_changes_nothing(
     assert "Đã cập nhật" in html, re.findall(r'help-block[^>]*>([^<]+)<', html)
     after = EditForm(client.get(url).get_data(as_text=True))
     assert after.values() == before.values()
+
+
+def editable(client, session, model, pattern, newest=300):
+    """The edit page of the newest record of `model` that the person may edit (its page
+    opens), or None."""
+    ids = session.scalars(select(model.id).order_by(model.id.desc()).limit(newest)).all()
+    return next((pattern % pk for pk in ids if client.get(pattern % pk).status_code == 200),
+                None)
+
+
+def work_forms():
+    from app.documents.models import IncomingDocument
+    from app.dossiers.models import Dossier
+    from app.news.models import NewsItem
+    from app.outgoing.models import Draft
+    from app.schedules.models import ScheduleItem
+
+    return [("vanthu", IncomingDocument, "/incoming/%d/edit"),
+            ("chuyenvien", Draft, "/drafts/%d/edit"),
+            ("chuyenvien", Dossier, "/dossiers/%d/edit"),
+            ("vanthu", NewsItem, "/news/%d/edit"),
+            ("chuyenvien", NewsItem, "/news/%d/edit"),
+            ("lanhdaovp", ScheduleItem, "/schedule/item/%d/edit"),
+            ("chuyenvien", None, "/userinfoeditview/form")]
+
+
+@pytest.mark.parametrize("case", range(7))
+def test_a_work_form_saved_as_it_is_is_saved_and_changes_nothing(
+        app, login_as, db_session, case):
+    """The forms of the daily work — a registered document, a draft, a dossier, a news item,
+    a schedule entry, one's own profile — opened by the person who may change them and saved
+    as they are: saved (a success message, no error), and they read as they did (a news
+    item's version moves: it was saved)."""
+    username, model, pattern = work_forms()[case]
+    client = login_as(username)
+    if pattern.startswith("/drafts/"):  # the officer's own draft, being written
+        url = pattern % make_draft(app, db_session, username, [(pdf(), "du-thao.pdf")]).id
+    else:
+        url = pattern if model is None else editable(client, db_session, model, pattern)
+    assert url is not None, f"the demo has a record {username} may edit: {pattern}"
+    before = EditForm(client.get(url).get_data(as_text=True))
+    assert before.values(), url
+    saved = client.post(url, data=MultiDict(before.fields), follow_redirects=True)
+    html = saved.get_data(as_text=True)
+    assert saved.status_code == 200
+    assert re.search("alert-(success|info)", html) and "alert-danger" not in html, \
+        re.findall(r'alert-danger[^>]*>(.*?)</div>', html, re.S)
+    after = EditForm(client.get(url).get_data(as_text=True))
+    assert [field for field in after.values() if field[0] != "version"] == \
+        [field for field in before.values() if field[0] != "version"]
+
+
+def test_a_draft_the_officer_may_not_change_sends_them_to_it_not_to_a_form(
+        app, login_as, db_session):
+    """A draft past drafting (or someone else's): its edit page is not a form that would be
+    refused once filled in, but the draft, with why."""
+    from app.outgoing import workflow
+    from app.outgoing.models import Draft
+
+    officer = user(db_session, "chuyenvien")
+    visible = db_session.scalars(select(Draft).order_by(Draft.id.desc())).all()
+    draft = next(draft for draft in visible if not workflow.allowed(officer, draft, "edit")
+                 and login_as("chuyenvien").get(f"/drafts/{draft.id}").status_code == 200)
+    client = login_as("chuyenvien")
+    response = client.get(f"/drafts/{draft.id}/edit")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/drafts/{draft.id}")
+    shown = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Chỉ người soạn thảo sửa được dự thảo khi đang soạn thảo." in shown

@@ -155,9 +155,12 @@ def _add_versions(draft, store, user, checked, note=None):
         _event(draft, user, "upload", draft.state, _l("Phiên bản %(n)s", n=number))
 
 
+NOT_EDITABLE = _l("Chỉ người soạn thảo sửa được dự thảo khi đang soạn thảo.")
+
+
 def update_draft(session, user, draft, data: dict, uploads=(), note=None):
     if not workflow.allowed(user, draft, "edit"):
-        raise DomainError(_l("Chỉ người soạn thảo sửa được dự thảo khi đang soạn thảo."))
+        raise DomainError(NOT_EDITABLE)
     data = validate_draft(session, {**{k: getattr(draft, k) for k in DRAFT_FIELDS}, **data},
                           user, draft)
     checked = _check_draft_files(uploads)

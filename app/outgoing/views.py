@@ -176,6 +176,9 @@ class DraftWorkView(BaseView):
     @has_access
     def edit(self, draft_id):
         draft = self._draft_or_404(draft_id)
+        if not workflow.allowed(g.user, draft, "edit"):  # not a form that cannot be saved
+            flash(str(services.NOT_EDITABLE), "danger")
+            return redirect(url_for(".show", draft_id=draft.id))
         form = DraftForm().load_choices(db.session)
         if request.method == "GET":
             form.fill_from(draft)
