@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
-from dossier_helpers import make_draft
+from dossier_helpers import make_draft, register_incoming
 from tests.conftest import pdf, user
 
 
@@ -126,10 +126,10 @@ def test_an_edit_form_saved_as_it_is_is_saved_and_changes_nothing(
     assert after.values() == before.values()
 
 
-def editable(client, session, model, pattern, newest=300):
-    """The edit page of the newest record of `model` that the person may edit (its page
-    opens), or None."""
-    ids = session.scalars(select(model.id).order_by(model.id.desc()).limit(newest)).all()
+def editable(client, session, model, pattern, first=300):
+    """The edit page of the first record of `model` (the demo's, not another test's) that
+    the person may edit (its page opens), or None."""
+    ids = session.scalars(select(model.id).order_by(model.id).limit(first)).all()
     return next((pattern % pk for pk in ids if client.get(pattern % pk).status_code == 200),
                 None)
 
@@ -161,6 +161,9 @@ def test_a_work_form_saved_as_it_is_is_saved_and_changes_nothing(
     client = login_as(username)
     if pattern.startswith("/drafts/"):  # the officer's own draft, being written
         url = pattern % make_draft(app, db_session, username, [(pdf(), "du-thao.pdf")]).id
+    elif pattern.startswith("/incoming/"):  # a document the clerk has just registered
+        url = pattern % register_incoming(app, db_session).id
+        db_session.commit()
     else:
         url = pattern if model is None else editable(client, db_session, model, pattern)
     assert url is not None, f"the demo has a record {username} may edit: {pattern}"

@@ -11,7 +11,7 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from app.core.models import DocumentFile
-from app.core.timefmt import format_date, local_now
+from app.core.timefmt import format_date, local_now, to_local
 from app.documents import services
 from app.documents.models import (
     COMPLETED, IN_PROGRESS, SUBMITTED, IncomingDocument,
@@ -490,3 +490,40 @@ def test_an_electronic_arrival_waits_then_gets_its_number(app, client, db_sessio
     db_session.expire_all()
     document = db_session.get(IncomingDocument, document.id)
     assert document.state == REGISTERED and document.arrival_number == expected
+
+
+def test_a_duplicate_registered_on_purpose_is_corrected_without_asking_again(
+        app, login_as, db_session):
+    """The clerk registered a possible duplicate, checked and confirmed; correcting its
+    excerpt later saves at once. Changing its number to another entry's asks again."""
+    clerk = user(db_session, "vanthu")
+    with app.test_request_context():
+        first = services.register_incoming(
+            db_session, clerk, entry(db_session, number_symbol="778/QĐ-UBND"), [])
+        second = services.register_incoming(
+            db_session, clerk, entry(db_session, number_symbol="778/QĐ-UBND"), [],
+            confirm_duplicate=True)
+        other = services.register_incoming(
+            db_session, clerk, entry(db_session, number_symbol="779/QĐ-UBND"), [])
+    db_session.commit()
+    client = login_as("vanthu")
+    page = client.get(f"/incoming/{second.id}/edit").get_data(as_text=True)
+    form = {**web_form(db_session), "number_symbol": "778/QĐ-UBND",
+            "arrival_at": to_local(second.arrival_at).strftime("%d/%m/%Y %H:%M"),
+            "document_date": second.document_date.strftime("%d/%m/%Y"),
+            "register_id": str(second.register_id),
+            "excerpt": "V/v triển khai công tác cải cách hành chính năm 2026 (đính chính)"}
+    saved = client.post(f"/incoming/{second.id}/edit", data=form_of(page, **form),
+                        follow_redirects=True)
+    assert "Đã cập nhật văn bản đến." in saved.get_data(as_text=True)
+    db_session.expire_all()
+    assert db_session.get(IncomingDocument, second.id).excerpt.endswith("(đính chính)")
+    # the number of another entry: asked, nothing saved
+    page = client.get(f"/incoming/{other.id}/edit").get_data(as_text=True)
+    asked = client.post(f"/incoming/{other.id}/edit", data=form_of(page, **{
+        **form, "register_id": str(other.register_id),
+        "arrival_at": to_local(other.arrival_at).strftime("%d/%m/%Y %H:%M")}))
+    assert asked.status_code == 422 and "có thể đã vào sổ" in asked.get_data(as_text=True)
+    db_session.expire_all()
+    assert db_session.get(IncomingDocument, other.id).number_symbol == "779/QĐ-UBND"
+    assert first.id != second.id

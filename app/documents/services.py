@@ -118,6 +118,16 @@ def _clean(data: dict) -> dict:
     return {k: (None if v == "" else v) for k, v in clean.items()}
 
 
+def _entered_as_is(document, data) -> bool:
+    """A registered entry corrected with its issuing agency, number/symbol and date as they
+    were: whether it may be a duplicate was asked when it was registered (and confirmed, if it
+    was), not again at each correction."""
+    return document is not None and document.state != PENDING and (
+        document.agency_id, document.number_symbol_key, document.document_date) == (
+        int_or_none(data["agency_id"]), number_symbol_key(data["number_symbol"]),
+        data.get("document_date"))
+
+
 def validate(session, data: dict, *, document=None, confirm_duplicate=False,
              require_register=True) -> dict:
     """All the rules of a register entry; raises FormErrors listing every problem.
@@ -170,7 +180,8 @@ def validate(session, data: dict, *, document=None, confirm_duplicate=False,
     if page_count is not None and (not isinstance(page_count, int) or page_count < 1):
         errors.setdefault("page_count", []).append(_l("Số trang phải là số nguyên dương."))
     duplicates = []
-    if data.get("agency_id") and data.get("number_symbol") and document_date:
+    if data.get("agency_id") and data.get("number_symbol") and document_date and \
+            not _entered_as_is(document, data):
         duplicates = find_duplicates(session, data["agency_id"], data["number_symbol"],
                                      document_date, exclude_id=document.id if document else None)
         if duplicates and not confirm_duplicate:
@@ -1326,18 +1337,27 @@ def line_status(today):
         else_=IN_TIME)
 
 
-def line_of_unit(unit_id):
-    """The line is held by the unit: given to it, or to one of its people."""
+def unit_people(session, unit_id) -> list[int]:
+    """Everyone in the unit, active or not (the lines they hold count for it)."""
+    return list(session.scalars(select(EofficeUser.id).where(
+        EofficeUser.department_id == unit_id).order_by(EofficeUser.id)))
+
+
+def line_of_unit(unit_id, people):
+    """The line is held by the unit: given to it, or to one of its people (`people`:
+    unit_people). The people as a list of ids, not a subquery: PostgreSQL then reads the
+    unit's lines through the unit's and the people's indexes, and knows how many there are
+    (behind a subquery it read a decade's 1.6 million lines: 482 → 276 ms for a unit
+    leader's year of processing figures)."""
     return or_(IncomingAssignment.department_id == unit_id,
-               IncomingAssignment.user_id.in_(
-                   select(EofficeUser.id).where(EofficeUser.department_id == unit_id)))
+               *([IncomingAssignment.user_id.in_(people)] if people else []))
 
 
-def documents_of_unit(unit_id):
+def documents_of_unit(unit_id, people):
     """The document has a tracked line held by the unit (a unit leader's figures)."""
     return select(IncomingAssignment.id).where(
         IncomingAssignment.document_id == IncomingDocument.id, tracked_line(),
-        line_of_unit(unit_id)).exists()
+        line_of_unit(unit_id, people)).exists()
 
 
 def _row_id(value):
@@ -1345,7 +1365,7 @@ def _row_id(value):
     return int(value) if value.isdecimal() and int(value) < 2**31 else None
 
 
-def drill_down_conditions(args) -> list:
+def drill_down_conditions(session, args) -> list:
     """Conditions of the grid's optional query parameters, used by the dashboard's links:
     from/to (arrival date, dd/mm/yyyy), type, field ("none": no field), agency, and unit /
     person with status (a processing status of their lines). Unknown values are ignored."""
@@ -1370,11 +1390,12 @@ def drill_down_conditions(args) -> list:
         conditions.append(IncomingDocument.state != PENDING)  # the dashboard counts registered
     if unit is None and person is None and status not in PROCESSING_STATUSES:
         return conditions
+    people = unit_people(session, unit) if unit is not None else []
     if unit is not None and person is None and status not in PROCESSING_STATUSES:
-        return conditions + [documents_of_unit(unit)]
+        return conditions + [documents_of_unit(unit, people)]
     line = [IncomingAssignment.document_id == IncomingDocument.id, tracked_line()]
     if unit is not None:
-        line += [line_of_unit(unit)]
+        line += [line_of_unit(unit, people)]
         if person is None:  # the unit's own line, as the dashboard counts it
             line += [IncomingAssignment.parent_id.is_(None)]
     if person is not None:

@@ -40,7 +40,8 @@ def _more_conditions(args) -> list:
     """The dashboard's drill-down parameters and the "Chữ ký số" filter (`signature`)."""
     signed = signature_condition(args.get("signature"),
                                  DocumentFile.incoming_id == IncomingDocument.id)
-    return services.drill_down_conditions(args) + ([signed] if signed is not None else [])
+    return services.drill_down_conditions(db.session, args) + \
+        ([signed] if signed is not None else [])
 
 
 _show_link = link_to("IncomingWorkView.show", "document_id", "number_symbol")

@@ -225,16 +225,17 @@ def _reader(session, scope, kind):
     return partials.reader_key(session, (scope.user.id, kind), rules())
 
 
-def _incoming_where(scope, months):
+def _incoming_where(session, scope, months):
     """Registered incoming documents of the months that the reader may see (of the unit)."""
     conditions = [visible_incoming(scope.user), IncomingDocument.state != PENDING,
                   _in_months(IncomingDocument.arrival_at, months)]
     if scope.unit_id is not None:
-        conditions.append(incoming.documents_of_unit(scope.unit_id))
+        conditions.append(incoming.documents_of_unit(
+            scope.unit_id, incoming.unit_people(session, scope.unit_id)))
     return conditions
 
 
-def _outgoing_where(scope, months):
+def _outgoing_where(_session, scope, months):
     conditions = [visible_outgoing(scope.user),
                   _in_months(OutgoingDocument.issued_date, months, dated=True)]
     if scope.unit_id is not None:
@@ -294,7 +295,8 @@ def _document_rows(session, scope, direction, months):
     where = _incoming_where if incoming_side else _outgoing_where
     documents = select(month.label("month"), *[column.label(key) for key, column in
                                                columns.items() if column is not None]) \
-        .where(*where(scope, months)).cte("period_documents").prefix_with("MATERIALIZED")
+        .where(*where(session, scope, months)).cte("period_documents") \
+        .prefix_with("MATERIALIZED")
     parts = [select(literal(key, String).label("name"), documents.c.month,
                     (documents.c[key] if column is not None else null()).label("key"),
                     func.count().label("n"))
@@ -445,9 +447,9 @@ def _line_rows(session, scope, months):
     unit = func.coalesce(line.department_id, holder.department_id)
     where = [visible_incoming(scope.user), incoming.tracked_line(),
              _in_months(IncomingDocument.arrival_at, months)]
-    if scope.unit_id is not None:
-        where.append(or_(line.department_id == scope.unit_id,
-                         holder.department_id == scope.unit_id))
+    if scope.unit_id is not None:  # the unit's line, or its people's (holder's unit)
+        where.append(incoming.line_of_unit(
+            scope.unit_id, incoming.unit_people(session, scope.unit_id)))
     lines = (select(local_month(IncomingDocument.arrival_at).label("month"),
                     unit.label("unit"), line.user_id.label("person"),
                     holder.department_id.label("person_unit"), line.parent_id.label("parent"),
