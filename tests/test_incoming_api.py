@@ -1,5 +1,7 @@
 """REST API /api/v1/incoming/: same rules and visibility as the web."""
 import io
+
+import pytest
 from datetime import timedelta
 
 from app.core.pdf import make_demo_pdf
@@ -231,3 +233,42 @@ def test_the_late_entry_rule_applies_whether_or_not_the_key_is_sent(client, api_
         db_session, arrival_at=old, document_date=dated,
         backfill_reason="Mất điện ba ngày, nhập bù theo sổ giấy."))
     assert with_reason.status_code == 201, with_reason.get_json()
+
+
+@pytest.mark.parametrize("channel", ["token", "cookie"])
+def test_a_duplicate_registered_on_purpose_is_corrected_through_the_api(
+        app, client, api_as, login_as, db_session, channel):
+    """As on the web: a possible duplicate registered with confirmation is corrected later
+    without confirming again; another entry's number still needs the confirmation."""
+    from app.documents import services
+    from app.documents.models import IncomingDocument
+    from tests.conftest import csrf_token, user
+    from tests.incoming_helpers import entry
+
+    symbol = f"{780 + (channel == 'cookie')}/QĐ-UBND"
+    clerk = user(db_session, "vanthu")
+    with app.test_request_context():
+        services.register_incoming(db_session, clerk, entry(db_session, number_symbol=symbol),
+                                   [])
+        second = services.register_incoming(
+            db_session, clerk, entry(db_session, number_symbol=symbol), [],
+            confirm_duplicate=True)
+        other = services.register_incoming(
+            db_session, clerk, entry(db_session, number_symbol=f"9{symbol}"), [])
+    db_session.commit()
+    if channel == "token":
+        caller, headers = client, api_as("vanthu")
+    else:
+        caller = login_as("vanthu")
+        headers = {"X-CSRFToken": csrf_token(caller.get("/").get_data(as_text=True))}
+    excerpt = "V/v triển khai công tác cải cách hành chính năm 2026 (đính chính)"
+    corrected = caller.put(f"/api/v1/incoming/{second.id}", headers=headers,
+                           json={"excerpt": excerpt})
+    assert corrected.status_code == 200, corrected.get_json()
+    asked = caller.put(f"/api/v1/incoming/{other.id}", headers=headers,
+                       json={"number_symbol": symbol,
+                             "document_date": second.document_date.isoformat()})
+    assert asked.status_code == 422 and "number_symbol" in asked.get_json()["message"]
+    db_session.expire_all()
+    assert db_session.get(IncomingDocument, second.id).excerpt == excerpt
+    assert db_session.get(IncomingDocument, other.id).number_symbol == f"9{symbol}"
