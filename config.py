@@ -170,6 +170,10 @@ class Config:
     # MAIL_DIGEST_HOUR (Vietnam time). Links in mails start with PUBLIC_URL (https://vpdt.…).
     NOTICE_WORKER_ENABLED = os.environ.get("NOTICE_WORKER_ENABLED", "1") == "1"
     NOTICE_INTERVAL = int(os.environ.get("NOTICE_INTERVAL", "60"))
+    # The leaders' dashboards counted in the background after a restart, a new day or a
+    # person moved between units (app.stats.warmer), looked at every STATS_WARM_INTERVAL s.
+    STATS_WARM_ENABLED = os.environ.get("STATS_WARM_ENABLED", "1") == "1"
+    STATS_WARM_INTERVAL = int(os.environ.get("STATS_WARM_INTERVAL", "60"))
     PUBLIC_URL = os.environ.get("PUBLIC_URL", "")
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
     MAIL_PORT = int(os.environ.get("MAIL_PORT", "0"))

@@ -50,6 +50,7 @@ def bench_app(url: str, data: Path = DATA):
         # no background workers in the measured process
         "BACKUP_SCHEDULE_ENABLED": False, "EXCHANGE_WORKER_ENABLED": False,
         "NOTICE_WORKER_ENABLED": False, "OCR_ENABLED": False,
+        "STATS_WARM_ENABLED": False,
     })
 
 
