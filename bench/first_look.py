@@ -123,8 +123,58 @@ def main():
         print(username)
         for name, value in figures.items():
             print(f"  {name:53s} {value:8.1f} ms")
+    results["warmer"] = warmed(app, args.repeat, changes)
     (ROOT / f"first-look-{dialect}.json").write_text(
         json.dumps(results, ensure_ascii=False, indent=2) + "\n")
+
+
+def warmed(app, repeat, changes):
+    """With the dashboard warmer (app.stats.warmer): how long its round takes after a
+    restart and after each move, and each reader's look once the round is done."""
+    from app.extensions import cache
+    from app.stats import warmer
+
+    clients = {}
+    for username in READERS:
+        clients[username] = app.test_client()
+        login(clients[username], username)
+
+    def looks():
+        shown = {}
+        for username, client in clients.items():
+            began = time.perf_counter()
+            assert client.get("/stats/dashboard").status_code == 200
+            shown[username] = (time.perf_counter() - began) * 1000
+        return shown
+
+    def round_ms(force=False):
+        began = time.perf_counter()
+        counted = warmer.run_once(app, force=force)
+        assert counted, "the round counted nobody"
+        return (time.perf_counter() - began) * 1000, len(counted)
+
+    with app.app_context():
+        cache.clear()
+    spent, dashboards = round_ms(force=True)
+    result = {"after a restart": {"round_ms": round(spent, 1), "dashboards": dashboards,
+                                  "looks_ms": {u: round(t, 1) for u, t in looks().items()}}}
+    for name in ("a person moved to another unit and back",
+                 "a person moved between two other units and back"):
+        rounds, times = [], {username: [] for username in READERS}
+        for _i in range(repeat):
+            looks()
+            changes[name]()
+            rounds.append(round_ms()[0])
+            for username, spent in looks().items():
+                times[username].append(spent)
+        result[f"after {name}"] = {
+            "round_ms": round(statistics.median(rounds), 1), "dashboards": dashboards,
+            "looks_ms": {u: round(statistics.median(t), 1) for u, t in times.items()}}
+    print("with the warmer (its round, then each reader's look)")
+    for name, row in result.items():
+        print(f"  {name:53s} round {row['round_ms']:8.1f} ms ({row['dashboards']} dashboards); "
+              + ", ".join(f"{u} {t:.1f} ms" for u, t in row["looks_ms"].items()))
+    return result
 
 
 if __name__ == "__main__":
