@@ -2,6 +2,7 @@
 (app.core.views.DrawnRows): a page looked at again is the same page, with this request's
 nonce and CSRF token; a change or another reader draws the rows again."""
 import re
+from urllib.parse import urlencode
 
 from sqlalchemy import select
 
@@ -69,3 +70,26 @@ def test_each_reader_has_their_own_rows(app, login_as, db_session):
             select(IncomingDocument.id).where(visible_incoming(user(db_session, "chuyenvien"))))}
     assert officer_rows and officer_rows <= seen_by_officer
     assert clerk_rows - seen_by_officer  # the clerk's page is not the officer's
+
+
+def test_a_search_that_finds_nothing_is_kept_too(app, login_as, db_session, monkeypatch):
+    """An officer looks up the number of a document they may not see: the page says there is
+    nothing, and looked at again its rows are not looked for again (they were, at every look:
+    the search's statement built and its kept count found, 4 ms of a 13 ms page)."""
+    officer = user(db_session, "chuyenvien")
+    hidden = db_session.scalars(select(IncomingDocument.number_symbol).where(
+        ~visible_incoming(officer), IncomingDocument.number_symbol.is_not(None))
+        .order_by(IncomingDocument.id)).first()
+    client = login_as("chuyenvien")
+    url = "/incoming/list/list/?" + urlencode({"q": hidden})
+    first = client.get(url)
+    searched = []
+    real = views.VietnameseInterface.query
+    monkeypatch.setattr(views.VietnameseInterface, "query",
+                        lambda *args, **kwargs: searched.append(1) or real(*args, **kwargs))
+    again = client.get(url)
+    assert first.status_code == again.status_code == 200
+    assert "Không có dữ liệu" in again.get_data(as_text=True)
+    assert searched == [], "searched again"
+    assert without_request_tokens(again.get_data(as_text=True)) == \
+        without_request_tokens(first.get_data(as_text=True))
