@@ -132,3 +132,31 @@ def test_a_dashboard_that_fails_does_not_stop_the_others(app, monkeypatch):
 
 def test_not_started_in_tests(app):
     assert warmer.start(app) is None
+
+
+def test_a_committed_move_wakes_the_warmer_and_nothing_else_does(app, db_session):
+    """The warmer of the process that commits a move starts its round at once (it would
+    otherwise wait for its next look); a registration or a move rolled back does not wake it."""
+    from app.stats import stamps
+
+    stamps.people_moved.clear()
+    register_incoming(app, db_session)
+    assert not stamps.people_moved.is_set()
+    mover = someone_of(db_session, user(db_session, "truongphong").department_id,
+                       "truongphong")
+    home = mover.department_id
+    other = db_session.scalars(select(Department.id).where(
+        Department.id != home, Department.parent_id.is_not(None)).order_by(Department.id)).first()
+    mover.department_id = other
+    db_session.flush()
+    db_session.rollback()
+    assert not stamps.people_moved.is_set()
+    mover = db_session.merge(mover)
+    mover.department_id = other
+    db_session.commit()
+    try:
+        assert stamps.people_moved.is_set()
+    finally:
+        mover.department_id = home
+        db_session.commit()
+        stamps.people_moved.clear()

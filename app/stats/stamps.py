@@ -15,6 +15,7 @@ counts in which kind:
 
 Raising the versions costs one statement per transaction that touches any of these records,
 right before its commit. A transaction that rolls back raises nothing."""
+import threading
 from datetime import date, datetime
 
 from flask import g, has_request_context
@@ -132,6 +133,10 @@ def raise_versions(session, stamps) -> None:
 
 
 PENDING_KEY = "stats_stamps"
+PEOPLE_KEY = "stats_people_moved"
+# Set after a commit that changed who is in which unit: the dashboard warmer of this process
+# (app.stats.warmer) wakes at once instead of at its next look.
+people_moved = threading.Event()
 
 
 @event.listens_for(Session, "before_flush")
@@ -152,6 +157,14 @@ def _stamp_at_commit(session):
     stamps = session.info.pop(PENDING_KEY, None)
     if stamps:
         raise_versions(session, stamps)
+        if any(kind == PEOPLE for kind, _month in stamps):
+            session.info[PEOPLE_KEY] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _wake_the_warmer(session):
+    if session.info.pop(PEOPLE_KEY, False):
+        people_moved.set()
 
 
 @event.listens_for(Session, "after_transaction_end")
@@ -160,6 +173,7 @@ def _forget_changes(session, transaction):
     was noted: at worst a month is counted again)."""
     if transaction.parent is None:
         session.info.pop(PENDING_KEY, None)
+        session.info.pop(PEOPLE_KEY, None)
 
 
 def versions(session, kinds, months) -> dict:

@@ -7,9 +7,10 @@ year of every figure: 0.7–1.5 s), a person moved into or out of a unit (that u
 and the agency's counts by unit), and a new day (the months whose open work passed a
 deadline overnight). Whoever opened the dashboard first paid for them.
 
-The warmer pays instead. Every STATS_WARM_INTERVAL seconds a thread of the serving process
-reads the day and the people stamps (app.stats.stamps: one small statement); when they moved
-since its last round, it opens the dashboard of each active person who may read it, as that
+The warmer pays instead. Every STATS_WARM_INTERVAL seconds — and at once after this process
+commits a move (stamps.people_moved) — a thread of the serving process reads the day and the
+people stamps (app.stats.stamps: one small statement); when they moved since its last round,
+it opens the dashboard of each active person who may read it, as that
 person, with the page's default period and unit — the same function the page, the reports
 and the REST API call (app.stats.cache.dashboard) — so that the page then finds every figure
 counted. It only reads: the counts go to the app cache, nothing to the database.
@@ -110,4 +111,6 @@ def _loop(app, stop: threading.Event | None = None) -> None:
             run_once(app)
         except Exception:
             log.exception("Dashboard warmer")
-        stop.wait(interval)
+        # a move committed by this process wakes it at once; others' at the next look
+        stamps.people_moved.wait(interval)
+        stamps.people_moved.clear()
