@@ -37,7 +37,9 @@ def default_url(docs: int) -> str:
     return f"sqlite:///{DATA / f'eoffice-{docs}.db'}"
 
 
-def bench_app(url: str, data: Path = DATA):
+def bench_app(url: str, data: Path = DATA, warm: bool = False):
+    """The app on the bench data, without its background workers (`warm`: with the dashboard
+    warmer, as a deployed server runs it — the load test's gunicorn)."""
     from app import create_app
 
     instance = data / "instance"
@@ -50,7 +52,7 @@ def bench_app(url: str, data: Path = DATA):
         # no background workers in the measured process
         "BACKUP_SCHEDULE_ENABLED": False, "EXCHANGE_WORKER_ENABLED": False,
         "NOTICE_WORKER_ENABLED": False, "OCR_ENABLED": False,
-        "STATS_WARM_ENABLED": False,
+        "STATS_WARM_ENABLED": warm,
     })
 
 

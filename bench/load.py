@@ -97,6 +97,8 @@ def main():
     parser.add_argument("--cache", choices=("redis", "worker"), default="redis",
                         help="the app cache: one Redis for both workers, as docs/deploy.md "
                              "sets up several workers (emptied first), or one per worker")
+    parser.add_argument("--no-warm", dest="warm", action="store_false",
+                        help="without the dashboard warmer (on by default, as deployed)")
     args = parser.parse_args()
     url = args.database or generate.default_url(args.docs)
     generate.ensure(url, args.docs, args.docs * 3 // 10)
@@ -104,7 +106,7 @@ def main():
     prefix = Path("/tmp") / f"eoffice-load-{os.getpid()}"
     env = {**os.environ, "BENCH_DATABASE_URL": url, "PYTHONPATH": str(ROOT.parent),
            "BENCH_MIX": json.dumps(roles), "BENCH_BY_ROLE": f"{prefix}_by_role.json",
-           **scenario_env(url)}
+           "BENCH_WARM": "1" if args.warm else "0", **scenario_env(url)}
     if args.cache == "redis":
         import redis
 
@@ -135,7 +137,7 @@ def main():
     total = rows["Aggregated"]
     report = {
         "users": sum(roles.values()), "mix": roles, "seconds": args.seconds,
-        "workers": args.workers, "cache": args.cache,
+        "workers": args.workers, "cache": args.cache, "warmer": args.warm,
         "requests": int(total["Request Count"]), "errors": int(total["Failure Count"]),
         "throughput_rps": round(float(total["Requests/s"]), 1),
         "p50_ms": float(total["50%"]), "p95_ms": float(total["95%"]),
