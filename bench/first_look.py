@@ -7,14 +7,16 @@ For the agency leader (the whole agency) and a unit leader (their unit): the das
 nothing counted (the cache emptied: a restart), once more (from the cache), and right after
 each kind of change — a registration (through the REST API, as the clerk), work completed on
 an older document, a person of the unit leader's unit moved to another unit (and back), a
-person moved between two other units (and back). Each change is measured
-`repeat` times after the dashboard was looked at; the median is printed and written to
-bench/first-look-<database>.json."""
+person moved between two other units (and back) — and on the first look of a new day (the
+process's clock moved on a day: the months whose open work passed a deadline overnight).
+Each change is measured `repeat` times after the dashboard was looked at; the median is
+printed and written to bench/first-look-<database>.json. Then the same with the dashboard
+warmer (app.stats.warmer): its round, and the looks after it."""
 import argparse
 import json
 import statistics
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
@@ -123,9 +125,49 @@ def main():
         print(username)
         for name, value in figures.items():
             print(f"  {name:53s} {value:8.1f} ms")
+    results["first look of a new day"] = new_day(app, 1)
     results["warmer"] = warmed(app, args.repeat, changes)
     (ROOT / f"first-look-{dialect}.json").write_text(
         json.dumps(results, ensure_ascii=False, indent=2) + "\n")
+
+
+def shift_days(days):
+    """The process's clock (app.core.timefmt: today, now) `days` days ahead."""
+    from app.core import timefmt
+
+    class Shifted(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return datetime.now(tz) + timedelta(days=days)
+
+    timefmt.datetime = Shifted if days else datetime
+
+
+def new_day(app, days, warm=False):
+    """Each reader's first look on the day `days` days ahead (with `warm`: after the
+    warmer's round of that day, whose time is given too)."""
+    from app.stats import warmer
+
+    clients = {}
+    for username in READERS:
+        clients[username] = app.test_client()
+        login(clients[username], username)
+        assert clients[username].get("/stats/dashboard").status_code == 200  # today's kept
+    shift_days(days)
+    try:
+        result = {}
+        if warm:
+            began = time.perf_counter()
+            assert warmer.run_once(app), "no round on a new day"
+            result["round_ms"] = round((time.perf_counter() - began) * 1000, 1)
+        for username, client in clients.items():
+            began = time.perf_counter()
+            assert client.get("/stats/dashboard").status_code == 200
+            result[username] = round((time.perf_counter() - began) * 1000, 1)
+    finally:
+        shift_days(0)
+    print(("with the warmer, " if warm else "") + "the first look of a new day", result)
+    return result
 
 
 def warmed(app, repeat, changes):
@@ -170,10 +212,13 @@ def warmed(app, repeat, changes):
         result[f"after {name}"] = {
             "round_ms": round(statistics.median(rounds), 1), "dashboards": dashboards,
             "looks_ms": {u: round(statistics.median(t), 1) for u, t in times.items()}}
+    result["the first look of a new day"] = new_day(app, 2, warm=True)
     print("with the warmer (its round, then each reader's look)")
     for name, row in result.items():
-        print(f"  {name:53s} round {row['round_ms']:8.1f} ms ({row['dashboards']} dashboards); "
-              + ", ".join(f"{u} {t:.1f} ms" for u, t in row["looks_ms"].items()))
+        if "looks_ms" in row:
+            print(f"  {name:53s} round {row['round_ms']:8.1f} ms ({row['dashboards']} "
+                  "dashboards); " + ", ".join(f"{u} {t:.1f} ms"
+                                              for u, t in row["looks_ms"].items()))
     return result
 
 
