@@ -148,13 +148,16 @@ def new_day(app, days, warm=False):
     warmer's round of that day, whose time is given too)."""
     from app.stats import warmer
 
-    clients = {}
-    for username in READERS:
-        clients[username] = app.test_client()
-        login(clients[username], username)
-        assert clients[username].get("/stats/dashboard").status_code == 200  # today's kept
+    for username in READERS:  # today's dashboards kept
+        client = app.test_client()
+        login(client, username)
+        assert client.get("/stats/dashboard").status_code == 200
     shift_days(days)
     try:
+        clients = {}
+        for username in READERS:  # a session ends with its day: logged in again
+            clients[username] = app.test_client()
+            login(clients[username], username)
         result = {}
         if warm:
             began = time.perf_counter()
