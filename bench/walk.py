@@ -17,12 +17,13 @@ page's time, as a reader sees it looking again); server time in-process (the Fla
 client: routing, security, queries, template). Prints the slowest 20 pages per role (with
 the statements of their last look: a statement per row shows), the 5 that send the most
 statements, and the goals table (issue 15): every page ≤ 100 ms, the daily pages ≤ 30 ms,
-for every role, and how many daily pages are over 30 ms at the first look after a change;
-writes
+for every role, and how many daily pages are over 30 ms at the first look after a change,
+and the process's peak memory after the whole walk (≤ 300 MB, as a worker's); writes
 bench/walk-<database>.json; exits 1 when a goal is missed."""
 import argparse
 import json
 import re
+import resource
 import statistics
 import sys
 import time
@@ -41,6 +42,7 @@ ACCOUNTS = {  # role → demo account (README), as the tests
 }
 PAGE_BUDGET_MS = 100
 DAILY_BUDGET_MS = 30
+MEMORY_BUDGET_MB = 300  # a worker after the whole walk (issue 15)
 # The daily pages (issue 15): home, the grids and inboxes, search, a document, the dashboard.
 DAILY = re.compile(r"^/$|^/(incoming|outgoing|drafts|request|news|dossiers|copies)/list/list/$"
                    r"|^/incoming/(\d+|overdue)$|^/outgoing/\d+$|^/drafts/\d+$"
@@ -241,11 +243,16 @@ def main():
           " > 30 ms at the first look after a change | slowest daily first look ms |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     print("\n".join(lines))
+    peak_mb = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)  # Linux: KB
+    memory_met = peak_mb <= MEMORY_BUDGET_MB
+    met = met and memory_met
+    print(f"\nBộ nhớ lớn nhất của tiến trình sau cả lượt: {peak_mb} MB (mục tiêu ≤ "
+          f"{MEMORY_BUDGET_MB} MB: {'đạt' if memory_met else 'CHƯA ĐẠT'}).")
     database = "postgresql" if url.startswith("postgresql") else "sqlite"
     (ROOT / f"walk-{database}.json").write_text(json.dumps(
         {"results": results, "machine": machine(), "server": server_settings(url),
-         "date": date.today().isoformat(), "docs": args.docs, "repeat": args.repeat},
-        ensure_ascii=False, indent=1))
+         "date": date.today().isoformat(), "docs": args.docs, "repeat": args.repeat,
+         "peak_rss_mb": peak_mb}, ensure_ascii=False, indent=1))
     print("\nMục tiêu: đạt." if met else "\nMục tiêu: CHƯA ĐẠT (các trang đánh dấu *).")
     sys.exit(0 if met else 1)
 
