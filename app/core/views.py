@@ -123,7 +123,7 @@ class KeptSearchWidget(SearchWidget):
     input whatever the request, when the field's input depends on nothing but its name —
     text, numbers, yes/no, dates, and the related-record filters filled on demand
     (ChoicesOnDemand). A grid with a field whose choices come from the database (FAB's
-    QuerySelect fields: roles in the security panel) draws its box at every look, as FAB.
+    QuerySelect fields; none of our grids has one today) draws its box at every look, as FAB.
     The filters chosen (`active_filters`) and the request's nonce are drawn every time."""
     STATIC_FIELDS = (StringField, IntegerField, BooleanField, DateField, DateTimeField)
     _lock = threading.Lock()

@@ -10,10 +10,10 @@ deadline overnight). Whoever opened the dashboard first paid for them.
 The warmer pays instead. Every STATS_WARM_INTERVAL seconds — and at once after this process
 commits a move (stamps.people_moved) — a thread of the serving process reads the day and the
 people stamps (app.stats.stamps: one small statement); when they moved since its last round,
-it opens the dashboard of each active person who may read it, as that
-person, with the page's default period and unit — the same function the page, the reports
-and the REST API call (app.stats.cache.dashboard) — so that the page then finds every figure
-counted. It only reads: the counts go to the app cache, nothing to the database.
+it opens the dashboard of each active person who may read it, as that person, with the
+page's default period and unit — the same function the page, the reports and the REST API
+call (app.stats.cache.dashboard) — so that the page then finds every figure counted. It
+only reads: the counts go to the app cache, nothing to the database.
 
 Once per state: the state is marked in the app cache (`cache.add`), so with one Redis for
 several workers (docs/deploy.md) one of them counts and the others find the figures there;
@@ -43,7 +43,8 @@ _started = threading.Event()
 
 
 def readers(session) -> list:
-    """The active people who may open the dashboard (leaders, unit leaders, the clerk)."""
+    """The active people who may open the dashboard (the agency's and the office's leaders,
+    the unit leaders: the roles given `can_read` on Stats)."""
     return list(session.scalars(select(EofficeUser).where(
         EofficeUser.id.in_(holders_of("can_read", "Stats"))).order_by(EofficeUser.id)))
 
