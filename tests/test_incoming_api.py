@@ -272,3 +272,19 @@ def test_a_duplicate_registered_on_purpose_is_corrected_through_the_api(
     db_session.expire_all()
     assert db_session.get(IncomingDocument, second.id).excerpt == excerpt
     assert db_session.get(IncomingDocument, other.id).number_symbol == f"9{symbol}"
+
+
+def test_a_token_request_reads_the_person_and_the_public_role_once(client, api_as, statements):
+    """The token's person is checked (still active, same session version) and then loaded by
+    FAB: one read, not two; FAB's decorators ask for the public role's permissions twice:
+    one read."""
+    headers = api_as("vanthu")
+    assert client.get("/api/v1/incoming/", headers=headers).status_code == 200
+    statements.clear()
+    assert client.get("/api/v1/incoming/", headers=headers).status_code == 200
+    people = [s for s in statements if s.startswith("SELECT ab_user.id") and
+              "WHERE ab_user.id =" in s]
+    # the public role's permissions, as FAB's relationship loads them
+    public = [s for s in statements if "= ab_permission_view_role.role_id" in s]
+    assert len(people) == 1, people
+    assert len(public) == 1, "\n".join(public)

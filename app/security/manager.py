@@ -434,6 +434,9 @@ class EofficeSecurityManager(SecurityManager):
         def token_still_valid(_header, data):
             user = self.get_user_by_id(int(data["sub"])) if str(data.get("sub")).isdecimal() \
                 else None
+            # held for the request: the session's identity map holds records weakly, and FAB's
+            # load_user_jwt, right after this, would read the same person again
+            g.token_user = user
             return user is not None and user.is_active and \
                 data.get("sv") == user.session_version and \
                 not accounts.is_locked(user) and not user.must_change_password
@@ -451,6 +454,17 @@ class EofficeSecurityManager(SecurityManager):
 
     # -- permissions: FAB asks the database once per menu entry and button (17 queries a page);
     # read the user's (permission, view) pairs once per request instead.
+    def get_public_permissions(self):
+        """FAB asks for the public role's permissions at each protected call, twice per REST
+        request (`is_item_public` in its decorators), and the role read the first time is
+        gone by the second (the session holds records weakly): kept for the request."""
+        if not has_request_context():
+            return super().get_public_permissions()
+        known = request.environ
+        if "eoffice.public-permissions" not in known:
+            known["eoffice.public-permissions"] = list(super().get_public_permissions())
+        return known["eoffice.public-permissions"]
+
     def _permission_pairs(self, user):
         if not has_request_context():
             return None
