@@ -288,3 +288,21 @@ def test_a_token_request_reads_the_person_and_the_public_role_once(client, api_a
     public = [s for s in statements if "= ab_permission_view_role.role_id" in s]
     assert len(people) == 1, people
     assert len(public) == 1, "\n".join(public)
+
+
+def test_a_registration_reads_its_related_records_together(client, api_as, db_session,
+                                                           statements):
+    """A new entry's files, history and work are known to be none: not read back one by one
+    after its flush; its answer reads what it shows in four statements, not one per related
+    record. The answer is the document as GET gives it."""
+    headers = api_as("vanthu")
+    statements.clear()
+    created = client.post("/api/v1/incoming/", headers=headers, json=body(db_session))
+    assert created.status_code == 201, created.get_json()
+    reads = {table: [s for s in statements if s.startswith("SELECT") and
+                     f"FROM {table} " in s + " "]
+             for table in ("document_file", "incoming_event", "incoming_assignment")}
+    assert {table: len(found) for table, found in reads.items()} == {
+        "document_file": 1, "incoming_event": 1, "incoming_assignment": 1}, reads
+    shown = client.get(f"/api/v1/incoming/{created.get_json()['id']}", headers=headers)
+    assert shown.get_json()["result"] == {**created.get_json()["result"], "replies": []}

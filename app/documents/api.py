@@ -3,7 +3,7 @@
 from flask import request
 from flask_appbuilder.api import expose
 from flask_babel import gettext as _
-from sqlalchemy.orm import object_session
+from sqlalchemy.orm import joinedload, object_session, selectinload
 
 from app.core import storage
 from app.core.api import (
@@ -66,6 +66,15 @@ def _flag(value) -> bool:
     if isinstance(value, str):
         return value.strip().lower() in ("1", "true", "on", "yes")
     return bool(value)
+
+
+# What serialize(full=True) reads of a document, loaded with it: four statements, not one per
+# related record (a registration's answer read eight, after its commit).
+SERIALIZED = (joinedload(IncomingDocument.agency), joinedload(IncomingDocument.document_type),
+              joinedload(IncomingDocument.urgency), joinedload(IncomingDocument.secrecy),
+              joinedload(IncomingDocument.field), joinedload(IncomingDocument.submitted_to),
+              selectinload(IncomingDocument.files), selectinload(IncomingDocument.assignments),
+              selectinload(IncomingDocument.events))
 
 
 def serialize(document, full=False, caller=None) -> dict:
@@ -208,8 +217,9 @@ class IncomingApi(DomainApi):
     @expose("/<int:pk>", methods=["GET"])
     @guarded("get")
     def get(self, pk):
-        return self.response(200, result=serialize(self.visible(pk), full=True,
-                                                   caller=self.caller()))
+        user = self.caller()
+        return self.response(200, result=serialize(
+            self.found(get_visible(db.session, user, pk, SERIALIZED)), full=True, caller=user))
 
     @expose("/", methods=["POST"])
     @guarded("post")
@@ -282,6 +292,7 @@ class IncomingApi(DomainApi):
                 db.session, user, data, files,
                 confirm_duplicate=_flag(body.get("confirm_duplicate")),
                 submit=_flag(body.get("submit")))
+        document = get_visible(db.session, user, document.id, SERIALIZED) or document
         return self.response(201, id=document.id, result=serialize(document, full=True))
 
     @expose("/<int:pk>", methods=["PUT"])

@@ -313,7 +313,10 @@ def register_incoming(session, user, data: dict, uploads=(), *, confirm_duplicat
             if state == REGISTERED else None
         if not data.get("agency_id"):  # quick-added with the document, in its transaction
             data["agency_id"] = agency_quick_add(session, data["new_agency"]).id
-        document = IncomingDocument(**{k: data.get(k) for k in FIELDS})
+        # a new entry has no files, history or work yet: said at once, so that the flush does
+        # not leave them to be read back (a statement each) when they are first added to
+        document = IncomingDocument(**{k: data.get(k) for k in FIELDS}, files=[], events=[],
+                                    assignments=[])
         document.arrival_at = local_to_utc(data["arrival_at"])
         document.number_symbol_key = number_symbol_key(data["number_symbol"])
         document.state = state
