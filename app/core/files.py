@@ -6,6 +6,7 @@ import io
 import os
 import re
 import tempfile
+import threading
 import unicodedata
 import uuid
 import warnings
@@ -364,6 +365,16 @@ def may_start_worker(app, enabled_key: str, started) -> bool:
         return False
     started.set()
     return True
+
+
+def start_worker(app, enabled_key: str, started, loop, name: str):
+    """A background worker's daemon thread running `loop(app)`, started when may_start_worker
+    allows it (else None)."""
+    if not may_start_worker(app, enabled_key, started):
+        return None
+    thread = threading.Thread(target=loop, args=(app,), name=name, daemon=True)
+    thread.start()
+    return thread
 
 
 def write_private(path: str | Path, data: bytes, prefix: str) -> None:

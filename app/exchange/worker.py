@@ -20,7 +20,7 @@ from pathlib import Path
 
 from sqlalchemy import or_, select, update
 
-from app.core.files import may_start_worker, process_lock
+from app.core.files import process_lock, start_worker
 from app.core.timefmt import utcnow
 from app.exchange import platform, services
 from app.exchange.models import PENDING, PLATFORM, SENDING, ExchangeOutbox
@@ -141,11 +141,7 @@ def http_post(url: str, token: str, payload: str):
 def start(app) -> threading.Thread | None:
     """Start the worker thread of a serving process: not when disabled, not in tests, not in
     a CLI command (as app.ops.backup.start_scheduler)."""
-    if not may_start_worker(app, "EXCHANGE_WORKER_ENABLED", _started):
-        return None
-    thread = threading.Thread(target=_loop, args=(app,), name="eoffice-exchange", daemon=True)
-    thread.start()
-    return thread
+    return start_worker(app, "EXCHANGE_WORKER_ENABLED", _started, _loop, "eoffice-exchange")
 
 
 def _loop(app, stop: threading.Event | None = None) -> None:

@@ -28,7 +28,7 @@ import time
 from flask import g
 from sqlalchemy import select
 
-from app.core.files import may_start_worker
+from app.core.files import start_worker
 from app.core.timefmt import today_local
 from app.extensions import cache, db
 from app.org.models import EofficeUser
@@ -94,13 +94,8 @@ def dashboard(app, session, reader) -> None:
 
 def start(app) -> threading.Thread | None:
     """Start the warmer's thread of a serving process: not when disabled, not in tests, not
-    in a CLI command (app.core.files.may_start_worker)."""
-    if not may_start_worker(app, "STATS_WARM_ENABLED", _started):
-        return None
-    thread = threading.Thread(target=_loop, args=(app,), name="eoffice-stats-warm",
-                              daemon=True)
-    thread.start()
-    return thread
+    in a CLI command (app.core.files.start_worker)."""
+    return start_worker(app, "STATS_WARM_ENABLED", _started, _loop, "eoffice-stats-warm")
 
 
 def _loop(app, stop: threading.Event | None = None) -> None:
