@@ -4,6 +4,10 @@ import io
 import pytest
 from datetime import timedelta
 
+from sqlalchemy import func, select
+
+from app.documents.models import IncomingDocument
+
 from app.core.pdf import make_demo_pdf
 from app.core.timefmt import local_now
 from tests.incoming_helpers import ids
@@ -290,19 +294,46 @@ def test_a_token_request_reads_the_person_and_the_public_role_once(client, api_a
     assert len(public) == 1, "\n".join(public)
 
 
-def test_a_registration_reads_its_related_records_together(client, api_as, db_session,
-                                                           statements):
-    """A new entry's files, history and work are known to be none: not read back one by one
-    after its flush; its answer reads what it shows in four statements, not one per related
-    record. The answer is the document as GET gives it."""
+@pytest.mark.parametrize("submit", [False, True])
+def test_a_registration_is_answered_as_written(client, api_as, db_session, statements, submit):
+    """A new entry's files, history and work are known to be none, and the entry is answered
+    as it was written: nothing read back after its flush or its commit — a registration's
+    only read of the documents is the duplicate check. The answer is the document as GET
+    gives it, also when the entry is submitted to the leader in the same request."""
     headers = api_as("vanthu")
     statements.clear()
-    created = client.post("/api/v1/incoming/", headers=headers, json=body(db_session))
+    created = client.post("/api/v1/incoming/", headers=headers,
+                          json=body(db_session, submit=submit))
     assert created.status_code == 201, created.get_json()
     reads = {table: [s for s in statements if s.startswith("SELECT") and
                      f"FROM {table} " in s + " "]
-             for table in ("document_file", "incoming_event", "incoming_assignment")}
-    assert {table: len(found) for table, found in reads.items()} == {
-        "document_file": 1, "incoming_event": 1, "incoming_assignment": 1}, reads
+             for table in ("incoming_document", "document_file", "incoming_event",
+                           "incoming_assignment")}
+    assert not reads["document_file"] and not reads["incoming_event"] and \
+        not reads["incoming_assignment"], reads
+    documents = [s for s in reads["incoming_document"]
+                 if "secrecy_level.level >" not in s]  # a submission's audit: is it secret?
+    assert len(documents) == 1 and "number_symbol_key" in documents[0], documents
     shown = client.get(f"/api/v1/incoming/{created.get_json()['id']}", headers=headers)
     assert shown.get_json()["result"] == {**created.get_json()["result"], "replies": []}
+
+
+@pytest.mark.parametrize("field, message", [
+    ("register_id", "Không có sổ văn bản này."),
+    ("agency_id", "Cơ quan ban hành không có trong danh mục."),
+    ("document_type_id", "Loại văn bản không có trong danh mục."),
+    ("field_id", "Lĩnh vực không có trong danh mục."),
+    ("urgency_id", "Độ khẩn không có trong danh mục."),
+    ("secrecy_id", "Độ mật không có trong danh mục."),
+])
+def test_a_registration_naming_no_catalog_row_is_refused(client, api_as, db_session, field,
+                                                         message):
+    """An id its catalog does not have is refused with the field's message (it was an error
+    page: the database's foreign key refused it), and nothing is saved."""
+    headers = api_as("vanthu")
+    before = db_session.scalar(select(func.count(IncomingDocument.id)))
+    refused = client.post("/api/v1/incoming/", headers=headers,
+                          json=body(db_session, **{field: 2_000_000_000}))
+    assert refused.status_code == 422
+    assert refused.get_json()["message"][field] == [message]
+    assert db_session.scalar(select(func.count(IncomingDocument.id))) == before

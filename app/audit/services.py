@@ -227,8 +227,13 @@ def _audit_created(session, _flush_context):
     transaction (they are flushed with the next flush or the commit)."""
     created = [obj for obj in session.info.pop("audit_new", [])
                if inspect(obj).identity is not None]
-    secret = secrecy.secret_keys(session, [(inspect(obj).mapper.local_table.name,
-                                            _identity(obj)) for obj in created])
+    # a new document is secret by its own level (as it was written: no read back); its
+    # files, lines and steps by their document's, read from the database
+    secret = {(obj.__table__.name, _identity(obj)) for obj in created
+              if secrecy.is_secret_now(session, obj)}
+    secret |= secrecy.secret_keys(session, [
+        (inspect(obj).mapper.local_table.name, _identity(obj)) for obj in created
+        if inspect(obj).mapper.local_table.name not in secrecy.DOCUMENT_TYPES])
     for obj in created:
         state = inspect(obj)
         key = (state.mapper.local_table.name, _identity(obj))
@@ -269,23 +274,31 @@ def chain_hash(prev_hash, row) -> str:
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
-def _chain_tail(connection):
-    """Take the chain for this transaction and return (last id, last row_hash).
+def _chain_start(connection):
+    """Take the chain for this transaction: (last id, last row_hash, the new row's id).
 
     PostgreSQL: a transaction-level advisory lock, held until commit or rollback, so that two
     workers never chain to the same row (taken again by a later flush of the same transaction,
-    which is harmless). SQLite: the database's write lock — taken now with BEGIN IMMEDIATE if
-    the transaction has not written yet, so that the tail read below cannot go stale."""
+    which is harmless); then the tail and the new id in one statement — after the lock, so
+    that it reads the tail the last holder committed. SQLite: the database's write lock —
+    taken now with BEGIN IMMEDIATE if the transaction has not written yet, so that the tail
+    read below cannot go stale."""
     dialect = connection.dialect.name
     if dialect == "postgresql":
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK})
-    elif dialect == "sqlite":
+        return tuple(connection.execute(text(
+            "SELECT tail.id, tail.row_hash, setval(pg_get_serial_sequence('audit_event', 'id'),"
+            " greatest(nextval(pg_get_serial_sequence('audit_event', 'id')),"
+            " coalesce(tail.id, 0) + 1)) FROM (SELECT 1) AS one LEFT JOIN (SELECT id, row_hash"
+            " FROM audit_event ORDER BY id DESC LIMIT 1) AS tail ON true")).one())
+    if dialect == "sqlite":
         raw = connection.connection.dbapi_connection
         if not raw.in_transaction:
             raw.execute("BEGIN IMMEDIATE")
     row = connection.execute(select(AuditEvent.id, AuditEvent.row_hash)
                              .order_by(AuditEvent.id.desc()).limit(1)).first()
-    return (row[0], row[1]) if row else (0, None)
+    last_id, last_hash = (row[0], row[1]) if row else (None, None)
+    return last_id, last_hash, _next_id(connection, last_id or 0)
 
 
 def _next_id(connection, last_id):
@@ -316,12 +329,13 @@ def _chain_row(_mapper, connection, target):
     info = session.info if session is not None else {}
     tail = info.get("audit_chain_tail")
     if tail is None:
-        tail = _chain_tail(connection)
-    target.id = _next_id(connection, tail[0])
+        _last_id, prev_hash, target.id = _chain_start(connection)
+    else:
+        target.id, prev_hash = _next_id(connection, tail[0]), tail[1]
     if isinstance(target.at, datetime):
         target.at = target.at.replace(tzinfo=None)
-    target.prev_hash = tail[1]
-    target.row_hash = chain_hash(tail[1], target)
+    target.prev_hash = prev_hash
+    target.row_hash = chain_hash(prev_hash, target)
     target.search_text = search_text(target.summary, target.actor_name)
     info["audit_chain_tail"] = (target.id, target.row_hash)
 

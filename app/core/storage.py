@@ -6,6 +6,7 @@ import os
 from contextlib import contextmanager
 
 from flask import current_app, flash, has_request_context
+from sqlalchemy.orm import scoped_session
 
 from app.core.downloads import send_download, view_requested
 from app.core.errors import DomainError
@@ -62,7 +63,7 @@ def check_files(uploads, allowed=PDF_OR_IMAGE):
 
 
 @contextmanager
-def saving_files(session):
+def saving_files(session, *, expire=True):
     """One transaction with the files written for it, nothing half done: each file is
     written under a temporary name, the transaction is committed, and only then is each file
     renamed to its final name (the row's storage_name). If anything fails before or during the
@@ -70,7 +71,11 @@ def saving_files(session):
     fails after the commit is logged and left to `flask files check` (the row's file is then
     missing and the temporary file an orphan, both reported). Yields
     `store(user, data, info) -> DocumentFile`. Once committed, the notes of the stored files
-    (StoredFile.note: a PDF repaired while read) are flashed to the person who uploaded them."""
+    (StoredFile.note: a PDF repaired while read) are flashed to the person who uploaded them.
+
+    `expire=False`: what the unit of work wrote and read stays loaded after the commit, as
+    written — the caller answers with it without reading it back (the session's records are
+    otherwise read again at their next use)."""
     data_dir = current_app.config["DATA_DIR"]
     written = []  # (temporary path, final path, StoredFile)
 
@@ -88,7 +93,7 @@ def saving_files(session):
 
     try:
         yield store
-        session.commit()
+        _commit(session, expire)
     except BaseException:  # an error, or the worker stopped (SystemExit): nothing is kept
         try:
             session.rollback()
@@ -112,6 +117,18 @@ def saving_files(session):
         for _temp, _final, info in written:
             if info.note:
                 flash(info.note, "warning")
+
+
+def _commit(session, expire):
+    if expire:
+        session.commit()
+        return
+    real = session() if isinstance(session, scoped_session) else session
+    before, real.expire_on_commit = real.expire_on_commit, False
+    try:
+        session.commit()
+    finally:
+        real.expire_on_commit = before
 
 
 def stored_path(record: DocumentFile):

@@ -292,7 +292,8 @@ class IncomingApi(DomainApi):
                 db.session, user, data, files,
                 confirm_duplicate=_flag(body.get("confirm_duplicate")),
                 submit=_flag(body.get("submit")))
-        document = get_visible(db.session, user, document.id, SERIALIZED) or document
+        # the entry as it was written, still loaded (its registrar sees it: no visibility
+        # to test, nothing to read back)
         return self.response(201, id=document.id, result=serialize(document, full=True))
 
     @expose("/<int:pk>", methods=["PUT"])

@@ -10,7 +10,9 @@ from sqlalchemy import and_, case, false, func, inspect, literal, null, or_, sel
 from sqlalchemy.orm import aliased, object_session, selectinload
 
 from app.audit import version
-from app.catalogs.models import Agency, DocumentType, Register, SecrecyLevel, UrgencyLevel
+from app.catalogs.models import (
+    Agency, DocumentType, Field, Register, SecrecyLevel, UrgencyLevel,
+)
 from app.core import search, storage
 from app.core.db import rows_by_id
 from app.core.dates import parse_date, parse_datetime, to_date
@@ -54,6 +56,17 @@ REQUIRED = {
     "secrecy_id": _l("Chọn độ mật."),
 }
 
+# A field naming a catalog row: an id the catalog does not have is refused with its message
+# (before, the database's foreign key refused it: an error page).
+REFERENCES = {
+    "register_id": (Register, _l("Không có sổ văn bản này.")),
+    "agency_id": (Agency, _l("Cơ quan ban hành không có trong danh mục.")),
+    "document_type_id": (DocumentType, _l("Loại văn bản không có trong danh mục.")),
+    "field_id": (Field, _l("Lĩnh vực không có trong danh mục.")),
+    "urgency_id": (UrgencyLevel, _l("Độ khẩn không có trong danh mục.")),
+    "secrecy_id": (SecrecyLevel, _l("Độ mật không có trong danh mục.")),
+}
+
 
 # ---------------------------------------------------------------- reading
 
@@ -64,12 +77,10 @@ def visible_query(user):
 def default_deadline(session, arrival: date, document_type_id, urgency_id) -> date:
     """Arrival + the tighter of the type's and the urgency's days (working days), else the
     agency's default (DEFAULT_PROCESSING_DAYS)."""
-    days = [d for d in (
-        session.scalar(select(DocumentType.processing_days).where(
-            DocumentType.id == document_type_id)) if document_type_id else None,
-        session.scalar(select(UrgencyLevel.processing_days).where(
-            UrgencyLevel.id == urgency_id)) if urgency_id else None,
-    ) if d]
+    rows = [session.get(model, key) for model, key in (
+        (DocumentType, row_id(document_type_id)), (UrgencyLevel, row_id(urgency_id)))
+        if key is not None]  # a registration's are in the session already: no statement
+    days = [row.processing_days for row in rows if row is not None and row.processing_days]
     return add_working_days(arrival, min(days) if days else
                             current_app.config["DEFAULT_PROCESSING_DAYS"])
 
@@ -129,17 +140,27 @@ def _entered_as_is(document, data) -> bool:
 
 
 def validate(session, data: dict, *, document=None, confirm_duplicate=False,
-             require_register=True) -> dict:
+             require_register=True, rows=None) -> dict:
     """All the rules of a register entry; raises FormErrors listing every problem.
-    A document waiting for registration (Chờ vào sổ) has no register yet."""
+    A document waiting for registration (Chờ vào sổ) has no register yet. `rows`, a dict,
+    receives the catalog rows the fields name ({"register_id": Register, …}, read here to
+    check them): the caller holds them for its unit of work (the session keeps records only
+    while someone refers to them) and its entry refers to them without reading them again."""
     data = _clean(data)
+    rows = {} if rows is None else rows
     errors = {}
     for field, message in REQUIRED.items():
         if field == "register_id" and not require_register:
             continue
         if data.get(field) in (None, "") and not (field == "agency_id" and data.get("new_agency")):
             errors[field] = [message]
-    register = session.get(Register, data["register_id"]) if data.get("register_id") else None
+    for field, (model, message) in REFERENCES.items():
+        if data.get(field) is not None and field not in errors:
+            key = row_id(data[field])
+            rows[field] = session.get(model, key) if key is not None else None
+            if rows[field] is None:
+                errors[field] = [message]
+    register = rows.get("register_id")
     arrival = data.get("arrival_at")
     arrival_date = arrival.date() if isinstance(arrival, datetime) else None
     if register is not None:
@@ -150,12 +171,11 @@ def validate(session, data: dict, *, document=None, confirm_duplicate=False,
             errors.setdefault("register_id", []).append(_l(
                 "Sổ «%(name)s» dùng cho văn bản đến năm %(year)s; ngày đến thuộc năm khác.",
                 name=register.name, year=register.year))
-        if register.document_type_id and data.get("document_type_id") and \
-                int(data["document_type_id"]) != register.document_type_id:
+        if register.document_type_id and rows.get("document_type_id") is not None and \
+                rows["document_type_id"].id != register.document_type_id:
             errors.setdefault("document_type_id", []).append(
                 _l("Sổ này chỉ dùng cho loại văn bản «%(type)s».", type=register.document_type))
-        secrecy = session.get(SecrecyLevel, data["secrecy_id"]) if data.get("secrecy_id") \
-            else None
+        secrecy = rows.get("secrecy_id")
         if secrecy is not None and (secrecy.level > 0) != register.is_secret:
             errors.setdefault("register_id", []).append(
                 _l("Văn bản mật phải vào sổ văn bản mật; văn bản thường vào sổ thường.")
@@ -302,13 +322,13 @@ def register_incoming(session, user, data: dict, uploads=(), *, confirm_duplicat
     `state=PENDING` records an electronic arrival waiting for registration (no number)."""
     if state == REGISTERED and not workflow.registers(user, None):
         raise DomainError(_l("Chỉ văn thư được vào sổ văn bản đến."))
+    rows = {}  # the catalog rows validate() reads, held until the commit
     data = validate(session, data, confirm_duplicate=confirm_duplicate,
-                    require_register=state == REGISTERED)
+                    require_register=state == REGISTERED, rows=rows)
     checked = check_files(uploads)
-    begin_numbering(session)
-    with storage.saving_files(session) as store:
-        register = session.get(Register, data["register_id"]) if data.get("register_id") \
-            else None
+    begin_numbering(session, read_again=False)  # a new entry: what validate() read stays
+    with storage.saving_files(session, expire=False) as store:  # answered as written
+        register = rows.get("register_id")
         number = take_next_number(session, register.id, register.year) \
             if state == REGISTERED else None
         if not data.get("agency_id"):  # quick-added with the document, in its transaction
@@ -317,6 +337,8 @@ def register_incoming(session, user, data: dict, uploads=(), *, confirm_duplicat
         # not leave them to be read back (a statement each) when they are first added to
         document = IncomingDocument(**{k: data.get(k) for k in FIELDS}, files=[], events=[],
                                     assignments=[])
+        for field, row in rows.items():  # the catalog rows validate() read: not read again
+            setattr(document, field.removesuffix("_id"), row)
         document.arrival_at = local_to_utc(data["arrival_at"])
         document.number_symbol_key = number_symbol_key(data["number_symbol"])
         document.state = state
@@ -403,9 +425,15 @@ def _insert(session, document, arrival, store, user, checked, action):
     _store_files(document, store, user, checked)
     if not document.page_count:
         document.page_count = sum(f.page_count or 0 for f in document.files) or None
+    # all of it written by one INSERT: the agency (the one validate() read, quick-added or,
+    # for an electronic arrival, read here) set before the flush, and the history line added
+    # before it (no notice can be about an entry not yet written: there is none to settle)
+    with session.no_autoflush:
+        if document.agency is None and document.agency_id is not None:
+            document.agency = session.get(Agency, document.agency_id)
+        refresh_search_text(document)
+        _event(document, user, action, None)
     session.flush()
-    refresh_search_text(document)
-    _event(document, user, action, None)
 
 
 def register_pending(session, user, document, register_id, data=None, uploads=(), *,
