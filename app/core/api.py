@@ -10,7 +10,7 @@ from flask import current_app, request
 from flask_appbuilder.api import BaseApi, safe
 from flask_appbuilder.security.decorators import permission_name, protect
 from flask_jwt_extended import current_user as jwt_current_user
-from flask_jwt_extended import verify_jwt_in_request
+from flask_jwt_extended import get_jwt, verify_jwt_in_request
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -127,7 +127,10 @@ class DomainApi(BaseApi):
         """The bearer of the JWT when the request has one, else the session's user (FAB sets
         g.user only for the session)."""
         if request.headers.get("Authorization", "").startswith("Bearer "):
-            verify_jwt_in_request()
+            try:
+                get_jwt()  # verified by FAB's decorator already: not decoded again
+            except RuntimeError:
+                verify_jwt_in_request()
             return jwt_current_user
         return current_app.appbuilder.sm.current_user
 

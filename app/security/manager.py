@@ -6,10 +6,15 @@ from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.filters import FilterNotEqual
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.sqla.manager import SecurityManager
+from flask_appbuilder.security.sqla.models import (
+    PermissionView, Role, assoc_permissionview_role,
+)
 from flask_appbuilder.security.views import UserDBModelView
 from flask_appbuilder.widgets import ListWidget
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash
 from wtforms import StringField
 
@@ -462,8 +467,20 @@ class EofficeSecurityManager(SecurityManager):
             return super().get_public_permissions()
         known = request.environ
         if "eoffice.public-permissions" not in known:
-            known["eoffice.public-permissions"] = list(super().get_public_permissions())
+            known["eoffice.public-permissions"] = self._public_permissions()
         return known["eoffice.public-permissions"]
+
+    def _public_permissions(self):
+        """The public role's permissions with their names, in one statement (FAB reads the
+        role, then its permissions)."""
+        return list(self.session.scalars(
+            select(PermissionView)
+            .join(assoc_permissionview_role,
+                  assoc_permissionview_role.c.permission_view_id == PermissionView.id)
+            .join(Role, Role.id == assoc_permissionview_role.c.role_id)
+            .where(Role.name == self.auth_role_public)
+            .options(joinedload(PermissionView.permission),
+                     joinedload(PermissionView.view_menu))).unique())
 
     def _permission_pairs(self, user):
         if not has_request_context():
