@@ -9,7 +9,7 @@ WORKERS ?= 2
 CATALOGS := $(wildcard translations/*/LC_MESSAGES/messages.po)
 
 .PHONY: run test install install-test translations browser office lint clean bench bench-load \
-	ocr bench-ocr bench-walk bench-first-look
+	ocr bench-ocr bench-walk bench-first-look bench-register
 
 # The demo agency's electronic ID (liên thông demo and worker), unless one is given.
 run: export EXCHANGE_ORGAN_ID ?= 000.00.04.H30
@@ -116,6 +116,11 @@ bench-ocr: install poppler ocr
 bench-first-look: install
 	$(PY) -m pip install --quiet -r bench/requirements.txt
 	$(PY) -m bench.first_look --docs $(DOCS) $(BENCH_DB)
+
+# A registration through the REST API with a token, its median and statements (bench/register.py).
+bench-register: install
+	$(PY) -m pip install --quiet -r bench/requirements.txt
+	$(PY) -m bench.register --docs $(DOCS) $(BENCH_DB)
 
 lint: install-test
 	$(VENV)/bin/ruff check .
