@@ -345,3 +345,19 @@ def test_a_registration_naming_no_catalog_row_is_refused(client, api_as, db_sess
     assert refused.status_code == 422
     assert refused.get_json()["message"][field] == [message]
     assert db_session.scalar(select(func.count(IncomingDocument.id))) == before
+
+
+def test_a_correction_naming_no_catalog_row_is_refused(client, api_as, db_session):
+    """The same check on a correction (PUT): an issuing agency not in the catalog is refused
+    with its message (it was an error page) and the entry keeps its agency."""
+    headers = api_as("vanthu")
+    created = client.post("/api/v1/incoming/", headers=headers, json=body(db_session))
+    assert created.status_code == 201, created.get_json()
+    pk, agency_id = created.get_json()["id"], created.get_json()["result"]["agency"]["id"]
+    refused = client.put(f"/api/v1/incoming/{pk}", headers=headers,
+                         json={"agency_id": 2_000_000_000})
+    assert refused.status_code == 422
+    assert refused.get_json()["message"]["agency_id"] == [
+        "Cơ quan ban hành không có trong danh mục."]
+    db_session.expire_all()
+    assert db_session.get(IncomingDocument, pk).agency_id == agency_id
