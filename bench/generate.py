@@ -288,16 +288,33 @@ OUTGOING_COLUMNS = [
     "id", "state", "register_id", "year", "number", "symbol", "number_symbol",
     "number_symbol_key", "issued_date", "place", "document_type_id", "excerpt", "field_id",
     "urgency_id", "secrecy_id", "signer_name", "signer_position", "signer_authority",
-    "drafting_department_id", "page_count", "issued_by_id", "issued_at", "search_text"]
+    "drafting_department_id", "page_count", "issued_by_id", "issued_at", "search_text",
+    "draft_id"]
+DRAFT_COLUMNS = [
+    "id", "state", "document_type_id", "excerpt", "field_id", "urgency_id", "secrecy_id",
+    "drafting_department_id", "drafter_id", "created_at", "updated_at"]
+# Drafts still on their way (being written, at the unit leader, at the signer, waiting for
+# the clerk), per thousand documents issued: the open work of the last weeks.
+OPEN_DRAFTS_PER_THOUSAND = 5
+OPEN_STATES = ("drafting", "unit_review", "signer_review", "approved")
+
+
+def _drafter(world, department, rng):
+    """An officer of the drafting unit (a unit without one: any officer)."""
+    staff = world.staff.get(department) or [i for people in world.staff.values() for i in people]
+    return rng.choice(staff)
 
 
 def outgoing(session, writer, world, total, now, rng, bar):
     from app.core.text import fold, number_symbol_key
     from app.outgoing.models import OutgoingDocument
 
+    from app.outgoing.models import Draft
+
     years = list(range(now.year - YEARS + 1, now.year + 1))
     books = registers(session, "out", years)
     doc_id = next_id(session, OutgoingDocument)
+    draft_id = next_id(session, Draft)  # each issued document comes from its draft
     clerk = world.user["vanthu"]
     given, counters = given_numbers(session), {}
     for year, count in spread(total, years, rng).items():
@@ -308,7 +325,7 @@ def outgoing(session, writer, world, total, now, rng, bar):
                               for _i in range(count))
         register = books[(year, False)]
         for offset in range(0, count, CHUNK):
-            docs, recipients = [], []
+            docs, recipients, drafts = [], [], []
             for issued in issued_times[offset:offset + CHUNK]:
                 counters[register] = number = counters.get(register, given.get(register, 0)) + 1
                 type_id, _name, abbreviation = rng.choice(world.types)
@@ -324,15 +341,33 @@ def outgoing(session, writer, world, total, now, rng, bar):
                     world.normal_urgency, world.secrecy[0], signer, position, "", department,
                     rng.randint(1, 8), clerk, issued,
                     fold(f"{number_symbol} {key} {text_} {signer} "
-                         f"{world.department_names[department]}")))
+                         f"{world.department_names[department]}"), draft_id))
+                drafts.append((
+                    draft_id, "issued", type_id, text_, docs[-1][12], world.normal_urgency,
+                    world.secrecy[0], department, _drafter(world, department, rng),
+                    issued - timedelta(days=rng.randint(1, 20)), issued))
                 recipients.append((doc_id, "unit", rng.choice(world.departments), "dispatched",
                                    issued))
                 doc_id += 1
+                draft_id += 1
+            writer.write("draft", DRAFT_COLUMNS, drafts)
             writer.write("outgoing_document", OUTGOING_COLUMNS, docs)
             writer.write("outgoing_recipient", ["document_id", "kind", "department_id",
                                                 "status", "dispatched_at"], recipients)
             writer.commit()
             bar.update(len(docs))
+    open_drafts = []  # the drafts of the last weeks not issued yet
+    for _i in range(total * OPEN_DRAFTS_PER_THOUSAND // 1000):
+        department = rng.choice(world.departments)
+        created = now - timedelta(seconds=rng.randrange(60 * 86400))
+        open_drafts.append((
+            draft_id, rng.choice(OPEN_STATES), rng.choice(world.types)[0],
+            excerpt(rng, created.year), rng.choice(world.fields), world.normal_urgency,
+            world.secrecy[0], department, _drafter(world, department, rng), created,
+            min(now, created + timedelta(hours=rng.randint(1, 72)))))
+        draft_id += 1
+    writer.write("draft", DRAFT_COLUMNS, open_drafts)
+    writer.commit()
     return counters
 
 
@@ -478,7 +513,8 @@ def fill(app, docs: int, outgoing_docs: int, seed: int = 2026, progress=True) ->
         step = time.perf_counter()
         if dialect == "postgresql":
             for table in ("incoming_document", "incoming_assignment", "incoming_event",
-                          "outgoing_document", "outgoing_recipient", "dossier", "dossier_item"):
+                          "outgoing_document", "outgoing_recipient", "dossier", "dossier_item",
+                          "draft"):
                 writer.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                                f"(SELECT max(id) FROM {table}))")
             writer.commit()

@@ -6,7 +6,7 @@ from bench import generate
 from tests.conftest import own_sqlite
 from app.core import search
 from app.documents.models import IncomingAssignment, IncomingDocument
-from app.outgoing.models import OutgoingDocument
+from app.outgoing.models import Draft, OutgoingDocument
 
 
 @own_sqlite
@@ -25,6 +25,12 @@ def test_generator_fills_a_database_the_app_reads(tmp_path, accounts_only_demo):
         assert session.scalar(select(func.count(IncomingDocument.id))) == before + 2000
         assert session.scalar(select(func.count(OutgoingDocument.id))) >= 600
         assert session.scalar(select(func.count(IncomingAssignment.id))) > 1000
+        # every generated outgoing document comes from its draft; a few drafts are on their way
+        generated = select(OutgoingDocument).where(OutgoingDocument.issued_by_id.isnot(None))
+        assert not session.scalar(select(func.count()).select_from(
+            generated.where(OutgoingDocument.draft_id.is_(None)).subquery()))
+        assert session.scalar(select(func.count(Draft.id)).where(
+            Draft.state.in_(generate.OPEN_STATES))) >= 3
         years = session.scalars(select(IncomingDocument.arrival_year).distinct()).all()
         assert len(set(years) - {None}) == generate.YEARS
         hits = session.scalar(select(func.count()).select_from(IncomingDocument).where(

@@ -219,3 +219,25 @@ def test_rest_check_and_return(app, client, api_as, db_session):
     assert result["state"] == DRAFTING and result["checked"] is False
     assert result["history"][-1]["note"] == "Sửa lại thể thức."
 
+
+
+def test_the_check_page_pages_newest_change_first(app, client, login_as, db_session,
+                                                  monkeypatch):
+    """The check page shows a page of drafts at a time, the newest change first, and links
+    to the next and previous pages (a busy office's whole chain at once was hundreds of
+    rows); nothing is lost between the pages."""
+    from app.outgoing import views
+
+    with app.test_request_context():
+        older, newer = submitted(db_session), submitted(db_session)
+        older_excerpt, newer_excerpt = older.excerpt, newer.excerpt
+    monkeypatch.setattr(views, "CHECK_PAGE", 1)
+    login_as("lanhdaovp")
+    first = client.get("/drafts/check?checked=0").get_data(as_text=True)
+    assert newer_excerpt in first and older_excerpt not in first
+    assert "Trang 1" in first and "page=2" in first and "Trang trước" not in first
+    second = client.get("/drafts/check?checked=0&page=2").get_data(as_text=True)
+    assert older_excerpt in second and newer_excerpt not in second
+    assert "Trang trước" in second
+    beyond = client.get("/drafts/check?checked=0&page=99999999999999999999")
+    assert beyond.status_code == 200

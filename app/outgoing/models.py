@@ -46,6 +46,9 @@ draft_external_agency = link_table("draft_external_agency", RECIPIENTS, DRAFT_KE
 class Draft(Model):
     __tablename__ = "draft"
     __label__ = _l("văn bản dự thảo")
+    # the grid's order (newest change first): walked, never sorted whole (a decade holds one
+    # draft per outgoing document)
+    __table_args__ = (Index("ix_draft_updated_at", "updated_at", "id"),)
 
     id = Column(Integer, primary_key=True)
     state = Column(String(20), nullable=False, default=DRAFTING, index=True)
