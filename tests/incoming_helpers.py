@@ -38,7 +38,7 @@ def entry(session, **overrides):
     now = local_now().replace(second=0, microsecond=0)
     data = {
         "register_id": known["register"], "arrival_at": now, "channel": "paper",
-        "agency_id": known["agency"], "number_symbol": f"{uuid.uuid4().int % 100000}/UBND-NC",
+        "agency_id": known["agency"], "number_symbol": f"{uuid.uuid4().int % 10**9}/UBND-NC",
         "document_date": (now - timedelta(days=1)).date(), "document_type_id": known["type"],
         "excerpt": "V/v triển khai công tác cải cách hành chính năm 2026",
         "field_id": known["field_cchc"], "urgency_id": known["urgency"],

@@ -57,7 +57,7 @@ def newest(session):
 
 def test_clerk_keeps_the_scanned_pdf_through_a_wrong_date(app, login_as, db_session):
     client = login_as("vanthu")
-    number = f"{uuid.uuid4().int % 100000}/UBND-VP"
+    number = f"{uuid.uuid4().int % 10**9}/UBND-VP"
     before = count(db_session)
     first = post_register(client, db_session, files=[(pdf("Về việc giữ tệp"), "Công văn 12.pdf")],
                           number_symbol=number, document_date="31/02/2026")
@@ -99,7 +99,7 @@ def test_kept_file_and_a_new_one_are_both_saved(app, login_as, db_session):
 
 def test_duplicate_confirmation_keeps_the_file(app, login_as, db_session):
     client = login_as("vanthu")
-    number = f"{uuid.uuid4().int % 100000}/QĐ-UBND"
+    number = f"{uuid.uuid4().int % 10**9}/QĐ-UBND"
     assert "Đã vào sổ" in post_register(client, db_session, number_symbol=number) \
         .get_data(as_text=True)
     asked = post_register(client, db_session, files=[(pdf(), "trung.pdf")], number_symbol=number)

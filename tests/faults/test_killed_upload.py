@@ -121,7 +121,7 @@ class Site:
         page = browser.get(self.url("/incoming/register"), timeout=30)
         assert page.status_code == 200, page.text[:300]
         with Session(self.engine()) as session:
-            fields = web_form(session, number_symbol=f"{uuid.uuid4().int % 100000}/UBND-KILL")
+            fields = web_form(session, number_symbol=f"{uuid.uuid4().int % 10**9}/UBND-KILL")
         return {"csrf_token": csrf_token(page.text), "submit_now": "y", **fields}
 
     def engine(self):

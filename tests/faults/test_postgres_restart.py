@@ -43,7 +43,7 @@ def register(client, app):
     page = client.get("/incoming/register")
     assert page.status_code == 200, page.get_data(as_text=True)[:300]
     with Session(engine_of(app)) as session:
-        fields = web_form(session, number_symbol=f"{uuid.uuid4().int % 100000}/UBND-KS")
+        fields = web_form(session, number_symbol=f"{uuid.uuid4().int % 10**9}/UBND-KS")
     data = form_of(page.get_data(as_text=True), submit_now="y", **fields)
     data["files"] = [(io.BytesIO(pdf("Khởi động lại máy chủ CSDL")), "cong-van.pdf")]
     response = client.post("/incoming/register", data=data, content_type="multipart/form-data")
@@ -66,7 +66,7 @@ def test_a_postgresql_restart_is_survived(pg_cluster, own_site, tmp_path):
     before = documents(app)
     form_page = client.get("/incoming/register").get_data(as_text=True)
     with Session(engine_of(app)) as session:  # the form sent while it is down, made before
-        refused = web_form(session, number_symbol=f"{uuid.uuid4().int % 100000}/UBND-KS")
+        refused = web_form(session, number_symbol=f"{uuid.uuid4().int % 10**9}/UBND-KS")
 
     pg_cluster.stop()
     assert "down" in pg_cluster.status()
