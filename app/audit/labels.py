@@ -260,9 +260,11 @@ def _registry():
     if not has_app_context() and _REGISTRY.get("stamp"):
         return _REGISTRY  # e.g. a script's session: the registry the application built
     appbuilder = getattr(current_app, "appbuilder", None) if has_app_context() else None
-    baseviews = list(getattr(appbuilder, "baseviews", None) or ())
+    baseviews = getattr(appbuilder, "baseviews", None) or ()
     # Rebuilt while the application is still being set up (models imported, views added).
-    stamp = (len(Model.registry.mappers), len(baseviews))
+    # Asked for each value of an export's lines: the stamp is two lengths (the registry's
+    # public `mappers` builds a set of every mapper at each call; it is made of `_managers`).
+    stamp = (len(Model.registry._managers), len(baseviews))
     if _REGISTRY.get("stamp") == stamp:
         return _REGISTRY
 
@@ -339,8 +341,10 @@ def type_choices():
 def field_label(table, field) -> str:
     """The Vietnamese name of a field (the raw name only if no label exists anywhere, which
     the tests forbid for audited tables)."""
-    label = _registry()["fields"].get(table, {}).get(field) or FIELD_LABELS.get(field)
-    return str(label) if label else field
+    label = _registry()["fields"].get(table, {}).get(field)
+    if label is None:  # not `or`: the truth of a lazy label translates it once more
+        label = FIELD_LABELS.get(field)
+    return str(label) if label is not None else field
 
 
 def has_label(table, field) -> bool:

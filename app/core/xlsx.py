@@ -25,6 +25,7 @@ import io
 import re
 import tempfile
 from collections.abc import Iterable
+from copy import copy
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
@@ -185,18 +186,30 @@ def write_spreadsheet(target, name, cover, tables, widths=None) -> None:
     sheet = workbook.create_sheet(sheet_name(name))
     _page_setup(sheet, columns, widths)
     line = 0
+    # A cell's style is a row of indexes into the workbook's fonts, borders…: setting a font
+    # looks it up by hashing it (most of the time of a 100,000-row register). Each combination
+    # is set once; its cells get a copy of its indexes.
+    styles = {}
 
     def write(values, font=None, alignment=None, framed=False):
         nonlocal line
         cells = []
         for value in values:
             cell = text_cell(sheet, value)
-            if font:
-                cell.font = font
-            if alignment:
-                cell.alignment = alignment
-            if framed:
-                cell.border = _BORDER
+            if font or alignment or framed:
+                key = (id(font), id(alignment), framed,
+                       cell._style.numFmtId if cell._style else 0)
+                style = styles.get(key)
+                if style is None:
+                    if font:
+                        cell.font = font
+                    if alignment:
+                        cell.alignment = alignment
+                    if framed:
+                        cell.border = _BORDER
+                    styles[key] = copy(cell._style)
+                else:
+                    cell._style = copy(style)
             cells.append(cell)
         sheet.append(cells)
         line += 1
