@@ -63,3 +63,44 @@ def test_the_check_page_reads_its_rows_with_the_rows(app, login_as, db_session, 
     assert "Đủ" in complete_row and "Chưa kiểm tra" in complete_row
     checked_row = re.search(rf'data-draft="{more[0][0]}".*?</tr>', page, re.S).group(0)
     assert "Lê Thị Hòa" in checked_row and "phiên bản 1" in checked_row
+
+
+def _badges(page):
+    """{box: the number on its badge} of the drafts' grid."""
+    return {key: int(count) for key, count in re.findall(
+        r'inbox-(\w+)"><a [^>]*>[^<]*<span class="badge[^"]*">(\d+)</span>', page)}
+
+
+def _counted_one_by_one(app, db_session, username):
+    """Each box's drafts counted on their own, with the grid's visibility."""
+    from sqlalchemy import func, select
+
+    from app.outgoing.access import visible_draft
+
+    with app.test_request_context():
+        person = user(db_session, username)
+        return {key: db_session.scalar(select(func.count(Draft.id)).where(
+            visible_draft(person), condition))
+            for key, _label, condition in services.draft_boxes(person)}
+
+
+def test_the_drafts_boxes_are_counted_in_one_statement(app, login_as, db_session, statements):
+    """The badges of the drafts' grid, for the unit leader and the office leader: one count
+    for all the boxes, each badge what its box holds, a submitted draft counted where it
+    waits."""
+    submitted_drafts(app, db_session, 1)
+    for username, waits_in in (("truongphong", "unit_review"), (OFFICE_LEADER, "to_check")):
+        client = login_as(username)
+        found, page = page_statements(client, "/drafts/list/list/", statements)
+        # the badges' counts (the grid's own count of its rows is a count over a subquery)
+        counts = [s for s in found if s.startswith("SELECT count(") and "FROM draft" in s
+                  and "FROM (SELECT" not in s]
+        assert len(counts) == 1, counts
+        before = _badges(page)
+        assert before == _counted_one_by_one(app, db_session, username)
+        assert {"mine", waits_in} <= set(before)
+
+        submitted_drafts(app, db_session, 1)
+        after = _badges(client.get("/drafts/list/list/").get_data(as_text=True))
+        assert after[waits_in] == before[waits_in] + 1
+        assert after["mine"] == before["mine"]  # chuyenvien's draft, not theirs

@@ -5,7 +5,7 @@ from datetime import date
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.catalogs.models import Agency, DocumentType, Register, SecrecyLevel, Signer, UrgencyLevel
@@ -962,10 +962,15 @@ def draft_boxes(user):
 
 
 def draft_box_counts(session, user):
+    """[(box, label, drafts)] in one statement: the visible drafts in any box, each counted in
+    the boxes it is in (the boxes' own conditions pick their rows by index: never a decade)."""
     from app.outgoing.access import visible_draft
 
-    return [(key, label, session.scalar(select(func.count(Draft.id)).where(
-        visible_draft(user), condition))) for key, label, condition in draft_boxes(user)]
+    boxes = draft_boxes(user)
+    counts = session.execute(
+        select(*[func.count(case((condition, Draft.id))) for _k, _l, condition in boxes])
+        .where(visible_draft(user), or_(*[condition for _k, _l, condition in boxes]))).one()
+    return [(key, label, count) for (key, label, _c), count in zip(boxes, counts, strict=True)]
 
 
 def visible_outgoing_query(user):
