@@ -97,7 +97,7 @@ class World:
 
     def __init__(self, session, rng):
         from app.catalogs.models import (
-            Agency, DocumentType, Field, RetentionPeriod, SecrecyLevel, UrgencyLevel,
+            Agency, DocumentType, Field, RetentionPeriod, SecrecyLevel, Signer, UrgencyLevel,
         )
         from app.demo import PEOPLE
         from app.org.models import Department, EofficeUser
@@ -126,6 +126,14 @@ class World:
         self.signers = [(f"{a} {b}", c) for a, b, c in (
             (self.rng.choice(v.LAST_NAMES), self.rng.choice(v.MIDDLE_NAMES),
              self.rng.choice(v.POSITIONS)) for _i in range(40))]
+        leaders = {username for username, _l, _f, role, *_rest in PEOPLE
+                   if role == r.UNIT_LEADER}
+        self.unit_leader = {department: ident for ident, name, department in people
+                            if name in leaders}
+        # the catalog's signers (a draft's intended signer) and the person who signs as each
+        signers = list(session.execute(select(Signer.id, Signer.user_id).where(Signer.active)))
+        self.signer_ids = [ident for ident, _u in signers]
+        self.signer_user = {ident: user for ident, user in signers if user is not None}
         self.retention = session.scalar(select(RetentionPeriod.id))
         self.agencies = self._agencies(session, Agency)
 
@@ -292,7 +300,7 @@ OUTGOING_COLUMNS = [
     "draft_id"]
 DRAFT_COLUMNS = [
     "id", "state", "document_type_id", "excerpt", "field_id", "urgency_id", "secrecy_id",
-    "drafting_department_id", "drafter_id", "created_at", "updated_at"]
+    "drafting_department_id", "drafter_id", "created_at", "updated_at", "signer_id"]
 # Drafts still on their way (being written, at the unit leader, at the signer, waiting for
 # the clerk), per thousand documents issued: the open work of the last weeks.
 OPEN_DRAFTS_PER_THOUSAND = 5
@@ -345,7 +353,8 @@ def outgoing(session, writer, world, total, now, rng, bar):
                 drafts.append((
                     draft_id, "issued", type_id, text_, docs[-1][12], world.normal_urgency,
                     world.secrecy[0], department, _drafter(world, department, rng),
-                    issued - timedelta(days=rng.randint(1, 20)), issued))
+                    issued - timedelta(days=rng.randint(1, 20)), issued,
+                    rng.choice(world.signer_ids)))
                 recipients.append((doc_id, "unit", rng.choice(world.departments), "dispatched",
                                    issued))
                 doc_id += 1
@@ -364,11 +373,83 @@ def outgoing(session, writer, world, total, now, rng, bar):
             draft_id, rng.choice(OPEN_STATES), rng.choice(world.types)[0],
             excerpt(rng, created.year), rng.choice(world.fields), world.normal_urgency,
             world.secrecy[0], department, _drafter(world, department, rng), created,
-            min(now, created + timedelta(hours=rng.randint(1, 72)))))
+            min(now, created + timedelta(hours=rng.randint(1, 72))),
+            rng.choice(world.signer_ids)))
         draft_id += 1
     writer.write("draft", DRAFT_COLUMNS, open_drafts)
     writer.commit()
-    return counters
+    return counters, open_drafts
+
+
+# An open draft's way so far, by its state: (action, from, to) after its creation; "upload" is
+# a new version of the file. A draft being written was sometimes returned once already.
+DRAFT_STEPS = {
+    "drafting": [("upload", None, None)],
+    "unit_review": [("upload", None, None), ("submit", "drafting", "unit_review")],
+    "signer_review": [("upload", None, None), ("submit", "drafting", "unit_review"),
+                      ("upload", None, None), ("forward", "unit_review", "signer_review")],
+    "approved": [("upload", None, None), ("submit", "drafting", "unit_review"),
+                 ("forward", "unit_review", "signer_review"),
+                 ("approve", "signer_review", "approved")],
+}
+RETURNED = [("submit", "drafting", "unit_review"), ("return", "unit_review", "drafting"),
+            ("upload", None, None)]
+
+
+def draft_work(app, session, writer, world, drafts, rng):
+    """The open drafts' files (one per version, a real PDF on disk), versions, history and
+    internal recipients, as the chain leaves them: a draft's own page shows what a real one
+    holds."""
+    from app.core.files import file_path
+    from app.core.models import DocumentFile
+    from app.core.pdf import make_demo_pdf
+
+    data = make_demo_pdf("Dự thảo", ["Độc lập - Tự do - Hạnh phúc", "Dự thảo văn bản"],
+                         font_path=FONT)
+    digest = hashlib.sha256(data).hexdigest()
+
+    versions, events, units, files = [], [], [], []
+    for (draft, state, _type, _text, _field, _urgency, _secrecy, department, drafter,
+         created, updated, signer) in drafts:
+        steps = list(DRAFT_STEPS[state])
+        if state == "drafting" and rng.random() < 0.3:
+            steps += RETURNED
+        span = max(1, int((updated - created).total_seconds()))
+        times = sorted(created + timedelta(seconds=rng.randrange(span)) for _s in steps)
+        events.append((draft, drafter, created, "create", None, "drafting", None))
+        number, current = 0, "drafting"
+        for (action, before, after), at in zip(steps, times, strict=True):
+            actor = {"forward": world.unit_leader.get(department, drafter),
+                     "return": world.unit_leader.get(department, drafter),
+                     "approve": world.signer_user.get(signer, drafter)}.get(action, drafter)
+            note = f"Phiên bản {number + 1}" if action == "upload" else None
+            events.append((draft, actor, at, action, before or current, after or current, note))
+            current = after or current
+            if action == "upload":
+                number += 1
+                name = f"benchdraft{draft:07d}-{number}{digest[:16]}.pdf"
+                path = file_path(app.config["DATA_DIR"], name)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(data)
+                files.append((name, f"Dự thảo lần {number}.pdf", len(data), digest,
+                              "application/pdf", drafter, at))
+                versions.append((draft, number, name, drafter, at))
+        for unit in rng.sample(world.departments, min(len(world.departments),
+                                                      rng.randint(1, 3))):
+            units.append((draft, unit))
+    writer.write("document_file", ["storage_name", "original_name", "size", "sha256",
+                                   "content_type", "uploaded_by_id", "uploaded_at"], files)
+    writer.commit()
+    ids = dict(session.execute(select(DocumentFile.storage_name, DocumentFile.id).where(
+        DocumentFile.storage_name.like("benchdraft%"))).all())
+    writer.write("draft_version", ["draft_id", "number", "file_id", "uploaded_by_id",
+                                   "uploaded_at"],
+                 [(draft, number, ids[name], who, at) for draft, number, name, who, at
+                  in versions])
+    writer.write("draft_event", ["draft_id", "actor_id", "at", "action", "from_state",
+                                 "to_state", "note"], events)
+    writer.write("draft_internal_unit", ["draft_id", "department_id"], units)
+    writer.commit()
 
 
 def dossiers(session, writer, world, now, rng, per_year=200, items=10):
@@ -499,7 +580,9 @@ def fill(app, docs: int, outgoing_docs: int, seed: int = 2026, progress=True) ->
         with tqdm(total=docs + outgoing_docs, unit=" văn bản", unit_scale=True,
                   desc="Sinh dữ liệu", disable=not progress) as bar:
             counters = incoming(session, writer, world, docs, now, rng, bar)
-            counters.update(outgoing(session, writer, world, outgoing_docs, now, rng, bar))
+            issued, open_drafts = outgoing(session, writer, world, outgoing_docs, now, rng, bar)
+            counters.update(issued)
+        draft_work(app, session, writer, world, open_drafts, rng)
         dossiers(session, writer, world, now, rng)
         attach_pdfs(app, session, writer, world, rng)
         counters_in(session, writer, counters)

@@ -5,6 +5,7 @@ from sqlalchemy import func, select
 from bench import generate
 from tests.conftest import own_sqlite
 from app.core import search
+from app.core.files import file_path
 from app.documents.models import IncomingAssignment, IncomingDocument
 from app.outgoing.models import Draft, OutgoingDocument
 
@@ -31,6 +32,17 @@ def test_generator_fills_a_database_the_app_reads(tmp_path, accounts_only_demo):
             generated.where(OutgoingDocument.draft_id.is_(None)).subquery()))
         assert session.scalar(select(func.count(Draft.id)).where(
             Draft.state.in_(generate.OPEN_STATES))) >= 3
+        # an open draft holds what the chain left: its versions (files on disk), its history
+        # ending in its state, its internal recipients, its intended signer
+        newest = session.scalar(select(Draft).order_by(Draft.id.desc()))
+        assert newest.state in generate.OPEN_STATES and newest.versions
+        assert [v.number for v in newest.versions] == list(range(1, len(newest.versions) + 1))
+        assert file_path(app.config["DATA_DIR"], newest.latest_version.file.storage_name).is_file()
+        history = sorted(newest.events, key=lambda e: e.at)
+        assert history[0].action == "create" and history[-1].to_state == newest.state
+        assert newest.internal_units and newest.signer is not None
+        drafter, draft_id = newest.drafter.username, newest.id
+        version = newest.latest_version.file.original_name
         years = session.scalars(select(IncomingDocument.arrival_year).distinct()).all()
         assert len(set(years) - {None}) == generate.YEARS
         hits = session.scalar(select(func.count()).select_from(IncomingDocument).where(
@@ -39,6 +51,11 @@ def test_generator_fills_a_database_the_app_reads(tmp_path, accounts_only_demo):
         sample = session.scalar(select(IncomingDocument).order_by(IncomingDocument.id.desc()))
         assert sample.id in session.scalars(select(IncomingDocument.id).where(
             search.matches(IncomingDocument, sample.number_symbol))).all()
+    drafter_client = app.test_client()
+    drafter_client.post("/login/", data={"username": drafter,
+                                         "password": generate.DEMO_PASSWORD})
+    page = drafter_client.get(f"/drafts/{draft_id}")
+    assert page.status_code == 200 and version in page.get_data(as_text=True)
     client = app.test_client()
     client.post("/login/", data={"username": "vanthu", "password": generate.DEMO_PASSWORD})
     page = client.get("/incoming/list/list/", query_string={"q": "dat dai"})
