@@ -5,7 +5,7 @@ from datetime import date
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.catalogs.models import Agency, DocumentType, Register, SecrecyLevel, Signer, UrgencyLevel
@@ -962,14 +962,19 @@ def draft_boxes(user):
 
 
 def draft_box_counts(session, user):
-    """[(box, label, drafts)] in one statement: the visible drafts in any box, each counted in
-    the boxes it is in (the boxes' own conditions pick their rows by index: never a decade)."""
+    """[(box, label, drafts)] in one statement, a count per box, each by its own index. The
+    drafter's own box needs no other test (a drafter sees their drafts: visible_draft), so it
+    is counted from the drafter's index alone — an officer drafts thousands over a decade, and
+    testing each against the visibility rule was 30 ms."""
     from app.outgoing.access import visible_draft
 
+    visible = visible_draft(user)
+    reads = may(user, "can_read", "Draft")
     boxes = draft_boxes(user)
-    counts = session.execute(
-        select(*[func.count(case((condition, Draft.id))) for _k, _l, condition in boxes])
-        .where(visible_draft(user), or_(*[condition for _k, _l, condition in boxes]))).one()
+    counts = session.execute(select(*[
+        select(func.count()).select_from(Draft).where(
+            condition if key == "mine" and reads else and_(visible, condition))
+        .scalar_subquery() for key, _label, condition in boxes])).one()
     return [(key, label, count) for (key, label, _c), count in zip(boxes, counts, strict=True)]
 
 
