@@ -85,6 +85,21 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(app):
         assert conn.execute(sa.text("PRAGMA foreign_keys")).scalar() == 1
 
 
+def test_postgres_sessions_carry_the_planner_settings(app):
+    """The application's PostgreSQL sessions run with POSTGRES_SESSION_SETTINGS: no JIT, index
+    reads priced for memory, a page's joined references planned in the order written past
+    four tables (docs/deploy.md)."""
+    from app.extensions import db
+
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("PostgreSQL settings")
+    with app.app_context(), db.engine.connect() as conn:
+        assert conn.execute(sa.text("SHOW jit")).scalar() == "off"
+        assert conn.execute(sa.text("SHOW random_page_cost")).scalar() == "1.1"
+        assert conn.execute(sa.text("SHOW join_collapse_limit")).scalar() == "4"
+
+
 @pytest.mark.parametrize("query,expected", [
     ("psize_FieldView=100000", "psize_FieldView=200"),
     ("psize_FieldView=abc", "psize_FieldView=1"),
