@@ -940,9 +940,12 @@ def draft_boxes(user):
 
     boxes = [("mine", _l("Dự thảo của tôi"), Draft.drafter_id == user.id)]
     if may(user, "can_review_unit", "Draft"):
+        # `+ 0`: found by its state (a few hundred drafts), never by the unit (a unit's decade,
+        # 33,000 on the bench): SQLite, knowing only the average rows per value, took the
+        # unit's index (48 ms instead of 1)
         boxes.append(("unit_review", _l("Chờ tôi duyệt (đơn vị)"),
                       (Draft.state == UNIT_REVIEW)
-                      & (Draft.drafting_department_id == user.department_id)
+                      & (Draft.drafting_department_id + 0 == user.department_id)
                       & (Draft.drafter_id != user.id)))
     from app.security.delegation import SIGN, acting_for
 
