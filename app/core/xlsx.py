@@ -196,17 +196,14 @@ def write_spreadsheet(target, name, cover, tables, widths=None) -> None:
         cells = []
         for value in values:
             cell = text_cell(sheet, value)
-            if font or alignment or framed:
+            if isinstance(value, Cell):  # a caller's own cell keeps its other styles
+                _style(cell, font, alignment, framed)
+            elif font or alignment or framed:
                 key = (id(font), id(alignment), framed,
                        cell._style.numFmtId if cell._style else 0)
                 style = styles.get(key)
                 if style is None:
-                    if font:
-                        cell.font = font
-                    if alignment:
-                        cell.alignment = alignment
-                    if framed:
-                        cell.border = _BORDER
+                    _style(cell, font, alignment, framed)
                     styles[key] = copy(cell._style)
                 else:
                     cell._style = copy(style)
@@ -242,6 +239,15 @@ def write_spreadsheet(target, name, cover, tables, widths=None) -> None:
             write([table.empty], _ITALIC)
     sheet.print_area = f"A1:{get_column_letter(columns)}{max(line, 1)}"
     workbook.save(target)
+
+
+def _style(cell, font, alignment, framed):
+    if font:
+        cell.font = font
+    if alignment:
+        cell.alignment = alignment
+    if framed:
+        cell.border = _BORDER
 
 
 def _page_setup(sheet, columns, widths):
