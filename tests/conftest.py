@@ -55,10 +55,7 @@ own_sqlite = pytest.mark.skipif(bool(os.environ.get("TEST_DATABASE_URL")),
 # SQLite pass, for the same reason.
 runs_once = pytest.mark.skipif(bool(os.environ.get("TEST_DATABASE_URL")),
                                reason="brings its own servers: run once, in the SQLite pass")
-# Browser tests of what the page's own scripts do (the PDF viewer, confirmations, the form
-# guard) behave the same on any database: run once, in the SQLite pass, too.
-browser_only = pytest.mark.skipif(bool(os.environ.get("TEST_DATABASE_URL")),
-                                  reason="the browser's own behaviour: run once, on SQLite")
+# The browser tests run once too, but one journey (tests/e2e/conftest.py).
 
 
 # The longest test files start first (`make test` runs two processes, a file in one of them):

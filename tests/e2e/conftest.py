@@ -3,6 +3,7 @@ page that fails its test on any request leaving the server or any uncaught scrip
 
 Never `playwright install`: the browser is /usr/bin/chromium (CI installs the Debian package).
 """
+import os
 import re
 import threading
 from contextlib import contextmanager
@@ -28,11 +29,24 @@ DEFAULT_TIMEOUT_MS = 15_000
 expect.set_options(timeout=DEFAULT_TIMEOUT_MS)  # what a page shows, as long as an action
 
 
+# What a person sees and does in the browser is the same whatever database is under the
+# server: the browser tests run once, in the SQLite pass (`make test`), and the PostgreSQL pass
+# of CI runs the suite's other tests (the same flows through the test client and the API, on
+# PostgreSQL). One journey runs on both, the server threaded under a browser on PostgreSQL: the
+# incoming document from its registration (numbering) to its handling and search.
+ON_BOTH_DATABASES = {"test_incoming_journey.py"}
+_ONCE = pytest.mark.skipif(bool(os.environ.get("TEST_DATABASE_URL")),
+                           reason="the browser's side: run once, in the SQLite pass")
+
+
 def pytest_collection_modifyitems(config, items):
-    """Every test under tests/e2e drives a browser: mark it `browser` (registered in pytest.ini)."""
+    """Every test under tests/e2e drives a browser: mark it `browser` (registered in pytest.ini),
+    and run it once (above) unless its file is on both databases."""
     for item in items:
         if E2E_DIR in Path(item.path).resolve().parents:
             item.add_marker(pytest.mark.browser)
+            if item.path.name not in ON_BOTH_DATABASES:
+                item.add_marker(_ONCE)
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

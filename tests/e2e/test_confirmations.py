@@ -13,11 +13,9 @@ from app.catalogs.models import NewsCategory
 from app.news import services as news
 from app.news.models import NewsItem
 from app.outgoing.models import ISSUED, RECALLED, OutgoingDocument
-from tests.conftest import browser_only, user
+from tests.conftest import user
 from tests.e2e.helpers import expect_flash
 from tests.test_outgoing import approved_draft, issue
-
-pytestmark = browser_only
 
 
 @pytest.fixture

@@ -13,10 +13,9 @@ from sqlalchemy import func, select
 from app.core.pdf import make_demo_pdf
 from app.core.timefmt import local_now
 from app.documents.models import IncomingDocument
-from tests.conftest import browser_only
 from tests.e2e.helpers import choose, enter_date, exactly, expect_flash, open_menu
 
-pytestmark = [pytest.mark.browser, browser_only]
+pytestmark = pytest.mark.browser
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 REGISTER = "/incoming/register"

@@ -16,9 +16,8 @@ from app.core.models import DocumentFile
 from app.documents.access import visible_incoming
 from app.documents.models import IncomingDocument
 from app.org.models import EofficeUser
-from tests.conftest import browser_only, pdf
+from tests.conftest import pdf
 
-pytestmark = browser_only
 
 PDF_SAMPLES = Path(__file__).resolve().parents[1] / "data" / "pdf"
 # Any non-white pixel in the canvas of page 1 (a blank canvas is all white or transparent).
