@@ -42,11 +42,13 @@ def init_request_hygiene(app: Flask) -> None:
     from app.core.headers import init_security_headers
     from app.core.i18n import init_wtforms_translations
     from app.core.requests import NfcRequest
+    from app.core.static_cache import init_static_cache
 
     init_wtforms_translations()
     app.request_class = NfcRequest
     register_error_pages(app)
     init_security_headers(app)
+    init_static_cache(app)  # scripts and styles addressed with their version, kept a year
 
     @app.before_request
     def cap_page_size():

@@ -69,7 +69,8 @@ def shell_urls() -> list[str]:
 
 def _shell_version(urls: list[str]) -> str:
     """Changes whenever a file of the shell (or the offline page's words) changes, so that an
-    installed worker replaces its cache after an upgrade."""
+    installed worker replaces its cache after an upgrade: the URLs carry each file's version
+    (app.core.static_cache), FAB's files included."""
     digest = hashlib.sha256()
     for name in OUR_SHELL:
         path = Path(current_app.static_folder) / name

@@ -25,9 +25,13 @@ self.addEventListener("activate", function (event) {
   }).then(function () { return self.clients.claim(); }));
 });
 
+// A static file addressed with its content's version (app/core/static_cache.py): "?v=…".
+var VERSIONED = /^\?v=[0-9a-f]+$/;
+
 function isShell(url) {
-  if (url.origin !== self.location.origin || url.search) { return false; }
-  if (url.pathname === OFFLINE) { return true; }
+  if (url.origin !== self.location.origin) { return false; }
+  if (url.search && !VERSIONED.test(url.search)) { return false; }
+  if (url.pathname === OFFLINE) { return !url.search; }
   return STATIC_PREFIXES.some(function (prefix) { return url.pathname.indexOf(prefix) === 0; });
 }
 
@@ -43,9 +47,12 @@ self.addEventListener("fetch", function (event) {
     return;
   }
   if (!isShell(url)) { return; }  // data, files, API: the network only, never stored
-  // The shell: from the cache at once, refreshed in the background.
+  // The shell: from the cache at once. A file without its version is refreshed in the
+  // background; a versioned one never changes (a new version is a new address).
+  var versioned = VERSIONED.test(url.search);
   event.respondWith(caches.open(CACHE).then(function (cache) {
     return cache.match(request, { ignoreVary: true }).then(function (cached) {
+      if (cached && versioned) { return cached; }
       var fresh = fetch(request).then(function (response) {
         if (response.ok && response.type === "basic") { cache.put(request, response.clone()); }
         return response;
