@@ -9,7 +9,7 @@ WORKERS ?= 2
 CATALOGS := $(wildcard translations/*/LC_MESSAGES/messages.po)
 
 .PHONY: run test install install-test translations browser office lint clean bench bench-load \
-	ocr bench-ocr bench-walk bench-first-look bench-register
+	ocr bench-ocr bench-walk bench-first-look bench-register bench-browser
 
 # The demo agency's electronic ID (liên thông demo and worker), unless one is given.
 run: export EXCHANGE_ORGAN_ID ?= 000.00.04.H30
@@ -121,6 +121,12 @@ bench-first-look: install
 bench-register: install
 	$(PY) -m pip install --quiet -r bench/requirements.txt
 	$(PY) -m bench.register --docs $(DOCS) $(BENCH_DB)
+
+# The daily pages of each role in Debian's Chromium: load time, files over the network
+# (bench/browser.py).
+bench-browser: install-test browser
+	$(PY) -m pip install --quiet -r bench/requirements.txt
+	$(PY) -m bench.browser --docs $(DOCS) $(BENCH_DB)
 
 lint: install-test
 	$(VENV)/bin/ruff check .
