@@ -481,6 +481,17 @@ def test_installable_and_offline_shell(phone, live_server, app):
     assert all(allowed.match(path) for path in paths), [p for p in paths if not allowed.match(p)]
     assert not any(re.search(r"/incoming/|/api/|/drafts/|/news/\d|/files/", p) for p in paths)
 
+    # Under the worker a page's scripts and styles come from its cache and are not asked of
+    # the server again in the background: their addresses carry their versions
+    # (app/core/static_cache.py). What the worker itself fetched is in its Resource Timing.
+    worker = page.context.service_workers[0]
+    worker.evaluate("performance.clearResourceTimings()")
+    page.goto(f"{live_server}/")
+    page.wait_for_timeout(500)  # the old background refreshes ended within the page's load
+    refreshed = worker.evaluate("""() => performance.getEntriesByType("resource")
+        .map(e => new URL(e.name).pathname).filter(p => /^\\/static\\/.*\\.(css|js)$/.test(p))""")
+    assert refreshed == []
+
     # The server cannot be reached: a navigation shows the offline page, in Vietnamese.
     page.context.set_offline(True)
     try:
