@@ -15,7 +15,6 @@ bench/browser-<database>.json."""
 import argparse
 import json
 import statistics
-import sys
 import threading
 from datetime import date
 from pathlib import Path
@@ -114,7 +113,6 @@ def main():
         {"results": results, "machine": machine(), "date": date.today().isoformat(),
          "docs": args.docs, "repeat": args.repeat, "service_workers": args.service_workers},
         ensure_ascii=False, indent=1))
-    sys.exit(0)
 
 
 if __name__ == "__main__":

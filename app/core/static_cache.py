@@ -53,13 +53,6 @@ def init_static_cache(app) -> None:
                 response.cache_control.immutable = True
         return response
 
-    app.extensions["eoffice.static_version"] = version_of
-
-
-def static_version(endpoint: str, filename: str) -> str | None:
-    """The version a page puts in the address of a static file (None: not a file)."""
-    return current_app.extensions["eoffice.static_version"](endpoint, filename)
-
 
 def _folder(endpoint: str) -> str | None:
     app = current_app
