@@ -137,11 +137,13 @@ def init_request_hygiene(app: Flask) -> None:
 
         from app.audit.views import action_label, changes_text
         from app.notifications.views import unread_notifications
+        from app.security.access import role_names, roles_of
 
         return {"html_lang": lambda: str(get_locale() or "vi"),
                 "audit_action": action_label, "audit_changes": changes_text,
                 "select2_messages": select2_messages, "navbar_menu": navbar_menu,
                 "unread_notifications": unread_notifications,
+                "roles_of": roles_of, "role_names": role_names,
                 "format_date": format_date, "format_datetime": format_datetime}
 
 

@@ -14,11 +14,15 @@ log = logging.getLogger(__name__)
 
 def administrators(session) -> list[int]:
     from app.org.models import EofficeUser
+    from app.security.access import held_roles
     from app.security.roles import ADMIN
     from flask_appbuilder.security.sqla.models import Role
 
+    held = held_roles()  # the role of their own or a group's
     return session.scalars(sa.select(EofficeUser.id).where(
-        EofficeUser.active.is_(True), EofficeUser.roles.any(Role.name == ADMIN))).all()
+        EofficeUser.active.is_(True), EofficeUser.id.in_(
+            sa.select(held.c.user_id).join(Role, Role.id == held.c.role_id)
+            .where(Role.name == ADMIN)))).all()
 
 
 def notify_disk_full(app, error) -> int:

@@ -6,6 +6,7 @@ from datetime import date
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select, update
+from flask_appbuilder.security.sqla.models import Group
 from sqlalchemy.orm import selectinload
 
 from app.core import storage
@@ -124,7 +125,9 @@ def _active_people(session, *conditions, shown=()):
     person."""
     people = session.scalars(
         select(EofficeUser).where(EofficeUser.active.is_(True), *conditions)
-        .options(selectinload(EofficeUser.roles), *(selectinload(r) for r in shown)))
+        .options(selectinload(EofficeUser.roles),
+                 selectinload(EofficeUser.groups).selectinload(Group.roles),
+                 *(selectinload(r) for r in shown)))
     return sorted((p for p in people if role_names(p) & TAKES_PART),
                   key=lambda p: vietnamese_sort_key(p.full_name))
 

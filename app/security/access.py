@@ -7,12 +7,21 @@ app.security.roles; roles the network administrator makes in the permission matr
 for a permission, never for a role's name. `role_names`/`has_role` remain for the few rules
 about the roles themselves (separation of duties, the demo)."""
 from flask import has_request_context, request
-from sqlalchemy import select
+from sqlalchemy import select, union
 from sqlalchemy.orm import object_session
 
 
+def roles_of(user) -> list:
+    """The person's roles: their own, then their groups' (a member of a group has the group's
+    roles, as the group's form says), each once."""
+    own = list(getattr(user, "roles", None) or [])
+    through_groups = [role for group in getattr(user, "groups", None) or []
+                      for role in group.roles]
+    return list({id(role): role for role in [*own, *through_groups]}.values())
+
+
 def role_names(user) -> set[str]:
-    return {role.name for role in getattr(user, "roles", None) or []}
+    return {role.name for role in roles_of(user)}
 
 
 def has_role(user, *names) -> bool:
@@ -25,10 +34,11 @@ def _authenticated(user) -> bool:
 
 
 def permissions_of(user) -> frozenset[tuple[str, str]]:
-    """{(permission, resource)} of all the user's roles: one query, once per request."""
+    """{(permission, resource)} of all the user's roles, their groups' included: one query,
+    once per request."""
     if not _authenticated(user):
         return frozenset()
-    role_ids = tuple(sorted(role.id for role in getattr(user, "roles", None) or []))
+    role_ids = tuple(sorted({role.id for role in roles_of(user)}))
     key = (user.id, role_ids)
     cache = request.environ.setdefault("eoffice.permissions", {}) \
         if has_request_context() else {}
@@ -56,20 +66,35 @@ def may(user, permission, resource) -> bool:
     return (permission, resource) in permissions_of(user)
 
 
-def holders_of(permission, resource):
-    """SQL: the ids of active people whose roles give `permission` on `resource` — the same
-    permission rows as `may`, for lists of people (who directs, who issues, who leads a unit)
-    without asking person by person."""
+def held_roles():
+    """SQL (user_id, role_id): who holds which role, their own or through a group — the rows
+    of `roles_of` for every person at once."""
     from flask_appbuilder.security.sqla.models import (
-        Permission, PermissionView, ViewMenu, assoc_permissionview_role, assoc_user_role,
+        assoc_group_role, assoc_user_group, assoc_user_role,
+    )
+
+    return union(
+        select(assoc_user_role.c.user_id, assoc_user_role.c.role_id),
+        select(assoc_user_group.c.user_id, assoc_group_role.c.role_id)
+        .join(assoc_group_role, assoc_group_role.c.group_id == assoc_user_group.c.group_id),
+    ).subquery("held_role")
+
+
+def holders_of(permission, resource):
+    """SQL: the ids of active people whose roles (their groups' included) give `permission`
+    on `resource` — the same permission rows as `may`, for lists of people (who directs, who
+    issues, who leads a unit) without asking person by person."""
+    from flask_appbuilder.security.sqla.models import (
+        Permission, PermissionView, ViewMenu, assoc_permissionview_role,
     )
 
     from app.org.models import EofficeUser
 
+    held = held_roles()
     return (select(EofficeUser.id)
-            .join(assoc_user_role, assoc_user_role.c.user_id == EofficeUser.id)
+            .join(held, held.c.user_id == EofficeUser.id)
             .join(assoc_permissionview_role,
-                  assoc_permissionview_role.c.role_id == assoc_user_role.c.role_id)
+                  assoc_permissionview_role.c.role_id == held.c.role_id)
             .join(PermissionView, PermissionView.id ==
                   assoc_permissionview_role.c.permission_view_id)
             .join(Permission).join(ViewMenu)

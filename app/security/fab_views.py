@@ -2,7 +2,7 @@
 permissions and the views read through app.security.labels, never as FAB's names. Each class
 keeps the class_permission_name of the FAB view it extends (app.security.roles grants on those
 names)."""
-from flask import current_app, redirect
+from flask import current_app, g, redirect
 from flask_appbuilder.actions import action
 from flask_appbuilder.models.sqla.filters import FilterNotEqual
 from flask_appbuilder.security.views import (
@@ -15,6 +15,8 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from app.core.views import Formatters
+from app.security.access import role_names
+from app.security.permissions import group_duties_problem
 from app.security.labels import (
     permission_label, permission_view_label, permission_view_sort_key, resource_label,
 )
@@ -147,6 +149,45 @@ class EofficeGroupView(UserGroupModelView):
         super().__init__(**kwargs)
         relabel([self.add_form, self.edit_form, self.search_form], "users",
                 get_label=person_label)
+
+    def process_form(self, form, is_created):
+        """Before the form fills the group: the administrator's own roles as they are, for
+        the check that no one changes their own roles (through a group either)."""
+        me = getattr(g, "user", None)
+        g.my_roles_before = role_names(me) if me is not None else set()
+        super().process_form(form, is_created)
+
+    def pre_add(self, item):
+        self._check_duties(item)
+
+    def pre_update(self, item):
+        self._check_duties(item)
+
+    def _check_duties(self, group):
+        """Art. 10.1a: a group's roles are its members', so the rules on a person's roles
+        hold here too — an administrator does not change his own roles, and no account
+        becomes both administrator and clerk or leader (refused, nothing saved)."""
+        me = getattr(g, "user", None)
+        with self.datamodel.session.no_autoflush:  # nothing is saved before the checks
+            if me is not None and g.get("my_roles_before") is not None and \
+                    self._my_roles_after(me, group) != g.my_roles_before:
+                message = _("Bạn không thể tự thay đổi vai trò của chính mình: nhờ một quản "
+                            "trị mạng khác.")
+            else:
+                message = group_duties_problem(group)
+        if message:
+            self.datamodel.session.rollback()
+            raise ValueError(message)
+
+    @staticmethod
+    def _my_roles_after(me, group):
+        """The names of my roles if the group were saved as the form has it (the form's
+        members are other records than the logged-in person's own)."""
+        member = me.id in {user.id for user in group.users}
+        others = [other for other in me.groups if other.id is None or other.id != group.id]
+        return {role.name for role in me.roles} | \
+            {role.name for other in others for role in other.roles} | \
+            ({role.name for role in group.roles} if member else set())
 
     def pre_delete(self, item):
         if item.users:

@@ -7,7 +7,7 @@ from flask_appbuilder.models.sqla.filters import FilterNotEqual
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.sqla.models import (
-    PermissionView, Role, assoc_permissionview_role,
+    Group, PermissionView, Role, assoc_permissionview_role,
 )
 from flask_appbuilder.security.views import UserDBModelView
 from flask_appbuilder.widgets import ListWidget
@@ -26,7 +26,7 @@ from app.core.validation import form_validator
 from app.core.views import Formatters
 from app.org.models import EofficeUser
 from app.security import accounts, sessions, twofactor
-from app.security.access import permissions_of
+from app.security.access import permissions_of, role_names, roles_of
 from app.security.permissions import account_duties_problem
 from app.security.api import EofficeSecurityApi
 from app.security.fab_views import (
@@ -209,7 +209,7 @@ class EofficeUserView(UserDBModelView):
             pk = request.view_args.get("pk") if request.view_args else None
             user = self.datamodel.get(pk) if pk is not None else None
             if user is not None:
-                g.roles_before = {role.name for role in user.roles}
+                g.roles_before = role_names(user)
         super().process_form(form, is_created)
 
     def pre_add(self, item):
@@ -310,8 +310,9 @@ def check_separation_of_duties(db_session, user):
     history = inspect(user).attrs.roles.history
     before = g.get("roles_before")  # read before the form filled the record (process_form)
     if before is None:
-        before = {role.name for role in list(history.unchanged) + list(history.deleted)}
-    after = {role.name for role in user.roles}
+        before = {role.name for role in list(history.unchanged) + list(history.deleted)} | \
+            {role.name for group in getattr(user, "groups", None) or [] for role in group.roles}
+    after = role_names(user)  # a group's roles are the person's too
     me = getattr(g, "user", None)
     message = None
     if user.id is not None and me is not None and user.id == getattr(me, "id", None) and \
@@ -319,7 +320,7 @@ def check_separation_of_duties(db_session, user):
         message = _("Bạn không thể tự thay đổi vai trò của chính mình: nhờ một quản trị "
                     "mạng khác.")
     else:
-        message = account_duties_problem(user.roles)
+        message = account_duties_problem(roles_of(user))
     if message:
         db_session.rollback()
         raise ValueError(message)
@@ -359,7 +360,8 @@ class EofficeSecurityManager(SecurityManager):
 
         user = self.user_model
         return self.session.get(user, pk, options=[
-            joinedload(user.roles), joinedload(user.groups), joinedload(user.fields)])
+            joinedload(user.roles), joinedload(user.groups).selectinload(Group.roles),
+            joinedload(user.fields)])  # a group's roles: only for members of a group
 
     def register_views(self):
         super().register_views()

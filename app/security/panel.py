@@ -133,7 +133,8 @@ class PermissionMatrixView(BaseView):
         given = service.person_functions(session, person)
         return self.render_template(
             "security/person.html", title=_("Quyền của %(name)s", name=person.username),
-            person=person, modules=[(module, [g for g in given if g.function.module is module])
+            person=person, sources=service.role_sources(person),
+            modules=[(module, [g for g in given if g.function.module is module])
                                     for module in MODULES])
 
 

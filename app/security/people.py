@@ -26,7 +26,7 @@ from datetime import timedelta
 from email_validator import EmailNotValidError, validate_email
 from flask import abort, current_app, flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
-from flask_appbuilder.security.sqla.models import Role
+from flask_appbuilder.security.sqla.models import Group, Role
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -48,6 +48,7 @@ from app.core.views import method_permissions
 from app.extensions import db
 from app.core import upload_store as store
 from app.core.sheets import HEADER_SCAN, Table, text_of
+from app.security.access import role_names
 from app.security.permissions import account_duties_problem
 from app.org.models import Department, EofficeUser, Position
 from app.security import accounts
@@ -376,7 +377,8 @@ def inactive_people(session, days: int, limit: int, offset: int = 0) -> tuple[in
     total = session.scalar(select(func.count()).select_from(query.subquery()))
     people = list(session.scalars(
         query.options(joinedload(EofficeUser.department), joinedload(EofficeUser.position),
-                      selectinload(EofficeUser.roles))
+                      selectinload(EofficeUser.roles),
+                      selectinload(EofficeUser.groups).selectinload(Group.roles))
         .order_by(EofficeUser.last_login.is_not(None), EofficeUser.last_login,
                   EofficeUser.username)
         .limit(limit).offset(offset)).unique())
@@ -391,8 +393,9 @@ def full_name(user):
     return " ".join(p for p in (user.last_name, user.first_name) if p)
 
 
-def role_names(user):
-    return ", ".join(sorted(role.name for role in user.roles))
+def roles_text(user):
+    """The person's roles, their groups' included, for a list."""
+    return ", ".join(sorted(role_names(user)))
 
 
 # ---------------------------------------------------------------- pages
@@ -502,7 +505,7 @@ class PeopleView(BaseView):
         response = current_app.make_response(self.render_template(
             "security/people_result.html", title=_("Kết quả nhập người dùng"),
             filename=meta["filename"], created=created, analysis=analysis, columns=COLUMNS,
-            full_name=full_name, role_names=role_names))
+            full_name=full_name, roles_text=roles_text))
         response.headers["Cache-Control"] = "no-store"  # the passwords: not kept by browsers
         return response
 
@@ -551,7 +554,7 @@ class PeopleView(BaseView):
             "security/people_inactive.html", title=_("Tài khoản không hoạt động"),
             days=days, problem=problem, people=people, total=total, page=page,
             has_next=(page + 1) * PAGE_SIZE < total, full_name=full_name,
-            role_names=role_names, never=never_logged_in())
+            roles_text=roles_text, never=never_logged_in())
 
     @expose("/inactive/export")
     @has_access
@@ -562,7 +565,7 @@ class PeopleView(BaseView):
         title = _("Tài khoản không đăng nhập trong %(n)s ngày", n=days)
         never = never_logged_in()
         rows = ([full_name(p), p.username, p.department.name if p.department else "",
-                 p.position.name if p.position else "", role_names(p),
+                 p.position.name if p.position else "", roles_text(p),
                  p.last_login or never] for p in people)
         return send_spreadsheet(
             filename=f"{title}.xlsx", object_type="ab_user", name=title,

@@ -143,6 +143,9 @@ def preview(session, wanted: dict[int, set[str]]) -> list[Change]:
         except DomainError as error:
             raise DomainError(f"{column.role.name}: {error}") from None
         added = [BY_KEY[k] for k in BY_KEY if k in keys and k not in column.keys]
+        problem = _holders_problem(session, column.role, keys) if added else None
+        if problem:
+            raise DomainError(f"{column.role.name}: {problem}")
         removed = [BY_KEY[k] for k in BY_KEY if k in column.keys and k not in keys]
         if added or removed:
             changes.append(Change(column.role, added, removed, column.people))
@@ -214,13 +217,65 @@ class PersonFunction:
     roles: list
 
 
+def role_sources(person) -> list[tuple[Role, str]]:
+    """[(role, how the person has it)]: their own roles by name, then each group's roles as
+    "name (nhóm …)" — a group's roles are its members' (FAB's groups)."""
+    sources = [(role, role.name) for role in person.roles]
+    for group in getattr(person, "groups", None) or []:
+        sources += [(role, str(_l("%(role)s (nhóm %(group)s)", role=role.name,
+                                  group=group.label or group.name))) for role in group.roles]
+    return sources
+
+
 def person_functions(session, person) -> list[PersonFunction]:
-    """What one person may do: the union of their roles' functions, with the roles giving
-    each (in the matrix's order)."""
-    roles = list(person.roles)
-    pairs = _role_pairs(session, [role.id for role in roles])
+    """What one person may do: the union of their roles' functions (their groups' roles
+    included), with the roles giving each (in the matrix's order)."""
+    sources = role_sources(person)
+    pairs = _role_pairs(session, list({role.id for role, _name in sources}))
     given = {}
-    for role in roles:
+    for role, name in sources:
         for function in functions_of(pairs[role.id]):
-            given.setdefault(function.key, []).append(role.name)
+            given.setdefault(function.key, []).append(name)
     return [PersonFunction(f, given[f.key]) for f in FUNCTIONS if f.key in given]
+
+
+def group_duties_problem(group) -> str | None:
+    """Art. 10.1a through a group: None, or why a member's roles with the group's (as the
+    form has them now) may not go on one account."""
+    from app.security.access import roles_of
+
+    session = object_session(group)
+    with session.no_autoflush if session is not None else nullcontext():
+        # asked before the save: reading a member's roles must not flush the group early
+        for member in group.users:
+            problem = account_duties_problem([*roles_of(member), *group.roles])
+            if problem:
+                return f"{member.username}: {problem}"
+    return None
+
+
+def _holders_problem(session, role, keys) -> str | None:
+    """Art. 10.1a for the people holding `role` (their own or through a group) if it had
+    the functions `keys`: None, or why one of their accounts would mix the duties."""
+    from app.org.models import EofficeUser
+    from app.security.access import held_roles
+
+    held = held_roles()
+    holders = select(held.c.user_id).where(held.c.role_id == role.id).scalar_subquery()
+    rows = session.execute(select(EofficeUser.username, held.c.role_id)
+                           .join(held, held.c.user_id == EofficeUser.id)
+                           .where(EofficeUser.id.in_(holders), held.c.role_id != role.id)
+                           .order_by(EofficeUser.username)).all()
+    others = _role_pairs(session, list({role_id for _name, role_id in rows}))
+    by_person = {}
+    for username, role_id in rows:
+        by_person.setdefault(username, set()).update(
+            f.key for f in functions_of(others[role_id]))
+    for username, held_keys in by_person.items():
+        try:
+            _mixed(held_keys | set(keys), str(_l(
+                "Tách bạch nhiệm vụ: tài khoản %(user)s sẽ vừa có chức năng quản trị hệ thống "
+                "(%%(admin)s) vừa có chức năng xử lý văn bản (%%(docs)s).", user=username)))
+        except DomainError as error:
+            return str(error)
+    return None

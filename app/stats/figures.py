@@ -25,7 +25,7 @@ from app.core.timefmt import format_date, local_to_utc, to_local, today_local, u
 from app.documents import deadlines
 from app.documents import services as incoming
 from app.documents.access import visible_incoming
-from app.security.access import may
+from app.security.access import held_roles, may
 from app.documents.models import (
     DONE, FYI, IN_PROGRESS, OPEN, PENDING, IncomingAssignment, IncomingDocument,
 )
@@ -536,8 +536,11 @@ def _people(session, scope):
     """[(id, full name)] of the active people in scope (unit), administrators aside."""
     from flask_appbuilder.security.sqla.models import Role
 
+    held = held_roles()  # of their own or a group's
     query = select(EofficeUser.id, EofficeUser.last_name, EofficeUser.first_name).where(
-        EofficeUser.active.is_(True), EofficeUser.roles.any(Role.name != r.ADMIN))
+        EofficeUser.active.is_(True), EofficeUser.id.in_(
+            select(held.c.user_id).join(Role, Role.id == held.c.role_id)
+            .where(Role.name != r.ADMIN)))
     if scope.unit_id is not None:
         query = query.where(EofficeUser.department_id == scope.unit_id)
     return [(i, f"{last} {first}".strip()) for i, last, first in session.execute(query)]
