@@ -6,6 +6,8 @@ app.security.roles; roles the network administrator makes in the permission matr
 (app.security.panel) get theirs there, and the same checks apply to them: the domains ask
 for a permission, never for a role's name. `role_names`/`has_role` remain for the few rules
 about the roles themselves (separation of duties, the demo)."""
+import weakref
+
 from flask import has_request_context, request
 from sqlalchemy import select, union
 from sqlalchemy.orm import object_session
@@ -33,32 +35,97 @@ def _authenticated(user) -> bool:
         getattr(user, "id", None) is not None
 
 
+# What was read of roles and permissions, per process and database: engine → (version,
+# {key: value}) at one version of the roles' permissions (app.security.models.PermissionStamp);
+# another version starts anew.
+_KEPT = weakref.WeakKeyDictionary()
+
+
+_VERSION = "eoffice.permission-version"  # the request's, once read (request.environ)
+
+
+def permission_version(session) -> int:
+    """The version of the roles' permissions, raised by the database on every change of
+    them: read once per request, with the person when they are read first (0 when the
+    database has no stamp yet)."""
+    if has_request_context() and _VERSION in request.environ:
+        return request.environ[_VERSION]
+    version = session.scalar(select(permission_version_column()))
+    remember_permission_version(version)
+    return version or 0
+
+
+def permission_version_column():
+    """The version as a column of another statement (the person's, read at each request)."""
+    from app.security.models import PermissionStamp
+
+    return select(PermissionStamp.version).where(PermissionStamp.id == 1).scalar_subquery()
+
+
+def permission_version_known() -> bool:
+    return has_request_context() and _VERSION in request.environ
+
+
+def remember_permission_version(version) -> None:
+    if has_request_context():
+        request.environ[_VERSION] = version or 0
+
+
+def kept(session, key, read):
+    """read() kept per process and database under `key` at this version of the roles'
+    permissions (read again once they change): what is made of roles and permissions only."""
+    version = permission_version(session)
+    engine = session.get_bind()
+    entry = _KEPT.get(engine)
+    if entry is None or entry[0] != version:
+        entry = _KEPT[engine] = (version, {})
+    known = entry[1]
+    if key not in known:
+        known[key] = read()  # read after the version: never older than the version kept under
+    return known[key]
+
+
+def role_pairs(session, role_ids) -> frozenset[tuple[str, str]]:
+    """{(permission, resource)} of these roles together: one query per combination of roles
+    and version of the permissions, not per request."""
+    from flask_appbuilder.security.sqla.models import (
+        Permission, PermissionView, ViewMenu, assoc_permissionview_role,
+    )
+
+    role_ids = tuple(sorted(set(role_ids)))
+    if not role_ids:
+        return frozenset()
+    return kept(session, role_ids, lambda: frozenset(session.execute(
+        select(Permission.name, ViewMenu.name)
+        .select_from(PermissionView).join(Permission).join(ViewMenu)
+        .join(assoc_permissionview_role)
+        .where(assoc_permissionview_role.c.role_id.in_(role_ids))).all()))
+
+
+def named_role_pairs(session, name) -> frozenset[tuple[str, str]]:
+    """{(permission, resource)} of the role called `name` (FAB's public role), kept likewise."""
+    from flask_appbuilder.security.sqla.models import (
+        Permission, PermissionView, Role, ViewMenu, assoc_permissionview_role,
+    )
+
+    return kept(session, ("named", name), lambda: frozenset(session.execute(
+        select(Permission.name, ViewMenu.name)
+        .select_from(PermissionView).join(Permission).join(ViewMenu)
+        .join(assoc_permissionview_role)
+        .join(Role, Role.id == assoc_permissionview_role.c.role_id)
+        .where(Role.name == name)).all()))
+
+
 def permissions_of(user) -> frozenset[tuple[str, str]]:
-    """{(permission, resource)} of all the user's roles, their groups' included: one query,
-    once per request."""
+    """{(permission, resource)} of all the user's roles, their groups' included."""
     if not _authenticated(user):
         return frozenset()
-    role_ids = tuple(sorted({role.id for role in roles_of(user)}))
-    key = (user.id, role_ids)
-    cache = request.environ.setdefault("eoffice.permissions", {}) \
-        if has_request_context() else {}
-    if key not in cache:
-        from flask_appbuilder.security.sqla.models import (
-            Permission, PermissionView, ViewMenu, assoc_permissionview_role,
-        )
+    session = object_session(user)
+    if session is None:
+        from app.extensions import db
 
-        session = object_session(user)
-        if session is None:
-            from app.extensions import db
-
-            session = db.session
-        cache[key] = frozenset(session.execute(
-            select(Permission.name, ViewMenu.name)
-            .select_from(PermissionView).join(Permission).join(ViewMenu)
-            .join(assoc_permissionview_role)
-            .where(assoc_permissionview_role.c.role_id.in_(role_ids))).all()) \
-            if role_ids else frozenset()
-    return cache[key]
+        session = db.session
+    return role_pairs(session, [role.id for role in roles_of(user)])
 
 
 def may(user, permission, resource) -> bool:

@@ -6,9 +6,7 @@ from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.filters import FilterNotEqual
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.sqla.manager import SecurityManager
-from flask_appbuilder.security.sqla.models import (
-    Group, PermissionView, Role, assoc_permissionview_role,
-)
+from flask_appbuilder.security.sqla.models import Group
 from flask_appbuilder.security.views import UserDBModelView
 from flask_appbuilder.widgets import ListWidget
 from flask_babel import gettext as _
@@ -26,7 +24,10 @@ from app.core.validation import form_validator
 from app.core.views import Formatters
 from app.org.models import EofficeUser
 from app.security import accounts, sessions, twofactor
-from app.security.access import permissions_of, role_names, roles_of
+from app.security.access import (
+    named_role_pairs, permission_version_column, permission_version_known, permissions_of,
+    remember_permission_version, role_names, roles_of,
+)
 from app.security.permissions import account_duties_problem
 from app.security.api import EofficeSecurityApi
 from app.security.fab_views import (
@@ -355,13 +356,20 @@ class EofficeSecurityManager(SecurityManager):
 
     def get_user_by_id(self, pk):
         """The person of each request (Flask-Login's loader, the API's token) with what every
-        page asks of them — roles, groups, fields — in one statement, not four."""
-        from sqlalchemy.orm import joinedload
-
+        page asks of them — roles, groups, fields — and the version of the permissions
+        (access.permission_version) in one statement, not five."""
         user = self.user_model
-        return self.session.get(user, pk, options=[
-            joinedload(user.roles), joinedload(user.groups).selectinload(Group.roles),
-            joinedload(user.fields)])  # a group's roles: only for members of a group
+        options = [joinedload(user.roles), joinedload(user.groups).selectinload(Group.roles),
+                   joinedload(user.fields)]  # a group's roles: only for members of a group
+        if not isinstance(pk, int) or not has_request_context() or \
+                permission_version_known():
+            return self.session.get(user, pk, options=options)
+        row = self.session.execute(select(user, permission_version_column())
+                                   .where(user.id == pk).options(*options)).unique().first()
+        if row is None:
+            return None
+        remember_permission_version(row[1])
+        return row[0]
 
     def register_views(self):
         super().register_views()
@@ -461,28 +469,14 @@ class EofficeSecurityManager(SecurityManager):
 
     # -- permissions: FAB asks the database once per menu entry and button (17 queries a page);
     # read the user's (permission, view) pairs once per request instead.
-    def get_public_permissions(self):
-        """FAB asks for the public role's permissions at each protected call, twice per REST
-        request (`is_item_public` in its decorators), and the role read the first time is
-        gone by the second (the session holds records weakly): kept for the request."""
+    def is_item_public(self, permission_name, view_name):
+        """FAB asks at each protected call (twice per REST request) whether the public role
+        has the permission: its pairs are kept per process like every role's
+        (access.named_role_pairs), not read each time."""
         if not has_request_context():
-            return super().get_public_permissions()
-        known = request.environ
-        if "eoffice.public-permissions" not in known:
-            known["eoffice.public-permissions"] = self._public_permissions()
-        return known["eoffice.public-permissions"]
-
-    def _public_permissions(self):
-        """The public role's permissions with their names, in one statement (FAB reads the
-        role, then its permissions)."""
-        return list(self.session.scalars(
-            select(PermissionView)
-            .join(assoc_permissionview_role,
-                  assoc_permissionview_role.c.permission_view_id == PermissionView.id)
-            .join(Role, Role.id == assoc_permissionview_role.c.role_id)
-            .where(Role.name == self.auth_role_public)
-            .options(joinedload(PermissionView.permission),
-                     joinedload(PermissionView.view_menu))).unique())
+            return super().is_item_public(permission_name, view_name)
+        return (permission_name, view_name) in named_role_pairs(self.session,
+                                                                self.auth_role_public)
 
     def _permission_pairs(self, user):
         if not has_request_context():

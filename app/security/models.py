@@ -19,3 +19,15 @@ class LoginSession(Model):
     ended_at = Column(DateTime)  # set: the session is over, whatever the cookie says
     ip = Column(String(45))
     user_agent = Column(String(300))
+
+
+class PermissionStamp(Model):
+    """The version of the roles' permissions: one row (id 1), raised by the database's
+    triggers on every change of a role, a permission, a function or their links (migration
+    0035), whatever makes the change. Each process keeps the permissions it read under the
+    version they were read at (app.security.access.permissions_of)."""
+    __tablename__ = "permission_stamp"
+    __label__ = _l("phiên bản phân quyền")
+
+    id = Column(Integer, primary_key=True, autoincrement=False)
+    version = Column(Integer, nullable=False)
