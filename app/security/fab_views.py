@@ -2,7 +2,7 @@
 permissions and the views read through app.security.labels, never as FAB's names. Each class
 keeps the class_permission_name of the FAB view it extends (app.security.roles grants on those
 names)."""
-from flask import current_app, g, redirect
+from flask import current_app, g, redirect, request
 from flask_appbuilder.actions import action
 from flask_appbuilder.models.sqla.filters import FilterNotEqual
 from flask_appbuilder.security.views import (
@@ -15,8 +15,9 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from app.core.views import Formatters
+from app.security import roles as r
 from app.security.access import role_names
-from app.security.permissions import group_duties_problem
+from app.security.permissions import group_duties_problem, role_page_problem
 from app.security.labels import (
     permission_label, permission_view_label, permission_view_sort_key, resource_label,
 )
@@ -86,9 +87,8 @@ class EofficeRoleView(RoleModelView):
     label_columns = {"name": _l("Tên vai trò"), "permissions": _l("Quyền"),
                      "user": _l("Người dùng"), "groups": _l("Nhóm")}
     description_columns = {"permissions": _l(
-        "Chọn các quyền của vai trò. Vai trò theo quy chế được đặt lại theo quy định mỗi khi "
-        "hệ thống khởi động; để phân quyền cho một chức năng, dùng trang Phân quyền theo "
-        "chức năng.")}
+        "Chọn các quyền của vai trò. Vai trò theo quy chế không sửa được ở đây; để phân quyền "
+        "theo chức năng, dùng trang Phân quyền theo chức năng.")}
     search_columns = ["name", "permissions", "user"]
     base_filters = None  # set in __init__: the Public role is not listed
     exclude_route_methods = {"download"}  # FAB's file route; roles have no files
@@ -118,7 +118,37 @@ class EofficeRoleView(RoleModelView):
             self.datamodel.add(copy)
         return redirect(self.get_redirect())
 
+    def process_form(self, form, is_created):
+        """Before the form fills the role: its name and permissions as they are."""
+        g.role_before = None
+        pk = request.view_args.get("pk") if request.view_args and not is_created else None
+        role = self.datamodel.get(pk) if pk is not None else None
+        if role is not None:
+            g.role_before = (role.name, {pv.id for pv in role.permissions})
+        super().process_form(form, is_created)
+
+    def pre_add(self, item):
+        self._check(item, None)
+
+    def pre_update(self, item):
+        self._check(item, g.get("role_before"))
+
+    def _check(self, role, before):
+        """The regulation's roles are kept as it says; no one changes the permissions of a
+        role he holds; no role, nor any account holding it, gets both the security panel's
+        functions and a document function (Art. 10.1a) — refused, nothing saved."""
+        session = self.datamodel.session
+        with session.no_autoflush:
+            message = role_page_problem(session, role, before, getattr(g, "user", None))
+        if message:
+            session.rollback()
+            raise ValueError(message)
+
     def pre_delete(self, item):
+        if item.name in r.ROLES:
+            self.update_redirect()
+            raise ValueError(_("Vai trò %(name)s do quy chế quy định, không xóa được.",
+                               name=item.name))
         if item.user:
             self.update_redirect()
             raise ValueError(_("Vai trò đang có người dùng, không thể xóa."))

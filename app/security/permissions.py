@@ -87,6 +87,25 @@ def digest(columns_) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+def _only(keys) -> frozenset:
+    """The permissions that only the functions `keys` give (none of the others)."""
+    inside = set().union(*(BY_KEY[k].pairs for k in keys))
+    return frozenset(inside - set().union(*(f.pairs for f in FUNCTIONS if f.key not in keys)))
+
+
+DOCUMENT_PAIRS, ADMIN_PAIRS = _only(DOCUMENT_KEYS), _only(ADMIN_KEYS)
+
+
+def duties_held(pairs) -> set[str]:
+    """The document and administration functions that `pairs` give, even in part: a role
+    edited on FAB's raw role page may hold one permission of a function without the rest
+    (reading every document without its menu entry is still reading every document)."""
+    pairs = set(pairs)
+    return {f.key for f in functions_of(pairs)} | \
+        {k for k in DOCUMENT_KEYS if BY_KEY[k].pairs & DOCUMENT_PAIRS & pairs} | \
+        {k for k in ADMIN_KEYS if BY_KEY[k].pairs & ADMIN_PAIRS & pairs}
+
+
 def _mixed(keys, message) -> None:
     if keys & ADMIN_KEYS and keys & DOCUMENT_KEYS:
         raise DomainError(message % {
@@ -111,7 +130,7 @@ def account_duties_problem(roles) -> str | None:
         pairs = {(pv.permission.name, pv.view_menu.name) for role in roles
                  for pv in role.permissions}
     try:
-        _mixed({f.key for f in functions_of(pairs)}, str(_l(
+        _mixed(duties_held(pairs), str(_l(
             "Tách bạch nhiệm vụ: một tài khoản không được vừa có chức năng quản trị hệ thống "
             "(%(admin)s) vừa có chức năng xử lý văn bản (%(docs)s). Hãy dùng hai tài khoản "
             "riêng.")))
@@ -254,6 +273,32 @@ def group_duties_problem(group) -> str | None:
     return None
 
 
+def role_page_problem(session, role, before, me) -> str | None:
+    """Art. 10.1a and the regulation's roles on FAB's own role page (its raw permission
+    list): None, or why the role may not be saved as the form has it. `before`: (name,
+    permission ids) of the role as it was, None for a new role; `me`: who saves."""
+    from app.security.access import roles_of
+
+    name_before, ids_before = before or (None, None)
+    changed = before is None or {pv.id for pv in role.permissions} != ids_before
+    if name_before in r.ROLES and (role.name != name_before or changed):
+        return str(_l("Vai trò %(name)s do quy chế quy định, không sửa được. Để phân quyền "
+                      "khác, hãy tạo vai trò mới trên trang Phân quyền theo chức năng.",
+                      name=name_before))
+    if not changed:
+        return None
+    if before is not None and me is not None and \
+            role.id in {held.id for held in roles_of(me)}:
+        return str(_l("Bạn không thể tự thay đổi quyền của vai trò mình đang giữ: nhờ một "
+                      "quản trị mạng khác."))
+    keys = duties_held((pv.permission.name, pv.view_menu.name) for pv in role.permissions)
+    try:
+        check_duties(keys)
+    except DomainError as error:
+        return str(error)
+    return _holders_problem(session, role, keys) if role.id is not None else None
+
+
 def _holders_problem(session, role, keys) -> str | None:
     """Art. 10.1a for the people holding `role` (their own or through a group) if it had
     the functions `keys`: None, or why one of their accounts would mix the duties."""
@@ -269,8 +314,7 @@ def _holders_problem(session, role, keys) -> str | None:
     others = _role_pairs(session, list({role_id for _name, role_id in rows}))
     by_person = {}
     for username, role_id in rows:
-        by_person.setdefault(username, set()).update(
-            f.key for f in functions_of(others[role_id]))
+        by_person.setdefault(username, set()).update(duties_held(others[role_id]))
     for username, held_keys in by_person.items():
         try:
             _mixed(held_keys | set(keys), str(_l(
