@@ -13,6 +13,11 @@ def test_clerk_filters_the_incoming_grid_by_type(login_as, live_server, shot):
     page.get_by_role("button", name="Thêm điều kiện lọc").click()
     page.locator("#filter_form .dropdown-menu a.filter[name=document_type]").click()
     row = page.locator("#filter_form table.filters tr").last
+    # FAB's filter script added the row's <select>, and select2 is there to enhance it (a
+    # failure says which of the two was missing, not only that the dropdown never came)
+    expect(row.locator("select.ajax-choices")).to_have_count(1)
+    assert page.evaluate("() => !!(window.jQuery && window.jQuery.fn.select2)"), \
+        "select2 is not loaded on the page"
     with page.expect_response(re.compile(r"/incoming/list/choices/document_type\?")):
         row.locator(".select2-container").last.click()
         page.locator(".select2-search__field").fill("quyet dinh")
