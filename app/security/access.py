@@ -39,15 +39,13 @@ def _authenticated(user) -> bool:
 # {key: value}) at one version of the roles' permissions (app.security.models.PermissionStamp);
 # another version starts anew.
 _KEPT = weakref.WeakKeyDictionary()
-
-
 _VERSION = "eoffice.permission-version"  # the request's, once read (request.environ)
 
 
 def permission_version(session) -> int:
     """The version of the roles' permissions, raised by the database on every change of
     them: read once per request, with the person when they are read first (0 when the
-    database has no stamp yet)."""
+    stamp's row is missing)."""
     if has_request_context() and _VERSION in request.environ:
         return request.environ[_VERSION]
     version = session.scalar(select(permission_version_column()))
@@ -85,34 +83,35 @@ def kept(session, key, read):
     return known[key]
 
 
-def role_pairs(session, role_ids) -> frozenset[tuple[str, str]]:
-    """{(permission, resource)} of these roles together: one query per combination of roles
-    and version of the permissions, not per request."""
+def _pairs_statement():
+    """SELECT (permission, resource) of the role links (assoc_permissionview_role)."""
     from flask_appbuilder.security.sqla.models import (
         Permission, PermissionView, ViewMenu, assoc_permissionview_role,
     )
+
+    return (select(Permission.name, ViewMenu.name)
+            .select_from(PermissionView).join(Permission).join(ViewMenu)
+            .join(assoc_permissionview_role))
+
+
+def role_pairs(session, role_ids) -> frozenset[tuple[str, str]]:
+    """{(permission, resource)} of these roles together: one query per combination of roles
+    and version of the permissions, not per request."""
+    from flask_appbuilder.security.sqla.models import assoc_permissionview_role
 
     role_ids = tuple(sorted(set(role_ids)))
     if not role_ids:
         return frozenset()
     return kept(session, role_ids, lambda: frozenset(session.execute(
-        select(Permission.name, ViewMenu.name)
-        .select_from(PermissionView).join(Permission).join(ViewMenu)
-        .join(assoc_permissionview_role)
-        .where(assoc_permissionview_role.c.role_id.in_(role_ids))).all()))
+        _pairs_statement().where(assoc_permissionview_role.c.role_id.in_(role_ids))).all()))
 
 
 def named_role_pairs(session, name) -> frozenset[tuple[str, str]]:
     """{(permission, resource)} of the role called `name` (FAB's public role), kept likewise."""
-    from flask_appbuilder.security.sqla.models import (
-        Permission, PermissionView, Role, ViewMenu, assoc_permissionview_role,
-    )
+    from flask_appbuilder.security.sqla.models import Role, assoc_permissionview_role
 
     return kept(session, ("named", name), lambda: frozenset(session.execute(
-        select(Permission.name, ViewMenu.name)
-        .select_from(PermissionView).join(Permission).join(ViewMenu)
-        .join(assoc_permissionview_role)
-        .join(Role, Role.id == assoc_permissionview_role.c.role_id)
+        _pairs_statement().join(Role, Role.id == assoc_permissionview_role.c.role_id)
         .where(Role.name == name)).all()))
 
 

@@ -13,6 +13,7 @@ from app.audit.services import record
 from app.core.errors import DomainError
 from app.core.text import nfc
 from app.security import roles as r
+from app.security.access import held_roles, roles_of
 from app.security.functions import BY_KEY, FUNCTIONS, functions_of, pairs_for
 
 # Functions that read every document, a unit's documents, or direct, register and issue them:
@@ -261,8 +262,6 @@ def person_functions(session, person) -> list[PersonFunction]:
 def group_duties_problem(group) -> str | None:
     """Art. 10.1a through a group: None, or why a member's roles with the group's (as the
     form has them now) may not go on one account."""
-    from app.security.access import roles_of
-
     session = object_session(group)
     with session.no_autoflush if session is not None else nullcontext():
         # asked before the save: reading a member's roles must not flush the group early
@@ -277,8 +276,6 @@ def role_page_problem(session, role, before, me) -> str | None:
     """Art. 10.1a and the regulation's roles on FAB's own role page (its raw permission
     list): None, or why the role may not be saved as the form has it. `before`: (name,
     permission ids) of the role as it was, None for a new role; `me`: who saves."""
-    from app.security.access import roles_of
-
     name_before, ids_before = before or (None, None)
     changed = before is None or {pv.id for pv in role.permissions} != ids_before
     if name_before in r.ROLES and (role.name != name_before or changed):
@@ -303,7 +300,6 @@ def _holders_problem(session, role, keys) -> str | None:
     """Art. 10.1a for the people holding `role` (their own or through a group) if it had
     the functions `keys`: None, or why one of their accounts would mix the duties."""
     from app.org.models import EofficeUser
-    from app.security.access import held_roles
 
     held = held_roles()
     holders = select(held.c.user_id).where(held.c.role_id == role.id).scalar_subquery()
@@ -312,12 +308,12 @@ def _holders_problem(session, role, keys) -> str | None:
                            .where(EofficeUser.id.in_(holders), held.c.role_id != role.id)
                            .order_by(EofficeUser.username)).all()
     others = _role_pairs(session, list({role_id for _name, role_id in rows}))
-    by_person = {}
+    by_person = {}  # username → the permissions of their other roles together
     for username, role_id in rows:
-        by_person.setdefault(username, set()).update(duties_held(others[role_id]))
-    for username, held_keys in by_person.items():
+        by_person.setdefault(username, set()).update(others[role_id])
+    for username, pairs in by_person.items():
         try:
-            _mixed(held_keys | set(keys), str(_l(
+            _mixed(duties_held(pairs) | set(keys), str(_l(
                 "Tách bạch nhiệm vụ: tài khoản %(user)s sẽ vừa có chức năng quản trị hệ thống "
                 "(%%(admin)s) vừa có chức năng xử lý văn bản (%%(docs)s).", user=username)))
         except DomainError as error:
