@@ -4,6 +4,7 @@ the page, and sorting by the issuing agency in Vietnamese order."""
 import re
 import uuid
 
+from sqlalchemy import select
 
 from app.core import views
 from app.core.text import fold
@@ -66,6 +67,100 @@ def test_a_registration_shows_on_a_remembered_page_at_once(app, login_as, db_ses
     after = client.get(f"/incoming/list/list/?q={word}").get_data(as_text=True)
     assert "Văn bản đến" in before and excerpt not in before
     assert excerpt in after
+
+
+# ---------------------------------------------------------------- past the cap
+# A registration only adds a document: a count past the cap ("hơn 1.000") stays past it, and
+# an officer's grid or search is not counted again after each of the clerk's registrations.
+
+GRID_COUNTED = "SELECT count(*) AS count_1 FROM (SELECT incoming_document.id"
+
+
+def grid_counts(statements) -> list[str]:
+    return [s for s in statements if s.startswith(GRID_COUNTED)]
+
+
+def test_a_count_past_the_cap_is_not_counted_again_after_a_registration(
+        app, login_as, statements, db_session, monkeypatch):
+    monkeypatch.setattr(views, "COUNT_CAP", 2)
+    officer = login_as("chuyenvien")
+    before = officer.get("/incoming/list/list/").get_data(as_text=True)
+    assert "hơn 2" in before
+    register_incoming(app, db_session)  # with its file: two lines of the trail
+    db_session.commit()
+    statements.clear()
+    after = officer.get("/incoming/list/list/").get_data(as_text=True)
+    assert grid_counts(statements) == []
+    assert "hơn 2" in after and after.count("<tr") > 1
+
+
+def test_a_search_past_the_cap_is_not_counted_again_after_a_registration(
+        app, login_as, statements, db_session, monkeypatch):
+    monkeypatch.setattr(views, "COUNT_CAP", 2)
+    officer = login_as("chuyenvien")
+    url = "/incoming/list/list/?q=về"
+    assert "hơn 2" in officer.get(url).get_data(as_text=True)
+    register_incoming(app, db_session, files=[])
+    db_session.commit()
+    statements.clear()
+    assert "hơn 2" in officer.get(url).get_data(as_text=True)
+    assert grid_counts(statements) == []
+
+
+def test_a_count_past_the_cap_is_counted_again_after_another_change(
+        app, login_as, statements, db_session, monkeypatch):
+    from app.catalogs.models import Agency
+
+    monkeypatch.setattr(views, "COUNT_CAP", 2)
+    officer = login_as("chuyenvien")
+    assert "hơn 2" in officer.get("/incoming/list/list/").get_data(as_text=True)
+    agency = db_session.scalars(select(Agency).order_by(Agency.id).limit(1)).one()
+    agency.phone = "0243" if agency.phone != "0243" else "0244"  # a change, audited
+    db_session.commit()
+    statements.clear()
+    assert "hơn 2" in officer.get("/incoming/list/list/").get_data(as_text=True)
+    assert len(grid_counts(statements)) == 1
+
+
+def test_a_count_under_the_cap_counts_the_registered_document(app, login_as, db_session,
+                                                              monkeypatch):
+    """Under the cap the number is exact: one registration more, one more in the count."""
+    monkeypatch.setattr(views, "COUNT_CAP", 2)
+    clerk = login_as("vanthu")
+    word = f"duoitran{uuid.uuid4().hex[:8]}"
+    url = f"/incoming/list/list/?q={word}"
+    register_incoming(app, db_session, excerpt=f"V/v thứ nhất {word}")
+    db_session.commit()
+    first = clerk.get(url).get_data(as_text=True)
+    register_incoming(app, db_session, excerpt=f"V/v thứ hai {word}")
+    db_session.commit()
+    second = clerk.get(url).get_data(as_text=True)
+    register_incoming(app, db_session, excerpt=f"V/v thứ ba {word}")
+    db_session.commit()
+    third = clerk.get(url).get_data(as_text=True)
+    assert "thứ nhất" in first and "thứ hai" not in first and "hơn 2" not in first
+    assert "thứ hai" in second and "hơn 2" not in second
+    assert "thứ ba" in third and "hơn 2" in third
+
+
+def test_with_the_signature_filter_a_registration_with_a_file_counts_again(
+        app, login_as, statements, db_session, monkeypatch):
+    """A file added to a document can take it out of «chưa ký»: with that filter only a
+    registration without files keeps a count past the cap."""
+    monkeypatch.setattr(views, "COUNT_CAP", 0)
+    clerk = login_as("vanthu")
+    url = "/incoming/list/list/?signature=unsigned"
+    assert "hơn 0" in clerk.get(url).get_data(as_text=True)
+    register_incoming(app, db_session)
+    db_session.commit()
+    statements.clear()
+    assert clerk.get(url).status_code == 200
+    assert len(grid_counts(statements)) == 1
+    register_incoming(app, db_session, files=[])
+    db_session.commit()
+    statements.clear()
+    assert clerk.get(url).status_code == 200
+    assert grid_counts(statements) == []
 
 
 def test_readers_with_other_rules_never_share_a_remembered_page(app, login_as, db_session):

@@ -214,6 +214,10 @@ class VietnameseInterface(SQLAInterface):
     # session → the version of the data (EofficeModelView.page_version): a page's count and
     # ids are remembered per version; None: counted and selected at each look.
     version = None
+    # session → the version that steps over the changes which only add rows (a registration:
+    # EofficeModelView.growing_version): a count past COUNT_CAP stays past it until another
+    # change, so "hơn 1.000" is not counted again after every registration. None: no such.
+    growing_version = None
 
     def _get_attr_value(self, item, col):
         compute = self.computed.get(col)
@@ -246,12 +250,17 @@ class VietnameseInterface(SQLAInterface):
         return self.version is not None and len(self.obj.__mapper__.primary_key) == 1 and \
             not (select_columns and self.exists_col_to_many(select_columns))
 
-    def _remembered(self, statement, compute):
+    def _key(self, statement, version, what="grid") -> str:
+        """The cache key of what `statement` reads at `version` of the data, today. The
+        statement's SQL with its values: the reader's visibility, the filters, the order and
+        the page are all in it."""
+        return ":".join((what, statement_key(statement, self.session.get_bind().dialect),
+                         str(version), today_local().isoformat()))
+
+    def _remembered(self, statement, compute, key=None):
         """compute() for what `statement` reads, at this version of the data and this day,
-        from the cache when it is there. The key is the statement's SQL with its values: the
-        reader's visibility, the filters, the order and the page are all in it."""
-        key = ":".join(("grid", statement_key(statement, self.session.get_bind().dialect),
-                        str(self.version(self.session)), today_local().isoformat()))
+        from the cache when it is there."""
+        key = key or self._key(statement, self.version(self.session))
         value = cache.get(key)
         if value is None:
             value = compute()
@@ -279,10 +288,20 @@ class VietnameseInterface(SQLAInterface):
             inner = self._apply_inner_all(query, filters, aliases_mapping={})
         finally:
             g.grid_counting = False
-        if self._rememberable():
-            return self._remembered(inner.limit(COUNT_CAP + 1).statement,
-                                    lambda: self._capped_count(inner))
-        return self._capped_count(inner)
+        if not self._rememberable():
+            return self._capped_count(inner)
+        statement = inner.limit(COUNT_CAP + 1).statement
+        if self.growing_version is None:
+            return self._remembered(statement, lambda: self._capped_count(inner))
+        # Past the cap at a version that steps over registrations: still past it (the rows
+        # added since can only add to any reader's, filter's or search's count).
+        past = self._key(statement, self.growing_version(self.session), "grid-past-cap")
+        if cache.get(past):
+            return COUNT_CAP + 1
+        count = self._remembered(statement, lambda: self._capped_count(inner))
+        if count > COUNT_CAP:
+            cache.set(past, True)
+        return count
 
     def _capped_count(self, inner) -> int:
         from_index = search.count_from_index(inner, COUNT_CAP)
@@ -384,6 +403,9 @@ class EofficeModelView(ModelView):
     # that every change versions (app.audit.version.data_version): its pages' counts and ids
     # are remembered per version (VietnameseInterface.version). None: read at each look.
     page_version = None
+    # session → the version of the data stepping over changes that only add rows (see
+    # VietnameseInterface.growing_version); None: a count is kept per page_version only.
+    growing_version = None
 
     def __init__(self, **kwargs):
         self.formatters_columns = Formatters(self.formatters_columns or {})
@@ -395,6 +417,7 @@ class EofficeModelView(ModelView):
                                          if self.datamodel.is_relation_many_to_one(c)]
             self.datamodel.computed = dict(self.computed_columns)
             self.datamodel.version = self.page_version
+            self.datamodel.growing_version = self.growing_version
 
     def prepare_rows(self, rows):
         """Load at once what the computed columns need for the page's rows (no query per row)."""

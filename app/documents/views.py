@@ -136,6 +136,15 @@ class IncomingView(RecordGrid):
             return data_version(session, services.REGISTRATION)
         return data_version(session)
 
+    @staticmethod
+    def growing_version(session):
+        """A registration adds a document (with its files) and changes no other: a count past
+        the cap stays past it. Not a file with the "Chữ ký số" filter, where a file added to a
+        document already registered may take it out ("chưa ký")."""
+        if request.args.get("signature"):
+            return data_version(session, services.REGISTRATION)
+        return data_version(session, services.REGISTERED_WITH_FILES)
+
     def prepare_rows(self, rows):
         # the files ("Chưa có tệp") and the deadline marks of the page's rows: one statement
         g.incoming_with_files, g.incoming_deadlines = deadline_marks(
