@@ -1,13 +1,18 @@
 """Load test: gunicorn (2 sync workers) on loopback under 50 simulated users (locust,
-headless) for 60 s, over the benchmark's data, the roles mixed as in an agency (1 clerk,
-3 leaders, 6 unit leaders, 40 officers; bench/locustfile.py). Writes
-bench/load-<database>.json: totals, per request ("<role>: <page>") and per role.
+headless), over the benchmark's data, the roles mixed as in an agency (1 clerk, 3 leaders,
+6 unit leaders, 40 officers; bench/locustfile.py). The workers have just started and the
+cache is emptied; the 50 people arrive in 5 s. Measured apart (exact percentiles of every
+request): the start (the first --start seconds: every account's first looks, the
+dashboards' round) and the minute of work after it (--seconds), the goal's figure; the
+whole run as locust counts it. Writes bench/load-<database>.json: totals, the two phases,
+per request ("<role>: <page>") and per role.
 
     .venv/bin/python -m bench.load --docs 1000000 [--database URL] [--users 50] [--seconds 60]
-                                   [--workers 2] [--cache redis|worker]"""
+                                   [--start 20] [--workers 2] [--cache redis|worker]"""
 import argparse
 import csv
 import json
+import math
 import os
 import subprocess
 import sys
@@ -86,17 +91,50 @@ def scenario_env(url):
             "BENCH_REGISTER": json.dumps(body)}
 
 
+def percentile(values, share):
+    """The nearest-rank percentile of sorted `values` (0 when there are none)."""
+    if not values:
+        return 0.0
+    return values[min(len(values) - 1, max(0, math.ceil(share * len(values)) - 1))]
+
+
+def figures(samples) -> dict:
+    times = sorted(ms for _at, ms, _failed in samples)
+    seconds = (samples[-1][0] - samples[0][0]) if len(samples) > 1 else 0
+    return {"requests": len(samples), "errors": sum(failed for *_x, failed in samples),
+            "throughput_rps": round(len(samples) / seconds, 1) if seconds else 0.0,
+            **{f"p{p}_ms": percentile(times, p / 100) for p in (50, 95, 99)},
+            "max_ms": times[-1] if times else 0.0}
+
+
+def phases(samples, start: int) -> dict:
+    """The goal's figures: the requests sent after the first `start` seconds (the minute of
+    work), at the top level; the start apart, under "start"."""
+    samples = sorted((at - ms / 1000, ms, failed) for at, ms, failed in samples)
+    if not samples:
+        return figures([])
+    began = samples[0][0]
+    return {**figures([s for s in samples if s[0] >= began + start]),
+            "start": {"seconds": start, **figures([s for s in samples
+                                                   if s[0] < began + start])}}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--docs", type=int, default=1_000_000)
     parser.add_argument("--database", default=None)
     parser.add_argument("--users", type=int, default=50)
-    parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument("--seconds", type=int, default=60, help="the minute of work measured")
+    parser.add_argument("--start", type=int, default=20,
+                        help="the start before it, measured apart (workers and cache cold)")
     parser.add_argument("--workers", type=int, default=2,
                         help="gunicorn's sync workers (docs/deploy.md: 2..4 on two cores)")
     parser.add_argument("--cache", choices=("redis", "worker"), default="redis",
                         help="the app cache: one Redis for both workers, as docs/deploy.md "
                              "sets up several workers (emptied first), or one per worker")
+    parser.add_argument("--keep-cache", action="store_true",
+                        help="a restart of the workers alone: the Redis cache as the last run "
+                             "left it (bench/load-<database>-cache-kept.json)")
     parser.add_argument("--no-warm", dest="warm", action="store_false",
                         help="without the dashboard warmer (on by default, as deployed)")
     args = parser.parse_args()
@@ -106,11 +144,13 @@ def main():
     prefix = Path("/tmp") / f"eoffice-load-{os.getpid()}"
     env = {**os.environ, "BENCH_DATABASE_URL": url, "PYTHONPATH": str(ROOT.parent),
            "BENCH_MIX": json.dumps(roles), "BENCH_BY_ROLE": f"{prefix}_by_role.json",
+           "BENCH_SAMPLES": f"{prefix}_samples.json",
            "BENCH_WARM": "1" if args.warm else "0", **scenario_env(url)}
     if args.cache == "redis":
         import redis
 
-        redis.Redis.from_url(REDIS).flushdb()  # nothing remembered from an earlier run
+        if not args.keep_cache:
+            redis.Redis.from_url(REDIS).flushdb()  # nothing remembered from an earlier run
         env["CACHE_REDIS_URL"] = REDIS
     bin_dir = Path(sys.executable).parent
     server = subprocess.Popen([str(bin_dir / "gunicorn"), "--workers", str(args.workers),
@@ -122,9 +162,10 @@ def main():
         time.sleep(15)  # both workers import and build the app
         load = subprocess.Popen([str(bin_dir / "locust"), "-f", str(ROOT / "locustfile.py"),
                                  "--headless", "-u", str(sum(roles.values())), "-r", "10",
-                                 "-t", f"{args.seconds}s", "--host",
+                                 "-t", f"{args.start + args.seconds}s", "--host",
                                  f"http://127.0.0.1:{PORT}", "--csv", str(prefix),
-                                 "--only-summary"], env=env, cwd=ROOT.parent)
+                                 "--only-summary", "--csv-full-history"], env=env,
+                                cwd=ROOT.parent)
         while load.poll() is None:  # peak RSS of each worker while under load
             for child in psutil.Process(server.pid).children():
                 rss = child.memory_info().rss / 2**20
@@ -138,10 +179,13 @@ def main():
     report = {
         "users": sum(roles.values()), "mix": roles, "seconds": args.seconds,
         "workers": args.workers, "cache": args.cache, "warmer": args.warm,
-        "requests": int(total["Request Count"]), "errors": int(total["Failure Count"]),
-        "throughput_rps": round(float(total["Requests/s"]), 1),
-        "p50_ms": float(total["50%"]), "p95_ms": float(total["95%"]),
-        "p99_ms": float(total["99%"]),
+        **phases(json.loads(Path(f"{prefix}_samples.json").read_text()), args.start),
+        "whole_run": {"seconds": args.start + args.seconds,
+                      "requests": int(total["Request Count"]),
+                      "errors": int(total["Failure Count"]),
+                      "throughput_rps": round(float(total["Requests/s"]), 1),
+                      "p50_ms": float(total["50%"]), "p95_ms": float(total["95%"]),
+                      "p99_ms": float(total["99%"])},
         "peak_rss_per_worker_mb": sorted(round(v) for v in peak.values()),
         "by_request": {name: {"requests": int(r["Request Count"]),
                               "errors": int(r["Failure Count"]), "p50_ms": float(r["50%"]),
@@ -153,7 +197,9 @@ def main():
     from sqlalchemy.engine import make_url
 
     name = make_url(url).get_backend_name()
-    (ROOT / f"load-{name}.json").write_text(json.dumps(report, indent=2) + "\n")
+    report["cache_kept"] = args.keep_cache
+    suffix = "-cache-kept" if args.keep_cache else ""
+    (ROOT / f"load-{name}{suffix}.json").write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2))
 
 

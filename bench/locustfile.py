@@ -10,6 +10,7 @@ import itertools
 import json
 import os
 import random
+import time
 
 from locust import HttpUser, between, events
 from locust.stats import StatsEntry
@@ -121,6 +122,22 @@ class UnitLeader(OfficeUser):
 class Officer(OfficeUser):
     role = "officer"
     tasks = PERSON_TASKS
+
+
+SAMPLES = []  # (when it was answered, seconds since the epoch; ms; failed) of every request
+
+
+@events.request.add_listener
+def sample(response_time, exception=None, **_kwargs):
+    SAMPLES.append((round(time.time(), 3), round(response_time, 1), exception is not None))
+
+
+@events.quitting.add_listener
+def samples(environment, **_kwargs):
+    """Every request's time, to BENCH_SAMPLES (JSON) for bench/load.py: its percentiles of the
+    start (the workers just started, the cache empty) and of the minute of work after it."""
+    with open(os.environ["BENCH_SAMPLES"], "w") as out:
+        json.dump(SAMPLES, out)
 
 
 @events.quitting.add_listener

@@ -250,17 +250,19 @@ class VietnameseInterface(SQLAInterface):
         return self.version is not None and len(self.obj.__mapper__.primary_key) == 1 and \
             not (select_columns and self.exists_col_to_many(select_columns))
 
-    def _key(self, statement, version, what="grid") -> str:
-        """The cache key of what `statement` reads at `version` of the data, today. The
-        statement's SQL with its values: the reader's visibility, the filters, the order and
-        the page are all in it."""
-        return ":".join((what, statement_key(statement, self.session.get_bind().dialect),
-                         str(version), today_local().isoformat()))
+    def _digest(self, statement) -> str:
+        """What `statement` reads: its SQL with its values (the reader's visibility, the
+        filters, the order and the page are all in it)."""
+        return statement_key(statement, self.session.get_bind().dialect)
 
-    def _remembered(self, statement, compute, key=None):
+    @staticmethod
+    def _key(digest, version, what="grid") -> str:
+        return ":".join((what, digest, str(version), today_local().isoformat()))
+
+    def _remembered(self, statement, compute):
         """compute() for what `statement` reads, at this version of the data and this day,
         from the cache when it is there."""
-        key = key or self._key(statement, self.version(self.session))
+        key = self._key(self._digest(statement), self.version(self.session))
         value = cache.get(key)
         if value is None:
             value = compute()
@@ -295,12 +297,17 @@ class VietnameseInterface(SQLAInterface):
             return self._remembered(statement, lambda: self._capped_count(inner))
         # Past the cap at a version that steps over registrations: still past it (the rows
         # added since can only add to any reader's, filter's or search's count).
-        past = self._key(statement, self.growing_version(self.session), "grid-past-cap")
-        if cache.get(past):
-            return COUNT_CAP + 1
-        count = self._remembered(statement, lambda: self._capped_count(inner))
-        if count > COUNT_CAP:
-            cache.set(past, True)
+        digest = self._digest(statement)
+        current = self._key(digest, self.version(self.session))
+        past = self._key(digest, self.growing_version(self.session), "grid-past-cap")
+        count, was_past = cache.get_many(current, past)  # one round trip
+        if count is None and was_past:
+            count = COUNT_CAP + 1
+        if count is None:
+            count = self._capped_count(inner)
+            cache.set(current, count)
+            if count > COUNT_CAP:
+                cache.set(past, True)
         return count
 
     def _capped_count(self, inner) -> int:
