@@ -99,24 +99,34 @@ def percentile(values, share):
 
 
 def figures(samples) -> dict:
-    times = sorted(ms for _at, ms, _failed in samples)
+    times = sorted(ms for _at, ms, _failed, _name in samples)
     seconds = (samples[-1][0] - samples[0][0]) if len(samples) > 1 else 0
-    return {"requests": len(samples), "errors": sum(failed for *_x, failed in samples),
+    return {"requests": len(samples), "errors": sum(failed for _a, _m, failed, _n in samples),
             "throughput_rps": round(len(samples) / seconds, 1) if seconds else 0.0,
             **{f"p{p}_ms": percentile(times, p / 100) for p in (50, 95, 99)},
             "max_ms": times[-1] if times else 0.0}
 
 
+def waited(samples, top=8) -> dict:
+    """The kinds of request the people waited on most (their summed time), with their p95."""
+    kinds = {}
+    for _at, ms, _failed, name in samples:
+        kinds.setdefault(name, []).append(ms)
+    return {name: {"requests": len(times), "waited_s": round(sum(times) / 1000, 1),
+                   "p95_ms": percentile(sorted(times), 0.95)}
+            for name, times in sorted(kinds.items(), key=lambda kind: -sum(kind[1]))[:top]}
+
+
 def phases(samples, start: int) -> dict:
     """The goal's figures: the requests sent after the first `start` seconds (the minute of
     work), at the top level; the start apart, under "start"."""
-    samples = sorted((at - ms / 1000, ms, failed) for at, ms, failed in samples)
+    samples = sorted((at - ms / 1000, ms, failed, name) for at, ms, failed, name in samples)
     if not samples:
         return figures([])
     began = samples[0][0]
+    first = [s for s in samples if s[0] < began + start]
     return {**figures([s for s in samples if s[0] >= began + start]),
-            "start": {"seconds": start, **figures([s for s in samples
-                                                   if s[0] < began + start])}}
+            "start": {"seconds": start, **figures(first), "waited_most": waited(first)}}
 
 
 def main():

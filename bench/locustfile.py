@@ -124,12 +124,13 @@ class Officer(OfficeUser):
     tasks = PERSON_TASKS
 
 
-SAMPLES = []  # (when it was answered, seconds since the epoch; ms; failed) of every request
+SAMPLES = []  # (when it was answered, seconds since the epoch; ms; failed; name) of each request
 
 
 @events.request.add_listener
-def sample(response_time, exception=None, **_kwargs):
-    SAMPLES.append((round(time.time(), 3), round(response_time, 1), exception is not None))
+def sample(name, response_time, exception=None, **_kwargs):
+    SAMPLES.append((round(time.time(), 3), round(response_time, 1), exception is not None,
+                    name))
 
 
 @events.quitting.add_listener
