@@ -232,6 +232,32 @@ def test_restore_drill(drill):
     assert stored_files_match(target_url, target_data) == 4
 
 
+def test_a_restore_forgets_what_the_shared_cache_kept(drill):
+    """The workers share a Redis cache that outlives them: a grid's count and ids kept there
+    per version of the data (the audit trail's newest line). The restored trail is numbered
+    again from the archive, so the restore empties the cache rather than let a version of the
+    other data come back (its own keys only: the prefix keeps other users of Redis)."""
+    import redis
+
+    prefix = f"restore-test-{uuid.uuid4().hex[:8]}:"
+    settings = {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": "redis://127.0.0.1:6379/13",
+                "CACHE_KEY_PREFIX": prefix}
+    server = redis.Redis.from_url(settings["CACHE_REDIS_URL"])
+    server.set("another-user-of-redis", "kept")
+    target = make_app(drill["new_database"](drill["kind"]), drill["tmp"] / "target", **settings)
+    from app.extensions import cache
+
+    with target.app_context():
+        cache.set("grid:kept-before-the-restore", [1, 2, 3])
+    result = cli(target, "backup", "restore", str(drill["archive"]))
+    assert result.exit_code == 0, result.output
+    with target.app_context():
+        assert cache.get("grid:kept-before-the-restore") is None
+    assert server.keys(prefix + "*") == []
+    assert server.get("another-user-of-redis") == b"kept"
+    server.delete("another-user-of-redis")
+
+
 def test_restore_refuses_a_target_that_is_not_empty(drill):
     app, url, archive = drill["app"], drill["url"], drill["archive"]
     register_documents(app, 1, "sau sao lưu")
