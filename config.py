@@ -256,6 +256,9 @@ class Config:
     # workers or servers, share it: CACHE_REDIS_URL=redis://127.0.0.1:6379/1.
     CACHE_REDIS_URL = os.environ.get("CACHE_REDIS_URL", "")
     CACHE_TYPE = "RedisCache" if CACHE_REDIS_URL else "SimpleCache"
+    # The cache's own keys in that Redis (two instances sharing one Redis database need two
+    # prefixes); `backup restore` empties these keys only.
+    CACHE_KEY_PREFIX = os.environ.get("CACHE_KEY_PREFIX", "flask_cache_")
     CACHE_DEFAULT_TIMEOUT = 24 * 3600
     # PostgreSQL settings of the application's own sessions, as name=value words. The defaults
     # are for a database that fits in memory (most agencies: a decade is a few GB): index
