@@ -132,3 +132,32 @@ def test_the_grids_boxes_are_counted_in_one_statement_each_its_own_count(
         assert count == db_session.scalar(select(func.count(Dossier.id)).where(
             visible_dossier(officer), services.box_condition(officer, key))), key
     assert any(count for _key, _label, count in counts)
+
+
+# ---------------------------------------------------------------- the grid, seen again
+
+def test_the_dossier_grid_seen_again_is_not_read_again_and_shows_a_change_at_once(
+        app, login_as, db_session, statements):
+    """The grid's page is kept per version of the data (count, ids, rows as drawn): seen
+    again, no dossier is read; a new dossier and a document filed in one show at the next
+    look (both are changes of the data)."""
+    client = login_as("vanthu")
+    client.get("/dossiers/list/list/")
+    statements.clear()
+    again = client.get("/dossiers/list/list/").get_data(as_text=True)
+    assert starting(statements, "SELECT dossier.") == []
+    assert "Hồ sơ công việc" in again
+
+    title = f"Hồ sơ xem lại lưới {uuid.uuid4().hex[:8]}"
+    dossier = new_dossier(app, db_session, "chuyenvien", title=title)
+    after = client.get("/dossiers/list/list/").get_data(as_text=True)
+    assert title in after
+    row = after[after.index(title):]
+    row = row[:row.index("</tr>")]
+    assert ">0<" in row.replace(" ", "")  # no document filed yet
+    link(app, db_session, dossier, "chuyenvien", "incoming",
+         register_incoming(app, db_session).id)
+    row = client.get("/dossiers/list/list/").get_data(as_text=True)
+    row = row[row.index(title):]
+    row = row[:row.index("</tr>")]
+    assert ">1<" in row.replace(" ", "")

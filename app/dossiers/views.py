@@ -12,6 +12,7 @@ from werkzeug.routing import BuildError
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import Optional
 
+from app.audit.version import data_version
 from app.catalogs.models import Field, RetentionPeriod
 from app.core.db import vi_order
 from app.core.errors import DomainError
@@ -74,6 +75,10 @@ class DossierView(RecordGrid):
     base_filters = GridFilter.base(visible_dossier, box=services.box_condition,
                                    search=services.search_condition)
     base_order = ("start_date", "desc")
+    # Its pages kept per version of the data (count, ids, the rows as drawn): every record a
+    # row shows (the dossier, its owner, unit, retention, items) is audited; the overdue
+    # mark follows the day, which the drawn rows' key holds.
+    page_version = staticmethod(data_version)
     list_columns = ["link", "title", "owner", "department", "retention", "start_date",
                     "deadline", "item_count", "status_badge"]
     order_columns = ["start_date", "deadline", "year"]
