@@ -12,7 +12,6 @@ per request ("<role>: <page>") and per role.
 import argparse
 import csv
 import json
-import math
 import os
 import subprocess
 import sys
@@ -23,7 +22,7 @@ import psutil
 from sqlalchemy import select
 
 from bench import generate
-from bench.run import machine, register_body, server_settings
+from bench.run import machine, percentile, register_body, server_settings
 
 ROOT = Path(__file__).resolve().parent
 PORT = 8765
@@ -89,13 +88,6 @@ def scenario_env(url):
         env[f"BENCH_{role.upper()}"] = json.dumps(accounts, separators=(",", ":"))
     return {**env, "BENCH_FILES": ",".join(f"{d}:{f}" for d, f in files),
             "BENCH_REGISTER": json.dumps(body)}
-
-
-def percentile(values, share):
-    """The nearest-rank percentile of sorted `values` (0 when there are none)."""
-    if not values:
-        return 0.0
-    return values[min(len(values) - 1, max(0, math.ceil(share * len(values)) - 1))]
 
 
 def figures(samples) -> dict:

@@ -71,10 +71,17 @@ def measure(call, repeat, budget_s=None, warm_up=True):
     return times
 
 
+def percentile(ordered, share):
+    """The `share` percentile of sorted `ordered` (the nearest of its ranks; 0 when empty)."""
+    if not ordered:
+        return 0.0
+    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+
+
 def summary(times):
     ordered = sorted(times)
-    p95 = ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
-    return round(statistics.median(ordered), 1), round(p95, 1), len(ordered)
+    return round(statistics.median(ordered), 1), round(percentile(ordered, 0.95), 1), \
+        len(ordered)
 
 
 def sample_document(session, docs):
