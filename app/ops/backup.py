@@ -1136,14 +1136,14 @@ def restore_backup(app, path, *, force=False) -> Restored:
             _restore_sqlite(url, snapshot)
         else:
             _restore_postgres(url, snapshot, clear=bool(tables))
-        _forget_kept_figures(app)
+        _empty_the_cache(app)
         archived = {m["name"] for m in manifest["members"]}
         kept = sum(1 for _path, name in present if name not in archived)
     return Restored(kind=kind, files=files, revision=manifest.get("alembic_revision"),
                     created_at=manifest.get("created_at"), kept_files=kept)
 
 
-def _forget_kept_figures(app) -> None:
+def _empty_the_cache(app) -> None:
     """Empty the app cache (a shared Redis outlives the stopped workers). What it keeps — a
     grid's counts and page ids, the badges, the dashboards' figures — is keyed by the version
     of the data, the newest line of the audit trail. A restored database numbers its trail
