@@ -258,7 +258,7 @@ class Config:
     CACHE_TYPE = "RedisCache" if CACHE_REDIS_URL else "SimpleCache"
     # The cache's own keys in that Redis (two instances sharing one Redis database need two
     # prefixes); `backup restore` empties these keys only.
-    CACHE_KEY_PREFIX = os.environ.get("CACHE_KEY_PREFIX", "flask_cache_")
+    CACHE_KEY_PREFIX = os.environ.get("CACHE_KEY_PREFIX", "eoffice:")
     CACHE_DEFAULT_TIMEOUT = 24 * 3600
     # PostgreSQL settings of the application's own sessions, as name=value words. The defaults
     # are for a database that fits in memory (most agencies: a decade is a few GB): index
@@ -272,7 +272,6 @@ class Config:
     # How many entries the per-process cache keeps (the dashboard keeps each month's counts
     # per reader's rules and unit: about 170 entries for a year's dashboard).
     CACHE_THRESHOLD = int(os.environ.get("CACHE_THRESHOLD", "20000"))
-    CACHE_KEY_PREFIX = "eoffice:"
 
     @classmethod
     def resolve(cls, overrides: dict | None = None) -> dict:

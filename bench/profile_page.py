@@ -33,6 +33,8 @@ def main():
                         help="where the Python time goes (cProfile of ten more requests)")
     parser.add_argument("--sort", default="cumulative",
                         help="the profile's order (pstats: cumulative, tottime, ncalls…)")
+    parser.add_argument("--callers", default=None,
+                        help="with --python: who calls the functions matching this pattern")
     args = parser.parse_args()
     url = args.database or generate.default_url(args.docs)
     app = generate.bench_app(url)
@@ -82,7 +84,11 @@ def main():
             for _ in range(10):
                 client.get(page)
             profile.disable()
-            pstats.Stats(profile).sort_stats(args.sort).print_stats(args.top * 4)
+            stats = pstats.Stats(profile).sort_stats(args.sort)
+            if args.callers:
+                stats.print_callers(args.callers)
+            else:
+                stats.print_stats(args.top * 4)
 
 
 if __name__ == "__main__":

@@ -198,6 +198,39 @@ def test_every_setting_the_code_reads_is_declared_in_config():
     assert undocumented == set()
 
 
+def test_no_setting_is_declared_twice_in_a_class_of_config():
+    """A second assignment in the same class silently replaces the first: a key read from the
+    environment then ignores it (CACHE_KEY_PREFIX did, until 07/12/2026)."""
+    import ast
+    from pathlib import Path
+
+    tree = ast.parse(Path(config.__file__).read_text(encoding="utf-8"))
+    twice = []
+    for klass in (node for node in ast.walk(tree) if isinstance(node, ast.ClassDef)):
+        seen = set()
+        for statement in klass.body:
+            targets = statement.targets if isinstance(statement, ast.Assign) else (
+                [statement.target] if isinstance(statement, ast.AnnAssign) else [])
+            for target in targets:
+                if isinstance(target, ast.Name) and target.id.isupper():
+                    if target.id in seen:
+                        twice.append(f"{klass.name}.{target.id}")
+                    seen.add(target.id)
+    assert twice == []
+
+
+def test_the_cache_key_prefix_comes_from_the_environment(monkeypatch):
+    import importlib
+
+    monkeypatch.setenv("CACHE_KEY_PREFIX", "coquan2:")
+    try:
+        assert importlib.reload(config).Config.resolve()["CACHE_KEY_PREFIX"] == "coquan2:"
+    finally:
+        monkeypatch.delenv("CACHE_KEY_PREFIX")
+        importlib.reload(config)
+    assert config.Config.resolve()["CACHE_KEY_PREFIX"] == "eoffice:"
+
+
 def test_check_deploy_refuses_sqlite_with_several_app_servers(app, monkeypatch):
     monkeypatch.setitem(app.config, "APP_SERVERS", 2)
     result = app.test_cli_runner().invoke(args=["check-deploy"])
