@@ -54,6 +54,8 @@ class Config:
     # Where `flask files check --fix` moves stored files no row references (never deleted);
     # empty: a folder "quarantine" beside DATA_DIR (app/ops/files_check.py).
     FILES_QUARANTINE_DIR = os.environ.get("FILES_QUARANTINE_DIR", "")
+    # The templates' compiled code (app.init_template_cache); empty: INSTANCE_DIR/template-cache.
+    TEMPLATE_CACHE_DIR = os.environ.get("TEMPLATE_CACHE_DIR", "")
     PORT = int(os.environ.get("PORT", "8080"))
     WORKERS = int(os.environ.get("WORKERS", "2"))  # gunicorn workers (check-deploy reads it)
     BEHIND_HTTPS = os.environ.get("BEHIND_HTTPS", "0") == "1"

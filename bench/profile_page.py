@@ -59,9 +59,11 @@ def main():
     login(client, args.role)
     change = a_change(app)
     for page in args.urls:
+        statements.clear()
         began = time.perf_counter()
         client.get(page)
         first = (time.perf_counter() - began) * 1000
+        first_sql = (len(statements), sum(ms for ms, _rows, _sql in statements))
         if args.after_change:
             change()
         statements.clear()
@@ -70,7 +72,8 @@ def main():
         total = (time.perf_counter() - began) * 1000
         spent = sum(ms for ms, _rows, _sql in statements)
         then = "after a change" if args.after_change else "then"
-        print(f"{page} as {args.role}: {response.status_code}, first {first:.0f} ms, {then} "
+        print(f"{page} as {args.role}: {response.status_code}, first {first:.0f} ms "
+              f"({first_sql[0]} statements, {first_sql[1]:.0f} ms in SQL), {then} "
               f"{total:.1f} ms, "
               f"{len(statements)} statements, {spent:.1f} ms in SQL")
         slowest = sorted(statements, reverse=True)

@@ -231,6 +231,33 @@ def test_the_cache_key_prefix_comes_from_the_environment(monkeypatch):
     assert config.Config.resolve()["CACHE_KEY_PREFIX"] == "eoffice:"
 
 
+def test_a_restarted_worker_loads_the_templates_compiled_instead_of_compiling_them(
+        app, tmp_path):
+    """TEMPLATE_CACHE_DIR keeps the templates' compiled code, owner-only: a second process
+    (another worker, or the same after a restart) draws the login page without compiling a
+    template."""
+    from tests.conftest import app_config
+
+    settings = {**app_config(app.config["SQLALCHEMY_DATABASE_URI"], tmp_path / "instance"),
+                "TEMPLATE_CACHE_DIR": str(tmp_path / "compiled")}
+    first = create_app(settings)
+    assert first.test_client().get("/login/").status_code == 200
+    kept = list((tmp_path / "compiled").iterdir())
+    assert kept, "nothing kept"
+    assert stat.S_IMODE((tmp_path / "compiled").stat().st_mode) == 0o700
+    assert {stat.S_IMODE(path.stat().st_mode) for path in kept} == {0o600}
+
+    second = create_app(settings)
+
+    def compile_refused(*_args, **_kwargs):
+        raise AssertionError("a template was compiled again")
+
+    second.jinja_env.compile = compile_refused
+    page = second.test_client().get("/login/")
+    assert page.status_code == 200
+    assert "Đăng nhập" in page.get_data(as_text=True)
+
+
 def test_check_deploy_refuses_sqlite_with_several_app_servers(app, monkeypatch):
     monkeypatch.setitem(app.config, "APP_SERVERS", 2)
     result = app.test_cli_runner().invoke(args=["check-deploy"])
