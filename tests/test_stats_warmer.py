@@ -160,3 +160,28 @@ def test_a_committed_move_wakes_the_warmer_and_nothing_else_does(app, db_session
         mover.department_id = home
         db_session.commit()
         stamps.people_moved.clear()
+
+
+def test_the_first_round_starts_with_the_worker(app, monkeypatch):
+    """Right after a restart the round comes first, before any wait: the first people find
+    the dashboards counted instead of sharing the server with the round."""
+    import threading
+
+    from app.stats import stamps
+
+    happened = []
+    stop = threading.Event()
+    monkeypatch.setattr(stop, "wait", lambda timeout=None: happened.append("waited"))
+    monkeypatch.setattr(warmer, "run_once", lambda _app: happened.append("round"))
+
+    class Moved:  # the wait between two rounds: the test stops the loop there
+        def wait(self, timeout=None):
+            happened.append("next round's wait")
+            stop.set()
+
+        def clear(self):
+            pass
+
+    monkeypatch.setattr(stamps, "people_moved", Moved())
+    warmer._loop(app, stop)
+    assert happened == ["round", "next round's wait"]
