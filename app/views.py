@@ -19,7 +19,7 @@ class HomeView(IndexView):
             self.index_template, appbuilder=self.appbuilder, inboxes=self._inboxes(),
             urgent_overdue=self._urgent_overdue(),
             alerts=self._account_alerts(), work=self._work_counters(),
-            news_items=self._news(), **self._schedule())
+            news_items=self._news(), schedule=self._schedule())
 
     def _can(self, permission, resource):
         return self.appbuilder.sm.has_access(permission, resource)
@@ -105,18 +105,35 @@ class HomeView(IndexView):
 
     def _schedule(self):
         """This week's published agency schedule (Art. 6.2b), and next week's once it is
-        published (the office compiles it on Friday, the head approves it on Saturday)."""
+        published (the office compiles it on Friday, the head approves it on Saturday): drawn
+        once per version of the data, reader, language and day, and kept — every change of a
+        week, an item, a person or a unit is audited; a registration is none of them."""
+        from flask import render_template
+        from flask_babel import get_locale
+        from markupsafe import Markup
+
+        from app.audit.version import remembered
+        from app.core.timefmt import today_local
+        from app.documents.services import REGISTERED_WITH_FILES
+
+        if not self._can("can_read", "Schedule"):
+            return None
+        today = today_local()
+        return Markup(remembered(
+            db.session, "home-schedule", (g.user.id, get_locale(), today),
+            lambda: render_template("_home_schedule.html", **self._schedule_panels(today)),
+            skipping=REGISTERED_WITH_FILES))
+
+    @staticmethod
+    def _schedule_panels(today):
         from datetime import timedelta
 
         from flask_babel import gettext as _
 
-        from app.core.timefmt import iso_week_days, today_local
+        from app.core.timefmt import iso_week_days
         from app.schedules import services
         from app.schedules.models import AGENCY, CHANGES
 
-        if not self._can("can_read", "Schedule"):
-            return {"schedule_panels": None}
-        today = today_local()
         agency = services.Scope(AGENCY)
         weeks = [(title, *services.week_of(today + timedelta(days=offset))) for offset, title in (
             (0, _("Lịch công tác tuần %(week)s của cơ quan")),

@@ -98,3 +98,45 @@ def test_a_requests_page_reads_the_units_people_at_once(app, login_as, db_sessio
     assert user(db_session, "chuyenvien").full_name not in chooser  # another unit
     history = html[html.index("Lịch sử xử lý"):]
     assert "Gửi phiếu yêu cầu" in history and user(db_session, "chuyenvien").full_name in history
+
+
+# ---------------------------------------------------------------- the grid, seen again
+
+def test_the_request_grid_seen_again_is_not_read_again_and_shows_a_change_at_once(
+        app, login_as, db_session, statements):
+    """The grid's page and its boxes are kept per version of the data: seen again, no request
+    form is read or counted; a new request shows at the next look, in the list and in the
+    box's count, and so does its withdrawal."""
+    from app.request_forms.models import RequestForm
+
+    def incoming_count(html):
+        import re
+
+        return int(re.search(r'inbox-incoming"><a [^>]*>[^<]*<span class="badge[^"]*">(\d+)<',
+                             html).group(1))
+
+    client = login_as("truongphong")
+    first = client.get("/request/list/list/").get_data(as_text=True)
+    statements.clear()
+    again = client.get("/request/list/list/").get_data(as_text=True)
+    assert [s for s in statements if "FROM request_form" in s] == []
+    assert again.count("<tr") == first.count("<tr")
+
+    subject = f"Phiếu xem lại lưới {uuid.uuid4().hex[:8]}"
+    unit = user(db_session, "truongphong").department
+    with app.test_request_context():
+        item = services.create_request(db_session, user(db_session, "chuyenvien"), {
+            "subject": subject, "content": "Đề nghị phối hợp.",
+            "deadline": today_local() + timedelta(days=5),
+            "target_department_id": unit.id}, [])
+    after = client.get("/request/list/list/").get_data(as_text=True)
+    assert subject in after
+    assert incoming_count(after) == incoming_count(again) + 1
+
+    with app.test_request_context():
+        services.act(db_session, user(db_session, "chuyenvien"),
+                     db_session.get(RequestForm, item.id), "withdraw")
+    withdrawn = client.get("/request/list/list/").get_data(as_text=True)
+    row = withdrawn[withdrawn.index(subject):]
+    assert "Đã thu hồi" in row[:row.index("</tr>")]
+    assert incoming_count(withdrawn) == incoming_count(again)

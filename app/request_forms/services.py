@@ -4,11 +4,13 @@ it was asked to or nothing (FormErrors / DomainError with a Vietnamese message).
 from datetime import date
 
 from flask import current_app
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select, update
 from flask_appbuilder.security.sqla.models import Group
 from sqlalchemy.orm import selectinload
 
+from app.audit.version import remembered
 from app.core import storage
 from app.core.errors import DomainError, FormErrors
 from app.core.text import fold, nfc, vietnamese_sort_key
@@ -86,9 +88,13 @@ def inbox_query(user, box: str):
     raise DomainError(_l("Không có hộp phiếu yêu cầu này."))
 
 
-def inbox_counts(session, user) -> list[tuple[str, object, int]]:
-    return [(key, label, session.scalar(select(func.count()).select_from(
-        inbox_query(user, key).subquery()))) for key, label in INBOXES]
+def inbox_counts(session, user) -> list[tuple[str, str, int]]:
+    """[(box, label, request forms)]: remembered per version of the data (every change of a
+    request form, a person or a unit is audited), the reader, the language and the day (the
+    boxes "due soon" and "overdue" follow it)."""
+    return remembered(session, "request-boxes", (user.id, get_locale(), today_local()),
+                      lambda: [(key, str(label), session.scalar(select(func.count()).select_from(
+                          inbox_query(user, key).subquery()))) for key, label in INBOXES])
 
 
 def search_condition(text: str):

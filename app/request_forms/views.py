@@ -9,6 +9,7 @@ from markupsafe import Markup
 from wtforms import MultipleFileField, SelectField, StringField, TextAreaField
 from wtforms.validators import Optional
 
+from app.audit.version import data_version
 from app.core import storage
 from app.core.errors import DomainError
 from app.core.forms import VietnameseDateField
@@ -91,6 +92,10 @@ class RequestFormView(RecordGrid):
         box=lambda user, box: RequestForm.id.in_(
             services.inbox_query(user, box).with_only_columns(RequestForm.id)))
     base_order = ("sent_at", "desc")
+    # Its pages kept per version of the data (count, ids, the rows as drawn): every record a
+    # row shows (the request form, its sender, their unit, the unit or person addressed) is
+    # audited; the overdue mark follows the day, which the drawn rows' key holds.
+    page_version = staticmethod(data_version)
     page_size = 25
     list_columns = ["sent_at", "link", "sender", "sender_department", "addressee", "deadline",
                     "status"]
