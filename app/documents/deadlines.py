@@ -418,8 +418,11 @@ def urgent_overdue_waiting(session, user, today=None) -> int:
     presentation (the home page's warning)."""
     from app.documents.access import visible_incoming
 
-    visible, waiting = visible_incoming(user), waiting_for(user)
-    if isinstance(visible, False_) or isinstance(waiting, False_):
-        return 0  # nothing the person may see, or nothing waits on them: not asked
+    waiting = waiting_for(user)
+    if isinstance(waiting, False_):
+        return 0  # nothing waits on them (an officer): not asked, not even who sees what
+    visible = visible_incoming(user)
+    if isinstance(visible, False_):
+        return 0  # nothing the person may see
     return session.scalar(select(func.count(IncomingDocument.id)).where(
         visible, waiting, overdue_waiting(today or today_local()), urgent_document()))
