@@ -84,6 +84,37 @@ def _counted_one_by_one(app, db_session, username):
             for key, _label, condition in services.draft_boxes(person)}
 
 
+def first_look(app, client, url, statements):
+    """(statements, HTML) of the page drawn anew: the app cache emptied before it (its boxes
+    and rows are kept per version of the data)."""
+    from app.extensions import cache
+
+    assert client.get(url).status_code == 200
+    with app.app_context():
+        cache.clear()
+    statements.clear()
+    response = client.get(url)
+    assert response.status_code == 200
+    return list(statements), response.get_data(as_text=True)
+
+
+def test_the_drafts_grid_seen_again_reads_no_draft_and_shows_a_change_at_once(
+        app, login_as, db_session, statements):
+    """Its boxes and its page are kept per version of the data: seen again, no statement reads
+    a draft; a draft submitted meanwhile shows at the next look, in the list and its box."""
+    client = login_as("truongphong")
+    before = client.get("/drafts/list/list/").get_data(as_text=True)
+    statements.clear()
+    again = client.get("/drafts/list/list/").get_data(as_text=True)
+    assert [s for s in statements if "FROM draft" in s] == []
+    assert _badges(again) == _badges(before)
+
+    (_draft_id, excerpt), = submitted_drafts(app, db_session, 1)
+    after = client.get("/drafts/list/list/").get_data(as_text=True)
+    assert excerpt in after
+    assert _badges(after)["unit_review"] == _badges(before)["unit_review"] + 1
+
+
 def test_the_drafts_boxes_are_counted_in_one_statement(app, login_as, db_session, statements):
     """The badges of the drafts' grid, for the unit leader and the office leader: one count
     for all the boxes, each badge what its box holds, a submitted draft counted where it
@@ -91,7 +122,7 @@ def test_the_drafts_boxes_are_counted_in_one_statement(app, login_as, db_session
     submitted_drafts(app, db_session, 1)
     for username, waits_in in (("truongphong", "unit_review"), (OFFICE_LEADER, "to_check")):
         client = login_as(username)
-        found, page = page_statements(client, "/drafts/list/list/", statements)
+        found, page = first_look(app, client, "/drafts/list/list/", statements)
         # the badges' counts (not the grid's own count of its rows, over a subquery)
         counts = [s for s in found if "count(" in s and "FROM draft" in s
                   and not s.startswith("SELECT count(*) AS count_1 FROM (SELECT draft.id")]

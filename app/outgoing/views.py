@@ -46,6 +46,9 @@ class DraftView(RecordGrid):
     base_filters = GridFilter.base(visible_draft, box=lambda user, box: {
         k: c for k, _l, c in services.draft_boxes(user)}.get(box))
     base_order = ("updated_at", "desc")
+    # Its pages kept per version of the data (count, ids, the rows as drawn): every record a
+    # row shows (the draft, its type, unit, drafter, signer, urgency) is audited.
+    page_version = staticmethod(data_version)
     list_columns = ["document_type", "link", "drafting_department", "drafter", "signer",
                     "urgency", "state_label", "updated_at"]
     order_columns = ["updated_at"]
