@@ -317,6 +317,21 @@ def page_statements(client, url, statements):
     return list(statements), response.get_data(as_text=True)
 
 
+def first_look_statements(app, client, url, statements):
+    """(the page's statements, its HTML) as drawn anew: after a look that fills what the
+    process keeps, the app cache is emptied (a page kept per version of the data is read
+    and drawn again), with the `statements` fixture."""
+    from app.extensions import cache
+
+    assert client.get(url).status_code == 200
+    with app.app_context():
+        cache.clear()
+    statements.clear()
+    response = client.get(url)
+    assert response.status_code == 200
+    return list(statements), response.get_data(as_text=True)
+
+
 @pytest.fixture
 def accounts_only_demo(monkeypatch):
     """`setup --demo` makes the agency, its units and people only (the first step): for a

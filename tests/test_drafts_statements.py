@@ -6,7 +6,7 @@ import re
 
 from app.outgoing import services
 from app.outgoing.models import Draft
-from tests.conftest import page_statements, user
+from tests.conftest import first_look_statements, page_statements, user
 from tests.test_outgoing import new_draft
 
 OFFICE_LEADER = "lanhdaovp"
@@ -84,20 +84,6 @@ def _counted_one_by_one(app, db_session, username):
             for key, _label, condition in services.draft_boxes(person)}
 
 
-def first_look(app, client, url, statements):
-    """(statements, HTML) of the page drawn anew: the app cache emptied before it (its boxes
-    and rows are kept per version of the data)."""
-    from app.extensions import cache
-
-    assert client.get(url).status_code == 200
-    with app.app_context():
-        cache.clear()
-    statements.clear()
-    response = client.get(url)
-    assert response.status_code == 200
-    return list(statements), response.get_data(as_text=True)
-
-
 def test_the_drafts_grid_seen_again_reads_no_draft_and_shows_a_change_at_once(
         app, login_as, db_session, statements):
     """Its boxes and its page are kept per version of the data: seen again, no statement reads
@@ -122,7 +108,7 @@ def test_the_drafts_boxes_are_counted_in_one_statement(app, login_as, db_session
     submitted_drafts(app, db_session, 1)
     for username, waits_in in (("truongphong", "unit_review"), (OFFICE_LEADER, "to_check")):
         client = login_as(username)
-        found, page = first_look(app, client, "/drafts/list/list/", statements)
+        found, page = first_look_statements(app, client, "/drafts/list/list/", statements)
         # the badges' counts (not the grid's own count of its rows, over a subquery)
         counts = [s for s in found if "count(" in s and "FROM draft" in s
                   and not s.startswith("SELECT count(*) AS count_1 FROM (SELECT draft.id")]

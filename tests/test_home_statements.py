@@ -8,6 +8,7 @@ from sqlalchemy import delete, select
 
 from app.core.timefmt import today_local
 from app.schedules.models import ScheduleItem, ScheduleWeek
+from tests.conftest import first_look_statements
 from tests.test_schedule_statements import Cast, add_items, by_ids, reads
 
 
@@ -35,17 +36,10 @@ def added(db_session):
 
 
 def home(app, client, statements):
-    """The home as drawn at its first look (the app cache emptied: what the schedule panel
-    reads when it is drawn, not its kept copy)."""
-    from app.extensions import cache
-
-    client.get("/")  # once before: what a first visit of the process fills is not counted
-    with app.app_context():
-        cache.clear()
-    statements.clear()
-    response = client.get("/")
-    assert response.status_code == 200
-    return response.get_data(as_text=True), list(statements)
+    """The home as drawn at its first look (what the schedule panel reads when it is drawn,
+    not its kept copy): (HTML, statements)."""
+    found, html = first_look_statements(app, client, "/", statements)
+    return html, found
 
 
 @pytest.mark.parametrize("username", ["chuyenvien", "truongphong"])
