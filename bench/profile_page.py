@@ -33,6 +33,8 @@ def main():
                         help="where the Python time goes (cProfile of ten more requests)")
     parser.add_argument("--sort", default="cumulative",
                         help="the profile's order (pstats: cumulative, tottime, ncalls…)")
+    parser.add_argument("--repeat", type=int, default=0,
+                        help="then the median of this many more looks (no profiler)")
     parser.add_argument("--callers", default=None,
                         help="with --python: who calls the functions matching this pattern")
     args = parser.parse_args()
@@ -81,6 +83,15 @@ def main():
             print(f"  {ms:8.1f} ms  rows={rows:<6} {sql[:160]}")
         if args.sql and slowest:
             print(slowest[0][2])
+        if args.repeat:
+            times = []
+            for _ in range(args.repeat):
+                began = time.perf_counter()
+                client.get(page)
+                times.append((time.perf_counter() - began) * 1000)
+            times.sort()
+            print(f"  median of {args.repeat} more looks: {times[len(times) // 2]:.1f} ms "
+                  f"(fastest {times[0]:.1f}, slowest {times[-1]:.1f})")
         if args.python:
             profile = cProfile.Profile()
             profile.enable()

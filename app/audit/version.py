@@ -17,10 +17,11 @@ A figure may also step over the changes it cannot depend on (`skipping`, pairs o
 record type), as a person's boxes made of their work lines alone step over the registrations:
 a document just registered has no line yet (app.documents.services.lines_only)."""
 from flask import has_request_context, request
-from sqlalchemy import and_, event, func, not_, or_, select
+from sqlalchemy import String, and_, cast, event, func, not_, or_, select
 from sqlalchemy.orm import Session
 
 from app.audit.models import AuditEvent
+from app.core import request_facts
 from app.extensions import cache
 
 _READ = "eoffice.data-version"  # the request's versions, once read (request.environ)
@@ -73,11 +74,46 @@ def _newest_of(session, skipping) -> int:
 
 
 def _recent_changes(session) -> list:
-    """[(id, action, object_type)] of the newest RECENT_CHANGES changes, newest first."""
-    return [tuple(row) for row in session.execute(
-        select(AuditEvent.id, AuditEvent.action, AuditEvent.object_type)
-        .where(AuditEvent.action.not_in(READING_ACTIONS))
-        .order_by(AuditEvent.id.desc()).limit(RECENT_CHANGES))]
+    """[(id, action, object_type)] of the newest RECENT_CHANGES changes, newest first: read
+    with the person at the start of a GET (app.core.request_facts), else here."""
+    answer = request_facts.known("recent_changes")
+    if answer is not request_facts.MISSING:
+        return _unpacked(answer)
+    return [tuple(row) for row in session.execute(_recent_statement())]
+
+
+def _recent_statement():
+    return (select(AuditEvent.id, AuditEvent.action, AuditEvent.object_type)
+            .where(AuditEvent.action.not_in(READING_ACTIONS))
+            .order_by(AuditEvent.id.desc()).limit(RECENT_CHANGES))
+
+
+# The recent changes as one text, to be read as one value with the person: "id␟action␟type"
+# joined by ␞ (control characters no action nor record type holds).
+_FIELD, _RECORD = "\x1f", "\x1e"
+
+
+def _on_a_read():
+    """A GET reads the version once (data_version); a request that writes, at each use."""
+    return {} if request.method in ("GET", "HEAD") else None
+
+
+@request_facts.fact("recent_changes", applies=_on_a_read)
+def _recent_column():
+    recent = _recent_statement().subquery()
+    line = (cast(recent.c.id, String) + _FIELD + recent.c.action + _FIELD
+            + func.coalesce(recent.c.object_type, ""))
+    return select(func.aggregate_strings(line, _RECORD))
+
+
+def _unpacked(text) -> list:
+    if not text:
+        return []
+    changes = []
+    for line in text.split(_RECORD):
+        ident, action, kind = line.split(_FIELD)
+        changes.append((int(ident), action, kind or None))
+    return sorted(changes, reverse=True)  # the aggregate keeps no order
 
 
 def _newest_change(session, skipping=()) -> int:

@@ -2,6 +2,7 @@
 as the change it announces, so a notice never tells of something that was rolled back."""
 from sqlalchemy import and_, func, or_, select, true, update
 
+from app.core import request_facts
 from app.core.timefmt import utcnow
 from app.notifications.models import Notification, NotificationReminder
 
@@ -25,8 +26,20 @@ def notify(session, recipients, message, url=None, kind="info", exclude=None, *,
 
 
 def unread_count(session, user_id) -> int:
-    return session.scalar(select(func.count(Notification.id)).where(
-        Notification.user_id == user_id, Notification.read_at.is_(None))) or 0
+    """The person's unread notices (the bell): read with the person at this request when it
+    was (app.core.request_facts), else counted."""
+    answer = request_facts.known("unread_notices", user_id)
+    if answer is not request_facts.MISSING:
+        return answer or 0
+    return session.scalar(_unread(user_id)) or 0
+
+
+def _unread(user_id):
+    return select(func.count(Notification.id)).where(
+        Notification.user_id == user_id, Notification.read_at.is_(None))
+
+
+request_facts.fact("unread_notices")(lambda: _unread(request_facts.person_id()))
 
 
 def is_open():

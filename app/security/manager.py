@@ -17,7 +17,7 @@ from werkzeug.security import check_password_hash
 from wtforms import StringField
 
 from app.audit.services import record
-from app.core import search
+from app.core import request_facts, search
 from app.core.search import folded_contains
 from app.core.timefmt import utcnow
 from app.core.validation import form_validator
@@ -356,19 +356,25 @@ class EofficeSecurityManager(SecurityManager):
 
     def get_user_by_id(self, pk):
         """The person of each request (Flask-Login's loader, the API's token) with what every
-        page asks of them — roles, groups, fields — and the version of the permissions
-        (access.permission_version) in one statement, not five."""
+        page asks of them — roles, groups, fields —, the version of the permissions
+        (access.permission_version) and the questions every page asks about them
+        (app.core.request_facts: their login session, unread notices, the data's version) in
+        one statement, not eight."""
         user = self.user_model
         options = [joinedload(user.roles), joinedload(user.groups).selectinload(Group.roles),
                    joinedload(user.fields)]  # a group's roles: only for members of a group
         if not isinstance(pk, int) or not has_request_context() or \
                 permission_version_known():
             return self.session.get(user, pk, options=options)
-        row = self.session.execute(select(user, permission_version_column())
-                                   .where(user.id == pk).options(*options)).unique().first()
+        statement, parameters = request_facts.person_statement(
+            lambda facts: select(user, permission_version_column(), *facts)
+            .where(user.id == request_facts.person_id()).options(*options))
+        row = self.session.execute(statement, {**parameters, request_facts.PERSON: pk}) \
+            .unique().first()
         if row is None:
             return None
         remember_permission_version(row[1])
+        request_facts.remember(pk, row)
         return row[0]
 
     def register_views(self):

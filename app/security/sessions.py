@@ -18,9 +18,10 @@ from flask import current_app, flash, g, jsonify, redirect, request, session, ur
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user, user_logged_in
 from flask_wtf.csrf import validate_csrf
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, exists, select, update
 from wtforms.validators import ValidationError
 
+from app.core import request_facts
 from app.core.timefmt import utcnow
 from app.security import twofactor
 from app.security.models import LoginSession
@@ -126,12 +127,31 @@ def current_sid() -> str | None:
     return session.get("sid")
 
 
+def _cookie_session():
+    """The question's parameter: the cookie's login session (None: no cookie session)."""
+    sid = session.get("sid")
+    if not sid or not isinstance(sid, str) or is_token_request():
+        return None
+    return {"fact_sid": sid}
+
+
+@request_facts.fact("login_session_open", applies=_cookie_session)
+def _open_column():
+    """The cookie's login session is open and the person's (read with the person)."""
+    return exists().where(LoginSession.id == bindparam("fact_sid"),
+                          LoginSession.user_id == request_facts.person_id(),
+                          LoginSession.ended_at.is_(None))
+
+
 def _is_open(user) -> bool:
     from app.extensions import db
 
     sid = session.get("sid")
     if not sid or not isinstance(sid, str):
         return False
+    answer = request_facts.known("login_session_open", user.id)
+    if answer is not request_facts.MISSING:
+        return bool(answer)
     row = db.session.get(LoginSession, sid)
     return row is not None and row.ended_at is None and row.user_id == user.id
 
