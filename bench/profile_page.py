@@ -84,11 +84,14 @@ def main():
         if args.sql and slowest:
             print(slowest[0][2])
         if args.repeat:
-            times = []
+            times, statuses = [], set()
             for _ in range(args.repeat):
                 began = time.perf_counter()
-                client.get(page)
+                statuses.add(client.get(page).status_code)
                 times.append((time.perf_counter() - began) * 1000)
+            if statuses != {response.status_code}:
+                print(f"  the page answered {sorted(statuses)}, not only "
+                      f"{response.status_code}: its times say nothing")
             times.sort()
             print(f"  median of {args.repeat} more looks: {times[len(times) // 2]:.1f} ms "
                   f"(fastest {times[0]:.1f}, slowest {times[-1]:.1f})")
