@@ -56,6 +56,10 @@ class Config:
     FILES_QUARANTINE_DIR = os.environ.get("FILES_QUARANTINE_DIR", "")
     # The templates' compiled code (app.init_template_cache); empty: INSTANCE_DIR/template-cache.
     TEMPLATE_CACHE_DIR = os.environ.get("TEMPLATE_CACHE_DIR", "")
+    # The garbage collector's thresholds in a server process (app.core.server.settle), as
+    # "gen0,gen1,gen2"; empty: Python's (700,10,10).
+    GC_THRESHOLD = tuple(int(part) for part in
+                         os.environ.get("GC_THRESHOLD", "20000,10,10").split(",") if part.strip())
     PORT = int(os.environ.get("PORT", "8080"))
     WORKERS = int(os.environ.get("WORKERS", "2"))  # gunicorn workers (check-deploy reads it)
     BEHIND_HTTPS = os.environ.get("BEHIND_HTTPS", "0") == "1"

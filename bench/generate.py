@@ -37,14 +37,16 @@ def default_url(docs: int) -> str:
     return f"sqlite:///{DATA / f'eoffice-{docs}.db'}"
 
 
-def bench_app(url: str, data: Path = DATA, warm: bool = False):
+def bench_app(url: str, data: Path = DATA, warm: bool = False, server: bool = True):
     """The app on the bench data, without its background workers (`warm`: with the dashboard
-    warmer, as a deployed server runs it — the load test's gunicorn)."""
+    warmer, as a deployed server runs it — the load test's gunicorn), settled as a server
+    process settles it (run.py, app.core.server; not with `server=False`: a test's)."""
     from app import create_app
+    from app.core.server import settle
 
     instance = data / "instance"
     instance.mkdir(parents=True, exist_ok=True)
-    return create_app({
+    app = create_app({
         "SQLALCHEMY_DATABASE_URI": url, "INSTANCE_DIR": str(instance),
         "DATA_DIR": str(data / "files"), "DEMO_PASSWORD": DEMO_PASSWORD,
         "SECRET_KEY": "bench-only-secret-key-0123456789abcdef0123",
@@ -54,6 +56,9 @@ def bench_app(url: str, data: Path = DATA, warm: bool = False):
         "NOTICE_WORKER_ENABLED": False, "OCR_ENABLED": False,
         "STATS_WARM_ENABLED": warm,
     })
+    if server:
+        settle(app)
+    return app
 
 
 class Writer:

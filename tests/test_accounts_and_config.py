@@ -1,6 +1,7 @@
 """Demo accounts, configuration from the environment, and grids that refuse absurd paging."""
 import os
 import stat
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -263,3 +264,22 @@ def test_check_deploy_refuses_sqlite_with_several_app_servers(app, monkeypatch):
     result = app.test_cli_runner().invoke(args=["check-deploy"])
     on_sqlite = app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite")
     assert ("SQLite chỉ dùng cho một máy chủ ứng dụng" in result.output) == on_sqlite
+
+
+def test_a_server_process_freezes_the_objects_of_its_start_and_takes_gc_threshold(tmp_path):
+    """run.py (gunicorn's workers, `make run`): the objects the start made are frozen out of
+    the garbage collector's rounds, and GC_THRESHOLD is its thresholds (app.core.server)."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, "INSTANCE_DIR": str(tmp_path), "GC_THRESHOLD": "12345,10,10",
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}"}
+    for worker in ("EXCHANGE_WORKER", "BACKUP_SCHEDULE", "NOTICE_WORKER", "STATS_WARM", "OCR"):
+        env[f"{worker}_ENABLED"] = "0"
+    shown = subprocess.run(
+        [sys.executable, "-c", "import gc, run; print(gc.get_freeze_count(), *gc.get_threshold())"],
+        cwd=Path(__file__).resolve().parent.parent, env=env, capture_output=True, text=True,
+        timeout=120, check=True).stdout.split()
+    frozen, *threshold = (int(value) for value in shown)
+    assert frozen > 100_000  # the modules, the framework, the app
+    assert threshold == [12345, 10, 10]

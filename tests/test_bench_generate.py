@@ -14,7 +14,7 @@ from app.outgoing.models import Draft, OutgoingDocument
 def test_generator_fills_a_database_the_app_reads(tmp_path, accounts_only_demo):
     """The generator needs the schema, roles, catalogs and the demo's people: nothing more."""
     url = f"sqlite:///{tmp_path / 'bench.db'}"
-    app = generate.bench_app(url, data=tmp_path)
+    app = generate.bench_app(url, data=tmp_path, server=False)
     assert app.test_cli_runner().invoke(args=["eoffice", "setup", "--demo"]).exit_code == 0
     from app.extensions import db
 
