@@ -72,13 +72,13 @@ _NONCE = secrets.token_hex(16)  # the placeholder: unguessable, no page can hold
 def kept_fragment(name: str):
     """The template `name` (it takes `nonce` for its scripts) as drawn once, with this
     response's nonce. Drawn each time while templates are reloaded (development)."""
-    from flask import current_app, render_template, request
+    from flask import current_app, has_request_context, render_template, request
     from flask_babel import get_locale
     from markupsafe import Markup
 
     from app.core.headers import csp_nonce
 
-    key = (name, str(get_locale()), request.script_root)
+    key = (name, str(get_locale()), request.script_root if has_request_context() else "")
     html = _FRAGMENTS.get(key)
     if html is None or current_app.jinja_env.auto_reload:
         html = render_template(name, nonce=_NONCE, appbuilder=current_app.appbuilder)
