@@ -96,3 +96,14 @@ def test_the_answers_are_the_person_loaded_not_another(app):
         app.appbuilder.sm.get_user_by_id(officer)
         assert request_facts.known("unread_notices", clerk) is request_facts.MISSING
         db.session.rollback()
+
+
+def test_a_token_request_asks_neither_the_bell_nor_a_cookies_session(client, api_as, statements):
+    headers = api_as("chuyenvien")
+    assert client.get("/api/v1/incoming/", headers=headers).status_code == 200
+    statements.clear()
+    assert client.get("/api/v1/incoming/", headers=headers).status_code == 200
+    person = [s for s in statements if "FROM ab_user" in s and "ab_user.password" in s]
+    assert len(person) == 1, statements
+    assert "FROM notification" not in person[0] and "FROM login_session" not in person[0]
+    assert "FROM audit_event" in person[0]  # the data's version: the API's lists keep pages too

@@ -43,10 +43,11 @@ def fact(name: str, applies: Callable[[], dict | None] = dict):
     return register
 
 
-def person_statement(build: Callable[[list], Select]) -> tuple[Select, dict]:
-    """(statement, parameters): build(columns) — the person's statement with the questions
-    that apply to this request as extra columns — built once per set of questions, and the
-    parameters to run it with (the person's own under PERSON is the caller's)."""
+def person_statement(kind: str, build: Callable[[list], Select]) -> tuple[Select, dict]:
+    """(statement, parameters): build(columns) — the person's statement of this `kind` with
+    the questions that apply to this request as extra columns — built once per kind and set
+    of questions, and the parameters to run it with (the person's own under PERSON is the
+    caller's)."""
     names, parameters = [], {}
     if has_request_context():
         for name, (_column, applies) in _FACTS.items():
@@ -54,7 +55,7 @@ def person_statement(build: Callable[[list], Select]) -> tuple[Select, dict]:
             if given is not None:
                 names.append(name)
                 parameters.update(given)
-    key = tuple(names)
+    key = (kind, *names)
     statement = _STATEMENTS.get(key)
     if statement is None:
         columns = []
@@ -74,6 +75,15 @@ def remember(user_id: int, row) -> None:
     answers = {key[len("fact_"):]: value for key, value in row._mapping.items()
                if isinstance(key, str) and key.startswith("fact_")}
     request.environ[_KEY] = (user_id, answers)
+
+
+def read_for(user_id) -> bool:
+    """Whether this person's statement was read at this request (and nothing written since):
+    loading them again needs no statement (the session holds them)."""
+    if not has_request_context():
+        return False
+    kept = request.environ.get(_KEY)
+    return kept is not None and kept[0] == user_id
 
 
 def known(name: str, user_id=None):

@@ -31,15 +31,12 @@ def unread_count(session, user_id) -> int:
     answer = request_facts.known("unread_notices", user_id)
     if answer is not request_facts.MISSING:
         return answer or 0
-    return session.scalar(_unread(user_id)) or 0
+    return session.scalar(unread_statement(user_id)) or 0
 
 
-def _unread(user_id):
+def unread_statement(user_id):
     return select(func.count(Notification.id)).where(
         Notification.user_id == user_id, Notification.read_at.is_(None))
-
-
-request_facts.fact("unread_notices")(lambda: _unread(request_facts.person_id()))
 
 
 def is_open():

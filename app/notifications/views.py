@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField
 
+from app.core import request_facts
 from app.core.views import method_permissions
 from app.extensions import db
 from app.notifications import services
@@ -95,6 +96,16 @@ def unread_notifications() -> int:
     if user is None or not user.is_authenticated:
         return 0
     return services.unread_count(db.session, user.id)
+
+
+def _on_a_page():
+    """The bell is on the web's pages, not in the REST API's answers."""
+    return None if request.path.startswith("/api/") else {}
+
+
+# The bell's number, read with the person at each page (app.core.request_facts).
+request_facts.fact("unread_notices", applies=_on_a_page)(
+    lambda: services.unread_statement(request_facts.person_id()))
 
 
 def register_views(appbuilder):

@@ -363,17 +363,23 @@ class EofficeSecurityManager(SecurityManager):
         user = self.user_model
         options = [joinedload(user.roles), joinedload(user.groups).selectinload(Group.roles),
                    joinedload(user.fields)]  # a group's roles: only for members of a group
-        if not isinstance(pk, int) or not has_request_context() or \
-                permission_version_known():
-            return self.session.get(user, pk, options=options)
+        if isinstance(pk, str) and pk.isdecimal() and len(pk) < 10:
+            pk = int(pk)  # a token's subject
+        if not isinstance(pk, int) or not has_request_context() or request_facts.read_for(pk):
+            return self.session.get(user, pk, options=options)  # read at this request already
+        # the permissions' version, unless read already (a REST call's public permissions)
+        known = permission_version_known()
         statement, parameters = request_facts.person_statement(
-            lambda facts: select(user, permission_version_column(), *facts)
+            "person" if known else "person-and-permissions",
+            lambda facts: select(user, *([] if known else [
+                permission_version_column().label("permission_version")]), *facts)
             .where(user.id == request_facts.person_id()).options(*options))
         row = self.session.execute(statement, {**parameters, request_facts.PERSON: pk}) \
             .unique().first()
         if row is None:
             return None
-        remember_permission_version(row[1])
+        if not known:
+            remember_permission_version(row.permission_version)
         request_facts.remember(pk, row)
         return row[0]
 
