@@ -8,6 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField
 
 from app.core import request_facts
+from app.core.downloads import is_api_request
 from app.core.views import method_permissions
 from app.extensions import db
 from app.notifications import services
@@ -100,7 +101,7 @@ def unread_notifications() -> int:
 
 def _on_a_page():
     """The bell is on the web's pages, not in the REST API's answers."""
-    return None if request.path.startswith("/api/") else {}
+    return None if is_api_request() else {}
 
 
 # The bell's number, read with the person at each page (app.core.request_facts).
