@@ -208,6 +208,82 @@ def test_a_move_between_two_other_units_leaves_a_unit_leaders_counts_kept(
         db_session.commit()
 
 
+def test_the_agencys_counts_by_unit_count_again_only_the_units_a_move_changed(
+        app, db_session):
+    """The agency's counts by unit are kept unit by unit: nothing counted yet, every month of
+    every unit in one go; a person moved from one unit to another, the two units' months
+    only; a registration, this month of every unit."""
+    from app.stats import partials
+
+    mover = db_session.scalars(select(EofficeUser).where(
+        EofficeUser.department_id.is_not(None), EofficeUser.active.is_(True))
+        .order_by(EofficeUser.id)).first()
+    home = mover.department_id
+    other = db_session.scalars(select(Department.id).where(
+        Department.id != home, Department.parent_id.is_not(None)).order_by(Department.id)).first()
+    units = list(db_session.scalars(select(Department.id)))
+    assert len(units) > 3, "the demo has more units than the two of the move"
+    asked = []
+
+    def count(months, chosen):
+        asked.append(([key for key, _a, _b in months], chosen))
+        return {key: {unit: unit * 10 for unit in chosen or units} for key, _a, _b in months}
+
+    def counts():
+        with app.test_request_context():
+            scope = figures.Scope.for_user(db_session, user(db_session, "lanhdao"), {})
+            return partials.monthly_by_unit(
+                db_session, scope, "test-units", reader="r", kinds=(stamps.INCOMING,),
+                months=scope.period.months(), units=units, compute=count)
+
+    with app.app_context():
+        cache.clear()
+    first = counts()
+    every_month = [key for key in first]
+    assert asked == [(every_month, None)]
+    assert counts() == first and len(asked) == 1  # kept
+    mover.department_id = other
+    db_session.commit()
+    try:
+        assert counts() == first
+        assert asked[1] == (every_month, sorted([home, other]))
+        register_incoming(app, db_session)
+        assert counts() == first
+        assert asked[2] == ([today_local().strftime("%Y-%m")], None)
+        assert len(asked) == 3
+    finally:
+        mover.department_id = home
+        db_session.commit()
+
+
+def test_a_move_into_a_unit_leaves_its_outgoing_and_activity_counts_kept(
+        app, db_session, statements):
+    """A unit's outgoing documents are those it drafted and the people's activity is per
+    person: neither depends on who is in the unit, so a person moved out of the unit leader's
+    unit counts again the unit's incoming documents and work, not those."""
+    unit = user(db_session, "truongphong").department_id
+    mover = db_session.scalars(select(EofficeUser).where(
+        EofficeUser.department_id == unit, EofficeUser.username != "truongphong")
+        .order_by(EofficeUser.id)).first()
+    other = db_session.scalars(select(Department.id).where(
+        Department.id != unit, Department.parent_id.is_not(None))).first()
+    dashboard(app, db_session, "truongphong")
+    mover.department_id = other
+    db_session.commit()
+    try:
+        statements.clear()
+        moved = dashboard(app, db_session, "truongphong")
+        counted = [sql for sql in statements if "period_documents" in sql
+                   or "period_lines" in sql]
+        assert [sql for sql in counted if "incoming_document" in sql]
+        assert not [sql for sql in counted if "outgoing_document" in sql]
+        assert not [sql for sql in statements if "FROM draft" in sql]  # activity
+        assert moved == counted_afresh(app, db_session, "truongphong")
+    finally:
+        mover.department_id = unit
+        db_session.commit()
+
+
 def test_a_unit_chosen_by_the_leader_is_counted_apart(app, db_session):
     unit = user(db_session, "truongphong").department_id
     whole = dashboard(app, db_session, "lanhdao")

@@ -328,7 +328,9 @@ def _document_counts(session, scope, direction, key):
                             reader=_reader(session, scope, direction),
                             kinds=(stamps.INCOMING if incoming_side else stamps.OUTGOING,),
                             months=scope.period.months(), compute=compute,
-                            empty=0 if column is None else {})
+                            empty=0 if column is None else {},
+                            # of one unit: its documents (its people's) / drafted by it
+                            people="unit" if incoming_side else None)
 
 
 def _incoming_counts(session, scope, key):
@@ -431,15 +433,16 @@ def outgoing_by(session, scope, dimension):
     return figure
 
 
-def _line_rows(session, scope, months):
+def _line_rows(session, scope, months, units=None):
     """{"unit": rows, "person": rows} of the tracked lines of the months' documents that the
     reader may see, read in one statement once per request (the lines are selected once, a
     materialized CTE, and grouped both ways); rows: [(month, unit or person id, status,
     distinct documents)]. A unit counts its own lines (no parent; its own or its person's
     unit), a person the lines given to them; of one unit (scope.unit_id): its lines and its
-    people's."""
+    people's. `units`: only the lines of these units (theirs or their people's: the agency's
+    counts of the units a move changed), grouped by unit only."""
     memo = g.setdefault("stats_line_rows", {})
-    token = (scope.user.id, scope.unit_id, scope.today, tuple(months))
+    token = (scope.user.id, scope.unit_id, scope.today, tuple(months), units and tuple(units))
     if token in memo:
         return memo[token]
     holder = aliased(EofficeUser)
@@ -450,6 +453,11 @@ def _line_rows(session, scope, months):
     if scope.unit_id is not None:  # the unit's line, or its people's (holder's unit)
         where.append(incoming.line_of_unit(
             scope.unit_id, incoming.unit_people(session, scope.unit_id)))
+    if units:
+        people = list(session.scalars(select(EofficeUser.id).where(
+            EofficeUser.department_id.in_(units)).order_by(EofficeUser.id)))
+        where.append(or_(line.department_id.in_(units),
+                         *([line.user_id.in_(people)] if people else [])))
     lines = (select(local_month(IncomingDocument.arrival_at).label("month"),
                     unit.label("unit"), line.user_id.label("person"),
                     holder.department_id.label("person_unit"), line.parent_id.label("parent"),
@@ -464,21 +472,41 @@ def _line_rows(session, scope, months):
     if scope.unit_id is not None:
         by_unit.append(lines.c.unit == scope.unit_id)
         by_person.append(lines.c.person_unit == scope.unit_id)
+    if units:
+        by_unit.append(lines.c.unit.in_(units))
+    ways = (("unit", lines.c.unit, by_unit), ("person", lines.c.person, by_person))
     parts = [select(literal(name, String).label("name"), lines.c.month, key.label("key"),
                     lines.c.status, func.count(distinct(lines.c.document)).label("n"))
              .where(*conditions).group_by(lines.c.month, key, lines.c.status)
-             for name, key, conditions in (("unit", lines.c.unit, by_unit),
-                                           ("person", lines.c.person, by_person))]
+             for name, key, conditions in ways[:1 if units else 2]]
     rows = {"unit": [], "person": []}
-    for name, *row in session.execute(union_all(*parts)):
+    for name, *row in session.execute(union_all(*parts) if len(parts) > 1 else parts[0]):
         rows[name].append(tuple(row))
     memo[token] = rows
     return rows
 
 
 def _processing_counts(session, scope, by_person):
-    """{month: {(unit or person id, status): distinct documents}} (_line_rows)."""
+    """{month: {(unit or person id, status): distinct documents}} (_line_rows). The agency's
+    counts by unit are kept unit by unit (partials.monthly_by_unit): a move between two units
+    counts those two again."""
     name = "person" if by_person else "unit"
+    reader = _reader(session, scope, "incoming")
+    through = _next_deadlines(session, scope.today)
+    if not by_person and scope.unit_id is None:
+        def by_units(months, units):
+            result = {}
+            for month, key, status, count in _line_rows(session, scope, months, units)["unit"]:
+                result.setdefault(month, {}).setdefault(key, {})[status] = count
+            return result
+
+        per_unit = partials.monthly_by_unit(
+            session, scope, "processing-units", reader=reader, kinds=(stamps.INCOMING,),
+            months=scope.period.months(), units=list(session.scalars(select(Department.id))),
+            compute=by_units, valid_through=through)
+        return {month: {(unit, status): count for unit, statuses in counts.items()
+                        for status, count in statuses.items()}
+                for month, counts in per_unit.items()}
 
     def compute(months):
         result = {}
@@ -487,10 +515,8 @@ def _processing_counts(session, scope, by_person):
         return result
 
     return partials.monthly(
-        session, scope, "processing-" + name,
-        reader=_reader(session, scope, "incoming"), kinds=(stamps.INCOMING,),
-        months=scope.period.months(), compute=compute, empty={},
-        valid_through=_next_deadlines(session, scope.today), by_unit=not by_person)
+        session, scope, "processing-" + name, reader=reader, kinds=(stamps.INCOMING,),
+        months=scope.period.months(), compute=compute, empty={}, valid_through=through)
 
 
 def _processing(session, scope, by_person):
@@ -584,7 +610,8 @@ def _activity_counts(session, scope):
     per_month = partials.monthly(session, scope, "activity",
                                  reader=_reader(session, scope, "activity"),
                                  kinds=(stamps.ACTIVITY,), months=scope.period.months(),
-                                 compute=compute, empty=[{}, {}, {}, {}])
+                                 compute=compute, empty=[{}, {}, {}, {}],
+                                 people=None)  # per person, of any unit
     return [_summed({month: parts[index] for month, parts in per_month.items()})
             for index in range(4)]
 

@@ -4,7 +4,7 @@ A dashboard's figures are kept month by month (app.stats.partials): a registrati
 piece of work done counts one month again, 40–130 ms at a decade of documents. Three things
 cost much more, and none of them is a person's own doing: a restart with an empty cache (a
 year of every figure: 0.7–1.5 s), a person moved into or out of a unit (that unit's year,
-and the agency's counts by unit), and a new day (the months whose open work passed a
+and the agency's counts of that unit), and a new day (the months whose open work passed a
 deadline overnight). Whoever opened the dashboard first paid for them.
 
 The warmer pays instead. As soon as the worker is up, then every STATS_WARM_INTERVAL
