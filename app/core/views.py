@@ -285,7 +285,9 @@ class VietnameseInterface(SQLAInterface):
 
     def capped_count(self, query, filters=None) -> int:
         """The number of rows, counted up to COUNT_CAP + 1 on the filtered base table."""
-        g.grid_counting = True  # filters may build a counting query differently (search)
+        # filters may build a counting query differently (search; app.core.db.lines_exist):
+        # the number of rows the count stops at
+        g.grid_counting = COUNT_CAP + 1
         try:
             inner = self._apply_inner_all(query, filters, aliases_mapping={})
         finally:

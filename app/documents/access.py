@@ -37,7 +37,7 @@ def visible_incoming(user):
     ids = [person.id for person in people]
     assigned = [lines_exist(select(line.document_id).where(line.document_id == doc.id,
                                                   line.user_id.in_(ids)),
-                            IncomingAssignment.user_id, ids)]
+                            IncomingAssignment.user_id, ids, IncomingDocument.__table__)]
     if people[1:]:
         assigned.append(doc.submitted_to_id.in_([person.id for person in people[1:]]))
     units = sorted({person.department_id for person in people if person.department_id
@@ -53,7 +53,7 @@ def visible_incoming(user):
 def _assigned_to_units(line, doc, units):
     return lines_exist(
         select(line.document_id).where(line.document_id == doc.id, line.department_id.in_(units)),
-        IncomingAssignment.department_id, units)
+        IncomingAssignment.department_id, units, IncomingDocument.__table__)
 
 
 # The registers (sổ đăng ký văn bản đến, đi; sổ theo dõi giải quyết), their numbers and the

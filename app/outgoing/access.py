@@ -56,9 +56,11 @@ def visible_outgoing(user):
         return true()
     doc, drafted = OutgoingDocument, _DRAFTED
     conditions = [
-        # looked up document by document (the draft's key), never the list of everything the
-        # person ever drafted: an officer drafts thousands over a decade
-        exists().where(drafted.id == doc.draft_id, drafted.drafter_id == user.id),
+        # an officer drafts thousands over a decade: looked up document by document (the
+        # draft's key) rather than hashing all of them, when they are many (lines_exist)
+        lines_exist(select(drafted.id).where(drafted.id == doc.draft_id,
+                                             drafted.drafter_id == user.id),
+                    Draft.drafter_id, [user.id], OutgoingDocument.__table__),
         exists().where(OutgoingRecipient.document_id == doc.id,
                        OutgoingRecipient.kind == INTERNAL_USER,
                        OutgoingRecipient.user_id == user.id),
@@ -67,7 +69,8 @@ def visible_outgoing(user):
         units = [user.department_id]
         conditions.append(lines_exist(select(OutgoingRecipient.id).where(
             OutgoingRecipient.document_id == doc.id, OutgoingRecipient.kind == INTERNAL_UNIT,
-            OutgoingRecipient.department_id.in_(units)), OutgoingRecipient.department_id, units))
+            OutgoingRecipient.department_id.in_(units)), OutgoingRecipient.department_id, units,
+            OutgoingDocument.__table__))
         if may(user, "can_read_unit", "OutgoingDocument"):
             conditions.append(doc.drafting_department_id == user.department_id)
     field_ids = [field.id for field in user.fields]
