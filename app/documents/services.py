@@ -1,5 +1,6 @@
 """Incoming documents: the rules, as plain functions that take the acting user and the session.
 The web views, the REST API, the demo data and (later) imports and exchange all call these."""
+import hashlib
 from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
@@ -25,7 +26,7 @@ from app.core.timefmt import (
     add_working_days, format_date, format_datetime, local_now, local_to_utc, to_local,
     today_local, utcnow,
 )
-from app.documents import replies, workflow
+from app.documents import arrival_months, replies, workflow
 from app.security.access import holders_of, may
 from app.security.delegation import INBOX, delegation_for, principals, record_acted_for
 from app.documents import deadlines
@@ -1274,43 +1275,102 @@ def all_overdue_lines(session, user, *, unit_id=None, chunk=500):
 
 
 def _overdue_opening(session, user, unit_id, today) -> tuple[int, list, list]:
-    """The overdue page as it opens, in one statement (remembered for this version of the
-    data): (documents, [(kind, unit_id, rank, documents, pieces)] of overdue_summary's groups,
-    rows of the first page of _overdue_rows). The work items are found once for both — the
-    reader's visibility tested on the documents being processed is most of the time, which
-    the groups and the page used to pay each (2 × 130 ms for a unit leader after a change)."""
+    """The overdue page as it opens (remembered for this version of the data): (documents,
+    [(kind, unit_id, rank, documents, pieces)] of overdue_summary's groups, rows of the first
+    page of _overdue_rows).
 
-    def counted():
-        items = deadlines.overdue_items(today, visible_incoming(user), unit_id, shared=True)
-        documents = select(func.count(func.distinct(items.c.document_id))).scalar_subquery()
-        groups = (select(literal(0).label("part"), items.c.kind, items.c.unit_id,
-                         func.min(items.c.rank).label("rank"),
-                         func.count(func.distinct(items.c.document_id)).label("documents"),
-                         func.count().label("pieces"), documents.label("total"),
-                         null().label("document_id"), null().label("line_id"),
-                         null().label("person_id"), null().label("deadline"),
-                         null().label("position"))
-                  .group_by(items.c.kind, items.c.unit_id))
-        page = _overdue_rows(user, unit_id, today, items, keyed=True) \
-            .limit(OVERDUE_PAGE).subquery()
-        # the page's rows numbered in their order (a union keeps no order of its own): the
-        # fifty chosen by a top-N sort, then numbered by the same keys
-        position = func.row_number().over(order_by=[
-            column for column in page.c if column.name.startswith("key_")])
-        rows = (select(literal(1), page.c.kind, page.c.unit_id, null(), null(), null(), null(),
-                       page.c.document_id, page.c.line_id, page.c.person_id, page.c.deadline,
-                       position)
-                .select_from(page))
-        both = union_all(groups, rows).subquery()
-        found = session.execute(select(both).order_by(both.c.part, both.c.position)).all()
-        grouped = [tuple(row[1:6]) for row in found if row[0] == 0]
-        first = [(row.kind, row.document_id, row.line_id, row.unit_id, row.person_id,
-                  row.deadline) for row in found if row[0] == 1]
-        total = next((row.total for row in found if row[0] == 0), 0)
-        return total, grouped, first
+    Counted in two parts, by the documents' month of arrival: the months before this one are
+    kept while their versions stand (app.documents.arrival_months) and no change but a
+    registration happened — a registration, the change of every working minute, arrives in
+    this month (or stamps the older month it is dated in) — and this month's are counted
+    afresh. The two add up: a document arrived in one month. Without the months' versions,
+    counted whole."""
+    key = (user.id, unit_id, today, OVERDUE_PAGE)
+    this_month = today.replace(day=1)
+    settled_stamps = arrival_months.settled(session, this_month.strftime("%Y-%m"))
+    visible = visible_incoming(user)
+    if settled_stamps is None:
+        return version.remembered(session, "incoming:overdue", key, lambda: _plain_opening(
+            _overdue_counted(session, user, unit_id, today, visible)))
+    boundary = local_to_utc(datetime.combine(this_month, datetime.min.time()))
+    arrival = IncomingDocument.arrival_at
+    stamped = hashlib.sha1(repr(settled_stamps).encode()).hexdigest()[:16]
 
-    return version.remembered(session, "incoming:overdue",
-                              (user.id, unit_id, today, OVERDUE_PAGE), counted)
+    def both():
+        settled = version.remembered(
+            session, "incoming:overdue-settled", (*key, this_month, stamped),
+            lambda: _overdue_counted(session, user, unit_id, today,
+                                     and_(visible, arrival < boundary)),
+            skipping=REGISTERED_WITH_FILES)
+        recent = _overdue_counted(session, user, unit_id, today,
+                                  and_(visible, arrival >= boundary))
+        return _plain_opening(_added(session, settled, recent))
+
+    return version.remembered(session, "incoming:overdue", key, both)
+
+
+def _overdue_counted(session, user, unit_id, today, visible) -> tuple[int, list, list]:
+    """(documents, groups, first page) of the overdue work of the documents `visible` (the
+    reader's, of some months), in one statement: the work items are found once for the groups
+    and the page — the visibility tested on the documents being processed is most of the time,
+    which the groups and the page used to pay each (2 × 130 ms for a unit leader after a
+    change). The page's rows carry the keys of their order (_overdue_rows) for _added."""
+    items = deadlines.overdue_items(today, visible, unit_id, shared=True)
+    documents = select(func.count(func.distinct(items.c.document_id))).scalar_subquery()
+    page = _overdue_rows(user, unit_id, today, items, keyed=True) \
+        .limit(OVERDUE_PAGE).subquery()
+    keys = [column for column in page.c if column.name.startswith("key_")]
+    groups = (select(literal(0).label("part"), items.c.kind, items.c.unit_id,
+                     func.min(items.c.rank).label("rank"),
+                     func.count(func.distinct(items.c.document_id)).label("documents"),
+                     func.count().label("pieces"), documents.label("total"),
+                     null().label("document_id"), null().label("line_id"),
+                     null().label("person_id"), null().label("deadline"),
+                     null().label("position"), *[null().label(key.name) for key in keys])
+              .group_by(items.c.kind, items.c.unit_id))
+    # the page's rows numbered in their order (a union keeps no order of its own): the
+    # fifty chosen by a top-N sort, then numbered by the same keys
+    position = func.row_number().over(order_by=keys)
+    rows = (select(literal(1), page.c.kind, page.c.unit_id, null(), null(), null(), null(),
+                   page.c.document_id, page.c.line_id, page.c.person_id, page.c.deadline,
+                   position, *keys)
+            .select_from(page))
+    both = union_all(groups, rows).subquery()
+    found = session.execute(select(both).order_by(both.c.part, both.c.position)).all()
+    grouped = [tuple(row[1:6]) for row in found if row[0] == 0]
+    first = [(row.kind, row.document_id, row.line_id, row.unit_id, row.person_id,
+              row.deadline, tuple(row[12:])) for row in found if row[0] == 1]
+    total = next((row.total for row in found if row[0] == 0), 0)
+    return total, grouped, first
+
+
+def _added(session, settled, recent) -> tuple[int, list, list]:
+    """The overdue work of two sets of months as one (_overdue_counted's parts): the totals
+    and each group's documents and pieces add up, the first page is the first of both pages
+    in the order of their keys (NULLs where the database puts them: PostgreSQL last, SQLite
+    first; names compared as text, as overdue_summary orders the groups)."""
+    nulls_last = session.get_bind().dialect.name == "postgresql"
+
+    def order(row):
+        return tuple(((value is None) is nulls_last, 0 if value is None else value)
+                     for value in row[6])
+
+    groups = {}
+    for kind, unit_id, rank, documents, pieces in (*settled[1], *recent[1]):
+        if (kind, unit_id) in groups:
+            _k, _u, was_rank, was_documents, was_pieces = groups[(kind, unit_id)]
+            rank, documents, pieces = min(rank, was_rank), documents + was_documents, \
+                pieces + was_pieces
+        groups[(kind, unit_id)] = (kind, unit_id, rank, documents, pieces)
+    first = sorted((*settled[2], *recent[2]), key=order)[:OVERDUE_PAGE] if recent[2] \
+        else settled[2]
+    return settled[0] + recent[0], list(groups.values()), first
+
+
+def _plain_opening(counted) -> tuple[int, list, list]:
+    """_overdue_opening's answer: the page's rows without their keys."""
+    total, grouped, first = counted
+    return total, grouped, [row[:6] for row in first]
 
 
 def overdue_summary(session, user, *, unit_id=None) -> tuple[int, list]:

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import NO_VALUE
 
 from app.core.timefmt import to_local, today_local
+from app.documents import arrival_months
 from app.documents.models import IncomingAssignment, IncomingDocument
 from app.dossiers.models import Dossier
 from app.org.models import Department, EofficeUser
@@ -176,11 +177,9 @@ def _forget_changes(session, transaction):
         session.info.pop(PEOPLE_KEY, None)
 
 
-def versions(session, kinds, months) -> dict:
-    """{(kind, month): version} of these kinds over these months (and the PEOPLE versions:
-    the agency's under (PEOPLE, "*"), each unit's under (PEOPLE, unit_month)); a month never
-    changed is absent (version 0). The table (a few hundred rows for a decade) is read once
-    per request: a page reads, it does not write."""
+def _all(session) -> dict:
+    """{(kind, month): version} of the whole table (a few hundred rows for a decade), read
+    once per request: a page reads, it does not write."""
     memo = g.get("stats_versions") if has_request_context() else None
     if memo is None:
         table = StatsStamp.__table__
@@ -188,6 +187,23 @@ def versions(session, kinds, months) -> dict:
             select(table.c.kind, table.c.month, table.c.version))}
         if has_request_context():
             g.stats_versions = memo
+    return memo
+
+
+def versions(session, kinds, months) -> dict:
+    """{(kind, month): version} of these kinds over these months (and the PEOPLE versions:
+    the agency's under (PEOPLE, "*"), each unit's under (PEOPLE, unit_month)); a month never
+    changed is absent (version 0)."""
     wanted, kinds = set(months) | {NO_MONTH}, {*kinds, PEOPLE}
-    return {(kind, month): version for (kind, month), version in memo.items()
+    return {(kind, month): version for (kind, month), version in _all(session).items()
             if kind in kinds and (month in wanted or kind == PEOPLE)}
+
+
+def settled_arrivals(session, before) -> tuple:
+    """((month, version), …) of the INCOMING months before `before` (yyyy-mm): what the
+    overdue page keeps of the months before this one (app.documents.arrival_months)."""
+    return tuple(sorted((month, version) for (kind, month), version in _all(session).items()
+                        if kind == INCOMING and month < before))
+
+
+arrival_months.register(settled_arrivals)
