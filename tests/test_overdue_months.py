@@ -4,11 +4,14 @@ after any change must be what a count of every month at once gives, in the same 
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
+from app.catalogs.models import Agency
 from app.core.timefmt import local_now, today_local, utcnow
 from app.documents import services
 from app.documents.access import visible_incoming
 from app.extensions import cache
+from app.org.models import Department, EofficeUser
 from dossier_helpers import register_incoming
 from tests.conftest import user
 from tests.test_stats_months import older_open_line
@@ -54,6 +57,52 @@ def test_a_registration_counts_this_month_again_not_the_months_before(
     after = opening(app, db_session, "lanhdao")
     assert len([sql for sql in statements if OVERDUE_STATEMENT in sql]) == 1
     assert same(after, counted_whole(app, db_session, "lanhdao"))
+
+
+def test_a_catalogs_edit_counts_this_month_again_not_the_months_before(
+        app, db_session, statements):
+    """The overdue work does not read the issuing agencies: an agency's telephone changed,
+    the months before this one are kept."""
+    agency = db_session.scalars(select(Agency).order_by(Agency.id)).first()
+    opening(app, db_session, "truongphong")
+    agency.phone = "0243" if agency.phone != "0243" else "0244"
+    db_session.commit()
+    statements.clear()
+    after = opening(app, db_session, "truongphong")
+    assert len([sql for sql in statements if OVERDUE_STATEMENT in sql]) == 1
+    assert same(after, counted_whole(app, db_session, "truongphong"))
+
+
+def test_a_unit_renamed_or_a_person_moved_reorders_the_kept_months(app, db_session):
+    """The page is ordered by the units' order and names and grouped by the holders' unit:
+    renaming the first unit of the page and moving one of its people count the months
+    before this one again."""
+    first_unit = opening(app, db_session, "lanhdao")[2][0][3]
+    if first_unit is None:  # the page opens on documents waiting for a direction
+        first_unit = next(row[3] for row in opening(app, db_session, "lanhdao")[2]
+                          if row[3] is not None)
+    unit = db_session.get(Department, first_unit)
+    name, order = unit.name, unit.sort_order
+    unit.name, unit.sort_order = "Ω " + name, 10_000  # now last
+    db_session.commit()
+    try:
+        renamed = opening(app, db_session, "lanhdao")
+        assert same(renamed, counted_whole(app, db_session, "lanhdao"))
+        worker = db_session.scalars(select(EofficeUser).where(
+            EofficeUser.department_id == first_unit).order_by(EofficeUser.id)).first()
+        other = db_session.scalars(select(Department.id).where(
+            Department.id != first_unit, Department.parent_id.is_not(None))).first()
+        worker.department_id = other
+        db_session.commit()
+        try:
+            assert same(opening(app, db_session, "lanhdao"),
+                        counted_whole(app, db_session, "lanhdao"))
+        finally:
+            worker.department_id = first_unit
+            db_session.commit()
+    finally:
+        unit.name, unit.sort_order = name, order
+        db_session.commit()
 
 
 def test_a_registration_dated_in_an_earlier_month_and_already_late_shows_at_once(

@@ -29,6 +29,13 @@ def sql_with_values(statement, dialect) -> str:
         return f"{compiled} {sorted((k, repr(v)) for k, v in compiled.params.items())}"
 
 
+def conditions_digest(conditions, dialect) -> str:
+    """A short digest of SQL conditions with their values (a reader's visibility rules): two
+    readers whose rules read the same share what is kept under it."""
+    text_ = "|".join(sql_with_values(condition, dialect) for condition in conditions)
+    return hashlib.sha1(text_.encode()).hexdigest()[:16]
+
+
 # A statement's shape (SQLAlchemy's cache key, without the values) → the digest of its SQL:
 # compiled once per shape in a process, not at each look.
 _SHAPES: dict = {}

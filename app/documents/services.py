@@ -15,7 +15,8 @@ from app.catalogs.models import (
     Agency, DocumentType, Field, Register, SecrecyLevel, UrgencyLevel,
 )
 from app.core import search, storage
-from app.core.db import rows_by_id
+from app.core.db import conditions_digest, rows_by_id
+from app.extensions import cache
 from app.core.dates import parse_date, parse_datetime, to_date
 from app.core.forms import BAD_DATE, BAD_DATETIME
 from app.core.numbers import int_or_none, row_id
@@ -1279,11 +1280,13 @@ def _overdue_opening(session, user, unit_id, today) -> tuple[int, list, list]:
     [(kind, unit_id, rank, documents, pieces)] of overdue_summary's groups, rows of the first
     page of _overdue_rows).
 
-    Counted in two parts, by the documents' month of arrival: the months before this one are
-    kept while their versions stand (app.documents.arrival_months) and no change but a
-    registration happened — a registration, the change of every working minute, arrives in
-    this month (or stamps the older month it is dated in) — and this month's are counted
-    afresh. The two add up: a document arrived in one month. Without the months' versions,
+    Counted in two parts, by the documents' month of arrival. The months before this one are
+    kept under what they depend on — their versions, who is in which unit and what is shown of
+    people and units (app.documents.arrival_months), the reader's visibility rules and the
+    day — across every other change: a registration (the change of every working minute)
+    arrives in this month, or stamps the older month it is dated in; a notice, a catalog's
+    edit, a dossier change none of them. This month's are counted afresh at each version of
+    the data. The two add up: a document arrived in one month. Without the months' versions,
     counted whole."""
     key = (user.id, unit_id, today, OVERDUE_PAGE)
     this_month = today.replace(day=1)
@@ -1294,14 +1297,18 @@ def _overdue_opening(session, user, unit_id, today) -> tuple[int, list, list]:
             _overdue_counted(session, user, unit_id, today, visible)))
     boundary = local_to_utc(datetime.combine(this_month, datetime.min.time()))
     arrival = IncomingDocument.arrival_at
-    stamped = hashlib.sha1(repr(settled_stamps).encode()).hexdigest()[:16]
 
     def both():
-        settled = version.remembered(
-            session, "incoming:overdue-settled", (*key, this_month, stamped),
-            lambda: _overdue_counted(session, user, unit_id, today,
-                                     and_(visible, arrival < boundary)),
-            skipping=REGISTERED_WITH_FILES)
+        dialect = session.get_bind().dialect
+        settled_key = ":".join(str(part) for part in (
+            "incoming:overdue-settled", *key, this_month,
+            hashlib.sha1(repr(settled_stamps).encode()).hexdigest()[:16],
+            conditions_digest([visible], dialect)))
+        settled = cache.get(settled_key)
+        if settled is None:
+            settled = _overdue_counted(session, user, unit_id, today,
+                                       and_(visible, arrival < boundary))
+            cache.set(settled_key, settled)
         recent = _overdue_counted(session, user, unit_id, today,
                                   and_(visible, arrival >= boundary))
         return _plain_opening(_added(session, settled, recent))

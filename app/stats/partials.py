@@ -12,12 +12,11 @@ own people, unit by unit: monthly_by_unit).
 Counts that depend on the day (a line still open is overdue from the day after its deadline)
 are kept with the last day they stay true: the earliest deadline not yet passed among the
 month's open work (`valid_through`); the day after it, they are counted again."""
-import hashlib
 from datetime import timedelta
 
 from flask import g
 
-from app.core.db import sql_with_values
+from app.core.db import conditions_digest
 from app.extensions import cache
 from app.stats import stamps
 
@@ -27,9 +26,7 @@ def reader_key(session, token, conditions) -> str:
     request for `token`: readers whose rules are the same share the counts."""
     memo = g.setdefault("stats_reader_keys", {})
     if token not in memo:
-        dialect = session.get_bind().dialect
-        text = "|".join(sql_with_values(condition, dialect) for condition in conditions)
-        memo[token] = hashlib.sha1(text.encode()).hexdigest()[:16]
+        memo[token] = conditions_digest(conditions, session.get_bind().dialect)
     return memo[token]
 
 

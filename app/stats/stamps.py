@@ -11,7 +11,9 @@ counts in which kind:
 - ACTIVITY: what the people did (officers' activity): a line's month of completion, a
   draft's month of writing, a dossier's months of opening and closing;
 - PEOPLE (month "*" for the agency, "u<id>" for one unit: unit_month): who is in which unit
-  (a line given to a person counts for their unit), who is active.
+  (a line given to a person counts for their unit), who is active; month SHOWN: what of the
+  people and units a kept page shows and orders by (names, the units' order), and the
+  secrecy levels' ranks the visibility rules read (the overdue page's months kept).
 
 Raising the versions costs one statement per transaction that touches any of these records,
 right before its commit. A transaction that rolls back raises nothing."""
@@ -26,6 +28,7 @@ from sqlalchemy.orm.attributes import NO_VALUE
 
 from app.core.timefmt import to_local, today_local
 from app.documents import arrival_months
+from app.catalogs.models import SecrecyLevel
 from app.documents.models import IncomingAssignment, IncomingDocument
 from app.dossiers.models import Dossier
 from app.org.models import Department, EofficeUser
@@ -35,6 +38,7 @@ from app.stats.models import StatsStamp
 INCOMING, OUTGOING, ACTIVITY, PEOPLE = "incoming", "outgoing", "activity", "people"
 KINDS = (INCOMING, OUTGOING, ACTIVITY, PEOPLE)
 NO_MONTH = "*"
+SHOWN = "shown"
 MONTH_LENGTH = 7  # StatsStamp.month
 
 
@@ -72,13 +76,16 @@ def _document_of(session, line):
 # What of a person or a unit the counts depend on: who is in which unit, who is active (a
 # unit's name, code or place in the tree changes no count).
 PEOPLE_ATTRIBUTES = {EofficeUser: ("department_id", "active", "roles"), Department: ("active",)}
+# What of them a kept page shows and orders by, and the ranks the visibility rules read.
+SHOWN_ATTRIBUTES = {EofficeUser: ("first_name", "last_name"),
+                    Department: ("name", "sort_order"), SecrecyLevel: ("level",)}
 
 
-def _people_changed(obj, is_new_or_deleted) -> bool:
+def _people_changed(obj, is_new_or_deleted, attributes=PEOPLE_ATTRIBUTES) -> bool:
     if is_new_or_deleted:
         return True
     state = inspect(obj)
-    names = next(names for model, names in PEOPLE_ATTRIBUTES.items() if isinstance(obj, model))
+    names = next(names for model, names in attributes.items() if isinstance(obj, model))
     return any(state.attrs[name].history.has_changes() for name in names)
 
 
@@ -102,10 +109,13 @@ def touched(session) -> set:
         elif isinstance(obj, Dossier):
             stamps |= {(ACTIVITY, m) for m in _months(obj, "start_date", new_default=True)}
             stamps |= {(ACTIVITY, m) for m in _months(obj, "closed_at")}
-        elif isinstance(obj, (EofficeUser, Department)) and _people_changed(obj, whole):
+        if isinstance(obj, (EofficeUser, Department)) and _people_changed(obj, whole):
             units = _values(obj, "department_id") if isinstance(obj, EofficeUser) else [obj.id]
             stamps.add((PEOPLE, NO_MONTH))
             stamps |= {(PEOPLE, unit_month(unit)) for unit in units if unit is not None}
+        if isinstance(obj, (EofficeUser, Department, SecrecyLevel)) and \
+                _people_changed(obj, whole, SHOWN_ATTRIBUTES):
+            stamps.add((PEOPLE, SHOWN))
     return stamps
 
 
@@ -200,10 +210,13 @@ def versions(session, kinds, months) -> dict:
 
 
 def settled_arrivals(session, before) -> tuple:
-    """((month, version), …) of the INCOMING months before `before` (yyyy-mm): what the
-    overdue page keeps of the months before this one (app.documents.arrival_months)."""
-    return tuple(sorted((month, version) for (kind, month), version in _all(session).items()
-                        if kind == INCOMING and month < before))
+    """((kind, month, version), …) of the INCOMING months before `before` (yyyy-mm) and of
+    everyone's people and what is shown of them: what the overdue page keeps of the months
+    before this one depends on (app.documents.arrival_months)."""
+    return tuple(sorted((kind, month, version) for (kind, month), version
+                        in _all(session).items()
+                        if (kind == INCOMING and month < before)
+                        or (kind == PEOPLE and month in (NO_MONTH, SHOWN))))
 
 
 arrival_months.register(settled_arrivals)
