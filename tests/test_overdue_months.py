@@ -55,7 +55,10 @@ def test_a_registration_counts_this_month_again_not_the_months_before(
     register_incoming(app, db_session)
     statements.clear()
     after = opening(app, db_session, "lanhdao")
-    assert len([sql for sql in statements if OVERDUE_STATEMENT in sql]) == 1
+    this_month = [sql for sql in statements if OVERDUE_STATEMENT in sql]
+    assert len(this_month) == 1
+    # reached from this month's documents, not from every open line of the decade
+    assert "incoming_assignment.document_id IN (SELECT" in this_month[0]
     assert same(after, counted_whole(app, db_session, "lanhdao"))
 
 

@@ -1309,28 +1309,33 @@ def _overdue_opening(session, user, unit_id, today) -> tuple[int, list, list]:
             settled = _overdue_counted(session, user, unit_id, today,
                                        and_(visible, arrival < boundary))
             cache.set(settled_key, settled)
+        arrived = aliased(IncomingDocument)
         recent = _overdue_counted(session, user, unit_id, today,
-                                  and_(visible, arrival >= boundary))
+                                  and_(visible, arrival >= boundary),
+                                  select(arrived.id).where(arrived.arrival_at >= boundary))
         return _plain_opening(_added(session, settled, recent))
 
     return version.remembered(session, "incoming:overdue", key, both)
 
 
-def _overdue_counted(session, user, unit_id, today, visible) -> tuple[int, list, list]:
+def _overdue_counted(session, user, unit_id, today, visible,
+                     documents=None) -> tuple[int, list, list]:
     """(documents, groups, first page) of the overdue work of the documents `visible` (the
     reader's, of some months), in one statement: the work items are found once for the groups
     and the page — the visibility tested on the documents being processed is most of the time,
     which the groups and the page used to pay each (2 × 130 ms for a unit leader after a
-    change). The page's rows carry the keys of their order (_overdue_rows) for _added."""
-    items = deadlines.overdue_items(today, visible, unit_id, shared=True)
-    documents = select(func.count(func.distinct(items.c.document_id))).scalar_subquery()
+    change). `documents`: a SELECT of the few documents whose work it is (deadlines.
+    overdue_items). The page's rows carry the keys of their order (_overdue_rows) for
+    _added."""
+    items = deadlines.overdue_items(today, visible, unit_id, shared=True, documents=documents)
+    total = select(func.count(func.distinct(items.c.document_id))).scalar_subquery()
     page = _overdue_rows(user, unit_id, today, items, keyed=True) \
         .limit(OVERDUE_PAGE).subquery()
     keys = [column for column in page.c if column.name.startswith("key_")]
     groups = (select(literal(0).label("part"), items.c.kind, items.c.unit_id,
                      func.min(items.c.rank).label("rank"),
                      func.count(func.distinct(items.c.document_id)).label("documents"),
-                     func.count().label("pieces"), documents.label("total"),
+                     func.count().label("pieces"), total.label("total"),
                      null().label("document_id"), null().label("line_id"),
                      null().label("person_id"), null().label("deadline"),
                      null().label("position"), *[null().label(key.name) for key in keys])
