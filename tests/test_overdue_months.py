@@ -80,10 +80,9 @@ def test_a_unit_renamed_or_a_person_moved_reorders_the_kept_months(app, db_sessi
     """The page is ordered by the units' order and names and grouped by the holders' unit:
     renaming the first unit of the page and moving one of its people count the months
     before this one again."""
-    first_unit = opening(app, db_session, "lanhdao")[2][0][3]
-    if first_unit is None:  # the page opens on documents waiting for a direction
-        first_unit = next(row[3] for row in opening(app, db_session, "lanhdao")[2]
-                          if row[3] is not None)
+    # the first unit on the page (it may open on documents waiting for a direction)
+    first_unit = next(row[3] for row in opening(app, db_session, "lanhdao")[2]
+                      if row[3] is not None)
     unit = db_session.get(Department, first_unit)
     name, order = unit.name, unit.sort_order
     unit.name, unit.sort_order = "Ω " + name, 10_000  # now last

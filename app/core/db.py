@@ -230,7 +230,7 @@ def lines_exist(lines, owner, owners, rows_of=None):
 
 def _counting_threshold(cap, rows_of) -> int:
     """The lines from which a count stopping at `cap` rows of `rows_of` is cheaper probed."""
-    rows = _row_estimate(rows_of) if rows_of is not None and cap is not True else 0
+    rows = _row_estimate(rows_of) if rows_of is not None else 0
     if not rows:
         return PROBE_WHEN_COUNTING_FROM
     return min(PROBE_WHEN_COUNTING_FROM, int(math.sqrt(PROBE_COST_RATIO * cap * rows)))

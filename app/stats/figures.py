@@ -454,10 +454,8 @@ def _line_rows(session, scope, months, units=None):
         where.append(incoming.line_of_unit(
             scope.unit_id, incoming.unit_people(session, scope.unit_id)))
     if units:
-        people = list(session.scalars(select(EofficeUser.id).where(
-            EofficeUser.department_id.in_(units)).order_by(EofficeUser.id)))
-        where.append(or_(line.department_id.in_(units),
-                         *([line.user_id.in_(people)] if people else [])))
+        where.append(or_(*[incoming.line_of_unit(unit_id, incoming.unit_people(session, unit_id))
+                           for unit_id in units]))
     lines = (select(local_month(IncomingDocument.arrival_at).label("month"),
                     unit.label("unit"), line.user_id.label("person"),
                     holder.department_id.label("person_unit"), line.parent_id.label("parent"),

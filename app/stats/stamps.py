@@ -26,9 +26,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import NO_VALUE
 
+from app.catalogs.models import SecrecyLevel
 from app.core.timefmt import to_local, today_local
 from app.documents import arrival_months
-from app.catalogs.models import SecrecyLevel
 from app.documents.models import IncomingAssignment, IncomingDocument
 from app.dossiers.models import Dossier
 from app.org.models import Department, EofficeUser
@@ -81,7 +81,7 @@ SHOWN_ATTRIBUTES = {EofficeUser: ("first_name", "last_name"),
                     Department: ("name", "sort_order"), SecrecyLevel: ("level",)}
 
 
-def _people_changed(obj, is_new_or_deleted, attributes=PEOPLE_ATTRIBUTES) -> bool:
+def _changed(obj, is_new_or_deleted, attributes) -> bool:
     if is_new_or_deleted:
         return True
     state = inspect(obj)
@@ -109,12 +109,12 @@ def touched(session) -> set:
         elif isinstance(obj, Dossier):
             stamps |= {(ACTIVITY, m) for m in _months(obj, "start_date", new_default=True)}
             stamps |= {(ACTIVITY, m) for m in _months(obj, "closed_at")}
-        if isinstance(obj, (EofficeUser, Department)) and _people_changed(obj, whole):
+        if isinstance(obj, (EofficeUser, Department)) and _changed(obj, whole, PEOPLE_ATTRIBUTES):
             units = _values(obj, "department_id") if isinstance(obj, EofficeUser) else [obj.id]
             stamps.add((PEOPLE, NO_MONTH))
             stamps |= {(PEOPLE, unit_month(unit)) for unit in units if unit is not None}
         if isinstance(obj, (EofficeUser, Department, SecrecyLevel)) and \
-                _people_changed(obj, whole, SHOWN_ATTRIBUTES):
+                _changed(obj, whole, SHOWN_ATTRIBUTES):
             stamps.add((PEOPLE, SHOWN))
     return stamps
 
