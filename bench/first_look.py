@@ -6,9 +6,10 @@ data, in-process as bench/walk.py:
 For the agency leader (the whole agency) and a unit leader (their unit): the dashboard with
 nothing counted (the cache emptied: a restart), once more (from the cache), and right after
 each kind of change — a registration (through the REST API, as the clerk), work completed on
-an older document, a person of the unit leader's unit moved to another unit (and back), a
-person moved between two other units (and back) — and on the first look of a new day (the
-process's clock moved on a day: the months whose open work passed a deadline overnight).
+an older document, a person of the unit leader's unit moved to another unit, then back (each
+step measured), a person moved between two other units, then back — and on the first look of
+a new day (the process's clock moved on a day: the months whose open work passed a deadline
+overnight).
 Each change is measured `repeat` times after the dashboard was looked at; the median is
 printed and written to bench/first-look-<database>.json. Then the same with the dashboard
 warmer (app.stats.warmer): its round, and the looks after it."""
@@ -26,6 +27,7 @@ from bench.run import login, register_body
 
 ROOT = Path(__file__).resolve().parent
 READERS = ("lanhdao", "truongphong")
+OWN_UNIT, OTHER_UNITS = "a move out of the unit leader's unit", "a move between two other units"
 
 
 def main():
@@ -69,36 +71,43 @@ def main():
             line.state, line.completed_at = DONE, utcnow()
             session.commit()
 
-    def moved(username, away_from=()):
-        """`username` moved to another unit (none of `away_from`) and back."""
-        with app.app_context():
-            session = db.session
-            person = session.scalar(select(EofficeUser).where(
-                EofficeUser.username == username))
-            home = person.department_id
-            other = session.scalar(select(EofficeUser.department_id).where(
-                EofficeUser.department_id.is_not(None),
-                EofficeUser.department_id.not_in([home, *away_from])))
-            person.department_id = other
-            session.commit()
-            person.department_id = home
-            session.commit()
+    def mover(username, away_from=()):
+        """(`username` leaves their unit for another one, none of `away_from`; they come
+        back)."""
+        homes = {}
 
-    def person_moved():  # an officer of the unit leader's unit
-        moved("chuyenvien")
+        def move(back):
+            with app.app_context():
+                session = db.session
+                person = session.scalar(select(EofficeUser).where(
+                    EofficeUser.username == username))
+                if back:
+                    person.department_id = homes.pop(username)
+                else:
+                    homes[username] = person.department_id
+                    person.department_id = session.scalar(
+                        select(EofficeUser.department_id).where(
+                            EofficeUser.department_id.is_not(None),
+                            EofficeUser.department_id.not_in(
+                                [person.department_id, *away_from])))
+                session.commit()
+        return (lambda: move(False)), (lambda: move(True))
 
-    def other_unit_moved():  # between two units other than the unit leader's
-        with app.app_context():
-            unit = db.session.scalar(select(EofficeUser.department_id).where(
-                EofficeUser.username == "truongphong"))
-            username = db.session.scalar(select(EofficeUser.username).where(
-                EofficeUser.department_id.is_not(None), EofficeUser.department_id != unit,
-                EofficeUser.active.is_(True)).order_by(EofficeUser.id))
-        moved(username, away_from=(unit,))
-
-    changes = {"registration": registration, "completed work on an older document":
-               completed_work, "a person moved to another unit and back": person_moved,
-               "a person moved between two other units and back": other_unit_moved}
+    with app.app_context():
+        unit = db.session.scalar(select(EofficeUser.department_id).where(
+            EofficeUser.username == "truongphong"))
+        someone_else = db.session.scalar(select(EofficeUser.username).where(
+            EofficeUser.department_id.is_not(None), EofficeUser.department_id != unit,
+            EofficeUser.active.is_(True)).order_by(EofficeUser.id))
+    leaves, comes_back = mover("chuyenvien")  # an officer of the unit leader's unit
+    other_leaves, other_back = mover(someone_else, away_from=(unit,))
+    # each change: its steps, each measured at the look right after it
+    changes = {"registration": [("registration", registration)],
+               "completed work": [("completed work on an older document", completed_work)],
+               OWN_UNIT: [("a person left the unit leader's unit", leaves),
+                          ("that person came back to it", comes_back)],
+               OTHER_UNITS: [("a person moved between two other units", other_leaves),
+                             ("that person moved back", other_back)]}
     results = {"database": dialect, "day": today_local().isoformat(), "readers": {}}
     for username in READERS:
         client = app.test_client()
@@ -114,13 +123,15 @@ def main():
             cache.clear()
         figures = {"nothing counted (after a restart)": round(look(), 1),
                    "again (from the cache)": round(look(), 1)}
-        for name, change in changes.items():
-            times = []
+        for steps in changes.values():
+            times = {name: [] for name, _step in steps}
             for _i in range(args.repeat):
                 look()
-                change()
-                times.append(look())
-            figures[f"after {name}"] = round(statistics.median(times), 1)
+                for name, step in steps:
+                    step()
+                    times[name].append(look())
+            for name, spent in times.items():
+                figures[f"after {name}"] = round(statistics.median(spent), 1)
         results["readers"][username] = figures
         print(username)
         for name, value in figures.items():
@@ -203,18 +214,22 @@ def warmed(app, repeat, changes):
     spent, dashboards = round_ms(force=True)
     result = {"after a restart": {"round_ms": round(spent, 1), "dashboards": dashboards,
                                   "looks_ms": {u: round(t, 1) for u, t in looks().items()}}}
-    for name in ("a person moved to another unit and back",
-                 "a person moved between two other units and back"):
-        rounds, times = [], {username: [] for username in READERS}
+    for steps in (changes[OWN_UNIT], changes[OTHER_UNITS]):
+        rounds = {name: [] for name, _step in steps}
+        times = {name: {username: [] for username in READERS} for name, _step in steps}
         for _i in range(repeat):
             looks()
-            changes[name]()
-            rounds.append(round_ms()[0])
-            for username, spent in looks().items():
-                times[username].append(spent)
-        result[f"after {name}"] = {
-            "round_ms": round(statistics.median(rounds), 1), "dashboards": dashboards,
-            "looks_ms": {u: round(statistics.median(t), 1) for u, t in times.items()}}
+            for name, step in steps:
+                step()
+                rounds[name].append(round_ms()[0])
+                for username, spent in looks().items():
+                    times[name][username].append(spent)
+        for name, _step in steps:
+            result[f"after {name}"] = {
+                "round_ms": round(statistics.median(rounds[name]), 1),
+                "dashboards": dashboards,
+                "looks_ms": {u: round(statistics.median(t), 1)
+                             for u, t in times[name].items()}}
     result["the first look of a new day"] = new_day(app, 2, warm=True)
     print("with the warmer (its round, then each reader's look)")
     for name, row in result.items():

@@ -12,11 +12,13 @@ import cProfile
 import pstats
 import time
 
-from sqlalchemy import event
+from sqlalchemy import event, select
 
 from bench import generate
 from bench.run import login
 from bench.walk import a_change
+
+MOVES = {}  # username: their unit before they moved
 
 
 def main():
@@ -29,6 +31,9 @@ def main():
     parser.add_argument("--sql", action="store_true", help="the slowest statement in full")
     parser.add_argument("--after-change", action="store_true",
                         help="measure the first look right after a change of the data")
+    parser.add_argument("--moved", default=None, metavar="USERNAME",
+                        help="with --after-change, the change is this person leaving their "
+                             "unit for another (at the next page's change, coming back)")
     parser.add_argument("--python", action="store_true",
                         help="where the Python time goes (cProfile of ten more requests)")
     parser.add_argument("--sort", default="cumulative",
@@ -59,7 +64,7 @@ def main():
 
     client = app.test_client()
     login(client, args.role)
-    change = a_change(app)
+    change = a_move(app, args.moved) if args.moved else a_change(app)
     for page in args.urls:
         statements.clear()
         began = time.perf_counter()
@@ -106,6 +111,32 @@ def main():
                 stats.print_callers(args.callers)
             else:
                 stats.print_stats(args.top * 4)
+
+
+def a_move(app, username):
+    """`username` leaves their unit for another one; at the next change (the next page) they
+    come back. Left elsewhere if the run stops between the two: run it once more."""
+    from app.extensions import db
+    from app.org.models import EofficeUser
+
+    def change():
+        with app.test_request_context():
+            session = db.session
+            person = session.scalar(select(EofficeUser).where(
+                EofficeUser.username == username))
+            home = MOVES.get(username)
+            if home is None:
+                MOVES[username] = person.department_id
+                person.department_id = session.scalar(
+                    select(EofficeUser.department_id).where(
+                        EofficeUser.department_id.is_not(None),
+                        EofficeUser.department_id != person.department_id).limit(1))
+            else:
+                person.department_id = home
+                del MOVES[username]
+            session.commit()
+            session.remove()
+    return change
 
 
 if __name__ == "__main__":

@@ -256,31 +256,105 @@ def test_the_agencys_counts_by_unit_count_again_only_the_units_a_move_changed(
         db_session.commit()
 
 
-def test_a_move_into_a_unit_leaves_its_outgoing_and_activity_counts_kept(
+def recounted(statements):
+    """The statements that counted a unit's months of documents or work from nothing."""
+    return [sql for sql in statements if "period_documents" in sql or "period_lines" in sql]
+
+
+def test_a_person_leaving_or_joining_the_unit_counts_only_their_documents(
         app, db_session, statements):
-    """A unit's outgoing documents are those it drafted and the people's activity is per
-    person: neither depends on who is in the unit, so a person moved out of the unit leader's
-    unit counts again the unit's incoming documents and work, not those."""
+    """Someone of the unit leader's unit leaves it, then comes back. Each time the leader's
+    incoming figures, work and overdue headline are counted from that person's documents
+    (moved_lines), not from the unit's year again; the unit's outgoing documents (those it
+    drafted) and the people's activity (per person) are not counted at all; and the
+    dashboard reads what a count from nothing gives: without the person, then with them
+    again as before."""
     unit = user(db_session, "truongphong").department_id
-    mover = db_session.scalars(select(EofficeUser).where(
-        EofficeUser.department_id == unit, EofficeUser.username != "truongphong")
-        .order_by(EofficeUser.id)).first()
+    line = older_open_line(db_session, unit)
+    # given straight to the person (no unit's line above it) and overdue: it counts for the
+    # unit only while its holder is in it
+    line.parent_id = line.department_id = None
+    line.deadline = today_local() - timedelta(days=5)
+    db_session.commit()
+    mover = line.user
+    assert mover.username != "truongphong"
+    name = f"{mover.last_name} {mover.first_name}"
     other = db_session.scalars(select(Department.id).where(
         Department.id != unit, Department.parent_id.is_not(None))).first()
-    dashboard(app, db_session, "truongphong")
-    mover.department_id = other
-    db_session.commit()
+    before = dashboard(app, db_session, "truongphong")
+    assert name in before["processing_by_person"]["labels"]
     try:
-        statements.clear()
-        moved = dashboard(app, db_session, "truongphong")
-        counted = [sql for sql in statements if "period_documents" in sql
-                   or "period_lines" in sql]
-        assert [sql for sql in counted if "incoming_document" in sql]
-        assert not [sql for sql in counted if "outgoing_document" in sql]
-        assert not [sql for sql in statements if "FROM draft" in sql]  # activity
-        assert moved == counted_afresh(app, db_session, "truongphong")
+        for moved_to in (other, unit):
+            mover.department_id = moved_to
+            db_session.commit()
+            statements.clear()
+            moved = dashboard(app, db_session, "truongphong")
+            assert not recounted(statements)
+            assert [sql for sql in statements if "moved_lines" in sql]
+            assert not [sql for sql in statements if "outgoing_document" in sql
+                        and "GROUP BY" in sql]
+            assert not [sql for sql in statements if "FROM draft" in sql]  # activity
+            assert moved == counted_afresh(app, db_session, "truongphong")
+            assert moved["summary"]["overdue_documents"] == deadlines.overdue_count(
+                db_session, user(db_session, "truongphong"), unit_id=unit)
+            people = moved["processing_by_person"]["labels"]
+            if moved_to == other:
+                assert name not in people
+            else:
+                assert name in people
+                assert moved == before
     finally:
         mover.department_id = unit
+        db_session.commit()
+
+
+def test_many_people_moved_count_the_units_months_again(app, db_session):
+    """partials.monthly: the same people, the kept counts; one person came, what changed is
+    counted from the kept counts (`moved`); more than MOVED_AT_MOST came, the months are
+    counted again."""
+    from app.stats import partials
+
+    unit = user(db_session, "truongphong").department_id
+    asked = []
+
+    def count(months):
+        asked.append(("count", len(months)))
+        return {key: 1 for key, _a, _b in months}
+
+    def moved(kept, people_before, people_now):
+        asked.append(("moved", len(kept), len(set(people_before) ^ set(people_now))))
+        return {key: value + 1 for key, value in kept.items()}
+
+    def counts():
+        with app.test_request_context():
+            scope = figures.Scope.for_user(db_session, user(db_session, "truongphong"), {})
+            return partials.monthly(
+                db_session, scope, "test-moved", reader="r", kinds=(stamps.INCOMING,),
+                months=scope.period.months(), compute=count, empty=0, moved=moved)
+
+    others = list(db_session.scalars(select(EofficeUser).where(
+        EofficeUser.department_id != unit).order_by(EofficeUser.id)))
+    assert len(others) > partials.MOVED_AT_MOST + 1, "the demo has people in other units"
+    homes = {person: person.department_id for person in others}
+    with app.app_context():
+        cache.clear()
+    first = counts()
+    months = len(first)
+    assert asked == [("count", months)]
+    assert counts() == first and len(asked) == 1  # kept
+    try:
+        others[0].department_id = unit
+        db_session.commit()
+        assert counts() == {key: 2 for key in first}
+        assert asked[1] == ("moved", months, 1)
+        for person in others[1:partials.MOVED_AT_MOST + 2]:
+            person.department_id = unit
+        db_session.commit()
+        assert counts() == first
+        assert asked[2:] == [("count", months)]
+    finally:
+        for person, home in homes.items():
+            person.department_id = home
         db_session.commit()
 
 

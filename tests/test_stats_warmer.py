@@ -16,7 +16,8 @@ from app.stats.models import StatsStamp
 from dossier_helpers import register_incoming
 from tests.conftest import user
 
-COUNTING = ("period_documents", "period_lines")  # the statements that count a year
+# the statements that count a year, and those that count what a move changed
+COUNTING = ("period_documents", "period_lines", "moved_lines")
 
 
 def look(client, statements):
@@ -38,8 +39,8 @@ def someone_of(session, unit_id, *besides):
 def test_after_a_move_out_of_a_unit_its_leader_finds_the_dashboard_counted(
         app, db_session, login_as, statements):
     """A person leaves the unit leader's unit: without the warmer the leader's look counts
-    the unit's year; after a round of the warmer it counts nothing and shows what a count
-    from nothing shows."""
+    what it changed (the person's documents); after a round of the warmer it counts nothing
+    and shows what a count from nothing shows."""
     leader = login_as("truongphong")
     unit = user(db_session, "truongphong").department_id
     mover = someone_of(db_session, unit, "truongphong")
@@ -50,7 +51,7 @@ def test_after_a_move_out_of_a_unit_its_leader_finds_the_dashboard_counted(
     db_session.commit()
     try:
         _total, counting = look(leader, statements)
-        assert counting, "with no round, the leader's own look counts the unit again"
+        assert counting, "with no round, the leader's own look counts what the move changed"
         mover.department_id = unit
         db_session.commit()
 

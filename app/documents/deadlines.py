@@ -304,7 +304,8 @@ def is_overdue(document, today=None) -> bool:
 
 # ---------------------------------------------------------------- the overdue work, item by item
 
-def overdue_items(today, visible, unit_id=None, arrival=False, shared=False, documents=None):
+def overdue_items(today, visible, unit_id=None, arrival=False, shared=False, documents=None,
+                  people=None):
     """A subquery of the overdue work items of the documents `visible` (a SQL condition),
     one row each: document_id, line_id, unit_id, person_id, deadline, kind, rank (the page's
     order: waiting for direction, waiting to be presented, then the lines), and with
@@ -316,7 +317,9 @@ def overdue_items(today, visible, unit_id=None, arrival=False, shared=False, doc
     documents are exactly those of `overdue_document(today)`. `unit_id`: only the lines of
     that unit (the unit's own or its people's); no waiting document. `documents`: only the
     work of these documents (a SELECT of their ids, a few: SQLite then reaches the lines from
-    them instead of going through every open line of the decade)."""
+    them instead of going through every open line of the decade). `people`: with `unit_id`,
+    the unit's people taken as these ids, not who is in it now (the unit's people at another
+    time: the dashboard's counts when someone came or left it)."""
     holder = aliased(EofficeUser)
     child = aliased(IncomingAssignment)
     carried = select(child.id).where(
@@ -336,7 +339,11 @@ def overdue_items(today, visible, unit_id=None, arrival=False, shared=False, doc
                     *([IncomingAssignment.document_id.in_(documents)]
                       if documents is not None else [])))
     if unit_id is not None:
-        return _named(lines.where(unit == unit_id), shared)
+        held = unit == unit_id if people is None else or_(
+            IncomingAssignment.department_id == unit_id,
+            and_(IncomingAssignment.department_id.is_(None),
+                 IncomingAssignment.user_id.in_(people)))
+        return _named(lines.where(held), shared)
     kind = case((IncomingDocument.state == SUBMITTED, DIRECTION), else_=PRESENTATION)
     waiting = (select(IncomingDocument.id, null(), null(), null(), IncomingDocument.deadline,
                       kind, case((IncomingDocument.state == SUBMITTED, 0), else_=1),

@@ -5,9 +5,11 @@ the app cache under the month's versions: after a registration only the current 
 counted again, not the year — and not a decade for the overdue headline. What else a month's
 counts depend on is in the key too: the reader's visibility (the SQL of their rules, so that
 every reader who sees everything shares the same counts), the unit, the month's bounds when
-the period clips it, and the version of the people who count (who is in which unit: the
-unit's own people for the counts of one unit; for the agency's counts by unit, each unit's
-own people, unit by unit: monthly_by_unit).
+the period clips it. Counts of one unit that depend on who is in it are kept with the unit's
+people they were counted for: when someone joins or leaves the unit, the figure's `moved`
+counts what changes (the documents of the people who came or went), not the unit's months
+again. The agency's counts by unit are kept unit by unit under each unit's people stamp
+(monthly_by_unit).
 
 Counts that depend on the day (a line still open is overdue from the day after its deadline)
 are kept with the last day they stay true: the earliest deadline not yet passed among the
@@ -17,6 +19,7 @@ from datetime import timedelta
 from flask import g
 
 from app.core.db import conditions_digest
+from app.documents import services as incoming
 from app.extensions import cache
 from app.stats import stamps
 
@@ -41,50 +44,80 @@ def runs(months) -> list:
     return spans
 
 
-def _prefix(scope, name, reader, kinds, versions, people):
-    # counts of one unit follow its own people's stamp (people="unit"); counts that name no
-    # unit's people (a unit fixed by a column, a person's own) follow none
-    whose = stamps.unit_month(scope.unit_id) if people and scope.unit_id is not None else None
-    return ":".join(str(part) for part in (
-        "stats-part", name, reader, scope.unit_id,
-        f"{whose}={versions.get((stamps.PEOPLE, whose), 0)}" if whose else "-",
-        ",".join(kinds)))
+# At most this many people joined or left a unit since its counts were kept: what changes is
+# counted from their documents (`moved`); more, and the unit's months are counted again. A
+# person's documents are a tenth to a third of a unit's; four of them cost about the months.
+MOVED_AT_MOST = 4
+
+
+def _prefix(scope, name, reader, kinds):
+    return ":".join(str(part) for part in ("stats-part", name, reader, scope.unit_id,
+                                           ",".join(kinds)))
+
+
+def members(session, unit_id) -> tuple:
+    """The ids of everyone in the unit (app.documents.services.unit_people), once per
+    request."""
+    memo = g.setdefault("stats_unit_members", {})
+    if unit_id not in memo:
+        memo[unit_id] = tuple(incoming.unit_people(session, unit_id))
+    return memo[unit_id]
 
 
 def _kept(values, today):
-    """The kept values that still hold today ({index: value}) of cache.get_many's answer."""
-    return {index: kept[0] for index, kept in enumerate(values) if kept is not None
+    """The kept entries that still hold today ({index: entry}) of cache.get_many's answer."""
+    return {index: kept for index, kept in enumerate(values) if kept is not None
             and kept[1] <= today and (kept[2] is None or today <= kept[2])}
 
 
 def monthly(session, scope, name, *, reader, kinds, months, compute, empty,
-            valid_through=None, people="unit") -> dict:
+            valid_through=None, people="unit", moved=None) -> dict:
     """{month key: value} of the months [(key, first day, last day)].
 
     `compute(months)` counts the given months in one go ({key: value}; a month it leaves
     out is `empty`); `reader`: the digest of the visibility rules it applies (reader_key);
     `kinds`: the stamps its data move. `valid_through(months)` ({key: last day}; absent:
     always), for counts that depend on the day. `people="unit"`: counts of one unit that
-    depend on who is in it (the documents of its people) are counted again when someone joins
-    or leaves it; `people=None`: they do not (a unit fixed by a column of the record, counts
-    per person)."""
+    depend on who is in it (the documents of its people), kept with its people (members);
+    `people=None`: they do not (a unit fixed by a column of the record, counts per person).
+    `moved(kept, before, now)`: of the kept values {key: value} counted for the people
+    `before`, the values for the people `now` ({key: value}; counted from the documents of
+    those who came or went); without it, or when more than MOVED_AT_MOST came or went, the
+    months are counted again. A kept value stays true through the same day as before: the
+    people's documents were among the month's when its day was found."""
     versions = stamps.versions(session, kinds, [key for key, _a, _b in months])
-    prefix = _prefix(scope, name, reader, kinds, versions, people == "unit")
+    people_now = members(session, scope.unit_id) \
+        if people == "unit" and scope.unit_id is not None else None
+    prefix = _prefix(scope, name, reader, kinds)
     keys = [":".join(str(part) for part in (
         prefix, key, start, end, *(versions.get((kind, key), 0) for kind in kinds)))
         for key, start, end in months]
     kept = _kept(cache.get_many(*keys), scope.today) if keys else {}
-    result = {month[0]: kept[index] for index, month in enumerate(months) if index in kept}
-    stale = [(month, key) for index, (month, key) in enumerate(zip(months, keys, strict=True))
-             if index not in kept]
+    result, stale, shifted, fresh = {}, [], {}, {}
+    for index, (month, key) in enumerate(zip(months, keys, strict=True)):
+        entry = kept.get(index)
+        before = entry[3] if entry is not None and len(entry) > 3 else None
+        if entry is not None and before == people_now:
+            result[month[0]] = entry[0]
+        elif entry is not None and moved is not None and before is not None \
+                and people_now is not None \
+                and len(set(before) ^ set(people_now)) <= MOVED_AT_MOST:
+            shifted.setdefault(before, []).append((month[0], key, entry))
+        else:
+            stale.append((month, key))
+    for before, entries in shifted.items():
+        values = moved({month: entry[0] for month, _key, entry in entries}, before, people_now)
+        for month, key, entry in entries:
+            result[month] = values.get(month, empty)
+            fresh[key] = (result[month], entry[1], entry[2], people_now)
     if stale:
         values = compute([month for month, _key in stale])
         through = valid_through([month for month, _key in stale]) if valid_through else {}
-        fresh = {}
         for month, key in stale:
             value = values.get(month[0], empty)
             result[month[0]] = value
-            fresh[key] = (value, scope.today, through.get(month[0]))
+            fresh[key] = (value, scope.today, through.get(month[0]), people_now)
+    if fresh:
         cache.set_many(fresh)
     return result
 
@@ -101,7 +134,7 @@ def monthly_by_unit(session, scope, name, *, reader, kinds, months, units, compu
     (a registration: this month of every unit) by the stale units (a move: two units, every
     month)."""
     versions = stamps.versions(session, kinds, [key for key, _a, _b in months])
-    prefix = _prefix(scope, name, reader, kinds, versions, people=False)
+    prefix = _prefix(scope, name, reader, kinds)
     cells = [(month, unit) for month in months for unit in units]
     keys = [":".join(str(part) for part in (
         prefix, key, start, end, *(versions.get((kind, key), 0) for kind in kinds),
@@ -112,8 +145,8 @@ def monthly_by_unit(session, scope, name, *, reader, kinds, months, units, compu
     stale_months, stale_units = {}, set()
     for index, (month, unit) in enumerate(cells):
         if index in kept:
-            if kept[index]:
-                result[month[0]][unit] = kept[index]
+            if kept[index][0]:
+                result[month[0]][unit] = kept[index][0]
         else:
             stale_months[month[0]] = month
             stale_units.add(unit)
