@@ -68,6 +68,11 @@ def older_open_line(session, unit_id=None):
     return line
 
 
+def recounted(statements):
+    """The statements that counted a unit's months of documents or work from nothing."""
+    return [sql for sql in statements if "period_documents" in sql or "period_lines" in sql]
+
+
 # ---------------------------------------------------------------- the stamps
 
 def test_a_registration_stamps_its_month_of_arrival(app, db_session):
@@ -181,9 +186,19 @@ def test_a_move_between_two_other_units_leaves_a_unit_leaders_counts_kept(
     dashboard is not counted again (the counts of one unit follow its own people), and it
     still reads what a count from nothing gives."""
     unit = user(db_session, "truongphong").department_id
-    mover = db_session.scalars(select(EofficeUser).where(
-        EofficeUser.department_id.is_not(None), EofficeUser.department_id != unit,
-        EofficeUser.active.is_(True)).order_by(EofficeUser.id)).first()
+    # someone of another unit who holds work of the period, given straight to them
+    line = db_session.scalars(
+        select(IncomingAssignment).join(IncomingDocument)
+        .join(EofficeUser, EofficeUser.id == IncomingAssignment.user_id)
+        .where(EofficeUser.department_id.is_not(None), EofficeUser.department_id != unit,
+               IncomingAssignment.role.in_(WORK_ROLES),
+               IncomingAssignment.state.in_((OPEN, DONE)),
+               IncomingDocument.arrival_at >= utcnow() - timedelta(days=200))
+        .order_by(IncomingAssignment.id)).first()
+    assert line is not None, "the demo has work of other units"
+    line.parent_id = line.department_id = None
+    db_session.commit()
+    mover = line.user
     home = mover.department_id
     other = db_session.scalars(select(Department.id).where(
         Department.id.not_in([unit, home]), Department.parent_id.is_not(None))).first()
@@ -193,16 +208,18 @@ def test_a_move_between_two_other_units_leaves_a_unit_leaders_counts_kept(
     try:
         statements.clear()
         assert dashboard(app, db_session, "truongphong") == kept
-        assert not [sql for sql in statements if "period_documents" in sql
-                    or "period_lines" in sql]
+        assert not recounted(statements)
         assert kept == counted_afresh(app, db_session, "truongphong")
-        # the agency's counts by unit do change with it
+        # the agency's counts by unit do change with it: the two units' counts, from the
+        # mover's documents
         dashboard(app, db_session, "lanhdao")
         statements.clear()
         mover.department_id = home
         db_session.commit()
-        dashboard(app, db_session, "lanhdao")
-        assert [sql for sql in statements if "period_lines" in sql]
+        agency = dashboard(app, db_session, "lanhdao")
+        assert not recounted(statements)
+        assert [sql for sql in statements if "moved_lines" in sql]
+        assert agency == counted_afresh(app, db_session, "lanhdao")
     finally:
         mover.department_id = home
         db_session.commit()
@@ -256,9 +273,54 @@ def test_the_agencys_counts_by_unit_count_again_only_the_units_a_move_changed(
         db_session.commit()
 
 
-def recounted(statements):
-    """The statements that counted a unit's months of documents or work from nothing."""
-    return [sql for sql in statements if "period_documents" in sql or "period_lines" in sql]
+def test_the_agencys_counts_by_unit_after_a_move_are_counted_from_the_moved_persons(
+        app, db_session):
+    """With `moved`, a person moved from one unit to another has the two units' kept counts
+    brought up to date by `moved` (the unit, what was kept, its people before and now), not
+    counted again; the other units' counts stay as kept."""
+    from app.stats import partials
+
+    mover = db_session.scalars(select(EofficeUser).where(
+        EofficeUser.department_id.is_not(None), EofficeUser.active.is_(True))
+        .order_by(EofficeUser.id)).first()
+    home = mover.department_id
+    other = db_session.scalars(select(Department.id).where(
+        Department.id != home, Department.parent_id.is_not(None)).order_by(Department.id)).first()
+    units = list(db_session.scalars(select(Department.id)))
+    asked = []
+
+    def count(months, chosen):
+        asked.append(("count", len(months), chosen))
+        return {key: {unit: {"n": 1} for unit in chosen or units} for key, _a, _b in months}
+
+    def moved(unit, kept, before, now):
+        asked.append(("moved", unit, len(kept), sorted(set(before) ^ set(now))))
+        return {key: {"n": value["n"] + 1} for key, value in kept.items()}
+
+    def counts():
+        with app.test_request_context():
+            scope = figures.Scope.for_user(db_session, user(db_session, "lanhdao"), {})
+            return partials.monthly_by_unit(
+                db_session, scope, "test-units-moved", reader="r", kinds=(stamps.INCOMING,),
+                months=scope.period.months(), units=units, compute=count, moved=moved)
+
+    with app.app_context():
+        cache.clear()
+    first = counts()
+    months = len(first)
+    assert asked == [("count", months, None)]
+    mover.department_id = other
+    db_session.commit()
+    try:
+        after = counts()
+        assert sorted(asked[1:]) == [("moved", home, months, [mover.id]),
+                                     ("moved", other, months, [mover.id])]
+        for key, by_unit in after.items():
+            assert by_unit == {unit: {"n": 2 if unit in (home, other) else 1}
+                               for unit in units}, key
+    finally:
+        mover.department_id = home
+        db_session.commit()
 
 
 def test_a_person_leaving_or_joining_the_unit_counts_only_their_documents(

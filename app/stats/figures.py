@@ -320,38 +320,56 @@ def _way_parts(documents, columns, measure, *extra):
             for key, column in columns.items()]
 
 
-def _came_or_went(before, now, open_only=False):
-    """The documents that a change of a unit's people can move: those with a tracked line
-    (`open_only`: an open one) of the people who came or left (`before`, `now`: its people
-    then and now). A SELECT of ids, read off the lines' inbox index."""
-    theirs = aliased(IncomingAssignment)
-    return select(theirs.document_id).where(
-        theirs.user_id.in_(sorted(set(before) ^ set(now))),
-        theirs.role.in_(deadlines.WORK_ROLES),
-        theirs.state == OPEN if open_only else theirs.state.in_((DONE, OPEN)))
+def _their_documents(session, months, people, open_only=False):
+    """The ids of the documents that a change of a unit's people can move: those of the
+    months (None: of any month) with a tracked line (`open_only`: an open one) of `people`,
+    who came to the unit or left it; read once per request (off the lines' inbox index, then
+    the documents' arrival), for every unit and figure the move changed. A bound parameter
+    written into the statement: a person's year is thousands of documents."""
+    memo = g.setdefault("stats_their_documents", {})
+    token = (months and tuple(months), tuple(sorted(people)), open_only)
+    if token not in memo:
+        line = aliased(IncomingAssignment)
+        theirs = select(line.document_id).where(
+            line.user_id.in_(sorted(people)), line.role.in_(deadlines.WORK_ROLES),
+            line.state == OPEN if open_only else line.state.in_((DONE, OPEN)))
+        if months is not None:
+            theirs = select(IncomingDocument.id).where(
+                _in_months(IncomingDocument.arrival_at, months),
+                IncomingDocument.id.in_(theirs))
+        memo[token] = sorted(set(session.scalars(theirs)))
+    return bindparam("their_documents", memo[token], expanding=True, literal_execute=True) \
+        if memo[token] else None
 
 
 def _held(line_of_unit):
     return case((line_of_unit, 1), else_=0)
 
 
-def _moved(session, scope, months, before, now):
+def _moved(session, scope, months, before, now, unit=None):
     """What of one unit's counts of the months changes when its people go from `before` to
-    `now`, in one statement: {"documents": rows as _document_rows's ("incoming"), "unit":
-    [(month, unit, status, documents)], "person": [(month, person, status, documents)]}.
+    `now` (`unit`: the scope's unless given), in one statement: {"documents": rows as
+    _document_rows's ("incoming"), "unit": [(month, unit, status, documents)], "person":
+    [(month, person, status, documents)]}.
 
     A document is the unit's when it has a tracked line given to the unit or to one of its
     people (documents_of_unit); it counts +1 when it is now and was not, -1 the reverse. It
     counts for a status of the unit's lines (_line_rows) when one of the unit's own lines
     (given to the unit, or to one of its people with no unit named) has that status: +1 / -1
     the same way. Only the documents of those who came or left can move: the statement reads
-    their lines (_came_or_went), not the unit's year. "person": the rows of those who came
+    their lines (_their_documents), not the unit's year. "person": the rows of those who came
     (those who left are taken out of the kept counts by the caller)."""
+    unit = scope.unit_id if unit is None else unit
     memo = g.setdefault("stats_moved", {})
-    token = (scope.user.id, scope.unit_id, scope.today, tuple(months), before, now)
+    token = (scope.user.id, unit, scope.today, tuple(months), before, now)
     if token in memo:
         return memo[token]
-    unit, line = scope.unit_id, IncomingAssignment
+    rows = {"documents": {key: [] for key in INCOMING_KEYS}, "unit": [], "person": []}
+    theirs = _their_documents(session, months, set(before) ^ set(now))
+    if theirs is None:
+        memo[token] = rows
+        return rows
+    line = IncomingAssignment
     top = line.parent_id.is_(None)
 
     def units_line(people):
@@ -367,12 +385,6 @@ def _moved(session, scope, months, before, now):
     status = incoming.line_status(scope.today).label("status")
     month = local_month(IncomingDocument.arrival_at).label("month")
     keys = [column.label(key) for key, column in INCOMING_KEYS.items() if column is not None]
-    # the months' documents of those who came or left, found first (a materialized CTE): the
-    # statement then reads their lines, not every line of the unit and its people
-    theirs = (select(IncomingDocument.id)
-              .where(_in_months(IncomingDocument.arrival_at, months),
-                     IncomingDocument.id.in_(_came_or_went(before, now)))
-              .cte("their_documents").prefix_with("MATERIALIZED"))
     # `parent_id IS NULL` only in the flags: in WHERE, SQLite took it for an index to read the
     # decade's lines by
     lines = (select(month, *keys, status, line.document_id.label("document"),
@@ -381,8 +393,7 @@ def _moved(session, scope, months, before, now):
                     _held(units_line(now)).label("line_now"),
                     _held(units_line(before)).label("line_then"))
              .select_from(IncomingDocument).join(line, line.document_id == IncomingDocument.id)
-             .where(*where, of_unit(set(before) | set(now)),
-                    IncomingDocument.id.in_(select(theirs.c.id)))
+             .where(*where, of_unit(set(before) | set(now)), IncomingDocument.id.in_(theirs))
              .cte("moved_lines").prefix_with("MATERIALIZED"))
     documents = (select(lines.c.month, *[lines.c[key.name] for key in keys],
                         (func.max(lines.c.now) - func.max(lines.c.then)).label("sign"))
@@ -402,7 +413,6 @@ def _moved(session, scope, months, before, now):
                             lines.c.status, func.count(distinct(lines.c.document)))
                      .where(lines.c.person.in_(came))
                      .group_by(lines.c.month, lines.c.person, lines.c.status))
-    rows = {"documents": {key: [] for key in INCOMING_KEYS}, "unit": [], "person": []}
     for name, month_key, ident, line_status, count in session.execute(union_all(*parts)):
         if name in ("unit", "person"):
             rows[name].append((month_key, ident, line_status, count))
@@ -626,10 +636,18 @@ def _processing_counts(session, scope, by_person):
                 result.setdefault(month, {}).setdefault(key, {})[status] = count
             return result
 
+        def moved_units(unit, kept, before, now):
+            months = [month for month in scope.period.months() if month[0] in kept]
+            change = {}
+            for month, _unit, status, count in _moved(session, scope, months, before, now,
+                                                       unit)["unit"]:
+                change.setdefault(month, {})[status] = count
+            return {month: _plus(value, change.get(month, {})) for month, value in kept.items()}
+
         per_unit = partials.monthly_by_unit(
             session, scope, "processing-units", reader=reader, kinds=(stamps.INCOMING,),
             months=scope.period.months(), units=list(session.scalars(select(Department.id))),
-            compute=by_units, valid_through=through)
+            compute=by_units, valid_through=through, moved=moved_units)
         return {month: {(unit, status): count for unit, statuses in counts.items()
                         for status, count in statuses.items()}
                 for month, counts in per_unit.items()}
@@ -886,8 +904,9 @@ def _overdue_counts(session, scope):
         # left, as its people are now less as they were: in one statement, from those
         # documents' ids (read first; behind a subquery PostgreSQL went through every open
         # line of the unit, 57 ms instead of 15)
-        theirs = bindparam("their_documents", list(session.scalars(
-            _came_or_went(before, now, open_only=True))), expanding=True, literal_execute=True)
+        theirs = _their_documents(session, None, set(before) ^ set(now), open_only=True)
+        if theirs is None:
+            return kept
         visible = and_(visible_incoming(scope.user), _in_months(
             IncomingDocument.arrival_at, [month for month in months if month[0] in kept]))
         parts = []

@@ -17,10 +17,12 @@ month's open work (`valid_through`); the day after it, they are counted again.""
 from datetime import timedelta
 
 from flask import g
+from sqlalchemy import select
 
 from app.core.db import conditions_digest
 from app.documents import services as incoming
 from app.extensions import cache
+from app.org.models import EofficeUser
 from app.stats import stamps
 
 
@@ -62,6 +64,18 @@ def members(session, unit_id) -> tuple:
     if unit_id not in memo:
         memo[unit_id] = tuple(incoming.unit_people(session, unit_id))
     return memo[unit_id]
+
+
+def units_members(session) -> dict:
+    """{unit id: members} of every unit that has people, in one statement."""
+    if "stats_units_members" not in g:
+        people = {}
+        for person, unit in session.execute(select(EofficeUser.id, EofficeUser.department_id)
+                                            .where(EofficeUser.department_id.is_not(None))
+                                            .order_by(EofficeUser.id)):
+            people.setdefault(unit, []).append(person)
+        g.stats_units_members = {unit: tuple(ids) for unit, ids in people.items()}
+    return g.stats_units_members
 
 
 def _kept(values, today):
@@ -123,43 +137,59 @@ def monthly(session, scope, name, *, reader, kinds, months, compute, empty,
 
 
 def monthly_by_unit(session, scope, name, *, reader, kinds, months, units, compute,
-                    valid_through=None) -> dict:
+                    valid_through=None, moved=None) -> dict:
     """{month key: {unit id: value}} of the agency's counts by unit, each unit's months kept
-    under that unit's people stamp (stamps.unit_month) as well as the months' versions: a
-    person moved from one unit to another counts those two units again, not every unit.
+    with that unit's people (as monthly's counts of one unit) as well as the months'
+    versions: a person moved from one unit to another changes those two units' counts, not
+    every unit's.
 
     `units`: every unit's id; `compute(months, units)` counts the given months of the given
     units ({key: {unit: value}}, `units` None: all of them in one go); a unit it leaves out
-    has nothing that month. What is stale is counted as one rectangle: the stale months
-    (a registration: this month of every unit) by the stale units (a move: two units, every
-    month)."""
+    has nothing that month. `moved(unit, kept, before, now)`: as monthly's, for one unit.
+    What is stale is counted as one rectangle: the stale months (a registration: this month
+    of every unit) by the stale units (more people moved than `moved` takes)."""
     versions = stamps.versions(session, kinds, [key for key, _a, _b in months])
     prefix = _prefix(scope, name, reader, kinds)
+    people = units_members(session)
     cells = [(month, unit) for month in months for unit in units]
     keys = [":".join(str(part) for part in (
-        prefix, key, start, end, *(versions.get((kind, key), 0) for kind in kinds),
-        unit, versions.get((stamps.PEOPLE, stamps.unit_month(unit)), 0)))
+        prefix, key, start, end, *(versions.get((kind, key), 0) for kind in kinds), unit))
         for (key, start, end), unit in cells]
     kept = _kept(cache.get_many(*keys), scope.today) if keys else {}
     result = {month[0]: {} for month in months}
-    stale_months, stale_units = {}, set()
+    stale_months, stale_units, shifted, fresh = {}, set(), {}, {}
     for index, (month, unit) in enumerate(cells):
-        if index in kept:
-            if kept[index][0]:
-                result[month[0]][unit] = kept[index][0]
+        entry, now = kept.get(index), people.get(unit, ())
+        before = entry[3] if entry is not None and len(entry) > 3 else None
+        if entry is not None and before == now:
+            if entry[0]:
+                result[month[0]][unit] = entry[0]
+        elif entry is not None and moved is not None and before is not None \
+                and len(set(before) ^ set(now)) <= MOVED_AT_MOST:
+            shifted.setdefault((unit, before), []).append((month[0], index, entry))
         else:
             stale_months[month[0]] = month
             stale_units.add(unit)
+    for (unit, before), entries in shifted.items():
+        values = moved(unit, {month: entry[0] for month, _index, entry in entries}, before,
+                       people.get(unit, ()))
+        for month, index, entry in entries:
+            value = values.get(month, {})
+            if value:
+                result[month][unit] = value
+            fresh[keys[index]] = (value, entry[1], entry[2], people.get(unit, ()))
     if stale_months:
         chosen = sorted(stale_months.values(), key=lambda month: month[1])
         values = compute(chosen, None if stale_units == set(units) else sorted(stale_units))
         through = valid_through(chosen) if valid_through else {}
-        fresh = {}
         for index, (month, unit) in enumerate(cells):
             if month[0] in stale_months and unit in stale_units:
                 value = values.get(month[0], {}).get(unit, {})
+                result[month[0]].pop(unit, None)
                 if value:
                     result[month[0]][unit] = value
-                fresh[keys[index]] = (value, scope.today, through.get(month[0]))
+                fresh[keys[index]] = (value, scope.today, through.get(month[0]),
+                                      people.get(unit, ()))
+    if fresh:
         cache.set_many(fresh)
     return result
