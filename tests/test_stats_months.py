@@ -225,6 +225,17 @@ def test_a_move_between_two_other_units_leaves_a_unit_leaders_counts_kept(
         db_session.commit()
 
 
+def a_move(session):
+    """(someone of a unit, their unit, another unit, every unit's id)."""
+    mover = session.scalars(select(EofficeUser).where(
+        EofficeUser.department_id.is_not(None), EofficeUser.active.is_(True))
+        .order_by(EofficeUser.id)).first()
+    other = session.scalars(select(Department.id).where(
+        Department.id != mover.department_id, Department.parent_id.is_not(None))
+        .order_by(Department.id)).first()
+    return mover, mover.department_id, other, list(session.scalars(select(Department.id)))
+
+
 def test_the_agencys_counts_by_unit_count_again_only_the_units_a_move_changed(
         app, db_session):
     """The agency's counts by unit are kept unit by unit: nothing counted yet, every month of
@@ -232,13 +243,7 @@ def test_the_agencys_counts_by_unit_count_again_only_the_units_a_move_changed(
     only; a registration, this month of every unit."""
     from app.stats import partials
 
-    mover = db_session.scalars(select(EofficeUser).where(
-        EofficeUser.department_id.is_not(None), EofficeUser.active.is_(True))
-        .order_by(EofficeUser.id)).first()
-    home = mover.department_id
-    other = db_session.scalars(select(Department.id).where(
-        Department.id != home, Department.parent_id.is_not(None)).order_by(Department.id)).first()
-    units = list(db_session.scalars(select(Department.id)))
+    mover, home, other, units = a_move(db_session)
     assert len(units) > 3, "the demo has more units than the two of the move"
     asked = []
 
@@ -280,13 +285,7 @@ def test_the_agencys_counts_by_unit_after_a_move_are_counted_from_the_moved_pers
     counted again; the other units' counts stay as kept."""
     from app.stats import partials
 
-    mover = db_session.scalars(select(EofficeUser).where(
-        EofficeUser.department_id.is_not(None), EofficeUser.active.is_(True))
-        .order_by(EofficeUser.id)).first()
-    home = mover.department_id
-    other = db_session.scalars(select(Department.id).where(
-        Department.id != home, Department.parent_id.is_not(None)).order_by(Department.id)).first()
-    units = list(db_session.scalars(select(Department.id)))
+    mover, home, other, units = a_move(db_session)
     asked = []
 
     def count(months, chosen):
