@@ -111,11 +111,13 @@ def main():
                 stats.print_callers(args.callers)
             else:
                 stats.print_stats(args.top * 4)
+    if MOVES:  # an odd number of pages: the person comes back to their unit
+        change()
 
 
 def a_move(app, username):
     """`username` leaves their unit for another one; at the next change (the next page) they
-    come back. Left elsewhere if the run stops between the two: run it once more."""
+    come back, and at the end of the run if they are still away."""
     from app.extensions import db
     from app.org.models import EofficeUser
 

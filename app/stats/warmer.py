@@ -1,11 +1,11 @@
 """The leaders' dashboards counted before they look (issue 15).
 
 A dashboard's figures are kept month by month (app.stats.partials): a registration or a
-piece of work done counts one month again, 40–130 ms at a decade of documents. Three things
-cost much more, and none of them is a person's own doing: a restart with an empty cache (a
-year of every figure: 0.7–1.5 s), a person moved into or out of a unit (that unit's year,
-and the agency's counts of that unit), and a new day (the months whose open work passed a
-deadline overnight). Whoever opened the dashboard first paid for them.
+piece of work done counts one month again, 40–130 ms at a decade of documents; a person moved
+into or out of a unit, what that changes, from the person's documents (200–240 ms). Two
+things cost more, and neither is a person's own doing: a restart with an empty cache (a
+year of every figure: 1.0–1.9 s) and a new day (the months whose open work passed a
+deadline overnight: 0.3–0.6 s). Whoever opened the dashboard first paid for them.
 
 The warmer pays instead. As soon as the worker is up, then every STATS_WARM_INTERVAL
 seconds — and at once after this process commits a move (stamps.people_moved) — a thread of
