@@ -222,7 +222,7 @@ def _reader(session, scope, kind):
              "outgoing": lambda: [visible_outgoing(scope.user)],
              "activity": lambda: [visible_incoming(scope.user), visible_draft(scope.user),
                                   visible_dossier(scope.user)]}[kind]
-    return partials.reader_key(session, (scope.user.id, kind), rules())
+    return partials.reader_key(session, (scope.user.id, kind), rules)
 
 
 def _incoming_where(session, scope, months):

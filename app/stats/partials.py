@@ -27,11 +27,12 @@ from app.stats import stamps
 
 
 def reader_key(session, token, conditions) -> str:
-    """A short digest of a reader's visibility (SQL conditions with their values), once per
-    request for `token`: readers whose rules are the same share the counts."""
+    """A short digest of a reader's visibility (SQL conditions with their values: built by
+    `conditions()` only the first time), once per request for `token`: readers whose rules
+    are the same share the counts."""
     memo = g.setdefault("stats_reader_keys", {})
     if token not in memo:
-        memo[token] = conditions_digest(conditions, session.get_bind().dialect)
+        memo[token] = conditions_digest(conditions(), session.get_bind().dialect)
     return memo[token]
 
 
