@@ -369,6 +369,35 @@ def test_a_person_leaving_or_joining_the_unit_counts_only_their_documents(
         db_session.commit()
 
 
+def test_one_leaves_and_another_joins_in_one_change(app, db_session, statements):
+    """Someone of the unit leader's unit leaves it while someone of another unit joins it, in
+    one commit: both leaders' dashboards are brought up to date from the two people's
+    documents and read what a count from nothing gives."""
+    unit = user(db_session, "truongphong").department_id
+    leaving = older_open_line(db_session, unit).user
+    joining = db_session.scalars(select(EofficeUser).where(
+        EofficeUser.department_id.is_not(None), EofficeUser.department_id != unit,
+        EofficeUser.active.is_(True)).order_by(EofficeUser.id)).first()
+    homes = {leaving: unit, joining: joining.department_id}
+    assert leaving.username != "truongphong" and joining.department_id != unit
+    for username in ("truongphong", "lanhdao"):
+        dashboard(app, db_session, username)
+    leaving.department_id, joining.department_id = joining.department_id, unit
+    db_session.commit()
+    try:
+        moved = {}
+        for username in ("truongphong", "lanhdao"):
+            statements.clear()
+            moved[username] = dashboard(app, db_session, username)
+            assert not recounted(statements), username
+        for username in ("truongphong", "lanhdao"):  # each empties the cache
+            assert moved[username] == counted_afresh(app, db_session, username), username
+    finally:
+        for person, home in homes.items():
+            person.department_id = home
+        db_session.commit()
+
+
 def test_many_people_moved_count_the_units_months_again(app, db_session):
     """partials.monthly: the same people, the kept counts; one person came, what changed is
     counted from the kept counts (`moved`); more than MOVED_AT_MOST came, the months are
