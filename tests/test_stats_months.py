@@ -292,7 +292,8 @@ def test_the_agencys_counts_by_unit_after_a_move_are_counted_from_the_moved_pers
         asked.append(("count", len(months), chosen))
         return {key: {unit: {"n": 1} for unit in chosen or units} for key, _a, _b in months}
 
-    def moved(unit, kept, before, now):
+    def moved(unit, months, kept, before, now):
+        assert [key for key, _a, _b in months] == list(kept)
         asked.append(("moved", unit, len(kept), sorted(set(before) ^ set(now))))
         return {key: {"n": value["n"] + 1} for key, value in kept.items()}
 
@@ -411,7 +412,8 @@ def test_many_people_moved_count_the_units_months_again(app, db_session):
         asked.append(("count", len(months)))
         return {key: 1 for key, _a, _b in months}
 
-    def moved(kept, people_before, people_now):
+    def moved(months, kept, people_before, people_now):
+        assert [key for key, _a, _b in months] == list(kept)
         asked.append(("moved", len(kept), len(set(people_before) ^ set(people_now))))
         return {key: value + 1 for key, value in kept.items()}
 

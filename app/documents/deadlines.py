@@ -304,6 +304,15 @@ def is_overdue(document, today=None) -> bool:
 
 # ---------------------------------------------------------------- the overdue work, item by item
 
+def units_own_line(unit_id, people):
+    """The line counts for the unit as its own when its people are `people` (ids): given to
+    the unit, or to one of them with no unit named (a line given to a person and another
+    unit counts for that unit)."""
+    return or_(IncomingAssignment.department_id == unit_id,
+               and_(IncomingAssignment.department_id.is_(None),
+                    IncomingAssignment.user_id.in_(people)))
+
+
 def overdue_items(today, visible, unit_id=None, arrival=False, shared=False, documents=None,
                   people=None):
     """A subquery of the overdue work items of the documents `visible` (a SQL condition),
@@ -339,10 +348,7 @@ def overdue_items(today, visible, unit_id=None, arrival=False, shared=False, doc
                     *([IncomingAssignment.document_id.in_(documents)]
                       if documents is not None else [])))
     if unit_id is not None:
-        held = unit == unit_id if people is None else or_(
-            IncomingAssignment.department_id == unit_id,
-            and_(IncomingAssignment.department_id.is_(None),
-                 IncomingAssignment.user_id.in_(people)))
+        held = unit == unit_id if people is None else units_own_line(unit_id, people)
         return _named(lines.where(held), shared)
     kind = case((IncomingDocument.state == SUBMITTED, DIRECTION), else_=PRESENTATION)
     waiting = (select(IncomingDocument.id, null(), null(), null(), IncomingDocument.deadline,

@@ -373,9 +373,7 @@ def _moved(session, scope, months, before, now, unit=None):
     top = line.parent_id.is_(None)
 
     def units_line(people):
-        return and_(top, or_(line.department_id == unit,
-                             and_(line.department_id.is_(None),
-                                  line.user_id.in_(sorted(people)))))
+        return and_(top, deadlines.units_own_line(unit, sorted(people)))
 
     def of_unit(people):
         return incoming.line_of_unit(unit, sorted(people))
@@ -456,8 +454,7 @@ def _document_counts(session, scope, direction, key):
     def compute(months):
         return _by_month(_document_rows(session, scope, direction, months)[key], column)
 
-    def moved(kept, before, now):
-        months = [month for month in scope.period.months() if month[0] in kept]
+    def moved(months, kept, before, now):
         change = _by_month(_moved(session, scope, months, before, now)["documents"][key],
                            column)
         return {month: _plus(value, change.get(month, empty)) for month, value in kept.items()}
@@ -636,8 +633,7 @@ def _processing_counts(session, scope, by_person):
                 result.setdefault(month, {}).setdefault(key, {})[status] = count
             return result
 
-        def moved_units(unit, kept, before, now):
-            months = [month for month in scope.period.months() if month[0] in kept]
+        def moved_units(unit, months, kept, before, now):
             change = {}
             for month, _unit, status, count in _moved(session, scope, months, before, now,
                                                        unit)["unit"]:
@@ -658,8 +654,7 @@ def _processing_counts(session, scope, by_person):
             result.setdefault(month, {})[(key, status)] = count
         return result
 
-    def moved(kept, before, now):
-        months = [month for month in scope.period.months() if month[0] in kept]
+    def moved(months, kept, before, now):
         change = {}
         for month, key, status, count in _moved(session, scope, months, before, now)[name]:
             change.setdefault(month, {})[(key, status)] = count
@@ -899,7 +894,7 @@ def _overdue_counts(session, scope):
         return _grouped(session, select(month, func.count(distinct(items.c.document_id)))
                         .group_by(month))
 
-    def moved(kept, before, now):
+    def moved(chosen, kept, before, now):
         # the unit's overdue documents among those with open work of the people who came or
         # left, as its people are now less as they were: in one statement, from those
         # documents' ids (read first; behind a subquery PostgreSQL went through every open
@@ -907,8 +902,8 @@ def _overdue_counts(session, scope):
         theirs = _their_documents(session, None, set(before) ^ set(now), open_only=True)
         if theirs is None:
             return kept
-        visible = and_(visible_incoming(scope.user), _in_months(
-            IncomingDocument.arrival_at, [month for month in months if month[0] in kept]))
+        visible = and_(visible_incoming(scope.user),
+                       _in_months(IncomingDocument.arrival_at, chosen))
         parts = []
         for sign, people in ((1, now), (-1, before)):
             items = deadlines.overdue_items(scope.today, visible, scope.unit_id, arrival=True,

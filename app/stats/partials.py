@@ -8,7 +8,7 @@ every reader who sees everything shares the same counts), the unit, the month's 
 the period clips it. Counts of one unit that depend on who is in it are kept with the unit's
 people they were counted for: when someone joins or leaves the unit, the figure's `moved`
 counts what changes (the documents of the people who came or went), not the unit's months
-again. The agency's counts by unit are kept unit by unit under each unit's people stamp
+again. The agency's counts by unit are kept unit by unit, each with its own people
 (monthly_by_unit).
 
 Counts that depend on the day (a line still open is overdue from the day after its deadline)
@@ -20,7 +20,6 @@ from flask import g
 from sqlalchemy import select
 
 from app.core.db import conditions_digest
-from app.documents import services as incoming
 from app.extensions import cache
 from app.org.models import EofficeUser
 from app.stats import stamps
@@ -58,17 +57,9 @@ def _prefix(scope, name, reader, kinds):
                                            ",".join(kinds)))
 
 
-def members(session, unit_id) -> tuple:
-    """The ids of everyone in the unit (app.documents.services.unit_people), once per
-    request."""
-    memo = g.setdefault("stats_unit_members", {})
-    if unit_id not in memo:
-        memo[unit_id] = tuple(incoming.unit_people(session, unit_id))
-    return memo[unit_id]
-
-
 def units_members(session) -> dict:
-    """{unit id: members} of every unit that has people, in one statement."""
+    """{unit id: the ids of everyone in it, in order} of every unit that has people, in one
+    statement once per request (app.documents.services.unit_people, of every unit)."""
     if "stats_units_members" not in g:
         people = {}
         for person, unit in session.execute(select(EofficeUser.id, EofficeUser.department_id)
@@ -77,6 +68,19 @@ def units_members(session) -> dict:
             people.setdefault(unit, []).append(person)
         g.stats_units_members = {unit: tuple(ids) for unit, ids in people.items()}
     return g.stats_units_members
+
+
+def _people_of(entry):
+    """The unit's people a kept entry was counted for (None: counts of no unit's people)."""
+    return entry[3] if len(entry) > 3 else None
+
+
+def _movable(entry, now) -> bool:
+    """The kept entry was counted for other people of the unit than `now`, few enough to be
+    brought up to date from their documents."""
+    before = _people_of(entry)
+    return before is not None and now is not None and before != now \
+        and len(set(before) ^ set(now)) <= MOVED_AT_MOST
 
 
 def _kept(values, today):
@@ -95,13 +99,14 @@ def monthly(session, scope, name, *, reader, kinds, months, compute, empty,
     always), for counts that depend on the day. `people="unit"`: counts of one unit that
     depend on who is in it (the documents of its people), kept with its people (members);
     `people=None`: they do not (a unit fixed by a column of the record, counts per person).
-    `moved(kept, before, now)`: of the kept values {key: value} counted for the people
-    `before`, the values for the people `now` ({key: value}; counted from the documents of
-    those who came or went); without it, or when more than MOVED_AT_MOST came or went, the
-    months are counted again. A kept value stays true through the same day as before: the
-    people's documents were among the month's when its day was found."""
+    `moved(months, kept, before, now)`: of the kept values {key: value} of the months
+    counted for the people `before`, the values for the people `now` ({key: value}; counted
+    from the documents of those who came or went); without it, or when more than
+    MOVED_AT_MOST came or went, the months are counted again. A kept value stays true
+    through the same day as before: the people's documents were among the month's when its
+    day was found."""
     versions = stamps.versions(session, kinds, [key for key, _a, _b in months])
-    people_now = members(session, scope.unit_id) \
+    people_now = units_members(session).get(scope.unit_id, ()) \
         if people == "unit" and scope.unit_id is not None else None
     prefix = _prefix(scope, name, reader, kinds)
     keys = [":".join(str(part) for part in (
@@ -111,20 +116,19 @@ def monthly(session, scope, name, *, reader, kinds, months, compute, empty,
     result, stale, shifted, fresh = {}, [], {}, {}
     for index, (month, key) in enumerate(zip(months, keys, strict=True)):
         entry = kept.get(index)
-        before = entry[3] if entry is not None and len(entry) > 3 else None
-        if entry is not None and before == people_now:
+        if entry is not None and _people_of(entry) == people_now:
             result[month[0]] = entry[0]
-        elif entry is not None and moved is not None and before is not None \
-                and people_now is not None \
-                and len(set(before) ^ set(people_now)) <= MOVED_AT_MOST:
-            shifted.setdefault(before, []).append((month[0], key, entry))
+        elif entry is not None and moved is not None and _movable(entry, people_now):
+            shifted.setdefault(entry[3], []).append((month, key, entry))
         else:
             stale.append((month, key))
     for before, entries in shifted.items():
-        values = moved({month: entry[0] for month, _key, entry in entries}, before, people_now)
+        values = moved([month for month, _key, _entry in entries],
+                       {month[0]: entry[0] for month, _key, entry in entries}, before,
+                       people_now)
         for month, key, entry in entries:
-            result[month] = values.get(month, empty)
-            fresh[key] = (result[month], entry[1], entry[2], people_now)
+            result[month[0]] = values.get(month[0], empty)
+            fresh[key] = (result[month[0]], entry[1], entry[2], people_now)
     if stale:
         values = compute([month for month, _key in stale])
         through = valid_through([month for month, _key in stale]) if valid_through else {}
@@ -146,7 +150,8 @@ def monthly_by_unit(session, scope, name, *, reader, kinds, months, units, compu
 
     `units`: every unit's id; `compute(months, units)` counts the given months of the given
     units ({key: {unit: value}}, `units` None: all of them in one go); a unit it leaves out
-    has nothing that month. `moved(unit, kept, before, now)`: as monthly's, for one unit.
+    has nothing that month. `moved(unit, months, kept, before, now)`: as monthly's, for one
+    unit.
     What is stale is counted as one rectangle: the stale months (a registration: this month
     of every unit) by the stale units (more people moved than `moved` takes)."""
     versions = stamps.versions(session, kinds, [key for key, _a, _b in months])
@@ -161,23 +166,22 @@ def monthly_by_unit(session, scope, name, *, reader, kinds, months, units, compu
     stale_months, stale_units, shifted, fresh = {}, set(), {}, {}
     for index, (month, unit) in enumerate(cells):
         entry, now = kept.get(index), people.get(unit, ())
-        before = entry[3] if entry is not None and len(entry) > 3 else None
-        if entry is not None and before == now:
+        if entry is not None and _people_of(entry) == now:
             if entry[0]:
                 result[month[0]][unit] = entry[0]
-        elif entry is not None and moved is not None and before is not None \
-                and len(set(before) ^ set(now)) <= MOVED_AT_MOST:
-            shifted.setdefault((unit, before), []).append((month[0], index, entry))
+        elif entry is not None and moved is not None and _movable(entry, now):
+            shifted.setdefault((unit, entry[3]), []).append((month, index, entry))
         else:
             stale_months[month[0]] = month
             stale_units.add(unit)
     for (unit, before), entries in shifted.items():
-        values = moved(unit, {month: entry[0] for month, _index, entry in entries}, before,
+        values = moved(unit, [month for month, _index, _entry in entries],
+                       {month[0]: entry[0] for month, _index, entry in entries}, before,
                        people.get(unit, ()))
         for month, index, entry in entries:
-            value = values.get(month, {})
+            value = values.get(month[0], {})
             if value:
-                result[month][unit] = value
+                result[month[0]][unit] = value
             fresh[keys[index]] = (value, entry[1], entry[2], people.get(unit, ()))
     if stale_months:
         chosen = sorted(stale_months.values(), key=lambda month: month[1])

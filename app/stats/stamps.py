@@ -121,10 +121,9 @@ def touched(session) -> set:
 
 def unit_month(unit_id) -> str:
     """The PEOPLE stamp of one unit's people (its "month": "u12"), raised with the agency's
-    when someone joins or leaves the unit, or its people's roles or accounts change: the
-    agency's counts by unit are kept unit by unit under it (a move from one unit to another
-    recounts those two units, not every unit: partials.monthly_by_unit). A unit leader's
-    counts of their unit are kept with the unit's people themselves (partials.monthly). A
+    when someone joins or leaves the unit, or its people's roles or accounts change. No count
+    is kept under it any more: the counts of a unit are kept with its people themselves
+    (partials.monthly, monthly_by_unit); the warmer's state reads it with the agency's. A
     unit whose key does not fit follows the agency's stamp."""
     key = f"u{unit_id}"
     return key if len(key) <= MONTH_LENGTH else NO_MONTH
