@@ -71,36 +71,14 @@ def main():
             line.state, line.completed_at = DONE, utcnow()
             session.commit()
 
-    def mover(username, away_from=()):
-        """(`username` leaves their unit for another one, none of `away_from`; they come
-        back)."""
-        homes = {}
-
-        def move(back):
-            with app.app_context():
-                session = db.session
-                person = session.scalar(select(EofficeUser).where(
-                    EofficeUser.username == username))
-                if back:
-                    person.department_id = homes.pop(username)
-                else:
-                    homes[username] = person.department_id
-                    person.department_id = session.scalar(
-                        select(EofficeUser.department_id).where(
-                            EofficeUser.department_id.is_not(None),
-                            EofficeUser.department_id.not_in(
-                                [person.department_id, *away_from])))
-                session.commit()
-        return (lambda: move(False)), (lambda: move(True))
-
     with app.app_context():
         unit = db.session.scalar(select(EofficeUser.department_id).where(
             EofficeUser.username == "truongphong"))
         someone_else = db.session.scalar(select(EofficeUser.username).where(
             EofficeUser.department_id.is_not(None), EofficeUser.department_id != unit,
             EofficeUser.active.is_(True)).order_by(EofficeUser.id))
-    leaves, comes_back = mover("chuyenvien")  # an officer of the unit leader's unit
-    other_leaves, other_back = mover(someone_else, away_from=(unit,))
+    leaves, comes_back = mover(app, "chuyenvien")  # an officer of the unit leader's unit
+    other_leaves, other_back = mover(app, someone_else, away_from=(unit,))
     # each change: its steps, each measured at the look right after it
     changes = {"registration": [("registration", registration)],
                "completed work": [("completed work on an older document", completed_work)],
@@ -140,6 +118,29 @@ def main():
     results["warmer"] = warmed(app, args.repeat, changes)
     (ROOT / f"first-look-{dialect}.json").write_text(
         json.dumps(results, ensure_ascii=False, indent=2) + "\n")
+
+
+def mover(app, username, away_from=()):
+    """(`username` leaves their unit for another one, none of `away_from`; they come back):
+    two changes, each committed as an administrator's edit would be."""
+    from app.extensions import db
+    from app.org.models import EofficeUser
+
+    home = []
+
+    def move(back):
+        with app.app_context():
+            session = db.session
+            person = session.scalar(select(EofficeUser).where(EofficeUser.username == username))
+            if back:
+                person.department_id = home.pop()
+            else:
+                home.append(person.department_id)
+                person.department_id = session.scalar(select(EofficeUser.department_id).where(
+                    EofficeUser.department_id.is_not(None),
+                    EofficeUser.department_id.not_in([person.department_id, *away_from])))
+            session.commit()
+    return (lambda: move(False)), (lambda: move(True))
 
 
 def shift_days(days):

@@ -12,13 +12,13 @@ import cProfile
 import pstats
 import time
 
-from sqlalchemy import event, select
+from sqlalchemy import event
 
 from bench import generate
 from bench.run import login
+from bench.first_look import mover
 from bench.walk import a_change
 
-MOVES = {}  # username: their unit before they moved
 
 
 def main():
@@ -64,7 +64,7 @@ def main():
 
     client = app.test_client()
     login(client, args.role)
-    change = a_move(app, args.moved) if args.moved else a_change(app)
+    change, back = a_move(app, args.moved) if args.moved else (a_change(app), None)
     for page in args.urls:
         statements.clear()
         began = time.perf_counter()
@@ -111,34 +111,29 @@ def main():
                 stats.print_callers(args.callers)
             else:
                 stats.print_stats(args.top * 4)
-    if MOVES:  # an odd number of pages: the person comes back to their unit
-        change()
+    if back:  # an odd number of pages: the person comes back to their unit
+        back()
 
 
 def a_move(app, username):
-    """`username` leaves their unit for another one; at the next change (the next page) they
-    come back, and at the end of the run if they are still away."""
-    from app.extensions import db
-    from app.org.models import EofficeUser
+    """(change, back): a change that alternates — `username` leaves their unit for another
+    one, then comes back (bench.first_look.mover) — and what brings them back if they are
+    still away."""
+    leave, come_back = mover(app, username)
+    away = []
 
     def change():
-        with app.test_request_context():
-            session = db.session
-            person = session.scalar(select(EofficeUser).where(
-                EofficeUser.username == username))
-            home = MOVES.get(username)
-            if home is None:
-                MOVES[username] = person.department_id
-                person.department_id = session.scalar(
-                    select(EofficeUser.department_id).where(
-                        EofficeUser.department_id.is_not(None),
-                        EofficeUser.department_id != person.department_id).limit(1))
-            else:
-                person.department_id = home
-                del MOVES[username]
-            session.commit()
-            session.remove()
-    return change
+        if away:
+            away.pop()
+            come_back()
+        else:
+            away.append(True)
+            leave()
+
+    def back():
+        if away:
+            change()
+    return change, back
 
 
 if __name__ == "__main__":
